@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test qoima has, installing what the tests need when it is missing:
+#   - Debian packages: pkg-config and libssl-dev (the default OpenSSL SHA-512 backend);
+#   - bagit-python 1.9.0 from PyPI, in a virtual environment at .venv (interop tests).
+# Then: rustfmt and clippy (warnings are errors), the full test suite, and the library's
+# unit tests once more in the pure-Rust build (--no-default-features).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+missing=()
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "missing: ${missing[*]}; install them (e.g. sudo apt-get install ${missing[*]}) and rerun" >&2
+    exit 2
+  fi
+fi
+
+venv="${QOIMA_VENV:-$PWD/.venv}"
+if [ ! -x "$venv/bin/bagit.py" ]; then
+  say "installing bagit-python 1.9.0 into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check bagit==1.9.0
+fi
+export QOIMA_BAGIT_PY="$venv/bin/bagit.py"
+
+say "cargo fmt --check"
+cargo fmt --check
+say "cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked --all-targets -- -D warnings
+say "cargo test"
+cargo test --locked
+say "cargo test --lib --no-default-features (pure-Rust hashing)"
+cargo test --locked --lib --no-default-features

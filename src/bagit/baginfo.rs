@@ -1,0 +1,470 @@
+//! `bag-info.txt` (RFC 8493 section 2.2.2): ordered, repeatable `Label: value` elements.
+//!
+//! Order is kept exactly as read and as given, because the RFC says a rewrite must preserve
+//! it (bagit-python sorts the labels when it rewrites). Reserved labels are matched without
+//! regard to case.
+
+use std::io::Read;
+
+use super::declaration::Version;
+use super::text::{Encoding, Line, Lines};
+use crate::error::{Code, Problem};
+
+/// One element.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Element {
+    /// The label as written.
+    pub label: String,
+    /// The value, continuation lines unfolded (the line break removed, the indentation kept
+    /// as one space).
+    pub value: String,
+    /// Line where the element starts.
+    pub line: u64,
+}
+
+/// The ordered elements of a bag-info file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BagInfo {
+    elements: Vec<Element>,
+}
+
+/// `Payload-Oxum`: payload bytes and file count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Oxum {
+    /// Total payload bytes.
+    pub octets: u64,
+    /// Number of payload files.
+    pub streams: u64,
+}
+
+impl std::fmt::Display for Oxum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.octets, self.streams)
+    }
+}
+
+impl Oxum {
+    /// Parses `OctetCount.StreamCount`.
+    pub fn parse(s: &str) -> Option<Oxum> {
+        let (a, b) = s.trim().split_once('.')?;
+        let digits = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
+        if !digits(a) || !digits(b) {
+            return None;
+        }
+        Some(Oxum {
+            octets: a.parse().ok()?,
+            streams: b.parse().ok()?,
+        })
+    }
+}
+
+impl BagInfo {
+    /// No elements.
+    pub fn new() -> BagInfo {
+        BagInfo::default()
+    }
+
+    /// All elements in order.
+    pub fn elements(&self) -> &[Element] {
+        &self.elements
+    }
+
+    /// Appends an element.
+    pub fn push(&mut self, label: impl Into<String>, value: impl Into<String>) {
+        self.elements.push(Element {
+            label: label.into(),
+            value: value.into(),
+            line: 0,
+        });
+    }
+
+    /// Replaces every element with this label (case-insensitive) by one, at the place of the
+    /// first, or appends it.
+    pub fn set(&mut self, label: &str, value: impl Into<String>) {
+        let value = value.into();
+        match self
+            .elements
+            .iter()
+            .position(|e| e.label.eq_ignore_ascii_case(label))
+        {
+            Some(i) => {
+                self.elements[i].value = value;
+                let mut k = 0;
+                self.elements.retain(|e| {
+                    k += 1;
+                    k - 1 == i || !e.label.eq_ignore_ascii_case(label)
+                });
+            }
+            None => self.push(label, value),
+        }
+    }
+
+    /// Whether an element with this label exists.
+    pub fn contains(&self, label: &str) -> bool {
+        self.get(label).is_some()
+    }
+
+    /// The first value for a label (case-insensitive).
+    pub fn get(&self, label: &str) -> Option<&str> {
+        self.elements
+            .iter()
+            .find(|e| e.label.eq_ignore_ascii_case(label))
+            .map(|e| e.value.as_str())
+    }
+
+    /// Every value for a label (case-insensitive), in order.
+    pub fn get_all<'a>(&'a self, label: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.elements
+            .iter()
+            .filter(move |e| e.label.eq_ignore_ascii_case(label))
+            .map(|e| e.value.as_str())
+    }
+
+    /// The Payload-Oxum, if present and well-formed.
+    pub fn oxum(&self) -> Option<Oxum> {
+        self.get("Payload-Oxum").and_then(Oxum::parse)
+    }
+
+    /// The file's text. A value holding line breaks is folded onto continuation lines, so no
+    /// raw CR or LF ever starts a false element.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for e in &self.elements {
+            out.push_str(&e.label);
+            out.push(':');
+            let mut first = true;
+            for part in e.value.split(['\n', '\r']).filter(|p| !p.is_empty()) {
+                if first {
+                    out.push(' ');
+                    first = false;
+                } else {
+                    out.push_str("\n ");
+                }
+                out.push_str(part);
+            }
+            if first {
+                out.push(' ');
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Parses a bag-info (or package-info) file, reporting every malformed line.
+pub fn parse(
+    reader: impl Read,
+    file: &str,
+    encoding: Encoding,
+    version: Version,
+    problems: &mut Vec<Problem>,
+) -> BagInfo {
+    let mut info = BagInfo::new();
+    let mut lines = Lines::new(reader, encoding);
+    for item in lines.by_ref() {
+        let (n, line) = match item {
+            Ok(x) => x,
+            Err(e) => {
+                problems.push(
+                    Problem::new(Code::TagFileUnreadable, format!("cannot read {file}: {e}"))
+                        .file(file),
+                );
+                break;
+            }
+        };
+        let text = match line {
+            Line::Text(t) => t,
+            Line::TooLong => {
+                problems.push(
+                    Problem::new(Code::LineTooLong, format!("line {n} of {file} is too long"))
+                        .file(file)
+                        .line(n),
+                );
+                continue;
+            }
+            Line::BadEncoding(prefix) => {
+                problems.push(
+                    Problem::new(
+                        Code::BadEncoding,
+                        format!("line {n} of {file} is not valid text after {prefix:?}"),
+                    )
+                    .file(file)
+                    .line(n),
+                );
+                continue;
+            }
+        };
+        if text.starts_with([' ', '\t']) {
+            match info.elements.last_mut() {
+                Some(last) => {
+                    // Unfold: the line break goes, the indentation stays as one space.
+                    last.value.push(' ');
+                    last.value.push_str(text.trim_start());
+                }
+                None => problems.push(
+                    Problem::new(
+                        Code::BagInfoMalformed,
+                        format!("{file} starts with a continuation line"),
+                    )
+                    .file(file)
+                    .line(n),
+                ),
+            }
+            continue;
+        }
+        let Some((label, rest)) = text.split_once(':') else {
+            problems.push(
+                Problem::new(
+                    Code::BagInfoMalformed,
+                    format!("line {n} of {file} is not `Label: value`: {:?}", text),
+                )
+                .file(file)
+                .line(n),
+            );
+            continue;
+        };
+        let value = if version.is_rfc() {
+            if label.is_empty() || label.trim() != label {
+                problems.push(
+                    Problem::new(
+                        Code::BagInfoMalformed,
+                        format!("label {label:?} is empty or has leading or trailing whitespace"),
+                    )
+                    .file(file)
+                    .line(n)
+                    .field(label.trim()),
+                );
+            }
+            match rest.chars().next() {
+                None => String::new(),
+                Some(' ' | '\t') => rest[1..].trim_end().to_string(),
+                Some(_) => {
+                    problems.push(
+                        Problem::new(
+                            Code::BagInfoMalformed,
+                            format!("no space after the colon in {text:?}"),
+                        )
+                        .file(file)
+                        .line(n)
+                        .field(label.trim()),
+                    );
+                    rest.trim().to_string()
+                }
+            }
+        } else {
+            rest.trim().to_string()
+        };
+        info.elements.push(Element {
+            label: label.trim().to_string(),
+            value,
+            line: n,
+        });
+    }
+    if lines.had_bom() && encoding == Encoding::Utf8 {
+        problems.push(
+            Problem::new(
+                Code::TagFileBom,
+                format!("{file} starts with a byte-order mark"),
+            )
+            .file(file)
+            .line(1),
+        );
+    }
+    check_reserved(&info, file, problems);
+    info
+}
+
+fn check_reserved(info: &BagInfo, file: &str, problems: &mut Vec<Problem>) {
+    let all = |label: &'static str| {
+        info.elements
+            .iter()
+            .filter(move |e| e.label.eq_ignore_ascii_case(label))
+    };
+    for (i, e) in all("Payload-Oxum").enumerate() {
+        if i == 1 {
+            problems.push(
+                Problem::new(Code::OxumRepeated, "Payload-Oxum appears more than once")
+                    .file(file)
+                    .line(e.line)
+                    .field(&e.label),
+            );
+        }
+        if Oxum::parse(&e.value).is_none() {
+            problems.push(
+                Problem::new(
+                    Code::OxumMalformed,
+                    format!("Payload-Oxum {:?} is not OctetCount.StreamCount", e.value),
+                )
+                .file(file)
+                .line(e.line)
+                .field(&e.label),
+            );
+        }
+    }
+    for label in [
+        "Bag-Size",
+        "Bagging-Date",
+        "Bag-Group-Identifier",
+        "Bag-Count",
+    ] {
+        if let Some(e) = all(label).nth(1) {
+            problems.push(
+                Problem::new(
+                    Code::BagInfoRepeated,
+                    format!("{label} appears more than once"),
+                )
+                .file(file)
+                .line(e.line)
+                .field(&e.label),
+            );
+        }
+    }
+    for e in all("Bagging-Date") {
+        if chrono::NaiveDate::parse_from_str(e.value.trim(), "%Y-%m-%d").is_err()
+            || e.value.trim().len() != 10
+        {
+            problems.push(
+                Problem::new(
+                    Code::BagInfoValue,
+                    format!("Bagging-Date {:?} is not YYYY-MM-DD", e.value),
+                )
+                .file(file)
+                .line(e.line)
+                .field(&e.label),
+            );
+        }
+    }
+    for e in all("Bag-Count") {
+        let ok = e.value.split_once(" of ").is_some_and(|(n, t)| {
+            let num = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
+            num(n.trim()) && (num(t.trim()) || t.trim() == "?")
+        });
+        if !ok {
+            problems.push(
+                Problem::new(
+                    Code::BagInfoValue,
+                    format!("Bag-Count {:?} is not `N of T`", e.value),
+                )
+                .file(file)
+                .line(e.line)
+                .field(&e.label),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str, v: Version) -> (BagInfo, Vec<&'static str>) {
+        let mut probs = Vec::new();
+        let info = parse(
+            text.as_bytes(),
+            "bag-info.txt",
+            Encoding::Utf8,
+            v,
+            &mut probs,
+        );
+        (info, probs.iter().map(|p| p.code.as_str()).collect())
+    }
+
+    #[test]
+    fn order_repeats_continuations_and_case_insensitive_labels() {
+        let (info, c) = p(
+            "Source-Organization: Qoima Archive\nContact-Name: A\nContact-Name: B\nExternal-Description: one\n  two\n\tthree\npayload-oxum: 10.2\n",
+            Version::V1_0,
+        );
+        assert!(c.is_empty(), "{c:?}");
+        assert_eq!(
+            info.get_all("contact-name").collect::<Vec<_>>(),
+            vec!["A", "B"]
+        );
+        assert_eq!(info.get("External-Description"), Some("one two three"));
+        assert_eq!(
+            info.oxum(),
+            Some(Oxum {
+                octets: 10,
+                streams: 2
+            })
+        );
+        let labels: Vec<_> = info.elements().iter().map(|e| e.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "Source-Organization",
+                "Contact-Name",
+                "Contact-Name",
+                "External-Description",
+                "payload-oxum"
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_lines() {
+        assert_eq!(p("no colon here\n", Version::V1_0).1, vec!["BAG-020"]);
+        assert_eq!(p("Label : value\n", Version::V1_0).1, vec!["BAG-020"]);
+        assert_eq!(p("Label:value\n", Version::V1_0).1, vec!["BAG-020"]);
+        assert_eq!(
+            p(" leading continuation\n", Version::V1_0).1,
+            vec!["BAG-020"]
+        );
+        // Before 1.0, whitespace around the colon is allowed.
+        let (info, c) = p(
+            "Label  :   value\n",
+            Version {
+                major: 0,
+                minor: 97,
+            },
+        );
+        assert!(c.is_empty());
+        assert_eq!(info.get("label"), Some("value"));
+    }
+
+    #[test]
+    fn reserved_elements() {
+        assert_eq!(p("Payload-Oxum: 12\n", Version::V1_0).1, vec!["BAG-021"]);
+        assert_eq!(
+            p("Payload-Oxum: 1.1\nPayload-Oxum: 1.1\n", Version::V1_0).1,
+            vec!["BAG-022"]
+        );
+        assert_eq!(
+            p("Bagging-Date: 2022-1-5\n", Version::V1_0).1,
+            vec!["BAG-W020"]
+        );
+        assert_eq!(
+            p(
+                "Bag-Count: 1 of ?\nBagging-Date: 2022-01-05\n",
+                Version::V1_0
+            )
+            .1,
+            Vec::<&str>::new()
+        );
+        assert_eq!(p("Bag-Count: one\n", Version::V1_0).1, vec!["BAG-W020"]);
+        assert_eq!(
+            p("Bag-Size: 1 MB\nBag-Size: 2 MB\n", Version::V1_0).1,
+            vec!["BAG-W019"]
+        );
+    }
+
+    #[test]
+    fn render_keeps_order_and_folds_line_breaks() {
+        let mut info = BagInfo::new();
+        info.push("Source-Organization", "Qoima & Co <archive>");
+        info.push("External-Description", "line one\nline two\r\nline three");
+        info.push("Contact-Name", "A");
+        info.set("contact-name", "B");
+        let text = info.render();
+        assert_eq!(
+            text,
+            "Source-Organization: Qoima & Co <archive>\nExternal-Description: line one\n line two\n line three\nContact-Name: B\n"
+        );
+        let (back, c) = p(&text, Version::V1_0);
+        assert!(c.is_empty());
+        assert_eq!(
+            back.get("External-Description"),
+            Some("line one line two line three")
+        );
+    }
+}

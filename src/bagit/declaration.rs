@@ -1,0 +1,349 @@
+//! `bagit.txt`: the bag declaration (RFC 8493 section 2.1.1), read to the letter.
+
+use std::fmt;
+use std::io::Read;
+
+use super::text::{Encoding, Line, Lines};
+use crate::error::{Code, Problem};
+
+/// A BagIt version `major.minor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    /// Major number.
+    pub major: u32,
+    /// Minor number.
+    pub minor: u32,
+}
+
+impl Version {
+    /// BagIt 1.0, the version qoima writes.
+    pub const V1_0: Version = Version { major: 1, minor: 0 };
+
+    /// Whether this is RFC 8493 (1.0) or later: percent-encoded paths, every file in every
+    /// manifest, no duplicate lines.
+    pub fn is_rfc(self) -> bool {
+        self >= Version::V1_0
+    }
+
+    /// Versions 0.93 to 0.95 named the metadata file `package-info.txt`.
+    pub fn info_file(self) -> &'static str {
+        if self
+            < (Version {
+                major: 0,
+                minor: 96,
+            })
+        {
+            "package-info.txt"
+        } else {
+            "bag-info.txt"
+        }
+    }
+
+    fn parse(s: &str) -> Option<Version> {
+        let (a, b) = s.split_once('.')?;
+        let digits = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
+        if !digits(a) || !digits(b) {
+            return None;
+        }
+        Some(Version {
+            major: a.parse().ok()?,
+            minor: b.parse().ok()?,
+        })
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// What `bagit.txt` declares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Declaration {
+    /// The BagIt version.
+    pub version: Version,
+    /// The encoding of the other tag files.
+    pub encoding: Encoding,
+}
+
+/// The exact text qoima writes.
+pub fn render(d: Declaration) -> String {
+    let enc = match d.encoding {
+        Encoding::Utf8 => "UTF-8",
+        Encoding::Latin1 => "ISO-8859-1",
+    };
+    format!(
+        "BagIt-Version: {}\nTag-File-Character-Encoding: {enc}\n",
+        d.version
+    )
+}
+
+const FILE: &str = "bagit.txt";
+
+/// Parses `bagit.txt`. Any departure from the exact form is reported; the declaration is
+/// still returned when the version and encoding can be made out, so that validation can go on
+/// and report everything else.
+pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declaration> {
+    let mut lines = Lines::new(reader, Encoding::Utf8);
+    let mut texts = Vec::new();
+    for item in lines.by_ref() {
+        match item {
+            Ok((n, Line::Text(t))) => texts.push((n, t)),
+            Ok((n, Line::TooLong)) => {
+                problems.push(
+                    Problem::new(Code::LineTooLong, "bagit.txt has an overlong line")
+                        .file(FILE)
+                        .line(n),
+                );
+                return None;
+            }
+            Ok((n, Line::BadEncoding(_))) => {
+                problems.push(
+                    Problem::new(Code::BadEncoding, "bagit.txt is not valid UTF-8")
+                        .file(FILE)
+                        .line(n),
+                );
+                return None;
+            }
+            Err(e) => {
+                problems.push(
+                    Problem::new(
+                        Code::TagFileUnreadable,
+                        format!("cannot read bagit.txt: {e}"),
+                    )
+                    .file(FILE),
+                );
+                return None;
+            }
+        }
+    }
+    if lines.had_bom() {
+        problems.push(
+            Problem::new(Code::BagitTxtBom, "bagit.txt starts with a byte-order mark")
+                .file(FILE)
+                .line(1),
+        );
+    }
+    let malformed = |problems: &mut Vec<Problem>, line: u64, field: &str, msg: String| {
+        let mut p = Problem::new(Code::BagitTxtMalformed, msg).file(FILE).line(line);
+        if !field.is_empty() {
+            p = p.field(field);
+        }
+        problems.push(p);
+    };
+    if texts.len() != 2 {
+        malformed(
+            problems,
+            texts.len().min(3).max(1) as u64,
+            "",
+            format!(
+                "bagit.txt has {} lines; it must have exactly two",
+                texts.len()
+            ),
+        );
+    }
+    let mut version = None;
+    let mut encoding = None;
+    for (i, (n, t)) in texts.iter().enumerate() {
+        let Some((label, value)) = t.split_once(':') else {
+            malformed(
+                problems,
+                *n,
+                "",
+                format!("line {n} is not `Label: value`: {t:?}"),
+            );
+            continue;
+        };
+        let exact = value.starts_with(' ')
+            && !value[1..].starts_with([' ', '\t'])
+            && !label.ends_with([' ', '\t']);
+        let value = value.trim();
+        match label.trim() {
+            "BagIt-Version" => {
+                if i != 0 {
+                    malformed(
+                        problems,
+                        *n,
+                        "BagIt-Version",
+                        "BagIt-Version must be the first line".into(),
+                    );
+                }
+                if !exact || label != "BagIt-Version" {
+                    malformed(
+                        problems,
+                        *n,
+                        "BagIt-Version",
+                        format!(
+                            "{t:?} must read exactly `BagIt-Version: M.N` (one space after the colon, none before)"
+                        ),
+                    );
+                }
+                match Version::parse(value) {
+                    Some(v) => version = Some(v),
+                    None => malformed(
+                        problems,
+                        *n,
+                        "BagIt-Version",
+                        format!("{value:?} is not a version of the form M.N"),
+                    ),
+                }
+            }
+            "Tag-File-Character-Encoding" => {
+                if i != 1 {
+                    malformed(
+                        problems,
+                        *n,
+                        "Tag-File-Character-Encoding",
+                        "Tag-File-Character-Encoding must be the second line".into(),
+                    );
+                }
+                if !exact || label != "Tag-File-Character-Encoding" {
+                    malformed(
+                        problems,
+                        *n,
+                        "Tag-File-Character-Encoding",
+                        format!("{t:?} must read exactly `Tag-File-Character-Encoding: ENCODING`"),
+                    );
+                }
+                match Encoding::from_label(value) {
+                    Some(e) => encoding = Some(e),
+                    None => problems.push(
+                        Problem::new(
+                            Code::UnsupportedEncoding,
+                            format!("tag file encoding {value:?} is not supported"),
+                        )
+                        .file(FILE)
+                        .line(*n)
+                        .field("Tag-File-Character-Encoding"),
+                    ),
+                }
+            }
+            other => malformed(
+                problems,
+                *n,
+                other,
+                format!("unexpected element {other:?} in bagit.txt"),
+            ),
+        }
+    }
+    if version.is_none()
+        && !texts
+            .iter()
+            .any(|(_, t)| t.trim_start().starts_with("BagIt-Version"))
+    {
+        malformed(
+            problems,
+            1,
+            "BagIt-Version",
+            "bagit.txt has no BagIt-Version line".into(),
+        );
+    }
+    if encoding.is_none()
+        && !texts
+            .iter()
+            .any(|(_, t)| t.trim_start().starts_with("Tag-File-Character-Encoding"))
+    {
+        malformed(
+            problems,
+            2,
+            "Tag-File-Character-Encoding",
+            "bagit.txt has no Tag-File-Character-Encoding line".into(),
+        );
+    }
+    let version = version?;
+    if version.major >= 2
+        || version
+            < (Version {
+                major: 0,
+                minor: 93,
+            })
+    {
+        problems.push(
+            Problem::new(
+                Code::UnsupportedVersion,
+                format!("BagIt version {version} is not supported"),
+            )
+            .file(FILE)
+            .line(1)
+            .field("BagIt-Version"),
+        );
+        return None;
+    }
+    Some(Declaration {
+        version,
+        encoding: encoding?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &[u8]) -> (Option<Declaration>, Vec<&'static str>) {
+        let mut p = Vec::new();
+        let d = parse(text, &mut p);
+        (d, p.iter().map(|p| p.code.as_str()).collect())
+    }
+
+    #[test]
+    fn the_exact_form_passes_with_any_line_ending() {
+        for t in [
+            &b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"[..],
+            b"BagIt-Version: 1.0\r\nTag-File-Character-Encoding: UTF-8\r\n",
+            b"BagIt-Version: 1.0\rTag-File-Character-Encoding: UTF-8",
+        ] {
+            let (d, c) = codes(t);
+            assert_eq!(c, Vec::<&str>::new());
+            assert_eq!(d.unwrap().version, Version::V1_0);
+        }
+    }
+
+    #[test]
+    fn space_before_colon_is_invalid() {
+        let (_, c) = codes(b"BagIt-Version : 1.0\nTag-File-Character-Encoding: UTF-8\n");
+        assert_eq!(c, vec!["BAG-002"]);
+        let (_, c) = codes(b"BagIt-Version:  1.0\nTag-File-Character-Encoding: UTF-8\n");
+        assert_eq!(c, vec!["BAG-002"]);
+    }
+
+    #[test]
+    fn bom_swapped_extra_missing_lines() {
+        assert_eq!(
+            codes(b"\xEF\xBB\xBFBagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n").1,
+            vec!["BAG-003"]
+        );
+        assert!(
+            codes(b"Tag-File-Character-Encoding: UTF-8\nBagIt-Version: 1.0\n")
+                .1
+                .contains(&"BAG-002")
+        );
+        assert!(
+            codes(b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\nExtra: x\n")
+                .1
+                .contains(&"BAG-002")
+        );
+        let (d, c) = codes(b"BagIt-Version: 1.0\n");
+        assert!(d.is_none());
+        assert!(c.contains(&"BAG-002"));
+    }
+
+    #[test]
+    fn versions_and_encodings() {
+        let (d, c) = codes(b"BagIt-Version: 0.97\nTag-File-Character-Encoding: utf-8\n");
+        assert!(c.is_empty());
+        assert!(!d.unwrap().version.is_rfc());
+        assert_eq!(
+            codes(b"BagIt-Version: 2.0\nTag-File-Character-Encoding: UTF-8\n").1,
+            vec!["BAG-004"]
+        );
+        assert_eq!(
+            codes(b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-16\n").1,
+            vec!["BAG-005"]
+        );
+        assert_eq!(
+            codes(b"BagIt-Version: one\nTag-File-Character-Encoding: UTF-8\n").1,
+            vec!["BAG-002"]
+        );
+    }
+}

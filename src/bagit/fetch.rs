@@ -1,0 +1,205 @@
+//! `fetch.txt` (RFC 8493 section 2.2.3): files the bag names but does not hold yet.
+//!
+//! qoima reads and checks fetch.txt but never fetches: following URLs chosen by whoever made
+//! a bag is a decision for a person (section 5.2), and a bag whose fetch entries are absent
+//! is reported *incomplete*, not invalid.
+
+use std::io::Read;
+
+use super::declaration::Version;
+use super::text::{Encoding, Line, Lines};
+use crate::error::{Code, Problem};
+use crate::paths;
+
+/// One fetch.txt line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchEntry {
+    /// Line number.
+    pub line: u64,
+    /// The absolute URL.
+    pub url: String,
+    /// The declared length; untrusted, never used to size anything.
+    pub length: Option<u64>,
+    /// The decoded bag-relative path.
+    pub path: String,
+}
+
+const FILE: &str = "fetch.txt";
+
+/// Parses fetch.txt, reporting malformed and unsafe lines.
+pub fn parse(
+    reader: impl Read,
+    encoding: Encoding,
+    version: Version,
+    problems: &mut Vec<Problem>,
+) -> Vec<FetchEntry> {
+    let mut out = Vec::new();
+    for item in Lines::new(reader, encoding) {
+        let (n, line) = match item {
+            Ok(x) => x,
+            Err(e) => {
+                problems.push(
+                    Problem::new(
+                        Code::TagFileUnreadable,
+                        format!("cannot read fetch.txt: {e}"),
+                    )
+                    .file(FILE),
+                );
+                break;
+            }
+        };
+        let text = match line {
+            Line::Text(t) => t,
+            Line::TooLong => {
+                problems.push(
+                    Problem::new(
+                        Code::LineTooLong,
+                        format!("line {n} of fetch.txt is too long"),
+                    )
+                    .file(FILE)
+                    .line(n),
+                );
+                continue;
+            }
+            Line::BadEncoding(_) => {
+                problems.push(
+                    Problem::new(
+                        Code::BadEncoding,
+                        format!("line {n} of fetch.txt is not valid text"),
+                    )
+                    .file(FILE)
+                    .line(n),
+                );
+                continue;
+            }
+        };
+        let bad = |problems: &mut Vec<Problem>, why: String| {
+            problems.push(
+                Problem::new(Code::FetchLineMalformed, why)
+                    .file(FILE)
+                    .line(n),
+            );
+        };
+        let mut parts = text.splitn(3, [' ', '\t']);
+        let (Some(url), Some(length), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
+            bad(
+                problems,
+                format!("line {n} of fetch.txt is not `url length path`"),
+            );
+            continue;
+        };
+        let path = path.trim_start_matches([' ', '\t']);
+        if !is_absolute_url(url) {
+            bad(
+                problems,
+                format!("line {n} of fetch.txt: {url:?} is not an absolute URL"),
+            );
+            continue;
+        }
+        let length = match length {
+            "-" => None,
+            l if !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) => l.parse().ok(),
+            l => {
+                bad(
+                    problems,
+                    format!("line {n} of fetch.txt: length {l:?} is neither digits nor `-`"),
+                );
+                continue;
+            }
+        };
+        let decoded = if version.is_rfc() {
+            match paths::decode(path) {
+                Ok(d) => d.into_owned(),
+                Err(_) => {
+                    problems.push(
+                        Problem::new(
+                            Code::BadPercentEncoding,
+                            format!(
+                                "line {n} of fetch.txt: {} has an invalid percent escape",
+                                paths::printable(path)
+                            ),
+                        )
+                        .file(FILE)
+                        .line(n),
+                    );
+                    continue;
+                }
+            }
+        } else {
+            path.to_string()
+        };
+        if let Some(why) = paths::unsafe_reason(&decoded) {
+            problems.push(
+                Problem::new(
+                    Code::UnsafePath,
+                    format!(
+                        "line {n} of fetch.txt names {}: {why}",
+                        paths::printable(path)
+                    ),
+                )
+                .file(FILE)
+                .line(n),
+            );
+            continue;
+        }
+        if !decoded.starts_with("data/") {
+            problems.push(
+                Problem::new(
+                    Code::FetchOutsideData,
+                    format!(
+                        "line {n} of fetch.txt names {}, which is not a payload file",
+                        paths::printable(&decoded)
+                    ),
+                )
+                .file(FILE)
+                .line(n),
+            );
+            continue;
+        }
+        out.push(FetchEntry {
+            line: n,
+            url: url.to_string(),
+            length,
+            path: decoded,
+        });
+    }
+    out
+}
+
+fn is_absolute_url(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !rest.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> (Vec<FetchEntry>, Vec<&'static str>) {
+        let mut probs = Vec::new();
+        let e = parse(text.as_bytes(), Encoding::Utf8, Version::V1_0, &mut probs);
+        (e, probs.iter().map(|p| p.code.as_str()).collect())
+    }
+
+    #[test]
+    fn parses_and_checks_lines() {
+        let (e, c) =
+            p("https://example.org/a.tif 1024 data/a b.tif\nhttps://example.org/b - data/b%0Ac\n");
+        assert!(c.is_empty(), "{c:?}");
+        assert_eq!(e[0].length, Some(1024));
+        assert_eq!(e[0].path, "data/a b.tif");
+        assert_eq!(e[1].path, "data/b\nc");
+        assert_eq!(p("relative/url 1 data/a\n").1, ["BAG-050"]);
+        assert_eq!(p("https://x 1x data/a\n").1, ["BAG-050"]);
+        assert_eq!(p("https://x 1\n").1, ["BAG-050"]);
+        assert_eq!(p("https://x 1 ../../etc/passwd\n").1, ["BAG-031"]);
+        assert_eq!(p("https://x 1 /etc/passwd\n").1, ["BAG-031"]);
+        assert_eq!(p("https://x 1 bag-info.txt\n").1, ["BAG-053"]);
+    }
+}

@@ -1,0 +1,492 @@
+//! Payload and tag manifests (RFC 8493 sections 2.1.3 and 2.2.1).
+
+use std::io::Read;
+
+use super::declaration::Version;
+use super::text::{Encoding, LineRef, Lines};
+use crate::digest::Algorithm;
+use crate::error::{Code, Problem};
+use crate::paths;
+
+/// One manifest line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Line number.
+    pub line: u64,
+    /// The checksum, lower case.
+    pub digest: String,
+    /// The path as written (after a tolerated `*` or `./` prefix is removed), when it differs
+    /// from `path`.
+    pub raw: Option<String>,
+    /// The decoded path (BagIt 1.0 percent-decoding; before 1.0 the raw path). When `raw`
+    /// holds a `%` that is not a valid escape, this is the raw path and `bad_escape` is set.
+    pub path: String,
+    /// The raw path held an invalid percent escape.
+    pub bad_escape: bool,
+}
+
+/// A parsed manifest.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    /// File name, e.g. `manifest-sha256.txt`.
+    pub file: String,
+    /// The algorithm name from the file name, normalised.
+    pub algorithm_name: String,
+    /// The algorithm, when qoima can compute it.
+    pub algorithm: Option<Algorithm>,
+    /// A tag manifest.
+    pub tag: bool,
+    /// Entries in file order, unsafe and duplicate lines removed.
+    pub entries: Vec<Entry>,
+}
+
+/// If `name` is a manifest file name, whether it is a tag manifest and its algorithm name.
+pub fn classify(name: &str) -> Option<(bool, &str)> {
+    let stem = name.strip_suffix(".txt")?;
+    if let Some(a) = stem.strip_prefix("tagmanifest-") {
+        return (!a.is_empty()).then_some((true, a));
+    }
+    stem.strip_prefix("manifest-")
+        .filter(|a| !a.is_empty())
+        .map(|a| (false, a))
+}
+
+/// The file name of a manifest.
+pub fn file_name(tag: bool, a: Algorithm) -> String {
+    if tag {
+        format!("tagmanifest-{}.txt", a.name())
+    } else {
+        format!("manifest-{}.txt", a.name())
+    }
+}
+
+/// Parses a manifest, reporting every malformed, unsafe or duplicate line.
+pub fn parse(
+    reader: impl Read,
+    file: &str,
+    encoding: Encoding,
+    version: Version,
+    problems: &mut Vec<Problem>,
+) -> Manifest {
+    let (tag, alg_name) = classify(file).unwrap_or((false, ""));
+    let algorithm = Algorithm::from_manifest_name(alg_name);
+    let mut m = Manifest {
+        file: file.to_string(),
+        algorithm_name: crate::digest::normalize_name(alg_name),
+        algorithm,
+        tag,
+        entries: Vec::new(),
+    };
+    let mut lines = Lines::new(reader, encoding);
+    while let Some(item) = lines.next_line() {
+        let (n, line) = match item {
+            Ok(x) => x,
+            Err(e) => {
+                problems.push(
+                    Problem::new(Code::TagFileUnreadable, format!("cannot read {file}: {e}"))
+                        .file(file),
+                );
+                break;
+            }
+        };
+        let text = match line {
+            LineRef::Text(t) => t,
+            LineRef::TooLong => {
+                problems.push(
+                    Problem::new(
+                        Code::LineTooLong,
+                        format!("line {n} of {file} is longer than 64 KiB and was skipped"),
+                    )
+                    .file(file)
+                    .line(n),
+                );
+                continue;
+            }
+            LineRef::BadEncoding(prefix) => {
+                problems.push(
+                    Problem::new(
+                        Code::BadEncoding,
+                        format!("line {n} of {file} is not valid text after {prefix:?}"),
+                    )
+                    .file(file)
+                    .line(n),
+                );
+                continue;
+            }
+        };
+        if text.trim().is_empty() || text.starts_with('#') {
+            problems.push(
+                Problem::new(
+                    Code::BlankManifestLine,
+                    format!("line {n} of {file} is blank or a comment"),
+                )
+                .file(file)
+                .line(n),
+            );
+            continue;
+        }
+        let Some(entry) = parse_line(&text, n, file, algorithm, version, problems) else {
+            continue;
+        };
+        m.entries.push(entry);
+    }
+    remove_duplicates(&mut m, file, version, problems);
+    if lines.had_bom() && encoding == Encoding::Utf8 {
+        problems.push(
+            Problem::new(
+                Code::TagFileBom,
+                format!("{file} starts with a byte-order mark"),
+            )
+            .file(file)
+            .line(1),
+        );
+    }
+    m
+}
+
+fn parse_line(
+    text: &str,
+    n: u64,
+    file: &str,
+    algorithm: Option<Algorithm>,
+    version: Version,
+    problems: &mut Vec<Problem>,
+) -> Option<Entry> {
+    let malformed = |problems: &mut Vec<Problem>, why: String| {
+        problems.push(
+            Problem::new(Code::ManifestLineMalformed, why)
+                .file(file)
+                .line(n),
+        );
+    };
+    let Some(split) = text.find([' ', '\t']) else {
+        malformed(
+            problems,
+            format!("line {n} of {file} has no whitespace between checksum and path"),
+        );
+        return None;
+    };
+    let digest = &text[..split];
+    let mut path = text[split..].trim_start_matches([' ', '\t']);
+    if path.is_empty() {
+        malformed(
+            problems,
+            format!("line {n} of {file} has a checksum but no path"),
+        );
+        return None;
+    }
+    if !digest.bytes().all(|b| b.is_ascii_hexdigit()) || digest.is_empty() {
+        malformed(
+            problems,
+            format!("line {n} of {file}: {digest:?} is not a hexadecimal checksum"),
+        );
+        return None;
+    }
+    if let Some(a) = algorithm
+        && digest.len() != a.hex_len()
+    {
+        malformed(
+            problems,
+            format!(
+                "line {n} of {file}: a {a} checksum has {} hex digits, this one has {}",
+                a.hex_len(),
+                digest.len()
+            ),
+        );
+        return None;
+    }
+    if let Some(rest) = path.strip_prefix('*') {
+        problems.push(
+            Problem::new(
+                Code::Md5sumStyle,
+                format!("line {n} of {file} uses md5sum's binary-mode `*` marker"),
+            )
+            .file(file)
+            .line(n),
+        );
+        path = rest;
+    }
+    if let Some(rest) = path.strip_prefix("./") {
+        problems.push(
+            Problem::new(
+                Code::LeadingDotSlash,
+                format!("line {n} of {file} starts its path with `./`"),
+            )
+            .file(file)
+            .line(n),
+        );
+        path = rest;
+    }
+    let (decoded, bad_escape) = if version.is_rfc() {
+        match paths::decode(path) {
+            Ok(d) => (d.into_owned(), false),
+            Err(_) => (path.to_string(), true),
+        }
+    } else {
+        (path.to_string(), false)
+    };
+    if let Some(why) = paths::unsafe_reason(&decoded) {
+        problems.push(
+            Problem::new(
+                Code::UnsafePath,
+                format!("line {n} of {file} names {}: {why}", paths::printable(path)),
+            )
+            .file(file)
+            .line(n),
+        );
+        return None;
+    }
+    if decoded.contains('\\') {
+        problems.push(
+            Problem::new(
+                Code::Backslash,
+                format!(
+                    "line {n} of {file}: {} contains a backslash",
+                    paths::printable(path)
+                ),
+            )
+            .file(file)
+            .line(n),
+        );
+    }
+    Some(Entry {
+        line: n,
+        digest: digest.to_ascii_lowercase(),
+        raw: (decoded != path).then(|| path.to_string()),
+        path: decoded,
+        bad_escape,
+    })
+}
+
+impl Entry {
+    /// The path as written in the manifest.
+    pub fn raw(&self) -> &str {
+        self.raw.as_deref().unwrap_or(&self.path)
+    }
+}
+
+/// Reports and drops repeated paths, keeping the first line of each. Sorting line indices by
+/// path finds them without a hash map holding a second copy of every path.
+fn remove_duplicates(m: &mut Manifest, file: &str, version: Version, problems: &mut Vec<Problem>) {
+    let mut order: Vec<usize> = (0..m.entries.len()).collect();
+    order.sort_by(|&a, &b| m.entries[a].path.cmp(&m.entries[b].path).then(a.cmp(&b)));
+    let mut drop = vec![false; m.entries.len()];
+    let mut run_start = 0;
+    for k in 1..order.len() {
+        let next = &m.entries[order[k]];
+        if m.entries[order[run_start]].path != next.path {
+            run_start = k;
+            continue;
+        }
+        let first = &m.entries[order[run_start]];
+        let (code, what) = if first.digest != next.digest {
+            (Code::DuplicateEntryConflict, "is listed again with a different checksum")
+        } else if version.is_rfc() {
+            (Code::DuplicateEntry, "is listed twice")
+        } else {
+            (Code::DuplicateEntryOld, "is listed twice with the same checksum")
+        };
+        problems.push(
+            Problem::new(
+                code,
+                format!("{} {what} (first on line {})", paths::printable(&next.path), first.line),
+            )
+            .file(file)
+            .line(next.line),
+        );
+        drop[order[k]] = true;
+    }
+    if drop.iter().any(|&d| d) {
+        let mut i = 0;
+        m.entries.retain(|_| {
+            i += 1;
+            !drop[i - 1]
+        });
+    }
+}
+
+/// A manifest's text: one `digest  path` line per entry, paths percent-encoded, in the
+/// order given (callers sort). Two spaces, so `sha256sum -c` can read it too.
+pub fn render<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (path, digest) in entries {
+        out.push_str(digest);
+        out.push_str("  ");
+        out.push_str(&paths::encode(path));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    fn p(text: &str, v: Version) -> (Manifest, Vec<&'static str>) {
+        let mut probs = Vec::new();
+        let m = parse(
+            text.as_bytes(),
+            "manifest-sha256.txt",
+            Encoding::Utf8,
+            v,
+            &mut probs,
+        );
+        (m, probs.iter().map(|p| p.code.as_str()).collect())
+    }
+
+    #[test]
+    fn separators_case_and_encoding() {
+        let text = format!(
+            "{A} data/a b.txt\n{}\t\tdata/file%250A1.txt\n{A}   data/x%0Ay\n",
+            A.to_uppercase()
+        );
+        let (m, c) = p(&text, Version::V1_0);
+        assert!(c.is_empty(), "{c:?}");
+        let paths: Vec<_> = m.entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["data/a b.txt", "data/file%0A1.txt", "data/x\ny"]);
+        assert!(m.entries.iter().all(|e| e.digest == A));
+        assert_eq!(m.algorithm, Some(Algorithm::Sha256));
+    }
+
+    #[test]
+    fn version_0_97_decodes_nothing() {
+        let (m, c) = p(
+            &format!("{A}  data/%7Etest1.txt\n{A}  data/%test2.txt\n"),
+            Version {
+                major: 0,
+                minor: 97,
+            },
+        );
+        assert!(c.is_empty());
+        assert_eq!(m.entries[0].path, "data/%7Etest1.txt");
+        assert_eq!(m.entries[1].path, "data/%test2.txt");
+    }
+
+    #[test]
+    fn unencoded_percent_is_kept_literal_and_marked() {
+        let (m, c) = p(&format!("{A}  data/50%off.txt\n"), Version::V1_0);
+        assert!(c.is_empty());
+        assert!(m.entries[0].bad_escape);
+        assert_eq!(m.entries[0].path, "data/50%off.txt");
+    }
+
+    #[test]
+    fn lint_and_malformed_lines() {
+        assert_eq!(p(&format!("{A} *data/a\n"), Version::V1_0).1, ["BAG-W001"]);
+        assert_eq!(
+            p(&format!("{A}  ./data/a\n"), Version::V1_0).1,
+            ["BAG-W002"]
+        );
+        assert_eq!(
+            p("\n# comment\n", Version::V1_0).1,
+            ["BAG-W015", "BAG-W015"]
+        );
+        assert_eq!(p(&format!("{A}\n"), Version::V1_0).1, ["BAG-030"]);
+        assert_eq!(p(&format!("{A} \n"), Version::V1_0).1, ["BAG-030"]);
+        assert_eq!(p("abc data/a\n", Version::V1_0).1, ["BAG-030"]);
+        assert_eq!(
+            p(&format!("{}  data/a\n", &A[..63]), Version::V1_0).1,
+            ["BAG-030"]
+        );
+        assert_eq!(
+            p(&format!("{}zz  data/a\n", &A[..62]), Version::V1_0).1,
+            ["BAG-030"]
+        );
+        assert_eq!(
+            p(&format!("{A}  data\\sub\\a\n"), Version::V1_0).1,
+            ["BAG-W018"]
+        );
+    }
+
+    #[test]
+    fn unsafe_paths_are_refused() {
+        for bad in [
+            "../x",
+            "data/../../x",
+            "/etc/passwd",
+            "~/x",
+            "C:/x",
+            "data/%2E%2E/x",
+        ] {
+            let (m, c) = p(&format!("{A}  {bad}\n"), Version::V1_0);
+            if bad.contains("%2E") {
+                // Not an escape BagIt defines: kept literal, so it is a (safe) odd name.
+                assert!(c.is_empty());
+                continue;
+            }
+            assert_eq!(c, ["BAG-031"], "{bad}");
+            assert!(m.entries.is_empty());
+        }
+        let (_, c) = p(&format!("{A}  data/a%0A..%0A\n"), Version::V1_0);
+        assert!(
+            c.is_empty(),
+            "a name holding `..` amid other characters is fine"
+        );
+        let (_, c) = p(
+            &format!("{A}  data/%2e%2e\n"),
+            Version {
+                major: 0,
+                minor: 97,
+            },
+        );
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn duplicates_by_version() {
+        let b = "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed";
+        assert_eq!(
+            p(&format!("{A}  data/a\n{A}  data/a\n"), Version::V1_0).1,
+            ["BAG-033"]
+        );
+        assert_eq!(
+            p(
+                &format!("{A}  data/a\n{A}  data/a\n"),
+                Version {
+                    major: 0,
+                    minor: 97
+                }
+            )
+            .1,
+            ["BAG-W024"]
+        );
+        assert_eq!(
+            p(
+                &format!("{A}  data/a\n{b}  data/a\n"),
+                Version {
+                    major: 0,
+                    minor: 97
+                }
+            )
+            .1,
+            ["BAG-032"]
+        );
+        // The same file spelled encoded and literally is a duplicate too.
+        assert_eq!(
+            p(
+                &format!("{A}  data/a%0Ab\n{A}  data/a%0ab\n"),
+                Version::V1_0
+            )
+            .1,
+            ["BAG-033"]
+        );
+    }
+
+    #[test]
+    fn classify_names() {
+        assert_eq!(classify("manifest-sha256.txt"), Some((false, "sha256")));
+        assert_eq!(classify("tagmanifest-md5.txt"), Some((true, "md5")));
+        assert_eq!(classify("manifest-.txt"), None);
+        assert_eq!(classify("bag-info.txt"), None);
+    }
+
+    #[test]
+    fn render_encodes() {
+        assert_eq!(
+            render([("data/a%b\nc", A)]),
+            format!("{A}  data/a%25b%0Ac\n")
+        );
+    }
+}

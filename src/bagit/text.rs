@@ -1,0 +1,280 @@
+//! Reading tag files as lines: LF, CR or CRLF endings, a missing final newline, a byte-order
+//! mark, the declared encoding, and a bound on line length so that a hostile 2 GB line costs
+//! no more memory than a normal one.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+/// The longest tag-file line qoima accepts (bytes, terminator excluded).
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// A tag-file character encoding qoima can read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8 (the only encoding qoima writes).
+    Utf8,
+    /// ISO-8859-1, where every byte is the code point of the same number.
+    Latin1,
+}
+
+impl Encoding {
+    /// Looks up the encoding named in `bagit.txt`.
+    pub fn from_label(label: &str) -> Option<Encoding> {
+        match label.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "utf-8" | "utf8" | "us-ascii" | "ascii" => Some(Encoding::Utf8),
+            "iso-8859-1" | "iso8859-1" | "latin-1" | "latin1" | "l1" => Some(Encoding::Latin1),
+            _ => None,
+        }
+    }
+}
+
+/// One line of a tag file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    /// The decoded text, without its terminator.
+    Text(String),
+    /// Longer than [`MAX_LINE`]; its bytes were skipped.
+    TooLong,
+    /// Not valid in the encoding; the valid prefix is kept to help locate the fault.
+    BadEncoding(String),
+}
+
+/// Splits a tag file into numbered lines.
+pub struct Lines<R: Read> {
+    inner: BufReader<R>,
+    encoding: Encoding,
+    number: u64,
+    buf: Vec<u8>,
+    decoded: String,
+    started: bool,
+    bom: bool,
+    done: bool,
+}
+
+impl<R: Read> Lines<R> {
+    /// Lines of `reader` in `encoding`.
+    pub fn new(reader: R, encoding: Encoding) -> Lines<R> {
+        Lines {
+            inner: BufReader::with_capacity(64 * 1024, reader),
+            encoding,
+            number: 0,
+            buf: Vec::new(),
+            decoded: String::new(),
+            started: false,
+            bom: false,
+            done: false,
+        }
+    }
+
+    /// Whether the file started with a UTF-8 byte-order mark (known after the first line).
+    pub fn had_bom(&self) -> bool {
+        self.bom
+    }
+
+    fn strip_bom(&mut self) -> io::Result<()> {
+        self.started = true;
+        let head = self.inner.fill_buf()?;
+        if head.starts_with(b"\xEF\xBB\xBF") {
+            self.bom = true;
+            self.inner.consume(3);
+        }
+        Ok(())
+    }
+
+    /// Reads one raw line into `self.buf`; returns (got a line, too long).
+    fn read_raw(&mut self) -> io::Result<(bool, bool)> {
+        self.buf.clear();
+        let mut too_long = false;
+        let mut any = false;
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok((any, too_long));
+            }
+            any = true;
+            match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(i) => {
+                    let cr = chunk[i] == b'\r';
+                    if !too_long && self.buf.len() + i <= MAX_LINE {
+                        self.buf.extend_from_slice(&chunk[..i]);
+                    } else {
+                        too_long = true;
+                    }
+                    self.inner.consume(i + 1);
+                    if cr {
+                        // CRLF counts as one terminator.
+                        let next = self.inner.fill_buf()?;
+                        if next.first() == Some(&b'\n') {
+                            self.inner.consume(1);
+                        }
+                    }
+                    return Ok((true, too_long));
+                }
+                None => {
+                    let n = chunk.len();
+                    if !too_long && self.buf.len() + n <= MAX_LINE {
+                        self.buf.extend_from_slice(chunk);
+                    } else {
+                        too_long = true;
+                        self.buf.clear();
+                    }
+                    self.inner.consume(n);
+                }
+            }
+        }
+    }
+}
+
+/// One line of a tag file, borrowed from the reader's buffer (see [`Lines::next_line`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineRef<'a> {
+    /// The decoded text, without its terminator.
+    Text(&'a str),
+    /// Longer than [`MAX_LINE`]; its bytes were skipped.
+    TooLong,
+    /// Not valid in the encoding; the valid prefix is kept to help locate the fault.
+    BadEncoding(String),
+}
+
+impl<R: Read> Lines<R> {
+    /// The next line, borrowed: no allocation per line, which matters for manifests of
+    /// hundreds of thousands of lines.
+    pub fn next_line(&mut self) -> Option<io::Result<(u64, LineRef<'_>)>> {
+        if self.done {
+            return None;
+        }
+        if !self.started
+            && let Err(e) = self.strip_bom()
+        {
+            self.done = true;
+            return Some(Err(e));
+        }
+        match self.read_raw() {
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+            Ok((false, _)) => {
+                self.done = true;
+                None
+            }
+            Ok((true, too_long)) => {
+                self.number += 1;
+                let line = if too_long {
+                    LineRef::TooLong
+                } else {
+                    match self.encoding {
+                        Encoding::Latin1 => {
+                            self.decoded.clear();
+                            self.decoded.extend(self.buf.iter().map(|&b| b as char));
+                            LineRef::Text(&self.decoded)
+                        }
+                        Encoding::Utf8 => match std::str::from_utf8(&self.buf) {
+                            Ok(s) => LineRef::Text(s),
+                            Err(e) => LineRef::BadEncoding(
+                                String::from_utf8_lossy(&self.buf[..e.valid_up_to()]).into_owned(),
+                            ),
+                        },
+                    }
+                };
+                Some(Ok((self.number, line)))
+            }
+        }
+    }
+}
+
+impl<R: Read> Iterator for Lines<R> {
+    type Item = io::Result<(u64, Line)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_line().map(|r| {
+            r.map(|(n, l)| {
+                let owned = match l {
+                    LineRef::Text(t) => Line::Text(t.to_string()),
+                    LineRef::TooLong => Line::TooLong,
+                    LineRef::BadEncoding(p) => Line::BadEncoding(p),
+                };
+                (n, owned)
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(bytes: &[u8]) -> Vec<(u64, Line)> {
+        Lines::new(bytes, Encoding::Utf8)
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
+    fn t(s: &str) -> Line {
+        Line::Text(s.to_string())
+    }
+
+    #[test]
+    fn lf_cr_crlf_mixed_and_no_final_newline() {
+        assert_eq!(lines(b"a\nb\n"), vec![(1, t("a")), (2, t("b"))]);
+        assert_eq!(lines(b"a\rb\r"), vec![(1, t("a")), (2, t("b"))]);
+        assert_eq!(lines(b"a\r\nb\r\n"), vec![(1, t("a")), (2, t("b"))]);
+        assert_eq!(
+            lines(b"a\r\nb\rc\nd"),
+            vec![(1, t("a")), (2, t("b")), (3, t("c")), (4, t("d"))]
+        );
+        assert_eq!(lines(b"a\n\nb"), vec![(1, t("a")), (2, t("")), (3, t("b"))]);
+        assert_eq!(lines(b""), vec![]);
+    }
+
+    #[test]
+    fn crlf_split_across_buffer_refills() {
+        // A reader that yields one byte at a time splits every CRLF across refills.
+        struct OneByte<'a>(&'a [u8]);
+        impl Read for OneByte<'_> {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                if self.0.is_empty() || out.is_empty() {
+                    return Ok(0);
+                }
+                out[0] = self.0[0];
+                self.0 = &self.0[1..];
+                Ok(1)
+            }
+        }
+        let got: Vec<_> = Lines::new(OneByte(b"ab\r\ncd\r\n"), Encoding::Utf8)
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(got, vec![(1, t("ab")), (2, t("cd"))]);
+    }
+
+    #[test]
+    fn bom_is_noticed_and_stripped() {
+        let mut l = Lines::new(&b"\xEF\xBB\xBFBagIt-Version: 1.0\n"[..], Encoding::Utf8);
+        assert_eq!(l.next().unwrap().unwrap(), (1, t("BagIt-Version: 1.0")));
+        assert!(l.had_bom());
+    }
+
+    #[test]
+    fn invalid_utf8_and_latin1() {
+        assert_eq!(
+            lines(b"ok\nbad\xff\n"),
+            vec![(1, t("ok")), (2, Line::BadEncoding("bad".into()))]
+        );
+        let l: Vec<_> = Lines::new(&b"caf\xe9\n"[..], Encoding::Latin1)
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(l, vec![(1, t("café"))]);
+    }
+
+    #[test]
+    fn a_huge_line_is_skipped_without_being_held() {
+        let mut data = vec![b'a'; MAX_LINE * 3];
+        data.extend_from_slice(b"\nnext\n");
+        assert_eq!(lines(&data), vec![(1, Line::TooLong), (2, t("next"))]);
+        let exact = vec![b'b'; MAX_LINE];
+        assert_eq!(lines(&exact), vec![(1, Line::Text("b".repeat(MAX_LINE)))]);
+    }
+}

@@ -1,0 +1,202 @@
+//! Command-line arguments (clap derive). Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// qoima (қойма, "storehouse"): digital preservation — BagIt bags, fixity, description.
+#[derive(Parser, Debug)]
+#[command(name = "qoima", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub global: Global,
+}
+
+/// Options every command takes.
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Print a machine-readable JSON report on stdout (schema: docs/json.md).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print nothing on stderr but failures (no progress, no warnings).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Print more: every warning with its hint.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Hashing threads (default: one per core). `--processes` is accepted as in bagit-python.
+    #[arg(
+        short = 'j',
+        long,
+        global = true,
+        alias = "processes",
+        value_name = "N",
+        default_value_t = 0
+    )]
+    pub jobs: usize,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Make a BagIt 1.0 bag of a folder: into a new place with -o (the folder is only read),
+    /// or in place with --in-place.
+    Bag(BagArgs),
+    /// Validate bags: complete and every checksum verified (default), --completeness-only,
+    /// or --fast (Payload-Oxum only).
+    Validate(ValidateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BagArgs {
+    /// The folder to bag.
+    pub source: PathBuf,
+
+    /// Where to write the bag (must not exist). The source is left untouched.
+    #[arg(short, long, value_name = "OUT", required_unless_present_any = ["in_place", "rollback"], conflicts_with = "in_place")]
+    pub output: Option<PathBuf>,
+
+    /// Turn the folder itself into a bag (its content moves into data/). Safe to interrupt:
+    /// rerun to finish, or use --rollback to undo.
+    #[arg(long)]
+    pub in_place: bool,
+
+    /// Undo an interrupted --in-place run on this folder.
+    #[arg(long, conflicts_with_all = ["output", "in_place"])]
+    pub rollback: bool,
+
+    /// Bag the content symbolic links point to (otherwise a link is refused).
+    #[arg(long)]
+    pub follow_links: bool,
+
+    #[command(flatten)]
+    pub algorithms: AlgorithmArgs,
+
+    #[command(flatten)]
+    pub info: InfoArgs,
+}
+
+/// Checksum algorithms (default: sha256 and sha512).
+#[derive(Args, Debug, Default)]
+pub struct AlgorithmArgs {
+    /// Algorithms, comma-separated: md5, sha1, sha224, sha256, sha384, sha512, blake3.
+    #[arg(
+        long = "algorithm",
+        short = 'a',
+        value_delimiter = ',',
+        value_name = "ALG"
+    )]
+    pub algorithm: Vec<String>,
+    /// Add an MD5 manifest.
+    #[arg(long)]
+    pub md5: bool,
+    /// Add a SHA-1 manifest.
+    #[arg(long)]
+    pub sha1: bool,
+    /// Add a SHA-224 manifest.
+    #[arg(long)]
+    pub sha224: bool,
+    /// Add a SHA-256 manifest.
+    #[arg(long)]
+    pub sha256: bool,
+    /// Add a SHA-384 manifest.
+    #[arg(long)]
+    pub sha384: bool,
+    /// Add a SHA-512 manifest.
+    #[arg(long)]
+    pub sha512: bool,
+    /// Add a BLAKE3 manifest (an extension other BagIt tools do not check).
+    #[arg(long)]
+    pub blake3: bool,
+}
+
+/// bag-info.txt elements (written in the order given: flags below first, then --info, then
+/// --info-file).
+#[derive(Args, Debug, Default)]
+pub struct InfoArgs {
+    /// Source-Organization.
+    #[arg(long, value_name = "TEXT")]
+    pub source_organization: Option<String>,
+    /// Organization-Address.
+    #[arg(long, value_name = "TEXT")]
+    pub organization_address: Option<String>,
+    /// Contact-Name.
+    #[arg(long, value_name = "TEXT")]
+    pub contact_name: Option<String>,
+    /// Contact-Phone.
+    #[arg(long, value_name = "TEXT")]
+    pub contact_phone: Option<String>,
+    /// Contact-Email.
+    #[arg(long, value_name = "TEXT")]
+    pub contact_email: Option<String>,
+    /// External-Description.
+    #[arg(long, value_name = "TEXT")]
+    pub external_description: Option<String>,
+    /// External-Identifier.
+    #[arg(long, value_name = "TEXT")]
+    pub external_identifier: Option<String>,
+    /// Bag-Group-Identifier.
+    #[arg(long, value_name = "TEXT")]
+    pub bag_group_identifier: Option<String>,
+    /// Bag-Count, as `N of T`.
+    #[arg(long, value_name = "N of T")]
+    pub bag_count: Option<String>,
+    /// Internal-Sender-Identifier.
+    #[arg(long, value_name = "TEXT")]
+    pub internal_sender_identifier: Option<String>,
+    /// Internal-Sender-Description.
+    #[arg(long, value_name = "TEXT")]
+    pub internal_sender_description: Option<String>,
+    /// BagIt-Profile-Identifier.
+    #[arg(long, value_name = "URI")]
+    pub bagit_profile_identifier: Option<String>,
+    /// Bagging-Date as YYYY-MM-DD (default: from SOURCE_DATE_EPOCH, else today in UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub bagging_date: Option<String>,
+    /// Any element, as LABEL=VALUE (repeatable; order kept).
+    #[arg(long = "info", value_name = "LABEL=VALUE")]
+    pub info: Vec<String>,
+    /// Elements from a file in bag-info.txt form (`Label: value` lines).
+    #[arg(long, value_name = "FILE")]
+    pub info_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Bag folders to validate.
+    #[arg(required = true, value_name = "BAG")]
+    pub bags: Vec<PathBuf>,
+
+    /// Only compare the payload's size and file count with Payload-Oxum. A pass says
+    /// "complete according to Oxum", never "valid".
+    #[arg(long, conflicts_with = "completeness_only")]
+    pub fast: bool,
+
+    /// Check that everything is present and listed, without computing checksums.
+    #[arg(long)]
+    pub completeness_only: bool,
+
+    /// Count warnings as failures.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// With --strict, keep this warning code a warning (repeatable), e.g. --allow BAG-W004.
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

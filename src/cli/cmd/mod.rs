@@ -1,0 +1,25 @@
+//! One file per verb: turn arguments into library options, call the library, render.
+
+mod bag;
+mod validate;
+
+use std::io::IsTerminal;
+
+use super::Exit;
+use super::args::{Cli, Command, Global};
+
+pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
+    match &cli.command {
+        Command::Bag(a) => bag::run(a, &cli.global),
+        Command::Validate(a) => validate::run(a, &cli.global),
+    }
+}
+
+/// Whether to draw progress bars.
+fn show_progress(g: &Global) -> bool {
+    !g.quiet && std::io::stderr().is_terminal()
+}
+
+fn engine(g: &Global) -> anyhow::Result<qoima::digest::Engine> {
+    Ok(qoima::digest::Engine::new(g.jobs)?)
+}

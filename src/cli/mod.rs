@@ -1,0 +1,59 @@
+//! The binary's side: arguments, progress, exit codes, rendering. No business rules here.
+
+mod args;
+mod cmd;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::Cli;
+
+/// Exit statuses, merged across bags by taking the worst (fd's approach).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    /// Everything passed.
+    Ok = 0,
+    /// The material is invalid or failed a check.
+    Invalid = 1,
+    /// Usage or I/O error: could not run.
+    Error = 2,
+}
+
+impl Exit {
+    pub fn from_code(code: u8) -> Exit {
+        match code {
+            0 => Exit::Ok,
+            1 => Exit::Invalid,
+            _ => Exit::Error,
+        }
+    }
+
+    pub fn merge(self, other: Exit) -> Exit {
+        self.max(other)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let exit = match cmd::run(&cli) {
+        Ok(exit) => exit,
+        Err(e) => {
+            if output::is_broken_pipe(&e) {
+                Exit::Ok
+            } else {
+                eprintln!("qoima: error: {e:#}");
+                Exit::Error
+            }
+        }
+    };
+    ExitCode::from(exit as u8)
+}

@@ -1,0 +1,381 @@
+//! Problem codes: every finding qoima reports about the material has a stable code, a kind
+//! (what it does to the verdict), a one-line meaning and a hint that says what to do.
+//!
+//! A *problem* is data, collected in a report; validation goes on past it. An `Err` is kept
+//! for "could not run at all" and lives in each module's own error type.
+//!
+//! The table below is the single source of the codes; `docs/errors.md` documents each one
+//! and a test keeps the two in step.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Serialize, Serializer};
+
+/// What a problem does to the verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Worth knowing; the material still passes (fails only under `--strict`).
+    Warning,
+    /// Something required is absent: the bag is incomplete.
+    Incomplete,
+    /// Something present is wrong: the bag is invalid.
+    Invalid,
+    /// qoima could not read something, so it could not judge it.
+    Unreadable,
+    /// qoima refuses to create from this input.
+    Refused,
+}
+
+/// Error or warning, as the report prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Does not change the verdict (unless `--strict`).
+    Warning,
+    /// Changes the verdict.
+    Error,
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $kind:ident, $hint:literal; )*) => {
+        /// A stable problem code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in table order.
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The stable string, e.g. `BAG-036`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            /// What the problem does to the verdict.
+            pub fn kind(self) -> Kind {
+                match self { $( Code::$variant => Kind::$kind, )* }
+            }
+
+            /// What to do about it.
+            pub fn hint(self) -> &'static str {
+                match self { $( Code::$variant => $hint, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    // ---- bag declaration and layout ----
+    /// `bagit.txt` is missing.
+    BagitTxtMissing = "BAG-001", Incomplete, "Every bag needs bagit.txt at its root; if this is not a bag, create one with `qoima bag`.";
+    /// `bagit.txt` does not have the exact two-line form.
+    BagitTxtMalformed = "BAG-002", Invalid, "bagit.txt must be exactly `BagIt-Version: M.N` then `Tag-File-Character-Encoding: ENC`, one space after each colon.";
+    /// `bagit.txt` starts with a byte-order mark.
+    BagitTxtBom = "BAG-003", Invalid, "Remove the byte-order mark (EF BB BF) from the start of bagit.txt.";
+    /// The BagIt version is not one qoima reads.
+    UnsupportedVersion = "BAG-004", Invalid, "qoima reads BagIt 0.93 to 1.x; re-bag the content with a current tool.";
+    /// The tag file encoding is not one qoima reads.
+    UnsupportedEncoding = "BAG-005", Invalid, "qoima reads tag files in UTF-8 (and ISO-8859-1); re-encode the tag files as UTF-8 and update bagit.txt.";
+    /// The `data/` directory is missing.
+    DataDirMissing = "BAG-006", Incomplete, "Every bag needs a data/ directory, even when it is empty.";
+    /// No payload manifest.
+    NoPayloadManifest = "BAG-007", Incomplete, "A bag needs at least one manifest-<algorithm>.txt; recreate the manifests with `qoima bag`.";
+    /// No payload manifest uses an algorithm qoima can compute.
+    NoCheckableManifest = "BAG-008", Invalid, "Add a manifest with sha256 or sha512 (or md5/sha1/sha224/sha384/blake3) so the payload can be verified.";
+    /// The path given is not a bag directory or archive.
+    NotABag = "BAG-009", Unreadable, "Give the path of a bag directory (the folder holding bagit.txt).";
+
+    // ---- reading tag files ----
+    /// A tag file is not valid in its declared encoding.
+    BadEncoding = "BAG-010", Invalid, "The named line is not valid UTF-8; re-save the tag file as UTF-8.";
+    /// A tag-file line is longer than qoima accepts.
+    LineTooLong = "BAG-011", Invalid, "A tag-file line is longer than 64 KiB; no legitimate manifest or bag-info line is that long. Inspect the file: it may be corrupt or hostile.";
+    /// A tag file could not be read.
+    TagFileUnreadable = "BAG-012", Unreadable, "Check the file's permissions and the storage, then validate again.";
+
+    // ---- bag-info.txt ----
+    /// A bag-info line is not `Label: value` or a continuation.
+    BagInfoMalformed = "BAG-020", Invalid, "Each bag-info.txt line must be `Label: value` (label without leading/trailing spaces) or a continuation line starting with a space or tab.";
+    /// `Payload-Oxum` is not `OctetCount.StreamCount`.
+    OxumMalformed = "BAG-021", Invalid, "Payload-Oxum must be two decimal numbers joined by a dot: total payload bytes, then number of payload files.";
+    /// `Payload-Oxum` appears more than once.
+    OxumRepeated = "BAG-022", Invalid, "Keep a single Payload-Oxum line.";
+    /// The payload does not add up to `Payload-Oxum`.
+    OxumMismatch = "BAG-023", Incomplete, "Payload files were added, removed or changed size since bagging; compare with the manifests (full validation names the files).";
+
+    // ---- manifests ----
+    /// A manifest line is not `checksum whitespace path`.
+    ManifestLineMalformed = "BAG-030", Invalid, "Each manifest line must be a hexadecimal checksum of the algorithm's length, one or more spaces or tabs, then the path.";
+    /// A path in a manifest or fetch.txt leaves the bag or is otherwise unsafe.
+    UnsafePath = "BAG-031", Invalid, "Paths must be relative, use `/`, and stay inside the bag: no `..`, no leading `/` or `~`, no drive letters, no NUL. Do not process this bag further without inspecting it.";
+    /// The same path is listed twice with different checksums.
+    DuplicateEntryConflict = "BAG-032", Invalid, "Keep one line per file; the two checksums disagree, so at most one can be right.";
+    /// The same path is listed twice with the same checksum (BagIt 1.0).
+    DuplicateEntry = "BAG-033", Invalid, "Remove the repeated line; BagIt 1.0 lists each file once per manifest.";
+    /// A file listed in a manifest is absent.
+    FileMissing = "BAG-034", Incomplete, "Restore the file from a copy, or re-bag if its removal was intended.";
+    /// A payload file is not listed in a payload manifest.
+    FileNotInManifest = "BAG-035", Incomplete, "Remove the stray file, or re-bag so that every manifest lists it.";
+    /// A checksum does not match the file.
+    ChecksumMismatch = "BAG-036", Invalid, "The file's content changed since bagging; restore it from a good copy. Do not update the manifest unless the change is known to be legitimate.";
+    /// A manifest lists a directory.
+    ManifestListsDirectory = "BAG-037", Invalid, "Manifests list files only; remove the directory's line.";
+    /// A payload manifest lists a path outside `data/`.
+    PayloadOutsideData = "BAG-038", Invalid, "Payload manifests list files under data/ only.";
+    /// A percent sign in a 1.0 manifest path is not a valid `%25`, `%0A` or `%0D` escape.
+    BadPercentEncoding = "BAG-039", Invalid, "In BagIt 1.0 a `%` in a file name is written `%25`; re-bag with a conforming tool.";
+
+    // ---- tag manifests ----
+    /// A tag manifest does not list a payload manifest.
+    TagManifestMissesManifest = "BAG-040", Invalid, "Every tag manifest must list every payload manifest; regenerate the tag manifests.";
+    /// A tag manifest lists a payload file.
+    TagManifestListsPayload = "BAG-041", Invalid, "Tag manifests must not list files under data/; regenerate the tag manifests.";
+    /// A tag manifest lists a tag manifest.
+    TagManifestListsTagManifest = "BAG-042", Invalid, "Tag manifests must not list tag manifests; regenerate the tag manifests.";
+
+    // ---- fetch.txt ----
+    /// A fetch.txt line is not `url length path`.
+    FetchLineMalformed = "BAG-050", Invalid, "Each fetch.txt line must be an absolute URL, a length (digits or `-`) and a data/ path, separated by whitespace.";
+    /// A file listed in fetch.txt has not been fetched yet.
+    FetchPending = "BAG-051", Incomplete, "Fetch the listed files into the bag (the URLs are in fetch.txt), then validate again.";
+    /// A fetch.txt entry is not in every payload manifest.
+    FetchNotInManifest = "BAG-052", Invalid, "Every file in fetch.txt must be listed in every payload manifest.";
+    /// A fetch.txt entry points outside `data/`.
+    FetchOutsideData = "BAG-053", Invalid, "fetch.txt may only list payload files (under data/).";
+
+    // ---- the filesystem ----
+    /// A symbolic link inside the bag points outside it (or is broken).
+    SymlinkEscapes = "BAG-060", Invalid, "qoima never follows links out of a bag; replace the link with the file itself.";
+    /// A FIFO, socket or device sits in the bag.
+    SpecialFile = "BAG-061", Invalid, "Bags hold regular files only; remove the special file.";
+    /// A file could not be read.
+    FileUnreadable = "BAG-062", Unreadable, "Check the file's permissions and the storage, then validate again.";
+    /// A file changed size while qoima read it.
+    FileChanged = "BAG-063", Unreadable, "Something is writing to the bag; wait until it is done and validate again.";
+    /// A file name is not valid UTF-8 and cannot be listed in a manifest.
+    NonUtf8Name = "BAG-064", Invalid, "Rename the file to a UTF-8 name; BagIt manifests are text.";
+
+    // ---- creation ----
+    /// Two names differ only by Unicode normalization.
+    NormalizationCollision = "BAG-070", Refused, "Two file names look identical but differ in Unicode form (NFC/NFD); rename one of them before bagging.";
+    /// Two names differ only by case.
+    CaseCollision = "BAG-071", Refused, "Two file names differ only by letter case and would collide on Windows or macOS; rename one of them before bagging.";
+    /// The source holds a symbolic link and `--follow-links` was not given.
+    SymlinkInSource = "BAG-072", Refused, "Replace the link with the file, or pass --follow-links to bag the content it points to.";
+    /// An in-place run was interrupted and its journal is present.
+    InterruptedInPlace = "BAG-073", Incomplete, "Rerun `qoima bag --in-place` on the same folder to finish, or `--rollback` to undo.";
+
+    // ---- warnings ----
+    /// md5sum-style `*path` in a manifest.
+    Md5sumStyle = "BAG-W001", Warning, "Binary-mode `*` markers are not BagIt; rewrite the manifest (re-bag) to pass strict validation.";
+    /// A manifest path starts with `./`.
+    LeadingDotSlash = "BAG-W002", Warning, "Write paths without a leading `./`.";
+    /// Only MD5 or SHA-1 manifests.
+    WeakAlgorithmOnly = "BAG-W003", Warning, "MD5 and SHA-1 do not resist forgery; add a sha256 or sha512 manifest.";
+    /// No tag manifest.
+    NoTagManifest = "BAG-W004", Warning, "Without a tag manifest, edits to bag-info.txt and the manifests go unnoticed; add one (re-bag, or `qoima bag` writes them by default).";
+    /// Operating-system junk files in the payload.
+    OsJunkFile = "BAG-W005", Warning, "Files like .DS_Store and Thumbs.db are made by file browsers, not by the creator; consider removing them before bagging.";
+    /// A bag inside the payload.
+    BagInBag = "BAG-W006", Warning, "The payload holds another bag; validate it separately if it matters.";
+    /// A BagIt version older than 1.0.
+    OldVersion = "BAG-W007", Warning, "Consider re-bagging as BagIt 1.0.";
+    /// Names differ only by case.
+    CaseOnlyDifference = "BAG-W008", Warning, "These names collide on case-insensitive filesystems (Windows, macOS); rename one before moving the bag there.";
+    /// Manifests list different file sets (before 1.0, where this is allowed).
+    ManifestSetsDiffer = "BAG-W009", Warning, "List every file in every manifest.";
+    /// A name Windows cannot store.
+    WindowsUnsafeName = "BAG-W010", Warning, "The name uses a character (< > : \" | ? * \\ or a control character) or a reserved name (CON, NUL, COM1…) that Windows refuses; rename it if the bag may travel there.";
+    /// A manifest uses an algorithm qoima cannot compute.
+    UnknownAlgorithm = "BAG-W011", Warning, "This manifest was not checked; the bag was judged by the manifests qoima can compute.";
+    /// A UTF-8 tag file starts with a byte-order mark.
+    TagFileBom = "BAG-W012", Warning, "Remove the byte-order mark; UTF-8 tag files must not start with one.";
+    /// A name was found on disk in another Unicode normalization form.
+    NormalizationMismatch = "BAG-W013", Warning, "The manifest and the filesystem spell the name in different Unicode forms (NFC/NFD); the file was checked under its on-disk name.";
+    /// A manifest path was matched literally, not percent-decoded (bagit-python deviation).
+    PercentLiteralFallback = "BAG-W014", Warning, "The manifest lists a name with an unencoded `%` (as bagit-python writes); the literal name was used. Re-bag with qoima for a strictly conforming bag.";
+    /// A blank or comment line in a manifest.
+    BlankManifestLine = "BAG-W015", Warning, "Blank and `#` lines are not part of the manifest grammar; they were skipped.";
+    /// A tag file is not listed in any tag manifest.
+    TagFileNotInTagManifest = "BAG-W016", Warning, "Tag manifests should list every tag file so that changes to it are detected.";
+    /// Tag manifests and payload manifests use different algorithms.
+    TagManifestAlgorithmsDiffer = "BAG-W017", Warning, "Use the same algorithms for tag and payload manifests.";
+    /// A manifest path uses `\` as a separator.
+    Backslash = "BAG-W018", Warning, "BagIt paths use `/`; a `\\` is read as part of the name, which is likely not what the bag's maker meant.";
+    /// A bag-info element that should appear once is repeated.
+    BagInfoRepeated = "BAG-W019", Warning, "Bag-Size, Bagging-Date, Bag-Group-Identifier and Bag-Count should appear once.";
+    /// A reserved bag-info value has the wrong form.
+    BagInfoValue = "BAG-W020", Warning, "Bagging-Date is YYYY-MM-DD; Bag-Count is `N of T` (T may be `?`).";
+    /// A symbolic link inside the bag that stays inside it.
+    SymlinkInBag = "BAG-W021", Warning, "The link was followed because its target is inside the bag; other tools may treat it differently. Replace it with the file.";
+    /// The manifest spells one name in two Unicode forms.
+    NormalizationDuplicate = "BAG-W022", Warning, "The manifest lists the same name in two Unicode forms; keep one.";
+    /// Payload-Oxum is absent, so fast validation is impossible.
+    NoOxum = "BAG-W023", Warning, "bag-info.txt has no Payload-Oxum; only full validation can judge this bag.";
+    /// The same path is listed twice with the same checksum (before 1.0, where it is tolerated).
+    DuplicateEntryOld = "BAG-W024", Warning, "Remove the repeated line.";
+    /// An empty directory in the source cannot be represented in a bag.
+    EmptyDirectory = "BAG-W025", Warning, "BagIt records files, not folders; put a placeholder file (e.g. `.keep`) in the folder if its existence matters.";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The error of parsing a code.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown problem code {0:?}; see docs/errors.md")]
+pub struct UnknownCode(pub String);
+
+impl FromStr for Code {
+    type Err = UnknownCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let up = s.trim().to_ascii_uppercase();
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == up)
+            .ok_or_else(|| UnknownCode(s.to_string()))
+    }
+}
+
+/// Where a problem is: a file (bag-relative), a line in it, a field.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// The file, relative to the bag or collection root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// 1-based line number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// A field, column or label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// One finding about the material.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The stable code.
+    pub code: Code,
+    /// Error or warning (a warning may be raised to an error by `--strict`).
+    pub severity: Severity,
+    /// What it does to the verdict.
+    pub kind: Kind,
+    /// Where.
+    #[serde(flatten)]
+    pub location: Location,
+    /// What is wrong, naming the file.
+    pub message: String,
+    /// What to do.
+    pub hint: &'static str,
+}
+
+impl Problem {
+    /// A problem with the code's default severity.
+    pub fn new(code: Code, message: impl Into<String>) -> Problem {
+        let kind = code.kind();
+        Problem {
+            code,
+            severity: if kind == Kind::Warning {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            kind,
+            location: Location::default(),
+            message: message.into(),
+            hint: code.hint(),
+        }
+    }
+
+    /// Names the file.
+    pub fn file(mut self, file: impl Into<String>) -> Problem {
+        self.location.file = Some(file.into());
+        self
+    }
+
+    /// Names the line.
+    pub fn line(mut self, line: u64) -> Problem {
+        self.location.line = Some(line);
+        self
+    }
+
+    /// Names the field.
+    pub fn field(mut self, field: impl Into<String>) -> Problem {
+        self.location.field = Some(field.into());
+        self
+    }
+
+    /// Whether this problem counts against the material.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{sev}[{}]", self.code)?;
+        // The message names the file already when it is the subject; the location adds the line.
+        if let Some(file) = &self.location.file
+            && (self.location.line.is_some() || !self.message.contains(file.as_str()))
+        {
+            write!(f, " {}", crate::paths::printable(file))?;
+            if let Some(line) = self.location.line {
+                write!(f, ":{line}")?;
+            }
+        }
+        if let Some(field) = &self.location.field {
+            write!(f, " ({field})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_parse_back() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate {c}");
+            assert_eq!(c.as_str().parse::<Code>().unwrap(), *c);
+            assert_eq!(
+                c.as_str().starts_with("BAG-W"),
+                c.kind() == Kind::Warning,
+                "{c}"
+            );
+        }
+        assert!("bag-036".parse::<Code>().is_ok());
+        assert!("BAG-999".parse::<Code>().is_err());
+    }
+
+    #[test]
+    fn every_code_is_documented() {
+        let doc = include_str!("../docs/errors.md");
+        for c in Code::ALL {
+            assert!(
+                doc.contains(&format!("`{}`", c.as_str())),
+                "{c} missing from docs/errors.md"
+            );
+        }
+    }
+}

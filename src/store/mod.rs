@@ -1,0 +1,88 @@
+//! Read-only access to a bag wherever it lies, behind one trait, so the validator does not
+//! care whether the bag is a folder or (later) an archive.
+
+mod dir;
+
+use std::io::{self, Read};
+
+pub use dir::DirStore;
+
+use crate::digest::{AlgorithmSet, DigestError, Engine, FileDigests, Progress};
+
+/// Where a symbolic link in a bag leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// To a regular file inside the bag (its bag-relative path).
+    InsideFile(String),
+    /// To a directory inside the bag.
+    InsideDir,
+    /// Out of the bag (the resolved target, for the report).
+    Outside(String),
+    /// Nowhere.
+    Broken,
+}
+
+/// What an entry is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link (never followed out of the bag).
+    Symlink(LinkTarget),
+    /// A FIFO, socket or device.
+    Special,
+}
+
+/// One entry of a bag, named relative to the bag root with `/` separators.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Bag-relative path (lossily converted when the name is not UTF-8).
+    pub path: String,
+    /// Whether the on-disk name is valid UTF-8.
+    pub utf8: bool,
+    /// What it is.
+    pub kind: EntryKind,
+    /// Size in bytes (of the target, for a link to a file inside the bag).
+    pub size: u64,
+}
+
+impl Entry {
+    /// Whether the entry can be read as file content.
+    pub fn is_readable_file(&self) -> bool {
+        self.utf8
+            && matches!(
+                self.kind,
+                EntryKind::File | EntryKind::Symlink(LinkTarget::InsideFile(_))
+            )
+    }
+}
+
+/// A file to hash in a store.
+#[derive(Clone, Debug)]
+pub struct DigestRequest {
+    /// Bag-relative path.
+    pub path: String,
+    /// Size as listed.
+    pub size_hint: u64,
+    /// Algorithms to compute.
+    pub algorithms: AlgorithmSet,
+}
+
+/// A bag's storage.
+pub trait Store: Sync {
+    /// Where the bag is, for reports.
+    fn location(&self) -> String;
+    /// Every entry below the root, sorted by path.
+    fn list(&self) -> io::Result<Vec<Entry>>;
+    /// Opens one file (tag files).
+    fn open(&self, path: &str) -> io::Result<Box<dyn Read + Send + '_>>;
+    /// Hashes many files; result `i` belongs to request `i`.
+    fn digest(
+        &self,
+        requests: &[DigestRequest],
+        engine: &Engine,
+        progress: &dyn Progress,
+    ) -> Vec<Result<FileDigests, DigestError>>;
+}

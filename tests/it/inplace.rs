@@ -1,0 +1,148 @@
+//! `qoima bag --in-place`: a crash at any step loses nothing; rerunning finishes,
+//! `--rollback` restores the folder exactly.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use super::util::*;
+
+fn contents(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path()
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A source whose top level holds names that collide with what bagging creates.
+fn tricky_source(env: &Env) -> std::path::PathBuf {
+    let src = env.sample_source("dir");
+    env.write("dir/data/already-called-data.txt", "inner");
+    env.write("dir/bag-info.txt", "a payload file named like a tag file");
+    src
+}
+
+fn run_with_failpoint(env: &Env, args: &[&str], fp: &str) -> i32 {
+    Command::new(env!("CARGO_BIN_EXE_qoima"))
+        .args(args)
+        .current_dir(env.dir.path())
+        .env("QOIMA_FAILPOINT", fp)
+        .env("SOURCE_DATE_EPOCH", "1641340800")
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .code()
+        .unwrap_or(-1)
+}
+
+#[test]
+fn in_place_moves_content_under_data() {
+    let env = Env::new();
+    let dir = tricky_source(&env);
+    let before = contents(&dir);
+    env.qoima(&["bag", "--in-place", "dir"]).success();
+    let after = contents(&dir.join("data"));
+    assert_eq!(before, after);
+    env.qoima(&["validate", "dir"]).success();
+    // A second run must not nest the bag into itself.
+    let again = env.qoima(&["bag", "--in-place", "dir"]);
+    assert_eq!(again.code(), 2);
+    assert!(
+        again.stderr().contains("looks like a bag"),
+        "{}",
+        again.stderr()
+    );
+}
+
+const FAILPOINTS: [&str; 8] = [
+    "inplace-journal",
+    "inplace-move:1",
+    "inplace-move:4",
+    "inplace-move:9",
+    "inplace-moved",
+    "inplace-renamed",
+    "tag-write:1",
+    "tag-write:5",
+];
+
+#[test]
+fn a_crash_at_any_step_then_rerun_finishes() {
+    for fp in FAILPOINTS {
+        let env = Env::new();
+        let dir = tricky_source(&env);
+        let before = contents(&dir);
+        let code = run_with_failpoint(&env, &["bag", "--in-place", "dir"], fp);
+        assert_ne!(code, 0, "{fp}: the failpoint did not fire");
+        // Every original byte is still somewhere in the folder.
+        let mid: Vec<Vec<u8>> = contents(&dir).into_values().collect();
+        for (name, data) in &before {
+            assert!(mid.contains(data), "{fp}: content of {name} lost");
+        }
+        let v = env.qoima(&["validate", "--json", "dir"]);
+        assert_ne!(v.code(), 0, "{fp}: an interrupted bag must not validate");
+        env.qoima(&["bag", "--in-place", "dir"]).success();
+        assert_eq!(contents(&dir.join("data")), before, "{fp}");
+        env.qoima(&["validate", "dir"]).success();
+        assert!(!dir.join(".qoima-inplace.json").exists());
+    }
+}
+
+#[test]
+fn a_crash_at_any_step_then_rollback_restores_exactly() {
+    for fp in FAILPOINTS {
+        let env = Env::new();
+        let dir = tricky_source(&env);
+        let before = contents(&dir);
+        run_with_failpoint(&env, &["bag", "--in-place", "dir"], fp);
+        let r = env.qoima(&["bag", "--rollback", "dir"]);
+        r.success();
+        assert_eq!(contents(&dir), before, "{fp}");
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(names.is_empty(), "{fp}: leftovers {names:?}");
+    }
+}
+
+#[test]
+fn refusal_happens_before_anything_moves() {
+    let env = Env::new();
+    let dir = env.sample_source("dir");
+    std::os::unix::fs::symlink("/etc/hostname", dir.join("link")).unwrap();
+    let before = contents(&dir);
+    let r = env.qoima(&["bag", "--json", "--in-place", "dir"]);
+    assert_eq!(r.code(), 1);
+    assert_eq!(r.json()["problems"][0]["code"], "BAG-072");
+    assert_eq!(contents(&dir), before);
+    assert!(!dir.join("data").exists());
+    let r = env.qoima(&["bag", "--rollback", "dir"]);
+    assert_eq!(r.code(), 2, "nothing to roll back");
+}
+
+#[test]
+fn an_interrupted_copy_leaves_no_bag() {
+    let env = Env::new();
+    env.sample_source("src");
+    let code = run_with_failpoint(&env, &["bag", "src", "-o", "out"], "bag-before-tags");
+    assert_ne!(code, 0);
+    assert!(
+        !env.path("out").exists(),
+        "no finished-looking bag after a crash"
+    );
+    env.qoima(&["bag", "src", "-o", "out"]).success();
+}

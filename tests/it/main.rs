@@ -1,0 +1,7 @@
+//! Integration tests: drive the real `qoima` binary in temporary folders.
+
+mod bag;
+mod conformance;
+mod inplace;
+mod interop;
+mod util;
