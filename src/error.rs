@@ -106,6 +106,8 @@ codes! {
     OxumRepeated = "BAG-022", Invalid, "Keep a single Payload-Oxum line.";
     /// The payload does not add up to `Payload-Oxum`.
     OxumMismatch = "BAG-023", Incomplete, "Payload files were added, removed or changed size since bagging; compare with the manifests (full validation names the files).";
+    /// Payload-Oxum is absent, so `--fast` cannot judge the bag.
+    NoOxum = "BAG-024", Unreadable, "bag-info.txt has no Payload-Oxum; only full (or --completeness-only) validation can judge this bag.";
 
     // ---- manifests ----
     /// A manifest line is not `checksum whitespace path`.
@@ -211,11 +213,9 @@ codes! {
     /// A reserved bag-info value has the wrong form.
     BagInfoValue = "BAG-W020", Warning, "Bagging-Date is YYYY-MM-DD; Bag-Count is `N of T` (T may be `?`).";
     /// A symbolic link inside the bag that stays inside it.
-    SymlinkInBag = "BAG-W021", Warning, "The link was followed because its target is inside the bag; other tools may treat it differently. Replace it with the file.";
+    SymlinkInBag = "BAG-W021", Warning, "A link to a file inside the bag is read through its target; a link to a folder inside the bag is not descended (its files count where they really are). Other tools may treat links differently: replace the link with the file.";
     /// The manifest spells one name in two Unicode forms.
     NormalizationDuplicate = "BAG-W022", Warning, "The manifest lists the same name in two Unicode forms; keep one.";
-    /// Payload-Oxum is absent, so fast validation is impossible.
-    NoOxum = "BAG-W023", Warning, "bag-info.txt has no Payload-Oxum; only full validation can judge this bag.";
     /// The same path is listed twice with the same checksum (before 1.0, where it is tolerated).
     DuplicateEntryOld = "BAG-W024", Warning, "Remove the repeated line.";
     /// An empty directory in the source cannot be represented in a bag.

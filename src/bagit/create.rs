@@ -7,17 +7,18 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use unicode_normalization::UnicodeNormalization;
-use walkdir::WalkDir;
 
 use super::baginfo::{BagInfo, Oxum};
 use super::declaration::{self, Declaration, Version};
 use super::manifest;
 use super::text::Encoding;
-use crate::digest::{Algorithm, DigestError, Engine, FileDigests, HashJob, Progress};
+use crate::digest::{
+    Algorithm, Digest, DigestError, Engine, FileDigests, HashJob, Hasher, Progress,
+};
 use crate::error::{Code, Problem};
 use crate::fsutil;
 use crate::paths;
@@ -50,10 +51,8 @@ impl Default for BagOptions {
 /// A file found in the source.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
-    /// Path relative to the source root, `/`-separated.
+    /// Path relative to the source root, `/`-separated (the file is at `root.join(rel)`).
     pub rel: String,
-    /// Where to read it.
-    pub abs: PathBuf,
     /// Size when scanned.
     pub size: u64,
 }
@@ -137,47 +136,38 @@ pub fn scan_source(
     let mut warnings = Vec::new();
     let mut dirs: Vec<(String, bool)> = Vec::new();
     let mut nonempty: HashSet<String> = HashSet::new();
-    let walker = WalkDir::new(root)
-        .min_depth(1)
-        .follow_links(follow_links)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() != 1 || !skip.iter().any(|s| e.file_name() == *s));
-    for item in walker {
-        let item = match item {
-            Ok(i) => i,
-            Err(e) => {
-                let path = e
-                    .path()
-                    .map(|p| p.to_path_buf())
-                    .unwrap_or_else(|| root.to_path_buf());
-                let rel = display_rel(root, &path);
-                if e.loop_ancestor().is_some() {
-                    refused.push(
-                        Problem::new(
-                            Code::SymlinkInSource,
-                            format!("{rel} is a link that loops back to a parent folder"),
-                        )
-                        .file(rel),
-                    );
-                } else if follow_links
-                    && fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink())
-                {
-                    refused.push(
-                        Problem::new(Code::SymlinkEscapes, format!("{rel} is a link to nothing"))
-                            .file(rel),
-                    );
-                } else {
-                    let source = e
-                        .into_io_error()
-                        .unwrap_or_else(|| io::Error::other("walk failed"));
-                    return Err(BagError::Io { path, source });
-                }
-                continue;
+    let (walked, issues) = fsutil::walk(root, follow_links, skip);
+    for issue in issues {
+        match issue {
+            fsutil::WalkIssue::Loop(rel) => {
+                let rel = rel.to_string_lossy().into_owned();
+                refused.push(
+                    Problem::new(
+                        Code::SymlinkInSource,
+                        format!(
+                            "{} is a link that loops back to a parent folder",
+                            paths::printable(&rel)
+                        ),
+                    )
+                    .file(rel),
+                );
             }
-        };
-        let Some(rel) = rel_utf8(root, item.path()) else {
-            let rel = display_rel(root, item.path());
+            fsutil::WalkIssue::Broken(rel) => {
+                let rel = rel.to_string_lossy().into_owned();
+                refused.push(
+                    Problem::new(
+                        Code::SymlinkEscapes,
+                        format!("{} is a link to nothing", paths::printable(&rel)),
+                    )
+                    .file(rel),
+                );
+            }
+            fsutil::WalkIssue::Io(path, source) => return Err(BagError::Io { path, source }),
+        }
+    }
+    for item in walked {
+        let Some(rel) = rel_utf8(&item.rel) else {
+            let rel = item.rel.to_string_lossy().into_owned();
             refused.push(
                 Problem::new(
                     Code::NonUtf8Name,
@@ -195,9 +185,9 @@ pub fn scan_source(
         } else {
             nonempty.insert(String::new());
         }
-        let ft = item.file_type();
+        let ft = item.file_type;
         if ft.is_symlink() {
-            // Only reached without follow_links (with it, walkdir reports the target's type).
+            // Only reached without follow_links (with it, the walk reports the target's type).
             refused.push(
                 Problem::new(
                     Code::SymlinkInSource,
@@ -211,14 +201,9 @@ pub fn scan_source(
         } else if ft.is_dir() {
             dirs.push((rel, true));
         } else if ft.is_file() {
-            let size = item
-                .metadata()
-                .map_err(|e| BagError::io(item.path())(io::Error::other(e)))?
-                .len();
             files.push(SourceFile {
-                abs: item.path().to_path_buf(),
                 rel,
-                size,
+                size: item.len,
             });
         } else {
             refused.push(
@@ -307,21 +292,15 @@ pub fn scan_source(
     Ok((files, warnings))
 }
 
-fn rel_utf8(root: &Path, p: &Path) -> Option<String> {
-    let rel = p.strip_prefix(root).ok()?;
+fn rel_utf8(rel: &Path) -> Option<String> {
     let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
     Some(parts?.join("/"))
 }
 
-fn display_rel(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root)
-        .unwrap_or(p)
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// Hashes (and optionally copies) the source files; any failure is an error naming the file.
+/// Hashes (and optionally copies) the source files found under `root`; any failure is an
+/// error naming the file.
 pub(crate) fn hash_files(
+    root: &Path,
     files: &[SourceFile],
     algorithms: &[Algorithm],
     copy_root: Option<&Path>,
@@ -329,18 +308,21 @@ pub(crate) fn hash_files(
     engine: &Engine,
     progress: &dyn Progress,
 ) -> Result<Vec<FileDigests>, BagError> {
-    let jobs: Vec<HashJob> = files
-        .iter()
-        .map(|f| HashJob {
-            path: f.abs.clone(),
-            size_hint: f.size,
-            algorithms: algorithms.iter().copied().collect(),
-            copy_to: copy_root.map(|r| r.join(&f.rel)),
+    let algorithms: crate::digest::AlgorithmSet = algorithms.iter().copied().collect();
+    let results = engine.run_with(
+        files.len(),
+        |i| files[i].size,
+        |i| HashJob {
+            path: root.join(&files[i].rel),
+            size_hint: files[i].size,
+            algorithms,
+            copy_to: copy_root.map(|r| r.join(&files[i].rel)),
             follow_links,
-        })
-        .collect();
+        },
+        progress,
+    );
     let mut out = Vec::with_capacity(files.len());
-    for r in engine.run(&jobs, progress) {
+    for r in results {
         match r {
             Ok(d) => out.push(d),
             Err(DigestError::Changed {
@@ -384,33 +366,41 @@ pub fn write_tag_files(
     opts: &BagOptions,
     extra_tags: &[(String, Vec<u8>)],
 ) -> Result<BagInfo, BagError> {
-    let write = |rel: &str, data: &[u8]| -> Result<(), BagError> {
+    // Each tag file is written to a temporary name and renamed; its digests for the tag
+    // manifests are computed from the same bytes as they are written (a manifest of 100,000
+    // lines is never held in memory).
+    let write = |rel: &str,
+                 fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>|
+     -> Result<(String, Vec<Digest>), BagError> {
         let p = bag.join(rel);
         if let Some(parent) = p.parent() {
             fs::create_dir_all(parent).map_err(BagError::io(parent))?;
         }
-        fsutil::write_atomic(&p, data).map_err(BagError::io(&p))?;
+        let mut w = TagWriter::create(&p, &opts.algorithms).map_err(BagError::io(&p))?;
+        fill(&mut w).map_err(BagError::io(&p))?;
+        let d = w.commit().map_err(BagError::io(&p))?;
         fsutil::failpoint("tag-write");
-        Ok(())
+        Ok((rel.to_string(), d))
     };
-    let mut tags: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut tags: Vec<(String, Vec<Digest>)> = Vec::new();
     for (rel, data) in extra_tags {
-        write(rel, data)?;
-        tags.push((rel.clone(), data.clone()));
+        tags.push(write(rel, &mut |w| w.write_all(data))?);
     }
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by(|&a, &b| files[a].rel.cmp(&files[b].rel));
-    let payload: Vec<String> = files.iter().map(|f| format!("data/{}", f.rel)).collect();
     for &a in &opts.algorithms {
-        let text = manifest::render(order.iter().map(|&i| {
-            (
-                payload[i].as_str(),
-                digests[i].get(a).expect("every algorithm was computed"),
-            )
-        }));
         let name = manifest::file_name(false, a);
-        write(&name, text.as_bytes())?;
-        tags.push((name, text.into_bytes()));
+        tags.push(write(&name, &mut |w| {
+            let mut path = String::new();
+            for &i in &order {
+                path.clear();
+                path.push_str("data/");
+                path.push_str(&files[i].rel);
+                let d = digests[i].get(a).expect("every algorithm was computed");
+                manifest::write_line(w, &path, d)?;
+            }
+            Ok(())
+        })?);
     }
     let oxum = Oxum {
         octets: digests.iter().map(|d| d.size).sum(),
@@ -418,24 +408,99 @@ pub fn write_tag_files(
     };
     let info = final_info(&opts.info, opts.date, oxum);
     let info_text = info.render();
-    write("bag-info.txt", info_text.as_bytes())?;
-    tags.push(("bag-info.txt".into(), info_text.into_bytes()));
+    tags.push(write("bag-info.txt", &mut |w| {
+        w.write_all(info_text.as_bytes())
+    })?);
     let decl = declaration::render(Declaration {
         version: Version::V1_0,
         encoding: Encoding::Utf8,
     });
-    tags.push(("bagit.txt".into(), decl.clone().into_bytes()));
-    tags.sort_by(|a, b| a.0.cmp(&b.0));
-    for &a in &opts.algorithms {
-        let digests: Vec<(String, String)> = tags
+    tags.push((
+        "bagit.txt".into(),
+        opts.algorithms
             .iter()
-            .map(|(p, d)| (p.clone(), crate::digest::digest_bytes(a, d)))
-            .collect();
-        let text = manifest::render(digests.iter().map(|(p, d)| (p.as_str(), d.as_str())));
-        write(&manifest::file_name(true, a), text.as_bytes())?;
+            .map(|&a| digest_of(a, decl.as_bytes()))
+            .collect(),
+    ));
+    tags.sort_by(|a, b| a.0.cmp(&b.0));
+    for (k, &a) in opts.algorithms.iter().enumerate() {
+        let name = manifest::file_name(true, a);
+        write(&name, &mut |w| {
+            for (path, d) in &tags {
+                manifest::write_line(w, path, &d[k])?;
+            }
+            Ok(())
+        })?;
     }
-    write("bagit.txt", decl.as_bytes())?;
+    write("bagit.txt", &mut |w| w.write_all(decl.as_bytes()))?;
     Ok(info)
+}
+
+fn digest_of(a: Algorithm, data: &[u8]) -> Digest {
+    let mut h = Hasher::new(a);
+    h.update(data);
+    h.finish()
+}
+
+/// A tag file being written: buffered, hashed as it goes, under a temporary name until
+/// [`TagWriter::commit`] flushes it to disk and renames it into place.
+struct TagWriter {
+    /// `None` once committed.
+    out: Option<io::BufWriter<fs::File>>,
+    hashers: Vec<Hasher>,
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl TagWriter {
+    fn create(path: &Path, algorithms: &[Algorithm]) -> io::Result<TagWriter> {
+        let tmp = fsutil::temp_sibling(path, "write");
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        Ok(TagWriter {
+            out: Some(io::BufWriter::with_capacity(256 * 1024, f)),
+            hashers: algorithms.iter().map(|&a| Hasher::new(a)).collect(),
+            tmp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn commit(mut self) -> io::Result<Vec<Digest>> {
+        let out = self.out.take().expect("committed once");
+        let f = out.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        fs::rename(&self.tmp, &self.path)?;
+        Ok(std::mem::take(&mut self.hashers)
+            .into_iter()
+            .map(Hasher::finish)
+            .collect())
+    }
+}
+
+impl Write for TagWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.as_mut().expect("not committed").write(buf)?;
+        for h in &mut self.hashers {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.as_mut().expect("not committed").flush()
+    }
+}
+
+impl Drop for TagWriter {
+    fn drop(&mut self) {
+        // A writer dropped before its commit leaves no temporary file behind.
+        if self.out.is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// The bag-info qoima writes: the user's elements in their order, then Bagging-Date and
@@ -486,8 +551,24 @@ pub fn create_bag(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&parent).map_err(BagError::io(&parent))?;
-    let parent_canon = fs::canonicalize(&parent).map_err(BagError::io(&parent))?;
+    // Where the destination would be, judged before anything is created: its nearest
+    // existing ancestor, resolved, plus the components still to be made.
+    let mut existing = parent.as_path();
+    let mut missing = Vec::new();
+    while fs::symlink_metadata(existing).is_err() {
+        missing.push(
+            existing
+                .file_name()
+                .map(|n| n.to_os_string())
+                .unwrap_or_default(),
+        );
+        existing = match existing.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+    }
+    let mut parent_canon = fs::canonicalize(existing).map_err(BagError::io(existing))?;
+    parent_canon.extend(missing.iter().rev());
     if parent_canon.starts_with(&src_canon) {
         return Err(BagError::Usage(format!(
             "the destination {} is inside the source {}; choose a destination outside it (or use --in-place)",
@@ -495,7 +576,8 @@ pub fn create_bag(
             src.display()
         )));
     }
-    let (files, warnings) = scan_source(src, opts.follow_links, &[])?;
+    let (files, warnings) = engine.install(|| scan_source(src, opts.follow_links, &[]))?;
+    fs::create_dir_all(&parent).map_err(BagError::io(&parent))?;
     let tmp = fsutil::temp_sibling(dest, "bag");
     let result = (|| {
         let data = tmp.join("data");
@@ -510,13 +592,18 @@ pub fn create_bag(
             }
         }
         let digests = hash_files(
+            src,
             &files,
             &opts.algorithms,
-            Some(&data),
+            Some(data.as_path()),
             opts.follow_links,
             engine,
             progress,
         )?;
+        // The payload reaches the disk before the tag files that vouch for it, and the
+        // rename that makes the bag visible comes last: one syncfs(2) instead of a fsync per
+        // file.
+        fsutil::sync_filesystem(&tmp).map_err(BagError::io(&tmp))?;
         fsutil::failpoint("bag-before-tags");
         write_tag_files(&tmp, &files, &digests, opts, &[])?;
         fs::rename(&tmp, dest).map_err(BagError::io(dest))?;

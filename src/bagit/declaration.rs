@@ -126,7 +126,9 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
         );
     }
     let malformed = |problems: &mut Vec<Problem>, line: u64, field: &str, msg: String| {
-        let mut p = Problem::new(Code::BagitTxtMalformed, msg).file(FILE).line(line);
+        let mut p = Problem::new(Code::BagitTxtMalformed, msg)
+            .file(FILE)
+            .line(line);
         if !field.is_empty() {
             p = p.field(field);
         }
@@ -135,7 +137,7 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
     if texts.len() != 2 {
         malformed(
             problems,
-            texts.len().min(3).max(1) as u64,
+            texts.len().clamp(1, 3) as u64,
             "",
             format!(
                 "bagit.txt has {} lines; it must have exactly two",

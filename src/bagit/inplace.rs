@@ -87,8 +87,8 @@ pub fn bag_in_place(
             dir.display()
         )));
     }
-    let (files, warnings) = scan_source(dir, false, &[JOURNAL, STAGING])?;
-    let digests = hash_files(&files, &opts.algorithms, None, false, engine, progress)?;
+    let (files, warnings) = engine.install(|| scan_source(dir, false, &[JOURNAL, STAGING]))?;
+    let digests = hash_files(dir, &files, &opts.algorithms, None, false, engine, progress)?;
     let mut entries: Vec<String> = Vec::new();
     for e in fs::read_dir(dir).map_err(BagError::io(dir))? {
         let e = e.map_err(BagError::io(dir))?;
@@ -122,7 +122,6 @@ pub fn bag_in_place(
     fs::rename(&staging, dir.join("data")).map_err(BagError::io(&staging))?;
     fsutil::sync_dir(dir).map_err(BagError::io(dir))?;
     fsutil::failpoint("inplace-renamed");
-    let files: Vec<_> = files;
     write_tag_files(dir, &files, &digests, opts, &[])?;
     fs::remove_file(dir.join(JOURNAL)).map_err(BagError::io(dir.join(JOURNAL)))?;
     let _ = fsutil::sync_dir(dir);
@@ -160,9 +159,16 @@ fn finish(
         fsutil::sync_dir(dir).map_err(BagError::io(dir))?;
     }
     let data = dir.join("data");
-    let (files, warnings) = scan_source(&data, false, &[])?;
-    let files: Vec<_> = files;
-    let digests = hash_files(&files, &opts.algorithms, None, false, engine, progress)?;
+    let (files, warnings) = engine.install(|| scan_source(&data, false, &[]))?;
+    let digests = hash_files(
+        &data,
+        &files,
+        &opts.algorithms,
+        None,
+        false,
+        engine,
+        progress,
+    )?;
     write_tag_files(dir, &files, &digests, opts, &[])?;
     fs::remove_file(dir.join(JOURNAL)).map_err(BagError::io(dir.join(JOURNAL)))?;
     let _ = fsutil::sync_dir(dir);

@@ -4,7 +4,7 @@ use std::io::Read;
 
 use super::declaration::Version;
 use super::text::{Encoding, LineRef, Lines};
-use crate::digest::Algorithm;
+use crate::digest::{Algorithm, Digest};
 use crate::error::{Code, Problem};
 use crate::paths;
 
@@ -13,8 +13,8 @@ use crate::paths;
 pub struct Entry {
     /// Line number.
     pub line: u64,
-    /// The checksum, lower case.
-    pub digest: String,
+    /// The checksum.
+    pub digest: Digest,
     /// The path as written (after a tolerated `*` or `./` prefix is removed), when it differs
     /// from `path`.
     pub raw: Option<String>,
@@ -125,7 +125,7 @@ pub fn parse(
             );
             continue;
         }
-        let Some(entry) = parse_line(&text, n, file, algorithm, version, problems) else {
+        let Some(entry) = parse_line(text, n, file, algorithm, version, problems) else {
             continue;
         };
         m.entries.push(entry);
@@ -175,13 +175,15 @@ fn parse_line(
         );
         return None;
     }
-    if !digest.bytes().all(|b| b.is_ascii_hexdigit()) || digest.is_empty() {
+    let Some(value) = Digest::from_hex(digest).filter(|_| !digest.is_empty()) else {
         malformed(
             problems,
-            format!("line {n} of {file}: {digest:?} is not a hexadecimal checksum"),
+            format!(
+                "line {n} of {file}: {digest:?} is not a hexadecimal checksum (an even number of hex digits, at most 128)"
+            ),
         );
         return None;
-    }
+    };
     if let Some(a) = algorithm
         && digest.len() != a.hex_len()
     {
@@ -251,7 +253,7 @@ fn parse_line(
     }
     Some(Entry {
         line: n,
-        digest: digest.to_ascii_lowercase(),
+        digest: value,
         raw: (decoded != path).then(|| path.to_string()),
         path: decoded,
         bad_escape,
@@ -280,16 +282,26 @@ fn remove_duplicates(m: &mut Manifest, file: &str, version: Version, problems: &
         }
         let first = &m.entries[order[run_start]];
         let (code, what) = if first.digest != next.digest {
-            (Code::DuplicateEntryConflict, "is listed again with a different checksum")
+            (
+                Code::DuplicateEntryConflict,
+                "is listed again with a different checksum",
+            )
         } else if version.is_rfc() {
             (Code::DuplicateEntry, "is listed twice")
         } else {
-            (Code::DuplicateEntryOld, "is listed twice with the same checksum")
+            (
+                Code::DuplicateEntryOld,
+                "is listed twice with the same checksum",
+            )
         };
         problems.push(
             Problem::new(
                 code,
-                format!("{} {what} (first on line {})", paths::printable(&next.path), first.line),
+                format!(
+                    "{} {what} (first on line {})",
+                    paths::printable(&next.path),
+                    first.line
+                ),
             )
             .file(file)
             .line(next.line),
@@ -305,17 +317,23 @@ fn remove_duplicates(m: &mut Manifest, file: &str, version: Version, problems: &
     }
 }
 
-/// A manifest's text: one `digest  path` line per entry, paths percent-encoded, in the
-/// order given (callers sort). Two spaces, so `sha256sum -c` can read it too.
-pub fn render<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let mut out = String::new();
+/// Writes a manifest line: `digest  path`, the path percent-encoded. Two spaces, so
+/// `sha256sum -c` can read a manifest too.
+pub fn write_line<W: std::io::Write + ?Sized>(
+    out: &mut W,
+    path: &str,
+    digest: &Digest,
+) -> std::io::Result<()> {
+    writeln!(out, "{digest}  {}", paths::encode(path))
+}
+
+/// A manifest's text for `(path, digest)` entries in the order given (callers sort).
+pub fn render<'a>(entries: impl IntoIterator<Item = (&'a str, &'a Digest)>) -> String {
+    let mut out = Vec::new();
     for (path, digest) in entries {
-        out.push_str(digest);
-        out.push_str("  ");
-        out.push_str(&paths::encode(path));
-        out.push('\n');
+        write_line(&mut out, path, digest).expect("writing to memory");
     }
-    out
+    String::from_utf8(out).expect("manifest text is UTF-8")
 }
 
 #[cfg(test)]
@@ -346,7 +364,7 @@ mod tests {
         assert!(c.is_empty(), "{c:?}");
         let paths: Vec<_> = m.entries.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["data/a b.txt", "data/file%0A1.txt", "data/x\ny"]);
-        assert!(m.entries.iter().all(|e| e.digest == A));
+        assert!(m.entries.iter().all(|e| e.digest.to_hex() == A));
         assert_eq!(m.algorithm, Some(Algorithm::Sha256));
     }
 
@@ -485,7 +503,7 @@ mod tests {
     #[test]
     fn render_encodes() {
         assert_eq!(
-            render([("data/a%b\nc", A)]),
+            render([("data/a%b\nc", &Digest::from_hex(A).unwrap())]),
             format!("{A}  data/a%25b%0Ac\n")
         );
     }

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// qoima (қойма, "storehouse"): digital preservation — BagIt bags, fixity, description.
+/// qoima (қойма, "storehouse"): BagIt (RFC 8493) bags for digital preservation — made
+/// strictly, checked strictly, fast.
 #[derive(Parser, Debug)]
-#[command(name = "qoima", version, about, long_about = None, propagate_version = true)]
+#[command(name = "qoima", version, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -22,11 +23,11 @@ pub struct Global {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Print nothing on stderr but failures (no progress, no warnings).
+    /// Print only failures on stderr: no progress bars, no lines for bags that passed.
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
-    /// Print more: every warning with its hint.
+    /// Print every warning, even when a passing bag has more than 20.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
@@ -46,7 +47,7 @@ pub struct Global {
 pub enum Command {
     /// Make a BagIt 1.0 bag of a folder: into a new place with -o (the folder is only read),
     /// or in place with --in-place.
-    Bag(BagArgs),
+    Bag(Box<BagArgs>),
     /// Validate bags: complete and every checksum verified (default), --completeness-only,
     /// or --fast (Payload-Oxum only).
     Validate(ValidateArgs),
@@ -81,10 +82,12 @@ pub struct BagArgs {
     pub info: InfoArgs,
 }
 
-/// Checksum algorithms (default: sha256 and sha512).
+/// Checksum algorithms. Without any of these options: sha256 and sha512. Any of them
+/// replaces that default (`--md5` alone gives an MD5 manifest only).
 #[derive(Args, Debug, Default)]
 pub struct AlgorithmArgs {
-    /// Algorithms, comma-separated: md5, sha1, sha224, sha256, sha384, sha512, blake3.
+    /// Algorithms, comma-separated: md5, sha1, sha224, sha256, sha384, sha512, blake3
+    /// [default: sha256,sha512].
     #[arg(
         long = "algorithm",
         short = 'a',
@@ -92,31 +95,31 @@ pub struct AlgorithmArgs {
         value_name = "ALG"
     )]
     pub algorithm: Vec<String>,
-    /// Add an MD5 manifest.
+    /// Write an MD5 manifest.
     #[arg(long)]
     pub md5: bool,
-    /// Add a SHA-1 manifest.
+    /// Write a SHA-1 manifest.
     #[arg(long)]
     pub sha1: bool,
-    /// Add a SHA-224 manifest.
+    /// Write a SHA-224 manifest.
     #[arg(long)]
     pub sha224: bool,
-    /// Add a SHA-256 manifest.
+    /// Write a SHA-256 manifest.
     #[arg(long)]
     pub sha256: bool,
-    /// Add a SHA-384 manifest.
+    /// Write a SHA-384 manifest.
     #[arg(long)]
     pub sha384: bool,
-    /// Add a SHA-512 manifest.
+    /// Write a SHA-512 manifest.
     #[arg(long)]
     pub sha512: bool,
-    /// Add a BLAKE3 manifest (an extension other BagIt tools do not check).
+    /// Write a BLAKE3 manifest (an extension other BagIt tools do not check).
     #[arg(long)]
     pub blake3: bool,
 }
 
-/// bag-info.txt elements (written in the order given: flags below first, then --info, then
-/// --info-file).
+/// bag-info.txt elements: the named flags first (in the order listed here), then --info in
+/// the order given, then --info-file's elements in their order.
 #[derive(Args, Debug, Default)]
 pub struct InfoArgs {
     /// Source-Organization.

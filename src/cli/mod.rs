@@ -11,8 +11,9 @@ use clap::Parser;
 
 pub use args::Cli;
 
-/// Exit statuses, merged across bags by taking the worst (fd's approach).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// Exit statuses. Over many bags the most telling wins: a bag that failed a check (1) beats
+/// one that could not be checked (2), as within one bag invalid beats unreadable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// Everything passed.
     Ok = 0,
@@ -32,7 +33,16 @@ impl Exit {
     }
 
     pub fn merge(self, other: Exit) -> Exit {
-        self.max(other)
+        let rank = |e: Exit| match e {
+            Exit::Ok => 0,
+            Exit::Error => 1,
+            Exit::Invalid => 2,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use super::{Algorithm, AlgorithmSet, Hasher};
+use super::{Algorithm, AlgorithmSet, Digest, Hasher};
 
 /// Bytes handed to the hashes at a time.
 pub const CHUNK: usize = 1 << 20;
@@ -52,21 +52,18 @@ pub struct HashJob {
 pub struct FileDigests {
     /// Bytes read.
     pub size: u64,
-    digests: Vec<(Algorithm, String)>,
+    digests: Vec<(Algorithm, Digest)>,
 }
 
 impl FileDigests {
-    /// The lower-case hex digest for `a`, if it was computed.
-    pub fn get(&self, a: Algorithm) -> Option<&str> {
-        self.digests
-            .iter()
-            .find(|(x, _)| *x == a)
-            .map(|(_, d)| d.as_str())
+    /// The digest for `a`, if it was computed.
+    pub fn get(&self, a: Algorithm) -> Option<&Digest> {
+        self.digests.iter().find(|(x, _)| *x == a).map(|(_, d)| d)
     }
 
     /// All digests, in manifest order.
-    pub fn iter(&self) -> impl Iterator<Item = (Algorithm, &str)> {
-        self.digests.iter().map(|(a, d)| (*a, d.as_str()))
+    pub fn iter(&self) -> impl Iterator<Item = (Algorithm, &Digest)> {
+        self.digests.iter().map(|(a, d)| (*a, d))
     }
 }
 
@@ -174,27 +171,59 @@ impl Engine {
         jobs: &[HashJob],
         progress: &dyn Progress,
     ) -> Vec<Result<FileDigests, DigestError>> {
-        let mut order: Vec<usize> = (0..jobs.len()).collect();
-        order.sort_by_key(|&i| Reverse(jobs[i].size_hint));
-        let done: Vec<(usize, Result<FileDigests, DigestError>)> = self.pool.install(|| {
-            order
-                .par_iter()
-                .with_max_len(1)
-                .map(|&i| {
-                    let r = self.hash_one(&jobs[i], progress);
-                    progress.file_done();
-                    (i, r)
-                })
-                .collect()
+        self.run_with(
+            jobs.len(),
+            |i| jobs[i].size_hint,
+            |i| jobs[i].clone(),
+            progress,
+        )
+    }
+
+    /// Hashes `count` jobs made on demand by `job(i)` (so that a run over 100,000 files never
+    /// holds 100,000 paths at once); `size(i)` is job `i`'s size, for scheduling. The result
+    /// at index `i` belongs to job `i`.
+    pub fn run_with(
+        &self,
+        count: usize,
+        size: impl Fn(usize) -> u64 + Sync,
+        job: impl Fn(usize) -> HashJob + Sync,
+        progress: &dyn Progress,
+    ) -> Vec<Result<FileDigests, DigestError>> {
+        let slots: Vec<std::sync::Mutex<Option<Result<FileDigests, DigestError>>>> =
+            (0..count).map(|_| std::sync::Mutex::new(None)).collect();
+        self.run_each(count, size, job, progress, |i, r| {
+            *slots[i].lock().expect("no panics while holding it") = Some(r);
         });
-        let mut out: Vec<Option<Result<FileDigests, DigestError>>> =
-            (0..jobs.len()).map(|_| None).collect();
-        for (i, r) in done {
-            out[i] = Some(r);
-        }
-        out.into_iter()
-            .map(|r| r.expect("every job yields one result"))
+        slots
+            .into_iter()
+            .map(|m| {
+                m.into_inner()
+                    .expect("no panics while holding it")
+                    .expect("every job yields one result")
+            })
             .collect()
+    }
+
+    /// Like [`Engine::run_with`], but hands each result to `done(i, result)` as soon as it is
+    /// ready (from the hashing threads) instead of keeping them all: a validator compares
+    /// and forgets, so its memory does not grow with the number of files.
+    pub fn run_each(
+        &self,
+        count: usize,
+        size: impl Fn(usize) -> u64 + Sync,
+        job: impl Fn(usize) -> HashJob + Sync,
+        progress: &dyn Progress,
+        done: impl Fn(usize, Result<FileDigests, DigestError>) + Sync,
+    ) {
+        let mut order: Vec<(u64, usize)> = (0..count).map(|i| (size(i), i)).collect();
+        order.sort_unstable_by_key(|&(s, i)| (Reverse(s), i));
+        self.pool.install(|| {
+            order.par_iter().with_max_len(1).for_each(|&(_, i)| {
+                let r = self.hash_one(&job(i), progress);
+                progress.file_done();
+                done(i, r);
+            })
+        });
     }
 
     fn hash_one(&self, job: &HashJob, progress: &dyn Progress) -> Result<FileDigests, DigestError> {
@@ -282,7 +311,7 @@ impl Engine {
             size: read,
             digests: hashers
                 .into_iter()
-                .map(|h| (h.algorithm(), h.finish_hex()))
+                .map(|h| (h.algorithm(), h.finish()))
                 .collect(),
         })
     }
@@ -365,9 +394,11 @@ fn sequential_read(
         }
         let mut total = 0u64;
         loop {
-            let n = read_full(file, &mut buf, size.saturating_sub(total)).map_err(|source| DigestError::Read {
-                path: path.to_path_buf(),
-                source,
+            let n = read_full(file, &mut buf, size.saturating_sub(total)).map_err(|source| {
+                DigestError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                }
             })?;
             if n == 0 {
                 return Ok(total);
@@ -490,7 +521,7 @@ mod tests {
                 assert_eq!(r.size, data.len() as u64);
                 for a in [Algorithm::Sha256, Algorithm::Sha512, Algorithm::Md5] {
                     assert_eq!(
-                        r.get(a).unwrap(),
+                        r.get(a).unwrap().to_hex(),
                         digest_bytes(a, data),
                         "{a} {}",
                         data.len()

@@ -2,7 +2,7 @@
 
 use sha1::Digest as _;
 
-use super::Algorithm;
+use super::{Algorithm, Digest};
 
 /// A running hash of one algorithm.
 pub enum Hasher {
@@ -90,17 +90,22 @@ impl Hasher {
         }
     }
 
+    /// The digest.
+    pub fn finish(self) -> Digest {
+        match self {
+            Hasher::Md5(h) => Digest::from_bytes(&h.finalize()),
+            Hasher::Sha1(h) => Digest::from_bytes(&h.finalize()),
+            Hasher::Sha224(h) => Digest::from_bytes(&h.finalize()),
+            Hasher::Sha256(h) => Digest::from_bytes(&h.finalize()),
+            Hasher::Sha384(h) => Digest::from_bytes(&finish384(h)),
+            Hasher::Sha512(h) => Digest::from_bytes(&finish512(h)),
+            Hasher::Blake3(h) => Digest::from_bytes(h.finalize().as_bytes()),
+        }
+    }
+
     /// The digest as lower-case hexadecimal.
     pub fn finish_hex(self) -> String {
-        match self {
-            Hasher::Md5(h) => hex(&h.finalize()),
-            Hasher::Sha1(h) => hex(&h.finalize()),
-            Hasher::Sha224(h) => hex(&h.finalize()),
-            Hasher::Sha256(h) => hex(&h.finalize()),
-            Hasher::Sha384(h) => hex(&finish384(h)),
-            Hasher::Sha512(h) => hex(&finish512(h)),
-            Hasher::Blake3(h) => hex(h.finalize().as_bytes()),
-        }
+        self.finish().to_hex()
     }
 }
 

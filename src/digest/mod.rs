@@ -6,6 +6,7 @@
 mod algorithm;
 mod engine;
 mod hasher;
+mod value;
 
 pub use algorithm::{Algorithm, AlgorithmSet, UnknownAlgorithm, normalize_name};
 pub use engine::{
@@ -13,3 +14,4 @@ pub use engine::{
     open_for_read,
 };
 pub use hasher::{Hasher, digest_bytes, hex, implementation};
+pub use value::{Digest, MAX_DIGEST};

@@ -140,7 +140,7 @@ mod tests {
         let unr = Problem::new(Code::FileUnreadable, "x");
         let warn = Problem::new(Code::OsJunkFile, "x");
         assert_eq!(
-            Verdict::from_problems(&[warn.clone()], Verdict::Valid),
+            Verdict::from_problems(std::slice::from_ref(&warn), Verdict::Valid),
             Verdict::Valid
         );
         assert_eq!(

@@ -4,8 +4,6 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use walkdir::WalkDir;
-
 use super::{DigestRequest, Entry, EntryKind, LinkTarget, Store};
 use crate::digest::{DigestError, Engine, FileDigests, HashJob, Progress, open_for_read};
 
@@ -57,24 +55,34 @@ impl Store for DirStore {
 
     fn list(&self) -> io::Result<Vec<Entry>> {
         let canon_root = fs::canonicalize(&self.root)?;
-        let mut out = Vec::new();
-        for item in WalkDir::new(&self.root)
-            .min_depth(1)
-            .follow_links(false)
-            .sort_by_file_name()
-        {
-            let item = item.map_err(io::Error::other)?;
-            let (path, utf8) = rel_string(&self.root, item.path());
-            let ft = item.file_type();
+        if !fs::metadata(&self.root)?.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::NotADirectory, "not a folder"));
+        }
+        let (walked, issues) = crate::fsutil::walk(&self.root, false, &[]);
+        let mut out = Vec::with_capacity(walked.len());
+        // A folder that cannot be read is one problem in the report, not the end of it.
+        for issue in issues {
+            if let crate::fsutil::WalkIssue::Io(p, e) = issue {
+                let rel = p.strip_prefix(&self.root).unwrap_or(&p).to_path_buf();
+                let (path, utf8) = rel_string(Path::new(""), &rel);
+                out.push(Entry {
+                    path,
+                    utf8,
+                    kind: EntryKind::Unreadable(e.to_string()),
+                    size: 0,
+                });
+            }
+        }
+        for w in walked {
+            let (path, utf8) = rel_string(Path::new(""), &w.rel);
+            let ft = w.file_type;
             let (kind, size) = if ft.is_file() {
-                (
-                    EntryKind::File,
-                    item.metadata().map_err(io::Error::other)?.len(),
-                )
+                (EntryKind::File, w.len)
             } else if ft.is_dir() {
                 (EntryKind::Dir, 0)
             } else if ft.is_symlink() {
-                match fs::canonicalize(item.path()) {
+                let full = self.root.join(&w.rel);
+                match fs::canonicalize(&full) {
                     Err(_) => (EntryKind::Symlink(LinkTarget::Broken), 0),
                     Ok(t) if t.starts_with(&canon_root) => {
                         let m = fs::metadata(&t)?;
@@ -118,22 +126,25 @@ impl Store for DirStore {
 
     fn digest(
         &self,
-        requests: &[DigestRequest],
+        requests: &[DigestRequest<'_>],
         engine: &Engine,
         progress: &dyn Progress,
-    ) -> Vec<Result<FileDigests, DigestError>> {
-        let jobs: Vec<HashJob> = requests
-            .iter()
-            .map(|r| HashJob {
-                path: self.full(&r.path),
-                size_hint: r.size_hint,
-                algorithms: r.algorithms,
+        done: &(dyn Fn(usize, Result<FileDigests, DigestError>) + Sync),
+    ) {
+        engine.run_each(
+            requests.len(),
+            |i| requests[i].size_hint,
+            |i| HashJob {
+                path: self.full(requests[i].path),
+                size_hint: requests[i].size_hint,
+                algorithms: requests[i].algorithms,
                 copy_to: None,
                 // Callers pass a link's resolved target; a link met here was swapped in after
                 // the listing and is refused.
                 follow_links: false,
-            })
-            .collect();
-        engine.run(&jobs, progress)
+            },
+            progress,
+            done,
+        );
     }
 }

@@ -33,6 +33,8 @@ pub enum EntryKind {
     Symlink(LinkTarget),
     /// A FIFO, socket or device.
     Special,
+    /// Something that could not be read (a folder without permission); the reason.
+    Unreadable(String),
 }
 
 /// One entry of a bag, named relative to the bag root with `/` separators.
@@ -61,9 +63,9 @@ impl Entry {
 
 /// A file to hash in a store.
 #[derive(Clone, Debug)]
-pub struct DigestRequest {
+pub struct DigestRequest<'a> {
     /// Bag-relative path.
-    pub path: String,
+    pub path: &'a str,
     /// Size as listed.
     pub size_hint: u64,
     /// Algorithms to compute.
@@ -78,11 +80,13 @@ pub trait Store: Sync {
     fn list(&self) -> io::Result<Vec<Entry>>;
     /// Opens one file (tag files).
     fn open(&self, path: &str) -> io::Result<Box<dyn Read + Send + '_>>;
-    /// Hashes many files; result `i` belongs to request `i`.
+    /// Hashes many files, handing the result for request `i` to `done(i, result)` as soon as
+    /// it is ready (from the hashing threads).
     fn digest(
         &self,
-        requests: &[DigestRequest],
+        requests: &[DigestRequest<'_>],
         engine: &Engine,
         progress: &dyn Progress,
-    ) -> Vec<Result<FileDigests, DigestError>>;
+        done: &(dyn Fn(usize, Result<FileDigests, DigestError>) + Sync),
+    );
 }

@@ -795,7 +795,7 @@ fn cases() -> Vec<Case> {
             refresh: true,
             exit: 2,
             verdict: "unreadable",
-            expect: &[("BAG-W023", "bag-info.txt")],
+            expect: &[("BAG-024", "bag-info.txt")],
             exact: true,
         },
         Case {

@@ -111,13 +111,30 @@ fn bagit_python_misreads_percent_names() {
     );
 }
 
-/// A folder bagged by bagit-python (in place, as it only can).
+/// A folder bagged by bagit-python (in place, as it only can), from the sample source.
 fn python_bag(env: &Env, bagit: &Path, name: &str, algs: &[&str]) -> PathBuf {
     let dir = env.sample_source(name);
-    env.write(
-        &format!("{name}/photos/2022-01-05 площадь.jpg"),
+    python_bag_of(bagit, algs, dir)
+}
+
+/// The same without the file literally named `file%0A1.txt`, which bagit-python cannot
+/// validate in its own bags (it decodes `%0A` even in BagIt 0.97).
+fn python_bag_clean(env: &Env, bagit: &Path, name: &str, algs: &[&str]) -> PathBuf {
+    let dir = env.sample_source(name);
+    fs::remove_file(dir.join("file%0A1.txt")).unwrap();
+    let dir = python_bag_of(bagit, algs, dir);
+    let (code, err) = py(bagit, &["--validate", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "bagit-python rejects its own clean bag: {err}");
+    dir
+}
+
+fn python_bag_of(bagit: &Path, algs: &[&str], dir: PathBuf) -> PathBuf {
+    fs::create_dir_all(dir.join("photos")).unwrap();
+    fs::write(
+        dir.join("photos/2022-01-05 площадь.jpg"),
         vec![0xFFu8; 100_000],
-    );
+    )
+    .unwrap();
     let mut args: Vec<&str> = algs.to_vec();
     args.push("--contact-name");
     args.push("Test");
@@ -168,6 +185,14 @@ fn qoima_validates_what_bagit_python_writes() {
             r.stderr().contains("complete according to Payload-Oxum"),
             "{}",
             r.stderr()
+        );
+        // bagit-python itself rejects this bag: it decodes `%0A` in `file%0A1.txt` even in
+        // BagIt 0.97, and then looks for a file with a line break in its name.
+        let (code, err) = py(&bagit, &["--validate", dir.to_str().unwrap()]);
+        assert_ne!(code, 0);
+        assert!(
+            err.contains("data/file%0A1.txt exists on filesystem but is not in the manifest"),
+            "{err}"
         );
     }
 }
@@ -235,7 +260,7 @@ fn qoima_catches_corruption_of_bagit_python_bags() {
         ),
     ];
     for (i, (name, corrupt, code, file)) in cases.into_iter().enumerate() {
-        let dir = python_bag(&env, &bagit, &format!("c{i}"), &[]);
+        let dir = python_bag_clean(&env, &bagit, &format!("c{i}"), &[]);
         corrupt(&dir);
         let r = env.qoima(&["validate", "--json", dir.to_str().unwrap()]);
         assert_eq!(r.code(), 1, "{name}");
@@ -248,4 +273,44 @@ fn qoima_catches_corruption_of_bagit_python_bags() {
         let (pcode, _) = py(&bagit, &["--validate", dir.to_str().unwrap()]);
         assert_ne!(pcode, 0, "{name}: bagit.py should reject it too");
     }
+}
+
+/// Where bagit-python is laxer than RFC 8493, qoima says so: a space before the colon in
+/// bagit.txt is accepted by bagit-python and refused by qoima (BAG-002); md5sum's `*` marker
+/// is stripped silently by bagit-python and warned about by qoima (BAG-W001).
+#[test]
+fn where_bagit_python_is_laxer() {
+    let Some(bagit) = bagit_py() else { return };
+    let env = Env::new();
+    let dir = python_bag_clean(&env, &bagit, "colon", &[]);
+    fs::write(
+        dir.join("bagit.txt"),
+        "BagIt-Version : 0.97\nTag-File-Character-Encoding: UTF-8\n",
+    )
+    .unwrap();
+    refresh_tag_manifests(&dir);
+    let (code, err) = py(&bagit, &["--validate", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "bagit-python accepts it: {err}");
+    let r = env.qoima(&["validate", "--json", dir.to_str().unwrap()]);
+    assert_eq!(r.code(), 1);
+    assert!(
+        problems(&r.json())
+            .iter()
+            .any(|(c, f, _)| c == "BAG-002" && f == "bagit.txt")
+    );
+
+    let dir = python_bag_clean(&env, &bagit, "star", &[]);
+    edit(&dir.join("manifest-sha256.txt"), |t| {
+        t.replacen(" data/a.txt", " *data/a.txt", 1)
+    });
+    refresh_tag_manifests(&dir);
+    let (code, err) = py(&bagit, &["--validate", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "bagit-python strips the marker: {err}");
+    let r = env.qoima(&["validate", "--json", dir.to_str().unwrap()]);
+    assert_eq!(r.code(), 0);
+    assert!(
+        problems(&r.json())
+            .iter()
+            .any(|(c, f, _)| c == "BAG-W001" && f == "manifest-sha256.txt")
+    );
 }
