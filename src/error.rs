@@ -171,6 +171,90 @@ codes! {
     /// An in-place run was interrupted and its journal is present.
     InterruptedInPlace = "BAG-073", Incomplete, "Rerun `qoima bag --in-place` on the same folder to finish, or `--rollback` to undo.";
 
+    // ---- photos ----
+    /// A photo file of zero bytes.
+    PhotoEmpty = "PHOTO-001", Invalid, "The file is empty; restore it from a copy or from where it was downloaded.";
+    /// A "photo" that is text (an HTML error page, XML, plain text).
+    PhotoNotImage = "PHOTO-002", Invalid, "The file holds text, not a picture (often the error page of a failed download); fetch or copy the image again.";
+    /// An image extension, but content that is no image format qoima knows.
+    PhotoUnrecognised = "PHOTO-003", Invalid, "The start of the file is damaged or it is another kind of file; compare it with a copy, and identify it with a tool such as `file` or siegfried.";
+    /// A JPEG without its end-of-image marker.
+    JpegTruncated = "PHOTO-010", Invalid, "The JPEG is cut short (an interrupted download or copy); restore it from a complete copy. The visible part may be salvageable, but the file is not whole.";
+    /// A JPEG marker segment with an impossible length, or garbage where a marker is due.
+    JpegBadSegment = "PHOTO-011", Invalid, "The JPEG's segment structure is damaged; restore it from a copy. Do not re-save it from an editor, which would hide the damage.";
+    /// A JPEG without a frame header (SOF).
+    JpegNoFrame = "PHOTO-012", Invalid, "The JPEG declares no image; restore it from a copy.";
+    /// A JPEG without a scan (SOS).
+    JpegNoScan = "PHOTO-013", Invalid, "The JPEG has a header but no image data; restore it from a copy.";
+    /// A damaged PNG signature.
+    PngBadSignature = "PHOTO-020", Invalid, "The first 8 bytes are wrong, typically after a text-mode (ASCII) transfer; copy the file again in binary mode.";
+    /// A PNG chunk whose CRC does not match.
+    PngBadCrc = "PHOTO-021", Invalid, "The named chunk is damaged; restore the file from a copy.";
+    /// IHDR missing, not first, or invalid.
+    PngBadIhdr = "PHOTO-022", Invalid, "The image header is missing, misplaced or impossible; the file was written by a faulty tool or damaged. Restore it from a copy.";
+    /// A PNG without IEND: truncated.
+    PngNoIend = "PHOTO-023", Invalid, "The PNG is cut short; restore it from a complete copy.";
+    /// A PNG without IDAT: no image data.
+    PngNoIdat = "PHOTO-024", Invalid, "The PNG holds no image data; restore it from a copy.";
+    /// A PNG chunk with an impossible length or type, or out of order.
+    PngBadChunk = "PHOTO-025", Invalid, "The PNG's chunk structure is damaged; restore it from a copy.";
+    /// A TIFF header that points nowhere.
+    TiffBadHeader = "PHOTO-030", Invalid, "The TIFF header is damaged; restore the file from a copy.";
+    /// A TIFF directory (IFD), or a value it points to, beyond the end of the file.
+    TiffOutOfBounds = "PHOTO-031", Invalid, "The TIFF points past its own end: it is truncated or its directory is damaged. Restore it from a complete copy.";
+    /// A chain of TIFF directories that loops.
+    TiffIfdLoop = "PHOTO-032", Invalid, "The TIFF's directories point back at each other, which can hang readers; restore it from a copy.";
+    /// TIFF strips or tiles (pixel data) beyond the end of the file.
+    TiffDataBeyondEof = "PHOTO-033", Invalid, "The TIFF's pixel data lies past the end of the file: it is truncated. Restore it from a complete copy.";
+    /// A TIFF directory that lacks required tags or is inconsistent.
+    TiffBadIfd = "PHOTO-034", Invalid, "The TIFF directory is incomplete or inconsistent; the file was written by a faulty tool or damaged. Restore it from a copy.";
+    /// A GIF, WebP, JPEG 2000 or HEIF file whose container structure is damaged.
+    PhotoDamaged = "PHOTO-040", Invalid, "The file's structure is damaged or cut short; restore it from a complete copy.";
+    /// The image data does not decode (with `--decode`).
+    PhotoDecodeFailed = "PHOTO-050", Invalid, "The container is whole but the compressed image data is corrupt; restore the file from a copy.";
+    /// The extension names another format than the content.
+    PhotoExtensionMismatch = "PHOTO-W001", Warning, "Rename the file to the extension of its real format; some software trusts the name and will refuse it.";
+    /// The content is no format qoima knows, and neither is the extension.
+    PhotoUnidentified = "PHOTO-W002", Warning, "The file was not checked; identify it with a tool such as `file` or siegfried, and keep it only if it belongs in the collection.";
+    /// Bytes after the image's end marker.
+    PhotoTrailingData = "PHOTO-W003", Warning, "Readers ignore the extra bytes; they may be left by a tool or hide other data. Inspect them if the file's provenance matters.";
+    /// Exif metadata that cannot be parsed.
+    ExifUnreadable = "PHOTO-W004", Warning, "The image may be fine but its Exif block is damaged; dates and camera details cannot be taken from it. Check it with ExifTool.";
+
+    // ---- metadata (qoima check) ----
+    /// The collection has no metadata sidecar.
+    SidecarMissing = "META-001", Invalid, "Put a metadata.csv (or metadata.json) beside the photos, or name it with --metadata; docs/metadata.md shows the format.";
+    /// The sidecar could not be read.
+    SidecarUnreadable = "META-002", Unreadable, "Check the file's permissions and the storage, then check again.";
+    /// The sidecar is not valid CSV or JSON.
+    SidecarMalformed = "META-003", Invalid, "Fix the syntax at the line named (an unclosed quote is the usual cause in CSV); docs/metadata.md shows the format.";
+    /// The sidecar is not UTF-8.
+    SidecarEncoding = "META-004", Invalid, "Save the sidecar as UTF-8 (in a spreadsheet: \"CSV UTF-8\").";
+    /// A CSV row has a different number of fields than the header.
+    FieldCount = "META-005", Invalid, "A row has more or fewer cells than the header; look for an unquoted separator or a missing quote on that line.";
+    /// A required element is missing or empty.
+    RequiredMissing = "META-006", Invalid, "Fill in the named element on that line (the required elements are set with --require or a rules file).";
+    /// An identifier is used twice.
+    DuplicateIdentifier = "META-007", Invalid, "Give each item its own identifier.";
+    /// A record's `file` is not a safe relative path.
+    UnsafeFilePath = "META-008", Invalid, "Write `file` relative to the collection folder with `/`, without `..`, a leading `/` or a drive letter.";
+    /// A record's `file` does not exist in the collection.
+    DescribedFileMissing = "META-009", Invalid, "Correct the path (letter case matters), or add the missing photo to the collection.";
+    /// A photo no record describes.
+    Undescribed = "META-010", Invalid, "Add a row for the photo, remove it from the collection, or pass --allow-undescribed to accept it with a warning.";
+    /// A file described by more than one record, or a record naming several files.
+    DescribedTwice = "META-011", Invalid, "Each photo has exactly one record and each record one file; merge or correct the rows.";
+    /// A date that is not ISO 8601 / EDTF level 0–1.
+    BadDate = "META-012", Invalid, "Write dates as 2022-01-04, 2022-01, 2022-01-04T19:30+06:00, 2022-01-04/2022-01-05, 2022-01? (uncertain) or 2022-01~ (approximate).";
+    /// A language that is not a BCP 47 tag.
+    BadLanguage = "META-013", Invalid, "Use a BCP 47 language tag: ru, kk, en, ru-KZ, kk-Cyrl-KZ.";
+    /// A type that is not a DCMI Type term.
+    BadType = "META-014", Invalid, "Use a DCMI Type term: StillImage for photographs (also Image, Text, MovingImage, Sound, Dataset, Collection…).";
+    /// A value holds a control character.
+    ControlCharacter = "META-015", Invalid, "Remove the invisible control character from the value (tabs and line breaks are allowed).";
+    /// The header names a column twice.
+    DuplicateColumn = "META-016", Invalid, "Keep one column per element; put repeated values in one cell separated by `|`.";
+
     // ---- warnings ----
     /// md5sum-style `*path` in a manifest.
     Md5sumStyle = "BAG-W001", Warning, "Binary-mode `*` markers are not BagIt; rewrite the manifest (re-bag) to pass strict validation.";
@@ -220,6 +304,16 @@ codes! {
     DuplicateEntryOld = "BAG-W024", Warning, "Remove the repeated line.";
     /// An empty directory in the source cannot be represented in a bag.
     EmptyDirectory = "BAG-W025", Warning, "BagIt records files, not folders; put a placeholder file (e.g. `.keep`) in the folder if its existence matters.";
+    /// A column or key qoima does not know.
+    UnknownColumn = "META-W001", Warning, "The column was ignored; rename it to a Dublin Core element if it should be kept (docs/metadata.md lists them).";
+    /// A value that was not in Unicode NFC.
+    NotNfc = "META-W002", Warning, "The value was normalised to NFC; save the sidecar in NFC to silence this.";
+    /// The photo's EXIF date is more than a day away from the record's date.
+    ExifDateDisagrees = "META-W003", Warning, "Check the record's date and the camera's clock; one of them is likely wrong.";
+    /// The photo has a GPS position but the record has no coverage.
+    GpsWithoutCoverage = "META-W004", Warning, "Add the place to `coverage` (the EXIF position can go in `spatial`).";
+    /// A file that is neither a photo nor described.
+    NotAPhoto = "META-W005", Warning, "The file is not an image and no record describes it; describe it or move it out of the collection.";
 }
 
 impl fmt::Display for Code {
@@ -358,11 +452,7 @@ mod tests {
         for c in Code::ALL {
             assert!(seen.insert(c.as_str()), "duplicate {c}");
             assert_eq!(c.as_str().parse::<Code>().unwrap(), *c);
-            assert_eq!(
-                c.as_str().starts_with("BAG-W"),
-                c.kind() == Kind::Warning,
-                "{c}"
-            );
+            assert_eq!(c.as_str().contains("-W"), c.kind() == Kind::Warning, "{c}");
         }
         assert!("bag-036".parse::<Code>().is_ok());
         assert!("BAG-999".parse::<Code>().is_err());

@@ -5,6 +5,9 @@
 //! - [`digest`]: checksum algorithms and the parallel, read-once hashing engine;
 //! - [`store`]: read-only access to a bag wherever it lies;
 //! - [`bagit`]: RFC 8493 — tag files, manifests, the writer and the validator;
+//! - [`photo`]: format identification, structural validation and EXIF of photos;
+//! - [`metadata`]: descriptive records from CSV/JSON sidecars, and the rules they must meet;
+//! - [`package`]: the pipeline from a collection to a deposit (`check` so far);
 //! - [`report`], [`error`]: the reports and the stable problem codes they carry;
 //! - [`paths`], [`fsutil`]: path encoding and safety, atomic writes.
 #![deny(missing_docs)]
@@ -13,7 +16,10 @@ pub mod bagit;
 pub mod digest;
 pub mod error;
 pub mod fsutil;
+pub mod metadata;
+pub mod package;
 pub mod paths;
+pub mod photo;
 pub mod report;
 pub mod store;
 

@@ -51,6 +51,48 @@ pub enum Command {
     /// Validate bags: complete and every checksum verified (default), --completeness-only,
     /// or --fast (Payload-Oxum only).
     Validate(ValidateArgs),
+    /// Check a collection before packaging: every photo is what it claims to be, and every
+    /// description in the metadata sidecar is complete and well formed. Writes nothing.
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The collection folder (photos plus metadata.csv or metadata.json).
+    pub collection: PathBuf,
+
+    /// The metadata sidecar (default: metadata.csv, else metadata.json, in the collection).
+    #[arg(long, value_name = "FILE")]
+    pub metadata: Option<PathBuf>,
+
+    /// CSV field delimiter: `,`, `;` or `tab` (default: detected from the header).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+
+    /// Elements every record must have, comma-separated
+    /// [default: identifier,file,title,date,rights].
+    #[arg(long, value_delimiter = ',', value_name = "ELEMENTS")]
+    pub require: Vec<String>,
+
+    /// A rules file (JSON): {"required": [...], "allow-undescribed": false}.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
+    /// A photo that no record describes is a warning, not an error.
+    #[arg(long)]
+    pub allow_undescribed: bool,
+
+    /// Decode every image fully, to catch corrupt pixel data (slower).
+    #[arg(long)]
+    pub decode: bool,
+
+    /// Count warnings as failures.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// With --strict, keep this warning code a warning (repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -445,19 +445,28 @@ fn split_read(
         let data = &cur[..n];
         let mut read_result = Ok(0);
         let mut write_result = Ok(());
+        let remaining = size.saturating_sub(total + n as u64);
+        // The slowest hash runs here; everything else — reading the next chunk first, so it
+        // starts at once, then the copy and the lighter hashes — is offered to idle threads.
+        // With sha256 + sha512 on two cores, one core does SHA-512 and the other SHA-256 and
+        // the reading, so a chunk costs max(sha512, sha256 + read) instead of their sum.
+        let (light, heavy) = split_heaviest(hashers);
         rayon::scope(|s| {
-            for h in hashers.iter_mut() {
-                s.spawn(move |_| h.update(data));
+            let next = &mut next;
+            let rr = &mut read_result;
+            if n == CHUNK {
+                s.spawn(move |_| *rr = read_full(file, next, remaining));
             }
             if let Some(c) = copy.as_deref_mut() {
                 let w = &mut write_result;
                 s.spawn(move |_| *w = c.file.write_all(data));
             }
-            read_result = if n == CHUNK {
-                read_full(file, &mut next, size.saturating_sub(total + n as u64))
-            } else {
-                Ok(0)
-            };
+            for h in light {
+                s.spawn(move |_| h.update(data));
+            }
+            if let Some(h) = heavy {
+                h.update(data);
+            }
         });
         if let (Err(source), Some(c)) = (write_result, copy.as_deref()) {
             return Err(DigestError::Write {
@@ -471,6 +480,28 @@ fn split_read(
         std::mem::swap(&mut cur, &mut next);
     }
     Ok(total)
+}
+
+/// The hashers other than the slowest, and the slowest (by measured per-byte cost).
+fn split_heaviest(
+    hashers: &mut [Hasher],
+) -> (impl Iterator<Item = &mut Hasher>, Option<&mut Hasher>) {
+    let cost = |a: Algorithm| match a {
+        Algorithm::Md5 => 17,
+        Algorithm::Sha1 | Algorithm::Sha224 | Algorithm::Sha256 => 6,
+        Algorithm::Sha384 | Algorithm::Sha512 => 12,
+        Algorithm::Blake3 => 2,
+    };
+    let heaviest = (0..hashers.len()).max_by_key(|&i| cost(hashers[i].algorithm()));
+    match heaviest {
+        None => (Vec::new().into_iter(), None),
+        Some(i) => {
+            let (left, rest) = hashers.split_at_mut(i);
+            let (h, right) = rest.split_first_mut().expect("index in range");
+            let light: Vec<&mut Hasher> = left.iter_mut().chain(right.iter_mut()).collect();
+            (light.into_iter(), Some(h))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -590,5 +621,34 @@ mod tests {
             "{:?}",
             r[3]
         );
+    }
+
+    /// Appends to the file being hashed after its first chunk, as a writer racing the reader
+    /// would.
+    struct Grower(PathBuf);
+    impl Progress for Grower {
+        fn bytes(&self, _n: u64) {
+            use std::io::Write;
+            let mut f = File::options().append(true).open(&self.0).unwrap();
+            f.write_all(b"more").unwrap();
+        }
+    }
+
+    #[test]
+    fn a_file_growing_while_read_is_reported_not_digested() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("growing");
+        std::fs::write(&p, vec![1u8; 3 * CHUNK + 5]).unwrap();
+        for threads in [1, 2] {
+            let r = Engine::new(threads).unwrap().run(
+                &[job(p.clone(), &[Algorithm::Sha256, Algorithm::Sha512])],
+                &Grower(p.clone()),
+            );
+            assert!(
+                matches!(r[0], Err(DigestError::Changed { .. })),
+                "{:?}",
+                r[0]
+            );
+        }
     }
 }

@@ -1000,3 +1000,21 @@ fn traversal_is_never_read() {
         "{got:?}"
     );
 }
+
+#[test]
+fn a_file_or_a_missing_path_cannot_be_checked_and_a_folder_without_bagit_txt_is_incomplete() {
+    let env = Env::new();
+    env.write("archive.zip", "PK");
+    fs::create_dir(env.path("plain")).unwrap();
+    for (path, exit, verdict, code) in [
+        ("archive.zip", 2, "unreadable", "BAG-009"),
+        ("missing", 2, "unreadable", "BAG-009"),
+        ("plain", 1, "incomplete", "BAG-001"),
+    ] {
+        let r = env.qoima(&["validate", "--json", path]);
+        assert_eq!(r.code(), exit, "{path}");
+        let v = r.json();
+        assert_eq!(v["bags"][0]["verdict"], verdict, "{path}");
+        assert_eq!(v["bags"][0]["problems"][0]["code"], code, "{path}");
+    }
+}

@@ -1,6 +1,7 @@
 //! One file per verb: turn arguments into library options, call the library, render.
 
 mod bag;
+mod check;
 mod validate;
 
 use std::io::IsTerminal;
@@ -12,6 +13,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Bag(a) => bag::run(a, &cli.global),
         Command::Validate(a) => validate::run(a, &cli.global),
+        Command::Check(a) => check::run(a, &cli.global),
     }
 }
 

@@ -1,0 +1,442 @@
+//! `qoima check`: is every photo what it claims to be, and is every description complete and
+//! well formed? Reads each photo once (in parallel), loads the sidecar, applies the metadata
+//! rules and cross-checks records with the photos' EXIF. Writes nothing.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::digest::{Engine, Progress};
+use crate::error::{Code, Problem};
+use crate::fsutil;
+use crate::metadata::rules::{self, FileFacts, Rules};
+use crate::metadata::{self, LoadOptions, Record};
+use crate::paths;
+use crate::photo::{self, Exif, FormatId, Technical};
+use crate::report::{self, Counts};
+
+/// Options of a check.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// The sidecar (default: metadata.csv, else metadata.json, in the collection).
+    pub metadata: Option<PathBuf>,
+    /// How to read the sidecar.
+    pub load: LoadOptions,
+    /// The rules records must meet.
+    pub rules: Rules,
+    /// Decode every image fully (slower; catches corrupt pixel data).
+    pub decode: bool,
+    /// Warnings count as errors.
+    pub strict: bool,
+    /// Warnings that stay warnings under `strict`.
+    pub allow: Vec<Code>,
+}
+
+/// One item: a record and the photo it describes (or a photo no record describes).
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    /// The record's identifier.
+    pub identifier: Option<String>,
+    /// The photo's path in the collection.
+    pub file: Option<String>,
+    /// The record's line in the sidecar.
+    pub line: Option<u64>,
+    /// The record's section.
+    pub section: Option<String>,
+    /// The photo's format, identified by content.
+    pub format: Option<FormatId>,
+    /// The photo's size in bytes.
+    pub size: Option<u64>,
+    /// Technical metadata.
+    pub technical: Option<Technical>,
+    /// EXIF.
+    pub exif: Option<Exif>,
+    /// Problems of this item.
+    pub problems: Vec<Problem>,
+}
+
+/// What a check found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// The collection folder.
+    pub collection: String,
+    /// The sidecar used.
+    pub sidecar: Option<String>,
+    /// Whether the collection passed (no errors; under `strict`, no warnings either).
+    pub passed: bool,
+    /// Records and photos.
+    pub items: Vec<Item>,
+    /// Photos examined.
+    pub photos: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Error and warning counts over everything.
+    pub counts: Counts,
+    /// Problems of the collection as a whole (the sidecar's header, unreadable files…).
+    pub problems: Vec<Problem>,
+}
+
+impl CheckReport {
+    /// Every problem, items' included.
+    pub fn all_problems(&self) -> impl Iterator<Item = &Problem> {
+        self.problems
+            .iter()
+            .chain(self.items.iter().flat_map(|i| i.problems.iter()))
+    }
+}
+
+/// File extensions that make a file a photo even when its content is not one.
+const IMAGE_EXTENSIONS: [&str; 17] = [
+    "jpg", "jpeg", "jpe", "jfif", "png", "tif", "tiff", "gif", "webp", "jp2", "j2k", "jpf", "jpx",
+    "heic", "heif", "avif", "dng",
+];
+
+fn has_image_extension(path: &str) -> bool {
+    path.rsplit_once('.')
+        .is_some_and(|(_, e)| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Files that belong to the collection rather than describe or depict an item.
+fn is_collection_file(path: &str, sidecar: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    path == sidecar
+        || [
+            "collection.toml",
+            "collection.json",
+            "metadata.csv",
+            "metadata.json",
+        ]
+        .contains(&lower.as_str())
+        || (!lower.contains('/') && lower.starts_with("readme"))
+}
+
+/// Checks the collection at `root`.
+pub fn check(
+    root: &Path,
+    opts: &CheckOptions,
+    engine: &Engine,
+    progress: &dyn Progress,
+) -> std::io::Result<CheckReport> {
+    let meta = std::fs::metadata(root)?;
+    if !meta.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            format!("{} is not a folder", root.display()),
+        ));
+    }
+    let mut global: Vec<Problem> = Vec::new();
+
+    // ---- the sidecar ----
+    let (sidecar, sidecar_name) = match metadata::find_sidecar(root, opts.metadata.as_deref()) {
+        Ok(path) => {
+            let name = path
+                .strip_prefix(root)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| path.display().to_string());
+            let (s, problems) = metadata::load(&path, &name, &opts.load);
+            global.extend(problems);
+            (Some(s), Some(name))
+        }
+        Err(p) => {
+            global.push(p);
+            (None, None)
+        }
+    };
+    let sidecar = sidecar.unwrap_or_default();
+
+    // ---- the files ----
+    let (walked, issues) = engine.install(|| fsutil::walk(root, false, &[]));
+    for issue in issues {
+        if let fsutil::WalkIssue::Io(p, e) = issue {
+            global.push(
+                Problem::new(
+                    Code::FileUnreadable,
+                    format!("cannot read {}: {e}", p.display()),
+                )
+                .file(p.display().to_string()),
+            );
+        }
+    }
+    let described: HashSet<&str> = sidecar
+        .records
+        .iter()
+        .filter_map(|r| r.first("file"))
+        .collect();
+    let mut files: Vec<(String, u64)> = Vec::new();
+    for w in walked {
+        let Some(rel) = w
+            .rel
+            .to_str()
+            .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
+        else {
+            let shown = w.rel.to_string_lossy().into_owned();
+            global.push(
+                Problem::new(
+                    Code::NonUtf8Name,
+                    format!(
+                        "{} has a name that is not valid UTF-8",
+                        paths::printable(&shown)
+                    ),
+                )
+                .file(shown),
+            );
+            continue;
+        };
+        if w.file_type.is_dir() {
+            continue;
+        }
+        if w.file_type.is_symlink() {
+            global.push(
+                Problem::new(
+                    Code::SymlinkInSource,
+                    format!(
+                        "{} is a symbolic link; a collection holds the files themselves",
+                        paths::printable(&rel)
+                    ),
+                )
+                .file(rel),
+            );
+            continue;
+        }
+        if !w.file_type.is_file() {
+            global.push(
+                Problem::new(
+                    Code::SpecialFile,
+                    format!("{} is a FIFO, socket or device", paths::printable(&rel)),
+                )
+                .file(rel),
+            );
+            continue;
+        }
+        if is_collection_file(&rel, sidecar_name.as_deref().unwrap_or("")) {
+            continue;
+        }
+        files.push((rel, w.len));
+    }
+
+    // ---- the photos: each read once, in parallel ----
+    let read = AtomicU64::new(0);
+    let examined: Vec<(FileFacts, Option<ExaminedPhoto>)> = engine.install(|| {
+        files
+            .par_iter()
+            .map(|(rel, size)| {
+                let full = root.join(rel);
+                let candidate = described.contains(rel.as_str())
+                    || has_image_extension(rel)
+                    || looks_like_image(&full);
+                if !candidate {
+                    return (
+                        FileFacts {
+                            path: rel.clone(),
+                            ..FileFacts::default()
+                        },
+                        None,
+                    );
+                }
+                let data = match std::fs::read(&full) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        let p = Problem::new(
+                            Code::FileUnreadable,
+                            format!("cannot read {}: {e}", paths::printable(rel)),
+                        )
+                        .file(rel.as_str());
+                        return (
+                            FileFacts {
+                                path: rel.clone(),
+                                photo: true,
+                                ..FileFacts::default()
+                            },
+                            Some(ExaminedPhoto {
+                                size: *size,
+                                report: None,
+                                problems: vec![p],
+                            }),
+                        );
+                    }
+                };
+                read.fetch_add(data.len() as u64, Ordering::Relaxed);
+                progress.bytes(data.len() as u64);
+                let r = photo::examine(rel, &data, opts.decode);
+                progress.file_done();
+                let exif_day = r
+                    .exif
+                    .as_ref()
+                    .and_then(|e| e.date_time_original.as_deref())
+                    .and_then(exif_day);
+                let gps = r
+                    .exif
+                    .as_ref()
+                    .is_some_and(|e| e.gps_latitude.is_some() && e.gps_longitude.is_some());
+                let facts = FileFacts {
+                    path: rel.clone(),
+                    photo: true,
+                    exif_day,
+                    gps,
+                };
+                let problems = r.problems.clone();
+                (
+                    facts,
+                    Some(ExaminedPhoto {
+                        size: data.len() as u64,
+                        report: Some(r),
+                        problems,
+                    }),
+                )
+            })
+            .collect()
+    });
+    let facts: Vec<FileFacts> = examined.iter().map(|(f, _)| f.clone()).collect();
+
+    // ---- the rules ----
+    let mut outcome = rules::apply(&sidecar, &facts, &opts.rules);
+    // Without a readable sidecar every photo is undescribed; saying so per photo would only
+    // repeat the one problem that matters.
+    let sidecar_unusable = global.iter().any(|p| {
+        matches!(
+            p.code,
+            Code::SidecarMissing | Code::SidecarUnreadable | Code::SidecarMalformed
+        )
+    });
+    if sidecar_unusable {
+        outcome.problems.retain(|p| p.code != Code::Undescribed);
+    }
+
+    // ---- items, in sidecar order, then undescribed photos ----
+    let mut items: Vec<Item> = sidecar.records.iter().map(item_of).collect();
+    let mut orphans = Vec::new();
+    let mut photos = 0;
+    for (f, ex) in examined {
+        let Some(ex) = ex else { continue };
+        photos += 1;
+        let target = match outcome.described_by.get(&f.path) {
+            Some(&i) => &mut items[i],
+            None => {
+                orphans.push(Item {
+                    file: Some(f.path.clone()),
+                    ..empty_item()
+                });
+                orphans.last_mut().expect("just pushed")
+            }
+        };
+        target.size = Some(ex.size);
+        target.problems.extend(ex.problems);
+        if let Some(r) = ex.report {
+            target.format = r.format;
+            target.technical = Some(r.technical);
+            target.exif = r.exif;
+        }
+    }
+    // Rule problems go to the item on their line, or the item of their file.
+    let line_of: std::collections::HashMap<u64, usize> = sidecar
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.line, i))
+        .collect();
+    for p in outcome.problems {
+        let by_line = p
+            .location
+            .line
+            .and_then(|l| line_of.get(&l).copied())
+            .filter(|_| p.location.file.as_deref() == sidecar_name.as_deref());
+        if let Some(i) = by_line {
+            items[i].problems.push(p);
+        } else if let Some(o) = orphans
+            .iter_mut()
+            .find(|o| o.file.is_some() && o.file.as_deref() == p.location.file.as_deref())
+        {
+            o.problems.push(p);
+        } else {
+            global.push(p);
+        }
+    }
+    // Sidecar problems that name a record's line (encoding, NFC, field count…) go to its item.
+    let mut rest = Vec::new();
+    for p in global {
+        match p
+            .location
+            .line
+            .and_then(|l| line_of.get(&l).copied())
+            .filter(|_| p.location.file.as_deref() == sidecar_name.as_deref())
+        {
+            Some(i) => items[i].problems.push(p),
+            None => rest.push(p),
+        }
+    }
+    let mut global = rest;
+    items.extend(orphans);
+    for it in &mut items {
+        if opts.strict {
+            report::apply_strict(&mut it.problems, &opts.allow);
+        }
+        report::sort_problems(&mut it.problems);
+    }
+    if opts.strict {
+        report::apply_strict(&mut global, &opts.allow);
+    }
+    report::sort_problems(&mut global);
+    let mut report = CheckReport {
+        collection: root.display().to_string(),
+        sidecar: sidecar_name,
+        passed: false,
+        items,
+        photos,
+        bytes: read.into_inner(),
+        counts: Counts::default(),
+        problems: global,
+    };
+    let all: Vec<Problem> = report.all_problems().cloned().collect();
+    report.counts = Counts::of(&all);
+    report.passed = report.counts.errors == 0;
+    Ok(report)
+}
+
+struct ExaminedPhoto {
+    size: u64,
+    report: Option<photo::PhotoReport>,
+    problems: Vec<Problem>,
+}
+
+fn empty_item() -> Item {
+    Item {
+        identifier: None,
+        file: None,
+        line: None,
+        section: None,
+        format: None,
+        size: None,
+        technical: None,
+        exif: None,
+        problems: Vec::new(),
+    }
+}
+
+fn item_of(r: &Record) -> Item {
+    Item {
+        identifier: r.first("identifier").map(String::from),
+        file: r.first("file").map(String::from),
+        line: Some(r.line),
+        section: r.first(metadata::SECTION).map(String::from),
+        ..empty_item()
+    }
+}
+
+/// Whether the first bytes of a file are an image format qoima knows.
+fn looks_like_image(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 64];
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let n = f.read(&mut head).unwrap_or(0);
+    photo::identify(&head[..n]).is_some()
+}
+
+/// The calendar day of an EXIF date-time (`2022:01:04 19:30:00`).
+fn exif_day(s: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y:%m:%d").ok()
+}

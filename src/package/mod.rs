@@ -1,0 +1,4 @@
+//! The pipeline that turns a collection into a deposit: scan → check → digest → describe →
+//! bag. `check` is its first stage, and also `qoima check` on its own.
+
+pub mod check;

@@ -1,0 +1,381 @@
+//! HEIF structure (ISO/IEC 23008-12 on the ISO base media file format; HEIC and AVIF too).
+//!
+//! A HEIF file is a tree of length-prefixed boxes. This checks that the top-level boxes tile
+//! the file (a truncated `mdat` shows here), that `ftyp` comes first and a `meta` box exists,
+//! and that every item the `iloc` box places in the file lies inside it — the images of a
+//! HEIC live at offsets the `iloc` box gives, so a cut-off file loses them even when the boxes
+//! still look whole. The primary image's size and bit depth come from its `ispe` and `pixi`
+//! properties. The HEVC or AV1 data is not decoded.
+
+use super::bytes::{be16, be32, be64, slice};
+use super::{Findings, Technical};
+use crate::error::Code;
+
+/// Validates a HEIF-family file (`ftyp` at byte 4).
+pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
+    let len = data.len() as u64;
+    let mut pos = 0u64;
+    let mut meta: Option<(u64, u64)> = None;
+    let mut first = true;
+    while pos < len {
+        let b = match read_box(data, pos, len) {
+            Ok(b) => b,
+            Err(why) => {
+                out.push(Code::PhotoDamaged, why);
+                return;
+            }
+        };
+        if first && &b.typ != b"ftyp" {
+            out.push(
+                Code::PhotoDamaged,
+                "the first box is not the file type box (ftyp)",
+            );
+        }
+        if &b.typ == b"meta" && meta.is_none() {
+            meta = Some((b.start, b.end));
+        }
+        first = false;
+        pos = b.end;
+    }
+    let Some((start, end)) = meta else {
+        out.push(
+            Code::PhotoDamaged,
+            "there is no meta box: the file describes no image items",
+        );
+        return;
+    };
+    // `meta` is a full box: 4 bytes of version and flags before its children.
+    let meta = &data[..end as usize];
+    if let Err(why) = read_meta(meta, start + 4, end, data.len() as u64, tech) {
+        out.push(Code::PhotoDamaged, why);
+    }
+}
+
+struct Bx {
+    typ: [u8; 4],
+    /// Content start (after the header).
+    start: u64,
+    end: u64,
+}
+
+fn read_box(data: &[u8], pos: u64, limit: u64) -> Result<Bx, String> {
+    let (Some(l), Some(typ)) = (be32(data, pos), slice(data, pos + 4, 4)) else {
+        return Err(format!("the file ends inside a box header at byte {pos}"));
+    };
+    let typ: [u8; 4] = typ.try_into().expect("four bytes");
+    let (header, size) = match l {
+        0 => (8, limit - pos),
+        1 => (
+            16,
+            be64(data, pos + 8)
+                .ok_or_else(|| format!("the file ends inside a box header at byte {pos}"))?,
+        ),
+        n => (8, u64::from(n)),
+    };
+    let name = String::from_utf8_lossy(&typ).into_owned();
+    if size < header {
+        return Err(format!(
+            "the {name:?} box at byte {pos} declares an impossible length ({size})"
+        ));
+    }
+    let end = pos.checked_add(size).filter(|&e| e <= limit).ok_or_else(|| {
+        format!("the {name:?} box at byte {pos} declares {size} bytes, beyond the end of its data: the file is truncated")
+    })?;
+    Ok(Bx {
+        typ,
+        start: pos + header,
+        end,
+    })
+}
+
+/// Children of `meta`: locations (`iloc`), the primary item (`pitm`), properties (`iprp`).
+fn read_meta(
+    d: &[u8],
+    from: u64,
+    to: u64,
+    file_len: u64,
+    tech: &mut Technical,
+) -> Result<(), String> {
+    let mut primary: Option<u32> = None;
+    let mut iprp: Option<(u64, u64)> = None;
+    let mut pos = from;
+    while pos < to {
+        let b = read_box(d, pos, to).map_err(|w| format!("in the meta box, {w}"))?;
+        match &b.typ {
+            b"pitm" => {
+                primary = match d.get(b.start as usize) {
+                    Some(0) => be16(d, b.start + 4).map(u32::from),
+                    Some(_) => be32(d, b.start + 4),
+                    None => None,
+                };
+            }
+            b"iloc" => iloc(d, b.start, b.end, file_len)?,
+            b"iprp" => iprp = Some((b.start, b.end)),
+            _ => {}
+        }
+        pos = b.end;
+    }
+    if let Some((s, e)) = iprp {
+        properties(d, s, e, primary, tech)?;
+    }
+    Ok(())
+}
+
+/// An unsigned integer of 0, 4 or 8 bytes (iloc field sizes).
+fn sized(d: &[u8], at: u64, size: u8) -> Option<u64> {
+    match size {
+        0 => Some(0),
+        4 => be32(d, at).map(u64::from),
+        8 => be64(d, at),
+        _ => None,
+    }
+}
+
+/// Every extent stored by file offset must lie inside the file.
+fn iloc(d: &[u8], start: u64, end: u64, file_len: u64) -> Result<(), String> {
+    let short = || "the item location box (iloc) is cut short".to_string();
+    let b = slice(d, start, end - start).ok_or_else(short)?;
+    let version = *b.first().ok_or_else(short)?;
+    let sizes = be16(b, 4).ok_or_else(short)?;
+    let (off_size, len_size, base_size) = (
+        (sizes >> 12) as u8,
+        ((sizes >> 8) & 0xF) as u8,
+        ((sizes >> 4) & 0xF) as u8,
+    );
+    let index_size = if version >= 1 { (sizes & 0xF) as u8 } else { 0 };
+    let mut p: u64 = 6;
+    let id_size = if version < 2 { 2 } else { 4 };
+    let count = if version < 2 {
+        u64::from(be16(b, p).ok_or_else(short)?)
+    } else {
+        u64::from(be32(b, p).ok_or_else(short)?)
+    };
+    p += id_size;
+    for _ in 0..count {
+        let id = if version < 2 {
+            be16(b, p).map(u32::from)
+        } else {
+            be32(b, p)
+        }
+        .ok_or_else(short)?;
+        p += id_size;
+        let method = if version >= 1 {
+            let m = be16(b, p).ok_or_else(short)? & 0xF;
+            p += 2;
+            m
+        } else {
+            0
+        };
+        p += 2; // data_reference_index
+        let base = sized(b, p, base_size).ok_or_else(short)?;
+        p += u64::from(base_size);
+        let extents = be16(b, p).ok_or_else(short)?;
+        p += 2;
+        for _ in 0..extents {
+            p += u64::from(index_size);
+            let off = sized(b, p, off_size).ok_or_else(short)?;
+            p += u64::from(off_size);
+            let length = sized(b, p, len_size).ok_or_else(short)?;
+            p += u64::from(len_size);
+            if method == 0 {
+                let at = base.checked_add(off);
+                if at
+                    .and_then(|a| a.checked_add(length))
+                    .is_none_or(|e| e > file_len)
+                {
+                    return Err(format!(
+                        "item {id}'s data ({length} bytes at byte {}) lies beyond the end of the file ({file_len} bytes): the file is truncated",
+                        at.unwrap_or(u64::MAX)
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The primary item's `ispe` (size) and `pixi` (bit depth); the largest `ispe` when the
+/// associations cannot be resolved.
+fn properties(
+    d: &[u8],
+    from: u64,
+    to: u64,
+    primary: Option<u32>,
+    tech: &mut Technical,
+) -> Result<(), String> {
+    let mut ipco: Option<(u64, u64)> = None;
+    let mut ipma: Option<(u64, u64)> = None;
+    let mut pos = from;
+    while pos < to {
+        let b = read_box(d, pos, to).map_err(|w| format!("in the item properties box, {w}"))?;
+        match &b.typ {
+            b"ipco" => ipco = Some((b.start, b.end)),
+            b"ipma" => ipma = Some((b.start, b.end)),
+            _ => {}
+        }
+        pos = b.end;
+    }
+    let Some((s, e)) = ipco else { return Ok(()) };
+    let wanted = match (primary, ipma) {
+        (Some(item), Some((ms, me))) => associations(d, ms, me, item),
+        _ => None,
+    };
+    let mut index = 0u16;
+    let mut pos = s;
+    let mut best: Option<(u32, u32)> = None;
+    while pos < e {
+        let b = read_box(d, pos, e).map_err(|w| format!("in the item property container, {w}"))?;
+        index += 1;
+        let chosen = wanted.as_ref().is_none_or(|w| w.contains(&index));
+        match &b.typ {
+            b"ispe" if chosen => {
+                if let (Some(w), Some(h)) = (be32(d, b.start + 4), be32(d, b.start + 8)) {
+                    let bigger = best.is_none_or(|(bw, bh)| {
+                        u64::from(w) * u64::from(h) > u64::from(bw) * u64::from(bh)
+                    });
+                    if wanted.is_some() || bigger {
+                        best = Some((w, h));
+                    }
+                }
+            }
+            b"pixi" if chosen && wanted.is_some() => {
+                if let Some(&n) = d.get(b.start as usize + 4) {
+                    tech.samples_per_pixel = Some(u16::from(n));
+                    tech.bits_per_sample = d.get(b.start as usize + 5).map(|&v| u16::from(v));
+                }
+            }
+            _ => {}
+        }
+        pos = b.end;
+    }
+    if let Some((w, h)) = best {
+        tech.width = Some(w);
+        tech.height = Some(h);
+    }
+    Ok(())
+}
+
+/// The property indices (1-based) associated with `item` in an `ipma` box.
+fn associations(d: &[u8], start: u64, end: u64, item: u32) -> Option<Vec<u16>> {
+    let b = slice(d, start, end - start)?;
+    let version = *b.first()?;
+    let wide = b.get(3)? & 1 == 1;
+    let count = be32(b, 4)?;
+    let mut p = 8u64;
+    for _ in 0..count {
+        let id = if version < 1 {
+            let v = be16(b, p).map(u32::from);
+            p += 2;
+            v
+        } else {
+            let v = be32(b, p);
+            p += 4;
+            v
+        }?;
+        let n = *b.get(p as usize)?;
+        p += 1;
+        let mut found = Vec::with_capacity(usize::from(n));
+        for _ in 0..n {
+            let index = if wide {
+                let v = be16(b, p)? & 0x7FFF;
+                p += 2;
+                v
+            } else {
+                let v = u16::from(*b.get(p as usize)? & 0x7F);
+                p += 1;
+                v
+            };
+            found.push(index);
+        }
+        if id == item {
+            return Some(found);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::photo::tests::codes_of;
+
+    fn bx(typ: &[u8; 4], content: &[u8]) -> Vec<u8> {
+        let mut b = ((content.len() + 8) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(typ);
+        b.extend_from_slice(content);
+        b
+    }
+
+    fn full(typ: &[u8; 4], version: u8, flags: u8, content: &[u8]) -> Vec<u8> {
+        let mut c = vec![version, 0, 0, flags];
+        c.extend_from_slice(content);
+        bx(typ, &c)
+    }
+
+    /// ftyp, meta (pitm = 1, iloc placing item 1 at `item_off` for 10 bytes, iprp with a
+    /// thumbnail ispe (index 1) and the primary's ispe and pixi (2, 3)), mdat.
+    fn heic(item_off: u32) -> Vec<u8> {
+        let ftyp = bx(b"ftyp", b"heic\0\0\0\0mif1heic");
+        let pitm = full(b"pitm", 0, 0, &[0, 1]);
+        let mut il = vec![0x44, 0x00, 0, 1, 0, 1, 0, 0, 0, 1];
+        il.extend_from_slice(&item_off.to_be_bytes());
+        il.extend_from_slice(&10u32.to_be_bytes());
+        let iloc = full(b"iloc", 0, 0, &il);
+        let mut ispe_small = vec![];
+        ispe_small.extend_from_slice(&160u32.to_be_bytes());
+        ispe_small.extend_from_slice(&120u32.to_be_bytes());
+        let mut ispe = vec![];
+        ispe.extend_from_slice(&4032u32.to_be_bytes());
+        ispe.extend_from_slice(&3024u32.to_be_bytes());
+        let ipco = bx(
+            b"ipco",
+            &[
+                full(b"ispe", 0, 0, &ispe_small),
+                full(b"ispe", 0, 0, &ispe),
+                full(b"pixi", 0, 0, &[3, 10, 10, 10]),
+            ]
+            .concat(),
+        );
+        let ipma = full(
+            b"ipma",
+            0,
+            0,
+            &[0, 0, 0, 2, 0, 1, 2, 0x82, 0x03, 0, 2, 1, 0x81],
+        );
+        let iprp = bx(b"iprp", &[ipco, ipma].concat());
+        let meta = full(b"meta", 0, 0, &[pitm, iloc, iprp].concat());
+        let mdat = bx(b"mdat", &[0x55; 10]);
+        [ftyp, meta, mdat].concat()
+    }
+
+    fn run(d: &[u8]) -> (Technical, Vec<&'static str>) {
+        let mut tech = Technical::default();
+        let mut out = Findings::new("t.heic");
+        check(d, &mut tech, &mut out);
+        (tech, codes_of(&out.problems))
+    }
+
+    #[test]
+    fn primary_image_properties() {
+        let probe = heic(0);
+        let item_off = (probe.len() - 10) as u32;
+        let good = heic(item_off);
+        let (tech, codes) = run(&good);
+        assert!(codes.is_empty(), "{codes:?}");
+        assert_eq!((tech.width, tech.height), (Some(4032), Some(3024)));
+        assert_eq!(
+            (tech.samples_per_pixel, tech.bits_per_sample),
+            (Some(3), Some(10))
+        );
+    }
+
+    #[test]
+    fn truncation_is_found() {
+        let probe = heic(0);
+        let good = heic((probe.len() - 10) as u32);
+        assert_eq!(run(&good[..good.len() - 3]).1, ["PHOTO-040"]);
+        assert_eq!(run(&heic(1_000_000)).1, ["PHOTO-040"]);
+        let no_meta = [bx(b"ftyp", b"heic\0\0\0\0mif1heic"), bx(b"mdat", b"x")].concat();
+        assert_eq!(run(&no_meta).1, ["PHOTO-040"]);
+    }
+}

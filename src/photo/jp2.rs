@@ -1,0 +1,277 @@
+//! JPEG 2000 structure: the JP2 box structure (ISO/IEC 15444-1 annex I) and the raw
+//! codestream (SOC, SIZ … EOC).
+//!
+//! Every JP2 box states its length, so a walk of the top-level boxes finds truncation and
+//! garbage; the header box (`jp2h`) gives the image size (`ihdr`) and colour space (`colr`);
+//! the contiguous codestream box (`jp2c`) must start with the SOC and SIZ markers and end with
+//! EOC (`FF D9`), whose absence is the usual trace of a cut-off file. The wavelet data is not
+//! decoded.
+
+use super::bytes::{be16, be32, be64, slice};
+use super::identify::{FormatId, JP2};
+use super::{Findings, Technical};
+use crate::error::Code;
+
+/// Validates a JP2-family file (`jP  ` signature box first).
+pub(crate) fn check_jp2(
+    data: &[u8],
+    format: FormatId,
+    tech: &mut Technical,
+    out: &mut Findings<'_>,
+) {
+    let strict = format == JP2;
+    let mut pos: u64 = 0;
+    let len = data.len() as u64;
+    let (mut ftyp, mut jp2h, mut jp2c) = (false, false, false);
+    let mut index = 0;
+    while pos < len {
+        let (start, end, typ) = match read_box(data, pos, len) {
+            Ok(b) => b,
+            Err(why) => {
+                out.push(Code::PhotoDamaged, why);
+                return;
+            }
+        };
+        let content = &data[start as usize..end as usize];
+        match typ {
+            b"ftyp" => ftyp = true,
+            b"jp2h" => {
+                jp2h = true;
+                if let Err(why) = header_box(content, tech) {
+                    out.push(Code::PhotoDamaged, why);
+                }
+            }
+            b"jp2c" if !jp2c => {
+                jp2c = true;
+                if let Err(why) = codestream(content, tech, false) {
+                    out.push(
+                        Code::PhotoDamaged,
+                        format!("the codestream box at byte {pos}: {why}"),
+                    );
+                }
+            }
+            _ => {}
+        }
+        if index == 1 && typ != b"ftyp" {
+            out.push(
+                Code::PhotoDamaged,
+                "the file type box (ftyp) does not follow the signature box",
+            );
+        }
+        index += 1;
+        pos = end;
+    }
+    if strict {
+        let missing: Vec<&str> = [
+            (ftyp, "ftyp"),
+            (jp2h, "jp2h (header)"),
+            (jp2c, "jp2c (codestream)"),
+        ]
+        .iter()
+        .filter(|(present, _)| !present)
+        .map(|(_, name)| *name)
+        .collect();
+        if !missing.is_empty() {
+            out.push(
+                Code::PhotoDamaged,
+                format!("the JP2 file lacks its {} box", missing.join(" and ")),
+            );
+        }
+    }
+}
+
+/// Validates a raw JPEG 2000 codestream (starting with SOC and SIZ).
+pub(crate) fn check_j2c(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
+    if let Err(why) = codestream(data, tech, true) {
+        out.push(Code::PhotoDamaged, format!("the codestream {why}"));
+    }
+}
+
+/// A box at `pos`: (content start, end, type). `limit` is where the enclosing data ends.
+fn read_box(data: &[u8], pos: u64, limit: u64) -> Result<(u64, u64, &[u8]), String> {
+    let (Some(l), Some(typ)) = (be32(data, pos), slice(data, pos + 4, 4)) else {
+        return Err(format!("the file ends inside a box header at byte {pos}"));
+    };
+    let (header, size) = match l {
+        0 => (8, limit - pos),
+        1 => match be64(data, pos + 8) {
+            Some(x) => (16, x),
+            None => return Err(format!("the file ends inside a box header at byte {pos}")),
+        },
+        n => (8, u64::from(n)),
+    };
+    let name = String::from_utf8_lossy(typ);
+    if size < header {
+        return Err(format!(
+            "the {name:?} box at byte {pos} declares an impossible length ({size})"
+        ));
+    }
+    let end = pos.checked_add(size).filter(|&e| e <= limit).ok_or_else(|| {
+        format!("the {name:?} box at byte {pos} declares {size} bytes, beyond the end of its data: the file is truncated")
+    })?;
+    Ok((pos + header, end, typ))
+}
+
+fn header_box(content: &[u8], tech: &mut Technical) -> Result<(), String> {
+    let mut pos = 0;
+    let len = content.len() as u64;
+    let mut ihdr = false;
+    while pos < len {
+        let (start, end, typ) =
+            read_box(content, pos, len).map_err(|w| format!("in the header box, {w}"))?;
+        let c = &content[start as usize..end as usize];
+        match typ {
+            b"ihdr" => {
+                let (Some(h), Some(w), Some(nc), Some(&bpc)) =
+                    (be32(c, 0), be32(c, 4), be16(c, 8), c.get(10))
+                else {
+                    return Err("the image header box (ihdr) is too short".to_string());
+                };
+                ihdr = true;
+                tech.width = Some(w);
+                tech.height = Some(h);
+                tech.samples_per_pixel = Some(nc);
+                tech.bits_per_sample = (bpc != 255).then_some(u16::from(bpc & 0x7F) + 1);
+                tech.compression = Some("JPEG 2000".to_string());
+            }
+            b"colr" if c.first() == Some(&1) => {
+                tech.colour_space = match be32(c, 3) {
+                    Some(16) => Some("sRGB".to_string()),
+                    Some(17) => Some("Greyscale".to_string()),
+                    Some(18) => Some("sYCC".to_string()),
+                    Some(n) => Some(format!("Enumerated colour space {n}")),
+                    None => None,
+                };
+            }
+            b"colr" if c.first() == Some(&2) && tech.colour_space.is_none() => {
+                tech.colour_space = Some("ICC profile".to_string());
+            }
+            _ => {}
+        }
+        pos = end;
+    }
+    if !ihdr {
+        return Err("the header box (jp2h) has no image header (ihdr)".to_string());
+    }
+    Ok(())
+}
+
+/// Checks SOC, SIZ and EOC; fills the size from SIZ unless a JP2 header already did.
+fn codestream(c: &[u8], tech: &mut Technical, fill: bool) -> Result<(), String> {
+    if !c.starts_with(&[0xFF, 0x4F, 0xFF, 0x51]) {
+        return Err("does not start with the SOC and SIZ markers".to_string());
+    }
+    let siz = |off: u64| be32(c, 4 + off);
+    let (Some(xsiz), Some(ysiz), Some(xo), Some(yo), Some(csiz)) =
+        (siz(4), siz(8), siz(12), siz(16), be16(c, 40))
+    else {
+        return Err("ends inside its SIZ marker segment".to_string());
+    };
+    if xsiz <= xo || ysiz <= yo || csiz == 0 {
+        return Err(format!(
+            "has an impossible SIZ segment ({xsiz}×{ysiz}, offset {xo},{yo}, {csiz} components)"
+        ));
+    }
+    if fill {
+        tech.width = Some(xsiz - xo);
+        tech.height = Some(ysiz - yo);
+        tech.samples_per_pixel = Some(csiz);
+        tech.bits_per_sample = c.get(42).map(|s| u16::from(s & 0x7F) + 1);
+        tech.compression = Some("JPEG 2000".to_string());
+    }
+    if !c.ends_with(&[0xFF, 0xD9]) {
+        return Err(
+            "does not end with the end-of-codestream marker (FF D9): the file is truncated"
+                .to_string(),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::photo::identify::JPX;
+    use crate::photo::tests::codes_of;
+
+    fn bx(typ: &[u8; 4], content: &[u8]) -> Vec<u8> {
+        let mut b = ((content.len() + 8) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(typ);
+        b.extend_from_slice(content);
+        b
+    }
+
+    fn j2c() -> Vec<u8> {
+        let mut c = vec![0xFF, 0x4F, 0xFF, 0x51, 0x00, 0x2F, 0x00, 0x00];
+        for v in [64u32, 48, 0, 0, 64, 48, 0, 0] {
+            c.extend_from_slice(&v.to_be_bytes());
+        }
+        c.extend_from_slice(&[0x00, 0x03, 7, 1, 1, 7, 1, 1, 7, 1, 1]);
+        c.extend_from_slice(&[0xFF, 0x90, 0, 0, 0xFF, 0xD9]);
+        c
+    }
+
+    fn jp2() -> Vec<u8> {
+        let mut f = bx(b"jP  ", &[0x0D, 0x0A, 0x87, 0x0A]);
+        f.extend(bx(b"ftyp", b"jp2 \0\0\0\0jp2 "));
+        let mut ihdr = 48u32.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&64u32.to_be_bytes());
+        ihdr.extend_from_slice(&[0, 3, 7, 7, 0, 0]);
+        let mut h = bx(b"ihdr", &ihdr);
+        h.extend(bx(b"colr", &[1, 0, 0, 0, 0, 0, 16]));
+        f.extend(bx(b"jp2h", &h));
+        f.extend(bx(b"jp2c", &j2c()));
+        f
+    }
+
+    #[test]
+    fn good_files() {
+        let mut tech = Technical::default();
+        let mut out = Findings::new("t.jp2");
+        check_jp2(&jp2(), JP2, &mut tech, &mut out);
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert_eq!(
+            (tech.width, tech.height, tech.bits_per_sample),
+            (Some(64), Some(48), Some(8))
+        );
+        assert_eq!(tech.colour_space.as_deref(), Some("sRGB"));
+
+        let mut tech = Technical::default();
+        let mut out = Findings::new("t.j2c");
+        check_j2c(&j2c(), &mut tech, &mut out);
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert_eq!(
+            (tech.width, tech.height, tech.samples_per_pixel),
+            (Some(64), Some(48), Some(3))
+        );
+    }
+
+    #[test]
+    fn truncation_and_missing_boxes() {
+        let run = |d: &[u8], f: FormatId| {
+            let mut out = Findings::new("t.jp2");
+            check_jp2(d, f, &mut Technical::default(), &mut out);
+            codes_of(&out.problems)
+        };
+        let good = jp2();
+        assert_eq!(run(&good[..good.len() - 2], JP2), ["PHOTO-040"]);
+        let mut open_ended = good.clone();
+        let c = open_ended.len() - j2c().len() - 8;
+        open_ended[c..c + 4].copy_from_slice(&[0, 0, 0, 0]); // jp2c runs to end of file
+        assert!(run(&open_ended, JP2).is_empty());
+        open_ended.truncate(open_ended.len() - 2);
+        assert_eq!(run(&open_ended, JP2), ["PHOTO-040"]);
+        let no_header: Vec<u8> = [
+            bx(b"jP  ", &[0x0D, 0x0A, 0x87, 0x0A]),
+            bx(b"ftyp", b"jp2 \0\0\0\0jp2 "),
+        ]
+        .concat();
+        assert_eq!(run(&no_header, JP2), ["PHOTO-040"]);
+        assert!(run(&no_header, JPX).is_empty());
+
+        let mut out = Findings::new("t.j2c");
+        let cs = j2c();
+        check_j2c(&cs[..cs.len() - 1], &mut Technical::default(), &mut out);
+        assert_eq!(codes_of(&out.problems), ["PHOTO-040"]);
+    }
+}
