@@ -129,6 +129,9 @@ pub struct Engine {
     pool: rayon::ThreadPool,
     jobs: usize,
     splits_in_flight: AtomicUsize,
+    /// Files being hashed right now: when it is below `jobs`, some thread is idle and a big
+    /// file's chunks are worth splitting.
+    active: AtomicUsize,
 }
 
 thread_local! {
@@ -152,6 +155,7 @@ impl Engine {
             pool,
             jobs,
             splits_in_flight: AtomicUsize::new(0),
+            active: AtomicUsize::new(0),
         })
     }
 
@@ -219,7 +223,9 @@ impl Engine {
         order.sort_unstable_by_key(|&(s, i)| (Reverse(s), i));
         self.pool.install(|| {
             order.par_iter().with_max_len(1).for_each(|&(_, i)| {
+                self.active.fetch_add(1, Ordering::Relaxed);
                 let r = self.hash_one(&job(i), progress);
+                self.active.fetch_sub(1, Ordering::Relaxed);
                 progress.file_done();
                 done(i, r);
             })
@@ -275,6 +281,7 @@ impl Engine {
                 &mut hashers,
                 copy.as_mut(),
                 progress,
+                || self.active.load(Ordering::Relaxed) < self.jobs,
             );
             self.splits_in_flight.fetch_sub(1, Ordering::AcqRel);
             r?
@@ -432,6 +439,7 @@ fn split_read(
     hashers: &mut [Hasher],
     mut copy: Option<&mut Copy<'_>>,
     progress: &dyn Progress,
+    idle_threads: impl Fn() -> bool,
 ) -> Result<u64, DigestError> {
     let rerr = |source| DigestError::Read {
         path: path.to_path_buf(),
@@ -450,24 +458,38 @@ fn split_read(
         // starts at once, then the copy and the lighter hashes — is offered to idle threads.
         // With sha256 + sha512 on two cores, one core does SHA-512 and the other SHA-256 and
         // the reading, so a chunk costs max(sha512, sha256 + read) instead of their sum.
-        let (light, heavy) = split_heaviest(hashers);
-        rayon::scope(|s| {
-            let next = &mut next;
-            let rr = &mut read_result;
-            if n == CHUNK {
-                s.spawn(move |_| *rr = read_full(file, next, remaining));
-            }
-            if let Some(c) = copy.as_deref_mut() {
-                let w = &mut write_result;
-                s.spawn(move |_| *w = c.file.write_all(data));
-            }
-            for h in light {
-                s.spawn(move |_| h.update(data));
-            }
-            if let Some(h) = heavy {
+        // When every thread has a file of its own, splitting would only add hand-overs: the
+        // chunk is done here, in order, as a sequential read would.
+        if !idle_threads() {
+            for h in hashers.iter_mut() {
                 h.update(data);
             }
-        });
+            if let Some(c) = copy.as_deref_mut() {
+                write_result = c.file.write_all(data);
+            }
+            if n == CHUNK {
+                read_result = read_full(file, &mut next, remaining);
+            }
+        } else {
+            let (light, heavy) = split_heaviest(hashers);
+            rayon::scope(|s| {
+                let next = &mut next;
+                let rr = &mut read_result;
+                if n == CHUNK {
+                    s.spawn(move |_| *rr = read_full(file, next, remaining));
+                }
+                if let Some(c) = copy.as_deref_mut() {
+                    let w = &mut write_result;
+                    s.spawn(move |_| *w = c.file.write_all(data));
+                }
+                for h in light {
+                    s.spawn(move |_| h.update(data));
+                }
+                if let Some(h) = heavy {
+                    h.update(data);
+                }
+            });
+        }
         if let (Err(source), Some(c)) = (write_result, copy.as_deref()) {
             return Err(DigestError::Write {
                 path: c.path.to_path_buf(),
