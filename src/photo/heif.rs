@@ -297,14 +297,7 @@ fn associations(d: &[u8], start: u64, end: u64, item: u32) -> Option<Vec<u16>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::photo::tests::codes_of;
-
-    fn bx(typ: &[u8; 4], content: &[u8]) -> Vec<u8> {
-        let mut b = ((content.len() + 8) as u32).to_be_bytes().to_vec();
-        b.extend_from_slice(typ);
-        b.extend_from_slice(content);
-        b
-    }
+    use crate::photo::tests::{bx, codes_of};
 
     fn full(typ: &[u8; 4], version: u8, flags: u8, content: &[u8]) -> Vec<u8> {
         let mut c = vec![version, 0, 0, flags];

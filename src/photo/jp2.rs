@@ -192,14 +192,7 @@ fn codestream(c: &[u8], tech: &mut Technical, fill: bool) -> Result<(), String> 
 mod tests {
     use super::*;
     use crate::photo::identify::JPX;
-    use crate::photo::tests::codes_of;
-
-    fn bx(typ: &[u8; 4], content: &[u8]) -> Vec<u8> {
-        let mut b = ((content.len() + 8) as u32).to_be_bytes().to_vec();
-        b.extend_from_slice(typ);
-        b.extend_from_slice(content);
-        b
-    }
+    use crate::photo::tests::{bx, codes_of};
 
     fn j2c() -> Vec<u8> {
         let mut c = vec![0xFF, 0x4F, 0xFF, 0x51, 0x00, 0x2F, 0x00, 0x00];

@@ -277,6 +277,14 @@ pub(crate) mod tests {
         problems.iter().map(|p| p.code.as_str()).collect()
     }
 
+    /// An ISO base-media / JP2 box: 32-bit size, type, content.
+    pub(crate) fn bx(typ: &[u8; 4], content: &[u8]) -> Vec<u8> {
+        let mut b = ((content.len() + 8) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(typ);
+        b.extend_from_slice(content);
+        b
+    }
+
     fn fixtures() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
     }
