@@ -231,8 +231,15 @@ pub fn scan_source(
     }
     let mut by_nfc: HashMap<String, &str> = HashMap::new();
     let mut by_case: HashMap<String, &str> = HashMap::new();
-    for f in &files {
-        let nfc: String = f.rel.nfc().collect();
+    // Folders count too: `Foo/a` beside `foo/b`, or a file `a` beside a folder `A`, merge on
+    // Windows and macOS just as two files would.
+    let names: Vec<&str> = files
+        .iter()
+        .map(|f| f.rel.as_str())
+        .chain(dirs.iter().map(|(d, _)| d.as_str()))
+        .collect();
+    for rel in names {
+        let nfc: String = rel.nfc().collect();
         let lower = nfc.to_lowercase();
         if let Some(other) = by_nfc.get(&nfc) {
             refused.push(
@@ -241,10 +248,10 @@ pub fn scan_source(
                     format!(
                         "{} and {} are the same name in different Unicode forms",
                         paths::printable(other),
-                        paths::printable(&f.rel)
+                        paths::printable(rel)
                     ),
                 )
-                .file(f.rel.as_str()),
+                .file(rel),
             );
         } else if let Some(other) = by_case.get(&lower) {
             refused.push(
@@ -253,14 +260,16 @@ pub fn scan_source(
                     format!(
                         "{} and {} differ only by case",
                         paths::printable(other),
-                        paths::printable(&f.rel)
+                        paths::printable(rel)
                     ),
                 )
-                .file(f.rel.as_str()),
+                .file(rel),
             );
         }
-        by_nfc.entry(nfc).or_insert(&f.rel);
-        by_case.entry(lower).or_insert(&f.rel);
+        by_nfc.entry(nfc).or_insert(rel);
+        by_case.entry(lower).or_insert(rel);
+    }
+    for f in &files {
         let name = f.rel.rsplit('/').next().unwrap_or(&f.rel);
         if [".DS_Store", "Thumbs.db", "desktop.ini", "ehthumbs.db"].contains(&name)
             || name.starts_with("._")
@@ -535,6 +544,23 @@ pub fn final_info(user: &BagInfo, date: Option<chrono::NaiveDate>, oxum: Oxum) -
     info
 }
 
+/// `path` made absolute against the current folder, with `.` and `..` resolved lexically.
+fn lexical_absolute(path: &Path) -> io::Result<PathBuf> {
+    use std::path::Component;
+    let mut out = std::env::current_dir()?;
+    for c in path.components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => out = PathBuf::from(c.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(n) => out.push(n),
+        }
+    }
+    Ok(out)
+}
+
 /// Bags the folder `src` into a new bag at `dest`, copying the payload; `src` is only read.
 pub fn create_bag(
     src: &Path,
@@ -552,8 +578,10 @@ pub fn create_bag(
         _ => PathBuf::from("."),
     };
     // Where the destination would be, judged before anything is created: its nearest
-    // existing ancestor, resolved, plus the components still to be made.
-    let mut existing = parent.as_path();
+    // existing ancestor, resolved, plus the components still to be made. `..` is resolved
+    // lexically first, so `new/../src/bag` cannot slip past the check.
+    let lexical = lexical_absolute(&parent).map_err(BagError::io(&parent))?;
+    let mut existing = lexical.as_path();
     let mut missing = Vec::new();
     while fs::symlink_metadata(existing).is_err() {
         missing.push(

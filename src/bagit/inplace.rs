@@ -33,6 +33,9 @@ pub const STAGING: &str = ".qoima-payload";
 enum Stage {
     Prepared,
     Moved,
+    /// A rollback has put the payload back into the staging folder: nothing at the top is
+    /// qoima's any more, and only a rollback may go on.
+    RollingBack,
 }
 
 #[derive(Serialize, Deserialize, Debug)]
@@ -87,7 +90,15 @@ pub fn bag_in_place(
             dir.display()
         )));
     }
-    let (files, warnings) = engine.install(|| scan_source(dir, false, &[JOURNAL, STAGING]))?;
+    // A temporary left by a crash while the journal was being written is qoima's, not payload.
+    let leftovers: Vec<String> = fs::read_dir(dir)
+        .map_err(BagError::io(dir))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.contains(".qoima-write-"))
+        .collect();
+    let mut skip: Vec<&str> = vec![JOURNAL, STAGING];
+    skip.extend(leftovers.iter().map(String::as_str));
+    let (files, warnings) = engine.install(|| scan_source(dir, false, &skip))?;
     let digests = hash_files(dir, &files, &opts.algorithms, None, false, engine, progress)?;
     let mut entries: Vec<String> = Vec::new();
     for e in fs::read_dir(dir).map_err(BagError::io(dir))? {
@@ -98,7 +109,7 @@ pub fn bag_in_place(
                 format!("{} has a name that is not valid UTF-8", n.to_string_lossy()),
             )])
         })?;
-        if name != JOURNAL && name != STAGING {
+        if !skip.contains(&name.as_str()) {
             entries.push(name);
         }
     }
@@ -136,6 +147,12 @@ fn finish(
     engine: &Engine,
     progress: &dyn Progress,
 ) -> Result<BagSummary, BagError> {
+    if j.stage == Stage::RollingBack {
+        return Err(BagError::Usage(format!(
+            "a rollback of {} was interrupted; finish it with `qoima bag --rollback` first",
+            dir.display()
+        )));
+    }
     let staging = dir.join(STAGING);
     if j.stage == Stage::Prepared {
         if !staging.exists() {
@@ -178,7 +195,7 @@ fn finish(
 /// Undoes an interrupted in-place run: every original entry goes back to where it was and
 /// the tag files qoima wrote are removed. Returns the number of entries restored.
 pub fn rollback(dir: &Path) -> Result<usize, BagError> {
-    let Some(j) = read_journal(dir)? else {
+    let Some(mut j) = read_journal(dir)? else {
         return Err(BagError::Usage(format!(
             "{} has no interrupted in-place run to roll back (no {JOURNAL})",
             dir.display()
@@ -200,6 +217,10 @@ pub fn rollback(dir: &Path) -> Result<usize, BagError> {
             }
         }
         fs::rename(dir.join("data"), &staging).map_err(BagError::io(dir.join("data")))?;
+        // From here on, what reappears at the top is the user's: say so before restoring,
+        // so that a crash during the restore can never lead a rerun to delete or overwrite it.
+        j.stage = Stage::RollingBack;
+        write_journal(dir, &j)?;
     }
     let mut restored = 0;
     if staging.exists() {
@@ -208,6 +229,7 @@ pub fn rollback(dir: &Path) -> Result<usize, BagError> {
             if fs::symlink_metadata(&from).is_ok() {
                 fs::rename(&from, dir.join(name)).map_err(BagError::io(&from))?;
                 restored += 1;
+                fsutil::failpoint("rollback-restore");
             }
         }
         fs::remove_dir(&staging).map_err(BagError::io(&staging))?;

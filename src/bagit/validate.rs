@@ -941,7 +941,12 @@ fn resolve(
 /// normalised keys (borrowed where normalising changes nothing, as for most names), so a
 /// manifest of 100,000 lines costs no hash map and almost no allocation.
 fn check_manifest_names(cx: &mut Ctx<'_>, manifests: &[Manifest]) {
-    let Some(m) = manifests.first() else { return };
+    for m in manifests {
+        check_names_of(cx, m);
+    }
+}
+
+fn check_names_of(cx: &mut Ctx<'_>, m: &Manifest) {
     fn nfc(p: &str) -> Cow<'_, str> {
         if unicode_normalization::is_nfc_quick(p.chars())
             == unicode_normalization::IsNormalized::Yes

@@ -68,6 +68,9 @@ fn date_or_datetime(v: &str) -> Result<Option<DayRange>, String> {
 
 /// `hh:mm[:ss[.fff]]` followed by `Z`, `±hh:mm`, `±hhmm`, `±hh` or nothing.
 fn time(t: &str) -> Result<(), String> {
+    if !t.is_ascii() {
+        return Err(format!("{t:?} is not a time of day hh:mm or hh:mm:ss"));
+    }
     let (clock, zone) = match t.find(['Z', '+', '-']) {
         Some(i) => (&t[..i], &t[i..]),
         None => (t, ""),
@@ -237,6 +240,8 @@ mod tests {
             "январь 2022",
             "../..",
             "Y2022",
+            "2022-01-04T10:00+€1",
+            "2022-01-04T10:00+1é1",
         ] {
             assert!(invalid_reason(bad).is_some(), "{bad:?} should be invalid");
         }

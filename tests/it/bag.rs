@@ -216,6 +216,10 @@ fn refuses_existing_destination_and_destination_inside_source() {
     let r = env.qoima(&["bag", "src", "-o", "taken"]);
     assert_eq!(r.code(), 2);
     assert!(r.stderr().contains("already exists"), "{}", r.stderr());
+    let r = env.qoima(&["bag", "src", "-o", "elsewhere/../src/inner"]);
+    assert_eq!(r.code(), 2);
+    assert!(r.stderr().contains("inside the source"), "{}", r.stderr());
+    assert!(!env.path("elsewhere").exists() && !env.path("src/inner").exists());
     let r = env.qoima(&["bag", "src", "-o", "src/new/inner"]);
     assert_eq!(r.code(), 2);
     assert!(r.stderr().contains("inside the source"), "{}", r.stderr());
@@ -254,12 +258,15 @@ fn refuses_links_special_files_and_colliding_names_and_writes_nothing() {
     env.write("src/Cafe\u{301}.txt", "nfd");
     env.write("src/README", "x");
     env.write("src/readme", "y");
+    env.write("src/Photos/a.jpg", "a");
+    env.write("src/photos/b.jpg", "b");
     let got = refused(&env, &["bag", "--json", "src", "-o", "out/deeper/bag"]);
     for want in [
         ("BAG-072", "link"),
         ("BAG-061", "pipe"),
         ("BAG-070", "Café.txt"),
         ("BAG-071", "readme"),
+        ("BAG-071", "photos"),
     ] {
         assert!(
             got.iter().any(|(c, f)| c == want.0 && f.nfc_eq(want.1)),

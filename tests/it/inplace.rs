@@ -146,3 +146,23 @@ fn an_interrupted_copy_leaves_no_bag() {
     );
     env.qoima(&["bag", "src", "-o", "out"]).success();
 }
+
+#[test]
+fn an_interrupted_rollback_is_finished_by_rerunning_it_and_never_by_bagging() {
+    for fp in ["inplace-renamed", "tag-write:3", "inplace-move:4"] {
+        let env = Env::new();
+        let dir = tricky_source(&env);
+        let before = contents(&dir);
+        run_with_failpoint(&env, &["bag", "--in-place", "dir"], fp);
+        let code = run_with_failpoint(&env, &["bag", "--rollback", "dir"], "rollback-restore:2");
+        assert_ne!(code, 0, "{fp}: the rollback failpoint did not fire");
+        if fp != "inplace-move:4" {
+            // Bagging now would take restored originals for qoima's own files.
+            let r = env.qoima(&["bag", "--in-place", "dir"]);
+            assert_eq!(r.code(), 2, "{fp}: {}", r.stderr());
+            assert!(r.stderr().contains("--rollback"), "{}", r.stderr());
+        }
+        env.qoima(&["bag", "--rollback", "dir"]).success();
+        assert_eq!(contents(&dir), before, "{fp}");
+    }
+}
