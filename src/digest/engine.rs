@@ -101,7 +101,7 @@ pub enum DigestError {
         path: PathBuf,
     },
     /// The file changed while it was read.
-    #[error("{} changed while it was read: {expected} bytes at open, {actual} bytes read or now on disk", path.display())]
+    #[error("{} changed while it was read ({expected} bytes at open; {actual} read or now on disk; or its modification time moved)", path.display())]
     Changed {
         /// The file.
         path: PathBuf,
@@ -295,13 +295,33 @@ impl Engine {
                 progress,
             )?
         };
-        // A read of more than one chunk takes long enough for a writer to get in between.
-        let now = if size > CHUNK as u64 {
-            file.metadata().map(|m| m.len()).unwrap_or(u64::MAX)
-        } else {
-            read
+        // A read of more than one chunk takes long enough for a writer to get in between: the
+        // size, modification time and change time must be those seen at open (a file rewritten
+        // in place at the same size changes its times).
+        let stamp = |m: &std::fs::Metadata| {
+            use std::os::unix::fs::MetadataExt;
+            (
+                m.len(),
+                m.mtime(),
+                m.mtime_nsec(),
+                m.ctime(),
+                m.ctime_nsec(),
+            )
         };
-        if read != size || now != size {
+        let (now, rewritten) = if size > CHUNK as u64 {
+            match file.metadata() {
+                Ok(m) => (m.len(), stamp(&m) != stamp(&meta)),
+                Err(source) => {
+                    return Err(DigestError::Read {
+                        path: job.path.clone(),
+                        source,
+                    });
+                }
+            }
+        } else {
+            (read, false)
+        };
+        if read != size || now != size || rewritten {
             if let Some(c) = &job.copy_to {
                 let _ = std::fs::remove_file(c);
             }
@@ -654,6 +674,35 @@ mod tests {
             let mut f = File::options().append(true).open(&self.0).unwrap();
             f.write_all(b"more").unwrap();
         }
+    }
+
+    /// Overwrites the first bytes of the file being hashed (same size) after its first chunk.
+    struct Rewriter(PathBuf);
+    impl Progress for Rewriter {
+        fn bytes(&self, _n: u64) {
+            use std::io::Write;
+            let mut f = File::options().write(true).open(&self.0).unwrap();
+            f.write_all(b"tampered").unwrap();
+            // Make the change visible even on filesystems with coarse timestamps.
+            let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+            f.set_modified(later).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_file_rewritten_at_the_same_size_while_read_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("rewritten");
+        std::fs::write(&p, vec![1u8; 3 * CHUNK + 5]).unwrap();
+        let r = Engine::new(1).unwrap().run(
+            &[job(p.clone(), &[Algorithm::Sha256])],
+            &Rewriter(p.clone()),
+        );
+        assert!(
+            matches!(r[0], Err(DigestError::Changed { .. })),
+            "{:?}",
+            r[0]
+        );
     }
 
     #[test]
