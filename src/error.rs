@@ -163,9 +163,9 @@ codes! {
 
     // ---- creation ----
     /// Two names differ only by Unicode normalization.
-    NormalizationCollision = "BAG-070", Refused, "Two file names look identical but differ in Unicode form (NFC/NFD); rename one of them before bagging.";
+    NormalizationCollision = "BAG-070", Refused, "Two names (of files or folders) look identical but differ in Unicode form (NFC/NFD); rename one of them before bagging.";
     /// Two names differ only by case.
-    CaseCollision = "BAG-071", Refused, "Two file names differ only by letter case and would collide on Windows or macOS; rename one of them before bagging.";
+    CaseCollision = "BAG-071", Refused, "Two names (of files or folders) differ only by letter case and would collide on Windows or macOS; rename one of them before bagging.";
     /// The source holds a symbolic link and `--follow-links` was not given.
     SymlinkInSource = "BAG-072", Refused, "Replace the link with the file, or pass --follow-links to bag the content it points to.";
     /// An in-place run was interrupted and its journal is present.
