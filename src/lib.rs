@@ -7,12 +7,14 @@
 //! - [`bagit`]: RFC 8493 — tag files, manifests, the writer and the validator;
 //! - [`photo`]: format identification, structural validation and EXIF of photos;
 //! - [`metadata`]: descriptive records from CSV/JSON sidecars, and the rules they must meet;
+//! - [`describe`]: Dublin Core (and later METS, PREMIS, MIX) written as XML;
 //! - [`package`]: the pipeline from a collection to a deposit (`check` so far);
 //! - [`report`], [`error`]: the reports and the stable problem codes they carry;
 //! - [`paths`], [`fsutil`]: path encoding and safety, atomic writes.
 #![deny(missing_docs)]
 
 pub mod bagit;
+pub mod describe;
 pub mod digest;
 pub mod error;
 pub mod fsutil;
