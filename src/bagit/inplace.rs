@@ -133,6 +133,22 @@ pub fn bag_in_place(
     fs::rename(&staging, dir.join("data")).map_err(BagError::io(&staging))?;
     fsutil::sync_dir(dir).map_err(BagError::io(dir))?;
     fsutil::failpoint("inplace-renamed");
+    // Anything created or resized between the scan and the moves went into data/ with the
+    // rest: the manifests must describe data/ as it is now, so look again, and hash again
+    // when it differs.
+    let data = dir.join("data");
+    let (now, _) = engine.install(|| scan_source(&data, false, &[]))?;
+    let same = now.len() == files.len()
+        && now
+            .iter()
+            .zip(&files)
+            .all(|(a, b)| a.rel == b.rel && a.size == b.size);
+    let (files, digests) = if same {
+        (files, digests)
+    } else {
+        let d = hash_files(&data, &now, &opts.algorithms, None, false, engine, progress)?;
+        (now, d)
+    };
     write_tag_files(dir, &files, &digests, opts, &[])?;
     fs::remove_file(dir.join(JOURNAL)).map_err(BagError::io(dir.join(JOURNAL)))?;
     let _ = fsutil::sync_dir(dir);
