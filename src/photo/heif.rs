@@ -8,6 +8,7 @@
 //! properties. The HEVC or AV1 data is not decoded.
 
 use super::bytes::{be16, be32, be64, slice};
+use super::isobox::read_box;
 use super::{Findings, Technical};
 use crate::error::Code;
 
@@ -49,43 +50,6 @@ pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
     if let Err(why) = read_meta(meta, start + 4, end, data.len() as u64, tech) {
         out.push(Code::PhotoDamaged, why);
     }
-}
-
-struct Bx {
-    typ: [u8; 4],
-    /// Content start (after the header).
-    start: u64,
-    end: u64,
-}
-
-fn read_box(data: &[u8], pos: u64, limit: u64) -> Result<Bx, String> {
-    let (Some(l), Some(typ)) = (be32(data, pos), slice(data, pos + 4, 4)) else {
-        return Err(format!("the file ends inside a box header at byte {pos}"));
-    };
-    let typ: [u8; 4] = typ.try_into().expect("four bytes");
-    let (header, size) = match l {
-        0 => (8, limit - pos),
-        1 => (
-            16,
-            be64(data, pos + 8)
-                .ok_or_else(|| format!("the file ends inside a box header at byte {pos}"))?,
-        ),
-        n => (8, u64::from(n)),
-    };
-    let name = String::from_utf8_lossy(&typ).into_owned();
-    if size < header {
-        return Err(format!(
-            "the {name:?} box at byte {pos} declares an impossible length ({size})"
-        ));
-    }
-    let end = pos.checked_add(size).filter(|&e| e <= limit).ok_or_else(|| {
-        format!("the {name:?} box at byte {pos} declares {size} bytes, beyond the end of its data: the file is truncated")
-    })?;
-    Ok(Bx {
-        typ,
-        start: pos + header,
-        end,
-    })
 }
 
 /// Children of `meta`: locations (`iloc`), the primary item (`pitm`), properties (`iprp`).

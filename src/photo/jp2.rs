@@ -7,7 +7,7 @@
 //! EOC (`FF D9`), whose absence is the usual trace of a cut-off file. The wavelet data is not
 //! decoded.
 
-use super::bytes::{be16, be32, be64, slice};
+use super::bytes::{be16, be32};
 use super::identify::{FormatId, JP2};
 use super::{Findings, Technical};
 use crate::error::Code;
@@ -89,27 +89,8 @@ pub(crate) fn check_j2c(data: &[u8], tech: &mut Technical, out: &mut Findings<'_
 
 /// A box at `pos`: (content start, end, type). `limit` is where the enclosing data ends.
 fn read_box(data: &[u8], pos: u64, limit: u64) -> Result<(u64, u64, &[u8]), String> {
-    let (Some(l), Some(typ)) = (be32(data, pos), slice(data, pos + 4, 4)) else {
-        return Err(format!("the file ends inside a box header at byte {pos}"));
-    };
-    let (header, size) = match l {
-        0 => (8, limit - pos),
-        1 => match be64(data, pos + 8) {
-            Some(x) => (16, x),
-            None => return Err(format!("the file ends inside a box header at byte {pos}")),
-        },
-        n => (8, u64::from(n)),
-    };
-    let name = String::from_utf8_lossy(typ);
-    if size < header {
-        return Err(format!(
-            "the {name:?} box at byte {pos} declares an impossible length ({size})"
-        ));
-    }
-    let end = pos.checked_add(size).filter(|&e| e <= limit).ok_or_else(|| {
-        format!("the {name:?} box at byte {pos} declares {size} bytes, beyond the end of its data: the file is truncated")
-    })?;
-    Ok((pos + header, end, typ))
+    let b = super::isobox::read_box(data, pos, limit)?;
+    Ok((b.start, b.end, &data[pos as usize + 4..pos as usize + 8]))
 }
 
 fn header_box(content: &[u8], tech: &mut Technical) -> Result<(), String> {

@@ -22,6 +22,7 @@ mod exif;
 mod gif;
 mod heif;
 mod identify;
+mod isobox;
 mod jp2;
 mod jpeg;
 mod png;
