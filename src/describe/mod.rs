@@ -7,10 +7,12 @@
 //! `qoima check`. Output is deterministic: UTF-8, 2-space indentation, LF line endings.
 
 pub mod dc;
+pub mod mets;
 pub mod mix;
 pub mod premis;
 
 pub use dc::{oai_dc, write_dc_elements};
+pub use mets::{MetsInput, MetsItem, mets_document};
 pub use mix::{ImageFacts, mix_document, write_mix};
 pub use premis::{
     AgentFacts, EventFacts, ObjectFacts, premis_document, write_agent, write_event, write_object,
