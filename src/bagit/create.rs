@@ -116,6 +116,20 @@ pub fn bagging_date(opt: Option<chrono::NaiveDate>) -> chrono::NaiveDate {
     .unwrap_or_else(|| chrono::Utc::now().date_naive())
 }
 
+/// The time a bag is made, as an `xs:dateTime` in UTC: the Bagging-Date option at midnight,
+/// else `SOURCE_DATE_EPOCH`, else now — so that reproducible runs give identical METS headers.
+pub fn bagging_time(opt: Option<chrono::NaiveDate>) -> String {
+    if let Some(d) = opt {
+        return format!("{}T00:00:00Z", d.format("%Y-%m-%d"));
+    }
+    let t = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .unwrap_or_else(chrono::Utc::now);
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 /// Walks a source folder in sorted order and refuses, all at once, whatever cannot be
 /// bagged faithfully: links (unless followed), FIFOs and devices, names that are not UTF-8,
 /// and names that collide by Unicode form or case. `skip` names top-level entries to ignore.
@@ -569,6 +583,24 @@ pub fn create_bag(
     engine: &Engine,
     progress: &dyn Progress,
 ) -> Result<BagSummary, BagError> {
+    create_bag_with(src, dest, opts, engine, progress, &|_, _| Ok(Vec::new()))
+}
+
+/// Further tag files for a bag, made from its payload and digests once they are known:
+/// `(bag-relative path, content)`, written and listed in the tag manifests.
+pub type ExtraTags<'a> =
+    dyn Fn(&[SourceFile], &[FileDigests]) -> Result<Vec<(String, Vec<u8>)>, BagError> + 'a;
+
+/// [`create_bag`], with tag files of the caller's (a METS, descriptive records) added before
+/// the tag manifests are written.
+pub fn create_bag_with(
+    src: &Path,
+    dest: &Path,
+    opts: &BagOptions,
+    engine: &Engine,
+    progress: &dyn Progress,
+    extra: &ExtraTags<'_>,
+) -> Result<BagSummary, BagError> {
     if dest.exists() || fs::symlink_metadata(dest).is_ok() {
         return Err(BagError::Exists(dest.to_path_buf()));
     }
@@ -633,7 +665,8 @@ pub fn create_bag(
         // file.
         fsutil::sync_filesystem(&tmp).map_err(BagError::io(&tmp))?;
         fsutil::failpoint("bag-before-tags");
-        write_tag_files(&tmp, &files, &digests, opts, &[])?;
+        let tags = extra(&files, &digests)?;
+        write_tag_files(&tmp, &files, &digests, opts, &tags)?;
         fs::rename(&tmp, dest).map_err(BagError::io(dest))?;
         let _ = fsutil::sync_dir(&parent);
         Ok(digests)

@@ -54,6 +54,32 @@ pub enum Command {
     /// Check a collection before packaging: every photo is what it claims to be, and every
     /// description in the metadata sidecar is complete and well formed. Writes nothing.
     Check(CheckArgs),
+    /// Check a collection and package it as a BagIt bag with a METS document (Dublin Core,
+    /// PREMIS, MIX), the collection's Dublin Core and the check report. Refuses on errors.
+    Package(Box<PackageArgs>),
+}
+
+#[derive(Args, Debug)]
+pub struct PackageArgs {
+    /// The collection folder (photos plus metadata.csv or metadata.json).
+    pub collection: PathBuf,
+
+    /// Where to write the bag.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+
+    /// Replace an existing OUT (only once the new bag is complete).
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub check: CheckFlags,
+
+    #[command(flatten)]
+    pub algorithms: AlgorithmArgs,
+
+    #[command(flatten)]
+    pub info: InfoArgs,
 }
 
 #[derive(Args, Debug)]
@@ -61,6 +87,13 @@ pub struct CheckArgs {
     /// The collection folder (photos plus metadata.csv or metadata.json).
     pub collection: PathBuf,
 
+    #[command(flatten)]
+    pub flags: CheckFlags,
+}
+
+/// How a collection is checked (`check` and `package`).
+#[derive(Args, Debug, Default)]
+pub struct CheckFlags {
     /// The metadata sidecar (default: metadata.csv, else metadata.json, in the collection).
     #[arg(long, value_name = "FILE")]
     pub metadata: Option<PathBuf>,

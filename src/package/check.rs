@@ -77,6 +77,9 @@ pub struct CheckReport {
     pub counts: Counts,
     /// Problems of the collection as a whole (the sidecar's header, unreadable files…).
     pub problems: Vec<Problem>,
+    /// The sidecar's records (for the stages after the check; not part of the JSON report).
+    #[serde(skip)]
+    pub records: Vec<Record>,
 }
 
 impl CheckReport {
@@ -388,6 +391,7 @@ pub fn check(
         bytes: read.into_inner(),
         counts: Counts::default(),
         problems: global,
+        records: sidecar.records.clone(),
     };
     let all: Vec<Problem> = report.all_problems().cloned().collect();
     report.counts = Counts::of(&all);

@@ -2,3 +2,4 @@
 //! bag. `check` is its first stage, and also `qoima check` on its own.
 
 pub mod check;
+pub mod run;

@@ -5,4 +5,5 @@ mod check;
 mod conformance;
 mod inplace;
 mod interop;
+mod package;
 mod util;

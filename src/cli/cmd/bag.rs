@@ -126,7 +126,7 @@ fn quick_size(root: &Path) -> (u64, u64) {
     (bytes, files)
 }
 
-fn algorithms(a: &AlgorithmArgs) -> anyhow::Result<Vec<Algorithm>> {
+pub(super) fn algorithms(a: &AlgorithmArgs) -> anyhow::Result<Vec<Algorithm>> {
     let mut out: Vec<Algorithm> = Vec::new();
     for name in &a.algorithm {
         let alg: Algorithm = name.parse()?;
@@ -153,7 +153,7 @@ fn algorithms(a: &AlgorithmArgs) -> anyhow::Result<Vec<Algorithm>> {
     Ok(out)
 }
 
-fn info(a: &InfoArgs) -> anyhow::Result<BagInfo> {
+pub(super) fn info(a: &InfoArgs) -> anyhow::Result<BagInfo> {
     let mut info = BagInfo::new();
     for (label, value) in [
         ("Source-Organization", &a.source_organization),

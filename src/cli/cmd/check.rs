@@ -12,7 +12,7 @@ use qoima::package::check::{self, CheckOptions, CheckReport};
 use qoima::paths::printable;
 
 use super::super::Exit;
-use super::super::args::{CheckArgs, Global};
+use super::super::args::{CheckArgs, CheckFlags, Global};
 use super::super::output;
 use super::super::progress::Bar;
 
@@ -25,7 +25,8 @@ struct Report<'a> {
     exit_code: u8,
 }
 
-pub fn run(a: &CheckArgs, g: &Global) -> anyhow::Result<Exit> {
+/// The library's check options from the command line's.
+pub fn options(a: &CheckFlags) -> anyhow::Result<CheckOptions> {
     let mut rules = match &a.rules {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -55,14 +56,18 @@ pub fn run(a: &CheckArgs, g: &Global) -> anyhow::Result<Exit> {
         .iter()
         .map(|c| c.parse::<Code>())
         .collect::<Result<Vec<_>, _>>()?;
-    let opts = CheckOptions {
+    Ok(CheckOptions {
         metadata: a.metadata.clone(),
         load: LoadOptions { delimiter },
         rules,
         decode: a.decode,
         strict: a.strict,
         allow,
-    };
+    })
+}
+
+pub fn run(a: &CheckArgs, g: &Global) -> anyhow::Result<Exit> {
+    let opts = options(&a.flags)?;
     let engine = super::engine(g)?;
     let show = super::show_progress(g);
     let bar = Bar::new("checking", 0, 0, show);
@@ -104,7 +109,7 @@ fn paint(p: &Problem, color: bool) -> String {
     }
 }
 
-fn print_text(r: &CheckReport, g: &Global) {
+pub fn print_text(r: &CheckReport, g: &Global) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let show_warnings = g.verbose > 0 || r.counts.warnings <= 50 || !r.passed;
     let mut hinted = std::collections::HashSet::new();

@@ -2,6 +2,7 @@
 
 mod bag;
 mod check;
+mod package;
 mod validate;
 
 use std::io::IsTerminal;
@@ -14,6 +15,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Bag(a) => bag::run(a, &cli.global),
         Command::Validate(a) => validate::run(a, &cli.global),
         Command::Check(a) => check::run(a, &cli.global),
+        Command::Package(a) => package::run(a, &cli.global),
     }
 }
 

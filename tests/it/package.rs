@@ -1,0 +1,164 @@
+//! `qoima package`: the sample collection becomes a valid bag whose METS and Dublin Core
+//! validate against the official schemas, reproducibly; a broken collection writes nothing.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::util::*;
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/collections/qantar-2022")
+}
+
+fn xmllint(schema: &str, file: &Path) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("xmllint")
+        .args(["--noout", "--nonet", "--schema"])
+        .arg(root.join(schema))
+        .arg(file)
+        .env("XML_CATALOG_FILES", root.join("schemas/catalog.xml"))
+        .output()
+        .expect("xmllint is needed: apt-get install libxml2-utils (scripts/test.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{} does not validate against {schema}:\n{}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path()
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_sample_collection_packages_into_a_valid_described_bag() {
+    let env = Env::new();
+    let src = sample();
+    let args = [
+        "package",
+        src.to_str().unwrap(),
+        "-o",
+        "out",
+        "--source-organization",
+        "Qoima sample archive",
+    ];
+    env.qoima(&args).success();
+    let bag = env.path("out");
+    env.qoima(&["validate", "out"]).success();
+    xmllint("schemas/wrappers/mets-embedded.xsd", &bag.join("mets.xml"));
+    xmllint("schemas/oai_dc.xsd", &bag.join("metadata/dc.xml"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(bag.join("metadata/report.json")).unwrap()).unwrap();
+    assert_eq!(report["passed"], true);
+    // The payload is the collection, byte for byte.
+    let original = tree(&src);
+    let payload = tree(&bag.join("data"));
+    assert_eq!(original, payload);
+    // Every METS CHECKSUM is the manifest's sha256 of the file its FLocat names.
+    let manifest = fs::read_to_string(bag.join("manifest-sha256.txt")).unwrap();
+    let mets = fs::read_to_string(bag.join("mets.xml")).unwrap();
+    let sums: Vec<&str> = mets
+        .split("CHECKSUM=\"")
+        .skip(1)
+        .map(|s| &s[..64])
+        .collect();
+    assert_eq!(sums.len(), 24, "one file element per photo");
+    for sum in sums {
+        assert!(
+            manifest.contains(&format!("{sum}  data/photos/")),
+            "{sum} is not in manifest-sha256.txt"
+        );
+    }
+    assert!(mets.contains("<mets:name>Qoima sample archive</mets:name>"));
+    // The tag manifests cover the descriptions.
+    let tm = fs::read_to_string(bag.join("tagmanifest-sha256.txt")).unwrap();
+    for f in ["mets.xml", "metadata/dc.xml", "metadata/report.json"] {
+        assert!(
+            tm.contains(&format!("  {f}\n")),
+            "{f} missing from the tag manifest"
+        );
+    }
+    // Same input, same bytes.
+    let again = [
+        "package",
+        src.to_str().unwrap(),
+        "-o",
+        "again",
+        "--source-organization",
+        "Qoima sample archive",
+    ];
+    env.qoima(&again).success();
+    assert_eq!(tree(&bag), tree(&env.path("again")));
+    // Not overwritten without --force; replaced with it.
+    let r = env.qoima(&args);
+    assert_eq!(r.code(), 2, "{}", r.stderr());
+    assert!(r.stderr().contains("already exists"));
+    let forced = ["package", src.to_str().unwrap(), "-o", "out", "--force"];
+    env.qoima(&forced).success();
+    env.qoima(&["validate", "out"]).success();
+    assert!(
+        !fs::read_to_string(bag.join("mets.xml"))
+            .unwrap()
+            .contains("Qoima sample archive")
+    );
+}
+
+#[test]
+fn a_collection_with_errors_is_refused_and_nothing_is_written() {
+    let env = Env::new();
+    let broken =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/collections/broken/META-012-bad-date");
+    let r = env.qoima(&["package", "--json", broken.to_str().unwrap(), "-o", "out"]);
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    let v = r.json();
+    assert_eq!(v["outcome"], "refused");
+    assert_eq!(v["check"]["passed"], false);
+    assert!(!env.path("out").exists());
+    assert_eq!(
+        fs::read_dir(env.dir.path()).unwrap().count(),
+        0,
+        "no temporary left"
+    );
+}
+
+#[test]
+fn bagit_python_validates_a_package() {
+    let Some(bagit) = std::env::var_os("QOIMA_BAGIT_PY").map(PathBuf::from) else {
+        assert!(
+            std::env::var_os("QOIMA_SKIP_INTEROP").is_some(),
+            "QOIMA_BAGIT_PY is not set: run ./scripts/test.sh"
+        );
+        return;
+    };
+    let env = Env::new();
+    env.qoima(&["package", sample().to_str().unwrap(), "-o", "out"])
+        .success();
+    let out = Command::new(bagit)
+        .arg("--validate")
+        .arg(env.path("out"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
