@@ -1,12 +1,18 @@
 //! A METS 1.12 document for a packaged photo collection: a header with the creating agents,
 //! Dublin Core for the collection and for each photo (`oai_dc:dc` in `mdWrap MDTYPE="DC"`),
-//! one `amdSec` per file with its PREMIS object (`PREMIS:OBJECT`) and, when the image header
-//! was read, its MIX record (`NISOIMG`), a `fileSec` with one `fileGrp USE="original"`, a
-//! physical `structMap` mirroring the folder tree and a logical one by collection section.
+//! a package `amdSec` whose `digiprovMD` holds qoima's PREMIS agent (`PREMIS:AGENT`), one
+//! `amdSec` per file with its PREMIS object (`PREMIS:OBJECT`), its MIX record (`NISOIMG`)
+//! when the image header was read, a PREMIS rights statement (`PREMIS:RIGHTS`, the record's
+//! `rights` values as `otherRightsNote`s) when it has rights, and one `digiprovMD` per
+//! PREMIS event (`PREMIS:EVENT`: ingestion, format identification, validation, message
+//! digest calculation, each linked to the agent and the object), a `fileSec` with one
+//! `fileGrp USE="original"`, a physical `structMap` mirroring the folder tree and a logical
+//! one by collection section.
 //!
 //! IDs are derived from the item's position (`dmd-item-0001`, `amd-0001`,
-//! `techmd-premis-0001`, `techmd-mix-0001`, `file-0001`), so the same input always gives the
-//! same bytes. File locations are `LOCTYPE="URL"` references relative to the METS file,
+//! `techmd-premis-0001`, `techmd-mix-0001`, `rights-0001`, `digiprov-event-0001-01`,
+//! `file-0001`) or fixed (`amd-package`, `digiprov-agent-qoima`), so the same input always
+//! gives the same bytes. File locations are `LOCTYPE="URL"` references relative to the METS file,
 //! percent-encoded per RFC 3986 ([`uri_path`]). The document validates against
 //! `schemas/wrappers/mets-embedded.xsd`, which also checks the embedded PREMIS, MIX and DC.
 
@@ -17,7 +23,10 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use super::dc::{DC_NS, OAI_DC_NS, XSI_NS, write_dc_elements, xml_safe};
 use super::mix::{ImageFacts, write_mix};
-use super::premis::{ObjectFacts, write_object};
+use super::premis::{
+    AgentFacts, EVENT_TYPE_AUTHORITY_URI, EventFacts, ObjectFacts, RightsFacts, write_agent,
+    write_event, write_object, write_rights,
+};
 use crate::metadata::Record;
 
 /// The METS namespace.
@@ -30,6 +39,21 @@ pub const METS_SCHEMA_LOCATION: &str =
     "http://www.loc.gov/METS/ http://www.loc.gov/standards/mets/version1121/mets.xsd";
 /// The ID of the collection's `dmdSec`.
 pub const COLLECTION_DMD_ID: &str = "dmd-collection";
+/// The ID of the package's `amdSec` (the agents).
+pub const PACKAGE_AMD_ID: &str = "amd-package";
+/// The ID of the `digiprovMD` holding qoima's PREMIS agent.
+pub const AGENT_DIGIPROV_ID: &str = "digiprov-agent-qoima";
+/// The validation event's `eventDetail`.
+pub const VALIDATION_DETAIL: &str = "qoima check: structure and metadata";
+
+/// The PREMIS events recorded for every file, in order: `(LoC eventType label, LoC code)`;
+/// the term's URI is the code under [`EVENT_TYPE_AUTHORITY_URI`].
+pub const EVENT_TYPES: [(&str, &str); 4] = [
+    ("ingestion", "ing"),
+    ("format identification", "for"),
+    ("validation", "val"),
+    ("message digest calculation", "mes"),
+];
 
 /// Everything a METS document describes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -100,6 +124,17 @@ pub fn premis_id(index: usize) -> String {
 /// The ID of item `index`'s MIX `techMD`.
 pub fn mix_id(index: usize) -> String {
     format!("techmd-mix-{}", n(index))
+}
+
+/// The ID of item `index`'s `rightsMD`.
+pub fn rights_id(index: usize) -> String {
+    format!("rights-{}", n(index))
+}
+
+/// The ID of item `index`'s `digiprovMD` holding its event `k` (0-based, in
+/// [`EVENT_TYPES`] order).
+pub fn event_id(index: usize, k: usize) -> String {
+    format!("digiprov-event-{}-{:02}", n(index), k + 1)
 }
 
 /// The ID of item `index`'s `file`.
@@ -177,8 +212,10 @@ fn write_document<W: Write>(w: &mut Writer<W>, input: &MetsInput) -> io::Result<
     for (i, item) in input.items.iter().enumerate() {
         dmd_sec(w, &dmd_id(i), &item.record)?;
     }
+    let agent = AgentFacts::qoima();
+    package_amd_sec(w, &agent)?;
     for (i, item) in input.items.iter().enumerate() {
-        amd_sec(w, i, item)?;
+        amd_sec(w, i, item, &input.create_date, &agent)?;
     }
     file_sec(w, input)?;
     physical_map(w, input)?;
@@ -255,7 +292,89 @@ fn dmd_sec<W: Write>(w: &mut Writer<W>, id: &str, record: &Record) -> io::Result
     close(w, "mets:dmdSec")
 }
 
-fn amd_sec<W: Write>(w: &mut Writer<W>, i: usize, item: &MetsItem) -> io::Result<()> {
+/// The package's `amdSec`: one `digiprovMD` with qoima's PREMIS agent, which every event
+/// links to.
+fn package_amd_sec<W: Write>(w: &mut Writer<W>, agent: &AgentFacts) -> io::Result<()> {
+    open(w, start("mets:amdSec", &[("ID", PACKAGE_AMD_ID)]))?;
+    open(w, start("mets:digiprovMD", &[("ID", AGENT_DIGIPROV_ID)]))?;
+    open_wrap(w, "PREMIS:AGENT", "3.0")?;
+    write_agent(w, agent)?;
+    close_wrap(w)?;
+    close(w, "mets:digiprovMD")?;
+    close(w, "mets:amdSec")
+}
+
+/// The item's PREMIS rights statement, when its record has `rights` values.
+fn rights_facts(i: usize, item: &MetsItem) -> Option<RightsFacts> {
+    let notes = item.record.all("rights");
+    (!notes.is_empty()).then(|| RightsFacts {
+        identifier: format!("rights-{}", n(i)),
+        basis: "rights statement from the descriptive metadata (dc:rights)".into(),
+        notes: notes.to_vec(),
+        object: Some(("local".into(), item.premis.identifier.clone())),
+    })
+}
+
+/// The item's PREMIS events, in [`EVENT_TYPES`] order, all dated `date_time`.
+fn event_facts(i: usize, item: &MetsItem, date_time: &str, agent: &AgentFacts) -> Vec<EventFacts> {
+    let program = format!(
+        "program=\"qoima\"; version=\"{}\"",
+        agent.version.as_deref().unwrap_or("")
+    );
+    let o = &item.premis;
+    let mut format = Vec::new();
+    if let Some(puid) = &o.puid {
+        format.push(format!("puid=\"{puid}\""));
+    }
+    if let Some(name) = &o.format_name {
+        format.push(format!("format=\"{name}\""));
+        if let Some(version) = &o.format_version {
+            format.push(format!("formatVersion=\"{version}\""));
+        }
+    }
+    let identified = !format.is_empty();
+    let format_detail = if identified {
+        format!("{program}; {}", format.join("; "))
+    } else {
+        format!("{program}; result=\"format not identified\"")
+    };
+    let algorithms: Vec<&str> = item.digests.iter().map(|(a, _)| a.as_str()).collect();
+    let details = [
+        program.clone(),
+        format_detail,
+        format!("{program}; {VALIDATION_DETAIL}"),
+        format!("{program}; algorithms=\"{}\"", algorithms.join(", ")),
+    ];
+    EVENT_TYPES
+        .iter()
+        .zip(details)
+        .enumerate()
+        .map(|(k, ((label, code), detail))| EventFacts {
+            identifier: format!("event-{}-{code}", n(i)),
+            event_type: (*label).into(),
+            event_type_uri: format!("{EVENT_TYPE_AUTHORITY_URI}/{code}"),
+            date_time: date_time.into(),
+            detail: Some(detail),
+            outcome: if k == 1 && !identified {
+                "failure"
+            } else {
+                "success"
+            }
+            .into(),
+            outcome_detail: None,
+            agent: Some((agent.identifier_type.clone(), agent.identifier.clone())),
+            object: Some(("local".into(), o.identifier.clone())),
+        })
+        .collect()
+}
+
+fn amd_sec<W: Write>(
+    w: &mut Writer<W>,
+    i: usize,
+    item: &MetsItem,
+    date_time: &str,
+    agent: &AgentFacts,
+) -> io::Result<()> {
     open(w, start("mets:amdSec", &[("ID", &amd_id(i))]))?;
     open(w, start("mets:techMD", &[("ID", &premis_id(i))]))?;
     open_wrap(w, "PREMIS:OBJECT", "3.0")?;
@@ -269,15 +388,34 @@ fn amd_sec<W: Write>(w: &mut Writer<W>, i: usize, item: &MetsItem) -> io::Result
         close_wrap(w)?;
         close(w, "mets:techMD")?;
     }
+    if let Some(rights) = rights_facts(i, item) {
+        open(w, start("mets:rightsMD", &[("ID", &rights_id(i))]))?;
+        open_wrap(w, "PREMIS:RIGHTS", "3.0")?;
+        write_rights(w, &rights)?;
+        close_wrap(w)?;
+        close(w, "mets:rightsMD")?;
+    }
+    for (k, event) in event_facts(i, item, date_time, agent).iter().enumerate() {
+        open(w, start("mets:digiprovMD", &[("ID", &event_id(i, k))]))?;
+        open_wrap(w, "PREMIS:EVENT", "3.0")?;
+        write_event(w, event)?;
+        close_wrap(w)?;
+        close(w, "mets:digiprovMD")?;
+    }
     close(w, "mets:amdSec")
 }
 
-/// The IDs `file/@ADMID` lists for item `i`: its techMD sections.
+/// The IDs `file/@ADMID` lists for item `i`: its techMD, rightsMD and digiprovMD sections.
 fn admid(i: usize, item: &MetsItem) -> String {
-    match item.mix {
-        Some(_) => format!("{} {}", premis_id(i), mix_id(i)),
-        None => premis_id(i),
+    let mut ids = vec![premis_id(i)];
+    if item.mix.is_some() {
+        ids.push(mix_id(i));
     }
+    if !item.record.all("rights").is_empty() {
+        ids.push(rights_id(i));
+    }
+    ids.extend((0..EVENT_TYPES.len()).map(|k| event_id(i, k)));
+    ids.join(" ")
 }
 
 fn file_sec<W: Write>(w: &mut Writer<W>, input: &MetsInput) -> io::Result<()> {
@@ -407,6 +545,7 @@ fn physical_map<W: Write>(w: &mut Writer<W>, input: &MetsInput) -> io::Result<()
                 ("TYPE", "collection"),
                 ("LABEL", &input.label),
                 ("DMDID", COLLECTION_DMD_ID),
+                ("ADMID", AGENT_DIGIPROV_ID),
             ],
         ),
     )?;
@@ -592,6 +731,7 @@ mod tests {
                 ("title", &[HOSTILE]),
                 ("description", &["]]> & <![CDATA["]),
                 ("date", &["2022-01-0X?"]),
+                ("rights", &[HOSTILE, "© ]]> & <![CDATA["]),
             ]),
             file: "data/photos/Январь 2022/a:b 100% #1?.jpg".into(),
             mime: "image/jpeg".into(),
@@ -648,8 +788,8 @@ mod tests {
         out
     }
 
-    /// IDs are unique NCNames, and every ADMID/DMDID/FILEID resolves to an element of the
-    /// right kind.
+    /// IDs are unique NCNames, every ADMID/DMDID/FILEID resolves to an element of the
+    /// right kind, and every PREMIS agent link names an agent of the document.
     fn assert_references(xml: &str) {
         let elements = elements(xml);
         let mut kind_of: BTreeMap<String, String> = BTreeMap::new();
@@ -670,22 +810,33 @@ mod tests {
         }
         let mut checked = 0;
         for (_, attrs) in &elements {
-            for (attr, kind) in [
-                ("ADMID", "mets:techMD"),
-                ("DMDID", "mets:dmdSec"),
-                ("FILEID", "mets:file"),
+            for (attr, kinds) in [
+                (
+                    "ADMID",
+                    &["mets:techMD", "mets:rightsMD", "mets:digiprovMD"][..],
+                ),
+                ("DMDID", &["mets:dmdSec"][..]),
+                ("FILEID", &["mets:file"][..]),
             ] {
                 for id in attrs.get(attr).into_iter().flat_map(|v| v.split(' ')) {
-                    assert_eq!(
-                        kind_of.get(id).map(String::as_str),
-                        Some(kind),
-                        "{attr}={id}"
+                    let kind = kind_of.get(id).map(String::as_str);
+                    assert!(
+                        kind.is_some_and(|k| kinds.contains(&k)),
+                        "{attr}={id} names {kind:?}"
                     );
                     checked += 1;
                 }
             }
         }
         assert!(checked > 0);
+        let agents = texts_of(xml, "premis:agentIdentifierValue");
+        assert_eq!(agents.len(), 1, "one agent: qoima");
+        let links = texts_of(xml, "premis:linkingAgentIdentifierValue");
+        for link in &links {
+            assert!(agents.contains(link), "agent link {link}");
+        }
+        let files = elements.iter().filter(|(n, _)| n == "mets:file").count();
+        assert_eq!(links.len(), EVENT_TYPES.len() * files);
     }
 
     #[test]
@@ -731,13 +882,85 @@ mod tests {
 
         // Every wrapped record is in a namespace the wrapper schema validates.
         let count = |name: &str| all.iter().filter(|(n, _)| n == name).count();
+        let with_rights = input
+            .items
+            .iter()
+            .filter(|i| !i.record.all("rights").is_empty())
+            .count();
+        assert!(with_rights > 0, "the fixture records rights");
         assert_eq!(
             count("mets:xmlData"),
-            2 * input.items.len() + 1 + count("mix:mix")
+            (2 + EVENT_TYPES.len()) * input.items.len() + 2 + count("mix:mix") + with_rights
         );
         assert_eq!(count("oai_dc:dc"), input.items.len() + 1);
         assert_eq!(count("premis:object"), input.items.len());
         assert!(count("mix:mix") > 0);
+        assert_eq!(count("premis:rights"), with_rights);
+        assert_eq!(count("mets:rightsMD"), with_rights);
+        assert_eq!(count("premis:event"), EVENT_TYPES.len() * input.items.len());
+        assert_eq!(count("mets:digiprovMD"), count("premis:event") + 1);
+        assert_eq!(count("premis:agent"), 1);
+
+        // Each file's ADMID: its techMDs, its rightsMD when it has rights, its four events.
+        for (i, (file, item)) in files.iter().zip(&input.items).enumerate() {
+            let adm: Vec<&str> = file["ADMID"].split(' ').collect();
+            assert_eq!(adm[0], premis_id(i));
+            assert_eq!(adm.contains(&mix_id(i).as_str()), item.mix.is_some());
+            assert_eq!(
+                adm.contains(&rights_id(i).as_str()),
+                !item.record.all("rights").is_empty()
+            );
+            assert!(adm.ends_with(&[
+                event_id(i, 0).as_str(),
+                event_id(i, 1).as_str(),
+                event_id(i, 2).as_str(),
+                event_id(i, 3).as_str(),
+            ]));
+        }
+
+        // The rights text and the events as the guide describes them.
+        let notes = texts_of(&xml, "premis:otherRightsNote");
+        let expected: Vec<String> = input
+            .items
+            .iter()
+            .flat_map(|i| i.record.all("rights").iter().cloned())
+            .collect();
+        assert_eq!(notes, expected);
+        let types = texts_of(&xml, "premis:eventType");
+        for (k, (label, code)) in EVENT_TYPES.iter().enumerate() {
+            assert_eq!(types[k], *label);
+            assert!(xml.contains(&format!(
+                "valueURI=\"http://id.loc.gov/vocabulary/preservation/eventType/{code}\">{label}<"
+            )));
+        }
+        assert!(
+            texts_of(&xml, "premis:eventDateTime")
+                .iter()
+                .all(|d| d == &input.create_date)
+        );
+        let details = texts_of(&xml, "premis:eventDetail");
+        if let Some(puid) = &input.items[0].premis.puid {
+            assert!(
+                details[1].contains(&format!("puid=\"{puid}\"")),
+                "{}",
+                details[1]
+            );
+        }
+        assert!(details[2].ends_with(VALIDATION_DETAIL));
+        assert!(details[3].ends_with("algorithms=\"SHA-256, SHA-512\""));
+        assert!(
+            texts_of(&xml, "premis:eventOutcome")
+                .iter()
+                .all(|o| o == "success"),
+            "every fixture photo's format is identified"
+        );
+        let objects = texts_of(&xml, "premis:objectIdentifierValue");
+        let linked = texts_of(&xml, "premis:linkingObjectIdentifierValue");
+        assert_eq!(
+            linked.len(),
+            (EVENT_TYPES.len()) * objects.len() + with_rights
+        );
+        assert!(linked.iter().all(|l| objects.contains(l)));
 
         // Logical map: sections in first-seen order, dates non-decreasing inside each.
         let mut seen = Vec::new();
@@ -800,6 +1023,19 @@ mod tests {
         );
         let titles = texts_of(&xml, "dc:title");
         assert!(titles.contains(&HOSTILE.replace('\u{7}', "\u{fffd}")));
+        let notes = texts_of(&xml, "premis:otherRightsNote");
+        assert!(notes.ends_with(&[
+            HOSTILE.replace('\u{7}', "\u{fffd}"),
+            "© ]]> & <![CDATA[".to_string()
+        ]));
+        // No format found: the identification event says so, as a failure.
+        let outcomes = texts_of(&xml, "premis:eventOutcome");
+        assert_eq!(outcomes[outcomes.len() - 3], "failure");
+        assert!(
+            texts_of(&xml, "premis:eventDetail")
+                .iter()
+                .any(|d| d.ends_with("result=\"format not identified\""))
+        );
     }
 
     /// The validation is real: a MIX value outside its enumeration is rejected inside METS.
@@ -811,6 +1047,19 @@ mod tests {
         let xml = mets_document(&input).replace(">integer<", ">bits<");
         assert!(xml.contains(">bits<"));
         write_and_validate(&xml);
+    }
+
+    /// The embedded PREMIS rights are validated too: a statement without its basis is
+    /// rejected.
+    #[test]
+    #[should_panic(expected = "xmllint rejected")]
+    fn an_invalid_rights_statement_is_rejected() {
+        let (mut input, _) = fixture_input();
+        input.items.truncate(3);
+        let basis = "<premis:rightsBasis>other</premis:rightsBasis>";
+        let xml = mets_document(&input);
+        assert!(xml.contains(basis));
+        write_and_validate(&xml.replace(basis, ""));
     }
 
     #[test]

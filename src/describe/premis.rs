@@ -35,7 +35,7 @@ pub const PREMIS_VERSION: &str = "3.0";
 const HASH_AUTHORITY_URI: &str =
     "http://id.loc.gov/vocabulary/preservation/cryptographicHashFunctions";
 /// The LoC vocabulary of event types.
-const EVENT_TYPE_AUTHORITY_URI: &str = "http://id.loc.gov/vocabulary/preservation/eventType";
+pub const EVENT_TYPE_AUTHORITY_URI: &str = "http://id.loc.gov/vocabulary/preservation/eventType";
 
 /// What PREMIS records about one file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -94,6 +94,21 @@ pub struct AgentFacts {
     pub agent_type: String,
     /// `agentVersion`, for software.
     pub version: Option<String>,
+}
+
+/// What PREMIS records about the rights in a file: one `rightsStatement` whose basis is
+/// `other`, the statements themselves kept as given, as `otherRightsNote`s (nothing says
+/// whether they are a copyright, a licence or a statute, so none is claimed).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RightsFacts {
+    /// The local identifier (`rightsStatementIdentifierType` `local`).
+    pub identifier: String,
+    /// `otherRightsBasis`, e.g. `rights statement from the descriptive metadata`.
+    pub basis: String,
+    /// The rights statements as text (`otherRightsNote`, one each, in order).
+    pub notes: Vec<String>,
+    /// `(identifier type, identifier value)` of the object the statement applies to.
+    pub object: Option<(String, String)>,
 }
 
 impl AgentFacts {
@@ -330,6 +345,32 @@ fn agent<W: Write>(w: &mut Writer<W>, a: &AgentFacts, standalone: bool) -> io::R
     close(w, "premis:agent")
 }
 
+/// Writes one `premis:rights` holding one `rightsStatement`, standalone (its own
+/// `xmlns:premis` and `version="3.0"`), as a METS `rightsMD` holds it.
+pub fn write_rights<W: Write>(w: &mut Writer<W>, r: &RightsFacts) -> io::Result<()> {
+    open(w, root_start("premis:rights", true, None))?;
+    open(w, BytesStart::new("premis:rightsStatement"))?;
+    open(w, BytesStart::new("premis:rightsStatementIdentifier"))?;
+    text(w, "premis:rightsStatementIdentifierType", "local")?;
+    text(w, "premis:rightsStatementIdentifierValue", &r.identifier)?;
+    close(w, "premis:rightsStatementIdentifier")?;
+    text(w, "premis:rightsBasis", "other")?;
+    open(w, BytesStart::new("premis:otherRightsInformation"))?;
+    text(w, "premis:otherRightsBasis", &r.basis)?;
+    for note in &r.notes {
+        text(w, "premis:otherRightsNote", note)?;
+    }
+    close(w, "premis:otherRightsInformation")?;
+    if let Some((kind, value)) = &r.object {
+        open(w, BytesStart::new("premis:linkingObjectIdentifier"))?;
+        text(w, "premis:linkingObjectIdentifierType", kind)?;
+        text(w, "premis:linkingObjectIdentifierValue", value)?;
+        close(w, "premis:linkingObjectIdentifier")?;
+    }
+    close(w, "premis:rightsStatement")?;
+    close(w, "premis:rights")
+}
+
 /// Objects, events and agents as one standalone `premis:premis version="3.0"` document:
 /// XML declaration, UTF-8, 2-space indentation, LF line endings and a final newline; the
 /// same facts always give the same bytes. PREMIS requires at least one object, so
@@ -507,6 +548,18 @@ mod tests {
             ("object", standalone(write_object, &o)),
             ("event", standalone(write_event, &e)),
             ("agent", standalone(write_agent, &AgentFacts::qoima())),
+            (
+                "rights",
+                standalone(
+                    write_rights,
+                    &RightsFacts {
+                        identifier: "rights-hostile".into(),
+                        basis: "rights statement from the descriptive metadata".into(),
+                        notes: vec![HOSTILE.into(), "CC BY 4.0".into()],
+                        object: Some(("local".into(), o.identifier.clone())),
+                    },
+                ),
+            ),
         ] {
             let path = dir.path().join(format!("standalone-{name}.xml"));
             std::fs::write(&path, format!("{declaration}{xml}\n")).unwrap();
