@@ -239,7 +239,7 @@ pub fn check(
                         None,
                     );
                 }
-                let data = match std::fs::read(&full) {
+                let data = match read_photo(&full) {
                     Ok(d) => d,
                     Err(e) => {
                         let p = Problem::new(
@@ -262,7 +262,7 @@ pub fn check(
                     }
                 };
                 read.fetch_add(data.len() as u64, Ordering::Relaxed);
-                progress.bytes(data.len() as u64);
+                progress.bytes(*size);
                 let r = photo::examine(rel, &data, opts.decode);
                 progress.file_done();
                 let exif_day = r
@@ -284,7 +284,7 @@ pub fn check(
                 (
                     facts,
                     Some(ExaminedPhoto {
-                        size: data.len() as u64,
+                        size: *size,
                         report: Some(r),
                         problems,
                     }),
@@ -427,6 +427,29 @@ fn item_of(r: &Record) -> Item {
         section: r.first(metadata::SECTION).map(String::from),
         ..empty_item()
     }
+}
+
+/// The bytes of a photo to examine: all of it when its first bytes are an image format qoima
+/// knows; otherwise only those first bytes, which are all the verdict needs (empty, text, or
+/// unidentified) — a 2 GB file that is not an image is not read into memory.
+fn read_photo(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut head = vec![0u8; 4096];
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    head.truncate(n);
+    if n < 4096 || photo::identify(&head).is_none() {
+        return Ok(head);
+    }
+    let mut rest = head;
+    f.read_to_end(&mut rest)?;
+    Ok(rest)
 }
 
 /// Whether the first bytes of a file are an image format qoima knows.
