@@ -171,6 +171,14 @@ codes! {
     /// An in-place run was interrupted and its journal is present.
     InterruptedInPlace = "BAG-073", Incomplete, "Rerun `qoima bag --in-place` on the same folder to finish, or `--rollback` to undo.";
 
+    // ---- a packaged bag's METS ----
+    /// mets.xml cannot be read as XML.
+    MetsUnreadable = "BAG-080", Invalid, "mets.xml is damaged; restore it from a copy of the bag, or package the collection again.";
+    /// A file the METS lists is not in the bag.
+    MetsFileMissing = "BAG-081", Invalid, "The METS and the payload disagree: restore the file, or package the collection again if its removal was intended.";
+    /// A METS CHECKSUM differs from the manifest's.
+    MetsChecksumMismatch = "BAG-082", Invalid, "The METS and the manifests disagree about a file's content; find which one was edited (the tag manifests tell whether mets.xml changed).";
+
     // ---- photos ----
     /// A photo file of zero bytes.
     PhotoEmpty = "PHOTO-001", Invalid, "The file is empty; restore it from a copy or from where it was downloaded.";

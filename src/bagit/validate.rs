@@ -74,6 +74,23 @@ pub struct BagReport {
     pub problems: Vec<Problem>,
 }
 
+impl BagReport {
+    /// Adds problems found by a check outside BagIt (a packaged bag's METS), then sorts the
+    /// problems and recomputes the verdict and counts as validation itself does.
+    pub fn absorb(&mut self, mut extra: Vec<Problem>, opts: &ValidateOptions) {
+        if extra.is_empty() {
+            return;
+        }
+        if opts.strict {
+            report::apply_strict(&mut extra, &opts.allow);
+        }
+        self.problems.extend(extra);
+        report::sort_problems(&mut self.problems);
+        self.verdict = Verdict::from_problems(&self.problems, self.verdict);
+        self.counts = Counts::of(&self.problems);
+    }
+}
+
 /// Names browsers and operating systems leave behind.
 const JUNK: [&str; 6] = [
     ".DS_Store",

@@ -8,6 +8,7 @@
 
 pub mod dc;
 pub mod mets;
+pub mod mets_read;
 pub mod mix;
 pub mod premis;
 

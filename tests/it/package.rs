@@ -162,3 +162,62 @@ fn bagit_python_validates_a_package() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn validate_holds_a_package_mets_to_its_manifests() {
+    let env = Env::new();
+    env.qoima(&["package", sample().to_str().unwrap(), "-o", "out"])
+        .success();
+    let bag = env.path("out");
+    let mets_path = bag.join("mets.xml");
+    let original = fs::read_to_string(&mets_path).unwrap();
+    let first = original.split("CHECKSUM=\"").nth(1).unwrap()[..64].to_string();
+    let flipped = format!(
+        "{}{}",
+        if first.starts_with('0') { '1' } else { '0' },
+        &first[1..]
+    );
+    // Edited METS with its tag manifests recomputed: only the cross-check can tell.
+    let edited = original.replacen(
+        &format!("CHECKSUM=\"{first}\""),
+        &format!("CHECKSUM=\"{flipped}\""),
+        1,
+    );
+    assert_ne!(edited, original);
+    fs::write(&mets_path, edited).unwrap();
+    refresh_tag_manifests(&bag);
+    let r = env.qoima(&["validate", "--json", "out"]);
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    let got = problems(&r.json());
+    assert!(
+        got.iter()
+            .any(|(c, f, _)| c == "BAG-082" && f == "mets.xml"),
+        "{got:?}"
+    );
+    // A METS listing a file the bag does not hold.
+    let renamed = original.replacen(
+        "xlink:href=\"data/photos/01-january/001-oyan-march.jpg\"",
+        "xlink:href=\"data/photos/01-january/001-gone.jpg\"",
+        1,
+    );
+    assert_ne!(renamed, original);
+    fs::write(&mets_path, renamed).unwrap();
+    refresh_tag_manifests(&bag);
+    let got = problems(&env.qoima(&["validate", "--json", "out"]).json());
+    assert!(
+        got.iter()
+            .any(|(c, f, _)| c == "BAG-081" && f == "mets.xml"),
+        "{got:?}"
+    );
+    // A METS that is not XML.
+    fs::write(&mets_path, "<mets:mets><broken>").unwrap();
+    refresh_tag_manifests(&bag);
+    let got = problems(&env.qoima(&["validate", "--json", "out"]).json());
+    assert!(
+        got.iter()
+            .any(|(c, f, _)| c == "BAG-080" && f == "mets.xml"),
+        "{got:?}"
+    );
+    // --fast does not read the METS.
+    env.qoima(&["validate", "--fast", "out"]).success();
+}

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use qoima::bagit::{self, BagReport, Mode, ValidateOptions};
+use qoima::bagit::{BagReport, Mode, ValidateOptions};
 use qoima::error::Code;
 use qoima::store::DirStore;
 
@@ -56,7 +56,7 @@ pub fn run(a: &ValidateArgs, g: &Global) -> anyhow::Result<Exit> {
             (0, 0)
         };
         let bar = Bar::new("validating", bytes, files, show && opts.mode == Mode::Full);
-        let mut r = bagit::validate(&store, &opts, &engine, &bar);
+        let mut r = qoima::package::verify::validate(&store, &opts, &engine, &bar);
         bar.finish();
         r.bag = path.display().to_string();
         exit = exit.merge(Exit::from_code(r.verdict.exit_code()));
