@@ -33,6 +33,10 @@ pub struct BagOptions {
     pub info: BagInfo,
     /// Bag what symbolic links point to (otherwise a link is refused).
     pub follow_links: bool,
+    /// Hard-link payload files into a new bag instead of copying them, where the source and
+    /// the bag share a filesystem (each file that cannot be linked is copied). qoima never
+    /// writes to a linked file; an edit made later through either name changes both.
+    pub link: bool,
     /// Bagging-Date; default from `SOURCE_DATE_EPOCH`, else today (UTC).
     pub date: Option<chrono::NaiveDate>,
 }
@@ -43,6 +47,7 @@ impl Default for BagOptions {
             algorithms: vec![Algorithm::Sha256, Algorithm::Sha512],
             info: BagInfo::new(),
             follow_links: false,
+            link: false,
             date: None,
         }
     }
@@ -331,6 +336,31 @@ pub(crate) fn hash_files(
     engine: &Engine,
     progress: &dyn Progress,
 ) -> Result<Vec<FileDigests>, BagError> {
+    hash_files_linked(
+        root,
+        files,
+        algorithms,
+        copy_root,
+        &[],
+        follow_links,
+        engine,
+        progress,
+    )
+}
+
+/// [`hash_files`], where `linked[i]` marks a file already hard-linked into the bag: it is
+/// only read, not copied.
+#[allow(clippy::too_many_arguments)]
+fn hash_files_linked(
+    root: &Path,
+    files: &[SourceFile],
+    algorithms: &[Algorithm],
+    copy_root: Option<&Path>,
+    linked: &[bool],
+    follow_links: bool,
+    engine: &Engine,
+    progress: &dyn Progress,
+) -> Result<Vec<FileDigests>, BagError> {
     let algorithms: crate::digest::AlgorithmSet = algorithms.iter().copied().collect();
     let results = engine.run_with(
         files.len(),
@@ -339,7 +369,9 @@ pub(crate) fn hash_files(
             path: root.join(&files[i].rel),
             size_hint: files[i].size,
             algorithms,
-            copy_to: copy_root.map(|r| r.join(&files[i].rel)),
+            copy_to: copy_root
+                .filter(|_| !linked.get(i).copied().unwrap_or(false))
+                .map(|r| r.join(&files[i].rel)),
             follow_links,
         },
         progress,
@@ -651,11 +683,26 @@ pub fn create_bag_with(
                 fs::create_dir_all(&d).map_err(BagError::io(&d))?;
             }
         }
-        let digests = hash_files(
+        // With --link, every regular file that can be is hard-linked first (a link cannot
+        // cross filesystems, and a followed symlink is copied so that the bag holds a file).
+        let linked: Vec<bool> = if opts.link {
+            files
+                .iter()
+                .map(|f| {
+                    let from = src.join(&f.rel);
+                    fs::symlink_metadata(&from).is_ok_and(|m| m.is_file())
+                        && fs::hard_link(&from, data.join(&f.rel)).is_ok()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let digests = hash_files_linked(
             src,
             &files,
             &opts.algorithms,
             Some(data.as_path()),
+            &linked,
             opts.follow_links,
             engine,
             progress,

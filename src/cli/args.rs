@@ -72,6 +72,11 @@ pub struct PackageArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Hard-link the photos into the bag instead of copying them, where the collection and
+    /// the bag share a filesystem (others are copied). Nothing is written to the originals.
+    #[arg(long)]
+    pub link: bool,
+
     #[command(flatten)]
     pub check: CheckFlags,
 
@@ -149,6 +154,11 @@ pub struct BagArgs {
     /// Bag the content symbolic links point to (otherwise a link is refused).
     #[arg(long)]
     pub follow_links: bool,
+
+    /// With -o: hard-link files into the bag instead of copying them, where the folder and
+    /// the bag share a filesystem (others are copied). Nothing is written to the originals.
+    #[arg(long, conflicts_with = "in_place")]
+    pub link: bool,
 
     #[command(flatten)]
     pub algorithms: AlgorithmArgs,

@@ -221,3 +221,23 @@ fn validate_holds_a_package_mets_to_its_manifests() {
     // --fast does not read the METS.
     env.qoima(&["validate", "--fast", "out"]).success();
 }
+
+#[test]
+fn link_hard_links_the_payload_and_leaves_the_originals_alone() {
+    use std::os::unix::fs::MetadataExt;
+    let env = Env::new();
+    let src = env.sample_source("src");
+    let before = tree(&src);
+    env.qoima(&["bag", "src", "-o", "out", "--link"]).success();
+    env.qoima(&["validate", "out"]).success();
+    let a = fs::metadata(src.join("a.txt")).unwrap();
+    let b = fs::metadata(env.path("out/data/a.txt")).unwrap();
+    assert_eq!(
+        (a.dev(), a.ino()),
+        (b.dev(), b.ino()),
+        "a hard link, not a copy"
+    );
+    assert_eq!(tree(&src), before);
+    let r = env.qoima(&["bag", "--in-place", "src", "--link"]);
+    assert_eq!(r.code(), 2, "--link makes no sense in place");
+}

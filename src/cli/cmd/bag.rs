@@ -42,6 +42,7 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
         algorithms: algorithms(&a.algorithms)?,
         info: info(&a.info)?,
         follow_links: a.follow_links,
+        link: a.link,
         date: a
             .info
             .bagging_date

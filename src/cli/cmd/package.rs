@@ -29,6 +29,7 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
             algorithms: super::bag::algorithms(&a.algorithms)?,
             info: super::bag::info(&a.info)?,
             follow_links: false,
+            link: a.link,
             date: a
                 .info
                 .bagging_date
