@@ -274,29 +274,7 @@ fn write_document<W: Write>(w: &mut Writer<W>, image: &ImageFacts) -> io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::describe::test_support::{assert_valid, texts_of};
-    use std::path::Path;
-
-    /// Every photo of the qantar-2022 fixture, as `(path in the collection, bytes)`, sorted.
-    fn fixture_photos() -> Vec<(String, Vec<u8>)> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/collections/qantar-2022");
-        let mut out = Vec::new();
-        let mut dirs = vec![root.join("photos")];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else {
-                    let rel = path.strip_prefix(&root).unwrap().to_str().unwrap();
-                    out.push((rel.replace('\\', "/"), std::fs::read(&path).unwrap()));
-                }
-            }
-        }
-        out.sort();
-        assert!(out.len() >= 20, "the fixture has its photos");
-        out
-    }
+    use crate::describe::test_support::{assert_valid, fixture_photos, texts_of};
 
     fn facts(rel: &str, bytes: &[u8]) -> ImageFacts {
         let report = crate::photo::examine(rel, bytes, false);

@@ -25,6 +25,27 @@ pub(crate) mod test_support {
     use std::path::{Path, PathBuf};
     use std::process::Command;
 
+    /// Every photo of the qantar-2022 fixture, as `(path in the collection, bytes)`, sorted.
+    pub(crate) fn fixture_photos() -> Vec<(String, Vec<u8>)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/collections/qantar-2022");
+        let mut out = Vec::new();
+        let mut dirs = vec![root.join("photos")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    let rel = path.strip_prefix(&root).unwrap().to_str().unwrap();
+                    out.push((rel.replace('\\', "/"), std::fs::read(&path).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        assert!(out.len() >= 20, "the fixture has its photos");
+        out
+    }
+
     use quick_xml::Reader;
     use quick_xml::escape::resolve_predefined_entity;
     use quick_xml::events::Event;

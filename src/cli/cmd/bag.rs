@@ -43,15 +43,7 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
         info: info(&a.info)?,
         follow_links: a.follow_links,
         link: a.link,
-        date: a
-            .info
-            .bagging_date
-            .as_deref()
-            .map(|d| {
-                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .with_context(|| format!("--bagging-date {d:?} is not YYYY-MM-DD"))
-            })
-            .transpose()?,
+        date: bagging_date(&a.info)?,
     };
     let engine = super::engine(g)?;
     // The bar is sized by a quick walk of the source, only when it will be drawn.
@@ -125,6 +117,17 @@ fn quick_size(root: &Path) -> (u64, u64) {
         }
     }
     (bytes, files)
+}
+
+/// `--bagging-date`, parsed.
+pub(super) fn bagging_date(a: &InfoArgs) -> anyhow::Result<Option<chrono::NaiveDate>> {
+    a.bagging_date
+        .as_deref()
+        .map(|d| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .with_context(|| format!("--bagging-date {d:?} is not YYYY-MM-DD"))
+        })
+        .transpose()
 }
 
 pub(super) fn algorithms(a: &AlgorithmArgs) -> anyhow::Result<Vec<Algorithm>> {

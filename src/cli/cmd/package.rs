@@ -1,6 +1,5 @@
 //! `qoima package`.
 
-use anyhow::Context;
 use serde::Serialize;
 
 use qoima::bagit::{BagError, BagOptions};
@@ -30,15 +29,7 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
             info: super::bag::info(&a.info)?,
             follow_links: false,
             link: a.link,
-            date: a
-                .info
-                .bagging_date
-                .as_deref()
-                .map(|d| {
-                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                        .with_context(|| format!("--bagging-date {d:?} is not YYYY-MM-DD"))
-                })
-                .transpose()?,
+            date: super::bag::bagging_date(&a.info)?,
         },
         force: a.force,
     };
