@@ -697,6 +697,16 @@ pub fn create_bag_with(
         } else {
             Vec::new()
         };
+        let stage = if opts.link && linked.iter().all(|&l| l) {
+            "hashing"
+        } else {
+            "copying and hashing"
+        };
+        progress.stage(
+            stage,
+            files.iter().map(|f| f.size).sum(),
+            files.len() as u64,
+        );
         let digests = hash_files_linked(
             src,
             &files,
@@ -710,8 +720,10 @@ pub fn create_bag_with(
         // The payload reaches the disk before the tag files that vouch for it, and the
         // rename that makes the bag visible comes last: one syncfs(2) instead of a fsync per
         // file.
+        progress.stage("syncing to disk", 0, 0);
         fsutil::sync_filesystem(&tmp).map_err(BagError::io(&tmp))?;
         fsutil::failpoint("bag-before-tags");
+        progress.stage("writing tag files", 0, 0);
         let tags = extra(&files, &digests)?;
         write_tag_files(&tmp, &files, &digests, opts, &tags)?;
         fs::rename(&tmp, dest).map_err(BagError::io(dest))?;

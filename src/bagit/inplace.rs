@@ -99,6 +99,11 @@ pub fn bag_in_place(
     let mut skip: Vec<&str> = vec![JOURNAL, STAGING];
     skip.extend(leftovers.iter().map(String::as_str));
     let (files, warnings) = engine.install(|| scan_source(dir, false, &skip))?;
+    progress.stage(
+        "hashing",
+        files.iter().map(|f| f.size).sum(),
+        files.len() as u64,
+    );
     let digests = hash_files(dir, &files, &opts.algorithms, None, false, engine, progress)?;
     let mut entries: Vec<String> = Vec::new();
     for e in fs::read_dir(dir).map_err(BagError::io(dir))? {

@@ -118,6 +118,9 @@ pub trait Progress: Sync {
     fn bytes(&self, _n: u64) {}
     /// One more file is done.
     fn file_done(&self) {}
+    /// A new stage of the work begins (`checking`, `hashing`, `describing`…), with its
+    /// size when known (0 when not); the byte and file counts restart.
+    fn stage(&self, _name: &str, _total_bytes: u64, _total_files: u64) {}
 }
 
 /// No progress reporting.

@@ -221,6 +221,11 @@ pub fn check(
     }
 
     // ---- the photos: each read once, in parallel ----
+    progress.stage(
+        "checking",
+        files.iter().map(|(_, size)| size).sum(),
+        files.len() as u64,
+    );
     let read = AtomicU64::new(0);
     let examined: Vec<(FileFacts, Option<ExaminedPhoto>)> = engine.install(|| {
         files

@@ -241,3 +241,50 @@ fn link_hard_links_the_payload_and_leaves_the_originals_alone() {
     let r = env.qoima(&["bag", "--in-place", "src", "--link"]);
     assert_eq!(r.code(), 2, "--link makes no sense in place");
 }
+
+/// Records the stages a run announces, in order.
+#[derive(Default)]
+struct Stages(std::sync::Mutex<Vec<(String, u64, u64)>>);
+
+impl qoima::digest::Progress for Stages {
+    fn stage(&self, name: &str, bytes: u64, files: u64) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((name.to_string(), bytes, files));
+    }
+}
+
+#[test]
+fn package_names_each_stage_with_its_size() {
+    use qoima::package::run::{PackageOptions, package};
+    let env = Env::new();
+    let src = sample();
+    let engine = qoima::digest::Engine::new(2).unwrap();
+    let stages = Stages::default();
+    let report = package(
+        &src,
+        &env.path("out"),
+        &PackageOptions::default(),
+        &engine,
+        &stages,
+    )
+    .unwrap();
+    let bag = report.bag.expect("packaged");
+    let seen = stages.0.into_inner().unwrap();
+    let names: Vec<&str> = seen.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "checking",
+            "copying and hashing",
+            "syncing to disk",
+            "writing tag files"
+        ]
+    );
+    // The copy stage is sized by the payload it copies: the photos and the sidecar.
+    assert_eq!((seen[1].1, seen[1].2), (bag.bytes, bag.files));
+    // The check stage examines the 24 photos, not the collection's own files (the sidecar,
+    // collection.toml, README.txt), which the bag carries too.
+    assert_eq!((seen[0].2, bag.files), (24, 27));
+}

@@ -1,7 +1,5 @@
 //! `qoima bag`.
 
-use std::path::Path;
-
 use anyhow::{Context, bail};
 use serde::Serialize;
 
@@ -46,10 +44,10 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
         date: bagging_date(&a.info)?,
     };
     let engine = super::engine(g)?;
-    // The bar is sized by a quick walk of the source, only when it will be drawn.
-    let show = super::show_progress(g);
-    let (total_bytes, total_files) = if show { quick_size(&a.source) } else { (0, 0) };
-    let bar = Bar::new("bagging", total_bytes, total_files, show);
+    // A new bag is hashed (and copied), synced, then given its tag files; the bar is sized
+    // by each stage as it begins.
+    let stages = if a.output.is_some() { 3 } else { 0 };
+    let bar = Bar::staged("scanning", stages, 0, 0, super::show_progress(g));
     let result = match &a.output {
         Some(out) => bagit::create_bag(&a.source, out, &opts, &engine, &bar),
         None => bagit::bag_in_place(&a.source, &opts, &engine, &bar),
@@ -105,18 +103,6 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
         (None, None) => {}
     }
     Ok(exit)
-}
-
-fn quick_size(root: &Path) -> (u64, u64) {
-    let mut bytes = 0;
-    let mut files = 0;
-    for e in walkdir::WalkDir::new(root).into_iter().flatten() {
-        if e.file_type().is_file() {
-            files += 1;
-            bytes += e.metadata().map(|m| m.len()).unwrap_or(0);
-        }
-    }
-    (bytes, files)
 }
 
 /// `--bagging-date`, parsed.

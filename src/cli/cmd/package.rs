@@ -34,7 +34,8 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
         force: a.force,
     };
     let engine = super::engine(g)?;
-    let bar = Bar::new("packaging", 0, 0, super::show_progress(g));
+    // check, copy and hash, sync, describe and write the tag files
+    let bar = Bar::staged("packaging", 4, 0, 0, super::show_progress(g));
     let result = run::package(&a.collection, &a.output, &opts, &engine, &bar);
     bar.finish();
     let (exit, report, error) = match &result {
