@@ -405,6 +405,12 @@ fn hash_files_linked(
                     source: io::Error::other("not a regular file (it changed since the scan)"),
                 });
             }
+            Err(DigestError::Damaged { path, reason }) => {
+                return Err(BagError::Io {
+                    path,
+                    source: io::Error::other(reason),
+                });
+            }
         }
     }
     Ok(out)

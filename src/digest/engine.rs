@@ -56,6 +56,25 @@ pub struct FileDigests {
 }
 
 impl FileDigests {
+    /// Digests computed elsewhere (a streaming reader of an archive).
+    pub fn new(size: u64, digests: Vec<(Algorithm, Digest)>) -> FileDigests {
+        FileDigests { size, digests }
+    }
+
+    /// Only the digests for `algorithms`, if every one of them was computed.
+    pub fn subset(&self, algorithms: AlgorithmSet) -> Option<FileDigests> {
+        let digests: Vec<(Algorithm, Digest)> = self
+            .digests
+            .iter()
+            .filter(|(a, _)| algorithms.contains(*a))
+            .cloned()
+            .collect();
+        (digests.len() == algorithms.len()).then_some(FileDigests {
+            size: self.size,
+            digests,
+        })
+    }
+
     /// The digest for `a`, if it was computed.
     pub fn get(&self, a: Algorithm) -> Option<&Digest> {
         self.digests.iter().find(|(x, _)| *x == a).map(|(_, d)| d)
@@ -100,6 +119,14 @@ pub enum DigestError {
         /// The path.
         path: PathBuf,
     },
+    /// An archive entry's data disagrees with its header, or does not decompress.
+    #[error("{}: {reason}", path.display())]
+    Damaged {
+        /// The entry.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The file changed while it was read.
     #[error("{} changed while it was read ({expected} bytes at open; {actual} read or now on disk; or its modification time moved)", path.display())]
     Changed {
@@ -110,6 +137,18 @@ pub enum DigestError {
         /// Bytes read, or size at the end.
         actual: u64,
     },
+}
+
+/// One stream to hash: an entry of an archive, read through its own reader.
+pub struct StreamJob<'a> {
+    /// What to call it in errors (`bag.zip:bag/data/a.jpg`).
+    pub name: PathBuf,
+    /// Its bytes (decompressed and checked as the reader sees fit).
+    pub reader: Box<dyn Read + Send + 'a>,
+    /// The size its header declares: fewer or more bytes are an error.
+    pub size: u64,
+    /// The algorithms to compute.
+    pub algorithms: AlgorithmSet,
 }
 
 /// Receives progress as bytes are hashed; called from many threads.
@@ -235,6 +274,100 @@ impl Engine {
         });
     }
 
+    /// Hashes `count` streams opened on demand by `open(i)`, biggest first, handing each
+    /// result to `done(i, result)`: the archive readers' counterpart of
+    /// [`Engine::run_each`] (a big entry is split across algorithms in the same way).
+    pub fn run_each_stream<'a>(
+        &self,
+        count: usize,
+        size: impl Fn(usize) -> u64 + Sync,
+        open: impl Fn(usize) -> Result<StreamJob<'a>, DigestError> + Sync,
+        progress: &dyn Progress,
+        done: impl Fn(usize, Result<FileDigests, DigestError>) + Sync,
+    ) {
+        let mut order: Vec<(u64, usize)> = (0..count).map(|i| (size(i), i)).collect();
+        order.sort_unstable_by_key(|&(s, i)| (Reverse(s), i));
+        self.pool.install(|| {
+            order.par_iter().with_max_len(1).for_each(|&(_, i)| {
+                self.active.fetch_add(1, Ordering::Relaxed);
+                let r = open(i).and_then(|job| self.hash_stream(job, progress));
+                self.active.fetch_sub(1, Ordering::Relaxed);
+                progress.file_done();
+                done(i, r);
+            })
+        });
+    }
+
+    /// Hashes one stream on the calling thread (splitting a big one across idle threads of
+    /// the pool when called inside it).
+    pub fn hash_stream(
+        &self,
+        mut job: StreamJob<'_>,
+        progress: &dyn Progress,
+    ) -> Result<FileDigests, DigestError> {
+        let mut hashers: Vec<Hasher> = job.algorithms.iter().map(Hasher::new).collect();
+        let split = job.size >= SPLIT_THRESHOLD
+            && hashers.len() >= 2
+            && self.jobs >= 2
+            && self.take_split();
+        let read = if split {
+            let r = split_read(
+                &mut job.reader,
+                &job.name,
+                job.size,
+                &mut hashers,
+                None,
+                progress,
+                || self.active.load(Ordering::Relaxed) < self.jobs,
+            );
+            self.splits_in_flight.fetch_sub(1, Ordering::AcqRel);
+            r.map_err(damaged)?
+        } else {
+            sequential_read(
+                &mut job.reader,
+                &job.name,
+                job.size,
+                &mut hashers,
+                None,
+                progress,
+            )
+            .map_err(damaged)?
+        };
+        // A reader that stops where the header says must also be at its end: one more byte
+        // means the entry holds more than it declares.
+        let mut probe = [0u8; 1];
+        let more = if read == job.size {
+            read_full(&mut job.reader, &mut probe, 1).map_err(|source| DigestError::Read {
+                path: job.name.clone(),
+                source,
+            })
+        } else {
+            Ok(0)
+        };
+        let more = more.map_err(damaged)?;
+        if read != job.size || more != 0 {
+            return Err(DigestError::Damaged {
+                path: job.name.clone(),
+                reason: format!(
+                    "its header declares {} bytes, its data holds {}",
+                    job.size,
+                    if more != 0 {
+                        format!("more than {read}")
+                    } else {
+                        read.to_string()
+                    }
+                ),
+            });
+        }
+        Ok(FileDigests {
+            size: read,
+            digests: hashers
+                .into_iter()
+                .map(|h| (h.algorithm(), h.finish()))
+                .collect(),
+        })
+    }
+
     fn hash_one(&self, job: &HashJob, progress: &dyn Progress) -> Result<FileDigests, DigestError> {
         let file = open_for_read(&job.path, job.follow_links).map_err(|source| {
             if source.raw_os_error() == Some(libc::ELOOP) {
@@ -276,9 +409,10 @@ impl Engine {
         let consumers = hashers.len() + usize::from(copy.is_some());
         let split =
             size >= SPLIT_THRESHOLD && consumers >= 2 && self.jobs >= 2 && self.take_split();
+        let mut src: &File = &file;
         let read = if split {
             let r = split_read(
-                &file,
+                &mut src,
                 &job.path,
                 size,
                 &mut hashers,
@@ -290,7 +424,7 @@ impl Engine {
             r?
         } else {
             sequential_read(
-                &file,
+                &mut src,
                 &job.path,
                 size,
                 &mut hashers,
@@ -355,6 +489,20 @@ impl Engine {
     }
 }
 
+/// An archive reader reports a CRC mismatch or undecodable data as `InvalidData`: that is
+/// damage to the entry, not a failure to read.
+fn damaged(e: DigestError) -> DigestError {
+    match e {
+        DigestError::Read { path, source } if source.kind() == io::ErrorKind::InvalidData => {
+            DigestError::Damaged {
+                path,
+                reason: source.to_string(),
+            }
+        }
+        e => e,
+    }
+}
+
 struct Copy<'a> {
     file: File,
     path: &'a Path,
@@ -391,10 +539,10 @@ fn finish_copy(file: File, path: &Path, source: &std::fs::Metadata) -> Result<()
 /// the file was expected to hold have arrived: for the typical small file that saves the
 /// second `read(2)` that would only confirm the end (a file that grew is caught by the
 /// callers' size checks).
-fn read_full(mut file: &File, buf: &mut [u8], remaining: u64) -> io::Result<usize> {
+fn read_full(src: &mut (dyn Read + Send), buf: &mut [u8], remaining: u64) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
-        match file.read(&mut buf[n..]) {
+        match src.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => {
                 n += k;
@@ -410,7 +558,7 @@ fn read_full(mut file: &File, buf: &mut [u8], remaining: u64) -> io::Result<usiz
 }
 
 fn sequential_read(
-    file: &File,
+    src: &mut (dyn Read + Send),
     path: &Path,
     size: u64,
     hashers: &mut [Hasher],
@@ -424,7 +572,7 @@ fn sequential_read(
         }
         let mut total = 0u64;
         loop {
-            let n = read_full(file, &mut buf, size.saturating_sub(total)).map_err(|source| {
+            let n = read_full(src, &mut buf, size.saturating_sub(total)).map_err(|source| {
                 DigestError::Read {
                     path: path.to_path_buf(),
                     source,
@@ -456,7 +604,7 @@ fn sequential_read(
 }
 
 fn split_read(
-    file: &File,
+    src: &mut (dyn Read + Send),
     path: &Path,
     size: u64,
     hashers: &mut [Hasher],
@@ -470,7 +618,7 @@ fn split_read(
     };
     let mut cur = vec![0u8; CHUNK];
     let mut next = vec![0u8; CHUNK];
-    let mut n = read_full(file, &mut cur, size).map_err(rerr)?;
+    let mut n = read_full(src, &mut cur, size).map_err(rerr)?;
     let mut total = 0u64;
     while n > 0 {
         let data = &cur[..n];
@@ -491,15 +639,16 @@ fn split_read(
                 write_result = c.file.write_all(data);
             }
             if n == CHUNK {
-                read_result = read_full(file, &mut next, remaining);
+                read_result = read_full(src, &mut next, remaining);
             }
         } else {
             let (light, heavy) = split_heaviest(hashers);
             rayon::scope(|s| {
                 let next = &mut next;
                 let rr = &mut read_result;
+                let src = &mut *src;
                 if n == CHUNK {
-                    s.spawn(move |_| *rr = read_full(file, next, remaining));
+                    s.spawn(move |_| *rr = read_full(src, next, remaining));
                 }
                 if let Some(c) = copy.as_deref_mut() {
                     let w = &mut write_result;

@@ -11,7 +11,7 @@ mod value;
 pub use algorithm::{Algorithm, AlgorithmSet, UnknownAlgorithm, normalize_name};
 pub use engine::{
     CHUNK, DigestError, Engine, FileDigests, HashJob, NoProgress, Progress, SPLIT_THRESHOLD,
-    open_for_read,
+    StreamJob, open_for_read,
 };
 pub use hasher::{Hasher, digest_bytes, hex, implementation};
 pub use value::{Digest, MAX_DIGEST};
