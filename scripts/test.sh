@@ -2,7 +2,8 @@
 # Runs every test qoima has, installing what the tests need when it is missing:
 #   - Debian packages: pkg-config and libssl-dev (the default OpenSSL SHA-512 backend),
 #     libimage-exiftool-perl (EXIF is cross-checked against ExifTool), libxml2-utils
-#     (xmllint validates the XML qoima writes against the official schemas in schemas/);
+#     (xmllint validates the XML qoima writes against the official schemas in schemas/),
+#     zip and unzip (archives made by the zip tool are validated; GNU tar is in every Debian);
 #   - bagit-python 1.9.0 from PyPI, in a virtual environment at .venv (interop tests).
 # Then: rustfmt and clippy (warnings are errors), the full test suite, and the library's
 # unit tests once more in the pure-Rust build (--no-default-features).
@@ -17,6 +18,8 @@ pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v exiftool >/dev/null 2>&1 || missing+=(libimage-exiftool-perl)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
+command -v zip >/dev/null 2>&1 || missing+=(zip)
+command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${missing[*]}"

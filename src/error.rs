@@ -229,6 +229,74 @@ codes! {
     /// Exif metadata that cannot be parsed.
     ExifUnreadable = "PHOTO-W004", Warning, "The image may be fine but its Exif block is damaged; dates and camera details cannot be taken from it. Check it with ExifTool.";
 
+    // ---- serialized bags (zip, tar, tar.gz) ----
+    /// The archive cannot be read as zip or tar.
+    ArchiveUnreadable = "ARC-001", Unreadable, "The file is not a zip, tar or tar.gz, or it is truncated or damaged; transfer it again and compare its sha256 with the sender's.";
+    /// An entry's name leaves the bag (zip-slip).
+    ArchiveUnsafeName = "ARC-002", Invalid, "An entry is named with `..`, an absolute path or a drive letter, which could write outside the folder it is unpacked into; the archive is hostile or damaged — do not unpack it with other tools.";
+    /// A symbolic or hard link entry.
+    ArchiveLinkEntry = "ARC-003", Invalid, "A bag holds files, not links; serialize the bag again from a folder whose links are resolved.";
+    /// The same name twice.
+    ArchiveDuplicateEntry = "ARC-004", Invalid, "Two entries share a name, so which one is the bag's file depends on the tool; serialize the bag again.";
+    /// Entries beside the bag's single top-level folder.
+    ArchiveSeveralTops = "ARC-005", Invalid, "A serialized bag holds exactly one folder (RFC 8493 §4.4); serialize one bag per archive.";
+    /// A device, FIFO or sparse entry.
+    ArchiveSpecialEntry = "ARC-006", Invalid, "Only files and folders belong in a serialized bag; serialize the bag again from a plain folder.";
+    /// An encrypted entry.
+    ArchiveEncryptedEntry = "ARC-007", Invalid, "qoima cannot check encrypted entries; decrypt the archive with the tool that made it, or serialize the bag again without a password (use a sealed evidence bundle for confidentiality).";
+    /// An entry compressed with a method qoima does not read.
+    ArchiveUnsupportedMethod = "ARC-008", Unreadable, "Repack the archive with stored or deflated entries (`qoima serialize` writes those).";
+    /// A likely decompression bomb.
+    ArchiveBomb = "ARC-009", Invalid, "The archive would expand far beyond its size; if it is genuine, raise the limit with --max-ratio or --max-size.";
+    /// An entry whose data disagrees with its header.
+    ArchiveEntryDamaged = "ARC-010", Invalid, "The entry's data does not match its declared size or CRC, or does not decompress; transfer the archive again from a good copy.";
+    /// The top-level folder is not named after the archive.
+    ArchiveNameMismatch = "ARC-W001", Warning, "RFC 8493 §4.4 asks that the folder inside be named like the archive; rename the archive, or serialize the bag again.";
+
+    // ---- BagIt Profiles ----
+    /// The bag does not name a profile in `BagIt-Profile-Identifier`.
+    ProfileIdMissing = "PROF-001", Invalid, "A bag conforming to a BagIt profile names it in bag-info.txt as `BagIt-Profile-Identifier: URI`; add the line (and update the tag manifests), or re-bag with --profile.";
+    /// The bag names other profiles than the one it is checked against.
+    ProfileIdMismatch = "PROF-002", Invalid, "The bag was made for another profile; check it against the profile it names, or re-bag it for this one.";
+    /// A tag the profile requires is absent.
+    ProfileTagMissing = "PROF-003", Invalid, "Add the tag to the named tag file (re-bag with --info LABEL=VALUE), with one of the allowed values if the profile lists them.";
+    /// A tag the profile requires is present but empty.
+    ProfileTagEmpty = "PROF-004", Invalid, "Give the tag a value; the profile requires one.";
+    /// A tag holds a value the profile does not allow.
+    ProfileTagValue = "PROF-005", Invalid, "Use one of the values the profile allows (the message lists them); values are compared exactly, letter case included.";
+    /// A tag the profile says is not repeatable appears more than once.
+    ProfileTagRepeated = "PROF-006", Invalid, "Keep one line for the tag; the profile does not allow it to be repeated.";
+    /// A payload manifest the profile requires is absent.
+    ProfileManifestMissing = "PROF-010", Invalid, "Re-bag with the algorithm the profile requires (e.g. --md5), or with --profile, which adds it.";
+    /// A payload manifest uses an algorithm the profile does not allow.
+    ProfileManifestNotAllowed = "PROF-011", Invalid, "Re-bag with only the algorithms the profile allows (the message lists them).";
+    /// A tag manifest the profile requires is absent.
+    ProfileTagManifestMissing = "PROF-012", Invalid, "Re-bag with the algorithm the profile requires; qoima writes a tag manifest for each manifest algorithm.";
+    /// A tag manifest uses an algorithm the profile does not allow.
+    ProfileTagManifestNotAllowed = "PROF-013", Invalid, "Re-bag with only the algorithms the profile allows for tag manifests.";
+    /// `fetch.txt` is present but the profile does not allow it.
+    ProfileFetchNotAllowed = "PROF-020", Invalid, "Fetch the listed files into the bag, then remove fetch.txt and update the tag manifests (or re-bag the complete content).";
+    /// The profile requires `fetch.txt` and the bag has none.
+    ProfileFetchRequired = "PROF-021", Invalid, "The profile is for holey bags: list the payload to fetch in fetch.txt, as the profile's owner describes.";
+    /// `Data-Empty` is set but `data/` holds files.
+    ProfileDataNotEmpty = "PROF-022", Invalid, "The profile is for bags without payload: data/ may be empty or hold a single zero-byte file.";
+    /// The profile requires a serialized bag and this one is a folder.
+    ProfileSerializationRequired = "PROF-030", Invalid, "Serialize the bag into one of the archive types the profile accepts (e.g. a tar file) before delivering it.";
+    /// The profile forbids serialization and this bag is an archive.
+    ProfileSerializationForbidden = "PROF-031", Invalid, "Extract the archive and deliver the bag as a folder.";
+    /// The bag is serialized in a type the profile does not accept.
+    ProfileSerializationNotAccepted = "PROF-032", Invalid, "Serialize the bag again in one of the archive types the profile accepts (the message lists them).";
+    /// The bag's BagIt version is not one the profile accepts.
+    ProfileBagItVersion = "PROF-033", Invalid, "Re-bag the content with a tool that writes a BagIt version the profile accepts (qoima writes 1.0).";
+    /// A tag file the profile requires is absent.
+    ProfileTagFileMissing = "PROF-040", Invalid, "Add the tag file the profile requires (and list it in the tag manifests); the message says what it must hold.";
+    /// A tag file the profile does not allow.
+    ProfileTagFileNotAllowed = "PROF-041", Invalid, "Remove the tag file (and its tag-manifest lines), or check the bag against a profile that allows it.";
+    /// A payload file or folder the profile requires is absent.
+    ProfilePayloadFileMissing = "PROF-042", Invalid, "Add the payload file (or a file in the folder) the profile requires and re-bag.";
+    /// A payload file the profile does not allow.
+    ProfilePayloadFileNotAllowed = "PROF-043", Invalid, "Move the file out of the payload, or re-bag with only the files the profile allows.";
+
     // ---- metadata (qoima check) ----
     /// The collection has no metadata sidecar.
     SidecarMissing = "META-001", Invalid, "Put a metadata.csv (or metadata.json) beside the photos, or name it with --metadata; docs/metadata.md shows the format.";

@@ -5,6 +5,7 @@
 //! - [`digest`]: checksum algorithms and the parallel, read-once hashing engine;
 //! - [`store`]: read-only access to a bag wherever it lies;
 //! - [`bagit`]: RFC 8493 — tag files, manifests, the writer and the validator;
+//! - [`archive`]: bags serialized as zip, tar or tar.gz: written, read in place, unpacked;
 //! - [`photo`]: format identification, structural validation and EXIF of photos;
 //! - [`metadata`]: descriptive records from CSV/JSON sidecars, and the rules they must meet;
 //! - [`describe`]: Dublin Core (and later METS, PREMIS, MIX) written as XML;
@@ -13,6 +14,7 @@
 //! - [`paths`], [`fsutil`]: path encoding and safety, atomic writes.
 #![deny(missing_docs)]
 
+pub mod archive;
 pub mod bagit;
 pub mod describe;
 pub mod digest;
@@ -22,6 +24,7 @@ pub mod metadata;
 pub mod package;
 pub mod paths;
 pub mod photo;
+pub mod profile;
 pub mod report;
 pub mod store;
 

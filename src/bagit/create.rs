@@ -39,6 +39,9 @@ pub struct BagOptions {
     pub link: bool,
     /// Bagging-Date; default from `SOURCE_DATE_EPOCH`, else today (UTC).
     pub date: Option<chrono::NaiveDate>,
+    /// Further tag files the user supplies (bag-relative name, content), e.g. the
+    /// `aptrust-info.txt` a profile requires; written and listed in the tag manifests.
+    pub tag_files: Vec<(String, Vec<u8>)>,
 }
 
 impl Default for BagOptions {
@@ -49,6 +52,7 @@ impl Default for BagOptions {
             follow_links: false,
             link: false,
             date: None,
+            tag_files: Vec::new(),
         }
     }
 }
@@ -106,6 +110,25 @@ impl BagError {
         let path = path.into();
         move |source| BagError::Io { path, source }
     }
+}
+
+/// Why `name` cannot be a tag file the user adds, if it cannot: it must be a safe relative
+/// path outside `data/`, and not a file qoima writes itself.
+pub fn tag_file_refusal(name: &str) -> Option<String> {
+    if let Some(why) = crate::paths::unsafe_reason(name) {
+        return Some(why.to_string());
+    }
+    if name == "data" || name.starts_with("data/") {
+        return Some("it would be payload (under data/)".into());
+    }
+    let reserved = name == "bagit.txt"
+        || name == "bag-info.txt"
+        || name == "fetch.txt"
+        || manifest::classify(name).is_some();
+    if reserved {
+        return Some("qoima writes that file itself".into());
+    }
+    None
 }
 
 /// The Bagging-Date: the option, else `SOURCE_DATE_EPOCH`, else today in UTC.
@@ -444,7 +467,7 @@ pub fn write_tag_files(
         Ok((rel.to_string(), d))
     };
     let mut tags: Vec<(String, Vec<Digest>)> = Vec::new();
-    for (rel, data) in extra_tags {
+    for (rel, data) in opts.tag_files.iter().chain(extra_tags) {
         tags.push(write(rel, &mut |w| w.write_all(data))?);
     }
     let mut order: Vec<usize> = (0..files.len()).collect();

@@ -8,7 +8,7 @@
 //!   compute, each file read once for all of its algorithms.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
@@ -72,6 +72,12 @@ pub struct BagReport {
     pub counts: Counts,
     /// Every problem, errors first.
     pub problems: Vec<Problem>,
+    /// The archive format, when the bag was read from a zip, tar or tar.gz.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serialization: Option<crate::archive::Format>,
+    /// The BagIt Profile the bag was checked against (its name and version), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 impl BagReport {
@@ -186,6 +192,8 @@ pub fn validate(
         bytes_hashed: 0,
         counts: Counts::default(),
         problems: Vec::new(),
+        serialization: None,
+        profile: None,
     };
     let entries = match engine.install(|| store.list()) {
         Ok(mut e) => {
@@ -202,13 +210,34 @@ pub fn validate(
     };
     let mut cx = Ctx {
         store,
-        problems: Vec::new(),
+        // What the store found wrong while listing (hostile archive entries, left out).
+        problems: store.problems(),
         entries,
         nfc_index: None,
     };
     let pass = run(&mut cx, &mut report, opts, engine, progress);
     report.problems = cx.problems;
     finish(report, opts, pass)
+}
+
+/// The report for a bag that could not be opened at all (an archive that is not one).
+pub fn unopened(location: String, problem: Problem, opts: &ValidateOptions) -> BagReport {
+    let report = BagReport {
+        bag: location,
+        verdict: Verdict::Unreadable,
+        mode: opts.mode,
+        version: None,
+        algorithms: Vec::new(),
+        payload_files: 0,
+        payload_bytes: 0,
+        files_hashed: 0,
+        bytes_hashed: 0,
+        counts: Counts::default(),
+        problems: vec![problem],
+        serialization: None,
+        profile: None,
+    };
+    finish(report, opts, Verdict::Unreadable)
 }
 
 fn finish(mut report: BagReport, opts: &ValidateOptions, pass: Verdict) -> BagReport {
@@ -687,6 +716,7 @@ fn run(
                     let code = match e {
                         DigestError::Changed { .. } => Code::FileChanged,
                         DigestError::NotRegular { .. } => Code::SpecialFile,
+                        DigestError::Damaged { .. } => Code::ArchiveEntryDamaged,
                         _ => Code::FileUnreadable,
                     };
                     let p = Problem::new(code, e.to_string()).file(key.as_str());
@@ -724,8 +754,20 @@ fn run(
         });
     report.files_hashed = hashed.into_inner();
     report.bytes_hashed = totals.into_inner();
-    cx.problems
-        .extend(found.into_inner().expect("no panic while held"));
+    // An archive entry the store already found damaged (a truncated tar) is reported once.
+    let known: HashSet<Option<String>> = cx
+        .problems
+        .iter()
+        .filter(|p| p.code == Code::ArchiveEntryDamaged)
+        .map(|p| p.location.file.clone())
+        .collect();
+    cx.problems.extend(
+        found
+            .into_inner()
+            .expect("no panic while held")
+            .into_iter()
+            .filter(|p| !(p.code == Code::ArchiveEntryDamaged && known.contains(&p.location.file))),
+    );
     Verdict::Valid
 }
 

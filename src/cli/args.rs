@@ -57,6 +57,66 @@ pub enum Command {
     /// Check a collection and package it as a BagIt bag with a METS document (Dublin Core,
     /// PREMIS, MIX), the collection's Dublin Core and the check report. Refuses on errors.
     Package(Box<PackageArgs>),
+    /// Write a bag folder as one zip, tar or tar.gz file (reproducible, streamed).
+    Serialize(SerializeArgs),
+    /// Unpack a serialized bag into a folder, refusing hostile entries.
+    Unpack(UnpackArgs),
+}
+
+/// How to write a bag as one file (`bag`, `package` and `serialize`).
+#[derive(Args, Debug, Default, Clone)]
+pub struct ArchiveArgs {
+    /// Write the bag as a zip file; -o names the file (`.zip` is added when missing).
+    #[arg(long, group = "serialization")]
+    pub zip: bool,
+    /// Write the bag as a tar file; -o names the file (`.tar` is added when missing).
+    #[arg(long, group = "serialization")]
+    pub tar: bool,
+    /// Write the bag as a gzip-compressed tar; -o names the file (`.tar.gz` is added).
+    #[arg(long, group = "serialization")]
+    pub tar_gz: bool,
+    /// Deflate zip entries (they are stored by default: photos do not compress).
+    #[arg(long)]
+    pub compress: bool,
+    /// Print the archive's sha256 (for the transfer receipt).
+    #[arg(long)]
+    pub checksum: bool,
+    /// Write the archive's sha256 beside it as ARCHIVE.sha256 (`sha256sum -c` reads it).
+    #[arg(long)]
+    pub checksum_file: bool,
+}
+
+/// Limits against hostile archives (`validate` and `unpack`).
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Largest expansion accepted for one compressed entry over 1 MiB (a zip bomb guard).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_ratio: u64,
+    /// Largest total unpacked size accepted, in bytes (suffixes K, M, G, T allowed).
+    #[arg(long, value_name = "BYTES", default_value = "16T")]
+    pub max_size: String,
+}
+
+#[derive(Args, Debug)]
+pub struct SerializeArgs {
+    /// The bag folder.
+    pub bag: PathBuf,
+    /// The archive to write (default: the bag's path with the format's extension).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub archive: ArchiveArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct UnpackArgs {
+    /// The zip, tar or tar.gz file.
+    pub archive: PathBuf,
+    /// The folder to create (it must not exist); the bag is unpacked as this folder.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Args, Debug)]
@@ -71,6 +131,13 @@ pub struct PackageArgs {
     /// Replace an existing OUT (only once the new bag is complete).
     #[arg(long)]
     pub force: bool,
+
+    #[command(flatten)]
+    pub archive: ArchiveArgs,
+
+    /// Make a bag that conforms to this BagIt Profile (a built-in name or a JSON file).
+    #[arg(long, value_name = "NAME|FILE")]
+    pub profile: Option<String>,
 
     /// Hard-link the photos into the bag instead of copying them, where the collection and
     /// the bag share a filesystem (others are copied). Nothing is written to the originals.
@@ -159,6 +226,15 @@ pub struct BagArgs {
     /// the bag share a filesystem (others are copied). Nothing is written to the originals.
     #[arg(long, conflicts_with = "in_place")]
     pub link: bool,
+
+    #[command(flatten)]
+    pub archive: ArchiveArgs,
+
+    /// Make a bag that conforms to this BagIt Profile (a built-in name or a JSON file): its
+    /// identifier, fixed values and algorithms are filled in; qoima refuses before writing
+    /// anything when a value it cannot fill is missing.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub profile: Option<String>,
 
     #[command(flatten)]
     pub algorithms: AlgorithmArgs,
@@ -252,6 +328,11 @@ pub struct InfoArgs {
     /// Elements from a file in bag-info.txt form (`Label: value` lines).
     #[arg(long, value_name = "FILE")]
     pub info_file: Option<PathBuf>,
+
+    /// Add a tag file of your own to the bag, e.g. `--tag-file aptrust-info.txt=./aptrust.txt`
+    /// (NAME is bag-relative, outside data/; listed in the tag manifests). Repeatable.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub tag_file: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -276,6 +357,20 @@ pub struct ValidateArgs {
     /// With --strict, keep this warning code a warning (repeatable), e.g. --allow BAG-W004.
     #[arg(long, value_name = "CODE")]
     pub allow: Vec<String>,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    /// Check each bag against this BagIt Profile too: a built-in name (aptrust, aptrust-2.2,
+    /// btr) or a profile JSON file. Without it, a bag naming a BagIt-Profile-Identifier
+    /// qoima knows is checked against that profile.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub profile: Option<String>,
+
+    /// Folders of profile JSON files to find a bag's BagIt-Profile-Identifier in (besides the
+    /// built-ins and a `profiles/` folder beside the bag).
+    #[arg(long, value_name = "DIR", env = "QOIMA_PROFILES_DIR")]
+    pub profiles_dir: Vec<PathBuf>,
 }
 
 #[cfg(test)]

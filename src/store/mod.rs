@@ -2,10 +2,16 @@
 //! care whether the bag is a folder or (later) an archive.
 
 mod dir;
+mod tar;
+mod zip;
 
 use std::io::{self, Read};
 
 pub use dir::DirStore;
+pub use tar::{TarGzStore, TarStore};
+pub use zip::ZipStore;
+
+use crate::error::Problem;
 
 use crate::digest::{AlgorithmSet, DigestError, Engine, FileDigests, Progress};
 
@@ -89,4 +95,51 @@ pub trait Store: Sync {
         progress: &dyn Progress,
         done: &(dyn Fn(usize, Result<FileDigests, DigestError>) + Sync),
     );
+    /// What the store found wrong while reading its own structure (hostile or damaged
+    /// archive entries, which it leaves out of [`Store::list`]).
+    fn problems(&self) -> Vec<Problem> {
+        Vec::new()
+    }
+    /// Hands every regular file (bag-relative path, its bytes) to `f`, in the store's own
+    /// best order: listing order for stores with random access, stream order for a tar.gz
+    /// (one pass).
+    fn for_each_file(
+        &self,
+        f: &mut dyn FnMut(&str, &mut dyn Read) -> io::Result<()>,
+    ) -> io::Result<()> {
+        for e in self.list()? {
+            if e.kind == EntryKind::File {
+                let mut r = self.open(&e.path)?;
+                f(&e.path, &mut r)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Opens the bag at `path`: a folder, or a zip, tar or tar.gz file (by content). `hash_hint`
+/// tells a streaming store (tar.gz) that the payload will be hashed, so it may hash it in
+/// its first pass.
+pub fn open(
+    path: &std::path::Path,
+    limits: &crate::archive::Limits,
+    hash_hint: bool,
+) -> io::Result<(Box<dyn Store>, Option<crate::archive::Format>)> {
+    use crate::archive::Format;
+    let meta = std::fs::metadata(path)?;
+    if meta.is_dir() {
+        return Ok((Box::new(DirStore::new(path)), None));
+    }
+    match Format::detect(path)? {
+        Some(Format::Zip) => Ok((Box::new(ZipStore::open(path, limits)?), Some(Format::Zip))),
+        Some(Format::Tar) => Ok((Box::new(TarStore::open(path, limits)?), Some(Format::Tar))),
+        Some(Format::TarGz) => Ok((
+            Box::new(TarGzStore::open(path, limits, hash_hint)?),
+            Some(Format::TarGz),
+        )),
+        None => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "neither a folder nor a zip, tar or tar.gz file",
+        )),
+    }
 }

@@ -1005,9 +1005,11 @@ fn traversal_is_never_read() {
 fn a_file_or_a_missing_path_cannot_be_checked_and_a_folder_without_bagit_txt_is_incomplete() {
     let env = Env::new();
     env.write("archive.zip", "PK");
+    env.write("notes.txt", "not a bag");
     fs::create_dir(env.path("plain")).unwrap();
     for (path, exit, verdict, code) in [
-        ("archive.zip", 2, "unreadable", "BAG-009"),
+        ("archive.zip", 2, "unreadable", "ARC-001"),
+        ("notes.txt", 2, "unreadable", "ARC-001"),
         ("missing", 2, "unreadable", "BAG-009"),
         ("plain", 1, "incomplete", "BAG-001"),
     ] {

@@ -1,9 +1,11 @@
 //! Integration tests: drive the real `qoima` binary in temporary folders.
 
+mod archive;
 mod bag;
 mod check;
 mod conformance;
 mod inplace;
 mod interop;
 mod package;
+mod profile;
 mod util;

@@ -20,6 +20,8 @@ struct Report<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     bag: Option<&'a BagSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    archive: Option<&'a qoima::archive::write::ArchiveSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     problems: &'a [Problem],
     exit_code: u8,
@@ -36,24 +38,85 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
         }
         return Ok(Exit::Ok);
     }
-    let opts = BagOptions {
+    let mut opts = BagOptions {
         algorithms: algorithms(&a.algorithms)?,
         info: info(&a.info)?,
         follow_links: a.follow_links,
         link: a.link,
         date: bagging_date(&a.info)?,
+        tag_files: tag_files(&a.info)?,
     };
+    let names: Vec<String> = opts.tag_files.iter().map(|(n, _)| n.clone()).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let profile = for_profile(
+        a.profile.as_deref(),
+        &mut opts,
+        &names,
+        super::serialize::format(&a.archive),
+    )?;
     let engine = super::engine(g)?;
     // A new bag is hashed (and copied), synced, then given its tag files; the bar is sized
     // by each stage as it begins.
-    let stages = if a.output.is_some() { 3 } else { 0 };
+    super::serialize::check_flags(&a.archive)?;
+    let fmt = super::serialize::format(&a.archive);
+    if fmt.is_some() && a.output.is_none() {
+        bail!("--zip, --tar and --tar-gz write a new file: name it with -o");
+    }
+    let stages = match (&a.output, fmt) {
+        (Some(_), Some(_)) => 4,
+        (Some(_), None) => 3,
+        _ => 0,
+    };
     let bar = Bar::staged("scanning", stages, 0, 0, super::show_progress(g));
-    let result = match &a.output {
-        Some(out) => bagit::create_bag(&a.source, out, &opts, &engine, &bar),
-        None => bagit::bag_in_place(&a.source, &opts, &engine, &bar),
+    let mut archive = None;
+    let result = match (&a.output, fmt) {
+        (Some(out), Some(f)) => {
+            let file = qoima::archive::with_extension(out, f);
+            if std::fs::symlink_metadata(&file).is_ok() {
+                Err(BagError::Exists(file))
+            } else {
+                // The bag is made beside the archive with its payload hard-linked where the
+                // filesystem allows (the source is only read), then written into the archive.
+                let staged = super::serialize::staging_dir(&file);
+                let staged_opts = BagOptions {
+                    link: true,
+                    ..opts.clone()
+                };
+                match bagit::create_bag(&a.source, &staged, &staged_opts, &engine, &bar) {
+                    Ok(mut s) => {
+                        match super::serialize::finish(&staged, &file, &a.archive, false, &bar) {
+                            Ok(arch) => {
+                                s.bag = file;
+                                archive = Some(arch);
+                                Ok(s)
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
+                    Err(e) => {
+                        let _ = std::fs::remove_dir_all(&staged);
+                        Err(e)
+                    }
+                }
+            }
+        }
+        (Some(out), None) => bagit::create_bag(&a.source, out, &opts, &engine, &bar),
+        (None, _) => bagit::bag_in_place(&a.source, &opts, &engine, &bar),
     };
     bar.finish();
+    // A bag made for a profile is held to it at once: what prepare could not foresee is
+    // reported now rather than by the repository.
+    let result = match (result, &profile) {
+        (Ok(mut s), Some(p)) => {
+            s.problems.extend(conformance(p, &s.bag));
+            Ok(s)
+        }
+        (r, _) => r,
+    };
     let (exit, summary, error, problems) = match &result {
+        Ok(s) if s.problems.iter().any(Problem::is_error) => {
+            (Exit::Invalid, Some(s), None, s.problems.clone())
+        }
         Ok(s) => (Exit::Ok, Some(s), None, s.problems.clone()),
         Err(BagError::Refused(p)) => (
             Exit::Invalid,
@@ -68,11 +131,13 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
             qoima_version: qoima::VERSION,
             command: "bag",
             outcome: match exit {
+                _ if summary.is_some() => "bagged",
                 Exit::Ok => "bagged",
                 Exit::Invalid => "refused",
                 Exit::Error => "error",
             },
             bag: summary,
+            archive: archive.as_ref(),
             error: error.clone(),
             problems: &problems,
             exit_code: exit as u8,
@@ -95,6 +160,9 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
                     s.payload_oxum
                 );
             }
+            if let Some(arch) = &archive {
+                super::serialize::print(arch, &a.archive, g);
+            }
         }
         (None, Some(e)) => {
             output::problems(&problems, true, "");
@@ -103,6 +171,81 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
         (None, None) => {}
     }
     Ok(exit)
+}
+
+/// Resolves `--profile` and fills `opts` for it; refuses (before anything is written) with
+/// every reason at once when the bag could not conform.
+pub(super) fn for_profile(
+    name: Option<&str>,
+    opts: &mut BagOptions,
+    extra_tag_files: &[&str],
+    format: Option<qoima::archive::Format>,
+) -> anyhow::Result<Option<qoima::profile::Profile>> {
+    use qoima::profile::{self, Serialization};
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    let p = profile::Profile::resolve(name)?;
+    let mut reasons = match profile::prepare_for(&p, opts, extra_tag_files) {
+        Ok(()) => Vec::new(),
+        Err(r) => r,
+    };
+    match (p.serialization, format) {
+        (Serialization::Required, None) => reasons.push(format!(
+            "{} requires a serialized bag: add --tar, --tar-gz or --zip (it accepts: {})",
+            p.display_name(),
+            p.accept_serialization.join(", ")
+        )),
+        (Serialization::Forbidden, Some(f)) => reasons.push(format!(
+            "{} forbids serialized bags: leave out --{}",
+            p.display_name(),
+            f.extension().replace('.', "-")
+        )),
+        _ => {}
+    }
+    if !reasons.is_empty() {
+        bail!(
+            "the bag would not conform to {}; nothing was written:\n  - {}",
+            p.display_name(),
+            reasons.join("\n  - ")
+        );
+    }
+    Ok(Some(p))
+}
+
+/// The profile's problems with a bag just made (a folder or an archive).
+pub(super) fn conformance(p: &qoima::profile::Profile, bag: &std::path::Path) -> Vec<Problem> {
+    let limits = qoima::archive::Limits::default();
+    match qoima::store::open(bag, &limits, false) {
+        Ok((store, format)) => {
+            match qoima::profile::BagFacts::from_store(&*store, format.map(|f| f.media_type())) {
+                Ok(f) => qoima::profile::check(p, &f),
+                Err(_) => Vec::new(),
+            }
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// `--tag-file NAME=FILE`, read.
+pub(super) fn tag_files(a: &InfoArgs) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    for spec in &a.tag_file {
+        let Some((name, file)) = spec.split_once('=') else {
+            bail!("--tag-file {spec:?}: write NAME=FILE, e.g. aptrust-info.txt=./aptrust.txt");
+        };
+        let name = name.trim().trim_start_matches("./").to_string();
+        if let Some(why) = qoima::bagit::create::tag_file_refusal(&name) {
+            bail!("--tag-file {name:?} cannot be added: {why}");
+        }
+        if out.iter().any(|(n, _)| *n == name) {
+            bail!("--tag-file {name:?} is given twice");
+        }
+        let data =
+            std::fs::read(file).with_context(|| format!("--tag-file: cannot read {file}"))?;
+        out.push((name, data));
+    }
+    Ok(out)
 }
 
 /// `--bagging-date`, parsed.

@@ -3,6 +3,8 @@
 mod bag;
 mod check;
 mod package;
+mod serialize;
+mod unpack;
 mod validate;
 
 use std::io::IsTerminal;
@@ -16,6 +18,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Validate(a) => validate::run(a, &cli.global),
         Command::Check(a) => check::run(a, &cli.global),
         Command::Package(a) => package::run(a, &cli.global),
+        Command::Serialize(a) => serialize::run(a, &cli.global),
+        Command::Unpack(a) => unpack::run(a, &cli.global),
     }
 }
 

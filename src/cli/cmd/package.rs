@@ -17,12 +17,14 @@ struct Report<'a> {
     #[serde(flatten)]
     package: Option<&'a PackageReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    archive: Option<&'a qoima::archive::write::ArchiveSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     exit_code: u8,
 }
 
 pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
-    let opts = PackageOptions {
+    let mut opts = PackageOptions {
         check: super::check::options(&a.check)?,
         bag: BagOptions {
             algorithms: super::bag::algorithms(&a.algorithms)?,
@@ -30,15 +32,83 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
             follow_links: false,
             link: a.link,
             date: super::bag::bagging_date(&a.info)?,
+            tag_files: super::bag::tag_files(&a.info)?,
         },
         force: a.force,
     };
+    let mut names = vec!["mets.xml", "metadata/dc.xml", "metadata/report.json"];
+    let user: Vec<String> = opts.bag.tag_files.iter().map(|(n, _)| n.clone()).collect();
+    for n in &user {
+        if names.contains(&n.as_str()) {
+            anyhow::bail!("--tag-file {n:?}: qoima package writes that file itself");
+        }
+    }
+    names.extend(user.iter().map(String::as_str));
+    let profile = super::bag::for_profile(
+        a.profile.as_deref(),
+        &mut opts.bag,
+        &names,
+        super::serialize::format(&a.archive),
+    )?;
     let engine = super::engine(g)?;
-    // check, copy and hash, sync, describe and write the tag files
-    let bar = Bar::staged("packaging", 4, 0, 0, super::show_progress(g));
-    let result = run::package(&a.collection, &a.output, &opts, &engine, &bar);
+    super::serialize::check_flags(&a.archive)?;
+    let fmt = super::serialize::format(&a.archive);
+    // check, copy and hash, sync, describe and write the tag files (and serialize)
+    let bar = Bar::staged(
+        "packaging",
+        if fmt.is_some() { 5 } else { 4 },
+        0,
+        0,
+        super::show_progress(g),
+    );
+    let mut archive = None;
+    let result = match fmt {
+        None => run::package(&a.collection, &a.output, &opts, &engine, &bar),
+        Some(f) => {
+            let file = qoima::archive::with_extension(&a.output, f);
+            if std::fs::symlink_metadata(&file).is_ok() && !a.force {
+                Err(BagError::Exists(file))
+            } else {
+                // Packaged beside the archive, payload hard-linked where possible, then
+                // written into the archive, which replaces an old one only when complete.
+                let staged = super::serialize::staging_dir(&file);
+                let mut staged_opts = opts.clone();
+                staged_opts.bag.link = true;
+                staged_opts.force = false;
+                match run::package(&a.collection, &staged, &staged_opts, &engine, &bar) {
+                    Ok(mut r) if r.bag.is_some() => {
+                        match super::serialize::finish(&staged, &file, &a.archive, a.force, &bar) {
+                            Ok(arch) => {
+                                if let Some(b) = r.bag.as_mut() {
+                                    b.bag = file;
+                                }
+                                archive = Some(arch);
+                                Ok(r)
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
+                    other => {
+                        let _ = std::fs::remove_dir_all(&staged);
+                        other
+                    }
+                }
+            }
+        }
+    };
     bar.finish();
+    let nonconforming: Vec<qoima::error::Problem> = match (&result, &profile) {
+        (Ok(r), Some(p)) => r
+            .bag
+            .as_ref()
+            .map(|b| super::bag::conformance(p, &b.bag))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
     let (exit, report, error) = match &result {
+        Ok(r) if r.outcome == "packaged" && nonconforming.iter().any(|p| p.is_error()) => {
+            (Exit::Invalid, Some(r), None)
+        }
         Ok(r) if r.outcome == "packaged" => (Exit::Ok, Some(r), None),
         Ok(r) => (Exit::Invalid, Some(r), None),
         Err(BagError::Refused(_)) => (
@@ -53,6 +123,7 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
             qoima_version: qoima::VERSION,
             command: "package",
             package: report,
+            archive: archive.as_ref(),
             error: error.clone(),
             exit_code: exit as u8,
         })?;
@@ -62,19 +133,35 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
             super::check::print_text(&r.check, g);
         }
         match &r.bag {
-            Some(b) if !g.quiet => eprintln!(
-                "{}: packaged {} files, {} (bag with mets.xml, metadata/dc.xml, metadata/report.json; Payload-Oxum {})",
-                output::path(&b.bag),
-                b.files,
-                qoima::report::human_bytes(b.bytes),
-                b.payload_oxum
-            ),
+            Some(b) => {
+                if !g.quiet {
+                    eprintln!(
+                        "{}: packaged {} files, {} (bag with mets.xml, metadata/dc.xml, metadata/report.json; Payload-Oxum {})",
+                        output::path(&b.bag),
+                        b.files,
+                        qoima::report::human_bytes(b.bytes),
+                        b.payload_oxum
+                    );
+                }
+                if let Some(arch) = &archive {
+                    super::serialize::print(arch, &a.archive, g);
+                }
+            }
             None => eprintln!(
                 "qoima: the collection has errors; nothing was written to {}",
                 output::path(&a.output)
             ),
-            _ => {}
         }
+    }
+    if !nonconforming.is_empty() {
+        eprintln!(
+            "qoima: the package does not conform to {}:",
+            profile
+                .as_ref()
+                .map(|p| p.display_name())
+                .unwrap_or_default()
+        );
+        output::problems(&nonconforming, true, "  ");
     }
     if let (Err(BagError::Refused(p)), Some(_)) = (&result, &error) {
         output::problems(p, true, "");

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use qoima::bagit::{BagReport, Mode, ValidateOptions};
 use qoima::error::Code;
-use qoima::store::DirStore;
+use qoima::error::Problem;
 
 use super::super::Exit;
 use super::super::args::{Global, ValidateArgs};
@@ -44,20 +44,61 @@ pub fn run(a: &ValidateArgs, g: &Global) -> anyhow::Result<Exit> {
         strict: a.strict,
         allow,
     };
+    let limits = super::serialize::limits(&a.limits)?;
+    let explicit = a
+        .profile
+        .as_deref()
+        .map(qoima::profile::Profile::resolve)
+        .transpose()?;
     let engine = super::engine(g)?;
     let show = super::show_progress(g);
     let mut reports = Vec::new();
     let mut exit = Exit::Ok;
     for path in &a.bags {
-        let store = DirStore::new(path);
-        let (bytes, files) = if show && opts.mode == Mode::Full {
-            payload_size(path)
-        } else {
-            (0, 0)
+        let mut r = match qoima::store::open(path, &limits, opts.mode == Mode::Full) {
+            Ok((store, format)) => {
+                let (bytes, files) = if show && opts.mode == Mode::Full {
+                    payload_size(&*store)
+                } else {
+                    (0, 0)
+                };
+                let bar = Bar::new("validating", bytes, files, show && opts.mode == Mode::Full);
+                let mut r = qoima::package::verify::validate(&*store, &opts, &engine, &bar);
+                bar.finish();
+                r.serialization = format;
+                let profile = match &explicit {
+                    Some(p) => Some(p.clone()),
+                    None => named_profile(&*store, path, &a.profiles_dir),
+                };
+                if let Some(p) = profile {
+                    let facts = qoima::profile::BagFacts::from_store(
+                        &*store,
+                        format.map(|f| f.media_type()),
+                    );
+                    // A listing that fails has been reported by validation already.
+                    if let Ok(f) = facts {
+                        r.absorb(qoima::profile::check(&p, &f), &opts);
+                    }
+                    r.profile = Some(p.display_name());
+                }
+                r
+            }
+            Err(e) => {
+                let is_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+                let p = if is_file {
+                    Problem::new(
+                        Code::ArchiveUnreadable,
+                        format!("cannot read {} as a serialized bag: {e}", path.display()),
+                    )
+                } else {
+                    Problem::new(
+                        Code::NotABag,
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                };
+                qoima::bagit::validate::unopened(path.display().to_string(), p, &opts)
+            }
         };
-        let bar = Bar::new("validating", bytes, files, show && opts.mode == Mode::Full);
-        let mut r = qoima::package::verify::validate(&store, &opts, &engine, &bar);
-        bar.finish();
         r.bag = path.display().to_string();
         exit = exit.merge(Exit::from_code(r.verdict.exit_code()));
         if !g.json || !g.quiet {
@@ -82,16 +123,44 @@ pub fn run(a: &ValidateArgs, g: &Global) -> anyhow::Result<Exit> {
     Ok(exit)
 }
 
-fn payload_size(bag: &std::path::Path) -> (u64, u64) {
-    let mut bytes = 0;
-    let mut files = 0;
-    for e in walkdir::WalkDir::new(bag).into_iter().flatten() {
-        if e.file_type().is_file() {
-            files += 1;
-            bytes += e.metadata().map(|m| m.len()).unwrap_or(0);
-        }
+/// The profile a bag names in `BagIt-Profile-Identifier`, when qoima knows it: a built-in,
+/// or a JSON profile in a `profiles/` folder beside the bag or in `--profiles-dir`. Only
+/// bag-info.txt is read to find out.
+fn named_profile(
+    store: &dyn qoima::store::Store,
+    bag: &std::path::Path,
+    dirs: &[std::path::PathBuf],
+) -> Option<qoima::profile::Profile> {
+    use std::io::Read;
+    let mut text = String::new();
+    store
+        .open("bag-info.txt")
+        .ok()?
+        .take(1 << 20)
+        .read_to_string(&mut text)
+        .ok()?;
+    let id = text.lines().find_map(|l| {
+        let (label, value) = l.split_once(':')?;
+        label
+            .trim()
+            .eq_ignore_ascii_case("BagIt-Profile-Identifier")
+            .then(|| value.trim().to_string())
+    })?;
+    let beside = std::path::absolute(bag)
+        .ok()
+        .and_then(|b| b.parent().map(|p| p.join("profiles")));
+    let mut search: Vec<&std::path::Path> = dirs.iter().map(|d| d.as_path()).collect();
+    if let Some(b) = &beside {
+        search.push(b);
     }
-    (bytes, files)
+    qoima::profile::known(&id, &search)
+}
+
+/// The bar's size: every file of the bag (tag files are hashed too).
+fn payload_size(store: &dyn qoima::store::Store) -> (u64, u64) {
+    let entries = store.list().unwrap_or_default();
+    let files = entries.iter().filter(|e| e.is_readable_file());
+    files.fold((0, 0), |(b, n), e| (b + e.size, n + 1))
 }
 
 fn print_text(r: &BagReport, g: &Global) {
@@ -109,8 +178,13 @@ fn print_text(r: &BagReport, g: &Global) {
         .map(|a| a.name())
         .collect::<Vec<_>>()
         .join(", ");
+    let profile = r
+        .profile
+        .as_deref()
+        .map(|p| format!(" against profile {p}"))
+        .unwrap_or_default();
     eprintln!(
-        "{}: {} ({version}{} payload files, {}{}{})",
+        "{}: {}{profile} ({version}{} payload files, {}{}{})",
         qoima::paths::printable(&r.bag),
         r.verdict.describe(),
         r.payload_files,

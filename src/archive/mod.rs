@@ -1,0 +1,560 @@
+//! Serialized bags: a bag as one zip, tar or tar.gz file (RFC 8493 §4.4: one top-level
+//! folder named after the bag), written reproducibly, read in place without extracting, and
+//! unpacked with the same safety checks.
+//!
+//! Reading is shared by the three formats: each lists its raw entries, and [`screen`] turns
+//! them into the bag-relative [`Entry`] list a [`crate::store::Store`] offers, leaving out —
+//! and reporting — every entry that must never be read or written: names that climb out
+//! (`..`, absolute, drive letters), links, devices, duplicates, entries beside the single
+//! top-level folder, encrypted entries and likely decompression bombs.
+
+mod range;
+pub mod unpack;
+pub mod write;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+pub use range::RangeReader;
+
+use crate::error::{Code, Problem};
+use crate::store::{Entry, EntryKind};
+
+/// The serializations qoima writes and reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// ZIP (entries stored, or deflated with `--compress`; zip64 when needed).
+    Zip,
+    /// POSIX tar (ustar, with GNU long names).
+    Tar,
+    /// tar compressed with gzip.
+    TarGz,
+}
+
+impl Format {
+    /// The usual extension, without a dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Zip => "zip",
+            Format::Tar => "tar",
+            Format::TarGz => "tar.gz",
+        }
+    }
+
+    /// The media type the BagIt Profiles specification expects in `Accept-Serialization`.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Zip => "application/zip",
+            Format::Tar => "application/x-tar",
+            Format::TarGz => "application/gzip",
+        }
+    }
+
+    /// The format a file name announces, if any.
+    pub fn from_name(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".zip") {
+            Some(Format::Zip)
+        } else if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+            Some(Format::TarGz)
+        } else if name.ends_with(".tar") {
+            Some(Format::Tar)
+        } else {
+            None
+        }
+    }
+
+    /// The format the first bytes of a file show (a name can lie; the content decides).
+    pub fn sniff(head: &[u8]) -> Option<Format> {
+        if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+            Some(Format::Zip)
+        } else if head.starts_with(&[0x1f, 0x8b]) {
+            Some(Format::TarGz)
+        } else if head.len() >= 262 && &head[257..262] == b"ustar" {
+            Some(Format::Tar)
+        } else {
+            None
+        }
+    }
+
+    /// The format of the file at `path`, by content, else by name.
+    pub fn detect(path: &Path) -> std::io::Result<Option<Format>> {
+        use std::io::Read;
+        let mut head = Vec::with_capacity(512);
+        std::fs::File::open(path)?
+            .take(512)
+            .read_to_end(&mut head)?;
+        Ok(Format::sniff(&head).or_else(|| {
+            // An old tar without the ustar magic is still a tar if it says so.
+            (Format::from_name(path) == Some(Format::Tar) && head.len() >= 512)
+                .then_some(Format::Tar)
+        }))
+    }
+}
+
+/// `path` with the format's extension added when it does not already end with it
+/// (`deposit-2022` → `deposit-2022.zip`).
+pub fn with_extension(path: &Path, format: Format) -> PathBuf {
+    if Format::from_name(path) == Some(format) {
+        return path.to_path_buf();
+    }
+    let mut s = path.as_os_str().to_os_string();
+    s.push(".");
+    s.push(format.extension());
+    PathBuf::from(s)
+}
+
+/// The bag's name an archive implies: its file name without the extension.
+pub fn stem(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
+    for ext in [".tar.gz", ".tgz", ".zip", ".tar"] {
+        if lower.ends_with(ext) {
+            return name[..name.len() - ext.len()].to_string();
+        }
+    }
+    name
+}
+
+/// Limits that keep a hostile archive from filling the disk or the time of whoever opens it.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest uncompressed-to-compressed ratio accepted for one entry (entries of 1 MiB or
+    /// less are exempt: a small text file may compress very well).
+    pub max_ratio: u64,
+    /// Largest total uncompressed size accepted.
+    pub max_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_ratio: 1000,
+            max_size: 16 << 40,
+        }
+    }
+}
+
+/// What an archive's raw entry is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawKind {
+    /// A regular file.
+    File,
+    /// A folder.
+    Dir,
+    /// A symbolic link (its target).
+    Symlink(String),
+    /// A hard link (its target).
+    Hardlink(String),
+    /// A device, FIFO, sparse file or another entry type qoima does not unpack.
+    Special(String),
+}
+
+/// One entry as the archive names it.
+#[derive(Clone, Debug)]
+pub struct RawEntry {
+    /// The name in the archive (`/`-separated; lossy when not UTF-8).
+    pub name: String,
+    /// Whether the name is valid UTF-8.
+    pub utf8: bool,
+    /// What it is.
+    pub kind: RawKind,
+    /// Uncompressed size, as declared.
+    pub size: u64,
+    /// Stored size (equal to `size` in a tar).
+    pub compressed: u64,
+    /// Encrypted (zip).
+    pub encrypted: bool,
+    /// A compression method qoima cannot read (zip), named.
+    pub unsupported: Option<String>,
+}
+
+/// The screened contents of an archive.
+#[derive(Debug, Default)]
+pub struct Screened {
+    /// The top-level folder (the bag's name inside the archive).
+    pub top: Option<String>,
+    /// Bag-relative entries with the index of their raw entry, sorted by path.
+    pub entries: Vec<(Entry, usize)>,
+    /// What was wrong, naming the entries (each left out of `entries`).
+    pub problems: Vec<Problem>,
+}
+
+/// Sorts the archive's raw entries into the bag they hold and the problems they pose.
+/// `archive` names the archive file (whose stem the top-level folder should match).
+pub fn screen(archive: &Path, raw: &[RawEntry], limits: &Limits) -> Screened {
+    let mut out = Screened::default();
+    let expected = stem(archive);
+    // The top-level folder is the first component most entries share.
+    let mut tops: Vec<(String, usize)> = Vec::new();
+    for r in raw {
+        let name = r.name.trim_start_matches("./");
+        if let Some(first) = name.split('/').next().filter(|f| !f.is_empty()) {
+            match tops.iter_mut().find(|(t, _)| t == first) {
+                Some((_, n)) => *n += 1,
+                None => tops.push((first.to_string(), 1)),
+            }
+        }
+    }
+    // A bag whose tag files lie at the archive's root (as `cd bag && zip -r ../bag.zip .`
+    // makes) breaks §4.4 but is still read, so that its content is judged too.
+    let at_root = raw
+        .iter()
+        .any(|r| r.name.trim_start_matches("./") == "bagit.txt");
+    let top = if at_root {
+        out.problems.push(Problem::new(
+            Code::ArchiveSeveralTops,
+            format!(
+                "the bag lies at the top of {} instead of inside one folder named {expected}/",
+                archive.display()
+            ),
+        ));
+        None
+    } else {
+        tops.iter()
+            .max_by_key(|(t, n)| (*n, *t == expected))
+            .map(|(t, _)| t.clone())
+    };
+    // A name given twice (or a file that is also a folder) is left out in every copy: which
+    // copy a tool would read depends on the tool.
+    let key = |r: &RawEntry| -> String {
+        let n = r.name.trim_start_matches("./").trim_end_matches('/');
+        if at_root {
+            return n.to_string();
+        }
+        match (&top, n.split_once('/')) {
+            (Some(t), Some((first, rest))) if first == t => rest.to_string(),
+            _ => String::new(),
+        }
+    };
+    let mut count: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for r in raw {
+        let k = key(r);
+        if !k.is_empty() {
+            *count.entry(k).or_default() += 1;
+        }
+    }
+    let mut folders: HashSet<String> = HashSet::new();
+    for r in raw {
+        let k = key(r);
+        let mut p = k.as_str();
+        while let Some((parent, _)) = p.rsplit_once('/') {
+            folders.insert(parent.to_string());
+            p = parent;
+        }
+    }
+    let mut reported: HashSet<String> = HashSet::new();
+    let mut total: u64 = 0;
+    for (i, r) in raw.iter().enumerate() {
+        let shown = crate::paths::printable(&r.name).into_owned();
+        let name = r.name.trim_start_matches("./").trim_end_matches('/');
+        let problem = |code: Code, what: String| Problem::new(code, what).file(r.name.clone());
+        if name.is_empty() || name == "." {
+            continue;
+        }
+        if let Some(why) = crate::paths::unsafe_reason(name) {
+            out.problems.push(problem(
+                Code::ArchiveUnsafeName,
+                format!("entry {shown}: {why}; it was not read"),
+            ));
+            continue;
+        }
+        let rel = match (&top, name.split_once('/')) {
+            (None, _) if at_root => name.to_string(),
+            (Some(t), Some((first, rest))) if first == t => rest.to_string(),
+            (Some(t), None) if name == t => {
+                if !matches!(r.kind, RawKind::Dir) {
+                    out.problems.push(problem(
+                        Code::ArchiveSeveralTops,
+                        format!("entry {shown} is a file beside the bag's folder {t}/"),
+                    ));
+                }
+                continue;
+            }
+            _ => {
+                out.problems.push(problem(
+                    Code::ArchiveSeveralTops,
+                    format!(
+                        "entry {shown} lies outside the bag's folder {}/: a serialized bag holds one folder",
+                        top.as_deref().unwrap_or("")
+                    ),
+                ));
+                continue;
+            }
+        };
+        let twice = count.get(&rel).copied().unwrap_or(0) > 1;
+        let file_and_folder = r.kind != RawKind::Dir && folders.contains(&rel);
+        if twice || file_and_folder {
+            if reported.insert(rel.clone()) {
+                out.problems.push(problem(
+                    Code::ArchiveDuplicateEntry,
+                    if twice {
+                        format!("entry {shown} appears more than once; none of its copies can be trusted")
+                    } else {
+                        format!("entry {shown} is a file, and other entries use it as a folder; neither can be trusted")
+                    },
+                ));
+            }
+            continue;
+        }
+        match &r.kind {
+            RawKind::Symlink(t) | RawKind::Hardlink(t) => {
+                let to = if t.is_empty() {
+                    String::new()
+                } else {
+                    format!(" to {}", crate::paths::printable(t))
+                };
+                out.problems.push(problem(
+                    Code::ArchiveLinkEntry,
+                    format!("entry {shown} is a link{to}; qoima never follows links in archives"),
+                ));
+                continue;
+            }
+            RawKind::Special(what) => {
+                out.problems.push(problem(
+                    Code::ArchiveSpecialEntry,
+                    format!("entry {shown} is a {what}, not a file or folder"),
+                ));
+                continue;
+            }
+            RawKind::Dir | RawKind::File => {}
+        }
+        if r.encrypted {
+            out.problems.push(problem(
+                Code::ArchiveEncryptedEntry,
+                format!("entry {shown} is encrypted; qoima cannot check it"),
+            ));
+            continue;
+        }
+        if let Some(method) = &r.unsupported {
+            out.problems.push(problem(
+                Code::ArchiveUnsupportedMethod,
+                format!("entry {shown} is compressed with {method}, which qoima does not read"),
+            ));
+            continue;
+        }
+        if r.kind == RawKind::File
+            && r.size > 1 << 20
+            && r.size / r.compressed.max(1) > limits.max_ratio
+        {
+            out.problems.push(problem(
+                Code::ArchiveBomb,
+                format!(
+                    "entry {shown} would expand {} times ({} bytes from {}), over the limit of {} (--max-ratio)",
+                    r.size / r.compressed.max(1),
+                    r.size,
+                    r.compressed,
+                    limits.max_ratio
+                ),
+            ));
+            continue;
+        }
+        total = total.saturating_add(r.size);
+        let kind = if r.kind == RawKind::Dir {
+            EntryKind::Dir
+        } else {
+            EntryKind::File
+        };
+        out.entries.push((
+            Entry {
+                path: rel,
+                utf8: r.utf8,
+                kind,
+                size: if r.kind == RawKind::Dir { 0 } else { r.size },
+            },
+            i,
+        ));
+    }
+    if total > limits.max_size {
+        out.problems.push(Problem::new(
+            Code::ArchiveBomb,
+            format!(
+                "{} would expand to {total} bytes, over the limit of {} (--max-size)",
+                archive.display(),
+                limits.max_size
+            ),
+        ));
+        out.entries.clear();
+    }
+    if let Some(t) = &top
+        && *t != expected
+    {
+        out.problems.push(Problem::new(
+            Code::ArchiveNameMismatch,
+            format!(
+                "the bag's folder inside {} is {t}/, not {expected}/ as the archive's name implies",
+                archive.display()
+            ),
+        ));
+    }
+    // Folders implied by file names are listed too, as a folder bag would list them.
+    let mut dirs: HashSet<String> = out
+        .entries
+        .iter()
+        .filter(|(e, _)| e.kind == EntryKind::Dir)
+        .map(|(e, _)| e.path.clone())
+        .collect();
+    let mut implied = Vec::new();
+    for (e, _) in &out.entries {
+        let mut p = e.path.as_str();
+        while let Some((parent, _)) = p.rsplit_once('/') {
+            if dirs.insert(parent.to_string()) {
+                implied.push(Entry {
+                    path: parent.to_string(),
+                    utf8: true,
+                    kind: EntryKind::Dir,
+                    size: 0,
+                });
+            }
+            p = parent;
+        }
+    }
+    out.entries
+        .extend(implied.into_iter().map(|e| (e, usize::MAX)));
+    out.entries.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    out.top = top;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str) -> RawEntry {
+        RawEntry {
+            name: name.into(),
+            utf8: true,
+            kind: RawKind::File,
+            size: 10,
+            compressed: 10,
+            encrypted: false,
+            unsupported: None,
+        }
+    }
+
+    fn codes(s: &Screened) -> Vec<(&str, Option<&str>)> {
+        s.problems
+            .iter()
+            .map(|p| (p.code.as_str(), p.location.file.as_deref()))
+            .collect()
+    }
+
+    #[test]
+    fn names_and_extensions() {
+        assert_eq!(stem(Path::new("/x/deposit-2022.tar.gz")), "deposit-2022");
+        assert_eq!(stem(Path::new("b.TGZ")), "b");
+        assert_eq!(
+            with_extension(Path::new("out/deposit-2022"), Format::Zip),
+            Path::new("out/deposit-2022.zip")
+        );
+        assert_eq!(
+            with_extension(Path::new("d.tar.gz"), Format::TarGz),
+            Path::new("d.tar.gz")
+        );
+        assert_eq!(
+            with_extension(Path::new("d.tar"), Format::TarGz),
+            Path::new("d.tar.tar.gz")
+        );
+    }
+
+    #[test]
+    fn a_clean_archive_lists_the_bag_relative_entries_and_implied_folders() {
+        let raw = vec![
+            file("bag/bagit.txt"),
+            file("bag/data/a/b.txt"),
+            file("./bag/manifest-sha256.txt"),
+        ];
+        let s = screen(Path::new("bag.zip"), &raw, &Limits::default());
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        let paths: Vec<&str> = s.entries.iter().map(|(e, _)| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "bagit.txt",
+                "data",
+                "data/a",
+                "data/a/b.txt",
+                "manifest-sha256.txt"
+            ]
+        );
+    }
+
+    #[test]
+    fn hostile_entries_are_left_out_and_named() {
+        let mut link = file("bag/data/link");
+        link.kind = RawKind::Symlink("/etc/passwd".into());
+        let mut hard = file("bag/data/hard");
+        hard.kind = RawKind::Hardlink("bag/bagit.txt".into());
+        let mut enc = file("bag/data/secret");
+        enc.encrypted = true;
+        let mut bomb = file("bag/data/zeros");
+        bomb.size = 10 << 30;
+        bomb.compressed = 10 << 20;
+        let mut dev = file("bag/data/dev");
+        dev.kind = RawKind::Special("character device".into());
+        let raw = vec![
+            file("bag/bagit.txt"),
+            file("bag/../../etc/cron.d/x"),
+            file("/abs"),
+            link,
+            hard,
+            enc,
+            bomb,
+            dev,
+            file("bag/data/dup"),
+            file("bag/data/dup"),
+            file("other/x"),
+        ];
+        let s = screen(Path::new("bag.zip"), &raw, &Limits::default());
+        let mut got = codes(&s);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("ARC-002", Some("/abs")),
+                ("ARC-002", Some("bag/../../etc/cron.d/x")),
+                ("ARC-003", Some("bag/data/hard")),
+                ("ARC-003", Some("bag/data/link")),
+                ("ARC-004", Some("bag/data/dup")),
+                ("ARC-005", Some("other/x")),
+                ("ARC-006", Some("bag/data/dev")),
+                ("ARC-007", Some("bag/data/secret")),
+                ("ARC-009", Some("bag/data/zeros")),
+            ]
+        );
+        let paths: Vec<&str> = s.entries.iter().map(|(e, _)| e.path.as_str()).collect();
+        // Neither copy of the duplicate is kept.
+        assert_eq!(paths, ["bagit.txt"]);
+    }
+
+    #[test]
+    fn a_bag_at_the_archive_root_is_read_and_reported_once() {
+        let raw = vec![file("bagit.txt"), file("./data/a.txt")];
+        let s = screen(Path::new("bag.zip"), &raw, &Limits::default());
+        assert_eq!(codes(&s), [("ARC-005", None)]);
+        let paths: Vec<&str> = s.entries.iter().map(|(e, _)| e.path.as_str()).collect();
+        assert_eq!(paths, ["bagit.txt", "data", "data/a.txt"]);
+    }
+
+    #[test]
+    fn a_folder_named_unlike_the_archive_is_a_warning_and_size_limits_apply() {
+        let raw = vec![file("other/bagit.txt")];
+        let s = screen(Path::new("bag.tar"), &raw, &Limits::default());
+        assert_eq!(codes(&s), [("ARC-W001", None)]);
+        assert_eq!(s.top.as_deref(), Some("other"));
+        let s = screen(
+            Path::new("other.tar"),
+            &raw,
+            &Limits {
+                max_ratio: 1000,
+                max_size: 5,
+            },
+        );
+        assert_eq!(codes(&s), [("ARC-009", None)]);
+        assert!(s.entries.is_empty());
+    }
+}
