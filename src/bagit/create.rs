@@ -750,10 +750,17 @@ pub fn create_bag_with(
         // rename that makes the bag visible comes last: one syncfs(2) instead of a fsync per
         // file.
         progress.stage("syncing to disk", 0, 0);
-        fsutil::sync_filesystem(&tmp).map_err(BagError::io(&tmp))?;
+        // The caller's tag files (a METS of 60 MB for 5,000 items) are made while the disk
+        // catches up: describing is work for a core, syncing is waiting for the disk.
+        let (synced, tags) = std::thread::scope(|s| {
+            let sync = s.spawn(|| fsutil::sync_filesystem(&tmp));
+            let tags = extra(&files, &digests);
+            (sync.join().expect("the sync thread does not panic"), tags)
+        });
+        synced.map_err(BagError::io(&tmp))?;
         fsutil::failpoint("bag-before-tags");
         progress.stage("writing tag files", 0, 0);
-        let tags = extra(&files, &digests)?;
+        let tags = tags?;
         write_tag_files(&tmp, &files, &digests, opts, &tags)?;
         fs::rename(&tmp, dest).map_err(BagError::io(dest))?;
         let _ = fsutil::sync_dir(&parent);
