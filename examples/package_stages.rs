@@ -7,7 +7,10 @@ struct Stages(Instant);
 
 impl qoima::digest::Progress for Stages {
     fn stage(&self, name: &str, bytes: u64, files: u64) {
-        eprintln!("{:8.3} s  {name} ({bytes} bytes, {files} files)", self.0.elapsed().as_secs_f64());
+        eprintln!(
+            "{:8.3} s  {name} ({bytes} bytes, {files} files)",
+            self.0.elapsed().as_secs_f64()
+        );
     }
 }
 

@@ -3,7 +3,8 @@
 #   - Debian packages: pkg-config and libssl-dev (the default OpenSSL SHA-512 backend),
 #     libimage-exiftool-perl (EXIF is cross-checked against ExifTool), libxml2-utils
 #     (xmllint validates the XML qoima writes against the official schemas in schemas/),
-#     zip and unzip (archives made by the zip tool are validated; GNU tar is in every Debian);
+#     zip and unzip (archives made by the zip tool are validated; GNU tar is in every Debian),
+#     chromium (the HTML audit report is rendered headless; QOIMA_SKIP_BROWSER=1 skips);
 #   - bagit-python 1.9.0 from PyPI, in a virtual environment at .venv (interop tests).
 # Then: rustfmt and clippy (warnings are errors), the full test suite, and the library's
 # unit tests once more in the pure-Rust build (--no-default-features).
@@ -20,6 +21,9 @@ command -v exiftool >/dev/null 2>&1 || missing+=(libimage-exiftool-perl)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 command -v zip >/dev/null 2>&1 || missing+=(zip)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+if [ -z "${QOIMA_SKIP_BROWSER:-}" ]; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${missing[*]}"

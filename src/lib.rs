@@ -9,12 +9,14 @@
 //! - [`photo`]: format identification, structural validation and EXIF of photos;
 //! - [`metadata`]: descriptive records from CSV/JSON sidecars, and the rules they must meet;
 //! - [`describe`]: Dublin Core (and later METS, PREMIS, MIX) written as XML;
+//! - [`audit`]: fixity over the years — the register, baselines, change classes, reports;
 //! - [`package`]: the pipeline from a collection to a deposit (`check` so far);
 //! - [`report`], [`error`]: the reports and the stable problem codes they carry;
 //! - [`paths`], [`fsutil`]: path encoding and safety, atomic writes.
 #![deny(missing_docs)]
 
 pub mod archive;
+pub mod audit;
 pub mod bagit;
 pub mod describe;
 pub mod digest;

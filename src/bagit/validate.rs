@@ -17,7 +17,7 @@ use super::baginfo::{self, BagInfo};
 use super::declaration::{self, Declaration};
 use super::fetch::{self, FetchEntry};
 use super::manifest::{self, Manifest};
-use crate::digest::{Algorithm, AlgorithmSet, DigestError, Engine, Progress};
+use crate::digest::{Algorithm, AlgorithmSet, DigestError, Engine, FileDigests, Progress};
 use crate::error::{Code, Problem};
 use crate::paths;
 use crate::report::{self, Counts, Verdict};
@@ -114,6 +114,7 @@ struct Ctx<'a> {
     /// 100,000 names in a hash map).
     entries: Vec<Entry>,
     nfc_index: Option<HashMap<String, usize>>,
+    observe: &'a Observer<'a>,
 }
 
 impl Ctx<'_> {
@@ -180,6 +181,21 @@ pub fn validate(
     engine: &Engine,
     progress: &dyn Progress,
 ) -> BagReport {
+    validate_observed(store, opts, engine, progress, &|_, _| {})
+}
+
+/// Sees each file's digests as validation computes them (bag-relative path as on disk).
+pub type Observer<'a> = dyn Fn(&str, &FileDigests) + Sync + 'a;
+
+/// [`validate`], handing every file's digests to `observe` as they are computed (an audit
+/// compares them with the bag's baseline without reading the bag a second time).
+pub fn validate_observed(
+    store: &dyn Store,
+    opts: &ValidateOptions,
+    engine: &Engine,
+    progress: &dyn Progress,
+    observe: &Observer<'_>,
+) -> BagReport {
     let mut report = BagReport {
         bag: store.location(),
         verdict: Verdict::Unreadable,
@@ -214,6 +230,7 @@ pub fn validate(
         problems: store.problems(),
         entries,
         nfc_index: None,
+        observe,
     };
     let pass = run(&mut cx, &mut report, opts, engine, progress);
     report.problems = cx.problems;
@@ -707,6 +724,7 @@ fn run(
     let totals = std::sync::atomic::AtomicU64::new(0);
     let hashed = std::sync::atomic::AtomicU64::new(0);
     let entries = &cx.entries;
+    let observe = cx.observe;
     cx.store
         .digest(&requests, engine, progress, &|slot, result| {
             let key = &entries[hash.slots[slot].0].path;
@@ -726,6 +744,7 @@ fn run(
             };
             hashed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             totals.fetch_add(d.size, std::sync::atomic::Ordering::Relaxed);
+            observe(key, &d);
             for &(tag, mi, ei) in &grouped[starts[slot] as usize..starts[slot + 1] as usize] {
                 let m = if tag {
                     &tag_manifests[mi as usize]

@@ -104,7 +104,18 @@ pub fn validate(
     engine: &Engine,
     progress: &dyn Progress,
 ) -> BagReport {
-    let mut r = bagit::validate(store, opts, engine, progress);
+    validate_observed(store, opts, engine, progress, &|_, _| {})
+}
+
+/// [`validate`], handing each file's digests to `observe` as they are computed.
+pub fn validate_observed(
+    store: &dyn Store,
+    opts: &ValidateOptions,
+    engine: &Engine,
+    progress: &dyn Progress,
+    observe: &bagit::validate::Observer<'_>,
+) -> BagReport {
+    let mut r = bagit::validate::validate_observed(store, opts, engine, progress, observe);
     if opts.mode != Mode::Fast {
         r.absorb(mets_against_manifests(store), opts);
     }

@@ -1186,3 +1186,37 @@ fn bagit_python_validates_bags_unpacked_from_qoima_zip_and_tar_gz() {
         );
     }
 }
+
+/// More than 65,535 entries need zip64's end records; the zip tool and the zip crate must
+/// both read every entry back.
+#[test]
+fn a_zip_of_more_than_65535_entries_is_zip64_and_reads_back_whole() {
+    let env = Env::new();
+    env.write(
+        "many/bagit.txt",
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+    );
+    for d in 0..66 {
+        let dir = env.path(&format!("many/data/{d:02}"));
+        fs::create_dir_all(&dir).unwrap();
+        for f in 0..1000 {
+            fs::write(dir.join(format!("{f:03}")), b"").unwrap();
+        }
+    }
+    env.qoima(&["serialize", "many", "--zip"]).success();
+    let z = zip::ZipArchive::new(fs::File::open(env.path("many.zip")).unwrap()).unwrap();
+    // 66,000 files, 66 folders, data/, the top folder and bagit.txt.
+    assert_eq!(z.len(), 66_000 + 66 + 3);
+    let out = std::process::Command::new("unzip")
+        .args(["-l", "many.zip"])
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listing.trim_end().ends_with("66069 files"),
+        "{}",
+        listing.lines().last().unwrap_or("")
+    );
+}

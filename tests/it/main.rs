@@ -1,6 +1,7 @@
 //! Integration tests: drive the real `qoima` binary in temporary folders.
 
 mod archive;
+mod audit;
 mod bag;
 mod check;
 mod conformance;

@@ -1,5 +1,6 @@
 //! One file per verb: turn arguments into library options, call the library, render.
 
+mod audit;
 mod bag;
 mod check;
 mod package;
@@ -20,6 +21,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Package(a) => package::run(a, &cli.global),
         Command::Serialize(a) => serialize::run(a, &cli.global),
         Command::Unpack(a) => unpack::run(a, &cli.global),
+        Command::Audit(a) => audit::run(a, &cli.global),
     }
 }
 

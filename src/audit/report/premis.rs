@@ -1,0 +1,358 @@
+//! A bag's fixity history as PREMIS 3: one `premis:premis` document holding the bag (an
+//! `intellectualEntity` object: a bag is a unit of content, not one file, and the `file`
+//! category would demand a size and a format it does not have), one `fixity check` event per
+//! audit, and qoima as the software agent.
+//!
+//! Written through quick-xml's event writer in the style of [`crate::describe::premis`]
+//! (whose namespace constants and `xml_safe` it shares), so escaping is done in one place and
+//! no control character reaches the XML. Identifiers are derived from the history alone
+//! (`audit-<run>-<n>`), so exporting the same history twice gives the same bytes, and an
+//! export made later only adds events.
+
+use std::io::{self, Write};
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+
+use crate::audit::model::{BagAudit, HistoryRow, Outcome};
+use crate::describe::dc::{XSI_NS, xml_safe};
+use crate::describe::premis::{
+    EVENT_TYPE_AUTHORITY_URI, PREMIS_NS, PREMIS_SCHEMA_LOCATION, PREMIS_VERSION,
+};
+
+use super::text::counts;
+use super::timestamp;
+
+/// The LoC event type of every audit.
+const FIXITY_CHECK: &str = "fixity check";
+/// Its code in the LoC vocabulary.
+const FIXITY_CHECK_CODE: &str = "fix";
+
+/// The `eventIdentifierValue` of the `n`th audit (1-based) of a history, made in run `run`.
+fn event_identifier(run: i64, n: usize) -> String {
+    format!("audit-{run}-{n}")
+}
+
+/// The `agentIdentifierValue` of qoima at `version` (as `describe` writes it).
+fn agent_identifier(version: &str) -> String {
+    format!("qoima-{version}")
+}
+
+/// The history of `bag` (`rows` oldest first) as one standalone `premis:premis` document that
+/// `premis.xsd` validates: XML declaration, UTF-8, 2-space indentation, a final newline.
+///
+/// - the object: `xsi:type="premis:intellectualEntity"`, identifier type `local`, value the
+///   bag's path (also its `originalName`);
+/// - one event per audit: identifier `audit-<run>-<n>` (type `local`, `n` counting the
+///   history from 1), type `fixity check` (LoC `eventType/fix`), date-time the audit's start,
+///   a detail naming what was read (`files=…; bytes=…; verdict=…`), outcome `pass` (passed)
+///   or `fail` (failed or unreadable) with outcome details: the class counts (and
+///   `manifest re-written`, `baseline recorded`), the error, then one per finding
+///   (`class code path: detail`); linked to the agent (role `executing program`) and the
+///   object;
+/// - the agent: `qoima-<version>` (type `local`), name `qoima`, type `software`, version.
+pub fn export_premis(bag: &str, rows: &[HistoryRow], qoima_version: &str) -> String {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    document(&mut w, bag, rows, qoima_version).expect("writing to a Vec cannot fail");
+    let mut bytes = w.into_inner();
+    bytes.push(b'\n');
+    String::from_utf8(bytes).expect("the writer only writes UTF-8")
+}
+
+/// Writes `<name attrs…>text</name>`, the attribute values and text made XML-safe (quick-xml
+/// escapes `<`, `>`, `&`, quotes).
+fn text<W: Write>(
+    w: &mut Writer<W>,
+    name: &str,
+    attributes: &[(&str, &str)],
+    value: &str,
+) -> io::Result<()> {
+    let safe: Vec<(&str, String)> = attributes
+        .iter()
+        .map(|(k, v)| (*k, xml_safe(v).into_owned()))
+        .collect();
+    w.create_element(name)
+        .with_attributes(safe.iter().map(|(k, v)| (*k, v.as_str())))
+        .write_text_content(BytesText::new(&xml_safe(value)))?;
+    Ok(())
+}
+
+fn open<W: Write>(w: &mut Writer<W>, name: &str) -> io::Result<()> {
+    w.write_event(Event::Start(BytesStart::new(name)))
+}
+
+fn close<W: Write>(w: &mut Writer<W>, name: &str) -> io::Result<()> {
+    w.write_event(Event::End(BytesEnd::new(name)))
+}
+
+fn document<W: Write>(
+    w: &mut Writer<W>,
+    bag: &str,
+    rows: &[HistoryRow],
+    version: &str,
+) -> io::Result<()> {
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    let root = BytesStart::new("premis:premis").with_attributes([
+        ("xmlns:premis", PREMIS_NS),
+        ("xmlns:xsi", XSI_NS),
+        ("xsi:schemaLocation", PREMIS_SCHEMA_LOCATION),
+        ("version", PREMIS_VERSION),
+    ]);
+    w.write_event(Event::Start(root))?;
+
+    w.write_event(Event::Start(
+        BytesStart::new("premis:object")
+            .with_attributes([("xsi:type", "premis:intellectualEntity")]),
+    ))?;
+    open(w, "premis:objectIdentifier")?;
+    text(w, "premis:objectIdentifierType", &[], "local")?;
+    text(w, "premis:objectIdentifierValue", &[], bag)?;
+    close(w, "premis:objectIdentifier")?;
+    text(w, "premis:originalName", &[], bag)?;
+    close(w, "premis:object")?;
+
+    let agent = agent_identifier(version);
+    for (i, row) in rows.iter().enumerate() {
+        event(
+            w,
+            &event_identifier(row.run, i + 1),
+            &row.audit,
+            bag,
+            &agent,
+        )?;
+    }
+
+    open(w, "premis:agent")?;
+    open(w, "premis:agentIdentifier")?;
+    text(w, "premis:agentIdentifierType", &[], "local")?;
+    text(w, "premis:agentIdentifierValue", &[], &agent)?;
+    close(w, "premis:agentIdentifier")?;
+    text(w, "premis:agentName", &[], "qoima")?;
+    text(w, "premis:agentType", &[], "software")?;
+    text(w, "premis:agentVersion", &[], version)?;
+    close(w, "premis:agent")?;
+
+    close(w, "premis:premis")
+}
+
+/// The `eventDetail`: what the audit read.
+fn detail(a: &BagAudit) -> String {
+    format!(
+        "program=\"qoima\"; files={}; bytes={}; verdict=\"{}\"; ended=\"{}\"",
+        a.files,
+        a.bytes,
+        a.verdict,
+        timestamp(&a.ended)
+    )
+}
+
+/// The `eventOutcomeDetailNote`s: counts, error, findings.
+fn outcome_notes(a: &BagAudit) -> Vec<String> {
+    let mut first = format!("{}: {}", a.outcome.as_str(), counts(&a.counts));
+    if a.manifest_rewritten {
+        first.push_str("; manifest re-written");
+    }
+    if a.baseline_recorded {
+        first.push_str("; baseline recorded");
+    }
+    let mut notes = vec![first];
+    if let Some(e) = &a.error {
+        notes.push(format!("error: {e}"));
+    }
+    for f in &a.findings {
+        let mut note = String::new();
+        if let Some(c) = f.class {
+            note.push_str(c.as_str());
+            note.push(' ');
+        }
+        if let Some(code) = &f.code {
+            note.push_str(code);
+            note.push(' ');
+        }
+        note.push_str(&f.path);
+        if !f.detail.is_empty() {
+            note.push_str(": ");
+            note.push_str(&f.detail);
+        }
+        notes.push(note);
+    }
+    notes
+}
+
+fn event<W: Write>(
+    w: &mut Writer<W>,
+    id: &str,
+    a: &BagAudit,
+    bag: &str,
+    agent: &str,
+) -> io::Result<()> {
+    open(w, "premis:event")?;
+    open(w, "premis:eventIdentifier")?;
+    text(w, "premis:eventIdentifierType", &[], "local")?;
+    text(w, "premis:eventIdentifierValue", &[], id)?;
+    close(w, "premis:eventIdentifier")?;
+    let value_uri = format!("{EVENT_TYPE_AUTHORITY_URI}/{FIXITY_CHECK_CODE}");
+    text(
+        w,
+        "premis:eventType",
+        &[
+            ("authority", "eventType"),
+            ("authorityURI", EVENT_TYPE_AUTHORITY_URI),
+            ("valueURI", &value_uri),
+        ],
+        FIXITY_CHECK,
+    )?;
+    text(w, "premis:eventDateTime", &[], &timestamp(&a.started))?;
+    open(w, "premis:eventDetailInformation")?;
+    text(w, "premis:eventDetail", &[], &detail(a))?;
+    close(w, "premis:eventDetailInformation")?;
+
+    open(w, "premis:eventOutcomeInformation")?;
+    let outcome = if a.outcome == Outcome::Passed {
+        "pass"
+    } else {
+        "fail"
+    };
+    text(w, "premis:eventOutcome", &[], outcome)?;
+    for note in outcome_notes(a) {
+        open(w, "premis:eventOutcomeDetail")?;
+        text(w, "premis:eventOutcomeDetailNote", &[], &note)?;
+        close(w, "premis:eventOutcomeDetail")?;
+    }
+    close(w, "premis:eventOutcomeInformation")?;
+
+    open(w, "premis:linkingAgentIdentifier")?;
+    text(w, "premis:linkingAgentIdentifierType", &[], "local")?;
+    text(w, "premis:linkingAgentIdentifierValue", &[], agent)?;
+    text(w, "premis:linkingAgentRole", &[], "executing program")?;
+    close(w, "premis:linkingAgentIdentifier")?;
+    open(w, "premis:linkingObjectIdentifier")?;
+    text(w, "premis:linkingObjectIdentifierType", &[], "local")?;
+    text(w, "premis:linkingObjectIdentifierValue", &[], bag)?;
+    close(w, "premis:linkingObjectIdentifier")?;
+    close(w, "premis:event")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures;
+    use super::*;
+    use crate::describe::test_support::{assert_valid, texts_of};
+
+    fn validate(xmls: &[&str]) {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<_> = xmls
+            .iter()
+            .enumerate()
+            .map(|(i, xml)| {
+                let path = dir.path().join(format!("premis-{i}.xml"));
+                std::fs::write(&path, xml).unwrap();
+                path
+            })
+            .collect();
+        assert_valid("premis.xsd", &files);
+    }
+
+    #[test]
+    fn history_validates_against_the_official_schema() {
+        let rows = fixtures::rows();
+        let xml = export_premis(fixtures::BAG, &rows, "0.1.0");
+        let empty = export_premis("/bags/never-audited", &[], "0.1.0");
+        validate(&[&xml, &empty]);
+        assert_eq!(xml, export_premis(fixtures::BAG, &rows, "0.1.0"), "stable");
+    }
+
+    /// The validation is real: an event whose type comes after its date is rejected.
+    #[test]
+    #[should_panic(expected = "xmllint rejected")]
+    fn a_broken_history_is_rejected() {
+        let xml = export_premis("b", &fixtures::rows(), "0.1.0");
+        let broken = xml.replacen("<premis:eventDateTime>", "<premis:eventDateTimeX>", 1);
+        validate(&[&broken]);
+    }
+
+    #[test]
+    fn one_fixity_check_per_audit() {
+        let rows = fixtures::rows();
+        let xml = export_premis(fixtures::BAG, &rows, "0.1.0");
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<premis:premis "));
+        assert!(xml.ends_with("</premis:premis>\n"));
+        assert!(xml.contains("<premis:object xsi:type=\"premis:intellectualEntity\">"));
+        assert_eq!(texts_of(&xml, "premis:event").len(), rows.len());
+        assert_eq!(texts_of(&xml, "premis:eventType"), vec![FIXITY_CHECK; 3]);
+        assert_eq!(
+            xml.matches(
+                "authority=\"eventType\" \
+                 authorityURI=\"http://id.loc.gov/vocabulary/preservation/eventType\" \
+                 valueURI=\"http://id.loc.gov/vocabulary/preservation/eventType/fix\">"
+            )
+            .count(),
+            3
+        );
+        assert_eq!(
+            texts_of(&xml, "premis:eventIdentifierValue"),
+            ["audit-1-1", "audit-2-2", "audit-3-3"]
+        );
+        assert_eq!(
+            texts_of(&xml, "premis:eventDateTime"),
+            [
+                "2025-01-01T03:00:00Z",
+                "2025-01-08T03:00:00Z",
+                "2025-01-15T03:00:00Z"
+            ]
+        );
+        assert_eq!(
+            texts_of(&xml, "premis:eventOutcome"),
+            ["pass", "fail", "fail"]
+        );
+        let details = texts_of(&xml, "premis:eventDetail");
+        assert!(details[0].contains("files=12; bytes=1234567890; verdict=\"valid\""));
+        let notes = texts_of(&xml, "premis:eventOutcomeDetailNote");
+        assert!(
+            notes.contains(
+                &"failed: confirmed 10, changed 1, missing 0, new 0, moved 1; manifest re-written"
+                    .to_string()
+            )
+        );
+        assert!(notes.contains(&"moved data/moved/здесь.tif: data/там.tif".to_string()));
+        assert!(notes.contains(&"BAG-040 tagmanifest-sha512.txt: a tag file changed".to_string()));
+        assert!(
+            notes.contains(&"error: permission denied: <root> & \u{fffd}".to_string()),
+            "{notes:?}"
+        );
+        assert_eq!(
+            texts_of(&xml, "premis:linkingAgentIdentifierValue"),
+            vec!["qoima-0.1.0"; 3]
+        );
+        assert_eq!(
+            texts_of(&xml, "premis:agentIdentifierValue"),
+            ["qoima-0.1.0"]
+        );
+        assert_eq!(texts_of(&xml, "premis:agentType"), ["software"]);
+    }
+
+    #[test]
+    fn hostile_names_round_trip_without_control_characters() {
+        let xml = export_premis(fixtures::BAG, &fixtures::rows(), "0.1.0");
+        assert!(!xml.contains('\u{7}') && !xml.contains('\u{1b}') && !xml.contains('\u{0}'));
+        assert!(!xml.contains("<script>"), "markup is escaped");
+        let bag = fixtures::BAG.replace('\u{7}', "\u{fffd}");
+        assert_eq!(
+            texts_of(&xml, "premis:objectIdentifierValue"),
+            [bag.as_str()]
+        );
+        assert_eq!(texts_of(&xml, "premis:originalName"), [bag.as_str()]);
+        assert_eq!(
+            texts_of(&xml, "premis:linkingObjectIdentifierValue"),
+            vec![bag.as_str(); 3]
+        );
+        let file = fixtures::FILE.replace('\u{1b}', "\u{fffd}");
+        let notes = texts_of(&xml, "premis:eventOutcomeDetailNote");
+        assert!(
+            notes.contains(&format!(
+                "changed BAG-036 {file}: sha512 was <aa…> & is \"bb…\""
+            )),
+            "{notes:?}"
+        );
+    }
+}

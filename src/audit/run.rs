@@ -1,0 +1,451 @@
+//! Running an audit: each bag is claimed in the register, fully validated (folder or
+//! archive), compared with its baseline (recorded at its first audit) from the digests
+//! validation computes — one read of the bag — and recorded, one transaction per bag, so a
+//! run killed at any moment loses at most the bag it was reading.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::classify::{Current, classify};
+use super::model::{BagAudit, Baseline, ClassCounts, Finding, Outcome};
+use super::register::{Claim, Register, RegisterError, RunInfo};
+use crate::archive::Limits;
+use crate::bagit::{Mode, ValidateOptions, manifest};
+use crate::digest::{Algorithm, AlgorithmSet, Engine, FileDigests, Progress};
+use crate::store::{DigestRequest, EntryKind, Store};
+
+/// How a run is bounded.
+#[derive(Clone, Debug, Default)]
+pub struct AuditOptions {
+    /// Audit only bags not verified within this long.
+    pub older_than: Option<chrono::Duration>,
+    /// Start no new bag once this many bytes were read in the run.
+    pub max_bytes: Option<u64>,
+    /// Start no new bag once the run has lasted this long.
+    pub max_duration: Option<Duration>,
+    /// Read at most this many bytes per second (all threads together).
+    pub rate: Option<u64>,
+    /// Limits for archives.
+    pub limits: Limits,
+}
+
+/// Why a bag was not audited in this run.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "reason")]
+pub enum Skip {
+    /// Verified within `--older-than`.
+    Fresh {
+        /// When it was last verified.
+        last_verified: chrono::DateTime<Utc>,
+    },
+    /// Another audit running now holds it.
+    Busy {
+        /// That audit's run.
+        run: i64,
+    },
+    /// The run reached `--max-bytes` or `--max-duration` first; the next run starts with it.
+    Budget,
+}
+
+/// A bag left for another time.
+#[derive(Clone, Debug, Serialize)]
+pub struct Skipped {
+    /// The bag.
+    pub bag: String,
+    /// Why.
+    #[serde(flatten)]
+    pub why: Skip,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    /// Its number in the register.
+    pub run: i64,
+    /// `passed`, `failed` or `stopped`.
+    pub outcome: String,
+    /// The bags audited, in order.
+    pub audits: Vec<BagAudit>,
+    /// The bags not audited, and why.
+    pub skipped: Vec<Skipped>,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Bags that failed or could not be read.
+    pub failed: u64,
+}
+
+/// The user and host a run is recorded with.
+pub fn run_info() -> RunInfo {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| unsafe_free_uid_name());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    RunInfo {
+        user,
+        host,
+        qoima_version: crate::VERSION.to_string(),
+    }
+}
+
+fn unsafe_free_uid_name() -> String {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    format!("uid {}", unsafe { libc::getuid() })
+}
+
+/// The register's name for a bag: its absolute path (links resolved when it exists), so
+/// that `bags/a` and `/archive/bags/a` are one bag.
+pub fn bag_key(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// Reads at most `rate` bytes per second across all threads, by making the reading threads
+/// wait after each chunk they report.
+struct Throttle<'a> {
+    inner: &'a dyn Progress,
+    rate: Option<u64>,
+    start: Instant,
+    bytes: AtomicU64,
+}
+
+impl Progress for Throttle<'_> {
+    fn bytes(&self, n: u64) {
+        self.inner.bytes(n);
+        if let Some(rate) = self.rate {
+            let total = self.bytes.fetch_add(n, Ordering::Relaxed) + n;
+            let due = Duration::from_secs_f64(total as f64 / rate as f64);
+            let elapsed = self.start.elapsed();
+            if due > elapsed {
+                std::thread::sleep(due - elapsed);
+            }
+        }
+    }
+    fn file_done(&self) {
+        self.inner.file_done();
+    }
+    fn stage(&self, name: &str, total_bytes: u64, total_files: u64) {
+        self.inner.stage(name, total_bytes, total_files);
+    }
+}
+
+/// Audits `bags` into `register`.
+pub fn audit(
+    register: &Register,
+    bags: &[PathBuf],
+    opts: &AuditOptions,
+    engine: &Engine,
+    progress: &dyn Progress,
+) -> Result<RunSummary, RegisterError> {
+    let start = Instant::now();
+    let run = register.begin_run(&run_info())?;
+    let keys: Vec<String> = bags.iter().map(|b| bag_key(b)).collect();
+    let order = register.due_order(&keys)?;
+    let throttle = Throttle {
+        inner: progress,
+        rate: opts.rate,
+        start,
+        bytes: AtomicU64::new(0),
+    };
+    let mut summary = RunSummary {
+        run,
+        outcome: String::new(),
+        audits: Vec::new(),
+        skipped: Vec::new(),
+        bytes: 0,
+        failed: 0,
+    };
+    let mut stopped = false;
+    for (i, bag) in order.iter().enumerate() {
+        let over = opts.max_bytes.is_some_and(|m| summary.bytes >= m)
+            || opts.max_duration.is_some_and(|d| start.elapsed() >= d);
+        if over {
+            stopped = true;
+            summary.skipped.extend(order[i..].iter().map(|b| Skipped {
+                bag: b.clone(),
+                why: Skip::Budget,
+            }));
+            break;
+        }
+        let bag_id = match register.claim(run, bag, opts.older_than)? {
+            Claim::Claimed { bag_id } => bag_id,
+            Claim::Fresh { last_verified } => {
+                summary.skipped.push(Skipped {
+                    bag: bag.clone(),
+                    why: Skip::Fresh { last_verified },
+                });
+                continue;
+            }
+            Claim::Busy { run } => {
+                summary.skipped.push(Skipped {
+                    bag: bag.clone(),
+                    why: Skip::Busy { run },
+                });
+                continue;
+            }
+        };
+        let baseline = register.baseline(bag_id)?;
+        progress.stage(&format!("auditing {bag}"), 0, 0);
+        let (audit, new_baseline) = audit_bag(Path::new(bag), baseline, opts, engine, &throttle);
+        if let Some(b) = &new_baseline {
+            register.set_baseline(bag_id, b)?;
+        }
+        register.record(run, bag_id, &audit)?;
+        crate::fsutil::failpoint("audit-after-bag");
+        summary.bytes += audit.bytes;
+        if audit.outcome != Outcome::Passed {
+            summary.failed += 1;
+        }
+        summary.audits.push(audit);
+    }
+    summary.outcome = if summary.failed > 0 {
+        "failed"
+    } else if stopped {
+        "stopped"
+    } else {
+        "passed"
+    }
+    .to_string();
+    register.finish_run(
+        run,
+        &summary.outcome,
+        summary.audits.len() as u64,
+        summary.bytes,
+        summary.failed,
+    )?;
+    Ok(summary)
+}
+
+/// The strongest of the algorithms, for the baseline.
+fn strongest(algs: impl IntoIterator<Item = Algorithm>) -> Option<Algorithm> {
+    let rank = |a: Algorithm| match a {
+        Algorithm::Sha512 => 7,
+        Algorithm::Sha384 => 6,
+        Algorithm::Sha256 => 5,
+        Algorithm::Blake3 => 4,
+        Algorithm::Sha224 => 3,
+        Algorithm::Sha1 => 2,
+        Algorithm::Md5 => 1,
+    };
+    algs.into_iter().max_by_key(|&a| rank(a))
+}
+
+/// A manifest's lines (path → hex digest), when the bag has it.
+fn read_manifest(store: &dyn Store, tag: bool, a: Algorithm) -> Option<BTreeMap<String, String>> {
+    let name = manifest::file_name(tag, a);
+    let decl = crate::bagit::validate::read_declaration(store)?;
+    let r = store.open(&name).ok()?;
+    let m = manifest::parse(r, &name, decl.encoding, decl.version, &mut Vec::new());
+    Some(
+        m.entries
+            .into_iter()
+            .map(|e| (e.path, e.digest.to_hex()))
+            .collect(),
+    )
+}
+
+/// Audits one bag against `baseline` (or records its baseline, at its first audit). Never
+/// fails: a bag that cannot be read is an `unreadable` audit.
+pub fn audit_bag(
+    bag: &Path,
+    baseline: Option<Baseline>,
+    opts: &AuditOptions,
+    engine: &Engine,
+    progress: &dyn Progress,
+) -> (BagAudit, Option<Baseline>) {
+    let started = Utc::now();
+    let mut audit = BagAudit {
+        bag: bag.display().to_string(),
+        started,
+        ended: started,
+        outcome: Outcome::Unreadable,
+        verdict: "unreadable".into(),
+        files: 0,
+        bytes: 0,
+        counts: ClassCounts::default(),
+        manifest_rewritten: false,
+        baseline_recorded: false,
+        findings: Vec::new(),
+        error: None,
+    };
+    let store = match crate::store::open(bag, &opts.limits, true) {
+        Ok((s, _)) => s,
+        Err(e) => {
+            audit.error = Some(format!("cannot read {}: {e}", bag.display()));
+            audit.ended = Utc::now();
+            return (audit, None);
+        }
+    };
+    let observed: Mutex<HashMap<String, FileDigests>> = Mutex::new(HashMap::new());
+    let vopts = ValidateOptions {
+        mode: Mode::Full,
+        strict: false,
+        allow: Vec::new(),
+    };
+    let report =
+        crate::package::verify::validate_observed(&*store, &vopts, engine, progress, &|p, d| {
+            if p.starts_with("data/") {
+                observed
+                    .lock()
+                    .expect("no panic while held")
+                    .insert(p.to_string(), d.clone());
+            }
+        });
+    audit.verdict = report.verdict.describe().to_string();
+    audit.files = report.payload_files;
+    audit.bytes = report.bytes_hashed;
+    for p in report.problems.iter().filter(|p| p.is_error()) {
+        audit.findings.push(Finding {
+            path: p
+                .location
+                .field
+                .clone()
+                .filter(|f| f.starts_with("data/"))
+                .or_else(|| p.location.file.clone())
+                .unwrap_or_default(),
+            class: None,
+            code: Some(p.code.as_str().to_string()),
+            detail: p.message.clone(),
+        });
+    }
+    let entries = match store.list() {
+        Ok(e) => e,
+        Err(e) => {
+            audit.error = Some(format!("cannot list {}: {e}", bag.display()));
+            audit.ended = Utc::now();
+            return (audit, None);
+        }
+    };
+    if report.verdict == crate::report::Verdict::Unreadable && report.version.is_none() {
+        audit.error = report.problems.first().map(|p| p.message.clone());
+        audit.ended = Utc::now();
+        return (audit, None);
+    }
+    // The baseline's algorithm, or the strongest this bag's manifests have.
+    let algorithm = baseline
+        .as_ref()
+        .and_then(|b| b.algorithm.parse::<Algorithm>().ok())
+        .or_else(|| {
+            strongest(entries.iter().filter_map(|e| {
+                let (tag, a) = manifest::classify(&e.path)?;
+                (!tag && !e.path.contains('/'))
+                    .then(|| Algorithm::from_manifest_name(a))
+                    .flatten()
+            }))
+        })
+        .unwrap_or(Algorithm::Sha512);
+    let mut observed = observed.into_inner().expect("no panic while held");
+    // Payload files validation did not hash in this algorithm (not listed, or listed only in
+    // other manifests) are hashed now: their content decides between new and moved.
+    let payload: Vec<(&str, u64)> = entries
+        .iter()
+        .filter(|e| e.path.starts_with("data/") && e.kind == EntryKind::File && e.utf8)
+        .map(|e| (e.path.as_str(), e.size))
+        .collect();
+    let missing: Vec<(&str, u64)> = payload
+        .iter()
+        .copied()
+        .filter(|(p, _)| observed.get(*p).and_then(|d| d.get(algorithm)).is_none())
+        .collect();
+    if !missing.is_empty() {
+        let algs: AlgorithmSet = [algorithm].into_iter().collect();
+        let requests: Vec<DigestRequest<'_>> = missing
+            .iter()
+            .map(|&(path, size)| DigestRequest {
+                path,
+                size_hint: size,
+                algorithms: algs,
+            })
+            .collect();
+        let extra: Mutex<Vec<(String, FileDigests)>> = Mutex::new(Vec::new());
+        store.digest(&requests, engine, progress, &|i, r| {
+            if let Ok(d) = r {
+                extra
+                    .lock()
+                    .expect("no panic while held")
+                    .push((requests[i].path.to_string(), d));
+            }
+        });
+        for (p, d) in extra.into_inner().expect("no panic while held") {
+            audit.bytes += d.size;
+            observed.insert(p, d);
+        }
+    }
+    let now = Current {
+        files: payload
+            .iter()
+            .map(|(p, _)| {
+                (
+                    p.to_string(),
+                    observed
+                        .get(*p)
+                        .and_then(|d| d.get(algorithm))
+                        .map(|d| d.to_hex()),
+                )
+            })
+            .collect(),
+        manifest: read_manifest(&*store, false, algorithm),
+        tags: read_manifest(&*store, true, algorithm),
+    };
+    let sizes: HashMap<&str, u64> = payload.iter().copied().collect();
+    let (base, recorded) = match baseline {
+        Some(b) => (b, None),
+        None => {
+            // The first audit: what the depositor's manifests claim is the baseline (a file
+            // they do not list is new from the start, a listed file not there is missing).
+            let files = match &now.manifest {
+                Some(m) => m
+                    .iter()
+                    .map(|(p, d)| {
+                        (
+                            p.clone(),
+                            d.clone(),
+                            sizes.get(p.as_str()).copied().unwrap_or(0),
+                        )
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
+            let b = Baseline {
+                algorithm: algorithm.name().to_string(),
+                files,
+                tags: now
+                    .tags
+                    .iter()
+                    .flatten()
+                    .map(|(p, d)| (p.clone(), d.clone()))
+                    .collect(),
+            };
+            (b.clone(), Some(b))
+        }
+    };
+    let c = classify(&base, &now);
+    audit.counts = c.counts;
+    audit.manifest_rewritten = c.manifest_rewritten;
+    audit.baseline_recorded = recorded.is_some();
+    let mut findings = c.findings;
+    findings.append(&mut audit.findings);
+    audit.findings = findings;
+    let clean = c.counts.changed + c.counts.missing + c.counts.new + c.counts.moved == 0
+        && !c.manifest_rewritten;
+    audit.outcome = if report.verdict == crate::report::Verdict::Unreadable {
+        Outcome::Unreadable
+    } else if report.verdict.passed() && clean {
+        Outcome::Passed
+    } else {
+        Outcome::Failed
+    };
+    audit.ended = Utc::now();
+    (audit, recorded)
+}
