@@ -88,5 +88,5 @@ m() { tr ' ' '\n' <<<"${t[$1]}" | grep . | median; }
 } | tee -a "$out"
 if [ -x "$REPO/target/release/examples/register_bench" ]; then
     echo | tee -a "$out"
-    "$REPO/target/release/examples/register_bench" "$SCRATCH/big-register.db" 2>&1 | tee -a "$out"
+    (cd "$SCRATCH" && "$REPO/target/release/examples/register_bench" 100 1000) 2>&1 | tee -a "$out"
 fi

@@ -10,12 +10,17 @@ use crate::digest::{DigestError, Engine, FileDigests, HashJob, Progress, open_fo
 /// A bag stored as a directory.
 pub struct DirStore {
     root: PathBuf,
+    /// The listing, made once: validation and an audit of the same store share it.
+    listing: std::sync::OnceLock<Vec<Entry>>,
 }
 
 impl DirStore {
     /// The bag at `root`.
     pub fn new(root: impl Into<PathBuf>) -> DirStore {
-        DirStore { root: root.into() }
+        DirStore {
+            root: root.into(),
+            listing: std::sync::OnceLock::new(),
+        }
     }
 
     /// The root directory.
@@ -54,6 +59,30 @@ impl Store for DirStore {
     }
 
     fn list(&self) -> io::Result<Vec<Entry>> {
+        if let Some(l) = self.listing.get() {
+            return Ok(l.clone());
+        }
+        let l = self.walk()?;
+        Ok(self.listing.get_or_init(|| l).clone())
+    }
+
+    fn open(&self, path: &str) -> io::Result<Box<dyn Read + Send + '_>> {
+        self.open_file(path)
+    }
+
+    fn digest(
+        &self,
+        requests: &[DigestRequest<'_>],
+        engine: &Engine,
+        progress: &dyn Progress,
+        done: &(dyn Fn(usize, Result<FileDigests, DigestError>) + Sync),
+    ) {
+        self.digest_files(requests, engine, progress, done)
+    }
+}
+
+impl DirStore {
+    fn walk(&self) -> io::Result<Vec<Entry>> {
         let canon_root = fs::canonicalize(&self.root)?;
         if !fs::metadata(&self.root)?.is_dir() {
             return Err(io::Error::new(io::ErrorKind::NotADirectory, "not a folder"));
@@ -113,7 +142,7 @@ impl Store for DirStore {
         Ok(out)
     }
 
-    fn open(&self, path: &str) -> io::Result<Box<dyn Read + Send + '_>> {
+    fn open_file(&self, path: &str) -> io::Result<Box<dyn Read + Send + '_>> {
         let f = open_for_read(&self.full(path), false)?;
         if !f.metadata()?.is_file() {
             return Err(io::Error::new(
@@ -124,7 +153,7 @@ impl Store for DirStore {
         Ok(Box::new(f))
     }
 
-    fn digest(
+    fn digest_files(
         &self,
         requests: &[DigestRequest<'_>],
         engine: &Engine,
