@@ -288,6 +288,8 @@ codes! {
     ProfileSerializationNotAccepted = "PROF-032", Invalid, "Serialize the bag again in one of the archive types the profile accepts (the message lists them).";
     /// The bag's BagIt version is not one the profile accepts.
     ProfileBagItVersion = "PROF-033", Invalid, "Re-bag the content with a tool that writes a BagIt version the profile accepts (qoima writes 1.0).";
+    /// A serialized bag's folder is not named like the archive, as the profile requires.
+    ProfileFolderName = "PROF-034", Invalid, "Rename the archive to the folder's name (plus its extension), or serialize the bag again under the name the profile expects.";
     /// A tag file the profile requires is absent.
     ProfileTagFileMissing = "PROF-040", Invalid, "Add the tag file the profile requires (and list it in the tag manifests); the message says what it must hold.";
     /// A tag file the profile does not allow.

@@ -489,3 +489,48 @@ pub fn audit_bag(
     audit.ended = Utc::now();
     (audit, recorded)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_throttle_holds_readers_to_the_rate() {
+        // 4 MiB at 8 MiB/s cannot take less than half a second, however fast the machine.
+        let t = Throttle {
+            inner: &crate::digest::NoProgress,
+            rate: Some(8 << 20),
+            start: Instant::now(),
+            bytes: AtomicU64::new(0),
+        };
+        for _ in 0..4 {
+            t.bytes(1 << 20);
+        }
+        assert!(
+            t.start.elapsed() >= Duration::from_millis(490),
+            "{:?}",
+            t.start.elapsed()
+        );
+        // Without a rate, nothing waits.
+        let free = Throttle {
+            rate: None,
+            start: Instant::now(),
+            ..t
+        };
+        free.bytes(1 << 30);
+        assert!(free.start.elapsed() < Duration::from_millis(490));
+    }
+
+    #[test]
+    fn the_baseline_algorithm_is_the_strongest_the_bag_has() {
+        assert_eq!(
+            strongest([Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha1]),
+            Some(Algorithm::Sha256)
+        );
+        assert_eq!(
+            strongest([Algorithm::Sha256, Algorithm::Sha512]),
+            Some(Algorithm::Sha512)
+        );
+        assert_eq!(strongest([]), None);
+    }
+}

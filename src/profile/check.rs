@@ -47,6 +47,8 @@ pub struct BagFacts {
     /// `bag-info.txt` or `fetch.txt`; at most 1 MiB each), read as `Label: value` for the
     /// `x-qoima-Tag-Files-Info` extension: file name and elements.
     pub other_tag_info: Vec<(String, Vec<(String, String)>)>,
+    /// For an archive, whether its folder is named like the archive (`None` for a folder).
+    pub folder_named_like_archive: Option<bool>,
 }
 
 impl BagFacts {
@@ -57,6 +59,12 @@ impl BagFacts {
         let entries = store.list()?;
         let mut facts = BagFacts {
             serialization: serialization.map(str::to_string),
+            folder_named_like_archive: serialization.map(|_| {
+                !store
+                    .problems()
+                    .iter()
+                    .any(|p| p.code == crate::error::Code::ArchiveNameMismatch)
+            }),
             ..BagFacts::default()
         };
         let mut candidates = Vec::new();
@@ -349,6 +357,16 @@ pub fn check(profile: &Profile, facts: &BagFacts) -> Vec<Problem> {
         _ => {}
     }
 
+    if profile.folder_named_like_archive && facts.folder_named_like_archive == Some(false) {
+        out.push(Problem::new(
+            Code::ProfileFolderName,
+            format!(
+                "the folder inside the archive is not named like the archive; {who} requires \
+                 the archive's name without its extension (see ARC-W001)"
+            ),
+        ));
+    }
+
     // BagIt version.
     if let (Some(v), Some(accepted)) = (&facts.version, &profile.accept_bagit_version)
         && !accepted.iter().any(|a| same_version(a, v))
@@ -578,6 +596,7 @@ mod tests {
             ],
             serialization: None,
             other_tag_info: Vec::new(),
+            folder_named_like_archive: None,
         }
     }
 
@@ -767,6 +786,26 @@ mod tests {
         );
         f.payload_files.clear();
         assert!(check(&p, &f).is_empty(), "no file");
+    }
+
+    #[test]
+    fn a_folder_named_unlike_the_archive_breaks_a_profile_that_says_so() {
+        let mut p = Profile::builtin("aptrust").unwrap();
+        assert!(p.folder_named_like_archive);
+        let mut f = BagFacts {
+            serialization: Some("application/tar".into()),
+            folder_named_like_archive: Some(false),
+            ..BagFacts::default()
+        };
+        let codes = |p: &Profile, f: &BagFacts| -> Vec<&'static str> {
+            check(p, f).iter().map(|x| x.code.as_str()).collect()
+        };
+        assert!(codes(&p, &f).contains(&"PROF-034"));
+        f.folder_named_like_archive = Some(true);
+        assert!(!codes(&p, &f).contains(&"PROF-034"));
+        f.folder_named_like_archive = Some(false);
+        p.folder_named_like_archive = false;
+        assert!(!codes(&p, &f).contains(&"PROF-034"));
     }
 
     #[test]

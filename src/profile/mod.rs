@@ -162,6 +162,9 @@ pub struct Profile {
     pub payload_files_required: Vec<String>,
     /// `Payload-Files-Allowed` (spec 1.4): patterns; `None` allows every payload file.
     pub payload_files_allowed: Option<Vec<String>>,
+    /// `x-qoima-Folder-Named-Like-Archive` (a qoima extension): a serialized bag's single
+    /// folder must have the archive's name without its extension (APTrust requires it).
+    pub folder_named_like_archive: bool,
 }
 
 /// A built-in profile: its names and its JSON.

@@ -16,6 +16,8 @@ use crate::digest::normalize_name;
 
 /// The key of qoima's extension for tags in other tag files.
 pub(super) const OTHER_TAG_INFO: &str = "x-qoima-Tag-Files-Info";
+/// A qoima extension: a serialized bag's folder must be named like the archive (APTrust).
+pub(super) const FOLDER_NAMED_LIKE_ARCHIVE: &str = "x-qoima-Folder-Named-Like-Archive";
 
 struct Ctx<'a> {
     origin: &'a str,
@@ -441,6 +443,13 @@ pub(super) fn parse(bytes: &[u8], origin: &str) -> Result<Profile, ProfileError>
 
     // Fetch, data.
     let allow_fetch = bool_field(&cx, &root, "Allow-Fetch.txt", "Allow-Fetch.txt", true)?;
+    let folder_named_like_archive = bool_field(
+        &cx,
+        &root,
+        FOLDER_NAMED_LIKE_ARCHIVE,
+        FOLDER_NAMED_LIKE_ARCHIVE,
+        false,
+    )?;
     let fetch_required = bool_field(
         &cx,
         &root,
@@ -567,6 +576,7 @@ pub(super) fn parse(bytes: &[u8], origin: &str) -> Result<Profile, ProfileError>
         tag_files_allowed,
         payload_files_required,
         payload_files_allowed,
+        folder_named_like_archive,
     })
 }
 

@@ -356,3 +356,42 @@ fn the_html_report_renders_in_headless_chromium() {
         "the failing file is listed: {dom}"
     );
 }
+
+#[test]
+fn schedule_options_are_parsed_or_refused_before_anything_is_read() {
+    let env = Env::new();
+    env.sample_bag("b");
+    for bad in [
+        ["--rate", "0"],
+        ["--rate", "fast"],
+        ["--older-than", "90x"],
+        ["--max-bytes", "lots"],
+        ["--max-duration", "2 hours"],
+    ] {
+        let r = env.qoima(&["audit", "--register", "reg.db", bad[0], bad[1], "b"]);
+        assert_eq!(r.code(), 2, "{bad:?}: {}", r.stderr());
+        assert!(
+            r.stderr().contains(bad[1]) || bad[1] == "0",
+            "{bad:?}: {}",
+            r.stderr()
+        );
+    }
+    assert!(
+        !env.path("reg.db").exists(),
+        "no register is made for a refused run"
+    );
+    let (code, v) = audit(
+        &env,
+        &[
+            "--rate",
+            "200MiB/s",
+            "--older-than",
+            "2w",
+            "--max-duration",
+            "1h",
+            "b",
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["audits"][0]["outcome"], "passed");
+}

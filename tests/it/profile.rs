@@ -153,6 +153,11 @@ fn aptrust_needs_its_tag_file_and_a_tar_and_gets_both_from_the_command_line() {
     let v = r.json();
     assert_eq!(v["bags"][0]["profile"], "aptrust-2.3 (version 2.3)");
     assert_eq!(v["bags"][0]["serialization"], "tar");
+    // Renamed, the tar breaks APTrust's rule that the folder inside be named like it.
+    fs::copy(env.path("dep.tar"), env.path("renamed.tar")).unwrap();
+    let r = env.qoima(&["validate", "--json", "renamed.tar"]);
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    assert_eq!(codes(&r.json()), [pair("PROF-034", "")]);
     // A value the profile does not allow is caught as soon as the bag is made (exit 1).
     env.write(
         "bad.txt",
