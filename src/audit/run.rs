@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::classify::{Current, classify};
@@ -184,63 +185,67 @@ pub fn audit(
                 .collect::<Result<Vec<Claim>, RegisterError>>()
         })?;
         let began = Instant::now();
-        for (k, (bag, &claim)) in chunk.iter().zip(&claims).enumerate() {
-            let bag_id = match claim {
-                Claim::Claimed { bag_id } => bag_id,
-                Claim::Fresh { last_verified } => {
+        let over = opts.max_bytes.is_some_and(|m| summary.bytes >= m)
+            || opts.max_duration.is_some_and(|d| start.elapsed() >= d);
+        let mut work: Vec<(String, i64, Option<Baseline>)> = Vec::new();
+        for (bag, &claim) in chunk.iter().zip(&claims) {
+            match claim {
+                Claim::Claimed { bag_id } if over => {
+                    // Left for the next run, which starts with it.
+                    register.release(bag_id)?;
                     summary.skipped.push(Skipped {
                         bag: bag.clone(),
-                        why: Skip::Fresh { last_verified },
+                        why: Skip::Budget,
                     });
-                    continue;
                 }
-                Claim::Busy { run } => {
-                    summary.skipped.push(Skipped {
-                        bag: bag.clone(),
-                        why: Skip::Busy { run },
-                    });
-                    continue;
+                Claim::Claimed { bag_id } => {
+                    work.push((bag.clone(), bag_id, register.baseline(bag_id)?));
                 }
-            };
-            let over = opts.max_bytes.is_some_and(|m| summary.bytes >= m)
-                || opts.max_duration.is_some_and(|d| start.elapsed() >= d);
-            if over {
-                stopped = true;
-                flush(&mut unrecorded)?;
-                // This bag and the rest of the group are released; the rest of the order
-                // is left for the next run.
-                for c in &claims[k..] {
-                    if let Claim::Claimed { bag_id } = c {
-                        register.release(*bag_id)?;
-                    }
-                }
-                summary
-                    .skipped
-                    .extend(
-                        chunk[k..]
-                            .iter()
-                            .chain(order[next..].iter())
-                            .map(|b| Skipped {
-                                bag: b.clone(),
-                                why: Skip::Budget,
-                            }),
-                    );
-                break 'groups;
+                Claim::Fresh { last_verified } => summary.skipped.push(Skipped {
+                    bag: bag.clone(),
+                    why: Skip::Fresh { last_verified },
+                }),
+                Claim::Busy { run } => summary.skipped.push(Skipped {
+                    bag: bag.clone(),
+                    why: Skip::Busy { run },
+                }),
             }
-            let baseline = register.baseline(bag_id)?;
-            progress.stage(&format!("auditing {bag}"), 0, 0);
+        }
+        if over {
+            stopped = true;
+            summary
+                .skipped
+                .extend(order[next..].iter().map(|b| Skipped {
+                    bag: b.clone(),
+                    why: Skip::Budget,
+                }));
+            break 'groups;
+        }
+        // A group of small bags is audited side by side: a bag of a few files cannot keep
+        // every core busy on its own.
+        let audit_one = |(bag, bag_id, baseline): (String, i64, Option<Baseline>)| {
             let (audit, new_baseline) =
-                audit_bag(Path::new(bag), baseline, opts, engine, &throttle);
+                audit_bag(Path::new(&bag), baseline, opts, engine, &throttle);
+            (bag_id, audit, new_baseline)
+        };
+        let done: Vec<(i64, BagAudit, Option<Baseline>)> = if work.len() == 1 {
+            progress.stage(&format!("auditing {}", work[0].0), 0, 0);
+            work.into_iter().map(audit_one).collect()
+        } else {
+            progress.stage(&format!("auditing {} bags", work.len()), 0, 0);
+            engine.install(|| work.into_par_iter().map(audit_one).collect())
+        };
+        for (bag_id, audit, new_baseline) in done {
             summary.bytes += audit.bytes;
             if audit.outcome != Outcome::Passed {
                 summary.failed += 1;
             }
             summary.audits.push(audit.clone());
             unrecorded.push((bag_id, new_baseline, audit));
-            if last_flush.elapsed() >= Duration::from_millis(250) {
-                flush(&mut unrecorded)?;
-                last_flush = Instant::now();
-            }
+        }
+        if last_flush.elapsed() >= Duration::from_millis(250) {
+            flush(&mut unrecorded)?;
+            last_flush = Instant::now();
         }
         group = if began.elapsed() < Duration::from_millis(100) {
             (group * 2).min(64)
