@@ -81,6 +81,25 @@ pub struct BagReport {
 }
 
 impl BagReport {
+    /// A report on `bag` with nothing found yet (verdict: unreadable).
+    fn empty(bag: String, mode: Mode) -> BagReport {
+        BagReport {
+            bag,
+            verdict: Verdict::Unreadable,
+            mode,
+            version: None,
+            algorithms: Vec::new(),
+            payload_files: 0,
+            payload_bytes: 0,
+            files_hashed: 0,
+            bytes_hashed: 0,
+            counts: Counts::default(),
+            problems: Vec::new(),
+            serialization: None,
+            profile: None,
+        }
+    }
+
     /// Adds problems found by a check outside BagIt (a packaged bag's METS), then sorts the
     /// problems and recomputes the verdict and counts as validation itself does.
     pub fn absorb(&mut self, mut extra: Vec<Problem>, opts: &ValidateOptions) {
@@ -196,21 +215,7 @@ pub fn validate_observed(
     progress: &dyn Progress,
     observe: &Observer<'_>,
 ) -> BagReport {
-    let mut report = BagReport {
-        bag: store.location(),
-        verdict: Verdict::Unreadable,
-        mode: opts.mode,
-        version: None,
-        algorithms: Vec::new(),
-        payload_files: 0,
-        payload_bytes: 0,
-        files_hashed: 0,
-        bytes_hashed: 0,
-        counts: Counts::default(),
-        problems: Vec::new(),
-        serialization: None,
-        profile: None,
-    };
+    let mut report = BagReport::empty(store.location(), opts.mode);
     let entries = match engine.install(|| store.list()) {
         Ok(mut e) => {
             e.sort_unstable_by(|a, b| a.path.cmp(&b.path));
@@ -239,21 +244,8 @@ pub fn validate_observed(
 
 /// The report for a bag that could not be opened at all (an archive that is not one).
 pub fn unopened(location: String, problem: Problem, opts: &ValidateOptions) -> BagReport {
-    let report = BagReport {
-        bag: location,
-        verdict: Verdict::Unreadable,
-        mode: opts.mode,
-        version: None,
-        algorithms: Vec::new(),
-        payload_files: 0,
-        payload_bytes: 0,
-        files_hashed: 0,
-        bytes_hashed: 0,
-        counts: Counts::default(),
-        problems: vec![problem],
-        serialization: None,
-        profile: None,
-    };
+    let mut report = BagReport::empty(location, opts.mode);
+    report.problems.push(problem);
     finish(report, opts, Verdict::Unreadable)
 }
 

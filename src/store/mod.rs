@@ -117,6 +117,38 @@ pub trait Store: Sync {
     }
 }
 
+/// Hashes archive entries in parallel: `open(path)` gives an entry's reader and declared
+/// size; errors and results are named `ARCHIVE:path`.
+pub(crate) fn digest_entries<'s>(
+    archive: &std::path::Path,
+    requests: &[DigestRequest<'_>],
+    engine: &Engine,
+    progress: &dyn Progress,
+    done: &(dyn Fn(usize, Result<FileDigests, DigestError>) + Sync),
+    open: impl Fn(&str) -> io::Result<(Box<dyn Read + Send + 's>, u64)> + Sync,
+) {
+    engine.run_each_stream(
+        requests.len(),
+        |i| requests[i].size_hint,
+        |i| {
+            let r = &requests[i];
+            let name = std::path::PathBuf::from(format!("{}:{}", archive.display(), r.path));
+            let (reader, size) = open(r.path).map_err(|source| DigestError::Open {
+                path: name.clone(),
+                source,
+            })?;
+            Ok(crate::digest::StreamJob {
+                name,
+                reader,
+                size,
+                algorithms: r.algorithms,
+            })
+        },
+        progress,
+        done,
+    );
+}
+
 /// Opens the bag at `path`: a folder, or a zip, tar or tar.gz file (by content). `hash_hint`
 /// tells a streaming store (tar.gz) that the payload will be hashed, so it may hash it in
 /// its first pass.

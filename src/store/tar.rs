@@ -152,26 +152,10 @@ impl Store for TarStore {
         progress: &dyn Progress,
         done: &(dyn Fn(usize, Result<FileDigests, DigestError>) + Sync),
     ) {
-        engine.run_each_stream(
-            requests.len(),
-            |i| requests[i].size_hint,
-            |i| {
-                let r = &requests[i];
-                let name = PathBuf::from(format!("{}:{}", self.path.display(), r.path));
-                let (reader, size) = self.range(r.path).map_err(|source| DigestError::Open {
-                    path: name.clone(),
-                    source,
-                })?;
-                Ok(StreamJob {
-                    name,
-                    reader: Box::new(reader),
-                    size,
-                    algorithms: r.algorithms,
-                })
-            },
-            progress,
-            done,
-        );
+        super::digest_entries(&self.path, requests, engine, progress, done, |p| {
+            self.range(p)
+                .map(|(r, size)| (Box::new(r) as Box<dyn Read + Send>, size))
+        });
     }
 
     fn problems(&self) -> Vec<Problem> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::{DigestRequest, Entry, Store};
 use crate::archive::{self, Limits, RangeReader, RawEntry, RawKind};
-use crate::digest::{DigestError, Engine, FileDigests, Progress, StreamJob};
+use crate::digest::{DigestError, Engine, FileDigests, Progress};
 use crate::error::{Code, Problem};
 
 #[derive(Clone, Copy, Debug)]
@@ -254,26 +254,9 @@ impl Store for ZipStore {
         progress: &dyn Progress,
         done: &(dyn Fn(usize, Result<FileDigests, DigestError>) + Sync),
     ) {
-        engine.run_each_stream(
-            requests.len(),
-            |i| requests[i].size_hint,
-            |i| {
-                let r = &requests[i];
-                let name = PathBuf::from(format!("{}:{}", self.path.display(), r.path));
-                let (reader, d) = self.reader(r.path).map_err(|source| DigestError::Open {
-                    path: name.clone(),
-                    source,
-                })?;
-                Ok(StreamJob {
-                    name,
-                    reader,
-                    size: d.size,
-                    algorithms: r.algorithms,
-                })
-            },
-            progress,
-            done,
-        );
+        super::digest_entries(&self.path, requests, engine, progress, done, |p| {
+            self.reader(p).map(|(r, d)| (r, d.size))
+        });
     }
 
     fn problems(&self) -> Vec<Problem> {

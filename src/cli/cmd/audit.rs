@@ -206,7 +206,11 @@ fn format_of(name: &str, g: &Global) -> anyhow::Result<Format> {
         .map_err(|_| anyhow::anyhow!("--format {name:?}: use text, json, csv or html"))
 }
 
-fn history(a: &AuditArgs, g: &Global, bag: &Path, format: &str) -> anyhow::Result<Exit> {
+/// A bag's audits, or `None` (said on stderr) when the register has none.
+fn audits_of(
+    a: &AuditArgs,
+    bag: &Path,
+) -> anyhow::Result<Option<(String, Vec<qoima::audit::model::HistoryRow>)>> {
     let register = open_register(a)?;
     let key = run::bag_key(bag);
     let rows = register.history(&key)?;
@@ -216,8 +220,15 @@ fn history(a: &AuditArgs, g: &Global, bag: &Path, format: &str) -> anyhow::Resul
             qoima::paths::printable(&key),
             register.path().display()
         );
-        return Ok(Exit::Error);
+        return Ok(None);
     }
+    Ok(Some((key, rows)))
+}
+
+fn history(a: &AuditArgs, g: &Global, bag: &Path, format: &str) -> anyhow::Result<Exit> {
+    let Some((key, rows)) = audits_of(a, bag)? else {
+        return Ok(Exit::Error);
+    };
     print!("{}", report::history(&key, &rows, format_of(format, g)?));
     Ok(Exit::Ok)
 }
@@ -248,17 +259,9 @@ fn period(
 }
 
 fn premis(a: &AuditArgs, bag: &Path, out: Option<&Path>) -> anyhow::Result<Exit> {
-    let register = open_register(a)?;
-    let key = run::bag_key(bag);
-    let rows = register.history(&key)?;
-    if rows.is_empty() {
-        eprintln!(
-            "qoima: {} has no audits in {}",
-            qoima::paths::printable(&key),
-            register.path().display()
-        );
+    let Some((key, rows)) = audits_of(a, bag)? else {
         return Ok(Exit::Error);
-    }
+    };
     write_out(out, &report::export_premis(&key, &rows, qoima::VERSION))?;
     Ok(Exit::Ok)
 }
