@@ -249,9 +249,12 @@ fn mets_input(
                 format_version: it.format.as_ref().and_then(|f| f.version.map(String::from)),
                 puid: it.format.as_ref().and_then(|f| f.puid.map(String::from)),
             },
+            // MIX describes images: a file whose format was not identified gets none (an
+            // empty mix:mix said nothing, 300 bytes at a time).
             mix: it
                 .technical
                 .as_ref()
+                .filter(|_| it.format.is_some())
                 .map(|t| ImageFacts::from_photo(t, it.exif.as_ref())),
         });
     }

@@ -288,3 +288,40 @@ fn package_names_each_stage_with_its_size() {
     // collection.toml, README.txt), which the bag carries too.
     assert_eq!((seen[0].2, bag.files), (24, 27));
 }
+
+/// A described file that is not an image gets PREMIS but no MIX, and the METS still
+/// validates (every ADMID it names exists: `qoima validate` checks them).
+#[test]
+fn a_described_file_that_is_not_an_image_has_no_mix() {
+    let env = Env::new();
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photos/good/tiny.jpg");
+    fs::create_dir_all(env.path("coll")).unwrap();
+    fs::copy(&photo, env.path("coll/tiny.jpg")).unwrap();
+    // Not a format qoima identifies (PHOTO-W002, a warning), like a camera's sidecar file.
+    env.write(
+        "coll/notes.dat",
+        [0x00u8, 0x9f, 0x92, 0x96, 0x01, 0x02, 0xfe, 0x7f],
+    );
+    env.write(
+        "coll/metadata.csv",
+        "identifier,file,title,date,rights,type\n\
+         p1,tiny.jpg,A photo,2022-01-04,CC BY 4.0,StillImage\n\
+         t1,notes.dat,Field notes,2022-01-04,CC BY 4.0,Dataset\n",
+    );
+    env.qoima(&["package", "coll", "-o", "out"]).success();
+    env.qoima(&["validate", "out"]).success();
+    xmllint(
+        "schemas/wrappers/mets-embedded.xsd",
+        &env.path("out/mets.xml"),
+    );
+    let mets = fs::read_to_string(env.path("out/mets.xml")).unwrap();
+    assert_eq!(
+        mets.matches("<mix:mix").count(),
+        1,
+        "one MIX, for the photo"
+    );
+    assert!(
+        mets.matches("<premis:object ").count() >= 2,
+        "PREMIS for both"
+    );
+}
