@@ -299,6 +299,36 @@ codes! {
     /// A payload file the profile does not allow.
     ProfilePayloadFileNotAllowed = "PROF-043", Invalid, "Move the file out of the payload, or re-bag with only the files the profile allows.";
 
+    // ---- sealed bags ----
+    /// The bag failed validation, so it was not sealed.
+    SealBagInvalid = "SEAL-001", Refused, "Only a valid bag can be sealed: fix the problems listed (or re-bag the material), then seal again.";
+    /// A sealed bag (or one to be sealed) has a fetch.txt.
+    SealFetch = "SEAL-002", Invalid, "A sealed bag must hold its whole payload: fetch the files, remove fetch.txt, re-validate, then seal.";
+    /// A file name in a sealed bag needs BagIt percent-encoding (`%`, CR or LF).
+    SealEncodedName = "SEAL-003", Invalid, "Names holding `%`, CR or LF are written percent-encoded in manifests, which `sha256sum -c` cannot read; rename the file and re-bag before sealing.";
+    /// A symbolic link inside a sealed bag.
+    SealSymlink = "SEAL-004", Invalid, "A sealed bag holds plain files only; replace the link with the file it points to, re-bag, and seal again.";
+    /// The bag's tag files are not UTF-8, or a tag manifest uses no algorithm qoima computes.
+    SealUnsupportedBag = "SEAL-005", Invalid, "qoima seals bags whose tag files are UTF-8 and whose manifests use sha256 or sha512; re-bag with `qoima bag`.";
+    /// bag-info.txt lacks the seal fields, or they are malformed.
+    SealInfoMissing = "SEAL-010", Invalid, "The bag is not sealed (no valid Seal-Version and Seal-Signer-Key in bag-info.txt); seal it with `qoima seal`, or ask the sender for the sealed bag.";
+    /// A tag manifest has no signature, or no sha256/sha512 tag manifest is signed.
+    SealSignatureMissing = "SEAL-011", Invalid, "Every tag manifest needs its signature in seal/ (seal/tagmanifest-<alg>.txt.minisig), and a sha256 or sha512 one must be signed; ask the sender to seal the bag again.";
+    /// A signature does not verify against its tag manifest.
+    SealSignatureInvalid = "SEAL-012", Invalid, "The tag manifest is not the one the signer signed: the bag (or the signature) was altered or swapped. Do not rely on this bag; get a good copy from the sender.";
+    /// A signature was made by another key than Seal-Signer-Key.
+    SealSignatureWrongKey = "SEAL-013", Invalid, "The signature was made by a key other than the one bag-info.txt names; someone re-signed or swapped it. Do not rely on this bag.";
+    /// Seal-Signer-Key is not in the trusted-keys list.
+    SealUntrustedKey = "SEAL-014", Invalid, "The signature may be sound, but the key is not one you trust: check the key with its owner through another channel (key id, printed card) before adding it to --trusted-keys.";
+    /// The signed trusted comment does not match this tag manifest or this bag.
+    SealCommentMismatch = "SEAL-015", Invalid, "The signed statement names another tag manifest digest or another bag; the signature was moved from another bag. Do not rely on this bag.";
+    /// metadata/keys/sealer.minisign.pub is missing or differs from Seal-Signer-Key.
+    SealKeyFileMismatch = "SEAL-016", Invalid, "The key file in metadata/keys/ must hold the key that bag-info.txt names; the bag was altered after sealing.";
+    /// A signature file cannot be read or parsed.
+    SealSignatureUnreadable = "SEAL-017", Invalid, "The .minisig file is damaged or not a minisign signature; get a good copy from the sender.";
+    /// A signed tag manifest does not cover bag-info.txt or the sealer's key file.
+    SealNotCovered = "SEAL-018", Invalid, "A qoima seal lists bag-info.txt and metadata/keys/sealer.minisign.pub in every tag manifest; this one does not, so it is not a complete seal.";
+
     // ---- metadata (qoima check) ----
     /// The collection has no metadata sidecar.
     SidecarMissing = "META-001", Invalid, "Put a metadata.csv (or metadata.json) beside the photos, or name it with --metadata; docs/metadata.md shows the format.";

@@ -11,6 +11,7 @@
 //! - [`describe`]: Dublin Core (and later METS, PREMIS, MIX) written as XML;
 //! - [`audit`]: fixity over the years — the register, baselines, change classes, reports;
 //! - [`package`]: the pipeline from a collection to a deposit (`check` so far);
+//! - [`seal`]: sealed evidence bundles — minisign keys, signing the tag manifests, verifying;
 //! - [`report`], [`error`]: the reports and the stable problem codes they carry;
 //! - [`paths`], [`fsutil`]: path encoding and safety, atomic writes.
 #![deny(missing_docs)]
@@ -28,6 +29,7 @@ pub mod paths;
 pub mod photo;
 pub mod profile;
 pub mod report;
+pub mod seal;
 pub mod store;
 
 /// The version of qoima.

@@ -634,8 +634,15 @@ fn run(
     if tag_manifests.is_empty() {
         cx.push(Problem::new(Code::NoTagManifest, "the bag has no tag manifest: changes to bag-info.txt or the manifests cannot be detected"));
     } else {
+        // A sealed bag keeps its signatures (seal/) and its custody log (custody/) outside
+        // the tag manifests by design: they are proofs over the manifests, added later.
+        let sealed = info.contains("Seal-Version");
+        let proof = |t: &str| sealed && (t.starts_with("seal/") || t.starts_with("custody/"));
         for t in &tag_files {
-            if !tag_listed.contains(t) && manifest::classify(t).is_none_or(|(tag, _)| !tag) {
+            if !tag_listed.contains(t)
+                && manifest::classify(t).is_none_or(|(tag, _)| !tag)
+                && !proof(t)
+            {
                 cx.push(
                     Problem::new(
                         Code::TagFileNotInTagManifest,

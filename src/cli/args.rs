@@ -64,6 +64,64 @@ pub enum Command {
     /// Re-verify bags (folders, zip, tar) and keep every result in a fixity register;
     /// `audit history|report|export-premis` read the register.
     Audit(Box<AuditArgs>),
+    /// Make a minisign-compatible Ed25519 key pair for sealing bags (secret key encrypted
+    /// with a passphrase unless --unencrypted).
+    Keygen(KeygenArgs),
+    /// Seal a valid bag folder in place: Seal-* fields, the public key, VERIFY.txt and
+    /// verify.sh, recomputed tag manifests, and a signature per tag manifest in seal/.
+    Seal(SealArgs),
+    /// Verify a sealed bag: valid BagIt, every tag manifest signed by the key bag-info.txt
+    /// names, and that key in your trusted list.
+    VerifySeal(VerifySealArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// The secret key file to write (the public key goes to PATH.pub). Existing files are
+    /// never overwritten.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+
+    /// Read the passphrase from this file's first line (default: $QOIMA_PASSPHRASE, else a
+    /// prompt).
+    #[arg(long, value_name = "FILE", conflicts_with = "unencrypted")]
+    pub passphrase_file: Option<PathBuf>,
+
+    /// Write the secret key without a passphrase. For tests and automation only: anyone who
+    /// can read the file can seal in your name.
+    #[arg(long)]
+    pub unencrypted: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SealArgs {
+    /// The bag folder to seal (it must be a valid bag; its payload is never touched).
+    pub bag: PathBuf,
+
+    /// The minisign secret key to sign with (from `qoima keygen` or `minisign -G`).
+    #[arg(long, value_name = "KEY")]
+    pub sign: PathBuf,
+
+    /// The sealer's label for Seal-Signer-Name and the signed statements, e.g. "Example HRO
+    /// intake desk" (default: the key id).
+    #[arg(long, value_name = "LABEL")]
+    pub name: Option<String>,
+
+    /// Read the secret key's passphrase from this file's first line (default:
+    /// $QOIMA_PASSPHRASE, else a prompt).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifySealArgs {
+    /// The sealed bag folder.
+    pub bag: PathBuf,
+
+    /// The public keys you trust: one minisign public key (base64 `RW…`) per line; `#`
+    /// comments and minisign .pub files are accepted.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_keys: PathBuf,
 }
 
 #[derive(Args, Debug)]

@@ -9,4 +9,5 @@ mod inplace;
 mod interop;
 mod package;
 mod profile;
+mod seal;
 mod util;

@@ -4,6 +4,7 @@ mod audit;
 mod bag;
 mod check;
 mod package;
+mod seal;
 mod serialize;
 mod unpack;
 mod validate;
@@ -22,6 +23,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Serialize(a) => serialize::run(a, &cli.global),
         Command::Unpack(a) => unpack::run(a, &cli.global),
         Command::Audit(a) => audit::run(a, &cli.global),
+        Command::Keygen(a) => seal::keygen(a, &cli.global),
+        Command::Seal(a) => seal::seal(a, &cli.global),
+        Command::VerifySeal(a) => seal::verify(a, &cli.global),
     }
 }
 

@@ -1,0 +1,230 @@
+//! `qoima keygen`, `qoima seal` and `qoima verify-seal`.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use qoima::digest::NoProgress;
+use qoima::error::Problem;
+use qoima::seal::{self, GeneratedKey, SealError, SealOptions, SealReport, SealSummary};
+
+use super::super::Exit;
+use super::super::args::{Global, KeygenArgs, SealArgs, VerifySealArgs};
+use super::super::output;
+
+#[derive(Serialize)]
+struct KeygenReport<'a> {
+    qoima_version: &'static str,
+    command: &'static str,
+    key: &'a GeneratedKey,
+    exit_code: u8,
+}
+
+#[derive(Serialize)]
+struct SealJson<'a> {
+    qoima_version: &'static str,
+    command: &'static str,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seal: Option<&'a SealSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    problems: &'a [Problem],
+    exit_code: u8,
+}
+
+#[derive(Serialize)]
+struct VerifyJson<'a> {
+    qoima_version: &'static str,
+    command: &'static str,
+    outcome: &'static str,
+    #[serde(flatten)]
+    report: &'a SealReport,
+    exit_code: u8,
+}
+
+/// The passphrase: `--passphrase-file` (first line), else `$QOIMA_PASSPHRASE`, else asked on
+/// the terminal (twice when `confirm`).
+fn passphrase(file: Option<&Path>, confirm: bool) -> anyhow::Result<String> {
+    if let Some(f) = file {
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("cannot read --passphrase-file {}", f.display()))?;
+        let line = text.lines().next().unwrap_or("").to_string();
+        if line.is_empty() {
+            bail!("--passphrase-file {} is empty", f.display());
+        }
+        return Ok(line);
+    }
+    if let Ok(p) = std::env::var("QOIMA_PASSPHRASE")
+        && !p.is_empty()
+    {
+        return Ok(p);
+    }
+    let p = rpassword::prompt_password("Passphrase for the secret key: ")
+        .context("cannot read a passphrase from the terminal (set QOIMA_PASSPHRASE or use --passphrase-file)")?;
+    if p.is_empty() {
+        bail!("an empty passphrase protects nothing; use --unencrypted if that is really meant");
+    }
+    if confirm {
+        let again = rpassword::prompt_password("The same passphrase again: ")?;
+        if again != p {
+            bail!("the two passphrases differ; nothing was written");
+        }
+    }
+    Ok(p)
+}
+
+pub fn keygen(a: &KeygenArgs, g: &Global) -> anyhow::Result<Exit> {
+    let pw = if a.unencrypted {
+        None
+    } else {
+        Some(passphrase(a.passphrase_file.as_deref(), true)?)
+    };
+    let key = seal::generate(&a.output, pw.as_deref())?;
+    if g.json {
+        output::json(&KeygenReport {
+            qoima_version: qoima::VERSION,
+            command: "keygen",
+            key: &key,
+            exit_code: 0,
+        })?;
+    }
+    if !g.quiet {
+        eprintln!(
+            "secret key: {}{}",
+            output::path(&key.secret_key),
+            if key.encrypted {
+                " (encrypted with the passphrase)"
+            } else {
+                " (NOT encrypted: for tests and automation only)"
+            }
+        );
+        eprintln!("public key: {}", output::path(&key.public_key_file));
+        eprintln!("key id:     {}", key.key_id);
+        eprintln!("Publish this line (recipients put it in their --trusted-keys file):");
+    }
+    if !g.json {
+        println!("{}", key.public_key);
+    }
+    Ok(Exit::Ok)
+}
+
+pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
+    let (sk, pk) = seal::load_secret_key(&a.sign, || {
+        passphrase(a.passphrase_file.as_deref(), false).map_err(|e| SealError::Key(e.to_string()))
+    })
+    .with_context(|| format!("cannot use the key {}", a.sign.display()))?;
+    let engine = super::engine(g)?;
+    let opts = SealOptions {
+        signer_name: a.name.clone(),
+    };
+    let result = seal::seal_bag(&a.bag, &sk, &pk, &opts, &engine, &NoProgress);
+    let (exit, summary, error, problems) = match &result {
+        Ok(s) => (Exit::Ok, Some(s), None, s.problems.clone()),
+        Err(SealError::Refused(p)) => (
+            Exit::Invalid,
+            None,
+            Some(result.as_ref().unwrap_err().to_string()),
+            p.clone(),
+        ),
+        Err(e) => (Exit::Error, None, Some(e.to_string()), Vec::new()),
+    };
+    if g.json {
+        output::json(&SealJson {
+            qoima_version: qoima::VERSION,
+            command: "seal",
+            outcome: match exit {
+                Exit::Ok => "sealed",
+                Exit::Invalid => "refused",
+                Exit::Error => "error",
+            },
+            seal: summary,
+            error: error.clone(),
+            problems: &problems,
+            exit_code: exit as u8,
+        })?;
+    }
+    match (summary, error) {
+        (Some(s), _) => {
+            if !g.quiet {
+                output::problems(&problems, g.verbose > 0, "");
+                eprintln!(
+                    "{}: sealed as {:?} by key {} ({}); {} tag manifest(s) signed in seal/",
+                    output::path(&s.bag),
+                    s.bag_name,
+                    s.key_id,
+                    s.signer_name,
+                    s.signatures.len()
+                );
+            }
+        }
+        (None, Some(e)) => {
+            output::problems(&problems, false, "");
+            eprintln!("qoima: {}: {e}", output::path(&a.bag));
+        }
+        (None, None) => {}
+    }
+    Ok(exit)
+}
+
+pub fn verify(a: &VerifySealArgs, g: &Global) -> anyhow::Result<Exit> {
+    let trusted = seal::read_trusted_keys(&a.trusted_keys)?;
+    if !a.bag.is_dir() {
+        bail!(
+            "{} is not a bag folder (unpack a serialized bag first)",
+            a.bag.display()
+        );
+    }
+    let engine = super::engine(g)?;
+    let report = seal::verify_seal(&a.bag, &trusted, &engine, &NoProgress);
+    let exit = if report.sealed {
+        Exit::Ok
+    } else {
+        Exit::Invalid
+    };
+    if g.json {
+        output::json(&VerifyJson {
+            qoima_version: qoima::VERSION,
+            command: "verify-seal",
+            outcome: if report.sealed {
+                "sealed"
+            } else {
+                "not-verified"
+            },
+            report: &report,
+            exit_code: exit as u8,
+        })?;
+    }
+    if !g.quiet || !report.sealed {
+        for c in &report.checks {
+            eprintln!(
+                "{}  {}: {}",
+                if c.passed { "ok  " } else { "FAIL" },
+                c.check,
+                c.detail
+            );
+        }
+        output::problems(&report.problems, g.verbose > 0, "  ");
+        if report.sealed {
+            eprintln!(
+                "{}: SEALED by key {} ({}), Seal-Created {} (self-asserted)",
+                output::path(&a.bag),
+                report.key_id.as_deref().unwrap_or("?"),
+                report.signer_name.as_deref().unwrap_or("no name"),
+                report.sealed_at.as_deref().unwrap_or("?")
+            );
+            eprintln!("This proves:");
+            for p in report.proves {
+                eprintln!("  - {p}");
+            }
+        } else {
+            eprintln!("{}: NOT VERIFIED", output::path(&a.bag));
+        }
+        eprintln!("A seal does not prove:");
+        for p in report.does_not_prove {
+            eprintln!("  - {p}");
+        }
+    }
+    Ok(exit)
+}

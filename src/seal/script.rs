@@ -1,0 +1,270 @@
+//! The two files a sealed bag carries for recipients without qoima: `verify.sh`, a POSIX
+//! script that checks the bag with `sha256sum` and `minisign` only, and `VERIFY.txt`, the same
+//! steps for a person. Both are listed in the tag manifests, so they are sealed too.
+//!
+//! The script is the same in every bag (nothing is filled in), so it can be reviewed once.
+
+use super::{DOES_NOT_PROVE, KEY_FILE, PROVES, SEAL_VERSION};
+
+/// `verify.sh`, as written into every sealed bag.
+pub const VERIFY_SH: &str = r#"#!/bin/sh
+# verify.sh: checks a qoima sealed bag (qoima-seal/1) with stock tools only.
+# Written by qoima into the bag it sealed, and listed in the bag's tag manifests.
+# Needs: sh, sha256sum (sha512sum, sha1sum, md5sum for those manifests), minisign,
+#        awk, sed, find, sort, comm, cmp, mktemp.
+#
+# Usage: sh verify.sh BAGDIR TRUSTED_KEYS
+#   TRUSTED_KEYS: the minisign public keys you trust, one base64 line (RW...) each;
+#   '#' lines and minisign .pub files ("untrusted comment:" lines) are accepted.
+# Prints one line per check; exits 0 when every check passed, 1 when any failed,
+# 2 when it could not run.
+set -u
+LC_ALL=C
+export LC_ALL
+
+if [ "$#" -ne 2 ]; then
+  echo "usage: sh verify.sh BAGDIR TRUSTED_KEYS" >&2
+  exit 2
+fi
+bag=$1
+keys=$2
+if [ ! -d "$bag" ]; then
+  echo "verify.sh: $bag is not a folder" >&2
+  exit 2
+fi
+if [ ! -f "$keys" ] || [ ! -r "$keys" ]; then
+  echo "verify.sh: cannot read $keys" >&2
+  exit 2
+fi
+for tool in minisign sha256sum awk sed find sort comm cmp mktemp; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "verify.sh: $tool is not installed" >&2
+    exit 2
+  fi
+done
+case $keys in
+  /*) ;;
+  *) keys=$(pwd)/$keys ;;
+esac
+cd "$bag" || exit 2
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 2' HUP INT TERM
+
+failed=0
+ok() { printf 'ok    %s\n' "$*"; }
+fail() { printf 'FAIL  %s\n' "$*"; failed=1; }
+
+# The first value of a bag-info.txt element (label without regard to case).
+info() {
+  awk -v want="$1" 'BEGIN { want = tolower(want) }
+    { sub(/\r$/, "") }
+    /^[^ \t]/ {
+      i = index($0, ":")
+      if (i > 0 && tolower(substr($0, 1, i - 1)) == want) {
+        v = substr($0, i + 1); sub(/^[ \t]/, "", v); sub(/[ \t]+$/, "", v); print v; exit
+      }
+    }' bag-info.txt
+}
+
+# The sum tool of a manifest algorithm, if this machine has it.
+sumtool() {
+  case $1 in
+    md5|sha1|sha224|sha256|sha384|sha512)
+      if command -v "${1}sum" >/dev/null 2>&1; then echo "${1}sum"; fi ;;
+  esac
+}
+
+# The paths a manifest lists.
+paths_of() {
+  sed -e 's/\r$//' -e 's/^[0-9a-fA-F]*[ 	]*//' "$1"
+}
+
+if [ ! -f bagit.txt ] || [ ! -f bag-info.txt ] || [ ! -d data ]; then
+  fail "bagit.txt, bag-info.txt and data/ present"
+  echo "NOT VERIFIED: $bag is not a bag"
+  exit 1
+fi
+
+# 1. What is in the bag: plain files only, no fetch.txt, no names needing %-encoding.
+if [ -e fetch.txt ]; then
+  fail "no fetch.txt (a sealed bag holds its whole payload)"
+else
+  ok "no fetch.txt"
+fi
+odd=$(find . ! -type f ! -type d -print | head -n 1)
+if [ -n "$odd" ]; then
+  fail "only plain files and folders (found $odd: a link or special file)"
+else
+  ok "only plain files and folders (no symbolic links)"
+fi
+nl='
+'
+cr=$(printf '\r')
+odd=$(find data \( -name '*%*' -o -name "*$nl*" -o -name "*$cr*" \) -print | head -n 1)
+if [ -n "$odd" ]; then
+  fail "no payload names holding %, CR or LF (found $odd)"
+else
+  ok "no payload names holding %, CR or LF"
+fi
+
+# 2. The payload: every listed file present and unchanged, and nothing unlisted.
+payload=""
+for m in manifest-*.txt; do
+  [ -f "$m" ] || continue
+  alg=${m#manifest-}
+  alg=${alg%.txt}
+  tool=$(sumtool "$alg")
+  if [ -z "$tool" ]; then
+    echo "skip  $m (no ${alg}sum on this machine)"
+    continue
+  fi
+  if "$tool" -c --quiet --strict "$m" >"$tmp/out" 2>&1; then
+    ok "$m: every listed file present and unchanged"
+  else
+    fail "$m: $(head -n 3 "$tmp/out" | tr '\n' ' ')"
+  fi
+  [ -n "$payload" ] || payload=$m
+done
+if [ -z "$payload" ]; then
+  fail "a payload manifest this machine can check"
+else
+  find data -type f -print | sort >"$tmp/found"
+  paths_of "$payload" | sort >"$tmp/listed"
+  if cmp -s "$tmp/found" "$tmp/listed"; then
+    ok "data/ holds exactly the files $payload lists"
+  else
+    extra=$(comm -23 "$tmp/found" "$tmp/listed" | head -n 3 | tr '\n' ' ')
+    gone=$(comm -13 "$tmp/found" "$tmp/listed" | head -n 3 | tr '\n' ' ')
+    fail "data/ holds exactly the files $payload lists (not listed: ${extra:-none}; missing: ${gone:-none})"
+  fi
+fi
+
+# 3. The tag files: bag-info.txt, the manifests, the key, VERIFY.txt and this script.
+for tm in tagmanifest-*.txt; do
+  [ -f "$tm" ] || continue
+  alg=${tm#tagmanifest-}
+  alg=${alg%.txt}
+  tool=$(sumtool "$alg")
+  if [ -z "$tool" ]; then
+    echo "skip  $tm (no ${alg}sum on this machine)"
+    continue
+  fi
+  if "$tool" -c --quiet --strict "$tm" >"$tmp/out" 2>&1; then
+    ok "$tm: every listed tag file present and unchanged"
+  else
+    fail "$tm: $(head -n 3 "$tmp/out" | tr '\n' ' ')"
+  fi
+done
+
+# 4. The signer's key: named in bag-info.txt, kept in the bag, and trusted by you.
+version=$(info Seal-Version)
+key=$(info Seal-Signer-Key)
+if [ "$version" = "qoima-seal/1" ] && [ -n "$key" ]; then
+  ok "bag-info.txt: Seal-Version qoima-seal/1, Seal-Signer-Key $key"
+else
+  fail "bag-info.txt names Seal-Version qoima-seal/1 and a Seal-Signer-Key (the bag is not sealed)"
+  echo "NOT VERIFIED: $bag"
+  exit 1
+fi
+kept=$(sed -e 's/\r$//' -e '/^untrusted comment:/d' -e '/^#/d' -e '/^[ 	]*$/d' \
+  metadata/keys/sealer.minisign.pub 2>/dev/null | head -n 1)
+if [ "$kept" = "$key" ]; then
+  ok "metadata/keys/sealer.minisign.pub holds Seal-Signer-Key"
+else
+  fail "metadata/keys/sealer.minisign.pub holds Seal-Signer-Key"
+fi
+if awk -v k="$key" '{ sub(/\r$/, ""); gsub(/^[ \t]+|[ \t]+$/, "") } $0 == k { f = 1 } END { exit !f }' "$keys"; then
+  ok "Seal-Signer-Key is in $keys"
+else
+  fail "Seal-Signer-Key is in $keys (the signer is not one you trust)"
+fi
+
+# 5. The signatures: each tag manifest signed by that key, with a statement naming this
+#    bag and the tag manifest's sha256.
+name=$(info External-Identifier)
+[ -n "$name" ] || name=$(basename "$(pwd -P)")
+signed=0
+for tm in tagmanifest-*.txt; do
+  [ -f "$tm" ] || continue
+  stem=${tm%.txt}
+  alg=${stem#tagmanifest-}
+  sig=seal/$tm.minisig
+  if [ ! -f "$sig" ]; then
+    fail "$sig present"
+    continue
+  fi
+  if ! tc=$(minisign -Q -H -V -m "$tm" -x "$sig" -P "$key" 2>"$tmp/err"); then
+    fail "$tm: signature by Seal-Signer-Key ($(head -n 1 "$tmp/err"))"
+    continue
+  fi
+  d=$(sha256sum <"$tm" | awk '{ print $1 }')
+  case $tc in
+    "qoima-seal/1 bag=$name $stem=$d sealed="*)
+      ok "$tm: signed by Seal-Signer-Key; the statement names this bag and sha256 $d" ;;
+    *)
+      fail "$tm: the signed statement names this bag and sha256 $d (it says: $tc)"
+      continue ;;
+  esac
+  if paths_of "$tm" | grep -qx 'bag-info.txt' && paths_of "$tm" | grep -qx 'metadata/keys/sealer.minisign.pub'; then
+    :
+  else
+    fail "$tm lists bag-info.txt and metadata/keys/sealer.minisign.pub"
+    continue
+  fi
+  case $alg in
+    sha256|sha512) signed=1 ;;
+  esac
+done
+if [ "$signed" = 1 ]; then
+  ok "a sha256 or sha512 tag manifest is signed"
+else
+  fail "a sha256 or sha512 tag manifest is signed"
+fi
+
+if [ "$failed" = 0 ]; then
+  echo "SEALED: $bag is bit-identical to what the holder of $key sealed"
+  exit 0
+fi
+echo "NOT VERIFIED: $bag"
+exit 1
+"#;
+
+/// `VERIFY.txt` for a bag sealed by `key` (base64) with id `key_id`.
+pub fn verify_txt(bag: &str, key: &str, key_id: &str, signer: &str, sealed: &str) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "This bag is sealed ({SEAL_VERSION}).\n\n\
+         Bag:     {bag}\n\
+         Signer:  {signer}\n\
+         Key:     {key} (key id {key_id})\n\
+         Sealed:  {sealed} (the signer's own clock)\n\n\
+         Trust the key only if you got it from the signer through another channel (their\n\
+         website, a printed card, a call): the copy in {KEY_FILE} only names it.\n\n\
+         A seal proves:\n"
+    ));
+    for p in PROVES {
+        s.push_str(&format!("  - {p};\n"));
+    }
+    s.push_str("A seal does not prove:\n");
+    for p in DOES_NOT_PROVE {
+        s.push_str(&format!("  - {p};\n"));
+    }
+    s.push_str(
+        "Evidence about earlier provenance comes from inputs kept inside the bag (ProofMode\n\
+         proofs, C2PA manifests, EXIF, the sender's statement).\n\n\
+         To verify, put the keys you trust in a file (one base64 line each), then either:\n\n\
+         \x20   qoima verify-seal BAG --trusted-keys trusted-keys.txt\n\n\
+         or, with stock tools only (sha256sum and minisign):\n\n\
+         \x20   sh BAG/verify.sh BAG trusted-keys.txt\n\n\
+         or by hand, inside the bag:\n\n\
+         \x20   sha256sum -c manifest-sha256.txt\n\
+         \x20   sha256sum -c tagmanifest-sha256.txt\n\
+         \x20   find data -type f | sort      # must be exactly the files manifest-sha256.txt lists\n\
+         \x20   minisign -Vm tagmanifest-sha256.txt -x seal/tagmanifest-sha256.txt.minisig -P <trusted key>\n\
+         \x20   sha256sum tagmanifest-sha256.txt   # must equal the digest in the trusted comment\n\n\
+         bagit.py --validate BAG checks the BagIt part as well. seal/ holds the signatures; it is\n\
+         not in the tag manifests, so that later proofs over the seal can be added to it.\n",
+    );
+    s
+}
