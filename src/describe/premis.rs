@@ -154,7 +154,7 @@ fn text<W: Write>(w: &mut Writer<W>, name: &str, value: &str) -> io::Result<()> 
 }
 
 /// Writes `<name attrs…>text</name>`, the attribute values and text made XML-safe.
-fn text_with<W: Write>(
+pub(crate) fn text_with<W: Write>(
     w: &mut Writer<W>,
     name: &str,
     attributes: &[(&str, &str)],

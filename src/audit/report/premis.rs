@@ -12,10 +12,10 @@
 use std::io::{self, Write};
 
 use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
 
 use crate::audit::model::{BagAudit, HistoryRow, Outcome};
-use crate::describe::dc::{XSI_NS, xml_safe};
+use crate::describe::dc::XSI_NS;
 use crate::describe::premis::{
     EVENT_TYPE_AUTHORITY_URI, PREMIS_NS, PREMIS_SCHEMA_LOCATION, PREMIS_VERSION,
 };
@@ -59,23 +59,8 @@ pub fn export_premis(bag: &str, rows: &[HistoryRow], qoima_version: &str) -> Str
     String::from_utf8(bytes).expect("the writer only writes UTF-8")
 }
 
-/// Writes `<name attrs…>text</name>`, the attribute values and text made XML-safe (quick-xml
-/// escapes `<`, `>`, `&`, quotes).
-fn text<W: Write>(
-    w: &mut Writer<W>,
-    name: &str,
-    attributes: &[(&str, &str)],
-    value: &str,
-) -> io::Result<()> {
-    let safe: Vec<(&str, String)> = attributes
-        .iter()
-        .map(|(k, v)| (*k, xml_safe(v).into_owned()))
-        .collect();
-    w.create_element(name)
-        .with_attributes(safe.iter().map(|(k, v)| (*k, v.as_str())))
-        .write_text_content(BytesText::new(&xml_safe(value)))?;
-    Ok(())
-}
+// `<name attrs…>text</name>`, XML-safe: the writer the METS's PREMIS uses.
+use crate::describe::premis::text_with as text;
 
 fn open<W: Write>(w: &mut Writer<W>, name: &str) -> io::Result<()> {
     w.write_event(Event::Start(BytesStart::new(name)))
