@@ -5,7 +5,8 @@
 #     (xmllint validates the XML qoima writes against the official schemas in schemas/),
 #     zip and unzip (archives made by the zip tool are validated; GNU tar is in every Debian),
 #     minisign (sealed bags: the CLI verifies qoima's signatures and the reverse, and each
-#     sealed bag's verify.sh is run),
+#     sealed bag's verify.sh is run), age (encrypted bundles: the age CLI decrypts qoima's
+#     bundles and qoima decrypts the CLI's files),
 #     chromium (the HTML audit report is rendered headless; QOIMA_SKIP_BROWSER=1 skips);
 #   - bagit-python 1.9.0 from PyPI, in a virtual environment at .venv (interop tests).
 # Then: rustfmt and clippy (warnings are errors), the full test suite, and the library's
@@ -24,6 +25,7 @@ command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 command -v zip >/dev/null 2>&1 || missing+=(zip)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 command -v minisign >/dev/null 2>&1 || missing+=(minisign)
+command -v age >/dev/null 2>&1 || missing+=(age)
 if [ -z "${QOIMA_SKIP_BROWSER:-}" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fi

@@ -328,7 +328,38 @@ codes! {
     SealSignatureUnreadable = "SEAL-017", Invalid, "The .minisig file is damaged or not a minisign signature; get a good copy from the sender.";
     /// A signed tag manifest does not cover bag-info.txt or the sealer's key file.
     SealNotCovered = "SEAL-018", Invalid, "A qoima seal lists bag-info.txt and metadata/keys/sealer.minisign.pub in every tag manifest; this one does not, so it is not a complete seal.";
-
+    // ---- custody log of sealed bags (src/seal/custody.rs) ----
+    /// `qoima custody append` refused: the bag is not sealed, or its log does not verify.
+    CustodyRefused = "SEAL-030", Refused, "Only a sealed bag whose custody log verifies takes a new entry: seal the bag (qoima seal), or fix the problems listed (qoima custody verify) first.";
+    /// A custody entry is not a canonical qoima entry.
+    CustodyEntryMalformed = "SEAL-031", Invalid, "Custody entries are written by qoima as one canonical JSON line; this one was edited or damaged. Do not rely on the log from this entry on; get a good copy from the previous custodian.";
+    /// An entry's prev is not the digest of the entry before it (or of the signed tag manifest).
+    CustodyChainBroken = "SEAL-032", Invalid, "The hash chain is broken: an entry was changed, removed, reordered, or taken from another bag's log. Do not rely on the log; get a good copy from the previous custodian.";
+    /// A custody entry has no signature.
+    CustodySignatureMissing = "SEAL-033", Invalid, "Every custody entry is signed by the custodian who wrote it (custody/NNNNNN.json.minisig); ask that custodian for the signature, or for a good copy of the log.";
+    /// A custody entry's signature does not verify, or its statement does not match.
+    CustodySignatureInvalid = "SEAL-034", Invalid, "The entry is not what its signer signed (or the signature belongs to another entry or bag). Do not rely on the log from this entry on.";
+    /// A custody entry is signed by a key not in the trusted-keys list.
+    CustodyUntrustedKey = "SEAL-035", Invalid, "The entry's signature may be sound, but its key is not one you trust: check the custodian's key through another channel before adding it to --trusted-keys.";
+    /// Entry numbers are not contiguous from 1, or an entry holds another number.
+    CustodySequenceGap = "SEAL-036", Invalid, "Entries are numbered 1, 2, 3… without a gap and each file holds its own number; entries were removed from the middle or reordered.";
+    /// A file in custody/ that is neither an entry nor an entry's signature.
+    CustodyStrayFile = "SEAL-037", Invalid, "custody/ holds only NNNNNN.json entries and their .minisig signatures; remove the stray file (a signature without its entry is left by an interrupted append and can be deleted).";
+    /// The head the verifier expected is not in the log.
+    CustodyHeadMissing = "SEAL-038", Invalid, "The log no longer holds the entry whose digest you kept (from a receipt): entries were removed from its end, or the log was replaced. Get the full log from the custodian who holds it.";
+    /// The last entries are anchored by nothing outside the bag.
+    CustodyUnanchored = "SEAL-W030", Warning, "Entries after the last receipt could be removed without detection; keep the head digest outside the bag (the receiver's signed receipt records it) and pass it to --expect-head.";
+    // ---- encrypted bundles of sealed bags (src/seal/encrypt.rs) ----
+    /// The outer signature of an encrypted bundle is missing or does not verify.
+    SealBundleSignature = "SEAL-050", Invalid, "The ciphertext is not the one the sealer signed (or its .minisig is missing): it was altered, truncated or swapped. Do not decrypt and rely on it; get a good copy from the sender.";
+    /// The envelope of an encrypted bundle is missing or disagrees with the ciphertext.
+    SealBundleEnvelope = "SEAL-051", Invalid, "The envelope's digests do not match the ciphertext or its signed statement: the envelope (or the ciphertext) was altered or mixed up with another bundle's; the signature is what counts, but get a good copy.";
+    /// None of the identities given can decrypt the bundle.
+    SealBundleNoIdentity = "SEAL-052", Unreadable, "Give the age identity file (-i) of one of the bundle's recipients; the bundle is not encrypted to the keys given, so the bag inside could not be checked.";
+    /// The ciphertext fails age's authentication.
+    SealBundleDamaged = "SEAL-053", Invalid, "age's authentication failed: the ciphertext is damaged or was altered after encryption. Do not rely on anything decrypted from it; get a good copy from the sender.";
+    /// The decrypted tar, or the bag in it, is not what the outer signature names.
+    SealBundlePlaintext = "SEAL-054", Invalid, "The decrypted tar (or its tag manifest) is not the one the sealer signed: someone re-encrypted other content to you. Do not rely on it; ask the sender.";
     // ---- metadata (qoima check) ----
     /// The collection has no metadata sidecar.
     SidecarMissing = "META-001", Invalid, "Put a metadata.csv (or metadata.json) beside the photos, or name it with --metadata; docs/metadata.md shows the format.";

@@ -226,6 +226,27 @@ pub fn serialize(
     })
 }
 
+/// Writes the bag folder `bag` as a tar stream into `w`, its entries under the folder `top`:
+/// the same bytes [`serialize`] writes for a tar named `TOP.tar`. For callers that pipe the
+/// tar elsewhere (the encrypted bundles of `seal::encrypt`), so it never lands on disk.
+pub fn write_tar_stream<W: Write>(
+    bag: &Path,
+    top: &str,
+    w: W,
+    mtime: i64,
+    progress: &dyn Progress,
+) -> Result<W, BagError> {
+    let list = items(bag)?;
+    let opts = WriteOptions {
+        format: Format::Tar,
+        compress: false,
+        mtime,
+        checksum: false,
+        replace: false,
+    };
+    write_tar(bag, top, &list, w, &opts, progress).map_err(BagError::io(bag))
+}
+
 /// The sha256 of a file, as lowercase hex.
 pub fn file_sha256(path: &Path) -> io::Result<String> {
     let mut f = File::open(path)?;

@@ -73,6 +73,9 @@ pub enum Command {
     /// Verify a sealed bag: valid BagIt, every tag manifest signed by the key bag-info.txt
     /// names, and that key in your trusted list.
     VerifySeal(VerifySealArgs),
+    /// The custody log of a sealed bag (custody/): append a signed, hash-chained entry for a
+    /// transfer or check; show, verify or export it as PREMIS events.
+    Custody(CustodyArgs),
 }
 
 #[derive(Args, Debug)]
@@ -111,17 +114,45 @@ pub struct SealArgs {
     /// $QOIMA_PASSPHRASE, else a prompt).
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+
+    /// Also encrypt the sealed bag to this age recipient (X25519, `age1…`); repeatable. Writes
+    /// NAME.tar.age, its signature NAME.tar.age.minisig and NAME.envelope.txt into -o DIR.
+    #[arg(long = "to", value_name = "RECIPIENT", requires = "output")]
+    pub to: Vec<String>,
+
+    /// Also encrypt to every recipient in this file (one `age1…` per line, `#` comments).
+    #[arg(long, value_name = "FILE", requires = "output")]
+    pub recipients_file: Option<PathBuf>,
+
+    /// The folder to write the encrypted bundle into (with --to or --recipients-file).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+
+    /// The encrypted bundle's file name, a neutral label readable by anyone who holds the
+    /// files (default: bundle); never taken from the bag.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "bundle",
+        requires = "output"
+    )]
+    pub bundle_name: String,
 }
 
 #[derive(Args, Debug)]
 pub struct VerifySealArgs {
-    /// The sealed bag folder.
+    /// The sealed bag folder, or an encrypted bundle NAME.tar.age (beside its .minisig and
+    /// envelope).
     pub bag: PathBuf,
 
     /// The public keys you trust: one minisign public key (base64 `RW…`) per line; `#`
     /// comments and minisign .pub files are accepted.
     #[arg(long, value_name = "FILE")]
     pub trusted_keys: PathBuf,
+
+    /// An age identity file (`age-keygen` output) to decrypt an encrypted bundle; repeatable.
+    #[arg(short, long = "identity", value_name = "IDENTITY")]
+    pub identity: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -500,6 +531,126 @@ pub struct ValidateArgs {
     /// built-ins and a `profiles/` folder beside the bag).
     #[arg(long, value_name = "DIR", env = "QOIMA_PROFILES_DIR")]
     pub profiles_dir: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CustodyArgs {
+    #[command(subcommand)]
+    pub command: CustodyCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CustodyCommand {
+    /// Append an entry signed by the custodian who acted. Refuses a bag that is not sealed or
+    /// whose custody log does not verify; writes nothing then.
+    Append(CustodyAppendArgs),
+    /// Print the entries in order (not verified: use `custody verify`).
+    Show(CustodyShowArgs),
+    /// Verify the log: numbering, hash chain, signatures, trusted signers; report the head
+    /// and which entries are anchored.
+    Verify(CustodyVerifyArgs),
+    /// Export the verified entries as PREMIS 3 events.
+    Export(CustodyExportArgs),
+}
+
+/// The events a custody entry records (LoC PREMIS event types).
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum CustodyEvent {
+    /// transfer (eventType/tra): the bag changed hands; signed by the receiver, a receipt.
+    Transfer,
+    /// accession (eventType/acc).
+    Accession,
+    /// fixity check (eventType/fix).
+    FixityCheck,
+    /// validation (eventType/val).
+    Validation,
+    /// digital signature validation (eventType/dig): the seal was verified.
+    SignatureValidation,
+    /// replication (eventType/rep): a copy was made.
+    Replication,
+    /// dissemination (eventType/dis): a copy was given out for access.
+    Dissemination,
+}
+
+/// An event's outcome.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CustodyOutcome {
+    Success,
+    Failure,
+}
+
+#[derive(Args, Debug)]
+pub struct CustodyAppendArgs {
+    /// The sealed bag folder.
+    pub bag: PathBuf,
+
+    /// What happened.
+    #[arg(long, value_enum)]
+    pub event: CustodyEvent,
+
+    /// Who acted: the custodian's name or label (a pseudonym is fine).
+    #[arg(long, value_name = "NAME")]
+    pub agent: String,
+
+    /// The custodian's minisign secret key (signs the entry).
+    #[arg(long, value_name = "KEY")]
+    pub sign: PathBuf,
+
+    /// Free text: what was done and seen, e.g. "received on encrypted drive; seal verified".
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub detail: String,
+
+    /// The event's outcome.
+    #[arg(long, value_enum, default_value = "success")]
+    pub outcome: CustodyOutcome,
+
+    /// Also require every earlier entry's signer to be in this trusted-keys file.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_keys: Option<PathBuf>,
+
+    /// Read the secret key's passphrase from this file's first line (default:
+    /// $QOIMA_PASSPHRASE, else a prompt).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CustodyShowArgs {
+    /// The bag folder.
+    pub bag: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct CustodyVerifyArgs {
+    /// The bag folder.
+    pub bag: PathBuf,
+
+    /// The public keys you trust (as for verify-seal): every entry's signer must be listed.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_keys: PathBuf,
+
+    /// A head digest kept outside the bag (sha256:<hex>, e.g. from a receipt): fail unless
+    /// the log still holds that entry.
+    #[arg(long, value_name = "DIGEST")]
+    pub expect_head: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CustodyExportArgs {
+    /// The bag folder.
+    pub bag: PathBuf,
+
+    /// Export PREMIS 3 events (the only format).
+    #[arg(long, required = true)]
+    pub premis: bool,
+
+    /// Write to this file (default: stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also require every signer to be in this trusted-keys file.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_keys: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@
 //!
 //! The design is `shared/design/evidence-seal.md`; the user's guide is `docs/evidence.md`.
 
+pub mod custody;
+pub mod encrypt;
 pub mod keys;
 pub mod script;
 pub mod sign;
@@ -46,7 +48,7 @@ pub const DOES_NOT_PROVE: &[&str] = &[
     "that the scene shown is authentic",
     "what happened to the material before it reached the sealer",
     "when the seal was made: Seal-Created is the sealer's own claim (trusted RFC 3161 time-stamps are not in this version)",
-    "who handled the bag after sealing (the custody log is not in this version)",
+    "that the custody log is complete: entries after its last receipt could have been removed without detection (keep the receiver's head, and check it with --expect-head)",
 ];
 
 /// The signed statement (minisign's trusted comment) of one tag manifest:

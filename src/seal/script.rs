@@ -11,23 +11,27 @@ pub const VERIFY_SH: &str = r#"#!/bin/sh
 # verify.sh: checks a qoima sealed bag (qoima-seal/1) with stock tools only.
 # Written by qoima into the bag it sealed, and listed in the bag's tag manifests.
 # Needs: sh, sha256sum (sha512sum, sha1sum, md5sum for those manifests), minisign,
-#        awk, sed, find, sort, comm, cmp, mktemp.
+#        awk, sed, find, sort, comm, cmp, mktemp (and ls, tail, wc, grep for custody/).
 #
-# Usage: sh verify.sh BAGDIR TRUSTED_KEYS
+# Usage: sh verify.sh BAGDIR TRUSTED_KEYS [EXPECTED_HEAD]
 #   TRUSTED_KEYS: the minisign public keys you trust, one base64 line (RW...) each;
 #   '#' lines and minisign .pub files ("untrusted comment:" lines) are accepted.
+#   EXPECTED_HEAD: a custody log head you kept (sha256:<hex>, e.g. from a receipt); the
+#   custody log must still hold that entry.
 # Prints one line per check; exits 0 when every check passed, 1 when any failed,
 # 2 when it could not run.
 set -u
 LC_ALL=C
 export LC_ALL
 
-if [ "$#" -ne 2 ]; then
-  echo "usage: sh verify.sh BAGDIR TRUSTED_KEYS" >&2
+if [ "$#" -lt 2 ] || [ "$#" -gt 3 ]; then
+  echo "usage: sh verify.sh BAGDIR TRUSTED_KEYS [EXPECTED_HEAD]" >&2
   exit 2
 fi
 bag=$1
 keys=$2
+expect=${3:-}
+expect=${expect#sha256:}
 if [ ! -d "$bag" ]; then
   echo "verify.sh: $bag is not a folder" >&2
   exit 2
@@ -222,6 +226,99 @@ else
   fail "a sha256 or sha512 tag manifest is signed"
 fi
 
+# 6. The custody log (custody/), when there is one: entries 000001.json, 000002.json, ...
+#    each one canonical JSON line whose prev is the sha256 of the entry before it (entry 1:
+#    of tagmanifest-sha256.txt), signed by the key it names, that key trusted by you.
+if [ -d custody ]; then
+  if [ -f tagmanifest-sha256.txt ]; then
+    run=$(sha256sum <tagmanifest-sha256.txt | awk '{ print $1 }')
+  else
+    run=none
+    fail "custody: tagmanifest-sha256.txt present (entry 1 chains to it)"
+  fi
+  : >"$tmp/expected"
+  : >"$tmp/digests"
+  i=0
+  lastkey=
+  receipt=0
+  while :; do
+    n=$(printf '%06d' $((i + 1)))
+    f=custody/$n.json
+    [ -f "$f" ] || break
+    i=$((i + 1))
+    printf '%s\n%s\n' "$n.json" "$n.json.minisig" >>"$tmp/expected"
+    d=$(sha256sum <"$f" | awk '{ print $1 }')
+    echo "$d" >>"$tmp/digests"
+    fields=$(sed -n 's|^{"v":1,"seq":\([0-9][0-9]*\),"prev":"sha256:\([0-9a-f]*\)","time":"[0-9TZ:-]*","event":"[^"\\]*","event_label":"[a-z ]*","agent":{"key":"\([A-Za-z0-9+/=]*\)",.*$|\1 \2 \3|p' "$f")
+    if [ -z "$fields" ] || [ "$(wc -l <"$f")" -ne 1 ] || [ "$(tail -c 1 "$f" | wc -l)" -ne 1 ]; then
+      fail "$f: a qoima custody entry (one JSON line)"
+      run=$d
+      continue
+    fi
+    seq=${fields%% *}
+    rest=${fields#* }
+    prev=${rest%% *}
+    ekey=${rest#* }
+    entry_ok=1
+    if [ "$seq" != "$i" ]; then
+      fail "$f holds entry $i (it holds entry $seq: entries were reordered)"
+      entry_ok=0
+    fi
+    if [ "$prev" != "$run" ]; then
+      fail "$f: prev is the sha256 of the entry before it ($run; it says $prev)"
+      entry_ok=0
+    fi
+    if ! tc=$(minisign -Q -H -V -m "$f" -x "$f.minisig" -P "$ekey" 2>"$tmp/err"); then
+      fail "$f: signed by the key it names ($(head -n 1 "$tmp/err"))"
+      entry_ok=0
+    elif [ "$tc" != "qoima-custody/1 bag=$name seq=$i sha256=$d" ]; then
+      fail "$f: the signed statement names this bag, entry $i and sha256 $d (it says: $tc)"
+      entry_ok=0
+    fi
+    if ! awk -v k="$ekey" '{ sub(/\r$/, ""); gsub(/^[ \t]+|[ \t]+$/, "") } $0 == k { f = 1 } END { exit !f }' "$keys"; then
+      fail "$f: signed by a key in $keys ($ekey is not one you trust)"
+      entry_ok=0
+    fi
+    if [ -n "$lastkey" ] && [ "$lastkey" != "$ekey" ]; then
+      receipt=$i
+    fi
+    lastkey=$ekey
+    if [ "$entry_ok" = 1 ]; then
+      ok "$f: chained, signed by trusted key $ekey"
+    fi
+    run=$d
+  done
+  ls -A custody | sort >"$tmp/found"
+  sort "$tmp/expected" >"$tmp/listed"
+  if cmp -s "$tmp/found" "$tmp/listed"; then
+    ok "custody/ holds exactly entries 1-$i and their signatures"
+  else
+    extra=$(comm -23 "$tmp/found" "$tmp/listed" | head -n 3 | tr '\n' ' ')
+    gone=$(comm -13 "$tmp/found" "$tmp/listed" | head -n 3 | tr '\n' ' ')
+    fail "custody/ holds exactly entries 1-$i and their signatures (not part of the chain: ${extra:-none}; missing: ${gone:-none})"
+  fi
+  if [ "$i" -gt 0 ]; then
+    echo "head  sha256:$run (entry $i)"
+    if [ "$receipt" -gt 1 ]; then
+      echo "note  entries 1-$((receipt - 1)) are anchored by receipt (entry $receipt, signed by another custodian, records the head it saw)"
+      from=$receipt
+    else
+      from=1
+    fi
+    echo "note  no entry is anchored by a trusted time-stamp"
+    echo "note  entries $from-$i are not anchored: they, and any entries after them, could have been removed without detection; keep the head outside the bag and pass it as EXPECTED_HEAD"
+  fi
+  if [ -n "$expect" ]; then
+    if grep -qx "$expect" "$tmp/digests"; then
+      ok "custody: the log holds the head you expected (sha256:$expect)"
+    else
+      fail "custody: the log holds the head you expected (sha256:$expect; entries were removed from its end, or the log was replaced)"
+    fi
+  fi
+elif [ -n "$expect" ]; then
+  fail "custody: the log holds the head you expected (there is no custody/)"
+fi
+
 if [ "$failed" = 0 ]; then
   echo "SEALED: $bag is bit-identical to what the holder of $key sealed"
   exit 0
@@ -265,6 +362,14 @@ pub fn verify_txt(bag: &str, key: &str, key_id: &str, signer: &str, sealed: &str
          \x20   sha256sum tagmanifest-sha256.txt   # must equal the digest in the trusted comment\n\n\
          bagit.py --validate BAG checks the BagIt part as well. seal/ holds the signatures; it is\n\
          not in the tag manifests, so that later proofs over the seal can be added to it.\n",
+    );
+    s.push_str(
+        "\ncustody/, when present, is the custody log: one signed entry per transfer or check\n\
+         after sealing, each chained to the one before it (entry 1 to tagmanifest-sha256.txt).\n\
+         verify.sh checks it too, against the same trusted keys; pass the head digest a receipt\n\
+         gave you as a third argument to check that no entry was cut from its end:\n\n\
+         \x20   sh BAG/verify.sh BAG trusted-keys.txt sha256:<head>\n\n\
+         or: qoima custody verify BAG --trusted-keys trusted-keys.txt --expect-head sha256:<head>\n",
     );
     s
 }

@@ -329,6 +329,13 @@ pub fn verify_seal(
         p,
         "a sha256 or sha512 tag manifest is signed, and every signature present verifies",
     );
+    // ---- custody log (src/seal/custody.rs): the same checks as `qoima custody verify` ----
+    if bag.join(super::custody::CUSTODY_DIR).exists() {
+        let c = super::custody::verify(bag, Some(trusted), None);
+        r.checks.extend(c.checks);
+        r.problems.extend(c.problems);
+    }
+    // ---- end custody log ----
     finish(r)
 }
 

@@ -3,6 +3,7 @@
 mod audit;
 mod bag;
 mod check;
+mod custody;
 mod package;
 mod seal;
 mod serialize;
@@ -26,6 +27,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Keygen(a) => seal::keygen(a, &cli.global),
         Command::Seal(a) => seal::seal(a, &cli.global),
         Command::VerifySeal(a) => seal::verify(a, &cli.global),
+        Command::Custody(a) => custody::run(a, &cli.global),
     }
 }
 

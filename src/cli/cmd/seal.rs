@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use qoima::digest::NoProgress;
 use qoima::error::Problem;
+use qoima::seal::encrypt::{self, BundleSummary, EncryptOptions};
 use qoima::seal::{self, GeneratedKey, SealError, SealOptions, SealReport, SealSummary};
 
 use super::super::Exit;
@@ -28,6 +29,8 @@ struct SealJson<'a> {
     outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     seal: Option<&'a SealSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle: Option<&'a BundleSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     problems: &'a [Problem],
@@ -111,6 +114,28 @@ pub fn keygen(a: &KeygenArgs, g: &Global) -> anyhow::Result<Exit> {
 }
 
 pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
+    // Recipients are read before anything is written, so that a typo seals nothing.
+    let mut recipients = Vec::new();
+    for r in &a.to {
+        recipients.push(encrypt::parse_recipient(r)?);
+    }
+    if let Some(f) = &a.recipients_file {
+        recipients.extend(encrypt::read_recipients_file(f)?);
+    }
+    let encrypt_to = match (&a.output, recipients.is_empty()) {
+        (Some(dir), false) => {
+            encrypt::check_name(&a.bundle_name)?;
+            Some(EncryptOptions {
+                out_dir: dir.clone(),
+                name: a.bundle_name.clone(),
+                recipients,
+            })
+        }
+        (Some(_), true) => bail!(
+            "-o writes an encrypted bundle: give its recipients with --to age1… or --recipients-file"
+        ),
+        (None, _) => None,
+    };
     let (sk, pk) = seal::load_secret_key(&a.sign, || {
         passphrase(a.passphrase_file.as_deref(), false).map_err(|e| SealError::Key(e.to_string()))
     })
@@ -120,7 +145,28 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
         signer_name: a.name.clone(),
     };
     let result = seal::seal_bag(&a.bag, &sk, &pk, &opts, &engine, &NoProgress);
+    let bundle = match (&result, &encrypt_to) {
+        (Ok(_), Some(eo)) => Some(encrypt::encrypt_sealed_bag(
+            &a.bag,
+            &sk,
+            &pk,
+            eo,
+            &NoProgress,
+        )),
+        _ => None,
+    };
+    let bundle_error = match &bundle {
+        Some(Err(e)) => Some(format!("the bag was sealed, but not encrypted: {e}")),
+        _ => None,
+    };
+    let bundle = bundle.as_ref().and_then(|b| b.as_ref().ok());
     let (exit, summary, error, problems) = match &result {
+        Ok(s) if bundle_error.is_some() => (
+            Exit::Error,
+            Some(s),
+            bundle_error.clone(),
+            s.problems.clone(),
+        ),
         Ok(s) => (Exit::Ok, Some(s), None, s.problems.clone()),
         Err(SealError::Refused(p)) => (
             Exit::Invalid,
@@ -140,12 +186,13 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
                 Exit::Error => "error",
             },
             seal: summary,
+            bundle,
             error: error.clone(),
             problems: &problems,
             exit_code: exit as u8,
         })?;
     }
-    match (summary, error) {
+    match (summary, &error) {
         (Some(s), _) => {
             if !g.quiet {
                 output::problems(&problems, g.verbose > 0, "");
@@ -157,6 +204,19 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
                     s.signer_name,
                     s.signatures.len()
                 );
+                if let Some(b) = bundle {
+                    eprintln!(
+                        "{}: encrypted to {} recipient(s), {} bytes; signature {}, envelope {}",
+                        output::path(&b.ciphertext),
+                        b.recipients,
+                        b.ciphertext_bytes,
+                        output::path(&b.signature),
+                        output::path(&b.envelope)
+                    );
+                }
+            }
+            if let Some(e) = &error {
+                eprintln!("qoima: {}: {e}", output::path(&a.bag));
             }
         }
         (None, Some(e)) => {
@@ -170,14 +230,32 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
 
 pub fn verify(a: &VerifySealArgs, g: &Global) -> anyhow::Result<Exit> {
     let trusted = seal::read_trusted_keys(&a.trusted_keys)?;
-    if !a.bag.is_dir() {
+    let bundle = encrypt::is_bundle(&a.bag);
+    if bundle && !a.bag.is_file() {
+        bail!("cannot read the encrypted bundle {}", a.bag.display());
+    }
+    if !bundle && !a.bag.is_dir() {
         bail!(
-            "{} is not a bag folder (unpack a serialized bag first)",
+            "{} is not a bag folder or an encrypted bundle NAME.tar.age (unpack a serialized bag first)",
+            a.bag.display()
+        );
+    }
+    if !bundle && !a.identity.is_empty() {
+        bail!(
+            "-i decrypts an encrypted bundle (NAME.tar.age); {} is a folder",
             a.bag.display()
         );
     }
     let engine = super::engine(g)?;
-    let report = seal::verify_seal(&a.bag, &trusted, &engine, &NoProgress);
+    let report = if bundle {
+        let mut identities = Vec::new();
+        for f in &a.identity {
+            identities.extend(encrypt::read_identities(f)?);
+        }
+        encrypt::verify_bundle(&a.bag, &trusted, &identities, &engine, &NoProgress)
+    } else {
+        seal::verify_seal(&a.bag, &trusted, &engine, &NoProgress)
+    };
     let exit = if report.sealed {
         Exit::Ok
     } else {

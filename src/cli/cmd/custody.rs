@@ -1,0 +1,338 @@
+//! `qoima custody append|show|verify|export`: the custody log of a sealed bag.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use qoima::error::Problem;
+use qoima::seal::custody::{self, AppendOptions, Appended, CustodyReport, Entry, EventType};
+use qoima::seal::{self, SealError, TrustedKey};
+
+use super::super::Exit;
+use super::super::args::{
+    CustodyAppendArgs, CustodyArgs, CustodyCommand, CustodyEvent, CustodyExportArgs,
+    CustodyOutcome, CustodyShowArgs, CustodyVerifyArgs, Global,
+};
+use super::super::output;
+
+pub fn run(a: &CustodyArgs, g: &Global) -> anyhow::Result<Exit> {
+    match &a.command {
+        CustodyCommand::Append(a) => append(a, g),
+        CustodyCommand::Show(a) => show(a, g),
+        CustodyCommand::Verify(a) => verify(a, g),
+        CustodyCommand::Export(a) => export(a, g),
+    }
+}
+
+fn event(e: CustodyEvent) -> EventType {
+    match e {
+        CustodyEvent::Transfer => EventType::Transfer,
+        CustodyEvent::Accession => EventType::Accession,
+        CustodyEvent::FixityCheck => EventType::FixityCheck,
+        CustodyEvent::Validation => EventType::Validation,
+        CustodyEvent::SignatureValidation => EventType::SignatureValidation,
+        CustodyEvent::Replication => EventType::Replication,
+        CustodyEvent::Dissemination => EventType::Dissemination,
+    }
+}
+
+/// The passphrase, as `qoima seal` reads it: `--passphrase-file` (first line), else
+/// `$QOIMA_PASSPHRASE`, else asked on the terminal.
+fn passphrase(file: Option<&Path>) -> anyhow::Result<String> {
+    if let Some(f) = file {
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("cannot read --passphrase-file {}", f.display()))?;
+        let line = text.lines().next().unwrap_or("").to_string();
+        if line.is_empty() {
+            bail!("--passphrase-file {} is empty", f.display());
+        }
+        return Ok(line);
+    }
+    if let Ok(p) = std::env::var("QOIMA_PASSPHRASE")
+        && !p.is_empty()
+    {
+        return Ok(p);
+    }
+    let p = rpassword::prompt_password("Passphrase for the secret key: ")
+        .context("cannot read a passphrase from the terminal (set QOIMA_PASSPHRASE or use --passphrase-file)")?;
+    Ok(p)
+}
+
+fn trusted(file: Option<&Path>) -> anyhow::Result<Option<Vec<TrustedKey>>> {
+    file.map(seal::read_trusted_keys)
+        .transpose()
+        .map_err(Into::into)
+}
+
+fn need_folder(bag: &Path) -> anyhow::Result<()> {
+    if !bag.is_dir() {
+        bail!(
+            "{} is not a bag folder (unpack a serialized bag first)",
+            bag.display()
+        );
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct AppendJson<'a> {
+    qoima_version: &'static str,
+    command: &'static str,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    appended: Option<&'a Appended>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    problems: &'a [Problem],
+    exit_code: u8,
+}
+
+fn append(a: &CustodyAppendArgs, g: &Global) -> anyhow::Result<Exit> {
+    need_folder(&a.bag)?;
+    let keys = trusted(a.trusted_keys.as_deref())?;
+    let (sk, pk) = seal::load_secret_key(&a.sign, || {
+        passphrase(a.passphrase_file.as_deref()).map_err(|e| SealError::Key(e.to_string()))
+    })
+    .with_context(|| format!("cannot use the key {}", a.sign.display()))?;
+    let opts = AppendOptions {
+        event: event(a.event),
+        agent: a.agent.clone(),
+        success: a.outcome == CustodyOutcome::Success,
+        detail: a.detail.clone(),
+    };
+    let result = custody::append(&a.bag, &sk, &pk, &opts, keys.as_deref());
+    let (exit, done, error, problems) = match &result {
+        Ok(d) => (Exit::Ok, Some(d), None, Vec::new()),
+        Err(e @ SealError::Refused(p)) => (Exit::Invalid, None, Some(e.to_string()), p.clone()),
+        Err(e) => (Exit::Error, None, Some(e.to_string()), Vec::new()),
+    };
+    if g.json {
+        output::json(&AppendJson {
+            qoima_version: qoima::VERSION,
+            command: "custody append",
+            outcome: match exit {
+                Exit::Ok => "appended",
+                Exit::Invalid => "refused",
+                Exit::Error => "error",
+            },
+            appended: done,
+            error: error.clone(),
+            problems: &problems,
+            exit_code: exit as u8,
+        })?;
+    }
+    match (done, error) {
+        (Some(d), _) => {
+            if !g.quiet {
+                eprintln!(
+                    "{}: appended {} ({}, by {}, key {}){}",
+                    output::path(&a.bag),
+                    d.file,
+                    d.entry.event_label,
+                    d.entry.agent.name,
+                    d.key_id,
+                    if d.receipt {
+                        "; signed by a key other than the previous entry's: a receipt of the head it records"
+                    } else {
+                        ""
+                    }
+                );
+                eprintln!("head: {} (keep it outside the bag)", d.head);
+            }
+            if !g.json {
+                println!("{}", d.head);
+            }
+        }
+        (None, Some(e)) => {
+            output::problems(&problems, false, "");
+            eprintln!("qoima: {}: {e}", output::path(&a.bag));
+        }
+        (None, None) => {}
+    }
+    Ok(exit)
+}
+
+#[derive(Serialize)]
+struct ShowEntry<'a> {
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry: Option<&'a Entry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ShowJson<'a> {
+    qoima_version: &'static str,
+    command: &'static str,
+    bag: String,
+    verified: bool,
+    entries: Vec<ShowEntry<'a>>,
+    exit_code: u8,
+}
+
+fn show(a: &CustodyShowArgs, g: &Global) -> anyhow::Result<Exit> {
+    need_folder(&a.bag)?;
+    let entries = custody::read_entries(&a.bag);
+    if g.json {
+        output::json(&ShowJson {
+            qoima_version: qoima::VERSION,
+            command: "custody show",
+            bag: a.bag.display().to_string(),
+            verified: false,
+            entries: entries
+                .iter()
+                .map(|(f, e)| ShowEntry {
+                    file: f,
+                    entry: e.as_ref().ok(),
+                    error: e.as_ref().err().map(String::as_str),
+                })
+                .collect(),
+            exit_code: 0,
+        })?;
+        return Ok(Exit::Ok);
+    }
+    if entries.is_empty() {
+        println!("{}: no custody entries", output::path(&a.bag));
+    }
+    for (file, e) in &entries {
+        match e {
+            Ok(e) => {
+                println!(
+                    "{:>4}  {}  {:<14} {:<8} {}",
+                    e.seq, e.time, e.event_label, e.outcome, e.agent.name
+                );
+                println!("      key {}  prev {}", e.agent.key, e.prev);
+                if !e.detail.is_empty() {
+                    println!("      {}", e.detail.replace('\n', "\n      "));
+                }
+            }
+            Err(why) => println!("   ?  {file}: unreadable: {why}"),
+        }
+    }
+    if !g.quiet {
+        eprintln!(
+            "(not verified: run `qoima custody verify {} --trusted-keys FILE`)",
+            output::path(&a.bag)
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+#[derive(Serialize)]
+struct VerifyJson<'a> {
+    qoima_version: &'static str,
+    command: &'static str,
+    outcome: &'static str,
+    #[serde(flatten)]
+    report: &'a CustodyReport,
+    exit_code: u8,
+}
+
+fn verify(a: &CustodyVerifyArgs, g: &Global) -> anyhow::Result<Exit> {
+    let keys = seal::read_trusted_keys(&a.trusted_keys)?;
+    need_folder(&a.bag)?;
+    if !a.bag.join(custody::CUSTODY_DIR).is_dir() {
+        bail!(
+            "{} has no custody log ({}/)",
+            a.bag.display(),
+            custody::CUSTODY_DIR
+        );
+    }
+    let report = custody::verify(&a.bag, Some(&keys), a.expect_head.as_deref());
+    let exit = if report.verified {
+        Exit::Ok
+    } else {
+        Exit::Invalid
+    };
+    if g.json {
+        output::json(&VerifyJson {
+            qoima_version: qoima::VERSION,
+            command: "custody verify",
+            outcome: if report.verified {
+                "verified"
+            } else {
+                "not-verified"
+            },
+            report: &report,
+            exit_code: exit as u8,
+        })?;
+    }
+    if !g.quiet || !report.verified {
+        for c in &report.checks {
+            eprintln!(
+                "{}  {}: {}",
+                if c.passed { "ok  " } else { "FAIL" },
+                c.check,
+                c.detail
+            );
+        }
+        output::problems(&report.problems, g.verbose > 0, "  ");
+        for e in &report.entries {
+            let who = e
+                .entry
+                .as_ref()
+                .map(|x| format!("{} by {}", x.event_label, x.agent.name))
+                .unwrap_or_else(|| "unreadable".into());
+            let anchor = match e.anchored_by {
+                Some(r) => format!("anchored by receipt {r}"),
+                None => "NOT anchored".into(),
+            };
+            eprintln!(
+                "  {} {:>4}  {who}{}; {anchor}",
+                if e.verified { "ok  " } else { "FAIL" },
+                e.seq,
+                if e.receipt { " (receipt)" } else { "" },
+            );
+        }
+        for n in &report.notes {
+            eprintln!("note: {n}");
+        }
+        eprintln!(
+            "{}: custody log {}; head {}",
+            output::path(&a.bag),
+            if report.verified {
+                "VERIFIED"
+            } else {
+                "NOT VERIFIED"
+            },
+            report.head.as_deref().unwrap_or("none")
+        );
+    }
+    Ok(exit)
+}
+
+fn export(a: &CustodyExportArgs, g: &Global) -> anyhow::Result<Exit> {
+    let keys = trusted(a.trusted_keys.as_deref())?;
+    need_folder(&a.bag)?;
+    let report = custody::verify(&a.bag, keys.as_deref(), None);
+    if !report.verified {
+        for c in report.checks.iter().filter(|c| !c.passed) {
+            eprintln!("FAIL  {}: {}", c.check, c.detail);
+        }
+        output::problems(&report.problems, false, "  ");
+        eprintln!(
+            "qoima: {}: the custody log does not verify; nothing was exported",
+            output::path(&a.bag)
+        );
+        return Ok(Exit::Invalid);
+    }
+    let xml = custody::export_premis(&report);
+    match &a.output {
+        Some(f) => {
+            qoima::fsutil::write_atomic(f, xml.as_bytes())
+                .with_context(|| format!("cannot write {}", f.display()))?;
+            if !g.quiet {
+                eprintln!(
+                    "{}: {} PREMIS event(s) written to {}",
+                    output::path(&a.bag),
+                    report.entries.len(),
+                    output::path(f)
+                );
+            }
+        }
+        None => print!("{xml}"),
+    }
+    Ok(Exit::Ok)
+}

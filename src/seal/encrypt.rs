@@ -1,0 +1,1222 @@
+//! Encrypted sealed bundles (design §4.5): a sealed bag, written as a deterministic tar and
+//! encrypted with [age](https://age-encryption.org/v1) to one or more X25519 recipients, then
+//! signed again from the outside — sign, encrypt, sign — so that anyone holding the sealer's
+//! public key (but not a decryption key) can check the ciphertext, and a recipient can prove
+//! that what they decrypted is exactly what was signed.
+//!
+//! `qoima seal BAG --sign KEY --to age1… -o DIR` writes three files into `DIR`:
+//!
+//! - `NAME.tar.age`: the age encryption of the sealed bag's tar (the bytes `qoima serialize
+//!   --tar` writes for `NAME.tar`), streamed — tar, hashing and encryption run as a pipeline
+//!   with bounded buffers, so memory does not grow with the bag;
+//! - `NAME.tar.age.minisig`: a minisign signature of the ciphertext whose trusted comment is
+//!   `qoima-bundle/1 plaintext-tar-sha256=<hex> tagmanifest-sha256=<hex>`;
+//! - `NAME.envelope.txt`: non-identifying facts (digests, signer key id, number of recipients,
+//!   qoima version) and the stock-tool commands that check the bundle.
+//!
+//! `NAME` is a neutral label (`bundle` unless chosen). Nothing from the bag — not its
+//! External-Identifier, not bag-info.txt, not its folder name — is written outside the
+//! encryption: the tar's single folder is `NAME` too.
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use age::x25519;
+use minisign::{PublicKey, SecretKey, SignatureBox};
+use serde::Serialize;
+
+use super::keys::{TrustedKey, key_id};
+use super::verify::{Check, SealReport};
+use super::{DOES_NOT_PROVE, PROVES, SealError};
+use crate::archive::Limits;
+use crate::bagit::BagError;
+use crate::digest::{Algorithm, Engine, Hasher, Progress, digest_bytes};
+use crate::error::{Code, Problem};
+use crate::fsutil;
+
+/// The first word of the outer signature's trusted comment and of the envelope.
+pub const BUNDLE_VERSION: &str = "qoima-bundle/1";
+/// The label used when none is given.
+pub const DEFAULT_NAME: &str = "bundle";
+/// The ciphertext's extension.
+pub const EXTENSION: &str = ".tar.age";
+
+/// Bytes per chunk handed between the pipeline's stages.
+const CHUNK: usize = 1 << 20;
+/// Chunks in flight per hashing thread (memory: about `DEPTH` MiB per hash).
+const DEPTH: usize = 4;
+
+/// Reads one age recipient: an X25519 public key (`age1…`). SSH recipients are refused on
+/// purpose: their stanza reveals a tag of the recipient's key.
+pub fn parse_recipient(s: &str) -> Result<x25519::Recipient, SealError> {
+    let s = s.trim();
+    if s.starts_with("ssh-") || s.starts_with("ecdsa-") {
+        return Err(SealError::Key(
+            "SSH recipients are not supported (their stanza reveals a tag of the key); give an age X25519 recipient (age1…, from age-keygen)".into(),
+        ));
+    }
+    if s.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-") {
+        return Err(SealError::Key(
+            "that is a secret identity, not a recipient: give its public age1… line (age-keygen -y KEYFILE); and keep the secret key away from the sealing machine".into(),
+        ));
+    }
+    s.parse::<x25519::Recipient>()
+        .map_err(|e| SealError::Key(format!("{s:?} is not an age X25519 recipient (age1…): {e}")))
+}
+
+/// Reads a recipients file (as `age -R` reads one): one `age1…` recipient per line; blank
+/// lines and `#` comments are skipped.
+pub fn read_recipients_file(path: &Path) -> Result<Vec<x25519::Recipient>, SealError> {
+    let text = fs::read_to_string(path).map_err(SealError::io(path))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        out.push(
+            parse_recipient(line)
+                .map_err(|e| SealError::Key(format!("{} line {}: {e}", path.display(), i + 1)))?,
+        );
+    }
+    if out.is_empty() {
+        return Err(SealError::Key(format!(
+            "{} holds no recipient",
+            path.display()
+        )));
+    }
+    Ok(out)
+}
+
+/// Reads an age identity file (as `age -i` reads one, e.g. from `age-keygen`): one
+/// `AGE-SECRET-KEY-1…` per line; blank lines and `#` comments are skipped. A bad line is
+/// named by its number only, so that no secret reaches a message.
+pub fn read_identities(path: &Path) -> Result<Vec<x25519::Identity>, SealError> {
+    let text = fs::read_to_string(path).map_err(SealError::io(path))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        out.push(line.parse::<x25519::Identity>().map_err(|_| {
+            SealError::Key(format!(
+                "{} line {} is not an age X25519 identity (AGE-SECRET-KEY-1…); passphrase-protected and plugin identities are not supported",
+                path.display(),
+                i + 1
+            ))
+        })?);
+    }
+    if out.is_empty() {
+        return Err(SealError::Key(format!(
+            "{} holds no identity",
+            path.display()
+        )));
+    }
+    Ok(out)
+}
+
+/// Whether `name` may label a bundle: 1–64 of `A–Z a–z 0–9 . _ -`, not starting with `.`.
+pub fn check_name(name: &str) -> Result<(), SealError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(SealError::Key(format!(
+            "{name:?} cannot name a bundle: use 1 to 64 letters, digits, '.', '_' or '-' (and keep it neutral: it is readable by anyone who holds the files)"
+        )))
+    }
+}
+
+/// The three files of the bundle `name` in `dir`: ciphertext, signature, envelope.
+pub fn bundle_paths(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    (
+        dir.join(format!("{name}{EXTENSION}")),
+        dir.join(format!("{name}{EXTENSION}.minisig")),
+        dir.join(format!("{name}.envelope.txt")),
+    )
+}
+
+/// How to encrypt a sealed bag.
+#[derive(Clone, Debug)]
+pub struct EncryptOptions {
+    /// The folder to write the bundle into (created when missing).
+    pub out_dir: PathBuf,
+    /// The bundle's neutral label ([`DEFAULT_NAME`] unless chosen).
+    pub name: String,
+    /// Who can decrypt it.
+    pub recipients: Vec<x25519::Recipient>,
+}
+
+/// What was written.
+#[derive(Clone, Debug, Serialize)]
+pub struct BundleSummary {
+    /// The bundle's label.
+    pub name: String,
+    /// `NAME.tar.age`.
+    pub ciphertext: PathBuf,
+    /// `NAME.tar.age.minisig`.
+    pub signature: PathBuf,
+    /// `NAME.envelope.txt`.
+    pub envelope: PathBuf,
+    /// Size of the ciphertext.
+    pub ciphertext_bytes: u64,
+    /// SHA-256 of the ciphertext.
+    pub ciphertext_sha256: String,
+    /// SHA-512 of the ciphertext.
+    pub ciphertext_sha512: String,
+    /// Size of the plaintext tar.
+    pub plaintext_bytes: u64,
+    /// SHA-256 of the plaintext tar (signed).
+    pub plaintext_sha256: String,
+    /// The signed tag manifest, e.g. `tagmanifest-sha256.txt`.
+    pub tag_manifest: String,
+    /// Its SHA-256 (signed).
+    pub tag_manifest_sha256: String,
+    /// The signer's key id.
+    pub key_id: String,
+    /// Number of recipients.
+    pub recipients: usize,
+}
+
+/// The signed statement of a bundle (the outer signature's trusted comment).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BundleStatement {
+    /// SHA-256 of the plaintext tar.
+    pub plaintext_sha256: String,
+    /// The tag manifest's name without `.txt`, e.g. `tagmanifest-sha256`.
+    pub tag_manifest: String,
+    /// SHA-256 of that tag manifest file.
+    pub tag_manifest_sha256: String,
+}
+
+impl BundleStatement {
+    /// `qoima-bundle/1 plaintext-tar-sha256=<hex> tagmanifest-<alg>=<hex>`.
+    pub fn render(&self) -> String {
+        format!(
+            "{BUNDLE_VERSION} plaintext-tar-sha256={} {}={}",
+            self.plaintext_sha256, self.tag_manifest, self.tag_manifest_sha256
+        )
+    }
+
+    /// Reads a statement back; `None` when it is not one.
+    pub fn parse(s: &str) -> Option<BundleStatement> {
+        let mut it = s.split(' ');
+        if it.next()? != BUNDLE_VERSION {
+            return None;
+        }
+        let plain = it.next()?.strip_prefix("plaintext-tar-sha256=")?;
+        let (tm, tm_hex) = it.next()?.split_once('=')?;
+        if it.next().is_some() || !tm.starts_with("tagmanifest-") || !is_sha256(plain) {
+            return None;
+        }
+        if !is_sha256(tm_hex) {
+            return None;
+        }
+        Some(BundleStatement {
+            plaintext_sha256: plain.to_ascii_lowercase(),
+            tag_manifest: tm.to_string(),
+            tag_manifest_sha256: tm_hex.to_ascii_lowercase(),
+        })
+    }
+}
+
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The signed tag manifest of a sealed bag: `tagmanifest-sha256.txt`, else
+/// `tagmanifest-sha512.txt`, with its SHA-256.
+fn signed_tag_manifest(bag: &Path) -> Result<(String, String), SealError> {
+    for name in ["tagmanifest-sha256.txt", "tagmanifest-sha512.txt"] {
+        let p = bag.join(name);
+        if p.is_file()
+            && bag
+                .join(super::SEAL_DIR)
+                .join(format!("{name}.minisig"))
+                .is_file()
+        {
+            let data = fs::read(&p).map_err(SealError::io(&p))?;
+            return Ok((name.to_string(), digest_bytes(Algorithm::Sha256, &data)));
+        }
+    }
+    Err(SealError::Key(format!(
+        "{} is not sealed (no signed tagmanifest-sha256.txt or tagmanifest-sha512.txt); seal it before encrypting",
+        bag.display()
+    )))
+}
+
+/// A writer that hands what passes through, in chunks, to hashing threads, then writes it on.
+/// Memory is bounded: each thread holds at most [`DEPTH`] chunks.
+struct HashTee<W: Write> {
+    inner: W,
+    buf: Vec<u8>,
+    senders: Vec<SyncSender<Arc<Vec<u8>>>>,
+    threads: Vec<JoinHandle<Hasher>>,
+    bytes: u64,
+}
+
+impl<W: Write> HashTee<W> {
+    fn new(inner: W, algorithms: &[Algorithm]) -> HashTee<W> {
+        let mut senders = Vec::new();
+        let mut threads = Vec::new();
+        for &a in algorithms {
+            let (tx, rx) = sync_channel::<Arc<Vec<u8>>>(DEPTH);
+            senders.push(tx);
+            threads.push(std::thread::spawn(move || {
+                let mut h = Hasher::new(a);
+                for chunk in rx {
+                    h.update(&chunk);
+                }
+                h
+            }));
+        }
+        HashTee {
+            inner,
+            buf: Vec::with_capacity(CHUNK),
+            senders,
+            threads,
+            bytes: 0,
+        }
+    }
+
+    fn pass(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Arc::new(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        for s in &self.senders {
+            s.send(Arc::clone(&chunk))
+                .map_err(|_| io::Error::other("a hashing thread stopped"))?;
+        }
+        self.bytes += chunk.len() as u64;
+        self.inner.write_all(&chunk)
+    }
+
+    /// Flushes, and returns the inner writer, the digests (hex, in the order asked) and the
+    /// number of bytes that passed.
+    fn finish(mut self) -> io::Result<(W, Vec<String>, u64)> {
+        self.pass()?;
+        self.senders.clear();
+        let mut digests = Vec::new();
+        for t in self.threads.drain(..) {
+            let h = t
+                .join()
+                .map_err(|_| io::Error::other("a hashing thread panicked"))?;
+            digests.push(h.finish_hex());
+        }
+        self.inner.flush()?;
+        Ok((self.inner, digests, self.bytes))
+    }
+}
+
+impl<W: Write> Write for HashTee<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = data.len().min(CHUNK - self.buf.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == CHUNK {
+            self.pass()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.pass()?;
+        self.inner.flush()
+    }
+}
+
+/// A writer whose writes happen on another thread, in chunks of [`CHUNK`] (at most [`DEPTH`]
+/// in flight), so that the caller's work and the kernel's copying overlap.
+struct ThreadWriter {
+    buf: Vec<u8>,
+    tx: Option<SyncSender<Vec<u8>>>,
+    thread: Option<JoinHandle<io::Result<File>>>,
+}
+
+impl ThreadWriter {
+    fn new(mut file: File) -> ThreadWriter {
+        let (tx, rx) = sync_channel::<Vec<u8>>(DEPTH);
+        let thread = std::thread::spawn(move || {
+            for chunk in rx {
+                file.write_all(&chunk)?;
+            }
+            Ok(file)
+        });
+        ThreadWriter {
+            buf: Vec::with_capacity(CHUNK),
+            tx: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// The writing thread's error, once it has stopped.
+    fn failure(&mut self) -> io::Error {
+        self.tx = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(Err(e))) => e,
+            _ => io::Error::other("the writing thread stopped"),
+        }
+    }
+
+    fn send(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        let sent = self.tx.as_ref().map(|tx| tx.send(chunk).is_ok());
+        if sent == Some(true) {
+            Ok(())
+        } else {
+            Err(self.failure())
+        }
+    }
+
+    /// Writes what is left, and returns the file once every byte is written.
+    fn finish(mut self) -> io::Result<File> {
+        self.send()?;
+        self.tx = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(r)) => r,
+            _ => Err(io::Error::other("the writing thread stopped")),
+        }
+    }
+}
+
+impl Write for ThreadWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = data.len().min(CHUNK - self.buf.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == CHUNK {
+            self.send()?;
+        }
+        Ok(n)
+    }
+
+    /// Hands the buffer to the writing thread (the file itself is synced by the caller).
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+}
+
+/// Hashes a whole file with several algorithms in one read (hashes in parallel threads).
+fn hash_file(path: &Path, algorithms: &[Algorithm]) -> io::Result<(Vec<String>, u64)> {
+    let mut f = File::open(path)?;
+    let mut tee = HashTee::new(io::sink(), algorithms);
+    io::copy(&mut f, &mut tee)?;
+    let (_, d, n) = tee.finish()?;
+    Ok((d, n))
+}
+
+/// Encrypts the sealed bag `bag` into `opts.out_dir` (see the module documentation) and signs
+/// the ciphertext with `sk`. Every file is written under a temporary name and renamed when
+/// complete; existing files are never replaced.
+pub fn encrypt_sealed_bag(
+    bag: &Path,
+    sk: &SecretKey,
+    pk: &PublicKey,
+    opts: &EncryptOptions,
+    progress: &dyn Progress,
+) -> Result<BundleSummary, SealError> {
+    check_name(&opts.name)?;
+    if opts.recipients.is_empty() {
+        return Err(SealError::Key(
+            "no recipient: give --to age1… or --recipients-file".into(),
+        ));
+    }
+    let (tm, tm_sha) = signed_tag_manifest(bag)?;
+    let (ct_path, sig_path, env_path) = bundle_paths(&opts.out_dir, &opts.name);
+    for p in [&ct_path, &sig_path, &env_path] {
+        if fs::symlink_metadata(p).is_ok() {
+            return Err(SealError::Io {
+                path: p.clone(),
+                source: io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    "exists; qoima never replaces a bundle (choose another --bundle-name or folder)",
+                ),
+            });
+        }
+    }
+    fs::create_dir_all(&opts.out_dir).map_err(SealError::io(&opts.out_dir))?;
+    let tmps: Vec<PathBuf> = [&ct_path, &sig_path, &env_path]
+        .iter()
+        .map(|p| fsutil::temp_sibling(p, "encrypt"))
+        .collect();
+    let result = write_bundle(bag, sk, pk, opts, progress, &tmps, (&tm, &tm_sha));
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            for t in &tmps {
+                let _ = fs::remove_file(t);
+            }
+            return Err(e);
+        }
+    };
+    for (tmp, fin) in tmps.iter().zip([&ct_path, &sig_path, &env_path]) {
+        fs::rename(tmp, fin).map_err(SealError::io(fin))?;
+    }
+    let _ = fsutil::sync_dir(&opts.out_dir);
+    Ok(BundleSummary {
+        ciphertext: ct_path,
+        signature: sig_path,
+        envelope: env_path,
+        ..summary
+    })
+}
+
+fn write_bundle(
+    bag: &Path,
+    sk: &SecretKey,
+    pk: &PublicKey,
+    opts: &EncryptOptions,
+    progress: &dyn Progress,
+    tmps: &[PathBuf],
+    (tm, tm_sha): (&str, &str),
+) -> Result<BundleSummary, SealError> {
+    let ct_tmp = &tmps[0];
+    let io_ct = SealError::io(ct_tmp);
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(ct_tmp)
+        .map_err(SealError::io(ct_tmp))?;
+    // tar → (sha256 of the plaintext, on another thread) → age → file (written on another
+    // thread, so that encryption and the kernel's copying overlap).
+    let ct_out = ThreadWriter::new(file);
+    let encryptor =
+        age::Encryptor::with_recipients(opts.recipients.iter().map(|r| r as &dyn age::Recipient))
+            .map_err(|e| SealError::Key(format!("cannot encrypt: {e}")))?;
+    let stream = encryptor.wrap_output(ct_out).map_err(io_ct)?;
+    let plain_tee = HashTee::new(stream, &[Algorithm::Sha256]);
+    let mtime = crate::archive::write::archive_time(bag);
+    // The tar's folder keeps the bag's own name (it is inside the encryption): when the bag
+    // has no External-Identifier, its signed statements name the folder.
+    let top = super::sign::folder_name(bag)?;
+    let plain_tee = crate::archive::write::write_tar_stream(bag, &top, plain_tee, mtime, progress)
+        .map_err(|e| match e {
+            BagError::Io { path, source } => SealError::Io { path, source },
+            e => SealError::Key(e.to_string()),
+        })?;
+    let io_ct = |e| SealError::Io {
+        path: ct_tmp.clone(),
+        source: e,
+    };
+    let (stream, plain_digests, plaintext_bytes) = plain_tee.finish().map_err(io_ct)?;
+    let ct_out = stream.finish().map_err(io_ct)?;
+    let file = ct_out.finish().map_err(io_ct)?;
+    file.sync_all().map_err(io_ct)?;
+    drop(file);
+
+    let statement = BundleStatement {
+        plaintext_sha256: plain_digests[0].clone(),
+        tag_manifest: tm.trim_end_matches(".txt").to_string(),
+        tag_manifest_sha256: tm_sha.to_string(),
+    };
+    let kid = key_id(pk);
+    // The signature (minisign's BLAKE2b prehash) and the envelope's digests of the
+    // ciphertext: one more read, from the page cache, on parallel threads.
+    let reader = BufReader::with_capacity(CHUNK, File::open(ct_tmp).map_err(io_ct)?);
+    let (sig, hashed) = std::thread::scope(|sc| {
+        let t = sc.spawn(|| {
+            minisign::sign(
+                Some(pk),
+                sk,
+                reader,
+                Some(&statement.render()),
+                Some(&format!("qoima encrypted bundle, key {kid}")),
+            )
+            .map_err(|e| SealError::Key(format!("cannot sign the ciphertext: {e}")))
+        });
+        let hashed = hash_file(ct_tmp, &[Algorithm::Sha256, Algorithm::Sha512]);
+        let sig = t
+            .join()
+            .unwrap_or_else(|_| Err(SealError::Key("the signing thread panicked".into())));
+        (sig, hashed)
+    });
+    let sig = sig?;
+    let (ct_digests, ciphertext_bytes) = hashed.map_err(io_ct)?;
+    write_new(&tmps[1], sig.to_string().as_bytes())?;
+
+    let summary = BundleSummary {
+        name: opts.name.clone(),
+        ciphertext: PathBuf::new(),
+        signature: PathBuf::new(),
+        envelope: PathBuf::new(),
+        ciphertext_bytes,
+        ciphertext_sha256: ct_digests[0].clone(),
+        ciphertext_sha512: ct_digests[1].clone(),
+        plaintext_bytes,
+        plaintext_sha256: statement.plaintext_sha256.clone(),
+        tag_manifest: tm.to_string(),
+        tag_manifest_sha256: tm_sha.to_string(),
+        key_id: kid,
+        recipients: opts.recipients.len(),
+    };
+    write_new(&tmps[2], envelope(&summary).as_bytes())?;
+    Ok(summary)
+}
+
+fn write_new(path: &Path, data: &[u8]) -> Result<(), SealError> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(SealError::io(path))?;
+    f.write_all(data).map_err(SealError::io(path))?;
+    f.sync_all().map_err(SealError::io(path))
+}
+
+/// The envelope: `Label: value` lines (as in bag-info.txt), then the stock-tool commands as
+/// `#` comments. It holds nothing from the bag but digests.
+pub fn envelope(s: &BundleSummary) -> String {
+    let n = &s.name;
+    format!(
+        "Bundle-Version: {BUNDLE_VERSION}\n\
+         Ciphertext-File: {n}{EXTENSION}\n\
+         Ciphertext-Bytes: {}\n\
+         Ciphertext-SHA256: {}\n\
+         Ciphertext-SHA512: {}\n\
+         Encryption: age-encryption.org/v1 (X25519)\n\
+         Recipients: {}\n\
+         Plaintext-Tar-SHA256: {}\n\
+         Tag-Manifest: {}\n\
+         Tag-Manifest-SHA256: {}\n\
+         Signer-Key-Id: {}\n\
+         Signature-File: {n}{EXTENSION}.minisig\n\
+         Software: qoima {}\n\
+         #\n\
+         # An encrypted qoima sealed bag. Check it with stock tools (minisign, sha256sum, age, tar):\n\
+         #   minisign -Vm {n}{EXTENSION} -P <the sealer's public key, RW...>\n\
+         #     (the trusted comment repeats Plaintext-Tar-SHA256 and Tag-Manifest-SHA256)\n\
+         #   sha256sum {n}{EXTENSION}                       (= Ciphertext-SHA256)\n\
+         #   age -d -i <your identity file> -o {n}.tar {n}{EXTENSION}\n\
+         #   sha256sum {n}.tar                              (= Plaintext-Tar-SHA256)\n\
+         #   tar -xf {n}.tar        (one folder, the sealed bag; `tar -tf {n}.tar | head -1` names it)\n\
+         #   sh BAG/verify.sh BAG <trusted keys file>\n\
+         # or, with qoima: qoima verify-seal {n}{EXTENSION} --trusted-keys FILE -i IDENTITY\n",
+        s.ciphertext_bytes,
+        s.ciphertext_sha256,
+        s.ciphertext_sha512,
+        s.recipients,
+        s.plaintext_sha256,
+        s.tag_manifest,
+        s.tag_manifest_sha256,
+        s.key_id,
+        crate::VERSION,
+    )
+}
+
+/// The value of `label` in an envelope.
+fn envelope_field<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (!k.starts_with('#') && k.trim().eq_ignore_ascii_case(label)).then(|| v.trim())
+    })
+}
+
+/// Whether `path` names an encrypted bundle (`*.tar.age`).
+pub fn is_bundle(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.len() > EXTENSION.len() && n.ends_with(EXTENSION))
+}
+
+/// Decrypts an age file with `identities` into `out` (streaming). Returns the plaintext's
+/// sha256 and size. For tests and tools: the bundle verifier uses the same path.
+pub fn decrypt_file(
+    input: &Path,
+    identities: &[x25519::Identity],
+    out: &mut dyn Write,
+) -> Result<(String, u64), DecryptFailure> {
+    let f = File::open(input).map_err(|e| DecryptFailure::Damaged(e.to_string()))?;
+    let d = age::Decryptor::new_buffered(BufReader::with_capacity(CHUNK, f))
+        .map_err(|e| DecryptFailure::Damaged(e.to_string()))?;
+    let mut reader = d
+        .decrypt(identities.iter().map(|i| i as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys => DecryptFailure::NoIdentity,
+            e => DecryptFailure::Damaged(e.to_string()),
+        })?;
+    let mut tee = HashTee::new(out, &[Algorithm::Sha256]);
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(DecryptFailure::Damaged(e.to_string())),
+        };
+        tee.write_all(&buf[..n])
+            .map_err(|e| DecryptFailure::Write(e.to_string()))?;
+    }
+    let (_, d, n) = tee
+        .finish()
+        .map_err(|e| DecryptFailure::Write(e.to_string()))?;
+    Ok((d[0].clone(), n))
+}
+
+/// Why decryption failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DecryptFailure {
+    /// None of the identities is a recipient.
+    #[error("none of the identities given is a recipient of this file")]
+    NoIdentity,
+    /// The file is not age, or its authentication failed (damaged or altered).
+    #[error("the ciphertext is damaged or altered (age authentication failed): {0}")]
+    Damaged(String),
+    /// The plaintext could not be written.
+    #[error("cannot write the plaintext: {0}")]
+    Write(String),
+}
+
+/// A private (0700) temporary folder, removed when dropped. Decrypted evidence goes there.
+struct PrivateDir(PathBuf);
+
+impl PrivateDir {
+    fn new() -> io::Result<PrivateDir> {
+        let base = std::env::temp_dir();
+        for i in 0..100u32 {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            let p = base.join(format!("qoima-verify-{}-{nanos:x}-{i}", std::process::id()));
+            let mut b = fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            match b.create(&p) {
+                Ok(()) => return Ok(PrivateDir(p)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::other("cannot create a temporary folder"))
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn push(r: &mut SealReport, name: &str, found: Vec<Problem>, ok: String) {
+    let errors: Vec<&Problem> = found.iter().filter(|p| p.is_error()).collect();
+    let detail = match errors.as_slice() {
+        [] => ok,
+        [p] => p.to_string(),
+        [p, rest @ ..] => format!("{p} (and {} more)", rest.len()),
+    };
+    r.checks.push(Check {
+        check: name.to_string(),
+        passed: errors.is_empty(),
+        detail,
+    });
+    r.problems.extend(found);
+}
+
+/// Verifies the encrypted bundle `file` (`NAME.tar.age`): its outer signature by a trusted key,
+/// the envelope's digests, decryption with `identities`, the plaintext tar against the signed
+/// digest, and then the sealed bag inside, in full ([`super::verify_seal`]). The plaintext is
+/// written to a private temporary folder and removed afterwards.
+pub fn verify_bundle(
+    file: &Path,
+    trusted: &[TrustedKey],
+    identities: &[x25519::Identity],
+    engine: &Engine,
+    progress: &dyn Progress,
+) -> SealReport {
+    let mut r = SealReport {
+        bag: file.display().to_string(),
+        sealed: false,
+        signer_key: None,
+        key_id: None,
+        signer_name: None,
+        sealed_at: None,
+        checks: Vec::new(),
+        problems: Vec::new(),
+        proves: PROVES,
+        does_not_prove: DOES_NOT_PROVE,
+    };
+    let fname = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = fname.strip_suffix(EXTENSION).unwrap_or(&fname).to_string();
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let (_, sig_path, env_path) = bundle_paths(dir, &name);
+    let sig_rel = format!("{name}{EXTENSION}.minisig");
+    let env_rel = format!("{name}.envelope.txt");
+
+    // 1. The outer signature (made while the ciphertext is hashed for the envelope).
+    let (sig_result, hashed) = std::thread::scope(|s| {
+        let t = s.spawn(|| outer_signature(file, &sig_path, &sig_rel, trusted));
+        let h = hash_file(file, &[Algorithm::Sha256, Algorithm::Sha512]);
+        (
+            t.join().unwrap_or_else(|_| {
+                let p = Problem::new(
+                    Code::SealBundleSignature,
+                    "the signature check stopped unexpectedly",
+                );
+                (vec![p], None, None)
+            }),
+            h,
+        )
+    });
+    let (p, statement, signer) = sig_result;
+    push(
+        &mut r,
+        "bundle-signature",
+        p,
+        format!(
+            "{sig_rel} verifies with trusted key {}; its statement gives the plaintext's sha256",
+            signer.as_deref().unwrap_or("?")
+        ),
+    );
+
+    // 2. The envelope.
+    let mut p = Vec::new();
+    match (fs::read_to_string(&env_path), &hashed) {
+        (Err(e), _) => p.push(
+            Problem::new(
+                Code::SealBundleEnvelope,
+                format!("cannot read {env_rel}: {e}"),
+            )
+            .file(&env_rel),
+        ),
+        (_, Err(e)) => p.push(
+            Problem::new(Code::TagFileUnreadable, format!("cannot read {fname}: {e}")).file(&fname),
+        ),
+        (Ok(text), Ok((d, _))) => {
+            let mut want = vec![
+                ("Ciphertext-SHA256", d[0].clone()),
+                ("Ciphertext-SHA512", d[1].clone()),
+            ];
+            if let Some(s) = &statement {
+                want.push(("Plaintext-Tar-SHA256", s.plaintext_sha256.clone()));
+                want.push(("Tag-Manifest-SHA256", s.tag_manifest_sha256.clone()));
+            }
+            for (label, value) in want {
+                let found = envelope_field(&text, label).map(str::to_ascii_lowercase);
+                if found.as_deref() != Some(value.as_str()) {
+                    p.push(
+                        Problem::new(
+                            Code::SealBundleEnvelope,
+                            format!(
+                                "{env_rel} says {label} {}, but it is {value}",
+                                found.as_deref().unwrap_or("(missing)")
+                            ),
+                        )
+                        .file(&env_rel)
+                        .field(label),
+                    );
+                }
+            }
+        }
+    }
+    push(
+        &mut r,
+        "envelope",
+        p,
+        format!("{env_rel} holds the ciphertext's sha256 and sha512 and the signed digests"),
+    );
+
+    // 3. Decryption, into a private temporary folder.
+    let tmp = match PrivateDir::new() {
+        Ok(t) => t,
+        Err(e) => {
+            push(
+                &mut r,
+                "decryption",
+                vec![Problem::new(
+                    Code::SealBundleDamaged,
+                    format!("cannot make a temporary folder to decrypt into: {e}"),
+                )],
+                String::new(),
+            );
+            return finish(r);
+        }
+    };
+    let tar_path = tmp.0.join(format!("{name}.tar"));
+    let decrypted = if identities.is_empty() {
+        Err(DecryptFailure::NoIdentity)
+    } else {
+        File::create(&tar_path)
+            .map_err(|e| DecryptFailure::Write(e.to_string()))
+            .and_then(|f| {
+                let mut w = BufWriter::with_capacity(CHUNK, f);
+                let out = decrypt_file(file, identities, &mut w)?;
+                w.flush()
+                    .map_err(|e| DecryptFailure::Write(e.to_string()))?;
+                Ok(out)
+            })
+    };
+    let (plain_sha, plain_bytes) = match decrypted {
+        Ok(d) => {
+            push(
+                &mut r,
+                "decryption",
+                Vec::new(),
+                format!("decrypted with the identities given ({} bytes of tar)", d.1),
+            );
+            d
+        }
+        Err(e) => {
+            let code = match e {
+                DecryptFailure::NoIdentity => Code::SealBundleNoIdentity,
+                _ => Code::SealBundleDamaged,
+            };
+            let msg = if identities.is_empty() {
+                "no identity given (-i IDENTITY_FILE): the bag inside cannot be checked".to_string()
+            } else {
+                e.to_string()
+            };
+            push(
+                &mut r,
+                "decryption",
+                vec![Problem::new(code, msg).file(&fname)],
+                String::new(),
+            );
+            return finish(r);
+        }
+    };
+
+    // 4. The plaintext is what was signed.
+    let mut p = Vec::new();
+    if let Some(s) = &statement
+        && s.plaintext_sha256 != plain_sha
+    {
+        p.push(
+            Problem::new(
+                Code::SealBundlePlaintext,
+                format!(
+                    "the decrypted tar's sha256 is {plain_sha}, but the signed statement says {}",
+                    s.plaintext_sha256
+                ),
+            )
+            .file(&fname),
+        );
+    } else if statement.is_none() {
+        p.push(
+            Problem::new(
+                Code::SealBundlePlaintext,
+                "no verified signed statement to compare the decrypted tar with",
+            )
+            .file(&sig_rel),
+        );
+    }
+    push(
+        &mut r,
+        "plaintext",
+        p,
+        format!("the decrypted tar ({plain_bytes} bytes) has the signed sha256 {plain_sha}"),
+    );
+
+    // 5. The bag inside, unpacked safely (as the folder the tar names), then its seal in full.
+    let bag_dir = tmp
+        .0
+        .join(tar_top(&tar_path).unwrap_or_else(|| name.clone()));
+    let unpacked =
+        crate::archive::unpack::unpack(&tar_path, &bag_dir, &Limits::default(), progress);
+    let _ = fs::remove_file(&tar_path);
+    match unpacked {
+        Ok(_) => push(
+            &mut r,
+            "bag-archive",
+            Vec::new(),
+            "the tar holds one bag folder and nothing unsafe".into(),
+        ),
+        Err(e) => {
+            let p = match e {
+                BagError::Refused(p) => p,
+                e => vec![Problem::new(
+                    Code::SealBundlePlaintext,
+                    format!("cannot unpack the decrypted tar: {e}"),
+                )],
+            };
+            push(&mut r, "bag-archive", p, String::new());
+            return finish(r);
+        }
+    }
+    let inner = super::verify_seal(&bag_dir, trusted, engine, progress);
+    r.signer_key = inner.signer_key;
+    r.key_id = inner.key_id;
+    r.signer_name = inner.signer_name;
+    r.sealed_at = inner.sealed_at;
+    r.checks.extend(inner.checks);
+    r.problems.extend(inner.problems);
+
+    // 6. The signed tag-manifest digest is the inner bag's.
+    let mut p = Vec::new();
+    if let Some(s) = &statement {
+        let tm = format!("{}.txt", s.tag_manifest);
+        let sha = fs::read(bag_dir.join(&tm))
+            .map(|d| digest_bytes(Algorithm::Sha256, &d))
+            .unwrap_or_default();
+        if sha != s.tag_manifest_sha256 {
+            p.push(
+                Problem::new(
+                    Code::SealBundlePlaintext,
+                    format!(
+                        "the bag inside has {tm} with sha256 {sha:?}, but the signed statement says {}",
+                        s.tag_manifest_sha256
+                    ),
+                )
+                .file(tm),
+            );
+        }
+    }
+    push(
+        &mut r,
+        "bundle-binding",
+        p,
+        "the outer signature names the bag's signed tag manifest".into(),
+    );
+    finish(r)
+}
+
+/// The single folder a tar's first entry names, when it is a plain name.
+fn tar_top(tar: &Path) -> Option<String> {
+    let f = File::open(tar).ok()?;
+    let mut a = tar::Archive::new(BufReader::new(f));
+    let first = a.entries().ok()?.next()?.ok()?;
+    let path = first.path().ok()?.into_owned();
+    let top = path.components().next()?;
+    match top {
+        std::path::Component::Normal(n) => n.to_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+fn finish(mut r: SealReport) -> SealReport {
+    r.sealed = !r.checks.is_empty() && r.checks.iter().all(|c| c.passed);
+    r
+}
+
+/// Checks the outer signature: returns its problems, the verified statement and the signer's
+/// key id.
+fn outer_signature(
+    file: &Path,
+    sig_path: &Path,
+    sig_rel: &str,
+    trusted: &[TrustedKey],
+) -> (Vec<Problem>, Option<BundleStatement>, Option<String>) {
+    let mut p = Vec::new();
+    let text = match fs::read_to_string(sig_path) {
+        Ok(t) => t,
+        Err(e) => {
+            p.push(
+                Problem::new(
+                    Code::SealBundleSignature,
+                    format!("cannot read the bundle's signature {sig_rel}: {e}"),
+                )
+                .file(sig_rel),
+            );
+            return (p, None, None);
+        }
+    };
+    let sig = match SignatureBox::from_string(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            p.push(
+                Problem::new(
+                    Code::SealSignatureUnreadable,
+                    format!("{sig_rel} is not a minisign signature: {e}"),
+                )
+                .file(sig_rel),
+            );
+            return (p, None, None);
+        }
+    };
+    let Some(key) = trusted.iter().find(|t| t.key.keynum() == sig.keynum()) else {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&sig.keynum()[..8]);
+        p.push(
+            Problem::new(
+                Code::SealUntrustedKey,
+                format!(
+                    "{sig_rel} was made by key {:016X}, which is not in the trusted-keys list",
+                    u64::from_le_bytes(b)
+                ),
+            )
+            .file(sig_rel),
+        );
+        return (p, None, None);
+    };
+    let kid = key_id(&key.key);
+    let verified = File::open(file)
+        .map_err(|e| e.to_string())
+        .and_then(|f| {
+            minisign::verify(
+                &key.key,
+                &sig,
+                BufReader::with_capacity(CHUNK, f),
+                true,
+                false,
+                false,
+            )
+            .map_err(|e| e.to_string())
+        })
+        .and_then(|()| sig.trusted_comment().map_err(|e| e.to_string()));
+    let comment = match verified {
+        Ok(c) => c,
+        Err(e) => {
+            p.push(
+                Problem::new(
+                    Code::SealBundleSignature,
+                    format!("{sig_rel} does not verify against the ciphertext: {e}"),
+                )
+                .file(sig_rel),
+            );
+            return (p, None, Some(kid));
+        }
+    };
+    let statement = BundleStatement::parse(&comment);
+    if statement.is_none() {
+        p.push(
+            Problem::new(
+                Code::SealCommentMismatch,
+                format!("the trusted comment of {sig_rel} is not a {BUNDLE_VERSION} statement: {comment:?}"),
+            )
+            .file(sig_rel),
+        );
+    }
+    (p, statement, Some(kid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_round_trips() {
+        let s = BundleStatement {
+            plaintext_sha256: "ab".repeat(32),
+            tag_manifest: "tagmanifest-sha256".into(),
+            tag_manifest_sha256: "cd".repeat(32),
+        };
+        assert_eq!(BundleStatement::parse(&s.render()), Some(s.clone()));
+        assert_eq!(BundleStatement::parse("qoima-seal/1 bag=x"), None);
+        let extra = format!("{} more", s.render());
+        assert_eq!(BundleStatement::parse(&extra), None);
+    }
+
+    #[test]
+    fn names_are_neutral_and_safe() {
+        assert!(check_name("bundle").is_ok());
+        assert!(check_name("transfer-2026.01_a").is_ok());
+        for bad in ["", ".hidden", "a/b", "a b", "Қойма", &"x".repeat(65)] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(is_bundle(Path::new("d/bundle.tar.age")));
+        assert!(!is_bundle(Path::new(".tar.age")));
+        assert!(!is_bundle(Path::new("bag")));
+    }
+
+    #[test]
+    fn recipients_and_identities_parse() {
+        let id = x25519::Identity::generate();
+        let r = id.to_public().to_string();
+        assert!(parse_recipient(&format!("  {r}  ")).is_ok());
+        assert!(parse_recipient("ssh-ed25519 AAAA").is_err());
+        use age::secrecy::ExposeSecret;
+        let secret = id.to_string();
+        let e = parse_recipient(secret.expose_secret()).unwrap_err();
+        assert!(e.to_string().contains("secret identity"));
+        let dir = std::env::temp_dir().join(format!("qoima-enc-unit-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("ids.txt");
+        fs::write(
+            &f,
+            format!(
+                "# created: now\n# public key: {r}\n{}\n",
+                secret.expose_secret()
+            ),
+        )
+        .unwrap();
+        assert_eq!(read_identities(&f).unwrap().len(), 1);
+        fs::write(&f, "# c\n\nnot a key\n").unwrap();
+        let Err(e) = read_identities(&f) else {
+            panic!("a bad line was accepted")
+        };
+        let e = e.to_string();
+        assert!(e.contains("line 3") && !e.contains("not a key"), "{e}");
+        fs::write(&f, format!("# team\n{r}\n\n{r}\n")).unwrap();
+        assert_eq!(read_recipients_file(&f).unwrap().len(), 2);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn hash_tee_passes_bytes_and_hashes_them() {
+        let data: Vec<u8> = (0..3 * CHUNK + 17).map(|i| (i % 251) as u8).collect();
+        let mut tee = HashTee::new(Vec::new(), &[Algorithm::Sha256, Algorithm::Sha512]);
+        for part in data.chunks(100_003) {
+            tee.write_all(part).unwrap();
+        }
+        let (out, d, n) = tee.finish().unwrap();
+        assert_eq!(out, data);
+        assert_eq!(n, data.len() as u64);
+        assert_eq!(d[0], digest_bytes(Algorithm::Sha256, &data));
+        assert_eq!(d[1], digest_bytes(Algorithm::Sha512, &data));
+    }
+
+    #[test]
+    fn thread_writer_writes_every_byte_in_order() {
+        let dir = std::env::temp_dir().join(format!("qoima-enc-tw-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("out");
+        let data: Vec<u8> = (0..5 * CHUNK + 3).map(|i| (i % 253) as u8).collect();
+        let mut w = ThreadWriter::new(File::create(&p).unwrap());
+        for part in data.chunks(70_001) {
+            w.write_all(part).unwrap();
+        }
+        w.flush().unwrap();
+        drop(w.finish().unwrap());
+        assert_eq!(fs::read(&p).unwrap(), data);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn encrypt_decrypt_round_trip_in_memory() {
+        let id = x25519::Identity::generate();
+        let other = x25519::Identity::generate();
+        let plain = b"a tar, say".repeat(10_000);
+        let enc = age::Encryptor::with_recipients(std::iter::once(
+            &id.to_public() as &dyn age::Recipient
+        ))
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!("qoima-enc-rt-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("x.age");
+        let mut w = enc.wrap_output(File::create(&f).unwrap()).unwrap();
+        w.write_all(&plain).unwrap();
+        w.finish().unwrap();
+        let mut out = Vec::new();
+        let (sha, n) = decrypt_file(&f, std::slice::from_ref(&id), &mut out).unwrap();
+        assert_eq!(out, plain);
+        assert_eq!(n, plain.len() as u64);
+        assert_eq!(sha, digest_bytes(Algorithm::Sha256, &plain));
+        assert!(matches!(
+            decrypt_file(&f, std::slice::from_ref(&other), &mut Vec::new()),
+            Err(DecryptFailure::NoIdentity)
+        ));
+        let mut bytes = fs::read(&f).unwrap();
+        let last = bytes.len() - 40;
+        bytes[last] ^= 1;
+        fs::write(&f, &bytes).unwrap();
+        assert!(matches!(
+            decrypt_file(&f, std::slice::from_ref(&id), &mut Vec::new()),
+            Err(DecryptFailure::Damaged(_))
+        ));
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,560 @@
+//! Encrypted sealed bundles: `qoima seal … --to age1… -o DIR` and `qoima verify-seal
+//! DIR/NAME.tar.age -i IDENTITY`. Nothing from the bag may appear outside the encryption;
+//! every tampering case must fail with its own code; and the bundle must interoperate with the
+//! reference `age` CLI both ways (those tests skip, saying so, when `age` is not installed;
+//! scripts/test.sh installs it).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use age::secrecy::ExposeSecret;
+use age::x25519;
+use serde_json::Value;
+
+use crate::util::{Env, sha256_hex, sha512_hex};
+
+const EXTERNAL_ID: &str = "HRO-2022-KZ-0042";
+const ORGANIZATION: &str = "Qarlygash Rights Watch";
+const DESCRIPTION: &str = "Показания Жанибека о задержании на площади";
+const SIGNER: &str = "Intake desk Zhetysu";
+
+fn has(tool: &str, arg: &str) -> bool {
+    Command::new(tool)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn has_age() -> bool {
+    let ok = has("age", "--version") && has("age-keygen", "--version");
+    if !ok {
+        eprintln!("skipped: the `age` CLI is not installed (scripts/test.sh installs it)");
+    }
+    ok
+}
+
+fn photo() -> Vec<u8> {
+    fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photos/good/tiny.jpg")).unwrap()
+}
+
+/// An X25519 identity written as an age identity file at `name`; returns its recipient.
+fn identity(env: &Env, name: &str) -> String {
+    let id = x25519::Identity::generate();
+    let r = id.to_public().to_string();
+    env.write(
+        name,
+        format!(
+            "# created by the test\n# public key: {r}\n{}\n",
+            id.to_string().expose_secret()
+        ),
+    );
+    r
+}
+
+/// A sealed bag `name` with identifying bag-info, a signing key `key`/`key.pub`.
+fn sealed_bag_and_key(env: &Env, name: &str) -> PathBuf {
+    let src = format!("{name}-src");
+    env.write(&format!("{src}/photos/p.jpg"), photo());
+    env.write(&format!("{src}/statement.txt"), format!("{DESCRIPTION}\n"));
+    env.qoima(&[
+        "bag",
+        &src,
+        "-o",
+        name,
+        "--external-identifier",
+        EXTERNAL_ID,
+        "--source-organization",
+        ORGANIZATION,
+        "--external-description",
+        DESCRIPTION,
+    ])
+    .success();
+    env.qoima(&["keygen", "-o", "key", "--unencrypted"])
+        .success();
+    env.path(name)
+}
+
+/// Seals `bag` and encrypts it to `to` into `out`.
+fn seal_to(env: &Env, bag: &str, to: &[&str], out: &str) -> crate::util::Run {
+    let mut args = vec!["seal", bag, "--sign", "key", "--name", SIGNER];
+    for r in to {
+        args.extend(["--to", r]);
+    }
+    args.extend(["-o", out]);
+    env.qoima(&args)
+}
+
+fn verify(env: &Env, file: &str, ids: &[&str]) -> (i32, Value) {
+    let mut args = vec!["--json", "verify-seal", file, "--trusted-keys", "key.pub"];
+    for i in ids {
+        args.extend(["-i", i]);
+    }
+    let r = env.qoima(&args);
+    let v: Value = serde_json::from_str(&r.stdout())
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout(), r.stderr()));
+    (r.code(), v)
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn failed_checks(v: &Value) -> Vec<String> {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .map(|c| c["check"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn envelope_value(text: &str, label: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{label}: ")))
+        .unwrap_or_else(|| panic!("no {label} in the envelope"))
+        .to_string()
+}
+
+#[test]
+fn sealed_bag_encrypts_and_verifies_and_reveals_nothing() {
+    let env = Env::new();
+    sealed_bag_and_key(&env, EXTERNAL_ID);
+    let r1 = identity(&env, "alice.txt");
+    let r2 = identity(&env, "escrow.txt");
+    env.write("team.txt", format!("# escrow\n{r2}\n"));
+    let r = env.qoima(&[
+        "--json",
+        "seal",
+        EXTERNAL_ID,
+        "--sign",
+        "key",
+        "--name",
+        SIGNER,
+        "--to",
+        &r1,
+        "--recipients-file",
+        "team.txt",
+        "-o",
+        "out",
+    ]);
+    r.success();
+    let j = r.json();
+    assert_eq!(j["bundle"]["recipients"], 2);
+
+    // Exactly three files, under the neutral name; no temporary left.
+    let mut names: Vec<String> = fs::read_dir(env.path("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "bundle.envelope.txt",
+            "bundle.tar.age",
+            "bundle.tar.age.minisig"
+        ]
+    );
+
+    // Nothing from bag-info (nor the folder's name, nor the signer's label) outside.
+    let info = fs::read_to_string(env.path(EXTERNAL_ID).join("bag-info.txt")).unwrap();
+    assert!(info.contains(DESCRIPTION) && info.contains(ORGANIZATION));
+    let mut needles: Vec<String> = vec![
+        EXTERNAL_ID.into(),
+        ORGANIZATION.into(),
+        DESCRIPTION.into(),
+        "Жанибек".into(),
+        SIGNER.into(),
+        "HRO".into(),
+        "Zhetysu".into(),
+    ];
+    // And every longer bag-info value but the signer's public key and the fixed ones.
+    for line in info.lines() {
+        if let Some((label, value)) = line.split_once(": ")
+            && value.len() >= 12
+            && !matches!(label, "Payload-Oxum" | "Bagging-Date" | "Seal-Version")
+            && !label.starts_with("Seal-Signer-Key")
+        {
+            needles.push(value.to_string());
+        }
+    }
+    for n in &names {
+        let bytes = fs::read(env.path("out").join(n)).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in &needles {
+            assert!(!n.contains(needle.as_str()), "{n} names {needle:?}");
+            assert!(
+                !text.contains(needle.as_str()),
+                "{n} holds {needle:?} from the bag"
+            );
+        }
+    }
+
+    // The envelope's digests are the ciphertext's.
+    let ct = fs::read(env.path("out/bundle.tar.age")).unwrap();
+    assert!(ct.starts_with(b"age-encryption.org/v1\n"));
+    let envelope = fs::read_to_string(env.path("out/bundle.envelope.txt")).unwrap();
+    assert_eq!(
+        envelope_value(&envelope, "Ciphertext-SHA256"),
+        sha256_hex(&ct)
+    );
+    assert_eq!(
+        envelope_value(&envelope, "Ciphertext-SHA512"),
+        sha512_hex(&ct)
+    );
+    assert_eq!(envelope_value(&envelope, "Recipients"), "2");
+    let tm = fs::read(env.path(EXTERNAL_ID).join("tagmanifest-sha256.txt")).unwrap();
+    assert_eq!(
+        envelope_value(&envelope, "Tag-Manifest-SHA256"),
+        sha256_hex(&tm)
+    );
+
+    // The plaintext is exactly `qoima serialize --tar` of the sealed bag (deterministic).
+    env.qoima(&[
+        "serialize",
+        EXTERNAL_ID,
+        "--tar",
+        "-o",
+        &format!("plain/{EXTERNAL_ID}.tar"),
+    ])
+    .success();
+    let tar = fs::read(env.path(&format!("plain/{EXTERNAL_ID}.tar"))).unwrap();
+    assert_eq!(
+        envelope_value(&envelope, "Plaintext-Tar-SHA256"),
+        sha256_hex(&tar)
+    );
+    let sig = fs::read_to_string(env.path("out/bundle.tar.age.minisig")).unwrap();
+    assert!(sig.contains(&format!(
+        "trusted comment: qoima-bundle/1 plaintext-tar-sha256={} tagmanifest-sha256={}",
+        sha256_hex(&tar),
+        sha256_hex(&tm)
+    )));
+
+    // Either recipient can verify it, in full.
+    for id in ["alice.txt", "escrow.txt"] {
+        let (code, v) = verify(&env, "out/bundle.tar.age", &[id]);
+        assert_eq!(code, 0, "{v:#}");
+        assert_eq!(v["outcome"], "sealed");
+        let checks: Vec<&str> = v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["check"].as_str().unwrap())
+            .collect();
+        for c in [
+            "bundle-signature",
+            "envelope",
+            "decryption",
+            "plaintext",
+            "bagit",
+            "signature:tagmanifest-sha256.txt",
+            "bundle-binding",
+        ] {
+            assert!(checks.contains(&c), "{c} missing: {checks:?}");
+        }
+    }
+}
+
+#[test]
+fn a_bag_without_external_identifier_verifies_through_its_folder_name() {
+    let env = Env::new();
+    env.write("case-src/a.txt", "a\n");
+    env.qoima(&["bag", "case-src", "-o", "case"]).success();
+    env.qoima(&["keygen", "-o", "key", "--unencrypted"])
+        .success();
+    let r = identity(&env, "id.txt");
+    seal_to(&env, "case", &[&r], "out").success();
+    let (code, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
+    assert_eq!(code, 0, "{v:#}");
+}
+
+#[test]
+fn tampering_and_wrong_keys_each_fail_with_their_code() {
+    let env = Env::new();
+    sealed_bag_and_key(&env, "bag");
+    let r = identity(&env, "id.txt");
+    identity(&env, "other.txt");
+    seal_to(&env, "bag", &[&r], "out").success();
+    let ct_path = env.path("out/bundle.tar.age");
+    let good = fs::read(&ct_path).unwrap();
+
+    // No identity, or one that is not a recipient: the outer checks pass, decryption fails.
+    for ids in [&[][..], &["other.txt"][..]] {
+        let (code, v) = verify(&env, "out/bundle.tar.age", ids);
+        assert_eq!(code, 1);
+        assert_eq!(codes(&v), ["SEAL-052"], "{v:#}");
+        assert_eq!(failed_checks(&v), ["decryption"]);
+    }
+
+    // One bit flipped in the payload: the outer signature, the envelope and age all object.
+    let mut bad = good.clone();
+    let at = bad.len() - 100;
+    bad[at] ^= 0x01;
+    fs::write(&ct_path, &bad).unwrap();
+    let (code, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
+    assert_eq!(code, 1);
+    let c = codes(&v);
+    for want in ["SEAL-050", "SEAL-051", "SEAL-053"] {
+        assert!(c.contains(&want.to_string()), "{want} not in {c:?}");
+    }
+
+    // The ciphertext replaced by another encryption of other content, for the same recipient:
+    // age is happy, the signature and the plaintext digest are not.
+    let other_tar = env.write("other.tar", vec![0u8; 10240]);
+    let id: x25519::Identity = fs::read_to_string(env.path("id.txt"))
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let enc =
+        age::Encryptor::with_recipients(std::iter::once(&id.to_public() as &dyn age::Recipient))
+            .unwrap();
+    let mut out = vec![];
+    let mut w = enc.wrap_output(&mut out).unwrap();
+    std::io::Write::write_all(&mut w, &fs::read(&other_tar).unwrap()).unwrap();
+    w.finish().unwrap();
+    fs::write(&ct_path, &out).unwrap();
+    let (_, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
+    let c = codes(&v);
+    assert!(c.contains(&"SEAL-050".to_string()), "{c:?}");
+    assert!(!c.contains(&"SEAL-053".to_string()), "{c:?}");
+    assert!(failed_checks(&v).contains(&"plaintext".to_string()));
+    fs::write(&ct_path, &good).unwrap();
+
+    // The envelope edited.
+    let env_path = env.path("out/bundle.envelope.txt");
+    let text = fs::read_to_string(&env_path).unwrap();
+    let sha = envelope_value(&text, "Ciphertext-SHA256");
+    fs::write(&env_path, text.replace(&sha, &"0".repeat(64))).unwrap();
+    let (code, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&v), ["SEAL-051"]);
+    fs::write(&env_path, &text).unwrap();
+
+    // The signature missing; then the key not trusted.
+    let sig_path = env.path("out/bundle.tar.age.minisig");
+    let sig = fs::read(&sig_path).unwrap();
+    fs::remove_file(&sig_path).unwrap();
+    let (_, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
+    assert!(codes(&v).contains(&"SEAL-050".to_string()), "{v:#}");
+    fs::write(&sig_path, &sig).unwrap();
+    env.qoima(&["keygen", "-o", "stranger", "--unencrypted"])
+        .success();
+    let r = env.qoima(&[
+        "--json",
+        "verify-seal",
+        "out/bundle.tar.age",
+        "--trusted-keys",
+        "stranger.pub",
+        "-i",
+        "id.txt",
+    ]);
+    assert_eq!(r.code(), 1);
+    assert!(codes(&r.json()).contains(&"SEAL-014".to_string()));
+
+    // And the untouched bundle still verifies.
+    let (code, _) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn refusals_seal_nothing_and_overwrite_nothing() {
+    let env = Env::new();
+    sealed_bag_and_key(&env, "bag");
+    let info = fs::read(env.path("bag/bag-info.txt")).unwrap();
+    // -o without a recipient; a bad recipient; an SSH recipient; a secret key given as one.
+    let id = x25519::Identity::generate();
+    let secret = id.to_string().expose_secret().to_string();
+    for (to, want) in [
+        (None, "recipients"),
+        (Some("age1notakey"), "not an age X25519 recipient"),
+        (
+            Some("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHh0 x@y"),
+            "SSH recipients",
+        ),
+        (Some(secret.as_str()), "secret identity"),
+    ] {
+        let mut args = vec!["seal", "bag", "--sign", "key", "-o", "out"];
+        if let Some(t) = to {
+            args.extend(["--to", t]);
+        }
+        let r = env.qoima(&args);
+        assert_eq!(r.code(), 2, "{}", r.stderr());
+        assert!(r.stderr().contains(want), "{}", r.stderr());
+        assert!(
+            !r.stderr().contains(&secret),
+            "a secret key reached a message"
+        );
+        assert_eq!(fs::read(env.path("bag/bag-info.txt")).unwrap(), info);
+    }
+    // --to without -o is a usage error.
+    let r = env.qoima(&[
+        "seal",
+        "bag",
+        "--sign",
+        "key",
+        "--to",
+        &id.to_public().to_string(),
+    ]);
+    assert_ne!(r.code(), 0);
+    assert!(!env.path("out").exists());
+
+    // A bundle is never replaced.
+    let rec = id.to_public().to_string();
+    seal_to(&env, "bag", &[&rec], "out").success();
+    let before = fs::read(env.path("out/bundle.tar.age")).unwrap();
+    let r = seal_to(&env, "bag", &[&rec], "out");
+    assert_eq!(r.code(), 2, "{}", r.stderr());
+    assert!(r.stderr().contains("exists"), "{}", r.stderr());
+    assert_eq!(fs::read(env.path("out/bundle.tar.age")).unwrap(), before);
+    // Another label is fine, and a label with a slash is refused.
+    let r = env.qoima(&[
+        "seal",
+        "bag",
+        "--sign",
+        "key",
+        "--to",
+        &rec,
+        "-o",
+        "out",
+        "--bundle-name",
+        "t-2",
+    ]);
+    r.success();
+    assert!(env.path("out/t-2.tar.age").is_file());
+    let r = env.qoima(&[
+        "seal",
+        "bag",
+        "--sign",
+        "key",
+        "--to",
+        &rec,
+        "-o",
+        "out",
+        "--bundle-name",
+        "../x",
+    ]);
+    assert_eq!(r.code(), 2);
+}
+
+#[test]
+fn age_cli_decrypts_qoima_bundles_and_qoima_decrypts_age_files() {
+    if !has_age() {
+        return;
+    }
+    let env = Env::new();
+    sealed_bag_and_key(&env, "bag");
+    let out = Command::new("age-keygen")
+        .args(["-o", "cli-id.txt"])
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let r = Command::new("age-keygen")
+        .args(["-y", "cli-id.txt"])
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    let cli_recipient = String::from_utf8(r.stdout).unwrap().trim().to_string();
+    let mine = identity(&env, "lib-id.txt");
+    seal_to(&env, "bag", &[&cli_recipient, &mine], "out").success();
+
+    // age -d gives the very tar the envelope and the signature name.
+    let st = Command::new("age")
+        .args([
+            "-d",
+            "-i",
+            "cli-id.txt",
+            "-o",
+            "plain.tar",
+            "out/bundle.tar.age",
+        ])
+        .current_dir(env.dir.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let tar = fs::read(env.path("plain.tar")).unwrap();
+    let envelope = fs::read_to_string(env.path("out/bundle.envelope.txt")).unwrap();
+    assert_eq!(
+        envelope_value(&envelope, "Plaintext-Tar-SHA256"),
+        sha256_hex(&tar)
+    );
+    env.qoima(&["serialize", "bag", "--tar", "-o", "ref/bag.tar"])
+        .success();
+    assert_eq!(fs::read(env.path("ref/bag.tar")).unwrap(), tar);
+    // And qoima verifies with the CLI's identity file.
+    let (code, v) = verify(&env, "out/bundle.tar.age", &["cli-id.txt"]);
+    assert_eq!(code, 0, "{v:#}");
+
+    // age -r encrypts; qoima's library decrypts the same bytes, streaming.
+    let st = Command::new("age")
+        .args(["-r", &mine, "-o", "x.tar.age", "plain.tar"])
+        .current_dir(env.dir.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let ids = qoima::seal::encrypt::read_identities(&env.path("lib-id.txt")).unwrap();
+    let mut back = Vec::new();
+    let (sha, n) =
+        qoima::seal::encrypt::decrypt_file(&env.path("x.tar.age"), &ids, &mut back).unwrap();
+    assert_eq!(back, tar);
+    assert_eq!(n, tar.len() as u64);
+    assert_eq!(sha, sha256_hex(&tar));
+    // A CLI identity file works with the library too (it was a recipient of the bundle).
+    let cli_ids = qoima::seal::encrypt::read_identities(&env.path("cli-id.txt")).unwrap();
+    let mut back = Vec::new();
+    qoima::seal::encrypt::decrypt_file(&env.path("out/bundle.tar.age"), &cli_ids, &mut back)
+        .unwrap();
+    assert_eq!(back, tar);
+}
+
+#[test]
+fn stock_tools_alone_check_the_bundle() {
+    if !has_age() || !has("minisign", "-v") {
+        eprintln!("skipped: needs the age and minisign CLIs");
+        return;
+    }
+    let env = Env::new();
+    sealed_bag_and_key(&env, "bag");
+    let rec = identity(&env, "id.txt");
+    seal_to(&env, "bag", &[&rec], "out").success();
+    let run = |script: &str| {
+        Command::new("sh")
+            .args(["-c", script])
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap()
+    };
+    // The commands the envelope and docs/evidence.md give.
+    let o = run("set -e
+        cd out
+        minisign -Vm bundle.tar.age -p ../key.pub
+        want=$(sed -n 's/^Ciphertext-SHA256: //p' bundle.envelope.txt)
+        echo \"$want  bundle.tar.age\" | sha256sum -c -
+        age -d -i ../id.txt -o bundle.tar bundle.tar.age
+        want=$(sed -n 's/^Plaintext-Tar-SHA256: //p' bundle.envelope.txt)
+        echo \"$want  bundle.tar\" | sha256sum -c -
+        top=$(tar -tf bundle.tar | head -1); top=${top%/}
+        mkdir x && tar -xf bundle.tar -C x
+        sh \"x/$top/verify.sh\" \"x/$top\" ../key.pub");
+    assert!(
+        o.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("qoima-bundle/1 plaintext-tar-sha256="),
+        "{stdout}"
+    );
+}
