@@ -260,15 +260,7 @@ fn verify(a: &CustodyVerifyArgs, g: &Global) -> anyhow::Result<Exit> {
         })?;
     }
     if !g.quiet || !report.verified {
-        for c in &report.checks {
-            eprintln!(
-                "{}  {}: {}",
-                if c.passed { "ok  " } else { "FAIL" },
-                c.check,
-                c.detail
-            );
-        }
-        output::problems(&report.problems, g.verbose > 0, "  ");
+        super::seal::print_checks(&report.checks, &report.problems, g);
         for e in &report.entries {
             let who = e
                 .entry

@@ -275,15 +275,7 @@ pub fn verify(a: &VerifySealArgs, g: &Global) -> anyhow::Result<Exit> {
         })?;
     }
     if !g.quiet || !report.sealed {
-        for c in &report.checks {
-            eprintln!(
-                "{}  {}: {}",
-                if c.passed { "ok  " } else { "FAIL" },
-                c.check,
-                c.detail
-            );
-        }
-        output::problems(&report.problems, g.verbose > 0, "  ");
+        print_checks(&report.checks, &report.problems, g);
         if report.sealed {
             eprintln!(
                 "{}: SEALED by key {} ({}), Seal-Created {} (self-asserted)",
@@ -305,4 +297,22 @@ pub fn verify(a: &VerifySealArgs, g: &Global) -> anyhow::Result<Exit> {
         }
     }
     Ok(exit)
+}
+
+/// One line per check (`ok` or `FAIL`), then the problems: the text report of `verify-seal`
+/// and `custody verify`.
+pub(super) fn print_checks(
+    checks: &[qoima::seal::verify::Check],
+    problems: &[qoima::error::Problem],
+    g: &Global,
+) {
+    for c in checks {
+        eprintln!(
+            "{}  {}: {}",
+            if c.passed { "ok  " } else { "FAIL" },
+            c.check,
+            c.detail
+        );
+    }
+    output::problems(problems, g.verbose > 0, "  ");
 }
