@@ -360,6 +360,8 @@ codes! {
     SealBundleDamaged = "SEAL-053", Invalid, "age's authentication failed: the ciphertext is damaged or was altered after encryption. Do not rely on anything decrypted from it; get a good copy from the sender.";
     /// The decrypted tar, or the bag in it, is not what the outer signature names.
     SealBundlePlaintext = "SEAL-054", Invalid, "The decrypted tar (or its tag manifest) is not the one the sealer signed: someone re-encrypted other content to you. Do not rely on it; ask the sender.";
+    /// A sealed bag that travels unencrypted names people or places in bag-info.txt.
+    SealSensitiveUnencrypted = "SEAL-W050", Warning, "Whoever holds the bag reads bag-info.txt: seal with --to RECIPIENT -o DIR to encrypt it, or remove the field before sealing (the seal covers bag-info.txt, so it cannot be removed afterwards).";
     // ---- metadata (qoima check) ----
     /// The collection has no metadata sidecar.
     SidecarMissing = "META-001", Invalid, "Put a metadata.csv (or metadata.json) beside the photos, or name it with --metadata; docs/metadata.md shows the format.";

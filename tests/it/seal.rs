@@ -675,3 +675,50 @@ fn a_sealed_bag_validates_without_warnings() {
         "{w:?}"
     );
 }
+
+/// Sealing without encryption warns about bag-info elements that name people or places
+/// (SEAL-W050, naming the line and the element); the seal is still made.
+#[test]
+fn sealing_unencrypted_warns_about_sensitive_bag_info() {
+    let env = Env::new();
+    key(&env, "k");
+    env.write("src/a.txt", "statement\n");
+    env.qoima(&[
+        "bag",
+        "src",
+        "-o",
+        "b",
+        "--external-identifier",
+        "HRO-2022-KZ-0042",
+        "--contact-email",
+        "witness@example.org",
+    ])
+    .success();
+    let r = env.qoima(&["seal", "b", "--sign", "k", "--json"]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    let v = r.json();
+    let warned: Vec<(String, String, String)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_string(),
+                p["file"].as_str().unwrap_or("").to_string(),
+                p["field"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        warned,
+        [(
+            "SEAL-W050".to_string(),
+            "bag-info.txt".to_string(),
+            "Contact-Email".to_string()
+        )]
+    );
+    // A bag without such elements seals without the warning.
+    bag(&env, "plain");
+    let r = env.qoima(&["seal", "plain", "--sign", "k", "--json"]);
+    assert_eq!(r.json()["problems"].as_array().unwrap().len(), 0);
+}

@@ -144,7 +144,10 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
     let opts = SealOptions {
         signer_name: a.name.clone(),
     };
-    let result = seal::seal_bag(&a.bag, &sk, &pk, &opts, &engine, &NoProgress);
+    let mut result = seal::seal_bag(&a.bag, &sk, &pk, &opts, &engine, &NoProgress);
+    if let (Ok(s), None) = (&mut result, &encrypt_to) {
+        s.problems.extend(sensitive_fields(&a.bag));
+    }
     let bundle = match (&result, &encrypt_to) {
         (Ok(_), Some(eo)) => Some(encrypt::encrypt_sealed_bag(
             &a.bag,
@@ -315,4 +318,45 @@ pub(super) fn print_checks(
         );
     }
     output::problems(problems, g.verbose > 0, "  ");
+}
+
+/// bag-info.txt elements that name people, addresses or what the material shows (design
+/// notes §4.5): worth a warning when the sealed bag will travel unencrypted.
+const SENSITIVE: &[&str] = &[
+    "Contact-Name",
+    "Contact-Phone",
+    "Contact-Email",
+    "Organization-Address",
+    "External-Description",
+    "Internal-Sender-Description",
+];
+
+/// A warning for each sensitive element of `bag`'s bag-info.txt.
+fn sensitive_fields(bag: &std::path::Path) -> Vec<qoima::error::Problem> {
+    let Ok(text) = std::fs::read_to_string(bag.join("bag-info.txt")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let Some((label, value)) = line.split_once(':') else {
+            continue;
+        };
+        let label = label.trim();
+        if let Some(s) = SENSITIVE.iter().find(|s| s.eq_ignore_ascii_case(label))
+            && !value.trim().is_empty()
+        {
+            out.push(
+                qoima::error::Problem::new(
+                    qoima::error::Code::SealSensitiveUnencrypted,
+                    format!(
+                        "bag-info.txt gives {s}, and the sealed bag is not encrypted: anyone who holds it can read it"
+                    ),
+                )
+                .file("bag-info.txt")
+                .line(n as u64 + 1)
+                .field(*s),
+            );
+        }
+    }
+    out
 }
