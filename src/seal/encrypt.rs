@@ -29,9 +29,9 @@ use age::x25519;
 use minisign::{PublicKey, SecretKey, SignatureBox};
 use serde::Serialize;
 
+use super::SealError;
 use super::keys::{TrustedKey, key_id};
 use super::verify::{Check, SealReport};
-use super::{DOES_NOT_PROVE, PROVES, SealError};
 use crate::archive::Limits;
 use crate::bagit::BagError;
 use crate::digest::{Algorithm, Engine, Hasher, Progress, digest_bytes};
@@ -735,18 +735,7 @@ pub fn verify_bundle(
     engine: &Engine,
     progress: &dyn Progress,
 ) -> SealReport {
-    let mut r = SealReport {
-        bag: file.display().to_string(),
-        sealed: false,
-        signer_key: None,
-        key_id: None,
-        signer_name: None,
-        sealed_at: None,
-        checks: Vec::new(),
-        problems: Vec::new(),
-        proves: PROVES,
-        does_not_prove: DOES_NOT_PROVE,
-    };
+    let mut r = SealReport::new(file);
     let fname = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

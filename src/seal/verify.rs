@@ -128,6 +128,24 @@ pub fn verify_detached(
         .map_err(|e| SignatureError::Invalid(e.to_string()))
 }
 
+impl SealReport {
+    /// A report on `bag` with nothing checked yet (not sealed).
+    pub fn new(bag: &Path) -> SealReport {
+        SealReport {
+            bag: bag.display().to_string(),
+            sealed: false,
+            signer_key: None,
+            key_id: None,
+            signer_name: None,
+            sealed_at: None,
+            checks: Vec::new(),
+            problems: Vec::new(),
+            proves: PROVES,
+            does_not_prove: DOES_NOT_PROVE,
+        }
+    }
+}
+
 /// Verifies the seal of the bag folder `bag` against the `trusted` keys.
 pub fn verify_seal(
     bag: &Path,
@@ -135,18 +153,7 @@ pub fn verify_seal(
     engine: &Engine,
     progress: &dyn Progress,
 ) -> SealReport {
-    let mut r = SealReport {
-        bag: bag.display().to_string(),
-        sealed: false,
-        signer_key: None,
-        key_id: None,
-        signer_name: None,
-        sealed_at: None,
-        checks: Vec::new(),
-        problems: Vec::new(),
-        proves: PROVES,
-        does_not_prove: DOES_NOT_PROVE,
-    };
+    let mut r = SealReport::new(bag);
 
     // 1. BagIt: complete and every checksum right.
     let store = DirStore::new(bag);

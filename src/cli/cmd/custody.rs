@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use qoima::error::Problem;
-use qoima::seal::custody::{self, AppendOptions, Appended, CustodyReport, Entry, EventType};
+use qoima::seal::custody::{self, AppendOptions, Appended, Entry, EventType};
 use qoima::seal::{self, SealError, TrustedKey};
 
 use super::super::Exit;
@@ -220,16 +220,6 @@ fn show(a: &CustodyShowArgs, g: &Global) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-#[derive(Serialize)]
-struct VerifyJson<'a> {
-    qoima_version: &'static str,
-    command: &'static str,
-    outcome: &'static str,
-    #[serde(flatten)]
-    report: &'a CustodyReport,
-    exit_code: u8,
-}
-
 fn verify(a: &CustodyVerifyArgs, g: &Global) -> anyhow::Result<Exit> {
     let keys = seal::read_trusted_keys(&a.trusted_keys)?;
     need_folder(&a.bag)?;
@@ -241,24 +231,7 @@ fn verify(a: &CustodyVerifyArgs, g: &Global) -> anyhow::Result<Exit> {
         );
     }
     let report = custody::verify(&a.bag, Some(&keys), a.expect_head.as_deref());
-    let exit = if report.verified {
-        Exit::Ok
-    } else {
-        Exit::Invalid
-    };
-    if g.json {
-        output::json(&VerifyJson {
-            qoima_version: qoima::VERSION,
-            command: "custody verify",
-            outcome: if report.verified {
-                "verified"
-            } else {
-                "not-verified"
-            },
-            report: &report,
-            exit_code: exit as u8,
-        })?;
-    }
+    let exit = super::seal::verdict(g, "custody verify", report.verified, "verified", &report)?;
     if !g.quiet || !report.verified {
         super::seal::print_checks(&report.checks, &report.problems, g);
         for e in &report.entries {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use qoima::digest::NoProgress;
 use qoima::error::Problem;
 use qoima::seal::encrypt::{self, BundleSummary, EncryptOptions};
-use qoima::seal::{self, GeneratedKey, SealError, SealOptions, SealReport, SealSummary};
+use qoima::seal::{self, GeneratedKey, SealError, SealOptions, SealSummary};
 
 use super::super::Exit;
 use super::super::args::{Global, KeygenArgs, SealArgs, VerifySealArgs};
@@ -38,13 +38,35 @@ struct SealJson<'a> {
 }
 
 #[derive(Serialize)]
-struct VerifyJson<'a> {
+pub(super) struct VerifyJson<'a, R: Serialize> {
     qoima_version: &'static str,
     command: &'static str,
     outcome: &'static str,
     #[serde(flatten)]
-    report: &'a SealReport,
+    report: &'a R,
     exit_code: u8,
+}
+
+/// The exit status of a verification, and its JSON report with `--json`: `ok_word` when it
+/// passed, `not-verified` otherwise.
+pub(super) fn verdict<R: Serialize>(
+    g: &Global,
+    command: &'static str,
+    passed: bool,
+    ok_word: &'static str,
+    report: &R,
+) -> anyhow::Result<Exit> {
+    let exit = if passed { Exit::Ok } else { Exit::Invalid };
+    if g.json {
+        output::json(&VerifyJson {
+            qoima_version: qoima::VERSION,
+            command,
+            outcome: if passed { ok_word } else { "not-verified" },
+            report,
+            exit_code: exit as u8,
+        })?;
+    }
+    Ok(exit)
 }
 
 /// The passphrase: `--passphrase-file` (first line), else `$QOIMA_PASSPHRASE`, else asked on
@@ -259,24 +281,7 @@ pub fn verify(a: &VerifySealArgs, g: &Global) -> anyhow::Result<Exit> {
     } else {
         seal::verify_seal(&a.bag, &trusted, &engine, &NoProgress)
     };
-    let exit = if report.sealed {
-        Exit::Ok
-    } else {
-        Exit::Invalid
-    };
-    if g.json {
-        output::json(&VerifyJson {
-            qoima_version: qoima::VERSION,
-            command: "verify-seal",
-            outcome: if report.sealed {
-                "sealed"
-            } else {
-                "not-verified"
-            },
-            report: &report,
-            exit_code: exit as u8,
-        })?;
-    }
+    let exit = verdict(g, "verify-seal", report.sealed, "sealed", &report)?;
     if !g.quiet || !report.sealed {
         print_checks(&report.checks, &report.problems, g);
         if report.sealed {
