@@ -310,6 +310,10 @@ codes! {
     SealSymlink = "SEAL-004", Invalid, "A sealed bag holds plain files only; replace the link with the file it points to, re-bag, and seal again.";
     /// The bag's tag files are not UTF-8, or a tag manifest uses no algorithm qoima computes.
     SealUnsupportedBag = "SEAL-005", Invalid, "qoima seals bags whose tag files are UTF-8 and whose manifests use sha256 or sha512; re-bag with `qoima bag`.";
+    /// The bag to seal already has a custody log.
+    SealHasCustody = "SEAL-006", Refused, "The bag's custody log chains to its signed tag manifests, which sealing again would rewrite: the log would no longer verify. To encrypt it as it is sealed, run `qoima seal BAG --sign KEY --to RECIPIENT -o DIR` with the key that sealed it.";
+    /// The bag to seal is already time-stamped.
+    SealHasTimestamps = "SEAL-007", Refused, "seal/ holds time-stamps over the current seal, which sealing again would replace: they would prove nothing any more. Keep the bag as it is; or, if it must be sealed again, move the .tsr files out of seal/ (keep them: they prove when the old seal existed), seal, and time-stamp again.";
     /// bag-info.txt lacks the seal fields, or they are malformed.
     SealInfoMissing = "SEAL-010", Invalid, "The bag is not sealed (no valid Seal-Version and Seal-Signer-Key in bag-info.txt); seal it with `qoima seal`, or ask the sender for the sealed bag.";
     /// A tag manifest has no signature, or no sha256/sha512 tag manifest is signed.
@@ -348,7 +352,7 @@ codes! {
     /// The head the verifier expected is not in the log.
     CustodyHeadMissing = "SEAL-038", Invalid, "The log no longer holds the entry whose digest you kept (from a receipt): entries were removed from its end, or the log was replaced. Get the full log from the custodian who holds it.";
     /// The last entries are anchored by nothing outside the bag.
-    CustodyUnanchored = "SEAL-W030", Warning, "Entries after the last receipt could be removed without detection; keep the head digest outside the bag (the receiver's signed receipt records it) and pass it to --expect-head.";
+    CustodyUnanchored = "SEAL-W030", Warning, "Entries after the last anchor (a receipt or a trusted time-stamp) could be removed without detection; keep the head digest outside the bag (the receiver's signed receipt records it) and pass it to --expect-head.";
     // ---- encrypted bundles of sealed bags (src/seal/encrypt.rs) ----
     /// The outer signature of an encrypted bundle is missing or does not verify.
     SealBundleSignature = "SEAL-050", Invalid, "The ciphertext is not the one the sealer signed (or its .minisig is missing): it was altered, truncated or swapped. Do not decrypt and rely on it; get a good copy from the sender.";
@@ -362,6 +366,21 @@ codes! {
     SealBundlePlaintext = "SEAL-054", Invalid, "The decrypted tar (or its tag manifest) is not the one the sealer signed: someone re-encrypted other content to you. Do not rely on it; ask the sender.";
     /// A sealed bag that travels unencrypted names people or places in bag-info.txt.
     SealSensitiveUnencrypted = "SEAL-W050", Warning, "Whoever holds the bag reads bag-info.txt: seal with --to RECIPIENT -o DIR to encrypt it, or remove the field before sealing (the seal covers bag-info.txt, so it cannot be removed afterwards).";
+    // ---- RFC 3161 time-stamps (src/seal/timestamp.rs) ----
+    /// A token file is not a granted RFC 3161 time-stamp reply.
+    TimestampUnreadable = "SEAL-060", Invalid, "The .tsr file is not a granted RFC 3161 reply (damaged, truncated, or a refusal): it proves no time. Remove it, and time-stamp again with `qoima timestamp`.";
+    /// A token time-stamps other data than the file it is named after.
+    TimestampOtherData = "SEAL-061", Invalid, "The token was made for other data (its message imprint is not the file's digest): it was moved from another file or bag, or the file changed after it was stamped. It proves nothing about this file.";
+    /// A token's signature does not verify with a time-stamping certificate chained to the trusted TSA roots.
+    TimestampUntrusted = "SEAL-062", Invalid, "The token is not signed by a time-stamp authority you trust: check that --tsa-roots holds the TSA's root (and intermediate) certificates, obtained from the TSA itself; otherwise the token was forged or altered.";
+    /// A token file whose data file is missing, or a .tsr file not named FILE.TSA.tsr.
+    TimestampOrphan = "SEAL-063", Invalid, "A token is named after the file it time-stamps (FILE.TSA.tsr); that file is not there, so the bag was altered or the token was copied from elsewhere.";
+    /// Tokens are present but were not checked.
+    TimestampUnchecked = "SEAL-W060", Warning, "Give --tsa-roots FILE (the PEM certificates of the time-stamp authorities you trust, obtained from them) to check the time-stamps; until then they prove no time.";
+    /// The time-stamp authority could not be reached, or answered with an HTTP error.
+    TsaUnreachable = "SEAL-064", Unreadable, "Check the --tsa URL and the network (a proxy, a firewall), or time-stamp on another machine: send a request made with `openssl ts -query` and import the reply with `qoima timestamp --reply`.";
+    /// The TSA's reply was refused: not granted, or not over the request.
+    TsaRefused = "SEAL-065", Invalid, "The authority's reply is not a token over this file (refused, damaged, or for other data); nothing was added. Try again later or use another time-stamp authority.";
     // ---- metadata (qoima check) ----
     /// The collection has no metadata sidecar.
     SidecarMissing = "META-001", Invalid, "Put a metadata.csv (or metadata.json) beside the photos, or name it with --metadata; docs/metadata.md shows the format.";

@@ -76,6 +76,40 @@ pub enum Command {
     /// The custody log of a sealed bag (custody/): append a signed, hash-chained entry for a
     /// transfer or check; show, verify or export it as PREMIS events.
     Custody(CustodyArgs),
+    /// Add RFC 3161 time-stamps from a time-stamp authority over a sealed bag's signatures
+    /// (and its custody log's head), or over an encrypted bundle's signature.
+    Timestamp(TimestampArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TimestampArgs {
+    /// The sealed bag folder, or an encrypted bundle NAME.tar.age.
+    pub target: PathBuf,
+
+    /// The time-stamp authority's URL (RFC 3161 over HTTP, e.g. http://timestamp.example.org);
+    /// repeatable: two independent authorities are more resilient than one.
+    #[arg(long, value_name = "URL", required_unless_present = "reply")]
+    pub tsa: Vec<String>,
+
+    /// Import a time-stamp reply made elsewhere (e.g. with `openssl ts -query` on this bag's
+    /// signature file and an HTTP POST from another machine) instead of asking a TSA;
+    /// repeatable. Needs --tsa-name.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "tsa",
+        requires = "tsa_name"
+    )]
+    pub reply: Vec<PathBuf>,
+
+    /// The authority's name in token file names (FILE.NAME.tsr): letters, digits, - and _.
+    /// Default: the URL's host with dots as dashes.
+    #[arg(long, value_name = "NAME")]
+    pub tsa_name: Option<String>,
+
+    /// Check each new token against these trusted TSA certificates (PEM) before keeping it.
+    #[arg(long, value_name = "FILE")]
+    pub tsa_roots: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -153,6 +187,16 @@ pub struct VerifySealArgs {
     /// An age identity file (`age-keygen` output) to decrypt an encrypted bundle; repeatable.
     #[arg(short, long = "identity", value_name = "IDENTITY")]
     pub identity: Vec<PathBuf>,
+
+    /// The certificates (PEM) of the time-stamp authorities you trust: roots, and any
+    /// intermediates. Without it, time-stamps are listed but prove no time.
+    #[arg(long, value_name = "FILE")]
+    pub tsa_roots: Option<PathBuf>,
+
+    /// A custody-log head kept outside the bag (sha256:<hex>, e.g. from a receipt): fail
+    /// unless the log still holds that entry.
+    #[arg(long, value_name = "DIGEST")]
+    pub expect_head: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -633,6 +677,11 @@ pub struct CustodyVerifyArgs {
     /// the log still holds that entry.
     #[arg(long, value_name = "DIGEST")]
     pub expect_head: Option<String>,
+
+    /// The certificates (PEM) of the time-stamp authorities you trust: time-stamps over
+    /// entries checked against them anchor those entries.
+    #[arg(long, value_name = "FILE")]
+    pub tsa_roots: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

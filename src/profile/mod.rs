@@ -186,9 +186,21 @@ const BUILTINS: &[Builtin] = &[
         names: &["btr", "btr-1.0"],
         json: include_str!("../../profiles/btr-1.0.json"),
     },
+    Builtin {
+        names: &["qoima-evidence", "qoima-evidence-1.0"],
+        json: include_str!("../../profiles/qoima-evidence-1.0.json"),
+    },
 ];
 
-const BUILTIN_NAMES: &[&str] = &["aptrust", "aptrust-2.3", "aptrust-2.2", "btr", "btr-1.0"];
+const BUILTIN_NAMES: &[&str] = &[
+    "aptrust",
+    "aptrust-2.3",
+    "aptrust-2.2",
+    "btr",
+    "btr-1.0",
+    "qoima-evidence",
+    "qoima-evidence-1.0",
+];
 
 impl Profile {
     /// Parses a profile. `origin` (a file path or a built-in name) is named in every error.
@@ -206,7 +218,8 @@ impl Profile {
     }
 
     /// A built-in profile by name (case-insensitive): `aptrust` (= `aptrust-2.3`),
-    /// `aptrust-2.2`, `btr` (= `btr-1.0`).
+    /// `aptrust-2.2`, `btr` (= `btr-1.0`), `qoima-evidence` (= `qoima-evidence-1.0`, the shape
+    /// of a sealed bag).
     pub fn builtin(name: &str) -> Option<Profile> {
         let b = BUILTINS
             .iter()

@@ -10,11 +10,13 @@
 //!
 //! The chain proves order and authorship, not completeness at the end: whoever holds the bag
 //! can delete the last entries and the rest still verifies. Only an *anchor* outside the
-//! removable tail catches that. The anchor available now is the receiver's receipt: an entry
-//! signed by a key other than the previous entry's records (as `prev`) the head it saw, so
-//! every entry before it is anchored by that receipt. Entries from the last receipt on are
-//! reported as unanchored, and `--expect-head` checks a head kept outside the bag (the
-//! sender's copy of the receipt). Trusted time-stamps are not in this version.
+//! removable tail catches that. Two anchors exist: the receiver's receipt — an entry signed by
+//! a key other than the previous entry's records (as `prev`) the head it saw, so every entry
+//! before it is anchored by that receipt — and an RFC 3161 time-stamp over an entry's
+//! signature (`qoima timestamp`), checked against the TSA roots the verifier trusts, which
+//! anchors that entry and every one before it. Entries after the last anchor are reported as
+//! unanchored, and `--expect-head` checks a head kept outside the bag (the sender's copy of
+//! the receipt).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -262,10 +264,15 @@ pub struct CustodyReport {
     /// receiver should keep. `None` without entries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub head: Option<String>,
-    /// The last entry anchored by a receipt (0: none).
+    /// The last entry anchored by a receipt or a trusted time-stamp (0: none). Either anchor
+    /// holds only while a copy of it is kept outside the bag: whoever holds the bag can remove
+    /// the anchor with the entries it anchors.
     pub anchored_through: u64,
-    /// The entries anchored by a trusted time-stamp: none (not in this version).
+    /// The entries whose signature carries a time-stamp checked against the trusted TSA
+    /// roots; each anchors itself and every entry before it.
     pub timestamp_anchored: Vec<u64>,
+    /// The time-stamp tokens in `custody/` (`NNNNNN.json.minisig.TSA.tsr`).
+    pub timestamps: Vec<super::timestamp::CheckedToken>,
     /// What the verdict means, in plain words.
     pub notes: Vec<String>,
     /// The checks, in order.
@@ -289,6 +296,20 @@ impl CustodyReport {
         });
         self.problems.extend(found);
     }
+}
+
+/// Whether the bag's custody log holds any entry (or signature): once it does, the seal may
+/// not be remade, since entry 1 chains to the signed tag manifest.
+pub fn has_entries(bag: &Path) -> bool {
+    fs::read_dir(bag.join(CUSTODY_DIR)).is_ok_and(|mut rd| {
+        rd.any(|e| {
+            e.is_ok_and(|e| {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                n.ends_with(".json") || n.ends_with(".json.minisig")
+            })
+        })
+    })
 }
 
 /// The bag's name, as the seal's statements give it.
@@ -316,11 +337,13 @@ fn read_info(bag: &Path) -> baginfo::BagInfo {
 
 /// Verifies the custody log of the bag folder `bag`: numbering, chain, signatures, and —
 /// when `trusted` is given — that every signer is trusted; with `expect_head`, that the chain
-/// still holds that entry digest (a head kept outside the bag, e.g. from a receipt).
+/// still holds that entry digest (a head kept outside the bag, e.g. from a receipt); with
+/// `tsa_roots` (PEM), time-stamps over entries' signatures are checked and count as anchors.
 pub fn verify(
     bag: &Path,
     trusted: Option<&[TrustedKey]>,
     expect_head: Option<&str>,
+    tsa_roots: Option<&[u8]>,
 ) -> CustodyReport {
     let dir = bag.join(CUSTODY_DIR);
     let name = bag_name(bag);
@@ -333,6 +356,7 @@ pub fn verify(
         head: None,
         anchored_through: 0,
         timestamp_anchored: Vec::new(),
+        timestamps: Vec::new(),
         notes: Vec::new(),
         checks: Vec::new(),
         problems: Vec::new(),
@@ -351,6 +375,15 @@ pub fn verify(
             .collect();
         names.sort();
         for (n, plain) in names {
+            // Time-stamps over an entry's signature are checked with the others below.
+            if plain
+                && super::timestamp::split_token_name(&n).is_some_and(|(data, _)| {
+                    data.strip_suffix(".json.minisig")
+                        .is_some_and(|s| s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()))
+                })
+            {
+                continue;
+            }
             let (stem, sig) = match n.strip_suffix(".json.minisig") {
                 Some(s) => (s, true),
                 None => (n.strip_suffix(".json").unwrap_or(""), false),
@@ -636,7 +669,34 @@ pub fn verify(
         );
     }
 
-    // 5. The head and its anchors.
+    // 5. Time-stamps over entries' signatures.
+    let (tokens, p) = super::timestamp::check_folder(&dir, CUSTODY_DIR, "", tsa_roots);
+    if !tokens.is_empty() || !p.is_empty() {
+        let n = tokens.iter().filter(|t| t.trusted).count();
+        let ok = if tsa_roots.is_some() {
+            format!("{n} time-stamp(s) over entries, each by a time-stamp authority you trust")
+        } else {
+            format!(
+                "{} time-stamp(s) over entries, not checked (no --tsa-roots)",
+                tokens.len()
+            )
+        };
+        r.check("timestamps", p, ok);
+    }
+    r.timestamp_anchored = tokens
+        .iter()
+        .filter(|t| t.trusted)
+        .filter_map(|t| {
+            let f = t.data.strip_prefix(&format!("{CUSTODY_DIR}/"))?;
+            f.strip_suffix(".json.minisig")?.parse::<u64>().ok()
+        })
+        .filter(|s| r.entries.iter().any(|e| e.seq == *s))
+        .collect();
+    r.timestamp_anchored.sort_unstable();
+    r.timestamp_anchored.dedup();
+    r.timestamps = tokens;
+
+    // 6. The head and its anchors.
     r.head = r.entries.last().map(|e| e.digest.clone());
     let receipts: Vec<u64> = r
         .entries
@@ -647,7 +707,9 @@ pub fn verify(
     for e in &mut r.entries {
         e.anchored_by = receipts.iter().copied().find(|&s| s > e.seq);
     }
-    r.anchored_through = receipts.last().map(|s| s - 1).unwrap_or(0);
+    let by_receipt = receipts.last().map(|s| s - 1).unwrap_or(0);
+    let by_time = r.timestamp_anchored.last().copied().unwrap_or(0);
+    r.anchored_through = by_receipt.max(by_time);
     let mut p = Vec::new();
     let last = r.entries.last().map(|e| e.seq).unwrap_or(0);
     if let Some(want) = expect_head {
@@ -678,23 +740,45 @@ pub fn verify(
             ),
         }
     }
+    let upto = |n: u64| {
+        if n == 1 {
+            "entry 1 is".to_string()
+        } else {
+            format!("entries 1–{n} are")
+        }
+    };
     if last > 0 {
-        let from = r.anchored_through + 1;
-        if r.anchored_through > 0 {
-            let range = if r.anchored_through == 1 {
-                "entry 1 is".to_string()
-            } else {
-                format!("entries 1–{} are", r.anchored_through)
-            };
+        if by_receipt > 0 {
             r.notes.push(format!(
-                "{range} anchored by receipt: entry {} is signed by another custodian and records the head it saw (an anchor only while a copy of that receipt is kept outside the bag, e.g. by the sender)",
-                r.anchored_through + 1
+                "{} anchored by receipt: entry {} is signed by another custodian and records the head it saw (an anchor only while a copy of that receipt is kept outside the bag, e.g. by the sender)",
+                upto(by_receipt),
+                by_receipt + 1
             ));
         }
-        r.notes.push(
-            "no entry is anchored by a trusted time-stamp (time-stamps are not in this version)"
-                .to_string(),
-        );
+        if by_time > 0 {
+            let t = r
+                .timestamps
+                .iter()
+                .filter(|t| t.trusted && t.data == format!("{}.minisig", entry_name(by_time)))
+                .filter_map(|t| t.info.as_ref().map(|i| format!("{} by {}", i.time, t.tsa)))
+                .next()
+                .unwrap_or_default();
+            r.notes.push(format!(
+                "{} anchored by a trusted time-stamp over entry {by_time}'s signature ({t}): they existed then (an anchor against removal only while a copy of that token, or of entry {by_time}'s digest, is kept outside the bag)",
+                upto(by_time)
+            ));
+        } else if tsa_roots.is_some() || r.timestamps.is_empty() {
+            r.notes
+                .push("no entry is anchored by a trusted time-stamp".to_string());
+        } else {
+            r.notes.push(
+                "no entry is anchored by a trusted time-stamp: the log's time-stamps were not checked (give --tsa-roots)"
+                    .to_string(),
+            );
+        }
+    }
+    if last > 0 && r.anchored_through < last {
+        let from = r.anchored_through + 1;
         let range = if from == last {
             format!("entry {last} is")
         } else {
@@ -711,12 +795,16 @@ pub fn verify(
     }
     let head = match &r.head {
         Some(h) => format!(
-            "head {h} (entry {last}); anchored by receipt through entry {}",
+            "head {h} (entry {last}); anchored through entry {}",
             r.anchored_through
         ),
         None => "no entries".to_string(),
     };
     r.check("head", p, head);
+    if last > 0 && r.anchored_through >= last {
+        r.notes
+            .push(format!("every entry is anchored (through entry {last})"));
+    }
     r.verified = r.checks.iter().all(|c| c.passed);
     r
 }
@@ -816,7 +904,7 @@ pub fn append(
         )));
     }
     let mut problems = seal_problems(bag);
-    let report = verify(bag, trusted, None);
+    let report = verify(bag, trusted, None, None);
     problems.extend(report.problems.into_iter().filter(Problem::is_error));
     if !problems.is_empty() {
         problems.push(Problem::new(
@@ -1256,6 +1344,7 @@ mod tests {
             head: None,
             anchored_through: 0,
             timestamp_anchored: Vec::new(),
+            timestamps: Vec::new(),
             notes: Vec::new(),
             checks: Vec::new(),
             problems: Vec::new(),

@@ -14,8 +14,10 @@
 pub mod custody;
 pub mod encrypt;
 pub mod keys;
+mod prehash;
 pub mod script;
 pub mod sign;
+pub mod timestamp;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -24,7 +26,7 @@ use crate::error::Problem;
 
 pub use keys::{GeneratedKey, TrustedKey, generate, key_id, load_secret_key, read_trusted_keys};
 pub use sign::{SealOptions, SealSummary, seal_bag};
-pub use verify::{SealReport, SignatureError, verify_detached, verify_seal};
+pub use verify::{Pins, SealReport, SignatureError, verify_detached, verify_seal};
 
 /// The value of `Seal-Version`, and the first word of every signed statement.
 pub const SEAL_VERSION: &str = "qoima-seal/1";
@@ -34,6 +36,9 @@ pub const KEY_FILE: &str = "metadata/keys/sealer.minisign.pub";
 pub const VERIFY_TXT: &str = "VERIFY.txt";
 /// The stock-tools verifier at the bag's root.
 pub const VERIFY_SH: &str = "verify.sh";
+/// The BagIt-Profile-Identifier of a sealed bag (the built-in profile `qoima-evidence-1.0`,
+/// `profiles/qoima-evidence-1.0.json`), written by `qoima seal` when the bag names no profile.
+pub const EVIDENCE_PROFILE: &str = "urn:qoima:bagit-profile:evidence-1.0";
 /// The folder of detached signatures (not in the tag manifests).
 pub const SEAL_DIR: &str = "seal";
 
@@ -47,8 +52,8 @@ pub const PROVES: &[&str] = &[
 pub const DOES_NOT_PROVE: &[&str] = &[
     "that the scene shown is authentic",
     "what happened to the material before it reached the sealer",
-    "when the seal was made: Seal-Created is the sealer's own claim (trusted RFC 3161 time-stamps are not in this version)",
-    "that the custody log is complete: entries after its last receipt could have been removed without detection (keep the receiver's head, and check it with --expect-head)",
+    "when the seal was made, unless a time-stamp by an authority you trust is checked (--tsa-roots): Seal-Created is the sealer's own claim",
+    "that the custody log is complete: entries after its last anchor (a receipt or a trusted time-stamp) could have been removed without detection (keep the receiver's head, and check it with --expect-head)",
 ];
 
 /// The signed statement (minisign's trusted comment) of one tag manifest:

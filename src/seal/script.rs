@@ -8,56 +8,232 @@ use super::{DOES_NOT_PROVE, KEY_FILE, PROVES, SEAL_VERSION};
 
 /// `verify.sh`, as written into every sealed bag.
 pub const VERIFY_SH: &str = r#"#!/bin/sh
-# verify.sh: checks a qoima sealed bag (qoima-seal/1) with stock tools only.
-# Written by qoima into the bag it sealed, and listed in the bag's tag manifests.
+# verify.sh: checks a qoima sealed bag (qoima-seal/1), or an encrypted bundle of one
+# (qoima-bundle/1, NAME.tar.age), with stock tools only.
+# Written by qoima into the bag it sealed (listed in the bag's tag manifests), and beside
+# every encrypted bundle. The same script everywhere: nothing in it is filled in.
 # Needs: sh, sha256sum (sha512sum, sha1sum, md5sum for those manifests), minisign,
-#        awk, sed, find, sort, comm, cmp, mktemp (and ls, tail, wc, grep for custody/).
+#        awk, sed, find, sort, comm, cmp, mktemp (and ls, tail, wc, grep for custody/;
+#        age, tar and b2sum for a bundle; openssl for time-stamps).
 #
-# Usage: sh verify.sh BAGDIR TRUSTED_KEYS [EXPECTED_HEAD]
+# Usage: sh verify.sh [-i AGE_IDENTITY] [-t TSA_ROOTS] [-e EXPECTED_HEAD] TARGET TRUSTED_KEYS
+#   TARGET: the sealed bag's folder, or an encrypted bundle NAME.tar.age (its
+#   NAME.tar.age.minisig and NAME.envelope.txt beside it).
 #   TRUSTED_KEYS: the minisign public keys you trust, one base64 line (RW...) each;
 #   '#' lines and minisign .pub files ("untrusted comment:" lines) are accepted.
-#   EXPECTED_HEAD: a custody log head you kept (sha256:<hex>, e.g. from a receipt); the
-#   custody log must still hold that entry.
+#   -i AGE_IDENTITY: your age identity file, to decrypt a bundle.
+#   -t TSA_ROOTS: the PEM certificates of the time-stamp authorities you trust (roots and
+#   any intermediates); without it, RFC 3161 time-stamps (*.tsr) are listed, not checked.
+#   -e EXPECTED_HEAD: a custody log head you kept (sha256:<hex>, e.g. from a receipt); the
+#   custody log must still hold that entry. (It may also be given as a third argument.)
 # Prints one line per check; exits 0 when every check passed, 1 when any failed,
 # 2 when it could not run.
 set -u
 LC_ALL=C
 export LC_ALL
 
+usage() {
+  echo "usage: sh verify.sh [-i AGE_IDENTITY] [-t TSA_ROOTS] [-e EXPECTED_HEAD] TARGET TRUSTED_KEYS" >&2
+  exit 2
+}
+identity=
+roots=
+expect=
+while getopts i:t:e: opt; do
+  case $opt in
+    i) identity=$OPTARG ;;
+    t) roots=$OPTARG ;;
+    e) expect=$OPTARG ;;
+    *) usage ;;
+  esac
+done
+shift $((OPTIND - 1))
 if [ "$#" -lt 2 ] || [ "$#" -gt 3 ]; then
-  echo "usage: sh verify.sh BAGDIR TRUSTED_KEYS [EXPECTED_HEAD]" >&2
-  exit 2
+  usage
 fi
-bag=$1
+target=$1
 keys=$2
-expect=${3:-}
+[ "$#" -lt 3 ] || expect=$3
 expect=${expect#sha256:}
-if [ ! -d "$bag" ]; then
-  echo "verify.sh: $bag is not a folder" >&2
-  exit 2
-fi
-if [ ! -f "$keys" ] || [ ! -r "$keys" ]; then
-  echo "verify.sh: cannot read $keys" >&2
-  exit 2
-fi
+for f in "$keys" ${identity:+"$identity"} ${roots:+"$roots"}; do
+  if [ ! -f "$f" ] || [ ! -r "$f" ]; then
+    echo "verify.sh: cannot read $f" >&2
+    exit 2
+  fi
+done
 for tool in minisign sha256sum awk sed find sort comm cmp mktemp; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "verify.sh: $tool is not installed" >&2
     exit 2
   fi
 done
-case $keys in
-  /*) ;;
-  *) keys=$(pwd)/$keys ;;
-esac
-cd "$bag" || exit 2
+if [ -n "$roots" ] && ! command -v openssl >/dev/null 2>&1; then
+  echo "verify.sh: openssl is not installed (needed for -t)" >&2
+  exit 2
+fi
+abs() {
+  case $1 in
+    /*) printf '%s\n' "$1" ;;
+    *) printf '%s/%s\n' "$(pwd)" "$1" ;;
+  esac
+}
+keys=$(abs "$keys")
+[ -z "$identity" ] || identity=$(abs "$identity")
+[ -z "$roots" ] || roots=$(abs "$roots")
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 2' HUP INT TERM
 
 failed=0
+nl='
+'
+cr=$(printf '\r')
 ok() { printf 'ok    %s\n' "$*"; }
+# Why minisign refused (it says nothing with -Q when the signature does not match).
+span() {
+  if [ "$1" = "$2" ]; then echo "entry $1 is"; else echo "entries $1-$2 are"; fi
+}
+why() {
+  r=$(head -n 1 "$tmp/err")
+  printf '%s\n' "${r:-the signature does not match the file}"
+}
 fail() { printf 'FAIL  %s\n' "$*"; failed=1; }
+
+# The trusted keys, one base64 line each.
+sed -e 's/\r$//' -e '/^untrusted comment:/d' -e '/^#/d' -e 's/^[ 	]*//' -e 's/[ 	]*$//' \
+  -e '/^$/d' "$keys" >"$tmp/keys"
+
+# Checks the RFC 3161 time-stamp tokens given (DATA.NAME.tsr: a token by the authority NAME
+# over the file DATA): the token is over DATA and signed by a time-stamp authority you trust
+# (-t). Each DATA so anchored is added to $tmp/stamped.
+stamps() {
+  for tsr in "$@"; do
+    [ -f "$tsr" ] || continue
+    data=${tsr%.tsr}
+    tsa=${data##*.}
+    data=${data%.*}
+    if [ ! -f "$data" ]; then
+      fail "$tsr: the file it time-stamps ($data) is present"
+      continue
+    fi
+    if [ -z "$roots" ]; then
+      echo "note  $tsr: a time-stamp by $tsa, not checked (give -t TSA_ROOTS)"
+      continue
+    fi
+    if openssl ts -verify -data "$data" -in "$tsr" -CAfile "$roots" >"$tmp/ts" 2>&1; then
+      when=$(openssl ts -reply -in "$tsr" -text 2>/dev/null | sed -n 's/^Time stamp: //p')
+      ok "$tsr: $data existed at $when (time-stamp by $tsa, an authority you trust)"
+      echo "$data" >>"$tmp/stamped"
+    else
+      fail "$tsr: a time-stamp over $data by an authority you trust ($(grep -v '^Using configuration' "$tmp/ts" | head -n 2 | tr '\n' ' '))"
+    fi
+  done
+}
+: >"$tmp/stamped"
+
+bundle=
+if [ -f "$target" ]; then
+  # 0. An encrypted bundle: the outer signature, the envelope, decryption, the plaintext.
+  case $target in
+    *.tar.age) ;;
+    *) echo "verify.sh: $target is neither a bag folder nor an encrypted bundle (NAME.tar.age)" >&2
+       exit 2 ;;
+  esac
+  for tool in age tar; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      echo "verify.sh: $tool is not installed" >&2
+      exit 2
+    fi
+  done
+  bundle=$(basename "$target")
+  bname=${bundle%.tar.age}
+  cd "$(dirname "$target")" || exit 2
+  statement=
+  signer=
+  if [ ! -f "$bundle.minisig" ]; then
+    fail "$bundle.minisig present"
+  else
+    while IFS= read -r k; do
+      if tc=$(minisign -Q -H -V -m "$bundle" -x "$bundle.minisig" -P "$k" 2>/dev/null); then
+        statement=$tc
+        signer=$k
+        break
+      fi
+    done <"$tmp/keys"
+    case $statement in
+      "qoima-bundle/1 plaintext-tar-sha256="*" tagmanifest-"*)
+        ok "$bundle: signed by trusted key $signer" ;;
+      "") fail "$bundle: signed by a key in $keys (no trusted key verifies $bundle.minisig: the ciphertext was altered, or the signer is not one you trust)" ;;
+      *) fail "$bundle: the signed statement is a qoima-bundle/1 statement (it says: $statement)"
+         statement= ;;
+    esac
+  fi
+  plain_want=${statement#qoima-bundle/1 plaintext-tar-sha256=}
+  plain_want=${plain_want%% *}
+  tm_pair=${statement##* }
+  tm_name=${tm_pair%%=*}.txt
+  tm_want=${tm_pair#*=}
+  stamps "$bundle".*.tsr
+  envelope=$bname.envelope.txt
+  field() { sed -n -e 's/\r$//' -e "s/^$1:[ 	]*//p" "$envelope" | head -n 1; }
+  if [ ! -f "$envelope" ]; then
+    fail "$envelope present"
+  else
+    env_ok=1
+    if command -v b2sum >/dev/null 2>&1; then
+      d=$(b2sum <"$bundle" | awk '{ print $1 }')
+      [ "$(field Ciphertext-BLAKE2b-512)" = "$d" ] || { fail "$envelope: Ciphertext-BLAKE2b-512 is the ciphertext's ($d)"; env_ok=0; }
+    else
+      echo "skip  $envelope: Ciphertext-BLAKE2b-512 (no b2sum on this machine; the signature covers the ciphertext anyway)"
+    fi
+    if [ -n "$statement" ]; then
+      [ "$(field Plaintext-Tar-SHA256)" = "$plain_want" ] || { fail "$envelope: Plaintext-Tar-SHA256 is the signed one"; env_ok=0; }
+      [ "$(field Tag-Manifest-SHA256)" = "$tm_want" ] || { fail "$envelope: Tag-Manifest-SHA256 is the signed one"; env_ok=0; }
+    fi
+    [ "$env_ok" = 0 ] || ok "$envelope: the ciphertext's digests and the signed ones"
+  fi
+  if [ -z "$identity" ]; then
+    fail "decryption (no identity given: -i AGE_IDENTITY; the bag inside cannot be checked)"
+    echo "NOT VERIFIED: $target"
+    exit 1
+  fi
+  if ! age -d -i "$identity" -o "$tmp/plain.tar" "$bundle" 2>"$tmp/err"; then
+    fail "decryption with $identity ($(head -n 2 "$tmp/err" | tr '\n' ' '))"
+    echo "NOT VERIFIED: $target"
+    exit 1
+  fi
+  ok "decrypted with $identity"
+  d=$(sha256sum <"$tmp/plain.tar" | awk '{ print $1 }')
+  if [ -n "$statement" ] && [ "$d" = "$plain_want" ]; then
+    ok "the decrypted tar has the signed sha256 $d"
+  else
+    # A tar nobody trusted signed is not unpacked.
+    fail "the decrypted tar has the signed sha256 (it is $d)"
+    echo "NOT VERIFIED: $target"
+    exit 1
+  fi
+  tops=$(tar -tf "$tmp/plain.tar" 2>/dev/null | sed -e 's|^\./||' -e 's|/.*||' | sort -u)
+  case $tops in
+    ''|.|..|*"$nl"*|/*)
+      fail "the tar holds one bag folder"
+      echo "NOT VERIFIED: $target"
+      exit 1 ;;
+  esac
+  mkdir "$tmp/x" && (cd "$tmp/x" && tar -xf "$tmp/plain.tar") 2>"$tmp/err" || {
+    fail "the tar unpacks ($(head -n 1 "$tmp/err"))"
+    echo "NOT VERIFIED: $target"
+    exit 1
+  }
+  rm -f "$tmp/plain.tar"
+  bag=$tmp/x/$tops
+else
+  bag=$target
+fi
+if [ ! -d "$bag" ]; then
+  echo "verify.sh: $bag is not a folder" >&2
+  exit 2
+fi
+cd "$bag" || exit 2
 
 # The first value of a bag-info.txt element (label without regard to case).
 info() {
@@ -86,7 +262,7 @@ paths_of() {
 
 if [ ! -f bagit.txt ] || [ ! -f bag-info.txt ] || [ ! -d data ]; then
   fail "bagit.txt, bag-info.txt and data/ present"
-  echo "NOT VERIFIED: $bag is not a bag"
+  echo "NOT VERIFIED: $target is not a bag"
   exit 1
 fi
 
@@ -102,9 +278,6 @@ if [ -n "$odd" ]; then
 else
   ok "only plain files and folders (no symbolic links)"
 fi
-nl='
-'
-cr=$(printf '\r')
 odd=$(find data \( -name '*%*' -o -name "*$nl*" -o -name "*$cr*" \) -print | head -n 1)
 if [ -n "$odd" ]; then
   fail "no payload names holding %, CR or LF (found $odd)"
@@ -168,7 +341,7 @@ if [ "$version" = "qoima-seal/1" ] && [ -n "$key" ]; then
   ok "bag-info.txt: Seal-Version qoima-seal/1, Seal-Signer-Key $key"
 else
   fail "bag-info.txt names Seal-Version qoima-seal/1 and a Seal-Signer-Key (the bag is not sealed)"
-  echo "NOT VERIFIED: $bag"
+  echo "NOT VERIFIED: $target"
   exit 1
 fi
 kept=$(sed -e 's/\r$//' -e '/^untrusted comment:/d' -e '/^#/d' -e '/^[ 	]*$/d' \
@@ -199,7 +372,7 @@ for tm in tagmanifest-*.txt; do
     continue
   fi
   if ! tc=$(minisign -Q -H -V -m "$tm" -x "$sig" -P "$key" 2>"$tmp/err"); then
-    fail "$tm: signature by Seal-Signer-Key ($(head -n 1 "$tmp/err"))"
+    fail "$tm: signature by Seal-Signer-Key ($(why))"
     continue
   fi
   d=$(sha256sum <"$tm" | awk '{ print $1 }')
@@ -225,6 +398,7 @@ if [ "$signed" = 1 ]; then
 else
   fail "a sha256 or sha512 tag manifest is signed"
 fi
+stamps seal/*.tsr
 
 # 6. The custody log (custody/), when there is one: entries 000001.json, 000002.json, ...
 #    each one canonical JSON line whose prev is the sha256 of the entry before it (entry 1:
@@ -247,6 +421,9 @@ if [ -d custody ]; then
     [ -f "$f" ] || break
     i=$((i + 1))
     printf '%s\n%s\n' "$n.json" "$n.json.minisig" >>"$tmp/expected"
+    for t in "$f".minisig.*.tsr; do
+      [ -f "$t" ] && printf '%s\n' "${t#custody/}" >>"$tmp/expected"
+    done
     d=$(sha256sum <"$f" | awk '{ print $1 }')
     echo "$d" >>"$tmp/digests"
     fields=$(sed -n 's|^{"v":1,"seq":\([0-9][0-9]*\),"prev":"sha256:\([0-9a-f]*\)","time":"[0-9TZ:-]*","event":"[^"\\]*","event_label":"[a-z ]*","agent":{"key":"\([A-Za-z0-9+/=]*\)",.*$|\1 \2 \3|p' "$f")
@@ -269,7 +446,7 @@ if [ -d custody ]; then
       entry_ok=0
     fi
     if ! tc=$(minisign -Q -H -V -m "$f" -x "$f.minisig" -P "$ekey" 2>"$tmp/err"); then
-      fail "$f: signed by the key it names ($(head -n 1 "$tmp/err"))"
+      fail "$f: signed by the key it names ($(why))"
       entry_ok=0
     elif [ "$tc" != "qoima-custody/1 bag=$name seq=$i sha256=$d" ]; then
       fail "$f: the signed statement names this bag, entry $i and sha256 $d (it says: $tc)"
@@ -297,16 +474,33 @@ if [ -d custody ]; then
     gone=$(comm -13 "$tmp/found" "$tmp/listed" | head -n 3 | tr '\n' ' ')
     fail "custody/ holds exactly entries 1-$i and their signatures (not part of the chain: ${extra:-none}; missing: ${gone:-none})"
   fi
+  stamps custody/*.tsr
   if [ "$i" -gt 0 ]; then
     echo "head  sha256:$run (entry $i)"
+    through=0
     if [ "$receipt" -gt 1 ]; then
-      echo "note  entries 1-$((receipt - 1)) are anchored by receipt (entry $receipt, signed by another custodian, records the head it saw)"
-      from=$receipt
-    else
-      from=1
+      through=$((receipt - 1))
+      echo "note  $(span 1 "$through") anchored by receipt (entry $receipt, signed by another custodian, records the head it saw; an anchor while a copy of it is kept outside the bag)"
     fi
-    echo "note  no entry is anchored by a trusted time-stamp"
-    echo "note  entries $from-$i are not anchored: they, and any entries after them, could have been removed without detection; keep the head outside the bag and pass it as EXPECTED_HEAD"
+    ts=0
+    k=1
+    while [ "$k" -le "$i" ]; do
+      if grep -qx "custody/$(printf '%06d' "$k").json.minisig" "$tmp/stamped"; then
+        ts=$k
+      fi
+      k=$((k + 1))
+    done
+    if [ "$ts" -gt 0 ]; then
+      echo "note  $(span 1 "$ts") anchored by a trusted time-stamp (over entry $ts's signature; an anchor while a copy of it is kept outside the bag)"
+      [ "$ts" -le "$through" ] || through=$ts
+    else
+      echo "note  no entry is anchored by a trusted time-stamp"
+    fi
+    if [ "$through" -lt "$i" ]; then
+      echo "note  $(span $((through + 1)) "$i") not anchored: entries removed from here on would go undetected; keep the head outside the bag and pass it with -e"
+    else
+      echo "note  every entry is anchored"
+    fi
   fi
   if [ -n "$expect" ]; then
     if grep -qx "$expect" "$tmp/digests"; then
@@ -319,11 +513,21 @@ elif [ -n "$expect" ]; then
   fail "custody: the log holds the head you expected (there is no custody/)"
 fi
 
+# 7. A bundle's outer signature names this bag's signed tag manifest.
+if [ -n "$bundle" ]; then
+  d=$(sha256sum <"$tm_name" 2>/dev/null | awk '{ print $1 }')
+  if [ -n "$statement" ] && [ "$d" = "$tm_want" ]; then
+    ok "$bundle: its signed statement names this bag's $tm_name (sha256 $d)"
+  else
+    fail "$bundle: its signed statement names this bag's ${tm_name:-tag manifest} (sha256 ${d:-none}; signed: ${tm_want:-none})"
+  fi
+fi
+
 if [ "$failed" = 0 ]; then
-  echo "SEALED: $bag is bit-identical to what the holder of $key sealed"
+  echo "SEALED: $target is bit-identical to what the holder of $key sealed"
   exit 0
 fi
-echo "NOT VERIFIED: $bag"
+echo "NOT VERIFIED: $target"
 exit 1
 "#;
 
@@ -364,11 +568,22 @@ pub fn verify_txt(bag: &str, key: &str, key_id: &str, signer: &str, sealed: &str
          not in the tag manifests, so that later proofs over the seal can be added to it.\n",
     );
     s.push_str(
+        "\nseal/*.tsr files, when present, are RFC 3161 time-stamps over the signatures, from a\n\
+         time-stamp authority (TSA): proof that the seal existed at the TSA's time. They count\n\
+         only against the TSA certificates you trust (obtained from the TSA itself):\n\n\
+         \x20   sh BAG/verify.sh -t tsa-roots.pem BAG trusted-keys.txt\n\
+         \x20   openssl ts -verify -data seal/tagmanifest-sha256.txt.minisig \\\n\
+         \x20       -in seal/tagmanifest-sha256.txt.minisig.<tsa>.tsr -CAfile tsa-roots.pem\n\
+         \x20   openssl ts -reply -in seal/tagmanifest-sha256.txt.minisig.<tsa>.tsr -text   # the time\n\n\
+         or: qoima verify-seal BAG --trusted-keys trusted-keys.txt --tsa-roots tsa-roots.pem\n",
+    );
+    s.push_str(
         "\ncustody/, when present, is the custody log: one signed entry per transfer or check\n\
          after sealing, each chained to the one before it (entry 1 to tagmanifest-sha256.txt).\n\
          verify.sh checks it too, against the same trusted keys; pass the head digest a receipt\n\
-         gave you as a third argument to check that no entry was cut from its end:\n\n\
-         \x20   sh BAG/verify.sh BAG trusted-keys.txt sha256:<head>\n\n\
+         gave you with -e to check that no entry was cut from its end (a trusted time-stamp\n\
+         over an entry's signature, custody/NNNNNN.json.minisig.<tsa>.tsr, anchors it too):\n\n\
+         \x20   sh BAG/verify.sh -e sha256:<head> BAG trusted-keys.txt\n\n\
          or: qoima custody verify BAG --trusted-keys trusted-keys.txt --expect-head sha256:<head>\n",
     );
     s

@@ -120,6 +120,43 @@ pub fn seal_bag(
         ),
     }
     let algorithms = tag_algorithms(bag, &mut problems);
+    let stamped: Vec<String> = fs::read_dir(bag.join(SEAL_DIR))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(super::timestamp::TOKEN_EXTENSION))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(first) = stamped.first() {
+        problems.push(
+            Problem::new(
+                Code::SealHasTimestamps,
+                format!(
+                    "{} is time-stamped ({SEAL_DIR}/{first}{}): sealing it again would leave the time-stamps over a seal that is gone",
+                    bag.display(),
+                    if stamped.len() > 1 {
+                        format!(" and {} more", stamped.len() - 1)
+                    } else {
+                        String::new()
+                    }
+                ),
+            )
+            .file(format!("{SEAL_DIR}/{first}")),
+        );
+    }
+    if super::custody::has_entries(bag) {
+        problems.push(
+            Problem::new(
+                Code::SealHasCustody,
+                format!(
+                    "{} has a custody log: sealing it again would break the chain of its entries",
+                    bag.display()
+                ),
+            )
+            .file(super::custody::CUSTODY_DIR),
+        );
+    }
     if !problems.is_empty() {
         return Err(SealError::Refused(problems));
     }
@@ -153,6 +190,11 @@ pub fn seal_bag(
             .join("; "),
     );
     info.set("Seal-Created", sealed.as_str());
+    // The bag names the shape it has (profiles/qoima-evidence-1.0.json), so that `qoima
+    // validate` checks it; a profile the bag already names (a repository's) is kept.
+    if info.get("BagIt-Profile-Identifier").is_none() {
+        info.set("BagIt-Profile-Identifier", super::EVIDENCE_PROFILE);
+    }
     write(bag, "bag-info.txt", info.render().as_bytes())?;
     let pk_box = pk.to_box().map_err(|e| SealError::Key(e.to_string()))?;
     write(bag, KEY_FILE, pk_box.to_string().as_bytes())?;

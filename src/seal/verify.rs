@@ -58,8 +58,10 @@ pub struct SealReport {
     pub checks: Vec<Check>,
     /// Every problem found (BagIt's with their `BAG-` codes, the seal's with `SEAL-`).
     pub problems: Vec<Problem>,
-    /// What a passing seal proves.
-    pub proves: &'static [&'static str],
+    /// The RFC 3161 time-stamps over the seal's signatures (`seal/*.tsr`, or the bundle's).
+    pub timestamps: Vec<super::timestamp::CheckedToken>,
+    /// What a passing seal proves (with the time a trusted time-stamp gives, when there is one).
+    pub proves: Vec<String>,
     /// What it does not prove.
     pub does_not_prove: &'static [&'static str],
 }
@@ -140,19 +142,34 @@ impl SealReport {
             sealed_at: None,
             checks: Vec::new(),
             problems: Vec::new(),
-            proves: PROVES,
+            timestamps: Vec::new(),
+            proves: PROVES.iter().map(|s| s.to_string()).collect(),
             does_not_prove: DOES_NOT_PROVE,
         }
     }
 }
 
-/// Verifies the seal of the bag folder `bag` against the `trusted` keys.
+/// What a verifier brings besides the keys it trusts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Pins<'a> {
+    /// The certificates (PEM) of the time-stamp authorities trusted: time-stamps are checked
+    /// against them (without, they are listed and prove no time).
+    pub tsa_roots: Option<&'a [u8]>,
+    /// A custody-log head kept outside the bag (`sha256:<hex>`): the log must still hold it.
+    pub expect_head: Option<&'a str>,
+}
+
+/// Verifies the seal of the bag folder `bag` against the `trusted` keys, its time-stamps
+/// (and the custody log's) against the pinned TSA roots, and the custody log against the
+/// pinned head, when given.
 pub fn verify_seal(
     bag: &Path,
     trusted: &[TrustedKey],
+    pins: Pins,
     engine: &Engine,
     progress: &dyn Progress,
 ) -> SealReport {
+    let tsa_roots = pins.tsa_roots;
     let mut r = SealReport::new(bag);
 
     // 1. BagIt: complete and every checksum right.
@@ -288,13 +305,18 @@ pub fn verify_seal(
     }
     tag_manifests.sort();
     let mut strong_signed = false;
+    let mut strong_failed = false;
     let mut signed_names = HashSet::new();
     for (tm, alg) in &tag_manifests {
         let sig_rel = format!("{SEAL_DIR}/{tm}.minisig");
         signed_names.insert(format!("{tm}.minisig"));
         let p = check_signature(bag, tm, &sig_rel, &key, &bag_name);
-        if p.is_empty() && matches!(alg, Some(Algorithm::Sha256 | Algorithm::Sha512)) {
-            strong_signed = true;
+        if matches!(alg, Some(Algorithm::Sha256 | Algorithm::Sha512)) {
+            if p.is_empty() {
+                strong_signed = true;
+            } else {
+                strong_failed = true;
+            }
         }
         r.check(
             format!("signature:{tm}"),
@@ -322,7 +344,8 @@ pub fn verify_seal(
             );
         }
     }
-    if !strong_signed {
+    // A strong signature that failed has said why already; this is for a bag that has none.
+    if !strong_signed && !strong_failed {
         p.push(
             Problem::new(
                 Code::SealSignatureMissing,
@@ -331,19 +354,77 @@ pub fn verify_seal(
             .file(SEAL_DIR),
         );
     }
-    r.check(
-        "signed",
-        p,
-        "a sha256 or sha512 tag manifest is signed, and every signature present verifies",
-    );
+    if strong_signed || !p.is_empty() {
+        r.check(
+            "signed",
+            p,
+            "a sha256 or sha512 tag manifest is signed, and every signature present verifies",
+        );
+    }
+    // 7. Time-stamps over the signatures.
+    let (tokens, p) = super::timestamp::check_folder(&bag.join(SEAL_DIR), SEAL_DIR, "", tsa_roots);
+    record_timestamps(&mut r, "the seal", tokens, p, tsa_roots.is_some());
+
     // ---- custody log (src/seal/custody.rs): the same checks as `qoima custody verify` ----
     if bag.join(super::custody::CUSTODY_DIR).exists() {
-        let c = super::custody::verify(bag, Some(trusted), None);
+        let c = super::custody::verify(bag, Some(trusted), pins.expect_head, tsa_roots);
+        r.timestamps.extend(c.timestamps);
         r.checks.extend(c.checks);
         r.problems.extend(c.problems);
+    } else if let Some(h) = pins.expect_head {
+        r.check(
+            "custody:head",
+            vec![
+                Problem::new(
+                    Code::CustodyHeadMissing,
+                    format!("you expected the custody head {h}, but the bag has no custody log"),
+                )
+                .file(super::custody::CUSTODY_DIR),
+            ],
+            "",
+        );
     }
     // ---- end custody log ----
     finish(r)
+}
+
+/// Adds the check of time-stamp tokens to `r` (none when there are none), and what the
+/// trusted ones prove.
+pub(crate) fn record_timestamps(
+    r: &mut SealReport,
+    what: &str,
+    tokens: Vec<super::timestamp::CheckedToken>,
+    found: Vec<Problem>,
+    checked: bool,
+) {
+    if tokens.is_empty() && found.is_empty() {
+        return;
+    }
+    let trusted: Vec<&super::timestamp::CheckedToken> =
+        tokens.iter().filter(|t| t.trusted).collect();
+    let ok = if checked {
+        format!(
+            "{} time-stamp(s), each over its signature file and signed by a time-stamp authority you trust",
+            trusted.len()
+        )
+    } else {
+        format!(
+            "{} time-stamp(s), not checked: give --tsa-roots to count them as proof of time",
+            tokens.len()
+        )
+    };
+    r.check("timestamps", found, ok);
+    if let Some(first) = trusted
+        .iter()
+        .filter_map(|t| t.info.as_ref().map(|i| (i.time.clone(), *t)))
+        .min_by(|a, b| a.0.cmp(&b.0))
+    {
+        r.proves.push(format!(
+            "{what} existed no later than {} ({} by the time-stamp authority {}, which you trust)",
+            first.0, first.1.token, first.1.tsa
+        ));
+    }
+    r.timestamps.extend(tokens);
 }
 
 fn finish(mut r: SealReport) -> SealReport {

@@ -253,7 +253,7 @@ fn two_custodians_verify_in_qoima_verify_seal_and_verify_sh() {
             out.contains(&format!("head  {} (entry 3)", heads[2])),
             "{out}"
         );
-        assert!(out.contains("entries 3-3 are not anchored"), "{out}");
+        assert!(out.contains("entry 3 is not anchored"), "{out}");
         assert!(!out.contains("FAIL"), "{out}");
     }
 
@@ -354,7 +354,12 @@ fn tail_removed_passes_but_is_reported_unanchored_and_caught_by_the_kept_head() 
             out.contains(&format!("head  {} (entry 2)", heads[1])),
             "{out}"
         );
-        assert!(out.contains("entries 2-2 are not anchored: they, and any entries after them, could have been removed without detection"), "{out}");
+        assert!(
+            out.contains(
+                "entry 2 is not anchored: entries removed from here on would go undetected"
+            ),
+            "{out}"
+        );
     }
     if let Some((rc, out)) = verify_sh(&env, "CASE", "both", Some(&heads[2])) {
         assert_eq!(rc, 1, "{out}");
@@ -540,4 +545,66 @@ fn export_premis_validates_and_refuses_a_broken_log() {
     let r = env.qoima(&["custody", "export", "CASE", "--premis"]);
     assert_eq!(r.code(), 1);
     assert!(r.stdout().is_empty());
+}
+
+#[test]
+fn a_bag_with_a_custody_log_is_never_resealed_but_is_encrypted_as_it_is() {
+    let env = Env::new();
+    let heads = three_entries(&env);
+    let before = fs::read(env.path("CASE/tagmanifest-sha256.txt")).unwrap();
+    let r = env.qoima(&["seal", "CASE", "--sign", "s", "--json"]);
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    assert!(
+        has(&r.json(), "SEAL-006", "custody"),
+        "{:?}",
+        codes(&r.json())
+    );
+    assert_eq!(
+        fs::read(env.path("CASE/tagmanifest-sha256.txt")).unwrap(),
+        before
+    );
+    let (rc, v) = verify(&env, "CASE", "both", &[]);
+    assert_eq!(rc, 0, "{v:#}");
+
+    // With --to, the sealed bag and its log are encrypted as they are, once the seal
+    // verifies with the key given; another key is refused.
+    let id = age::x25519::Identity::generate();
+    let recipient = id.to_public().to_string();
+    {
+        use age::secrecy::ExposeSecret;
+        env.write("id.txt", format!("{}\n", id.to_string().expose_secret()));
+    }
+    let r = env.qoima(&[
+        "seal", "CASE", "--sign", "r", "--to", &recipient, "-o", "out-r", "--json",
+    ]);
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    assert!(
+        has(&r.json(), "SEAL-006", "custody"),
+        "{:?}",
+        codes(&r.json())
+    );
+    assert!(!env.path("out-r").join("bundle.tar.age").exists());
+    let r = env.qoima(&[
+        "seal", "CASE", "--sign", "s", "--to", &recipient, "-o", "out", "--json",
+    ]);
+    r.success();
+    assert_eq!(r.json()["outcome"], "encrypted");
+    assert_eq!(
+        fs::read(env.path("CASE/tagmanifest-sha256.txt")).unwrap(),
+        before
+    );
+    let r = env.qoima(&[
+        "verify-seal",
+        "out/bundle.tar.age",
+        "--trusted-keys",
+        "both",
+        "-i",
+        "id.txt",
+        "--json",
+    ]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert!(
+        r.stderr().contains(&heads[2]) || r.json()["checks"].to_string().contains(&heads[2]),
+        "the bundle's custody log ends at the head it had"
+    );
 }

@@ -12,4 +12,5 @@ mod package;
 mod profile;
 mod seal;
 mod seal_encrypt;
+mod timestamp;
 mod util;

@@ -722,3 +722,61 @@ fn sealing_unencrypted_warns_about_sensitive_bag_info() {
     let r = env.qoima(&["seal", "plain", "--sign", "k", "--json"]);
     assert_eq!(r.json()["problems"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn a_sealed_bag_names_the_evidence_profile_and_validate_checks_its_shape() {
+    let env = Env::new();
+    key(&env, "k");
+    bag(&env, "B");
+    seal(&env, "B", "k");
+    let info = fs::read_to_string(env.path("B/bag-info.txt")).unwrap();
+    assert!(
+        info.contains("\nBagIt-Profile-Identifier: urn:qoima:bagit-profile:evidence-1.0\n"),
+        "{info}"
+    );
+    let r = env.qoima(&["validate", "B", "--strict", "--json"]);
+    r.success();
+    assert_eq!(
+        r.json()["bags"][0]["profile"],
+        "qoima-evidence-1.0 (version 1.0)"
+    );
+    // The profile sees a seal that lost its verifier (and BagIt sees the listed file gone).
+    fs::remove_file(env.path("B/verify.sh")).unwrap();
+    let r = env.qoima(&["validate", "B", "--json"]);
+    assert_eq!(r.code(), 1);
+    let c = codes(&r.json()["bags"][0]);
+    assert!(
+        c.contains(&("PROF-040".into(), "verify.sh".into())),
+        "{c:?}"
+    );
+    // A bag that already names a profile keeps it.
+    env.write("C-src/a.txt", "a\n");
+    env.qoima(&[
+        "bag",
+        "C-src",
+        "-o",
+        "C",
+        "--profile",
+        "btr",
+        "--info",
+        "Source-Organization=Qarlygash Rights Watch",
+    ])
+    .success();
+    seal(&env, "C", "k");
+    let info = fs::read_to_string(env.path("C/bag-info.txt")).unwrap();
+    assert!(!info.contains("qoima-evidence"), "{info}");
+    env.qoima(&["validate", "C"]).success();
+    // Asked for by name, the built-in sees that C was made for another profile.
+    let r = env.qoima(&["validate", "C", "--profile", "qoima-evidence", "--json"]);
+    assert_eq!(r.code(), 1);
+    assert_eq!(
+        codes(&r.json()["bags"][0]),
+        [
+            ("PROF-002".to_string(), "bag-info.txt".to_string()),
+            (
+                "PROF-002".to_string(),
+                "BagIt-Profile-Identifier".to_string()
+            )
+        ]
+    );
+}

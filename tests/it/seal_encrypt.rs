@@ -12,7 +12,7 @@ use age::secrecy::ExposeSecret;
 use age::x25519;
 use serde_json::Value;
 
-use crate::util::{Env, sha256_hex, sha512_hex};
+use crate::util::{Env, sha256_hex};
 
 const EXTERNAL_ID: &str = "HRO-2022-KZ-0042";
 const ORGANIZATION: &str = "Qarlygash Rights Watch";
@@ -148,7 +148,8 @@ fn sealed_bag_encrypts_and_verifies_and_reveals_nothing() {
     let j = r.json();
     assert_eq!(j["bundle"]["recipients"], 2);
 
-    // Exactly three files, under the neutral name; no temporary left.
+    // Exactly three files, under the neutral name, and the stock-tools verifier (the same
+    // verify.sh the bag carries); no temporary left.
     let mut names: Vec<String> = fs::read_dir(env.path("out"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -159,8 +160,13 @@ fn sealed_bag_encrypts_and_verifies_and_reveals_nothing() {
         [
             "bundle.envelope.txt",
             "bundle.tar.age",
-            "bundle.tar.age.minisig"
+            "bundle.tar.age.minisig",
+            "verify.sh"
         ]
+    );
+    assert_eq!(
+        fs::read(env.path("out/verify.sh")).unwrap(),
+        fs::read(env.path(EXTERNAL_ID).join("verify.sh")).unwrap()
     );
 
     // Nothing from bag-info (nor the folder's name, nor the signer's label) outside.
@@ -201,14 +207,14 @@ fn sealed_bag_encrypts_and_verifies_and_reveals_nothing() {
     let ct = fs::read(env.path("out/bundle.tar.age")).unwrap();
     assert!(ct.starts_with(b"age-encryption.org/v1\n"));
     let envelope = fs::read_to_string(env.path("out/bundle.envelope.txt")).unwrap();
-    assert_eq!(
-        envelope_value(&envelope, "Ciphertext-SHA256"),
-        sha256_hex(&ct)
-    );
-    assert_eq!(
-        envelope_value(&envelope, "Ciphertext-SHA512"),
-        sha512_hex(&ct)
-    );
+    // (BLAKE2b-512, the digest the outer signature is made over: what `b2sum` prints.)
+    let b2: String =
+        blake2::Digest::finalize(<blake2::Blake2b512 as blake2::Digest>::new_with_prefix(&ct))
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+    assert_eq!(envelope_value(&envelope, "Ciphertext-BLAKE2b-512"), b2);
+    assert!(!envelope.contains("Ciphertext-SHA"), "{envelope}");
     assert_eq!(envelope_value(&envelope, "Recipients"), "2");
     let tm = fs::read(env.path(EXTERNAL_ID).join("tagmanifest-sha256.txt")).unwrap();
     assert_eq!(
@@ -333,8 +339,8 @@ fn tampering_and_wrong_keys_each_fail_with_their_code() {
     // The envelope edited.
     let env_path = env.path("out/bundle.envelope.txt");
     let text = fs::read_to_string(&env_path).unwrap();
-    let sha = envelope_value(&text, "Ciphertext-SHA256");
-    fs::write(&env_path, text.replace(&sha, &"0".repeat(64))).unwrap();
+    let b2 = envelope_value(&text, "Ciphertext-BLAKE2b-512");
+    fs::write(&env_path, text.replace(&b2, &"0".repeat(128))).unwrap();
     let (code, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
     assert_eq!(code, 1);
     assert_eq!(codes(&v), ["SEAL-051"]);
@@ -538,8 +544,8 @@ fn stock_tools_alone_check_the_bundle() {
     let o = run("set -e
         cd out
         minisign -Vm bundle.tar.age -p ../key.pub
-        want=$(sed -n 's/^Ciphertext-SHA256: //p' bundle.envelope.txt)
-        echo \"$want  bundle.tar.age\" | sha256sum -c -
+        want=$(sed -n 's/^Ciphertext-BLAKE2b-512: //p' bundle.envelope.txt)
+        echo \"$want  bundle.tar.age\" | b2sum -c -
         age -d -i ../id.txt -o bundle.tar bundle.tar.age
         want=$(sed -n 's/^Plaintext-Tar-SHA256: //p' bundle.envelope.txt)
         echo \"$want  bundle.tar\" | sha256sum -c -

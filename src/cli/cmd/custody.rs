@@ -230,19 +230,31 @@ fn verify(a: &CustodyVerifyArgs, g: &Global) -> anyhow::Result<Exit> {
             custody::CUSTODY_DIR
         );
     }
-    let report = custody::verify(&a.bag, Some(&keys), a.expect_head.as_deref());
+    let roots = super::tsa_roots(a.tsa_roots.as_deref())?;
+    let report = custody::verify(
+        &a.bag,
+        Some(&keys),
+        a.expect_head.as_deref(),
+        roots.as_deref(),
+    );
     let exit = super::seal::verdict(g, "custody verify", report.verified, "verified", &report)?;
     if !g.quiet || !report.verified {
-        super::seal::print_checks(&report.checks, &report.problems, g);
+        super::seal::print_checks(&report.checks, &report.problems);
         for e in &report.entries {
             let who = e
                 .entry
                 .as_ref()
                 .map(|x| format!("{} by {}", x.event_label, x.agent.name))
                 .unwrap_or_else(|| "unreadable".into());
-            let anchor = match e.anchored_by {
-                Some(r) => format!("anchored by receipt {r}"),
-                None => "NOT anchored".into(),
+            let by_time = report
+                .timestamp_anchored
+                .iter()
+                .copied()
+                .find(|&s| s >= e.seq);
+            let anchor = match (by_time, e.anchored_by) {
+                (Some(t), _) => format!("anchored by the time-stamp over entry {t}"),
+                (None, Some(r)) => format!("anchored by receipt {r}"),
+                (None, None) => "NOT anchored".into(),
             };
             eprintln!(
                 "  {} {:>4}  {who}{}; {anchor}",
@@ -271,7 +283,7 @@ fn verify(a: &CustodyVerifyArgs, g: &Global) -> anyhow::Result<Exit> {
 fn export(a: &CustodyExportArgs, g: &Global) -> anyhow::Result<Exit> {
     let keys = trusted(a.trusted_keys.as_deref())?;
     need_folder(&a.bag)?;
-    let report = custody::verify(&a.bag, keys.as_deref(), None);
+    let report = custody::verify(&a.bag, keys.as_deref(), None, None);
     if !report.verified {
         for c in report.checks.iter().filter(|c| !c.passed) {
             eprintln!("FAIL  {}: {}", c.check, c.detail);

@@ -7,6 +7,7 @@ mod custody;
 mod package;
 mod seal;
 mod serialize;
+mod timestamp;
 mod unpack;
 mod validate;
 
@@ -28,12 +29,23 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Seal(a) => seal::seal(a, &cli.global),
         Command::VerifySeal(a) => seal::verify(a, &cli.global),
         Command::Custody(a) => custody::run(a, &cli.global),
+        Command::Timestamp(a) => timestamp::run(a, &cli.global),
     }
 }
 
 /// Whether to draw progress bars.
 fn show_progress(g: &Global) -> bool {
     !g.quiet && std::io::stderr().is_terminal()
+}
+
+/// The TSA roots file given with --tsa-roots, read.
+fn tsa_roots(path: Option<&std::path::Path>) -> anyhow::Result<Option<Vec<u8>>> {
+    use anyhow::Context;
+    path.map(|p| {
+        qoima::seal::timestamp::read_limited(p)
+            .with_context(|| format!("cannot read the TSA roots {}", p.display()))
+    })
+    .transpose()
 }
 
 fn engine(g: &Global) -> anyhow::Result<qoima::digest::Engine> {

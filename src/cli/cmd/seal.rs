@@ -163,6 +163,11 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
     })
     .with_context(|| format!("cannot use the key {}", a.sign.display()))?;
     let engine = super::engine(g)?;
+    if let Some(eo) = &encrypt_to
+        && (seal::custody::has_entries(&a.bag) || seal::timestamp::is_stamped(&a.bag))
+    {
+        return encrypt_as_sealed(a, g, (&sk, &pk), eo, &engine);
+    }
     let opts = SealOptions {
         signer_name: a.name.clone(),
     };
@@ -253,6 +258,103 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
     Ok(exit)
 }
 
+/// A sealed bag with a custody log or time-stamps is encrypted as it is (sealing it again
+/// would break the log and orphan the time-stamps), once its seal verifies with the key given.
+fn encrypt_as_sealed(
+    a: &SealArgs,
+    g: &Global,
+    (sk, pk): (&minisign::SecretKey, &minisign::PublicKey),
+    eo: &EncryptOptions,
+    engine: &qoima::digest::Engine,
+) -> anyhow::Result<Exit> {
+    let me = [seal::TrustedKey {
+        base64: pk.to_base64(),
+        key: pk.clone(),
+        line: 0,
+    }];
+    // Other custodians' entries are signed by keys this key's holder need not trust here:
+    // the recipient checks them against their own list.
+    let report = seal::verify_seal(&a.bag, &me, seal::Pins::default(), engine, &NoProgress);
+    let errors: Vec<Problem> = report
+        .problems
+        .into_iter()
+        .filter(|p| p.is_error() && p.code != qoima::error::Code::CustodyUntrustedKey)
+        .collect();
+    let (exit, bundle, error, problems) = if !errors.is_empty() {
+        let mut p = errors;
+        let (code, what, file) = if seal::custody::has_entries(&a.bag) {
+            (
+                qoima::error::Code::SealHasCustody,
+                "a custody log",
+                seal::custody::CUSTODY_DIR,
+            )
+        } else {
+            (
+                qoima::error::Code::SealHasTimestamps,
+                "time-stamps",
+                seal::SEAL_DIR,
+            )
+        };
+        p.push(
+            Problem::new(
+                code,
+                format!(
+                    "{} has {what}, so it is encrypted as it is sealed, and that seal does not verify with the key {}",
+                    a.bag.display(),
+                    a.sign.display()
+                ),
+            )
+            .file(file),
+        );
+        (
+            Exit::Invalid,
+            None,
+            Some("the bag was not encrypted".to_string()),
+            p,
+        )
+    } else {
+        match encrypt::encrypt_sealed_bag(&a.bag, sk, pk, eo, &NoProgress) {
+            Ok(b) => (Exit::Ok, Some(b), None, Vec::new()),
+            Err(e) => (
+                Exit::Error,
+                None,
+                Some(format!("the bag was not encrypted: {e}")),
+                Vec::new(),
+            ),
+        }
+    };
+    if g.json {
+        output::json(&SealJson {
+            qoima_version: qoima::VERSION,
+            command: "seal",
+            outcome: match exit {
+                Exit::Ok => "encrypted",
+                Exit::Invalid => "refused",
+                Exit::Error => "error",
+            },
+            seal: None,
+            bundle: bundle.as_ref(),
+            error: error.clone(),
+            problems: &problems,
+            exit_code: exit as u8,
+        })?;
+    }
+    output::problems(&problems, false, "");
+    match (&bundle, &error) {
+        (Some(b), _) if !g.quiet => eprintln!(
+            "{}: already sealed (with a custody log or time-stamps): encrypted as it is to {} recipient(s), {} bytes; signature {}, envelope {}",
+            output::path(&b.ciphertext),
+            b.recipients,
+            b.ciphertext_bytes,
+            output::path(&b.signature),
+            output::path(&b.envelope)
+        ),
+        (_, Some(e)) => eprintln!("qoima: {}: {e}", output::path(&a.bag)),
+        _ => {}
+    }
+    Ok(exit)
+}
+
 pub fn verify(a: &VerifySealArgs, g: &Global) -> anyhow::Result<Exit> {
     let trusted = seal::read_trusted_keys(&a.trusted_keys)?;
     let bundle = encrypt::is_bundle(&a.bag);
@@ -272,18 +374,23 @@ pub fn verify(a: &VerifySealArgs, g: &Global) -> anyhow::Result<Exit> {
         );
     }
     let engine = super::engine(g)?;
+    let roots = super::tsa_roots(a.tsa_roots.as_deref())?;
+    let pins = seal::Pins {
+        tsa_roots: roots.as_deref(),
+        expect_head: a.expect_head.as_deref(),
+    };
     let report = if bundle {
         let mut identities = Vec::new();
         for f in &a.identity {
             identities.extend(encrypt::read_identities(f)?);
         }
-        encrypt::verify_bundle(&a.bag, &trusted, &identities, &engine, &NoProgress)
+        encrypt::verify_bundle(&a.bag, &trusted, pins, &identities, &engine, &NoProgress)
     } else {
-        seal::verify_seal(&a.bag, &trusted, &engine, &NoProgress)
+        seal::verify_seal(&a.bag, &trusted, pins, &engine, &NoProgress)
     };
     let exit = verdict(g, "verify-seal", report.sealed, "sealed", &report)?;
     if !g.quiet || !report.sealed {
-        print_checks(&report.checks, &report.problems, g);
+        print_checks(&report.checks, &report.problems);
         if report.sealed {
             eprintln!(
                 "{}: SEALED by key {} ({}), Seal-Created {} (self-asserted)",
@@ -312,7 +419,6 @@ pub fn verify(a: &VerifySealArgs, g: &Global) -> anyhow::Result<Exit> {
 pub(super) fn print_checks(
     checks: &[qoima::seal::verify::Check],
     problems: &[qoima::error::Problem],
-    g: &Global,
 ) {
     for c in checks {
         eprintln!(
@@ -322,7 +428,9 @@ pub(super) fn print_checks(
             c.detail
         );
     }
-    output::problems(problems, g.verbose > 0, "  ");
+    // A seal's warnings (an unanchored custody tail, unchecked time-stamps) are what a
+    // recipient must read: always shown.
+    output::problems(problems, true, "  ");
 }
 
 /// bag-info.txt elements that name people, addresses or what the material shows (design

@@ -1,0 +1,111 @@
+//! `qoima timestamp`: RFC 3161 time-stamps over a sealed bag's signatures (and its custody
+//! log's head), or over an encrypted bundle's signature.
+
+use anyhow::{Context, bail};
+use qoima::error::{Kind, Problem};
+use qoima::seal::timestamp::{self, AddedToken, StampReport};
+use serde::Serialize;
+
+use super::super::Exit;
+use super::super::args::{Global, TimestampArgs};
+use super::super::output;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    qoima_version: &'static str,
+    command: &'static str,
+    target: String,
+    /// The tokens added.
+    added: &'a [AddedToken],
+    /// Token files that were already there (nothing is replaced).
+    skipped: &'a [String],
+    problems: &'a [Problem],
+    exit_code: u8,
+}
+
+pub fn run(a: &TimestampArgs, g: &Global) -> anyhow::Result<Exit> {
+    let roots = super::tsa_roots(a.tsa_roots.as_deref())?;
+    if a.tsa.len() > 1 && a.tsa_name.is_some() {
+        bail!(
+            "--tsa-name names one authority; give one --tsa with it, or let the names come from the URLs"
+        );
+    }
+    let mut authorities: Vec<(String, String)> = Vec::new();
+    for url in &a.tsa {
+        let name =
+            timestamp::tsa_name(Some(url), a.tsa_name.as_deref()).map_err(anyhow::Error::msg)?;
+        if authorities.iter().any(|(_, n)| *n == name) {
+            bail!("two --tsa URLs give the token name {name}; give them distinct hosts");
+        }
+        authorities.push((url.clone(), name));
+    }
+    let StampReport {
+        mut added,
+        mut skipped,
+        mut problems,
+    } = timestamp::stamp(&a.target, &authorities, roots.as_deref()).map_err(anyhow::Error::msg)?;
+    if !a.reply.is_empty() {
+        let (base, files) = timestamp::stamp_targets(&a.target).map_err(anyhow::Error::msg)?;
+        let name = timestamp::tsa_name(None, a.tsa_name.as_deref()).map_err(anyhow::Error::msg)?;
+        for r in &a.reply {
+            let reply = timestamp::read_limited(r)
+                .with_context(|| format!("cannot read the reply {}", r.display()))?;
+            match timestamp::add_token(&base, &files, &name, &reply, roots.as_deref(), None) {
+                Ok(timestamp::Added::New(t)) => added.push(*t),
+                Ok(timestamp::Added::Kept(t)) => skipped.push(t),
+                Err(p) => problems.push(p),
+            }
+        }
+    }
+    let exit = if problems.iter().any(|p| p.code.kind() == Kind::Unreadable) {
+        Exit::Error
+    } else if problems.iter().any(Problem::is_error) {
+        Exit::Invalid
+    } else {
+        Exit::Ok
+    };
+    if g.json {
+        output::json(&Report {
+            qoima_version: qoima::VERSION,
+            command: "timestamp",
+            target: a.target.display().to_string(),
+            added: &added,
+            skipped: &skipped,
+            problems: &problems,
+            exit_code: exit as u8,
+        })?;
+    }
+    if !g.quiet || exit != Exit::Ok {
+        for t in &added {
+            eprintln!(
+                "stamped  {}: {} by {}{} -> {}",
+                t.file,
+                t.info.time,
+                t.tsa,
+                match (&t.info.signer, t.trusted) {
+                    (Some(s), true) => format!(" ({s}; checked against --tsa-roots)"),
+                    (Some(s), false) => format!(" ({s}; not checked: no --tsa-roots)"),
+                    (None, true) => " (checked against --tsa-roots)".into(),
+                    (None, false) => " (not checked: no --tsa-roots)".into(),
+                },
+                t.token
+            );
+        }
+        for s in &skipped {
+            eprintln!("kept     {s} (already there)");
+        }
+        output::problems(&problems, true, "  ");
+        eprintln!(
+            "{}: {} time-stamp(s) added, {} already there{}",
+            output::path(&a.target),
+            added.len(),
+            skipped.len(),
+            if problems.is_empty() {
+                String::new()
+            } else {
+                format!(", {} problem(s)", problems.len())
+            }
+        );
+    }
+    Ok(exit)
+}
