@@ -11,6 +11,7 @@ mod interop;
 mod package;
 mod profile;
 mod seal;
+mod seal_corpus;
 mod seal_encrypt;
 mod timestamp;
 mod util;
