@@ -700,6 +700,11 @@ pub struct CustodyExportArgs {
     /// Also require every signer to be in this trusted-keys file.
     #[arg(long, value_name = "FILE")]
     pub trusted_keys: Option<PathBuf>,
+
+    /// Check the time-stamps (exported as events) against these trusted TSA certificates
+    /// (PEM); without it their events say they were not checked.
+    #[arg(long, value_name = "FILE")]
+    pub tsa_roots: Option<PathBuf>,
 }
 
 #[cfg(test)]

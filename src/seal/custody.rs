@@ -1084,9 +1084,12 @@ pub fn read_entries(bag: &Path) -> Vec<(String, Result<Entry, String>)> {
 /// object, one event per entry (`custody-<seq>`, with the LoC event type, date-time, detail
 /// and outcome, linked to the custodian, to qoima and to the bag), and the agents: one per
 /// signing key (identifier type `minisign public key`) and qoima.
-pub fn export_premis(report: &CustodyReport) -> String {
+pub fn export_premis(
+    report: &CustodyReport,
+    seal_tokens: &[super::timestamp::CheckedToken],
+) -> String {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    premis_document(&mut w, report).expect("writing to a Vec cannot fail");
+    premis_document(&mut w, report, seal_tokens).expect("writing to a Vec cannot fail");
     let mut bytes = w.into_inner();
     bytes.push(b'\n');
     String::from_utf8(bytes).expect("the writer only writes UTF-8")
@@ -1102,7 +1105,11 @@ fn close<W: Write>(w: &mut Writer<W>, name: &str) -> io::Result<()> {
 
 const KEY_ID_TYPE: &str = "minisign public key";
 
-fn premis_document<W: Write>(w: &mut Writer<W>, r: &CustodyReport) -> io::Result<()> {
+fn premis_document<W: Write>(
+    w: &mut Writer<W>,
+    r: &CustodyReport,
+    seal_tokens: &[super::timestamp::CheckedToken],
+) -> io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.write_event(Event::Start(
         BytesStart::new("premis:premis").with_attributes([
@@ -1136,6 +1143,43 @@ fn premis_document<W: Write>(w: &mut Writer<W>, r: &CustodyReport) -> io::Result
         }
         premis_event(w, r, s, e)?;
     }
+    // Time-stamps, dated by their authority's clock: over the seal, then over entries.
+    let tokens: Vec<&super::timestamp::CheckedToken> = seal_tokens
+        .iter()
+        .chain(&r.timestamps)
+        .filter(|t| t.info.is_some())
+        .collect();
+    let mut tsas: Vec<(String, Option<String>)> = Vec::new();
+    for t in &tokens {
+        timestamp_event(w, r, t)?;
+        if !tsas.iter().any(|(n, _)| *n == t.tsa) {
+            tsas.push((
+                t.tsa.clone(),
+                t.info.as_ref().and_then(|i| i.signer.clone()),
+            ));
+        }
+    }
+    for (name, signer) in &tsas {
+        open(w, "premis:agent")?;
+        open(w, "premis:agentIdentifier")?;
+        text_with(w, "premis:agentIdentifierType", &[], TSA_ID_TYPE)?;
+        text_with(w, "premis:agentIdentifierValue", &[], name)?;
+        close(w, "premis:agentIdentifier")?;
+        text_with(
+            w,
+            "premis:agentName",
+            &[],
+            signer.as_deref().unwrap_or(name),
+        )?;
+        text_with(w, "premis:agentType", &[], "organization")?;
+        text_with(
+            w,
+            "premis:agentNote",
+            &[],
+            "RFC 3161 time-stamp authority (the name its tokens carry in this bag)",
+        )?;
+        close(w, "premis:agent")?;
+    }
     for (key, names) in &agents {
         open(w, "premis:agent")?;
         open(w, "premis:agentIdentifier")?;
@@ -1167,6 +1211,95 @@ fn premis_document<W: Write>(w: &mut Writer<W>, r: &CustodyReport) -> io::Result
         close(w, "premis:agent")?;
     }
     close(w, "premis:premis")
+}
+
+const TSA_ID_TYPE: &str = "time-stamp authority";
+/// `dsg`, digital signature generation: what a time-stamp authority does.
+const SIGNATURE_GENERATION: &str = "http://id.loc.gov/vocabulary/preservation/eventType/dsg";
+
+/// A PREMIS event for an RFC 3161 token: the authority signed, at its time, a digest of the
+/// signature file. The date is the token's; the outcome says whether it was checked.
+fn timestamp_event<W: Write>(
+    w: &mut Writer<W>,
+    r: &CustodyReport,
+    t: &super::timestamp::CheckedToken,
+) -> io::Result<()> {
+    let Some(info) = &t.info else { return Ok(()) };
+    open(w, "premis:event")?;
+    open(w, "premis:eventIdentifier")?;
+    text_with(w, "premis:eventIdentifierType", &[], "local")?;
+    text_with(
+        w,
+        "premis:eventIdentifierValue",
+        &[],
+        &format!("timestamp-{}", t.token),
+    )?;
+    close(w, "premis:eventIdentifier")?;
+    text_with(
+        w,
+        "premis:eventType",
+        &[
+            ("authority", "eventType"),
+            ("authorityURI", EVENT_TYPE_AUTHORITY_URI),
+            ("valueURI", SIGNATURE_GENERATION),
+        ],
+        "digital signature generation",
+    )?;
+    text_with(w, "premis:eventDateTime", &[], &info.time)?;
+    open(w, "premis:eventDetailInformation")?;
+    text_with(
+        w,
+        "premis:eventDetail",
+        &[],
+        &format!(
+            "RFC 3161 time-stamp {} over {} ({} {}); serial {}, policy {}{}",
+            t.token,
+            t.data,
+            info.imprint_algorithm,
+            info.imprint,
+            info.serial,
+            info.policy,
+            info.signer
+                .as_ref()
+                .map(|s| format!(", signed by {s}"))
+                .unwrap_or_default()
+        ),
+    )?;
+    close(w, "premis:eventDetailInformation")?;
+    open(w, "premis:eventOutcomeInformation")?;
+    text_with(
+        w,
+        "premis:eventOutcome",
+        &[],
+        if t.trusted {
+            "verified against the trusted time-stamp authority roots"
+        } else {
+            "not checked: no trusted time-stamp authority roots were given"
+        },
+    )?;
+    close(w, "premis:eventOutcomeInformation")?;
+    open(w, "premis:linkingAgentIdentifier")?;
+    text_with(w, "premis:linkingAgentIdentifierType", &[], TSA_ID_TYPE)?;
+    text_with(w, "premis:linkingAgentIdentifierValue", &[], &t.tsa)?;
+    text_with(
+        w,
+        "premis:linkingAgentRole",
+        &[
+            ("authority", "eventRelatedAgentRole"),
+            ("authorityURI", AGENT_ROLE_AUTHORITY_URI),
+            (
+                "valueURI",
+                "http://id.loc.gov/vocabulary/preservation/eventRelatedAgentRole/imp",
+            ),
+        ],
+        "implementer",
+    )?;
+    close(w, "premis:linkingAgentIdentifier")?;
+    open(w, "premis:linkingObjectIdentifier")?;
+    text_with(w, "premis:linkingObjectIdentifierType", &[], "local")?;
+    text_with(w, "premis:linkingObjectIdentifierValue", &[], &r.bag_name)?;
+    close(w, "premis:linkingObjectIdentifier")?;
+    close(w, "premis:event")
 }
 
 fn premis_event<W: Write>(
@@ -1349,7 +1482,7 @@ mod tests {
             checks: Vec::new(),
             problems: Vec::new(),
         };
-        let xml = export_premis(&report);
+        let xml = export_premis(&report, &[]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("custody.xml");
         fs::write(&path, &xml).unwrap();

@@ -500,7 +500,7 @@ fn verify_usage_errors_exit_2() {
     assert_eq!(r.code(), 2);
 }
 
-fn xmllint_premis(file: &Path) {
+pub(crate) fn xmllint_premis(file: &Path) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new("xmllint")
         .args(["--noout", "--nonet", "--schema"])

@@ -334,6 +334,58 @@ fn tokens_from_a_local_tsa_verify_in_qoima_verify_sh_and_openssl() {
         );
     }
 
+    // The stamped bag is still a BagIt bag to bagit-python (the tokens are tag files outside
+    // the tag manifests, which BagIt allows).
+    if std::env::var_os("QOIMA_SKIP_INTEROP").is_none()
+        && let Some(py) = std::env::var_os("QOIMA_BAGIT_PY")
+    {
+        let out = Command::new(py)
+            .arg("--validate")
+            .arg(env.path("CASE"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // The PREMIS export dates each time-stamp by its authority's clock, valid against the
+    // official schema; checked against the roots, it says so.
+    env.qoima(&[
+        "custody",
+        "export",
+        "CASE",
+        "--premis",
+        "--tsa-roots",
+        &root,
+        "-o",
+        "premis.xml",
+    ])
+    .success();
+    crate::custody::xmllint_premis(&env.path("premis.xml"));
+    let xml = fs::read_to_string(env.path("premis.xml")).unwrap();
+    assert_eq!(
+        xml.matches("eventType/dsg\">digital signature generation</premis:eventType>")
+            .count(),
+        3,
+        "{xml}"
+    );
+    let time = j["added"][0]["info"]["time"].as_str().unwrap();
+    assert!(
+        xml.contains(&format!(
+            "<premis:eventDateTime>{time}</premis:eventDateTime>"
+        )),
+        "{xml}"
+    );
+    assert_eq!(
+        xml.matches("verified against the trusted time-stamp authority roots")
+            .count(),
+        3
+    );
+    assert!(xml.contains("<premis:agentName>CN=Test TSA</premis:agentName>"));
+
     // A second run keeps what is there and adds nothing.
     let r = env.qoima(&[
         "timestamp",

@@ -283,7 +283,8 @@ fn verify(a: &CustodyVerifyArgs, g: &Global) -> anyhow::Result<Exit> {
 fn export(a: &CustodyExportArgs, g: &Global) -> anyhow::Result<Exit> {
     let keys = trusted(a.trusted_keys.as_deref())?;
     need_folder(&a.bag)?;
-    let report = custody::verify(&a.bag, keys.as_deref(), None, None);
+    let roots = super::tsa_roots(a.tsa_roots.as_deref())?;
+    let report = custody::verify(&a.bag, keys.as_deref(), None, roots.as_deref());
     if !report.verified {
         for c in report.checks.iter().filter(|c| !c.passed) {
             eprintln!("FAIL  {}: {}", c.check, c.detail);
@@ -295,7 +296,24 @@ fn export(a: &CustodyExportArgs, g: &Global) -> anyhow::Result<Exit> {
         );
         return Ok(Exit::Invalid);
     }
-    let xml = custody::export_premis(&report);
+    // The seal's time-stamps are events of the bag's history too (the custody log's are in the
+    // report); they are checked as verify-seal checks them.
+    let (seal_tokens, problems) = qoima::seal::timestamp::check_folder(
+        &a.bag.join(qoima::seal::SEAL_DIR),
+        qoima::seal::SEAL_DIR,
+        "",
+        roots.as_deref(),
+    );
+    if problems.iter().any(qoima::error::Problem::is_error) {
+        output::problems(&problems, false, "  ");
+        eprintln!(
+            "qoima: {}: a time-stamp in {}/ does not verify; nothing was exported",
+            output::path(&a.bag),
+            qoima::seal::SEAL_DIR
+        );
+        return Ok(Exit::Invalid);
+    }
+    let xml = custody::export_premis(&report, &seal_tokens);
     match &a.output {
         Some(f) => {
             qoima::fsutil::write_atomic(f, xml.as_bytes())
