@@ -26,6 +26,7 @@ command -v zip >/dev/null 2>&1 || missing+=(zip)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 command -v minisign >/dev/null 2>&1 || missing+=(minisign)
 command -v age >/dev/null 2>&1 || missing+=(age)
+command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 # `openssl ts` is the local time-stamp authority of the tests and verify.sh's -t checker.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ -z "${QOIMA_SKIP_BROWSER:-}" ]; then

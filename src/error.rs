@@ -366,6 +366,8 @@ codes! {
     SealBundlePlaintext = "SEAL-054", Invalid, "The decrypted tar (or its tag manifest) is not the one the sealer signed: someone re-encrypted other content to you. Do not rely on it; ask the sender.";
     /// A sealed bag that travels unencrypted names people or places in bag-info.txt.
     SealSensitiveUnencrypted = "SEAL-W050", Warning, "Whoever holds the bag reads bag-info.txt: seal with --to RECIPIENT -o DIR to encrypt it, or remove the field before sealing (the seal covers bag-info.txt, so it cannot be removed afterwards).";
+    /// An encrypted bundle has an SSH recipient, whose stanza reveals a tag of the key.
+    SealSshRecipient = "SEAL-W051", Warning, "An SSH recipient's stanza in the age header carries a 4-byte tag of the key: anyone holding the bundle can test whether it is for a key they know (a published SSH key, say). Prefer age X25519 recipients (age-keygen) when who receives the bundle must stay private.";
     // ---- RFC 3161 time-stamps (src/seal/timestamp.rs) ----
     /// A token file is not a granted RFC 3161 time-stamp reply.
     TimestampUnreadable = "SEAL-060", Invalid, "The .tsr file is not a granted RFC 3161 reply (damaged, truncated, or a refusal): it proves no time. Remove it, and time-stamp again with `qoima timestamp`.";

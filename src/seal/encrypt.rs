@@ -52,27 +52,65 @@ const CHUNK: usize = 1 << 20;
 /// a bundle took 40% longer on 2 cores (docs/performance.md).
 const DEPTH: usize = 16;
 
-/// Reads one age recipient: an X25519 public key (`age1…`). SSH recipients are refused on
-/// purpose: their stanza reveals a tag of the recipient's key.
-pub fn parse_recipient(s: &str) -> Result<x25519::Recipient, SealError> {
-    let s = s.trim();
-    if s.starts_with("ssh-") || s.starts_with("ecdsa-") {
-        return Err(SealError::Key(
-            "SSH recipients are not supported (their stanza reveals a tag of the key); give an age X25519 recipient (age1…, from age-keygen)".into(),
-        ));
+/// Someone an encrypted bundle is for: an age X25519 recipient (`age1…`), or an SSH public key
+/// (`ssh-ed25519 …`, `ssh-rsa …`), whose stanza in the age header reveals a 4-byte tag of the
+/// key — enough for anyone holding the bundle to test whether it is for a key they know.
+#[derive(Clone, Debug)]
+pub enum BundleRecipient {
+    /// `age1…`.
+    X25519(x25519::Recipient),
+    /// An SSH public key.
+    Ssh(age::ssh::Recipient),
+}
+
+impl BundleRecipient {
+    /// As age takes it.
+    pub fn as_age(&self) -> &dyn age::Recipient {
+        match self {
+            BundleRecipient::X25519(r) => r,
+            BundleRecipient::Ssh(r) => r,
+        }
     }
+
+    /// Whether it is an SSH key (the caveat applies).
+    pub fn is_ssh(&self) -> bool {
+        matches!(self, BundleRecipient::Ssh(_))
+    }
+}
+
+/// Reads one recipient: an age X25519 public key (`age1…`), or an SSH public key line
+/// (`ssh-ed25519 AAAA… [comment]`, `ssh-rsa …`, as in `~/.ssh/id_ed25519.pub`).
+pub fn parse_recipient(s: &str) -> Result<BundleRecipient, SealError> {
+    let s = s.trim();
     if s.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-") {
         return Err(SealError::Key(
             "that is a secret identity, not a recipient: give its public age1… line (age-keygen -y KEYFILE); and keep the secret key away from the sealing machine".into(),
         ));
     }
+    if s.starts_with("-----BEGIN") {
+        return Err(SealError::Key(
+            "that is a private key, not a recipient: give the public key line (the .pub file); and keep the private key away from the sealing machine".into(),
+        ));
+    }
+    if s.starts_with("ssh-") || s.starts_with("ecdsa-") || s.starts_with("sk-") {
+        return s
+            .parse::<age::ssh::Recipient>()
+            .map(BundleRecipient::Ssh)
+            .map_err(|e| {
+                SealError::Key(format!(
+                    "{:?} is not an SSH recipient age accepts (ssh-ed25519 or ssh-rsa): {e:?}",
+                    s.split_whitespace().next().unwrap_or(s)
+                ))
+            });
+    }
     s.parse::<x25519::Recipient>()
+        .map(BundleRecipient::X25519)
         .map_err(|e| SealError::Key(format!("{s:?} is not an age X25519 recipient (age1…): {e}")))
 }
 
-/// Reads a recipients file (as `age -R` reads one): one `age1…` recipient per line; blank
-/// lines and `#` comments are skipped.
-pub fn read_recipients_file(path: &Path) -> Result<Vec<x25519::Recipient>, SealError> {
+/// Reads a recipients file (as `age -R` reads one): one recipient per line (`age1…` or an SSH
+/// public key); blank lines and `#` comments are skipped.
+pub fn read_recipients_file(path: &Path) -> Result<Vec<BundleRecipient>, SealError> {
     let text = fs::read_to_string(path).map_err(SealError::io(path))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -94,24 +132,67 @@ pub fn read_recipients_file(path: &Path) -> Result<Vec<x25519::Recipient>, SealE
     Ok(out)
 }
 
-/// Reads an age identity file (as `age -i` reads one, e.g. from `age-keygen`): one
-/// `AGE-SECRET-KEY-1…` per line; blank lines and `#` comments are skipped. A bad line is
-/// named by its number only, so that no secret reaches a message.
-pub fn read_identities(path: &Path) -> Result<Vec<x25519::Identity>, SealError> {
+/// A key that decrypts a bundle: an age X25519 identity, or an unencrypted SSH private key.
+#[derive(Clone)]
+pub enum BundleIdentity {
+    /// `AGE-SECRET-KEY-1…`.
+    X25519(x25519::Identity),
+    /// An OpenSSH private key (ssh-ed25519 or ssh-rsa), not passphrase-protected.
+    Ssh(age::ssh::Identity),
+}
+
+impl BundleIdentity {
+    /// As age takes it.
+    pub fn as_age(&self) -> &dyn age::Identity {
+        match self {
+            BundleIdentity::X25519(i) => i,
+            BundleIdentity::Ssh(i) => i,
+        }
+    }
+}
+
+/// Reads an identity file as `age -i` does: an age identity file (one `AGE-SECRET-KEY-1…` per
+/// line, e.g. from `age-keygen`; blank lines and `#` comments skipped), or an SSH private key
+/// (`-----BEGIN OPENSSH PRIVATE KEY-----`). A bad line is named by its number only, so that no
+/// secret reaches a message.
+pub fn read_identities(path: &Path) -> Result<Vec<BundleIdentity>, SealError> {
     let text = fs::read_to_string(path).map_err(SealError::io(path))?;
+    if text.trim_start().starts_with("-----BEGIN") {
+        let id = age::ssh::Identity::from_buffer(text.as_bytes(), Some(path.display().to_string()))
+            .map_err(|_| {
+                SealError::Key(format!(
+                    "{} is not an SSH private key age can use (ssh-ed25519 or ssh-rsa)",
+                    path.display()
+                ))
+            })?;
+        return match id {
+            age::ssh::Identity::Unencrypted(_) => Ok(vec![BundleIdentity::Ssh(id)]),
+            age::ssh::Identity::Encrypted(_) => Err(SealError::Key(format!(
+                "{} is a passphrase-protected SSH key, which qoima does not unlock: decrypt with `age -d -i {}` (it asks for the passphrase), or give an unprotected copy on a trusted machine",
+                path.display(),
+                path.display()
+            ))),
+            age::ssh::Identity::Unsupported(_) => Err(SealError::Key(format!(
+                "{} is an SSH key type age does not support (use ssh-ed25519 or ssh-rsa)",
+                path.display()
+            ))),
+        };
+    }
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        out.push(line.parse::<x25519::Identity>().map_err(|_| {
-            SealError::Key(format!(
-                "{} line {} is not an age X25519 identity (AGE-SECRET-KEY-1…); passphrase-protected and plugin identities are not supported",
-                path.display(),
-                i + 1
-            ))
-        })?);
+        out.push(BundleIdentity::X25519(line.parse::<x25519::Identity>().map_err(
+            |_| {
+                SealError::Key(format!(
+                    "{} line {} is not an age X25519 identity (AGE-SECRET-KEY-1…); passphrase-protected and plugin identities are not supported",
+                    path.display(),
+                    i + 1
+                ))
+            },
+        )?));
     }
     if out.is_empty() {
         return Err(SealError::Key(format!(
@@ -156,7 +237,7 @@ pub struct EncryptOptions {
     /// The bundle's neutral label ([`DEFAULT_NAME`] unless chosen).
     pub name: String,
     /// Who can decrypt it.
-    pub recipients: Vec<x25519::Recipient>,
+    pub recipients: Vec<BundleRecipient>,
 }
 
 /// What was written.
@@ -672,7 +753,7 @@ fn write_bundle(
     // ciphertext is never read back.
     let ct_out = CipherTee::new(file, direct, super::prehash::Prehash::new());
     let encryptor =
-        age::Encryptor::with_recipients(opts.recipients.iter().map(|r| r as &dyn age::Recipient))
+        age::Encryptor::with_recipients(opts.recipients.iter().map(BundleRecipient::as_age))
             .map_err(|e| SealError::Key(format!("cannot encrypt: {e}")))?;
     let stream = encryptor.wrap_output(ct_out).map_err(io_ct)?;
     let plain_tee = HashTee::new(stream, &[Algorithm::Sha256]);
@@ -781,7 +862,7 @@ pub fn envelope(s: &BundleSummary) -> String {
          Ciphertext-File: {n}{EXTENSION}\n\
          Ciphertext-Bytes: {}\n\
          Ciphertext-BLAKE2b-512: {}\n\
-         Encryption: age-encryption.org/v1 (X25519)\n\
+         Encryption: age-encryption.org/v1\n\
          Recipients: {}\n\
          Plaintext-Tar-SHA256: {}\n\
          Tag-Manifest: {}\n\
@@ -831,14 +912,14 @@ pub fn is_bundle(path: &Path) -> bool {
 /// sha256 and size. For tests and tools: the bundle verifier uses the same path.
 pub fn decrypt_file(
     input: &Path,
-    identities: &[x25519::Identity],
+    identities: &[BundleIdentity],
     out: &mut dyn Write,
 ) -> Result<(String, u64), DecryptFailure> {
     let f = File::open(input).map_err(|e| DecryptFailure::Damaged(e.to_string()))?;
     let d = age::Decryptor::new_buffered(BufReader::with_capacity(CHUNK, f))
         .map_err(|e| DecryptFailure::Damaged(e.to_string()))?;
     let mut reader = d
-        .decrypt(identities.iter().map(|i| i as &dyn age::Identity))
+        .decrypt(identities.iter().map(BundleIdentity::as_age))
         .map_err(|e| match e {
             age::DecryptError::NoMatchingKeys => DecryptFailure::NoIdentity,
             e => DecryptFailure::Damaged(e.to_string()),
@@ -929,7 +1010,7 @@ pub fn verify_bundle(
     file: &Path,
     trusted: &[TrustedKey],
     pins: super::verify::Pins,
-    identities: &[x25519::Identity],
+    identities: &[BundleIdentity],
     engine: &Engine,
     progress: &dyn Progress,
 ) -> SealReport {
@@ -1333,6 +1414,14 @@ mod tests {
         let r = id.to_public().to_string();
         assert!(parse_recipient(&format!("  {r}  ")).is_ok());
         assert!(parse_recipient("ssh-ed25519 AAAA").is_err());
+        let ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJTx9XgY3rVbK2LG5xM1LhV8wqXvpWc8Z2m6bQ1mJxWq me@host";
+        assert!(parse_recipient(ssh).is_ok_and(|r| r.is_ssh()));
+        assert!(
+            parse_recipient("-----BEGIN OPENSSH PRIVATE KEY-----")
+                .unwrap_err()
+                .to_string()
+                .contains("private key")
+        );
         use age::secrecy::ExposeSecret;
         let secret = id.to_string();
         let e = parse_recipient(secret.expose_secret()).unwrap_err();
@@ -1472,12 +1561,14 @@ mod tests {
         w.write_all(&plain).unwrap();
         w.finish().unwrap();
         let mut out = Vec::new();
-        let (sha, n) = decrypt_file(&f, std::slice::from_ref(&id), &mut out).unwrap();
+        let other = [BundleIdentity::X25519(other)];
+        let id = [BundleIdentity::X25519(id)];
+        let (sha, n) = decrypt_file(&f, &id, &mut out).unwrap();
         assert_eq!(out, plain);
         assert_eq!(n, plain.len() as u64);
         assert_eq!(sha, digest_bytes(Algorithm::Sha256, &plain));
         assert!(matches!(
-            decrypt_file(&f, std::slice::from_ref(&other), &mut Vec::new()),
+            decrypt_file(&f, &other, &mut Vec::new()),
             Err(DecryptFailure::NoIdentity)
         ));
         let mut bytes = fs::read(&f).unwrap();
@@ -1485,7 +1576,7 @@ mod tests {
         bytes[last] ^= 1;
         fs::write(&f, &bytes).unwrap();
         assert!(matches!(
-            decrypt_file(&f, std::slice::from_ref(&id), &mut Vec::new()),
+            decrypt_file(&f, &id, &mut Vec::new()),
             Err(DecryptFailure::Damaged(_))
         ));
         let _ = fs::remove_dir_all(&dir);

@@ -377,7 +377,7 @@ fn refusals_seal_nothing_and_overwrite_nothing() {
     let env = Env::new();
     sealed_bag_and_key(&env, "bag");
     let info = fs::read(env.path("bag/bag-info.txt")).unwrap();
-    // -o without a recipient; a bad recipient; an SSH recipient; a secret key given as one.
+    // -o without a recipient; a bad recipient; a broken SSH key; a secret key given as one.
     let id = x25519::Identity::generate();
     let secret = id.to_string().expose_secret().to_string();
     for (to, want) in [
@@ -385,7 +385,7 @@ fn refusals_seal_nothing_and_overwrite_nothing() {
         (Some("age1notakey"), "not an age X25519 recipient"),
         (
             Some("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHh0 x@y"),
-            "SSH recipients",
+            "not an SSH recipient age accepts",
         ),
         (Some(secret.as_str()), "secret identity"),
     ] {
@@ -562,5 +562,119 @@ fn stock_tools_alone_check_the_bundle() {
     assert!(
         stdout.contains("qoima-bundle/1 plaintext-tar-sha256="),
         "{stdout}"
+    );
+}
+
+#[test]
+fn ssh_recipients_work_both_ways_with_a_warning() {
+    if !has_age()
+        || !Command::new("ssh-keygen")
+            .arg("-?")
+            .output()
+            .is_ok_and(|o| !o.stderr.is_empty())
+    {
+        eprintln!("skipped: ssh-keygen is not installed (scripts/test.sh installs openssh-client)");
+        return;
+    }
+    let env = Env::new();
+    sealed_bag_and_key(&env, "bag");
+    let keygen = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "legal@example.org",
+            "-f",
+        ])
+        .arg(env.path("legal"))
+        .output()
+        .unwrap();
+    assert!(keygen.status.success());
+    let recipient = fs::read_to_string(env.path("legal.pub")).unwrap();
+    let r = env.qoima(&[
+        "seal",
+        "bag",
+        "--sign",
+        "key",
+        "--to",
+        recipient.trim(),
+        "-o",
+        "out",
+        "--json",
+    ]);
+    r.success();
+    let w: Vec<Value> = r.json()["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == "SEAL-W051")
+        .cloned()
+        .collect();
+    assert_eq!(w.len(), 1, "{}", r.stdout());
+    assert!(r.stderr().contains("SEAL-W051"), "{}", r.stderr());
+    // The header holds an ssh-ed25519 stanza, and still nothing from bag-info.
+    let ct = fs::read(env.path("out/bundle.tar.age")).unwrap();
+    let header = String::from_utf8_lossy(&ct[..ct.len().min(400)]);
+    assert!(header.contains("-> ssh-ed25519 "), "{header}");
+    assert!(!header.contains("legal@example.org"));
+    // qoima decrypts with the SSH private key; so does the age CLI.
+    let (code, v) = verify(&env, "out/bundle.tar.age", &["legal"]);
+    assert_eq!(code, 0, "{v:#}");
+    let out = Command::new("age")
+        .args(["-d", "-i"])
+        .arg(env.path("legal"))
+        .arg(env.path("out/bundle.tar.age"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        sha256_hex(&out.stdout),
+        envelope_value(
+            &fs::read_to_string(env.path("out/bundle.envelope.txt")).unwrap(),
+            "Plaintext-Tar-SHA256"
+        )
+    );
+    // And the reverse: what `age -R legal.pub` encrypts, qoima decrypts with the SSH key.
+    env.write("plain.txt", "Алматы, январь 2022\n");
+    let enc = Command::new("age")
+        .args(["-R"])
+        .arg(env.path("legal.pub"))
+        .args(["-o"])
+        .arg(env.path("plain.txt.age"))
+        .arg(env.path("plain.txt"))
+        .output()
+        .unwrap();
+    assert!(enc.status.success());
+    let ids = qoima::seal::encrypt::read_identities(&env.path("legal")).unwrap();
+    let mut plain = Vec::new();
+    qoima::seal::encrypt::decrypt_file(&env.path("plain.txt.age"), &ids, &mut plain).unwrap();
+    assert_eq!(plain, "Алматы, январь 2022\n".as_bytes());
+    // A passphrase-protected SSH key is refused with a way out.
+    let keygen = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "secret words", "-f"])
+        .arg(env.path("locked"))
+        .output()
+        .unwrap();
+    assert!(keygen.status.success());
+    let r = env.qoima(&[
+        "verify-seal",
+        "out/bundle.tar.age",
+        "--trusted-keys",
+        "key.pub",
+        "-i",
+        "locked",
+    ]);
+    assert_eq!(r.code(), 2);
+    assert!(
+        r.stderr().contains("passphrase-protected SSH key"),
+        "{}",
+        r.stderr()
     );
 }

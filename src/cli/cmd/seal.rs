@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use qoima::digest::NoProgress;
 use qoima::error::Problem;
-use qoima::seal::encrypt::{self, BundleSummary, EncryptOptions};
+use qoima::seal::encrypt::{self, BundleRecipient, BundleSummary, EncryptOptions};
 use qoima::seal::{self, GeneratedKey, SealError, SealOptions, SealSummary};
 
 use super::super::Exit;
@@ -172,8 +172,10 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
         signer_name: a.name.clone(),
     };
     let mut result = seal::seal_bag(&a.bag, &sk, &pk, &opts, &engine, &NoProgress);
-    if let (Ok(s), None) = (&mut result, &encrypt_to) {
-        s.problems.extend(sensitive_fields(&a.bag));
+    match (&mut result, &encrypt_to) {
+        (Ok(s), None) => s.problems.extend(sensitive_fields(&a.bag)),
+        (Ok(s), Some(eo)) => s.problems.extend(ssh_caveat(eo)),
+        _ => {}
     }
     let bundle = match (&result, &encrypt_to) {
         (Ok(_), Some(eo)) => Some(encrypt::encrypt_sealed_bag(
@@ -225,7 +227,7 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
     match (summary, &error) {
         (Some(s), _) => {
             if !g.quiet {
-                output::problems(&problems, g.verbose > 0, "");
+                output::problems(&problems, true, "");
                 eprintln!(
                     "{}: sealed as {:?} by key {} ({}); {} tag manifest(s) signed in seal/",
                     output::path(&s.bag),
@@ -256,6 +258,32 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
         (None, None) => {}
     }
     Ok(exit)
+}
+
+/// The warning an SSH recipient deserves (SEAL-W051), once per SSH recipient.
+fn ssh_caveat(eo: &EncryptOptions) -> Vec<Problem> {
+    eo.recipients
+        .iter()
+        .filter(|r| r.is_ssh())
+        .map(|r| {
+            let BundleRecipient::Ssh(k) = r else {
+                unreachable!("filtered to SSH recipients")
+            };
+            let text = k.to_string();
+            let short: String = text.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+            let short = if short.len() > 40 {
+                format!("{}…", &short[..40])
+            } else {
+                short
+            };
+            Problem::new(
+                qoima::error::Code::SealSshRecipient,
+                format!(
+                    "the bundle is encrypted to the SSH key {short}: its stanza in the age header reveals a tag of that key to anyone holding the bundle"
+                ),
+            )
+        })
+        .collect()
 }
 
 /// A sealed bag with a custody log or time-stamps is encrypted as it is (sealing it again
@@ -314,7 +342,7 @@ fn encrypt_as_sealed(
         )
     } else {
         match encrypt::encrypt_sealed_bag(&a.bag, sk, pk, eo, &NoProgress) {
-            Ok(b) => (Exit::Ok, Some(b), None, Vec::new()),
+            Ok(b) => (Exit::Ok, Some(b), None, ssh_caveat(eo)),
             Err(e) => (
                 Exit::Error,
                 None,
@@ -339,7 +367,7 @@ fn encrypt_as_sealed(
             exit_code: exit as u8,
         })?;
     }
-    output::problems(&problems, false, "");
+    output::problems(&problems, true, "");
     match (&bundle, &error) {
         (Some(b), _) if !g.quiet => eprintln!(
             "{}: already sealed (with a custody log or time-stamps): encrypted as it is to {} recipient(s), {} bytes; signature {}, envelope {}",
