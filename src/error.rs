@@ -332,6 +332,10 @@ codes! {
     SealSignatureUnreadable = "SEAL-017", Invalid, "The .minisig file is damaged or not a minisign signature; get a good copy from the sender.";
     /// A signed tag manifest does not cover bag-info.txt or the sealer's key file.
     SealNotCovered = "SEAL-018", Invalid, "A qoima seal lists bag-info.txt and metadata/keys/sealer.minisign.pub in every tag manifest; this one does not, so it is not a complete seal.";
+    /// A file outside data/, seal/ and custody/ that the signed tag manifests do not list.
+    SealUnsealedFile = "SEAL-020", Invalid, "Everything outside data/, seal/ and custody/ is listed in the signed tag manifests when qoima seals a bag; this file is not, so it was added after sealing (a planted manifest, a note). Do not rely on it; remove it, or get a good copy from the sender.";
+    /// A file in seal/ that is neither a tag manifest's signature nor a time-stamp.
+    SealStrayFile = "SEAL-019", Invalid, "seal/ holds only the tag manifests' signatures (tagmanifest-ALG.txt.minisig) and time-stamps over them (*.tsr); anything else was put there after sealing. Remove it, or get a good copy from the sender.";
     // ---- custody log of sealed bags (src/seal/custody.rs) ----
     /// `qoima custody append` refused: the bag is not sealed, or its log does not verify.
     CustodyRefused = "SEAL-030", Refused, "Only a sealed bag whose custody log verifies takes a new entry: seal the bag (qoima seal), or fix the problems listed (qoima custody verify) first.";
@@ -364,6 +368,8 @@ codes! {
     SealBundleDamaged = "SEAL-053", Invalid, "age's authentication failed: the ciphertext is damaged or was altered after encryption. Do not rely on anything decrypted from it; get a good copy from the sender.";
     /// The decrypted tar, or the bag in it, is not what the outer signature names.
     SealBundlePlaintext = "SEAL-054", Invalid, "The decrypted tar (or its tag manifest) is not the one the sealer signed: someone re-encrypted other content to you. Do not rely on it; ask the sender.";
+    /// The verify.sh beside an encrypted bundle is not the script its signed statement names.
+    SealBundleScript = "SEAL-055", Invalid, "The verify.sh beside the bundle is not the script the sealer signed (its sha256 is not verify-sh-sha256 in the bundle's signed statement): do not run it. Use the verify.sh of a bag you already verified, or qoima verify-seal.";
     /// A sealed bag that travels unencrypted names people or places in bag-info.txt.
     SealSensitiveUnencrypted = "SEAL-W050", Warning, "Whoever holds the bag reads bag-info.txt: seal with --to RECIPIENT -o DIR to encrypt it, or remove the field before sealing (the seal covers bag-info.txt, so it cannot be removed afterwards).";
     /// An encrypted bundle has an SSH recipient, whose stanza reveals a tag of the key.
@@ -381,6 +387,8 @@ codes! {
     TimestampUnchecked = "SEAL-W060", Warning, "Give --tsa-roots FILE (the PEM certificates of the time-stamp authorities you trust, obtained from them) to check the time-stamps; until then they prove no time.";
     /// The time-stamp authority could not be reached, or answered with an HTTP error.
     TsaUnreachable = "SEAL-064", Unreadable, "Check the --tsa URL and the network (a proxy, a firewall), or time-stamp on another machine: send a request made with `openssl ts -query` and import the reply with `qoima timestamp --reply`.";
+    /// A local file could not be read or written while time-stamping.
+    TimestampIo = "SEAL-066", Unreadable, "Check the bag's permissions and free space, then run `qoima timestamp` again (tokens already written are kept).";
     /// The TSA's reply was refused: not granted, or not over the request.
     TsaRefused = "SEAL-065", Invalid, "The authority's reply is not a token over this file (refused, damaged, or for other data); nothing was added. Try again later or use another time-stamp authority.";
     // ---- metadata (qoima check) ----

@@ -39,6 +39,27 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     result
 }
 
+/// Moves the finished temporary file `tmp` to `path` only if nothing is there: by a hard link
+/// (atomic: a file that appears meanwhile is never replaced, `AlreadyExists`), or, on a file
+/// system without hard links (FAT and exFAT drives), by a rename after checking. `tmp` is gone
+/// afterwards either way.
+pub fn place_new(tmp: &Path, path: &Path) -> io::Result<()> {
+    let result = match fs::hard_link(tmp, path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if fs::symlink_metadata(path).is_ok() => {
+            Err(io::Error::new(io::ErrorKind::AlreadyExists, "exists"))
+        }
+        Err(_) => {
+            return fs::rename(tmp, path).inspect_err(|_| {
+                let _ = fs::remove_file(tmp);
+            });
+        }
+    };
+    let _ = fs::remove_file(tmp);
+    result
+}
+
 /// Flushes a directory's entries (after renames in it) to disk.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()

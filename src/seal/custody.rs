@@ -670,7 +670,13 @@ pub fn verify(
     }
 
     // 5. Time-stamps over entries' signatures.
-    let (tokens, p) = super::timestamp::check_folder(&dir, CUSTODY_DIR, "", tsa_roots);
+    let (tokens, p) = super::timestamp::check_folder(
+        &dir,
+        CUSTODY_DIR,
+        "",
+        &super::timestamp::custody_signature,
+        tsa_roots,
+    );
     if !tokens.is_empty() || !p.is_empty() {
         let n = tokens.iter().filter(|t| t.trusted).count();
         let ok = if tsa_roots.is_some() {

@@ -274,6 +274,10 @@ pub struct BundleSummary {
 pub struct BundleStatement {
     /// SHA-256 of the plaintext tar.
     pub plaintext_sha256: String,
+    /// SHA-256 of the `verify.sh` written beside the bundle: the script is signed with it, so
+    /// that a recipient can check it before running it (`None` in statements that predate it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_sh_sha256: Option<String>,
     /// The tag manifest's name without `.txt`, e.g. `tagmanifest-sha256`.
     pub tag_manifest: String,
     /// SHA-256 of that tag manifest file.
@@ -281,11 +285,17 @@ pub struct BundleStatement {
 }
 
 impl BundleStatement {
-    /// `qoima-bundle/1 plaintext-tar-sha256=<hex> tagmanifest-<alg>=<hex>`.
+    /// `qoima-bundle/1 plaintext-tar-sha256=<hex> verify-sh-sha256=<hex> tagmanifest-<alg>=<hex>`.
     pub fn render(&self) -> String {
         format!(
-            "{BUNDLE_VERSION} plaintext-tar-sha256={} {}={}",
-            self.plaintext_sha256, self.tag_manifest, self.tag_manifest_sha256
+            "{BUNDLE_VERSION} plaintext-tar-sha256={} {}{}={}",
+            self.plaintext_sha256,
+            self.verify_sh_sha256
+                .as_ref()
+                .map(|h| format!("verify-sh-sha256={h} "))
+                .unwrap_or_default(),
+            self.tag_manifest,
+            self.tag_manifest_sha256
         )
     }
 
@@ -296,7 +306,16 @@ impl BundleStatement {
             return None;
         }
         let plain = it.next()?.strip_prefix("plaintext-tar-sha256=")?;
-        let (tm, tm_hex) = it.next()?.split_once('=')?;
+        let mut next = it.next()?;
+        let verify_sh = match next.strip_prefix("verify-sh-sha256=") {
+            Some(h) if is_sha256(h) => {
+                next = it.next()?;
+                Some(h.to_ascii_lowercase())
+            }
+            Some(_) => return None,
+            None => None,
+        };
+        let (tm, tm_hex) = next.split_once('=')?;
         if it.next().is_some() || !tm.starts_with("tagmanifest-") || !is_sha256(plain) {
             return None;
         }
@@ -305,6 +324,7 @@ impl BundleStatement {
         }
         Some(BundleStatement {
             plaintext_sha256: plain.to_ascii_lowercase(),
+            verify_sh_sha256: verify_sh,
             tag_manifest: tm.to_string(),
             tag_manifest_sha256: tm_hex.to_ascii_lowercase(),
         })
@@ -661,6 +681,18 @@ fn write_chunks(
     Ok(file)
 }
 
+/// The sha256 of a small regular file (a script), or `None` when there is none to read.
+fn read_limited_script(path: &Path) -> Option<String> {
+    super::timestamp::read_limited(path)
+        .ok()
+        .map(|d| digest_bytes(Algorithm::Sha256, &d))
+        .or_else(|| {
+            fs::symlink_metadata(path)
+                .is_ok()
+                .then(|| "(not a regular file)".to_string())
+        })
+}
+
 /// The BLAKE2b-512 (hex) of a whole file, as `b2sum` gives it.
 fn blake2b_file(path: &Path) -> io::Result<String> {
     use std::io::BufRead;
@@ -722,8 +754,23 @@ pub fn encrypt_sealed_bag(
             return Err(e);
         }
     };
+    // Linked into place, never renamed over: a bundle of the same name written meanwhile (a
+    // second seal into the same folder) is not replaced, nor mixed with this one's files.
+    let mut placed: Vec<&PathBuf> = Vec::new();
     for (tmp, fin) in tmps.iter().zip([&ct_path, &sig_path, &env_path]) {
-        fs::rename(tmp, fin).map_err(SealError::io(fin))?;
+        if let Err(e) = fsutil::place_new(tmp, fin) {
+            for p in &placed {
+                let _ = fs::remove_file(p);
+            }
+            for t in &tmps {
+                let _ = fs::remove_file(t);
+            }
+            return Err(SealError::Io {
+                path: fin.clone(),
+                source: e,
+            });
+        }
+        placed.push(fin);
     }
     place_script(&opts.out_dir)?;
     let _ = fsutil::sync_dir(&opts.out_dir);
@@ -778,6 +825,10 @@ fn write_bundle(
 
     let statement = BundleStatement {
         plaintext_sha256: plain_digests[0].clone(),
+        verify_sh_sha256: Some(digest_bytes(
+            Algorithm::Sha256,
+            super::script::VERIFY_SH.as_bytes(),
+        )),
         tag_manifest: tm.trim_end_matches(".txt").to_string(),
         tag_manifest_sha256: tm_sha.to_string(),
     };
@@ -1055,8 +1106,13 @@ pub fn verify_bundle(
     );
 
     // Time-stamps over the outer signature (NAME.tar.age.minisig.TSA.tsr beside it).
-    let (tokens, p) =
-        super::timestamp::check_folder(dir, "", &format!("{sig_rel}."), pins.tsa_roots);
+    let (tokens, p) = super::timestamp::check_folder(
+        dir,
+        "",
+        &format!("{sig_rel}."),
+        &|n| n == sig_rel,
+        pins.tsa_roots,
+    );
     super::verify::record_timestamps(
         &mut r,
         "the encrypted bundle",
@@ -1064,6 +1120,38 @@ pub fn verify_bundle(
         p,
         pins.tsa_roots.is_some(),
     );
+
+    // The verify.sh beside the bundle is the one the sealer signed (recipients run it).
+    if let Some(want) = statement.as_ref().and_then(|s| s.verify_sh_sha256.clone()) {
+        let script = dir.join(super::VERIFY_SH);
+        let mut p = Vec::new();
+        let found = read_limited_script(&script);
+        match found {
+            Some(d) if d == want => {}
+            Some(d) => p.push(
+                Problem::new(
+                    Code::SealBundleScript,
+                    format!(
+                        "{} beside the bundle has sha256 {d}, but the signed statement names {want}",
+                        super::VERIFY_SH
+                    ),
+                )
+                .file(super::VERIFY_SH),
+            ),
+            None => {}
+        }
+        if script.exists() || !p.is_empty() {
+            push(
+                &mut r,
+                "bundle-script",
+                p,
+                format!(
+                    "{} beside the bundle is the script the sealer signed (sha256 {want})",
+                    super::VERIFY_SH
+                ),
+            );
+        }
+    }
 
     // 2. The envelope.
     let mut p = Vec::new();
@@ -1193,12 +1281,17 @@ pub fn verify_bundle(
             .file(&sig_rel),
         );
     }
+    let unsigned = !p.is_empty();
     push(
         &mut r,
         "plaintext",
         p,
         format!("the decrypted tar ({plain_bytes} bytes) has the signed sha256 {plain_sha}"),
     );
+    // Anyone can encrypt to a recipient: a tar that no trusted key signed is not unpacked.
+    if unsigned {
+        return finish(r);
+    }
 
     // 5. The bag inside, unpacked safely (as the folder the tar names), then its seal in full.
     let bag_dir = tmp
@@ -1385,11 +1478,24 @@ mod tests {
 
     #[test]
     fn statement_round_trips() {
-        let s = BundleStatement {
+        let mut s = BundleStatement {
             plaintext_sha256: "ab".repeat(32),
+            verify_sh_sha256: None,
             tag_manifest: "tagmanifest-sha256".into(),
             tag_manifest_sha256: "cd".repeat(32),
         };
+        // Statements from before the script was signed still read.
+        assert_eq!(BundleStatement::parse(&s.render()), Some(s.clone()));
+        s.verify_sh_sha256 = Some("ef".repeat(32));
+        assert_eq!(
+            s.render(),
+            format!(
+                "qoima-bundle/1 plaintext-tar-sha256={} verify-sh-sha256={} tagmanifest-sha256={}",
+                "ab".repeat(32),
+                "ef".repeat(32),
+                "cd".repeat(32)
+            )
+        );
         assert_eq!(BundleStatement::parse(&s.render()), Some(s.clone()));
         assert_eq!(BundleStatement::parse("qoima-seal/1 bag=x"), None);
         let extra = format!("{} more", s.render());

@@ -112,7 +112,16 @@ stamps() {
     data=${tsr%.tsr}
     tsa=${data##*.}
     data=${data%.*}
-    if [ ! -f "$data" ]; then
+    case $data in
+      seal/tagmanifest-*.txt.minisig) signed=${data#seal/}; signed=${signed%.minisig} ;;
+      custody/[0-9][0-9][0-9][0-9][0-9][0-9].json.minisig) signed=$data ;;
+      "${bundle:-/}.minisig") signed=$bundle ;;
+      *) signed= ;;
+    esac
+    case $signed in
+      */*/*|"") fail "$tsr: a time-stamp over a signature of this seal (it stamps $data)"; continue ;;
+    esac
+    if [ ! -f "$data" ] || [ -L "$data" ] || [ ! -f "$signed" ]; then
       fail "$tsr: the file it time-stamps ($data) is present"
       continue
     fi
@@ -173,7 +182,17 @@ if [ -f "$target" ]; then
   tm_pair=${statement##* }
   tm_name=${tm_pair%%=*}.txt
   tm_want=${tm_pair#*=}
-  stamps "$bundle".*.tsr
+  # The copy of this script beside the bundle is signed too: its sha256 is in the statement.
+  vs_want=$(printf '%s\n' "$statement" | sed -n 's/.* verify-sh-sha256=\([0-9a-f]*\) .*/\1/p')
+  if [ -n "$vs_want" ] && [ -e verify.sh ]; then
+    d=$(sha256sum <verify.sh | awk '{ print $1 }')
+    if [ "$d" = "$vs_want" ]; then
+      ok "verify.sh beside $bundle is the script the sealer signed"
+    else
+      fail "verify.sh beside $bundle is the script the sealer signed (its sha256 is $d; signed: $vs_want)"
+    fi
+  fi
+  stamps "$bundle".minisig.*.tsr
   envelope=$bname.envelope.txt
   field() { sed -n -e 's/\r$//' -e "s/^$1:[ 	]*//p" "$envelope" | head -n 1; }
   if [ ! -f "$envelope" ]; then
@@ -287,6 +306,7 @@ fi
 
 # 2. The payload: every listed file present and unchanged, and nothing unlisted.
 payload=""
+find data -type f -print | sort >"$tmp/found"
 for m in manifest-*.txt; do
   [ -f "$m" ] || continue
   alg=${m#manifest-}
@@ -301,20 +321,18 @@ for m in manifest-*.txt; do
   else
     fail "$m: $(head -n 3 "$tmp/out" | tr '\n' ' ')"
   fi
-  [ -n "$payload" ] || payload=$m
-done
-if [ -z "$payload" ]; then
-  fail "a payload manifest this machine can check"
-else
-  find data -type f -print | sort >"$tmp/found"
-  paths_of "$payload" | sort >"$tmp/listed"
+  payload=$m
+  paths_of "$m" | sort >"$tmp/listed"
   if cmp -s "$tmp/found" "$tmp/listed"; then
-    ok "data/ holds exactly the files $payload lists"
+    ok "data/ holds exactly the files $m lists"
   else
     extra=$(comm -23 "$tmp/found" "$tmp/listed" | head -n 3 | tr '\n' ' ')
     gone=$(comm -13 "$tmp/found" "$tmp/listed" | head -n 3 | tr '\n' ' ')
-    fail "data/ holds exactly the files $payload lists (not listed: ${extra:-none}; missing: ${gone:-none})"
+    fail "data/ holds exactly the files $m lists (not listed: ${extra:-none}; missing: ${gone:-none})"
   fi
+done
+if [ -z "$payload" ]; then
+  fail "a payload manifest this machine can check"
 fi
 
 # 3. The tag files: bag-info.txt, the manifests, the key, VERIFY.txt and this script.
@@ -331,6 +349,19 @@ for tm in tagmanifest-*.txt; do
     ok "$tm: every listed tag file present and unchanged"
   else
     fail "$tm: $(head -n 3 "$tmp/out" | tr '\n' ' ')"
+  fi
+done
+
+# Everything outside data/, seal/ and custody/ is listed in every tag manifest: a file added
+# after sealing (a planted manifest, a note) is not part of the seal.
+find . \( -path ./data -o -path ./seal -o -path ./custody \) -prune -o -type f -print |
+  sed 's|^\./||' | grep -v '^tagmanifest-[^/]*\.txt$' | sort >"$tmp/outside"
+for tm in tagmanifest-*.txt; do
+  [ -f "$tm" ] || continue
+  paths_of "$tm" | sort >"$tmp/tagged"
+  extra=$(comm -23 "$tmp/outside" "$tmp/tagged" | head -n 3 | tr '\n' ' ')
+  if [ -n "$extra" ]; then
+    fail "$tm lists every file outside data/, seal/ and custody/ (not sealed: $extra)"
   fi
 done
 
@@ -398,6 +429,13 @@ if [ "$signed" = 1 ]; then
 else
   fail "a sha256 or sha512 tag manifest is signed"
 fi
+for f in seal/* seal/.[!.]* seal/..?*; do
+  [ -e "$f" ] || [ -L "$f" ] || continue
+  case $f in
+    seal/tagmanifest-*.txt.minisig|seal/*.tsr) [ -f "$f" ] && [ ! -L "$f" ] && continue ;;
+  esac
+  fail "seal/ holds only signatures and time-stamps (found $f)"
+done
 stamps seal/*.tsr
 
 # 6. The custody log (custody/), when there is one: entries 000001.json, 000002.json, ...

@@ -397,6 +397,16 @@ fn tag_paths(bag: &Path, algorithms: &[Algorithm]) -> Result<BTreeSet<String>, S
     for f in ["bagit.txt", "bag-info.txt", KEY_FILE, VERIFY_TXT, VERIFY_SH] {
         set.insert(f.to_string());
     }
+    // Every other file outside data/, seal/ and custody/ too: a seal covers the whole bag, so a
+    // verifier can refuse any file it does not list (a planted manifest, a note).
+    let (walked, _) = fsutil::walk(bag, false, &["data", SEAL_DIR, super::custody::CUSTODY_DIR]);
+    for e in walked {
+        if e.file_type.is_file()
+            && let Some(p) = e.rel.to_str()
+        {
+            set.insert(p.to_string());
+        }
+    }
     set.retain(|p| {
         !p.starts_with("data/")
             && !p.starts_with(&format!("{SEAL_DIR}/"))

@@ -22,7 +22,7 @@ use der::asn1::{Int, OctetString};
 use der::oid::ObjectIdentifier;
 use der::{Any, Decode, Encode};
 use serde::Serialize;
-use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
+use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion};
 
 use crate::digest::{Algorithm, digest_bytes};
 use crate::error::{Code, Problem};
@@ -38,6 +38,60 @@ const ID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
 const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 const ID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
 const ID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
+
+/// RFC 3161's `TSTInfo`, with `genTime` kept raw: DER GeneralizedTime may carry fractions of a
+/// second (`YYYYMMDDhhmmss.fffZ`, which many TSAs send and RFC 3161 allows), which the `der`
+/// crate's type refuses.
+#[derive(Clone, Debug, der::Sequence)]
+struct Tst {
+    version: TspVersion,
+    policy: ObjectIdentifier,
+    message_imprint: MessageImprint,
+    serial_number: Int,
+    gen_time: Any,
+    #[asn1(optional = "true")]
+    accuracy: Option<x509_tsp::Accuracy>,
+    #[asn1(default = "Default::default")]
+    ordering: bool,
+    #[asn1(optional = "true")]
+    nonce: Option<Int>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    tsa: Option<cms::cert::x509::ext::pkix::name::GeneralName>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    extensions: Option<cms::cert::x509::ext::Extensions>,
+}
+
+/// `YYYYMMDDhhmmss[.f+]Z` as RFC 3339 (`YYYY-MM-DDThh:mm:ss[.f+]Z`).
+fn gen_time(t: &Any) -> Option<String> {
+    if der::Tagged::tag(t) != der::Tag::GeneralizedTime {
+        return None;
+    }
+    let v = std::str::from_utf8(t.value()).ok()?;
+    let v = v.strip_suffix('Z')?;
+    let (whole, frac) = match v.split_once('.') {
+        Some((w, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => (w, Some(f)),
+        Some(_) => return None,
+        None => (v, None),
+    };
+    if whole.len() != 14 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| whole[r].parse::<u32>().ok();
+    let (mo, d, h, mi, sec) = (n(4..6)?, n(6..8)?, n(8..10)?, n(10..12)?, n(12..14)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    Some(format!(
+        "{}-{}-{}T{}:{}:{}{}Z",
+        &whole[0..4],
+        &whole[4..6],
+        &whole[6..8],
+        &whole[8..10],
+        &whole[10..12],
+        &whole[12..14],
+        frac.map(|f| format!(".{f}")).unwrap_or_default()
+    ))
+}
 
 /// What a token says (read from its TSTInfo; trusted only once [`verify`] passed with roots).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -181,7 +235,7 @@ fn token_info(token: &cms::content_info::ContentInfo) -> Result<TokenInfo, Token
         .econtent
         .as_ref()
         .ok_or_else(|| bad("the signed content is missing"))?;
-    let tst = TstInfo::from_der(content.value())
+    let tst = Tst::from_der(content.value())
         .map_err(|e| bad(&format!("TSTInfo does not decode ({e})")))?;
     let signer = signer_subject(&sd);
     let alg = match tst.message_imprint.hash_algorithm.oid {
@@ -191,18 +245,7 @@ fn token_info(token: &cms::content_info::ContentInfo) -> Result<TokenInfo, Token
         o if o == ID_SHA1 => "sha1",
         _ => "unknown",
     };
-    let time = {
-        let t = tst.gen_time.to_date_time();
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minutes(),
-            t.seconds()
-        )
-    };
+    let time = gen_time(&tst.gen_time).ok_or_else(|| bad("its time is not a GeneralizedTime"))?;
     Ok(TokenInfo {
         time,
         imprint_algorithm: alg.to_string(),
@@ -553,12 +596,15 @@ pub struct CheckedToken {
 }
 
 /// Checks every token file (`*.tsr` whose name starts with `prefix`) directly in `dir`, whose
-/// paths are reported as `rel/NAME`. Returns the tokens and the problems; without `roots`, a
-/// readable token over its file is listed untrusted, with one warning for the folder.
+/// paths are reported as `rel/NAME`. A token counts only over a file `stamped` accepts (the
+/// signatures `qoima timestamp` stamps): one over anything else is an error, since any file
+/// with an old token could otherwise lend the seal its time. Without `roots` nothing is
+/// verified — tokens prove no time then — and they are listed with one warning.
 pub fn check_folder(
     dir: &Path,
     rel: &str,
     prefix: &str,
+    stamped: &dyn Fn(&str) -> bool,
     roots: Option<&[u8]>,
 ) -> (Vec<CheckedToken>, Vec<Problem>) {
     let mut names: Vec<String> = fs::read_dir(dir)
@@ -581,11 +627,13 @@ pub fn check_folder(
     };
     for n in names {
         let token_rel = join(&n);
-        let Some((data_name, tsa)) = split_token_name(&n) else {
+        let Some((data_name, tsa)) = split_token_name(&n).filter(|(d, _)| stamped(d)) else {
             problems.push(
                 Problem::new(
                     Code::TimestampOrphan,
-                    format!("{token_rel} is not named FILE.TSA.tsr"),
+                    format!(
+                        "{token_rel} is not a time-stamp over a signature of this seal (FILE.TSA.tsr, FILE a signature qoima time-stamps)"
+                    ),
                 )
                 .file(&token_rel),
             );
@@ -599,13 +647,13 @@ pub fn check_folder(
             info: None,
             trusted: false,
         };
-        let data = match fs::read(dir.join(data_name)) {
+        let data = match read_limited(&dir.join(data_name)) {
             Ok(d) => d,
-            Err(_) => {
+            Err(e) => {
                 problems.push(
                     Problem::new(
                         Code::TimestampOrphan,
-                        format!("{token_rel} time-stamps {data_rel}, which is not there"),
+                        format!("{token_rel} time-stamps {data_rel}, which cannot be read: {e}"),
                     )
                     .file(&token_rel),
                 );
@@ -613,32 +661,32 @@ pub fn check_folder(
                 continue;
             }
         };
-        let reply = match read_limited(&dir.join(&n)) {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(
-                    Problem::new(
-                        Code::TimestampUnreadable,
-                        format!("cannot read {token_rel}: {e}"),
-                    )
-                    .file(&token_rel),
-                );
-                tokens.push(t);
-                continue;
-            }
-        };
-        match verify(&reply, &data, roots) {
-            Ok(info) => {
-                t.trusted = roots.is_some();
-                t.info = Some(info);
-            }
-            Err(e) => {
-                problems.push(Problem::new(e.code(), format!("{token_rel}: {e}")).file(&token_rel));
-            }
+        let reply = read_limited(&dir.join(&n));
+        match (reply, roots) {
+            (Err(e), Some(_)) => problems.push(
+                Problem::new(
+                    Code::TimestampUnreadable,
+                    format!("cannot read {token_rel}: {e}"),
+                )
+                .file(&token_rel),
+            ),
+            (Err(_), None) => {}
+            (Ok(reply), Some(_)) => match verify(&reply, &data, roots) {
+                Ok(info) => {
+                    t.trusted = true;
+                    t.info = Some(info);
+                }
+                Err(e) => {
+                    problems
+                        .push(Problem::new(e.code(), format!("{token_rel}: {e}")).file(&token_rel));
+                }
+            },
+            // Unchecked, a token is only listed: what it says, when it can be read.
+            (Ok(reply), None) => t.info = read_reply(&reply).ok().map(|(_, i)| i),
         }
         tokens.push(t);
     }
-    if roots.is_none() && tokens.iter().any(|t| t.info.is_some()) {
+    if roots.is_none() && !tokens.is_empty() {
         problems.push(
             Problem::new(
                 Code::TimestampUnchecked,
@@ -651,6 +699,23 @@ pub fn check_folder(
         );
     }
     (tokens, problems)
+}
+
+/// Whether `name` is a tag manifest's signature in `seal/` whose tag manifest is in `bag`:
+/// what a time-stamp in `seal/` may stamp.
+pub fn seal_signature_of(bag: &Path, name: &str) -> bool {
+    name.strip_suffix(".minisig").is_some_and(|tm| {
+        tm.starts_with("tagmanifest-")
+            && tm.ends_with(".txt")
+            && !tm.contains('/')
+            && fs::symlink_metadata(bag.join(tm)).is_ok_and(|m| m.is_file())
+    })
+}
+
+/// Whether `name` is a custody entry's signature (`NNNNNN.json.minisig`).
+pub fn custody_signature(name: &str) -> bool {
+    name.strip_suffix(".json.minisig")
+        .is_some_and(|s| s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// What `qoima timestamp` stamps for `target`: the folder token paths are relative to, and
@@ -762,6 +827,12 @@ pub fn add_token(
 ) -> Result<Added, Problem> {
     let refused = |msg: String| Problem::new(Code::TsaRefused, msg);
     let (_, info) = read_reply(reply).map_err(|e| refused(e.to_string()))?;
+    if info.imprint_algorithm == "sha1" {
+        return Err(refused(
+            "the reply's imprint is SHA-1, too weak for a new token: ask with SHA-256 (openssl ts -query -sha256)"
+                .into(),
+        ));
+    }
     if let Some(n) = nonce {
         let want = int_hex(n);
         if info.nonce.as_deref() != Some(want.as_str()) {
@@ -773,8 +844,8 @@ pub fn add_token(
     }
     let mut last_err = None;
     for f in files {
-        let data = fs::read(base.join(f)).map_err(|e| {
-            Problem::new(Code::TsaUnreachable, format!("cannot read {f}: {e}")).file(f)
+        let data = read_limited(&base.join(f)).map_err(|e| {
+            Problem::new(Code::TimestampIo, format!("cannot read {f}: {e}")).file(f)
         })?;
         match verify(reply, &data, roots) {
             Ok(info) => {
@@ -790,10 +861,28 @@ pub fn add_token(
                     )
                     .file(&token));
                 }
-                crate::fsutil::write_atomic(&path, reply).map_err(|e| {
-                    Problem::new(Code::TsaUnreachable, format!("cannot write {token}: {e}"))
+                // Written aside, then linked into place: a token that appeared meanwhile (another
+                // run) is never replaced.
+                let tmp = crate::fsutil::temp_sibling(&path, "token");
+                let io = |e: std::io::Error| {
+                    Problem::new(Code::TimestampIo, format!("cannot write {token}: {e}"))
                         .file(&token)
-                })?;
+                };
+                crate::fsutil::write_atomic(&tmp, reply).map_err(io)?;
+                match crate::fsutil::place_new(&tmp, &path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        if fs::read(&path).is_ok_and(|old| old == reply) {
+                            return Ok(Added::Kept(token));
+                        }
+                        return Err(Problem::new(
+                            Code::TsaRefused,
+                            format!("{token} already holds another token from {tsa}; qoima never replaces a token (import this one under another --tsa-name)"),
+                        )
+                        .file(&token));
+                    }
+                    Err(e) => return Err(io(e)),
+                }
                 return Ok(Added::New(Box::new(AddedToken {
                     file: f.clone(),
                     token,
@@ -848,7 +937,7 @@ pub fn stamp(
                 r.skipped.push(token.to_string_lossy().into_owned());
                 continue;
             }
-            let data = fs::read(base.join(f)).map_err(|e| format!("cannot read {f}: {e}"))?;
+            let data = read_limited(&base.join(f)).map_err(|e| format!("cannot read {f}: {e}"))?;
             let sha: [u8; 32] =
                 sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&data))
                     .into();
@@ -883,15 +972,24 @@ pub fn stamp(
     Ok(r)
 }
 
-/// Reads a token file, refusing anything larger than [`MAX_REPLY`].
+/// Reads a small file (a token, a signature, a roots file): a regular file, not a link, of at
+/// most [`MAX_REPLY`] bytes — a device or FIFO in its place is refused, never read.
 pub fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
-    let len = fs::metadata(path)?.len();
-    if len > MAX_REPLY {
+    use std::io::Read;
+    let meta = fs::symlink_metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut data = Vec::new();
+    fs::File::open(path)?
+        .take(MAX_REPLY + 1)
+        .read_to_end(&mut data)?;
+    if data.len() as u64 > MAX_REPLY {
         return Err(std::io::Error::other(format!(
-            "{len} bytes is too large for a time-stamp token"
+            "larger than {MAX_REPLY} bytes: too large for a time-stamp token or signature"
         )));
     }
-    fs::read(path)
+    Ok(data)
 }
 
 #[cfg(test)]
@@ -934,6 +1032,40 @@ mod tests {
             Some(("tagmanifest-sha256.txt.minisig", "tsa1"))
         );
         assert_eq!(split_token_name("x.tsr"), None);
+    }
+
+    #[test]
+    fn generalized_times_with_and_without_fractions() {
+        let t = |s: &str| {
+            let any = Any::new(der::Tag::GeneralizedTime, s.as_bytes()).unwrap();
+            gen_time(&any)
+        };
+        assert_eq!(
+            t("20220105123456Z").as_deref(),
+            Some("2022-01-05T12:34:56Z")
+        );
+        assert_eq!(
+            t("20220105123456.743Z").as_deref(),
+            Some("2022-01-05T12:34:56.743Z")
+        );
+        assert_eq!(t("20220105123456.Z"), None);
+        assert_eq!(t("20221305123456Z"), None);
+        assert_eq!(t("20220105123456"), None);
+        let utc = Any::new(der::Tag::UtcTime, b"220105123456Z".as_slice()).unwrap();
+        assert_eq!(gen_time(&utc), None);
+    }
+
+    #[test]
+    fn hostile_files_are_not_read() {
+        let dir = std::env::temp_dir().join(format!("qoima-ts-hostile-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.join("zero")).unwrap();
+        assert!(read_limited(&dir.join("zero")).is_err());
+        fs::write(dir.join("big"), vec![0u8; MAX_REPLY as usize + 1]).unwrap();
+        assert!(read_limited(&dir.join("big")).is_err());
+        fs::write(dir.join("ok"), b"x").unwrap();
+        assert_eq!(read_limited(&dir.join("ok")).unwrap(), b"x");
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -361,8 +361,91 @@ pub fn verify_seal(
             "a sha256 or sha512 tag manifest is signed, and every signature present verifies",
         );
     }
+    // Everything outside data/, seal/ and custody/ is listed in every tag manifest.
+    let mut p = Vec::new();
+    let lists: Vec<(String, HashSet<String>)> = tag_manifests
+        .iter()
+        .map(|(tm, _)| {
+            let set = fs::read(bag.join(tm))
+                .map(|d| {
+                    manifest::parse(&d[..], tm, Encoding::Utf8, Version::V1_0, &mut Vec::new())
+                        .entries
+                        .into_iter()
+                        .map(|e| e.path)
+                        .collect()
+                })
+                .unwrap_or_default();
+            (tm.clone(), set)
+        })
+        .collect();
+    let (walked, _) =
+        crate::fsutil::walk(bag, false, &["data", SEAL_DIR, super::custody::CUSTODY_DIR]);
+    let mut outside: Vec<String> = walked
+        .into_iter()
+        .filter(|e| e.file_type.is_file())
+        .map(|e| e.rel.to_string_lossy().into_owned())
+        .filter(|rel| !matches!(manifest::classify(rel), Some((true, _))))
+        .collect();
+    outside.sort();
+    for rel in outside {
+        if let Some((tm, _)) = lists.iter().find(|(_, set)| !set.contains(&rel)) {
+            p.push(
+                Problem::new(
+                    Code::SealUnsealedFile,
+                    format!(
+                        "{} is not listed in {tm}: it is not part of the seal",
+                        crate::paths::printable(&rel)
+                    ),
+                )
+                .file(rel),
+            );
+        }
+    }
+    r.check(
+        "sealed-files",
+        p,
+        "every file outside data/, seal/ and custody/ is listed in the signed tag manifests",
+    );
+
+    // seal/ holds signatures and time-stamps, nothing else.
+    let mut p = Vec::new();
+    if let Ok(rd) = fs::read_dir(bag.join(SEAL_DIR)) {
+        let mut stray: Vec<String> = rd
+            .flatten()
+            .filter(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                let known = (n.starts_with("tagmanifest-") && n.ends_with(".txt.minisig"))
+                    || n.ends_with(super::timestamp::TOKEN_EXTENSION);
+                !(known && e.file_type().is_ok_and(|t| t.is_file()))
+            })
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        stray.sort();
+        for n in stray {
+            let rel = format!("{SEAL_DIR}/{}", crate::paths::printable(&n));
+            p.push(
+                Problem::new(
+                    Code::SealStrayFile,
+                    format!("{rel} is neither a tag manifest's signature nor a time-stamp"),
+                )
+                .file(rel),
+            );
+        }
+    }
+    r.check(
+        "seal-folder",
+        p,
+        format!("{SEAL_DIR}/ holds only signatures and time-stamps"),
+    );
+
     // 7. Time-stamps over the signatures.
-    let (tokens, p) = super::timestamp::check_folder(&bag.join(SEAL_DIR), SEAL_DIR, "", tsa_roots);
+    let (tokens, p) = super::timestamp::check_folder(
+        &bag.join(SEAL_DIR),
+        SEAL_DIR,
+        "",
+        &|n| super::timestamp::seal_signature_of(bag, n),
+        tsa_roots,
+    );
     record_timestamps(&mut r, "the seal", tokens, p, tsa_roots.is_some());
 
     // ---- custody log (src/seal/custody.rs): the same checks as `qoima custody verify` ----

@@ -237,11 +237,20 @@ fn sealed_bag_encrypts_and_verifies_and_reveals_nothing() {
         sha256_hex(&tar)
     );
     let sig = fs::read_to_string(env.path("out/bundle.tar.age.minisig")).unwrap();
+    // The statement names the tar, the script beside the bundle, and the bag's tag manifest.
+    let script = fs::read(env.path("out/verify.sh")).unwrap();
     assert!(sig.contains(&format!(
-        "trusted comment: qoima-bundle/1 plaintext-tar-sha256={} tagmanifest-sha256={}",
+        "trusted comment: qoima-bundle/1 plaintext-tar-sha256={} verify-sh-sha256={} tagmanifest-sha256={}",
         sha256_hex(&tar),
+        sha256_hex(&script),
         sha256_hex(&tm)
     )));
+    // A verify.sh swapped beside the bundle is caught, by qoima and by the script.
+    env.write("out/verify.sh", "#!/bin/sh\necho SEALED\n");
+    let (code, v) = verify(&env, "out/bundle.tar.age", &["alice.txt"]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&v), ["SEAL-055"]);
+    fs::write(env.path("out/verify.sh"), &script).unwrap();
 
     // Either recipient can verify it, in full.
     for id in ["alice.txt", "escrow.txt"] {

@@ -840,6 +840,44 @@ fn replies_made_elsewhere_are_imported_and_refused_when_over_other_data() {
     );
     assert_eq!(fs::read(env.path(SIG256)).unwrap(), before);
 
+    // An authority that gives fractions of a second (clock_precision_digits), as many do:
+    // qoima reads the time as openssl does.
+    let cnf = fs::read_to_string(tsa.dir.join("ts.cnf")).unwrap();
+    fs::write(
+        tsa.dir.join("ts.cnf"),
+        format!("{cnf}clock_precision_digits = 3\n"),
+    )
+    .unwrap();
+    env.write("frac.tsr", query(SIG512, "frac.tsq"));
+    let r = env.qoima(&[
+        "timestamp",
+        "CASE",
+        "--reply",
+        "frac.tsr",
+        "--tsa-name",
+        "frac",
+        "--tsa-roots",
+        &tsa.root(),
+        "--json",
+    ]);
+    r.success();
+    let t = r.json()["added"][0]["info"]["time"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        t.len() == "2026-11-26T06:00:00.123Z".len() && t.ends_with('Z') && &t[19..20] == ".",
+        "{t}"
+    );
+    assert!(openssl_verifies(
+        &env,
+        SIG512,
+        &format!("{SIG512}.frac.tsr"),
+        &tsa.root()
+    ));
+    let (rc, v) = verify_seal(&env, "CASE", &["--tsa-roots", &tsa.root()]);
+    assert_eq!(rc, 0, "{:?}", codes(&v));
+
     // A reply that is not one.
     env.write("junk.tsr", "not a reply");
     let r = env.qoima(&[

@@ -302,6 +302,7 @@ fn export(a: &CustodyExportArgs, g: &Global) -> anyhow::Result<Exit> {
         &a.bag.join(qoima::seal::SEAL_DIR),
         qoima::seal::SEAL_DIR,
         "",
+        &|n| qoima::seal::timestamp::seal_signature_of(&a.bag, n),
         roots.as_deref(),
     );
     if problems.iter().any(qoima::error::Problem::is_error) {
