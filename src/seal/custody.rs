@@ -1219,6 +1219,30 @@ fn premis_document<W: Write>(
     close(w, "premis:premis")
 }
 
+/// Opens a PREMIS event: its local identifier and its type (LoC eventType URI and label).
+fn event_head<W: Write>(
+    w: &mut Writer<W>,
+    id: &str,
+    type_uri: &str,
+    label: &str,
+) -> io::Result<()> {
+    open(w, "premis:event")?;
+    open(w, "premis:eventIdentifier")?;
+    text_with(w, "premis:eventIdentifierType", &[], "local")?;
+    text_with(w, "premis:eventIdentifierValue", &[], id)?;
+    close(w, "premis:eventIdentifier")?;
+    text_with(
+        w,
+        "premis:eventType",
+        &[
+            ("authority", "eventType"),
+            ("authorityURI", EVENT_TYPE_AUTHORITY_URI),
+            ("valueURI", type_uri),
+        ],
+        label,
+    )
+}
+
 const TSA_ID_TYPE: &str = "time-stamp authority";
 /// `dsg`, digital signature generation: what a time-stamp authority does.
 const SIGNATURE_GENERATION: &str = "http://id.loc.gov/vocabulary/preservation/eventType/dsg";
@@ -1231,24 +1255,10 @@ fn timestamp_event<W: Write>(
     t: &super::timestamp::CheckedToken,
 ) -> io::Result<()> {
     let Some(info) = &t.info else { return Ok(()) };
-    open(w, "premis:event")?;
-    open(w, "premis:eventIdentifier")?;
-    text_with(w, "premis:eventIdentifierType", &[], "local")?;
-    text_with(
+    event_head(
         w,
-        "premis:eventIdentifierValue",
-        &[],
         &format!("timestamp-{}", t.token),
-    )?;
-    close(w, "premis:eventIdentifier")?;
-    text_with(
-        w,
-        "premis:eventType",
-        &[
-            ("authority", "eventType"),
-            ("authorityURI", EVENT_TYPE_AUTHORITY_URI),
-            ("valueURI", SIGNATURE_GENERATION),
-        ],
+        SIGNATURE_GENERATION,
         "digital signature generation",
     )?;
     text_with(w, "premis:eventDateTime", &[], &info.time)?;
@@ -1314,26 +1324,7 @@ fn premis_event<W: Write>(
     s: &EntrySummary,
     e: &Entry,
 ) -> io::Result<()> {
-    open(w, "premis:event")?;
-    open(w, "premis:eventIdentifier")?;
-    text_with(w, "premis:eventIdentifierType", &[], "local")?;
-    text_with(
-        w,
-        "premis:eventIdentifierValue",
-        &[],
-        &format!("custody-{}", s.seq),
-    )?;
-    close(w, "premis:eventIdentifier")?;
-    text_with(
-        w,
-        "premis:eventType",
-        &[
-            ("authority", "eventType"),
-            ("authorityURI", EVENT_TYPE_AUTHORITY_URI),
-            ("valueURI", &e.event),
-        ],
-        &e.event_label,
-    )?;
+    event_head(w, &format!("custody-{}", s.seq), &e.event, &e.event_label)?;
     text_with(w, "premis:eventDateTime", &[], &e.time)?;
     if !e.detail.is_empty() {
         open(w, "premis:eventDetailInformation")?;

@@ -851,16 +851,6 @@ pub fn add_token(
             Ok(info) => {
                 let token = token_path(Path::new(f), tsa).to_string_lossy().into_owned();
                 let path = base.join(&token);
-                if fs::symlink_metadata(&path).is_ok() {
-                    if fs::read(&path).is_ok_and(|old| old == reply) {
-                        return Ok(Added::Kept(token));
-                    }
-                    return Err(Problem::new(
-                        Code::TsaRefused,
-                        format!("{token} already holds another token from {tsa}; qoima never replaces a token (import this one under another --tsa-name)"),
-                    )
-                    .file(&token));
-                }
                 // Written aside, then linked into place: a token that appeared meanwhile (another
                 // run) is never replaced.
                 let tmp = crate::fsutil::temp_sibling(&path, "token");
