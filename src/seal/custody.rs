@@ -377,10 +377,8 @@ pub fn verify(
         for (n, plain) in names {
             // Time-stamps over an entry's signature are checked with the others below.
             if plain
-                && super::timestamp::split_token_name(&n).is_some_and(|(data, _)| {
-                    data.strip_suffix(".json.minisig")
-                        .is_some_and(|s| s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()))
-                })
+                && super::timestamp::split_token_name(&n)
+                    .is_some_and(|(data, _)| super::timestamp::custody_signature(data))
             {
                 continue;
             }

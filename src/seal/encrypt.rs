@@ -681,18 +681,6 @@ fn write_chunks(
     Ok(file)
 }
 
-/// The sha256 of a small regular file (a script), or `None` when there is none to read.
-fn read_limited_script(path: &Path) -> Option<String> {
-    super::timestamp::read_limited(path)
-        .ok()
-        .map(|d| digest_bytes(Algorithm::Sha256, &d))
-        .or_else(|| {
-            fs::symlink_metadata(path)
-                .is_ok()
-                .then(|| "(not a regular file)".to_string())
-        })
-}
-
 /// The BLAKE2b-512 (hex) of a whole file, as `b2sum` gives it.
 fn blake2b_file(path: &Path) -> io::Result<String> {
     use std::io::BufRead;
@@ -707,7 +695,7 @@ fn blake2b_file(path: &Path) -> io::Result<String> {
         let n = buf.len();
         f.consume(n);
     }
-    Ok(super::prehash::hex(&h.finish()))
+    Ok(crate::digest::hex(&h.finish()))
 }
 
 /// Encrypts the sealed bag `bag` into `opts.out_dir` (see the module documentation) and signs
@@ -858,7 +846,7 @@ fn write_bundle(
         signature: PathBuf::new(),
         envelope: PathBuf::new(),
         ciphertext_bytes: ct.bytes,
-        ciphertext_blake2b512: super::prehash::hex(&ct.prehash),
+        ciphertext_blake2b512: crate::digest::hex(&ct.prehash),
         plaintext_bytes,
         plaintext_sha256: statement.plaintext_sha256.clone(),
         tag_manifest: tm.to_string(),
@@ -1122,35 +1110,35 @@ pub fn verify_bundle(
     );
 
     // The verify.sh beside the bundle is the one the sealer signed (recipients run it).
-    if let Some(want) = statement.as_ref().and_then(|s| s.verify_sh_sha256.clone()) {
-        let script = dir.join(super::VERIFY_SH);
+    let script = dir.join(super::VERIFY_SH);
+    if let Some(want) = statement.as_ref().and_then(|s| s.verify_sh_sha256.clone())
+        && fs::symlink_metadata(&script).is_ok()
+    {
+        let found = super::timestamp::read_limited(&script)
+            .map(|d| digest_bytes(Algorithm::Sha256, &d))
+            .unwrap_or_else(|_| "(not a regular file)".to_string());
         let mut p = Vec::new();
-        let found = read_limited_script(&script);
-        match found {
-            Some(d) if d == want => {}
-            Some(d) => p.push(
+        if found != want {
+            p.push(
                 Problem::new(
                     Code::SealBundleScript,
                     format!(
-                        "{} beside the bundle has sha256 {d}, but the signed statement names {want}",
+                        "{} beside the bundle has sha256 {found}, but the signed statement names {want}",
                         super::VERIFY_SH
                     ),
                 )
                 .file(super::VERIFY_SH),
-            ),
-            None => {}
-        }
-        if script.exists() || !p.is_empty() {
-            push(
-                &mut r,
-                "bundle-script",
-                p,
-                format!(
-                    "{} beside the bundle is the script the sealer signed (sha256 {want})",
-                    super::VERIFY_SH
-                ),
             );
         }
+        push(
+            &mut r,
+            "bundle-script",
+            p,
+            format!(
+                "{} beside the bundle is the script the sealer signed (sha256 {want})",
+                super::VERIFY_SH
+            ),
+        );
     }
 
     // 2. The envelope.

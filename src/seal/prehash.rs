@@ -81,11 +81,6 @@ impl Prehash {
 /// feature, the data is read again by `minisign::sign`.
 pub const SIGNS_PREHASHED: bool = cfg!(feature = "openssl");
 
-/// Hex of a digest.
-pub fn hex(d: &[u8]) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Signs the data whose BLAKE2b-512 is `prehash` with `sk` (an unencrypted, or decrypted,
 /// minisign secret key) and returns the same signature box as `minisign::sign(Some(pk), sk,
 /// data, Some(trusted), Some(untrusted))` — byte for byte, but for the signatures themselves,

@@ -24,7 +24,7 @@ use der::{Any, Decode, Encode};
 use serde::Serialize;
 use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion};
 
-use crate::digest::{Algorithm, digest_bytes};
+use crate::digest::{Algorithm, digest_bytes, hex};
 use crate::error::{Code, Problem};
 
 /// The extension of a token file.
@@ -278,10 +278,6 @@ fn signer_subject(sd: &cms::signed_data::SignedData) -> Option<String> {
 fn int_hex(b: &[u8]) -> String {
     let t: Vec<u8> = b.iter().copied().skip_while(|&x| x == 0).collect();
     if t.is_empty() { "00".into() } else { hex(&t) }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Checks the reply `reply` (a `.tsr` file) as a time-stamp over `data`: granted, its
@@ -770,10 +766,7 @@ pub fn stamp_targets(target: &Path) -> Result<(PathBuf, Vec<String>), String> {
         let last = rd
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| {
-                n.strip_suffix(".json.minisig")
-                    .is_some_and(|s| s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()))
-            })
+            .filter(|n| custody_signature(n))
             .max();
         if let Some(last) = last {
             files.push(format!("{}/{last}", super::custody::CUSTODY_DIR));
@@ -911,17 +904,18 @@ pub struct StampReport {
     pub problems: Vec<Problem>,
 }
 
-/// Asks each time-stamp authority `(url, name)` for a token over each signature file of
-/// `target` ([`stamp_targets`]) that has none from it yet, and keeps the good replies.
+/// Asks each time-stamp authority `(url, name)` for a token over each of `files` (under
+/// `base`, as [`stamp_targets`] gives them) that has none from it yet, and keeps the good
+/// replies.
 pub fn stamp(
-    target: &Path,
+    base: &Path,
+    files: &[String],
     authorities: &[(String, String)],
     roots: Option<&[u8]>,
 ) -> Result<StampReport, String> {
-    let (base, files) = stamp_targets(target)?;
     let mut r = StampReport::default();
     for (url, name) in authorities {
-        for f in &files {
+        for f in files {
             let token = token_path(Path::new(f), name);
             if base.join(&token).exists() {
                 r.skipped.push(token.to_string_lossy().into_owned());
@@ -945,14 +939,7 @@ pub fn stamp(
                     continue;
                 }
             };
-            match add_token(
-                &base,
-                std::slice::from_ref(f),
-                name,
-                &reply,
-                roots,
-                Some(&n),
-            ) {
+            match add_token(base, std::slice::from_ref(f), name, &reply, roots, Some(&n)) {
                 Ok(Added::New(t)) => r.added.push(*t),
                 Ok(Added::Kept(t)) => r.skipped.push(t),
                 Err(p) => r.problems.push(p),

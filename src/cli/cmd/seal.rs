@@ -37,6 +37,31 @@ struct SealJson<'a> {
     exit_code: u8,
 }
 
+/// Prints `seal --json`: `done` names the outcome of a success (`sealed`, `encrypted`).
+fn seal_json(
+    exit: Exit,
+    done: &'static str,
+    seal: Option<&SealSummary>,
+    bundle: Option<&BundleSummary>,
+    error: Option<String>,
+    problems: &[Problem],
+) -> anyhow::Result<()> {
+    output::json(&SealJson {
+        qoima_version: qoima::VERSION,
+        command: "seal",
+        outcome: match exit {
+            Exit::Ok => done,
+            Exit::Invalid => "refused",
+            Exit::Error => "error",
+        },
+        seal,
+        bundle,
+        error,
+        problems,
+        exit_code: exit as u8,
+    })
+}
+
 #[derive(Serialize)]
 pub(super) struct VerifyJson<'a, R: Serialize> {
     qoima_version: &'static str,
@@ -209,20 +234,7 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
         Err(e) => (Exit::Error, None, Some(e.to_string()), Vec::new()),
     };
     if g.json {
-        output::json(&SealJson {
-            qoima_version: qoima::VERSION,
-            command: "seal",
-            outcome: match exit {
-                Exit::Ok => "sealed",
-                Exit::Invalid => "refused",
-                Exit::Error => "error",
-            },
-            seal: summary,
-            bundle,
-            error: error.clone(),
-            problems: &problems,
-            exit_code: exit as u8,
-        })?;
+        seal_json(exit, "sealed", summary, bundle, error.clone(), &problems)?;
     }
     match (summary, &error) {
         (Some(s), _) => {
@@ -352,20 +364,14 @@ fn encrypt_as_sealed(
         }
     };
     if g.json {
-        output::json(&SealJson {
-            qoima_version: qoima::VERSION,
-            command: "seal",
-            outcome: match exit {
-                Exit::Ok => "encrypted",
-                Exit::Invalid => "refused",
-                Exit::Error => "error",
-            },
-            seal: None,
-            bundle: bundle.as_ref(),
-            error: error.clone(),
-            problems: &problems,
-            exit_code: exit as u8,
-        })?;
+        seal_json(
+            exit,
+            "encrypted",
+            None,
+            bundle.as_ref(),
+            error.clone(),
+            &problems,
+        )?;
     }
     output::problems(&problems, true, "");
     match (&bundle, &error) {

@@ -39,13 +39,14 @@ pub fn run(a: &TimestampArgs, g: &Global) -> anyhow::Result<Exit> {
         }
         authorities.push((url.clone(), name));
     }
+    let (base, files) = timestamp::stamp_targets(&a.target).map_err(anyhow::Error::msg)?;
     let StampReport {
         mut added,
         mut skipped,
         mut problems,
-    } = timestamp::stamp(&a.target, &authorities, roots.as_deref()).map_err(anyhow::Error::msg)?;
+    } = timestamp::stamp(&base, &files, &authorities, roots.as_deref())
+        .map_err(anyhow::Error::msg)?;
     if !a.reply.is_empty() {
-        let (base, files) = timestamp::stamp_targets(&a.target).map_err(anyhow::Error::msg)?;
         let name = timestamp::tsa_name(None, a.tsa_name.as_deref()).map_err(anyhow::Error::msg)?;
         for r in &a.reply {
             let reply = timestamp::read_limited(r)
