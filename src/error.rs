@@ -359,7 +359,7 @@ codes! {
     CustodyUnanchored = "SEAL-W030", Warning, "Entries after the last anchor (a receipt or a trusted time-stamp) could be removed without detection; keep the head digest outside the bag (the receiver's signed receipt records it) and pass it to --expect-head.";
     // ---- encrypted bundles of sealed bags (src/seal/encrypt.rs) ----
     /// The outer signature of an encrypted bundle is missing or does not verify.
-    SealBundleSignature = "SEAL-050", Invalid, "The ciphertext is not the one the sealer signed (or its .minisig is missing): it was altered, truncated or swapped. Do not decrypt and rely on it; get a good copy from the sender.";
+    SealBundleSignature = "SEAL-050", Invalid, "The ciphertext is not the one the sealer signed (or its signed NAME.tar.age.sha256, or that file's .minisig, is missing or altered): it was altered, truncated or swapped. Do not decrypt and rely on it; get a good copy from the sender.";
     /// The envelope of an encrypted bundle is missing or disagrees with the ciphertext.
     SealBundleEnvelope = "SEAL-051", Invalid, "The envelope's digests do not match the ciphertext or its signed statement: the envelope (or the ciphertext) was altered or mixed up with another bundle's; the signature is what counts, but get a good copy.";
     /// None of the identities given can decrypt the bundle.
@@ -367,9 +367,11 @@ codes! {
     /// The ciphertext fails age's authentication.
     SealBundleDamaged = "SEAL-053", Invalid, "age's authentication failed: the ciphertext is damaged or was altered after encryption. Do not rely on anything decrypted from it; get a good copy from the sender.";
     /// The decrypted tar, or the bag in it, is not what the outer signature names.
-    SealBundlePlaintext = "SEAL-054", Invalid, "The decrypted tar (or its tag manifest) is not the one the sealer signed: someone re-encrypted other content to you. Do not rely on it; ask the sender.";
+    SealBundlePlaintext = "SEAL-054", Invalid, "The bag inside is not the one the outer signature names (its tag manifest differs), or the decrypted tar cannot be unpacked: do not rely on it; ask the sender.";
     /// The verify.sh beside an encrypted bundle is not the script its signed statement names.
     SealBundleScript = "SEAL-055", Invalid, "The verify.sh beside the bundle is not the script the sealer signed (its sha256 is not verify-sh-sha256 in the bundle's signed statement): do not run it. Use the verify.sh of a bag you already verified, or qoima verify-seal.";
+    /// A bundle in a format this version does not read (the first, `qoima-bundle/1`).
+    SealBundleFormat = "SEAL-056", Unreadable, "The bundle is in an earlier format (qoima-bundle/1) that this qoima does not check from the outside. The bag inside is sealed on its own: decrypt it (age -d -i IDENTITY -o b.tar NAME.tar.age), unpack it (tar -xf b.tar) and run qoima verify-seal on the bag folder.";
     /// A sealed bag that travels unencrypted names people or places in bag-info.txt.
     SealSensitiveUnencrypted = "SEAL-W050", Warning, "Whoever holds the bag reads bag-info.txt: seal with --to RECIPIENT -o DIR to encrypt it, or remove the field before sealing (the seal covers bag-info.txt, so it cannot be removed afterwards).";
     /// An encrypted bundle has an SSH recipient, whose stanza reveals a tag of the key.

@@ -150,7 +150,8 @@ pub struct SealArgs {
     pub passphrase_file: Option<PathBuf>,
 
     /// Also encrypt the sealed bag to this age recipient (X25519, `age1…`); repeatable. Writes
-    /// NAME.tar.age, its signature NAME.tar.age.minisig and NAME.envelope.txt into -o DIR.
+    /// NAME.tar.age, its signed sha256 (NAME.tar.age.sha256, .sha256.minisig) and
+    /// NAME.envelope.txt into -o DIR.
     #[arg(long = "to", value_name = "RECIPIENT", requires = "output")]
     pub to: Vec<String>,
 

@@ -4,15 +4,23 @@
 //! public key (but not a decryption key) can check the ciphertext, and a recipient can prove
 //! that what they decrypted is exactly what was signed.
 //!
-//! `qoima seal BAG --sign KEY --to age1… -o DIR` writes three files into `DIR`:
+//! `qoima seal BAG --sign KEY --to age1… -o DIR` writes four files into `DIR` (and `verify.sh`):
 //!
 //! - `NAME.tar.age`: the age encryption of the sealed bag's tar (the bytes `qoima serialize
-//!   --tar` writes for `NAME.tar`), streamed — tar, hashing and encryption run as a pipeline
-//!   with bounded buffers, so memory does not grow with the bag;
-//! - `NAME.tar.age.minisig`: a minisign signature of the ciphertext whose trusted comment is
-//!   `qoima-bundle/1 plaintext-tar-sha256=<hex> tagmanifest-sha256=<hex>`;
+//!   --tar` writes for `NAME.tar`), streamed — tar, encryption, hashing and writing run as a
+//!   pipeline of threads with bounded buffers, so memory does not grow with the bag, and the
+//!   ciphertext is never read back;
+//! - `NAME.tar.age.sha256`: the ciphertext's sha256, as `sha256sum` writes it;
+//! - `NAME.tar.age.sha256.minisig`: a minisign signature of that file whose trusted comment is
+//!   the statement `qoima-bundle/2 verify-sh-sha256=<hex> tagmanifest-sha256=<hex>`;
 //! - `NAME.envelope.txt`: non-identifying facts (digests, signer key id, number of recipients,
 //!   qoima version) and the stock-tool commands that check the bundle.
+//!
+//! Signing the ciphertext's sha256 rather than the ciphertext (minisign hashes what it signs
+//! with BLAKE2b-512) lets the digest be the one every system has (`sha256sum`) and the fastest
+//! this machine computes (SHA-NI), during the one pass that writes the file. The signed
+//! ciphertext determines the plaintext: its header's MAC commits the file key, and the payload
+//! is authenticated under it — so the tar needs no digest of its own.
 //!
 //! `NAME` is a neutral label (`bundle` unless chosen). Nothing from the bag — not its
 //! External-Identifier, not bag-info.txt, not its folder name — is written outside the
@@ -21,7 +29,7 @@
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -39,7 +47,7 @@ use crate::error::{Code, Problem};
 use crate::fsutil;
 
 /// The first word of the outer signature's trusted comment and of the envelope.
-pub const BUNDLE_VERSION: &str = "qoima-bundle/1";
+pub const BUNDLE_VERSION: &str = "qoima-bundle/2";
 /// The label used when none is given.
 pub const DEFAULT_NAME: &str = "bundle";
 /// The ciphertext's extension.
@@ -47,9 +55,9 @@ pub const EXTENSION: &str = ".tar.age";
 
 /// Bytes per chunk handed between the pipeline's stages.
 const CHUNK: usize = 1 << 20;
-/// Chunks in flight per hashing thread (memory: about `DEPTH` MiB per hash). Deep enough that
-/// the pipeline's threads, more than the cores, rarely wait on one another: with 4, encrypting
-/// a bundle took 40% longer on 2 cores (docs/performance.md).
+/// Chunks in flight per stage of the pipeline (memory: about `DEPTH` MiB per stage). Deep enough
+/// that its threads, more than the cores, rarely wait on one another: with 4, encrypting a
+/// bundle took 40% longer on 2 cores (docs/performance.md).
 const DEPTH: usize = 16;
 
 /// Someone an encrypted bundle is for: an age X25519 recipient (`age1…`), or an SSH public key
@@ -220,13 +228,38 @@ pub fn check_name(name: &str) -> Result<(), SealError> {
     }
 }
 
-/// The three files of the bundle `name` in `dir`: ciphertext, signature, envelope.
-pub fn bundle_paths(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
-    (
-        dir.join(format!("{name}{EXTENSION}")),
-        dir.join(format!("{name}{EXTENSION}.minisig")),
-        dir.join(format!("{name}.envelope.txt")),
-    )
+/// The files of the bundle `name` in a folder.
+#[derive(Clone, Debug)]
+pub struct BundlePaths {
+    /// `NAME.tar.age`.
+    pub ciphertext: PathBuf,
+    /// `NAME.tar.age.sha256`.
+    pub checksum: PathBuf,
+    /// `NAME.tar.age.sha256.minisig`.
+    pub signature: PathBuf,
+    /// `NAME.envelope.txt`.
+    pub envelope: PathBuf,
+}
+
+impl BundlePaths {
+    /// The files of the bundle `name` in `dir`.
+    pub fn new(dir: &Path, name: &str) -> BundlePaths {
+        BundlePaths {
+            ciphertext: dir.join(format!("{name}{EXTENSION}")),
+            checksum: dir.join(format!("{name}{EXTENSION}.sha256")),
+            signature: dir.join(format!("{name}{EXTENSION}.sha256.minisig")),
+            envelope: dir.join(format!("{name}.envelope.txt")),
+        }
+    }
+
+    fn all(&self) -> [&PathBuf; 4] {
+        [
+            &self.ciphertext,
+            &self.checksum,
+            &self.signature,
+            &self.envelope,
+        ]
+    }
 }
 
 /// How to encrypt a sealed bag.
@@ -247,18 +280,18 @@ pub struct BundleSummary {
     pub name: String,
     /// `NAME.tar.age`.
     pub ciphertext: PathBuf,
-    /// `NAME.tar.age.minisig`.
+    /// `NAME.tar.age.sha256`: the ciphertext's sha256, as `sha256sum` writes it.
+    pub checksum: PathBuf,
+    /// `NAME.tar.age.sha256.minisig`: the signature of that file.
     pub signature: PathBuf,
     /// `NAME.envelope.txt`.
     pub envelope: PathBuf,
     /// Size of the ciphertext.
     pub ciphertext_bytes: u64,
-    /// BLAKE2b-512 of the ciphertext (`b2sum`): the digest its signature is made over.
-    pub ciphertext_blake2b512: String,
+    /// SHA-256 of the ciphertext (signed).
+    pub ciphertext_sha256: String,
     /// Size of the plaintext tar.
     pub plaintext_bytes: u64,
-    /// SHA-256 of the plaintext tar (signed).
-    pub plaintext_sha256: String,
     /// The signed tag manifest, e.g. `tagmanifest-sha256.txt`.
     pub tag_manifest: String,
     /// Its SHA-256 (signed).
@@ -269,15 +302,13 @@ pub struct BundleSummary {
     pub recipients: usize,
 }
 
-/// The signed statement of a bundle (the outer signature's trusted comment).
+/// The signed statement of a bundle: the trusted comment of the signature of
+/// `NAME.tar.age.sha256`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BundleStatement {
-    /// SHA-256 of the plaintext tar.
-    pub plaintext_sha256: String,
     /// SHA-256 of the `verify.sh` written beside the bundle: the script is signed with it, so
-    /// that a recipient can check it before running it (`None` in statements that predate it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verify_sh_sha256: Option<String>,
+    /// that a recipient can check it before running it.
+    pub verify_sh_sha256: String,
     /// The tag manifest's name without `.txt`, e.g. `tagmanifest-sha256`.
     pub tag_manifest: String,
     /// SHA-256 of that tag manifest file.
@@ -285,17 +316,11 @@ pub struct BundleStatement {
 }
 
 impl BundleStatement {
-    /// `qoima-bundle/1 plaintext-tar-sha256=<hex> verify-sh-sha256=<hex> tagmanifest-<alg>=<hex>`.
+    /// `qoima-bundle/2 verify-sh-sha256=<hex> tagmanifest-<alg>=<hex>`.
     pub fn render(&self) -> String {
         format!(
-            "{BUNDLE_VERSION} plaintext-tar-sha256={} {}{}={}",
-            self.plaintext_sha256,
-            self.verify_sh_sha256
-                .as_ref()
-                .map(|h| format!("verify-sh-sha256={h} "))
-                .unwrap_or_default(),
-            self.tag_manifest,
-            self.tag_manifest_sha256
+            "{BUNDLE_VERSION} verify-sh-sha256={} {}={}",
+            self.verify_sh_sha256, self.tag_manifest, self.tag_manifest_sha256
         )
     }
 
@@ -305,30 +330,36 @@ impl BundleStatement {
         if it.next()? != BUNDLE_VERSION {
             return None;
         }
-        let plain = it.next()?.strip_prefix("plaintext-tar-sha256=")?;
-        let mut next = it.next()?;
-        let verify_sh = match next.strip_prefix("verify-sh-sha256=") {
-            Some(h) if is_sha256(h) => {
-                next = it.next()?;
-                Some(h.to_ascii_lowercase())
-            }
-            Some(_) => return None,
-            None => None,
-        };
-        let (tm, tm_hex) = next.split_once('=')?;
-        if it.next().is_some() || !tm.starts_with("tagmanifest-") || !is_sha256(plain) {
-            return None;
-        }
-        if !is_sha256(tm_hex) {
+        let script = it.next()?.strip_prefix("verify-sh-sha256=")?;
+        let (tm, tm_hex) = it.next()?.split_once('=')?;
+        if it.next().is_some()
+            || !tm.starts_with("tagmanifest-")
+            || !is_sha256(script)
+            || !is_sha256(tm_hex)
+        {
             return None;
         }
         Some(BundleStatement {
-            plaintext_sha256: plain.to_ascii_lowercase(),
-            verify_sh_sha256: verify_sh,
+            verify_sh_sha256: script.to_ascii_lowercase(),
             tag_manifest: tm.to_string(),
             tag_manifest_sha256: tm_hex.to_ascii_lowercase(),
         })
     }
+}
+
+/// The one line of `NAME.tar.age.sha256`, as `sha256sum` writes it.
+pub fn checksum_line(sha256: &str, file_name: &str) -> String {
+    format!("{sha256}  {file_name}\n")
+}
+
+/// The digest in a `NAME.tar.age.sha256` that names `file_name`, when it is exactly one
+/// `sha256sum` line (text mode or `*` binary mode; the final newline may be missing) — anything
+/// else is refused, so that the signed file cannot point `sha256sum -c` at another file.
+pub fn parse_checksum(text: &str, file_name: &str) -> Option<String> {
+    let line = text.strip_suffix('\n').unwrap_or(text);
+    let (hex, name) = line.split_once(' ')?;
+    let name = name.strip_prefix(' ').or_else(|| name.strip_prefix('*'))?;
+    (is_sha256(hex) && name == file_name && !line.contains('\n')).then(|| hex.to_ascii_lowercase())
 }
 
 fn is_sha256(s: &str) -> bool {
@@ -485,17 +516,16 @@ fn consumer<T: Send + 'static>(
 
 /// What [`CipherTee`] computed of the bytes that passed.
 struct CipherDigests {
-    /// BLAKE2b-512: minisign's prehash, and the envelope's digest.
-    prehash: [u8; 64],
+    /// SHA-256, hex: what the signed `NAME.tar.age.sha256` gives.
+    sha256: String,
     bytes: u64,
 }
 
-/// The end of the bundle's pipeline: what age writes is cut into [`CHUNK`]s, each shared
-/// (at most [`DEPTH`] in flight per consumer) by a thread that writes the file and one that
-/// computes its BLAKE2b-512 (the outer signature's prehash, and the envelope's digest) — so
-/// that the ciphertext is never read back. The file is written with `O_DIRECT` where the
-/// system allows it: no copy into the page cache (the most expensive part of writing on a
-/// small machine), and little left for the final fsync.
+/// The end of the bundle's pipeline: what the encryptor writes is cut into [`CHUNK`]s, each
+/// shared (at most [`DEPTH`] in flight per consumer) by a thread that writes the file and one
+/// that computes its SHA-256 — so that the ciphertext is never read back. The file is written
+/// with `O_DIRECT` where the system allows it: no copy into the page cache (the most expensive
+/// part of writing on a small machine), and little left for the final fsync.
 ///
 /// `flush` does nothing: bytes reach the file in whole chunks, and all of them by
 /// [`CipherTee::finish`].
@@ -507,23 +537,23 @@ struct CipherTee {
     /// The writer's, then the hash's.
     senders: Vec<SyncSender<Arc<Chunk>>>,
     writer: Option<JoinHandle<io::Result<File>>>,
-    prehash: Option<JoinHandle<[u8; 64]>>,
+    hash: Option<JoinHandle<String>>,
     bytes: u64,
 }
 
 impl CipherTee {
     /// `file` is the (new, empty) ciphertext file; `direct` the same file opened with
     /// `O_DIRECT`, when it could be.
-    fn new(file: File, direct: Option<File>, mut prehash: super::prehash::Prehash) -> Self {
+    fn new(file: File, direct: Option<File>) -> Self {
         let (tx, writer) = consumer(move |rx| write_chunks(file, direct, rx));
-        let (ptx, prehash) = consumer(move |rx| {
+        let (htx, hash) = consumer(move |rx| {
+            let mut h = Hasher::new(Algorithm::Sha256);
             for c in rx {
-                prehash.update(c.bytes());
+                h.update(c.bytes());
             }
-            prehash.finish()
+            h.finish_hex()
         });
-        let senders = vec![tx, ptx];
-        let prehash = Some(prehash);
+        let senders = vec![tx, htx];
         let buf = vec![0u8; CHUNK + ALIGN];
         CipherTee {
             start: aligned_start(&buf),
@@ -532,7 +562,7 @@ impl CipherTee {
             pool: Arc::new(Mutex::new(Vec::new())),
             senders,
             writer: Some(writer),
-            prehash,
+            hash: Some(hash),
             bytes: 0,
         }
     }
@@ -577,9 +607,9 @@ impl CipherTee {
         let stopped = || io::Error::other("a thread of the ciphertext's pipeline panicked");
         let file = self.writer.take().map(JoinHandle::join);
         let file = file.ok_or_else(stopped)?.map_err(|_| stopped())??;
-        let prehash = self.prehash.take().ok_or_else(stopped)?;
+        let hash = self.hash.take().ok_or_else(stopped)?;
         let digests = CipherDigests {
-            prehash: prehash.join().map_err(|_| stopped())?,
+            sha256: hash.join().map_err(|_| stopped())?,
             bytes: self.bytes,
         };
         Ok((file, digests))
@@ -681,26 +711,83 @@ fn write_chunks(
     Ok(file)
 }
 
-/// The BLAKE2b-512 (hex) of a whole file, as `b2sum` gives it.
-fn blake2b_file(path: &Path) -> io::Result<String> {
-    use std::io::BufRead;
-    let mut f = BufReader::with_capacity(CHUNK, File::open(path)?);
-    let mut h = super::prehash::Prehash::new();
-    loop {
-        let buf = f.fill_buf()?;
-        if buf.is_empty() {
-            break;
+/// A writer that hands what is written to it, in [`CHUNK`]s, to a stage running on a thread of
+/// its own (at most [`DEPTH`] chunks in flight; the stage sends the buffers back to be filled
+/// again). [`Handoff::finish`] returns what the stage returned.
+struct Handoff<T> {
+    buf: Vec<u8>,
+    tx: Option<SyncSender<Vec<u8>>>,
+    back: Receiver<Vec<u8>>,
+    stage: Option<JoinHandle<io::Result<T>>>,
+}
+
+impl<T: Send + 'static> Handoff<T> {
+    fn new(
+        stage: impl FnOnce(Receiver<Vec<u8>>, Sender<Vec<u8>>) -> io::Result<T> + Send + 'static,
+    ) -> Handoff<T> {
+        let (tx, rx) = sync_channel(DEPTH);
+        let (back_tx, back) = channel();
+        Handoff {
+            buf: Vec::with_capacity(CHUNK),
+            tx: Some(tx),
+            back,
+            stage: Some(std::thread::spawn(move || stage(rx, back_tx))),
         }
-        h.update(buf);
-        let n = buf.len();
-        f.consume(n);
     }
-    Ok(crate::digest::hex(&h.finish()))
+
+    fn pass(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let mut next = self.back.try_recv().unwrap_or_default();
+        next.clear();
+        next.reserve(CHUNK);
+        let full = std::mem::replace(&mut self.buf, next);
+        match self.tx.as_ref().map(|tx| tx.send(full)) {
+            Some(Ok(())) => Ok(()),
+            _ => Err(self.stopped()),
+        }
+    }
+
+    /// Why the stage stopped early (only an error can stop it).
+    fn stopped(&mut self) -> io::Error {
+        self.tx = None;
+        match self.stage.take().map(JoinHandle::join) {
+            Some(Ok(Err(e))) => e,
+            _ => io::Error::other("a stage of the bundle's pipeline stopped"),
+        }
+    }
+
+    fn finish(mut self) -> io::Result<T> {
+        self.pass()?;
+        self.tx = None;
+        match self.stage.take().map(JoinHandle::join) {
+            Some(Ok(r)) => r,
+            _ => Err(io::Error::other(
+                "a stage of the bundle's pipeline panicked",
+            )),
+        }
+    }
+}
+
+impl<T: Send + 'static> Write for Handoff<T> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = data.len().min(CHUNK - self.buf.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == CHUNK {
+            self.pass()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Encrypts the sealed bag `bag` into `opts.out_dir` (see the module documentation) and signs
-/// the ciphertext with `sk`. Every file is written under a temporary name and renamed when
-/// complete; existing files are never replaced.
+/// the ciphertext's digest with `sk`. Every file is written under a temporary name and linked
+/// into place when complete; existing files are never replaced.
 pub fn encrypt_sealed_bag(
     bag: &Path,
     sk: &SecretKey,
@@ -715,8 +802,8 @@ pub fn encrypt_sealed_bag(
         ));
     }
     let (tm, tm_sha) = signed_tag_manifest(bag)?;
-    let (ct_path, sig_path, env_path) = bundle_paths(&opts.out_dir, &opts.name);
-    for p in [&ct_path, &sig_path, &env_path] {
+    let paths = BundlePaths::new(&opts.out_dir, &opts.name);
+    for p in paths.all() {
         if fs::symlink_metadata(p).is_ok() {
             return Err(SealError::Io {
                 path: p.clone(),
@@ -728,7 +815,8 @@ pub fn encrypt_sealed_bag(
         }
     }
     fs::create_dir_all(&opts.out_dir).map_err(SealError::io(&opts.out_dir))?;
-    let tmps: Vec<PathBuf> = [&ct_path, &sig_path, &env_path]
+    let tmps: Vec<PathBuf> = paths
+        .all()
         .iter()
         .map(|p| fsutil::temp_sibling(p, "encrypt"))
         .collect();
@@ -745,7 +833,7 @@ pub fn encrypt_sealed_bag(
     // Linked into place, never renamed over: a bundle of the same name written meanwhile (a
     // second seal into the same folder) is not replaced, nor mixed with this one's files.
     let mut placed: Vec<&PathBuf> = Vec::new();
-    for (tmp, fin) in tmps.iter().zip([&ct_path, &sig_path, &env_path]) {
+    for (tmp, fin) in tmps.iter().zip(paths.all()) {
         if let Err(e) = fsutil::place_new(tmp, fin) {
             for p in &placed {
                 let _ = fs::remove_file(p);
@@ -763,9 +851,10 @@ pub fn encrypt_sealed_bag(
     place_script(&opts.out_dir)?;
     let _ = fsutil::sync_dir(&opts.out_dir);
     Ok(BundleSummary {
-        ciphertext: ct_path,
-        signature: sig_path,
-        envelope: env_path,
+        ciphertext: paths.ciphertext,
+        checksum: paths.checksum,
+        signature: paths.signature,
+        envelope: paths.envelope,
         ..summary
     })
 }
@@ -780,81 +869,80 @@ fn write_bundle(
     (tm, tm_sha): (&str, &str),
 ) -> Result<BundleSummary, SealError> {
     let ct_tmp = &tmps[0];
-    let io_ct = SealError::io(ct_tmp);
-    let (file, direct) = create_ciphertext(ct_tmp).map_err(SealError::io(ct_tmp))?;
-    // tar → (sha256 of the plaintext, on another thread) → age → the ciphertext's tee: the
-    // file (written on another thread) and its sha256, sha512 and BLAKE2b-512 (the outer
-    // signature's prehash), each on a thread of its own. This thread reads and encrypts; the
-    // ciphertext is never read back.
-    let ct_out = CipherTee::new(file, direct, super::prehash::Prehash::new());
-    let encryptor =
-        age::Encryptor::with_recipients(opts.recipients.iter().map(BundleRecipient::as_age))
-            .map_err(|e| SealError::Key(format!("cannot encrypt: {e}")))?;
-    let stream = encryptor.wrap_output(ct_out).map_err(io_ct)?;
-    let plain_tee = HashTee::new(stream, &[Algorithm::Sha256]);
-    let mtime = crate::archive::write::archive_time(bag);
-    // The tar's folder keeps the bag's own name (it is inside the encryption): when the bag
-    // has no External-Identifier, its signed statements name the folder.
-    let top = super::sign::folder_name(bag)?;
-    let plain_tee = crate::archive::write::write_tar_stream(bag, &top, plain_tee, mtime, progress)
-        .map_err(|e| match e {
-            BagError::Io { path, source } => SealError::Io { path, source },
-            e => SealError::Key(e.to_string()),
-        })?;
     let io_ct = |e| SealError::Io {
         path: ct_tmp.clone(),
         source: e,
     };
-    let (stream, plain_digests, plaintext_bytes) = plain_tee.finish().map_err(io_ct)?;
-    let ct_out = stream.finish().map_err(io_ct)?;
-    let (file, ct) = ct_out.finish().map_err(io_ct)?;
+    let recipients: Vec<&dyn age::Recipient> = opts
+        .recipients
+        .iter()
+        .map(BundleRecipient::as_age)
+        .collect();
+    let (head, payload) = super::agefile::start(&recipients)
+        .map_err(|e| SealError::Key(format!("cannot encrypt: {e}")))?;
+    let (file, direct) = create_ciphertext(ct_tmp).map_err(io_ct)?;
+    // This thread reads the bag and writes its tar; the tar goes in chunks to a thread that
+    // encrypts it, whose output goes in chunks to a thread that writes the file and one that
+    // hashes it. The ciphertext is never read back.
+    let ct_out = CipherTee::new(file, direct);
+    let plain = Handoff::new(move |rx, back| {
+        let mut enc = super::agefile::Encryptor::new(ct_out, &head, payload)?;
+        let mut bytes = 0u64;
+        for buf in rx {
+            enc.write_all(&buf)?;
+            bytes += buf.len() as u64;
+            let _ = back.send(buf);
+        }
+        let (file, digests) = enc.finish()?.finish()?;
+        Ok((file, digests, bytes))
+    });
+    let mtime = crate::archive::write::archive_time(bag);
+    // The tar's folder keeps the bag's own name (it is inside the encryption): when the bag
+    // has no External-Identifier, its signed statements name the folder.
+    let top = super::sign::folder_name(bag)?;
+    let plain = crate::archive::write::write_tar_stream(bag, &top, plain, mtime, progress)
+        .map_err(|e| match e {
+            BagError::Io { path, source } => SealError::Io { path, source },
+            e => SealError::Key(e.to_string()),
+        })?;
+    let (file, ct, plaintext_bytes) = plain.finish().map_err(io_ct)?;
     file.sync_all().map_err(io_ct)?;
     drop(file);
 
     let statement = BundleStatement {
-        plaintext_sha256: plain_digests[0].clone(),
-        verify_sh_sha256: Some(digest_bytes(
-            Algorithm::Sha256,
-            super::script::VERIFY_SH.as_bytes(),
-        )),
+        verify_sh_sha256: digest_bytes(Algorithm::Sha256, super::script::VERIFY_SH.as_bytes()),
         tag_manifest: tm.trim_end_matches(".txt").to_string(),
         tag_manifest_sha256: tm_sha.to_string(),
     };
+    let line = checksum_line(&ct.sha256, &format!("{}{EXTENSION}", opts.name));
+    write_new(&tmps[1], line.as_bytes())?;
     let kid = key_id(pk);
     let untrusted = format!("qoima encrypted bundle, key {kid}");
-    let sig = if super::prehash::SIGNS_PREHASHED {
-        super::prehash::sign_prehashed(pk, sk, &ct.prehash, &statement.render(), &untrusted)
-    } else {
-        // A build that cannot sign from a prehash: minisign reads the ciphertext again.
-        File::open(ct_tmp).map_err(|e| e.to_string()).and_then(|f| {
-            minisign::sign(
-                Some(pk),
-                sk,
-                BufReader::with_capacity(CHUNK, f),
-                Some(&statement.render()),
-                Some(&untrusted),
-            )
-            .map_err(|e| e.to_string())
-        })
-    }
-    .map_err(|e| SealError::Key(format!("cannot sign the ciphertext: {e}")))?;
-    write_new(&tmps[1], sig.to_string().as_bytes())?;
+    let sig = minisign::sign(
+        Some(pk),
+        sk,
+        line.as_bytes(),
+        Some(&statement.render()),
+        Some(&untrusted),
+    )
+    .map_err(|e| SealError::Key(format!("cannot sign the ciphertext's digest: {e}")))?;
+    write_new(&tmps[2], sig.to_string().as_bytes())?;
 
     let summary = BundleSummary {
         name: opts.name.clone(),
         ciphertext: PathBuf::new(),
+        checksum: PathBuf::new(),
         signature: PathBuf::new(),
         envelope: PathBuf::new(),
         ciphertext_bytes: ct.bytes,
-        ciphertext_blake2b512: crate::digest::hex(&ct.prehash),
+        ciphertext_sha256: ct.sha256,
         plaintext_bytes,
-        plaintext_sha256: statement.plaintext_sha256.clone(),
         tag_manifest: tm.to_string(),
         tag_manifest_sha256: tm_sha.to_string(),
         key_id: kid,
         recipients: opts.recipients.len(),
     };
-    write_new(&tmps[2], envelope(&summary).as_bytes())?;
+    write_new(&tmps[3], envelope(&summary).as_bytes())?;
     Ok(summary)
 }
 
@@ -900,31 +988,29 @@ pub fn envelope(s: &BundleSummary) -> String {
         "Bundle-Version: {BUNDLE_VERSION}\n\
          Ciphertext-File: {n}{EXTENSION}\n\
          Ciphertext-Bytes: {}\n\
-         Ciphertext-BLAKE2b-512: {}\n\
+         Ciphertext-SHA256: {}\n\
          Encryption: age-encryption.org/v1\n\
          Recipients: {}\n\
-         Plaintext-Tar-SHA256: {}\n\
          Tag-Manifest: {}\n\
          Tag-Manifest-SHA256: {}\n\
          Signer-Key-Id: {}\n\
-         Signature-File: {n}{EXTENSION}.minisig\n\
+         Checksum-File: {n}{EXTENSION}.sha256\n\
+         Signature-File: {n}{EXTENSION}.sha256.minisig\n\
          Software: qoima {}\n\
          #\n\
          # An encrypted qoima sealed bag. Check it with stock tools (minisign, sha256sum, age, tar):\n\
-         #   minisign -Vm {n}{EXTENSION} -P <the sealer's public key, RW...>\n\
-         #     (the trusted comment repeats Plaintext-Tar-SHA256 and Tag-Manifest-SHA256)\n\
-         #   b2sum {n}{EXTENSION}                           (= Ciphertext-BLAKE2b-512)\n\
+         #   minisign -Vm {n}{EXTENSION}.sha256 -P <the sealer's public key, RW...>\n\
+         #     (the trusted comment repeats Tag-Manifest-SHA256)\n\
+         #   sha256sum -c {n}{EXTENSION}.sha256                 (= Ciphertext-SHA256)\n\
          #   age -d -i <your identity file> -o {n}.tar {n}{EXTENSION}\n\
-         #   sha256sum {n}.tar                              (= Plaintext-Tar-SHA256)\n\
          #   tar -xf {n}.tar        (one folder, the sealed bag; `tar -tf {n}.tar | head -1` names it)\n\
          #   sh BAG/verify.sh BAG <trusted keys file>\n\
          # or all of it at once, with the verify.sh written beside the bundle:\n\
          #   sh verify.sh -i <your identity file> {n}{EXTENSION} <trusted keys file>\n\
          # or, with qoima: qoima verify-seal {n}{EXTENSION} --trusted-keys FILE -i IDENTITY\n",
         s.ciphertext_bytes,
-        s.ciphertext_blake2b512,
+        s.ciphertext_sha256,
         s.recipients,
-        s.plaintext_sha256,
         s.tag_manifest,
         s.tag_manifest_sha256,
         s.key_id,
@@ -947,15 +1033,54 @@ pub fn is_bundle(path: &Path) -> bool {
         .is_some_and(|n| n.len() > EXTENSION.len() && n.ends_with(EXTENSION))
 }
 
-/// Decrypts an age file with `identities` into `out` (streaming). Returns the plaintext's
-/// sha256 and size. For tests and tools: the bundle verifier uses the same path.
+/// Decrypts an age file with `identities` into `out` (streaming), reading it once. Returns the
+/// file's sha256 (the ciphertext's) and the plaintext's size.
 pub fn decrypt_file(
     input: &Path,
     identities: &[BundleIdentity],
     out: &mut dyn Write,
 ) -> Result<(String, u64), DecryptFailure> {
-    let f = File::open(input).map_err(|e| DecryptFailure::Damaged(e.to_string()))?;
-    let d = age::Decryptor::new_buffered(BufReader::with_capacity(CHUNK, f))
+    let (sha, plain) = read_ciphertext(input, identities, out);
+    let n = plain?;
+    Ok((sha.map_err(|e| DecryptFailure::Damaged(e.to_string()))?, n))
+}
+
+/// Reads the age file `input` once: hashes all of it (to its end, even when decryption stops
+/// early) and, with `identities`, decrypts it into `out`. Returns the file's sha256, and the
+/// plaintext's size or why it could not be had.
+fn read_ciphertext(
+    input: &Path,
+    identities: &[BundleIdentity],
+    out: &mut dyn Write,
+) -> (io::Result<String>, Result<u64, DecryptFailure>) {
+    let f = match File::open(input) {
+        Ok(f) => f,
+        Err(e) => {
+            let failure = DecryptFailure::Damaged(e.to_string());
+            return (Err(e), Err(failure));
+        }
+    };
+    let mut src = TeeReader {
+        inner: f,
+        tee: HashTee::new(io::sink(), &[Algorithm::Sha256]),
+    };
+    let plain = if identities.is_empty() {
+        Err(DecryptFailure::NoIdentity)
+    } else {
+        decrypt_from(&mut src, identities, out)
+    };
+    let sha = io::copy(&mut src, &mut io::sink())
+        .and_then(|_| src.tee.finish())
+        .map(|(_, d, _)| d[0].clone());
+    (sha, plain)
+}
+
+fn decrypt_from(
+    src: &mut TeeReader,
+    identities: &[BundleIdentity],
+    out: &mut dyn Write,
+) -> Result<u64, DecryptFailure> {
+    let d = age::Decryptor::new_buffered(BufReader::with_capacity(CHUNK, src))
         .map_err(|e| DecryptFailure::Damaged(e.to_string()))?;
     let mut reader = d
         .decrypt(identities.iter().map(BundleIdentity::as_age))
@@ -963,8 +1088,8 @@ pub fn decrypt_file(
             age::DecryptError::NoMatchingKeys => DecryptFailure::NoIdentity,
             e => DecryptFailure::Damaged(e.to_string()),
         })?;
-    let mut tee = HashTee::new(out, &[Algorithm::Sha256]);
     let mut buf = vec![0u8; CHUNK];
+    let mut total = 0u64;
     loop {
         let n = match reader.read(&mut buf) {
             Ok(0) => break,
@@ -972,13 +1097,25 @@ pub fn decrypt_file(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(DecryptFailure::Damaged(e.to_string())),
         };
-        tee.write_all(&buf[..n])
+        out.write_all(&buf[..n])
             .map_err(|e| DecryptFailure::Write(e.to_string()))?;
+        total += n as u64;
     }
-    let (_, d, n) = tee
-        .finish()
-        .map_err(|e| DecryptFailure::Write(e.to_string()))?;
-    Ok((d[0].clone(), n))
+    Ok(total)
+}
+
+/// A file whose bytes, as they are read, are hashed on another thread.
+struct TeeReader {
+    inner: File,
+    tee: HashTee<io::Sink>,
+}
+
+impl Read for TeeReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.tee.write_all(&buf[..n])?;
+        Ok(n)
+    }
 }
 
 /// Why decryption failed.
@@ -1041,10 +1178,11 @@ fn push(r: &mut SealReport, name: &str, found: Vec<Problem>, ok: String) {
     r.problems.extend(found);
 }
 
-/// Verifies the encrypted bundle `file` (`NAME.tar.age`): its outer signature by a trusted key,
-/// the envelope's digests, decryption with `identities`, the plaintext tar against the signed
-/// digest, and then the sealed bag inside, in full ([`super::verify_seal`]). The plaintext is
-/// written to a private temporary folder and removed afterwards.
+/// Verifies the encrypted bundle `file` (`NAME.tar.age`): the signature of its
+/// `NAME.tar.age.sha256` by a trusted key, the ciphertext against that digest (and the
+/// envelope), decryption with `identities`, and then the sealed bag inside, in full
+/// ([`super::verify_seal`]). The ciphertext is read once; the plaintext is written to a private
+/// temporary folder, unpacked only when the ciphertext is the signed one, and removed afterwards.
 pub fn verify_bundle(
     file: &Path,
     trusted: &[TrustedKey],
@@ -1063,37 +1201,25 @@ pub fn verify_bundle(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let (_, sig_path, env_path) = bundle_paths(dir, &name);
-    let sig_rel = format!("{name}{EXTENSION}.minisig");
+    let paths = BundlePaths::new(dir, &name);
+    let sum_rel = format!("{fname}.sha256");
+    let sig_rel = format!("{sum_rel}.minisig");
     let env_rel = format!("{name}.envelope.txt");
 
-    // 1. The outer signature (made while the ciphertext is hashed for the envelope).
-    let (sig_result, hashed) = std::thread::scope(|s| {
-        let t = s.spawn(|| outer_signature(file, &sig_path, &sig_rel, trusted));
-        let h = blake2b_file(file);
-        (
-            t.join().unwrap_or_else(|_| {
-                let p = Problem::new(
-                    Code::SealBundleSignature,
-                    "the signature check stopped unexpectedly",
-                );
-                (vec![p], None, None)
-            }),
-            h,
-        )
-    });
-    let (p, statement, signer) = sig_result;
+    // 1. The signature of the ciphertext's digest.
+    let signed = outer_signature(&paths, &fname, trusted);
+    let statement = signed.statement.clone();
     push(
         &mut r,
         "bundle-signature",
-        p,
+        signed.problems,
         format!(
-            "{sig_rel} verifies with trusted key {}; its statement gives the plaintext's sha256",
-            signer.as_deref().unwrap_or("?")
+            "{sig_rel} verifies with trusted key {}: {sum_rel} and the statement are the sealer's",
+            signed.signer.as_deref().unwrap_or("?")
         ),
     );
 
-    // Time-stamps over the outer signature (NAME.tar.age.minisig.TSA.tsr beside it).
+    // Time-stamps over that signature (NAME.tar.age.sha256.minisig.TSA.tsr beside it).
     let (tokens, p) = super::timestamp::check_folder(
         dir,
         "",
@@ -1111,7 +1237,7 @@ pub fn verify_bundle(
 
     // The verify.sh beside the bundle is the one the sealer signed (recipients run it).
     let script = dir.join(super::VERIFY_SH);
-    if let Some(want) = statement.as_ref().and_then(|s| s.verify_sh_sha256.clone())
+    if let Some(want) = statement.as_ref().map(|s| s.verify_sh_sha256.clone())
         && fs::symlink_metadata(&script).is_ok()
     {
         let found = super::timestamp::read_limited(&script)
@@ -1141,23 +1267,80 @@ pub fn verify_bundle(
         );
     }
 
-    // 2. The envelope.
+    // 2. The ciphertext, read once: hashed, and decrypted into a private temporary folder.
+    let tmp = match PrivateDir::new() {
+        Ok(t) => t,
+        Err(e) => {
+            push(
+                &mut r,
+                "decryption",
+                vec![Problem::new(
+                    Code::SealBundleDamaged,
+                    format!("cannot make a temporary folder to decrypt into: {e}"),
+                )],
+                String::new(),
+            );
+            return finish(r);
+        }
+    };
+    let tar_path = tmp.0.join(format!("{name}.tar"));
+    let (sha, decrypted) = match File::create(&tar_path) {
+        Ok(f) => {
+            let mut w = BufWriter::with_capacity(CHUNK, f);
+            let (sha, plain) = read_ciphertext(file, identities, &mut w);
+            let flushed = w.flush().map_err(|e| DecryptFailure::Write(e.to_string()));
+            (sha, plain.and_then(|n| flushed.map(|()| n)))
+        }
+        Err(e) => read_ciphertext(file, &[], &mut io::sink()).0.map_or_else(
+            |e| (Err(e), Err(DecryptFailure::NoIdentity)),
+            |sha| (Ok(sha), Err(DecryptFailure::Write(e.to_string()))),
+        ),
+    };
+
+    // 3. The ciphertext is the one signed.
+    let mut ciphertext_ok = false;
+    if let Some(want) = &signed.sha256 {
+        let mut p = Vec::new();
+        match &sha {
+            Ok(found) if found == want => ciphertext_ok = true,
+            Ok(found) => p.push(
+                Problem::new(
+                    Code::SealBundleSignature,
+                    format!(
+                        "{fname} has sha256 {found}, but the signed {sum_rel} says {want}: the ciphertext was altered, truncated or swapped"
+                    ),
+                )
+                .file(&fname),
+            ),
+            Err(e) => p.push(
+                Problem::new(Code::TagFileUnreadable, format!("cannot read {fname}: {e}"))
+                    .file(&fname),
+            ),
+        }
+        push(
+            &mut r,
+            "ciphertext",
+            p,
+            format!("{fname} has the signed sha256 {want}"),
+        );
+    }
+
+    // 4. The envelope (a description; the signature is what counts).
     let mut p = Vec::new();
-    match (fs::read_to_string(&env_path), &hashed) {
-        (Err(e), _) => p.push(
+    match fs::read_to_string(&paths.envelope) {
+        Err(e) => p.push(
             Problem::new(
                 Code::SealBundleEnvelope,
                 format!("cannot read {env_rel}: {e}"),
             )
             .file(&env_rel),
         ),
-        (_, Err(e)) => p.push(
-            Problem::new(Code::TagFileUnreadable, format!("cannot read {fname}: {e}")).file(&fname),
-        ),
-        (Ok(text), Ok(d)) => {
-            let mut want = vec![("Ciphertext-BLAKE2b-512", d.clone())];
+        Ok(text) => {
+            let mut want = Vec::new();
+            if let Ok(d) = &sha {
+                want.push(("Ciphertext-SHA256", d.clone()));
+            }
             if let Some(s) = &statement {
-                want.push(("Plaintext-Tar-SHA256", s.plaintext_sha256.clone()));
                 want.push(("Tag-Manifest-SHA256", s.tag_manifest_sha256.clone()));
             }
             for (label, value) in want {
@@ -1182,48 +1365,19 @@ pub fn verify_bundle(
         &mut r,
         "envelope",
         p,
-        format!("{env_rel} holds the ciphertext's BLAKE2b-512 and the signed digests"),
+        format!("{env_rel} holds the ciphertext's sha256 and the signed tag-manifest digest"),
     );
 
-    // 3. Decryption, into a private temporary folder.
-    let tmp = match PrivateDir::new() {
-        Ok(t) => t,
-        Err(e) => {
-            push(
-                &mut r,
-                "decryption",
-                vec![Problem::new(
-                    Code::SealBundleDamaged,
-                    format!("cannot make a temporary folder to decrypt into: {e}"),
-                )],
-                String::new(),
-            );
-            return finish(r);
-        }
-    };
-    let tar_path = tmp.0.join(format!("{name}.tar"));
-    let decrypted = if identities.is_empty() {
-        Err(DecryptFailure::NoIdentity)
-    } else {
-        File::create(&tar_path)
-            .map_err(|e| DecryptFailure::Write(e.to_string()))
-            .and_then(|f| {
-                let mut w = BufWriter::with_capacity(CHUNK, f);
-                let out = decrypt_file(file, identities, &mut w)?;
-                w.flush()
-                    .map_err(|e| DecryptFailure::Write(e.to_string()))?;
-                Ok(out)
-            })
-    };
-    let (plain_sha, plain_bytes) = match decrypted {
-        Ok(d) => {
+    // 5. Decryption.
+    let plain_bytes = match decrypted {
+        Ok(n) => {
             push(
                 &mut r,
                 "decryption",
                 Vec::new(),
-                format!("decrypted with the identities given ({} bytes of tar)", d.1),
+                format!("decrypted with the identities given ({n} bytes of tar)"),
             );
-            d
+            n
         }
         Err(e) => {
             let code = match e {
@@ -1244,44 +1398,13 @@ pub fn verify_bundle(
             return finish(r);
         }
     };
-
-    // 4. The plaintext is what was signed.
-    let mut p = Vec::new();
-    if let Some(s) = &statement
-        && s.plaintext_sha256 != plain_sha
-    {
-        p.push(
-            Problem::new(
-                Code::SealBundlePlaintext,
-                format!(
-                    "the decrypted tar's sha256 is {plain_sha}, but the signed statement says {}",
-                    s.plaintext_sha256
-                ),
-            )
-            .file(&fname),
-        );
-    } else if statement.is_none() {
-        p.push(
-            Problem::new(
-                Code::SealBundlePlaintext,
-                "no verified signed statement to compare the decrypted tar with",
-            )
-            .file(&sig_rel),
-        );
-    }
-    let unsigned = !p.is_empty();
-    push(
-        &mut r,
-        "plaintext",
-        p,
-        format!("the decrypted tar ({plain_bytes} bytes) has the signed sha256 {plain_sha}"),
-    );
-    // Anyone can encrypt to a recipient: a tar that no trusted key signed is not unpacked.
-    if unsigned {
+    // Anyone can encrypt to a recipient: a tar whose ciphertext no trusted key signed is not
+    // unpacked.
+    if statement.is_none() || !ciphertext_ok {
         return finish(r);
     }
 
-    // 5. The bag inside, unpacked safely (as the folder the tar names), then its seal in full.
+    // 6. The bag inside, unpacked safely (as the folder the tar names), then its seal in full.
     let bag_dir = tmp
         .0
         .join(tar_top(&tar_path).unwrap_or_else(|| name.clone()));
@@ -1293,7 +1416,7 @@ pub fn verify_bundle(
             &mut r,
             "bag-archive",
             Vec::new(),
-            "the tar holds one bag folder and nothing unsafe".into(),
+            format!("the tar ({plain_bytes} bytes) holds one bag folder and nothing unsafe"),
         ),
         Err(e) => {
             let p = match e {
@@ -1322,7 +1445,7 @@ pub fn verify_bundle(
     r.checks.extend(inner.checks);
     r.problems.extend(inner.problems);
 
-    // 6. The signed tag-manifest digest is the inner bag's.
+    // 7. The signed tag-manifest digest is the inner bag's.
     let mut p = Vec::new();
     if let Some(s) = &statement {
         let tm = format!("{}.txt", s.tag_manifest);
@@ -1369,95 +1492,104 @@ fn finish(mut r: SealReport) -> SealReport {
     r
 }
 
-/// Checks the outer signature: returns its problems, the verified statement and the signer's
-/// key id.
-fn outer_signature(
-    file: &Path,
-    sig_path: &Path,
-    sig_rel: &str,
-    trusted: &[TrustedKey],
-) -> (Vec<Problem>, Option<BundleStatement>, Option<String>) {
-    let mut p = Vec::new();
-    let text = match fs::read_to_string(sig_path) {
+/// What the outer signature vouches for.
+struct Signed {
+    problems: Vec<Problem>,
+    statement: Option<BundleStatement>,
+    /// The signer's key id, once a trusted key is found.
+    signer: Option<String>,
+    /// The ciphertext's sha256, from the signed `NAME.tar.age.sha256`.
+    sha256: Option<String>,
+}
+
+/// Checks the signature of `NAME.tar.age.sha256` by a trusted key, and reads the statement and
+/// the digest it vouches for.
+fn outer_signature(paths: &BundlePaths, fname: &str, trusted: &[TrustedKey]) -> Signed {
+    let sum_rel = format!("{fname}.sha256");
+    let sig_rel = format!("{sum_rel}.minisig");
+    let mut out = Signed {
+        problems: Vec::new(),
+        statement: None,
+        signer: None,
+        sha256: None,
+    };
+    let fail = |out: &mut Signed, code: Code, file: &str, msg: String| {
+        out.problems.push(Problem::new(code, msg).file(file));
+    };
+    let old = PathBuf::from(format!("{}.minisig", paths.ciphertext.display()));
+    if fs::symlink_metadata(&paths.signature).is_err() && old.is_file() {
+        fail(
+            &mut out,
+            Code::SealBundleFormat,
+            &format!("{fname}.minisig"),
+            format!(
+                "{fname} is a qoima-bundle/1 bundle (its signature is {fname}.minisig; this qoima reads {BUNDLE_VERSION}, signed through {sig_rel}): decrypt it with `age -d`, unpack the tar, and verify the sealed bag inside with `qoima verify-seal BAG`"
+            ),
+        );
+        return out;
+    }
+    let text = match super::timestamp::read_limited(&paths.signature)
+        .map(|d| String::from_utf8_lossy(&d).into_owned())
+    {
         Ok(t) => t,
         Err(e) => {
-            p.push(
-                Problem::new(
-                    Code::SealBundleSignature,
-                    format!("cannot read the bundle's signature {sig_rel}: {e}"),
-                )
-                .file(sig_rel),
-            );
-            return (p, None, None);
+            let msg = format!("cannot read the bundle's signature {sig_rel}: {e}");
+            fail(&mut out, Code::SealBundleSignature, &sig_rel, msg);
+            return out;
         }
     };
     let sig = match SignatureBox::from_string(&text) {
         Ok(s) => s,
         Err(e) => {
-            p.push(
-                Problem::new(
-                    Code::SealSignatureUnreadable,
-                    format!("{sig_rel} is not a minisign signature: {e}"),
-                )
-                .file(sig_rel),
-            );
-            return (p, None, None);
+            let msg = format!("{sig_rel} is not a minisign signature: {e}");
+            fail(&mut out, Code::SealSignatureUnreadable, &sig_rel, msg);
+            return out;
         }
     };
     let Some(key) = trusted.iter().find(|t| t.key.keynum() == sig.keynum()) else {
         let mut b = [0u8; 8];
         b.copy_from_slice(&sig.keynum()[..8]);
-        p.push(
-            Problem::new(
-                Code::SealUntrustedKey,
-                format!(
-                    "{sig_rel} was made by key {:016X}, which is not in the trusted-keys list",
-                    u64::from_le_bytes(b)
-                ),
-            )
-            .file(sig_rel),
+        let msg = format!(
+            "{sig_rel} was made by key {:016X}, which is not in the trusted-keys list",
+            u64::from_le_bytes(b)
         );
-        return (p, None, None);
+        fail(&mut out, Code::SealUntrustedKey, &sig_rel, msg);
+        return out;
     };
-    let kid = key_id(&key.key);
-    let verified = File::open(file)
+    out.signer = Some(key_id(&key.key));
+    let sums = match super::timestamp::read_limited(&paths.checksum) {
+        Ok(d) => d,
+        Err(e) => {
+            let msg =
+                format!("cannot read {sum_rel}, the digest the bundle's signature is over: {e}");
+            fail(&mut out, Code::SealBundleSignature, &sum_rel, msg);
+            return out;
+        }
+    };
+    let verified = minisign::verify(&key.key, &sig, io::Cursor::new(&sums), true, false, false)
         .map_err(|e| e.to_string())
-        .and_then(|f| {
-            minisign::verify(
-                &key.key,
-                &sig,
-                BufReader::with_capacity(CHUNK, f),
-                true,
-                false,
-                false,
-            )
-            .map_err(|e| e.to_string())
-        })
         .and_then(|()| sig.trusted_comment().map_err(|e| e.to_string()));
     let comment = match verified {
         Ok(c) => c,
         Err(e) => {
-            p.push(
-                Problem::new(
-                    Code::SealBundleSignature,
-                    format!("{sig_rel} does not verify against the ciphertext: {e}"),
-                )
-                .file(sig_rel),
-            );
-            return (p, None, Some(kid));
+            let msg = format!("{sig_rel} does not verify against {sum_rel}: {e}");
+            fail(&mut out, Code::SealBundleSignature, &sig_rel, msg);
+            return out;
         }
     };
-    let statement = BundleStatement::parse(&comment);
-    if statement.is_none() {
-        p.push(
-            Problem::new(
-                Code::SealCommentMismatch,
-                format!("the trusted comment of {sig_rel} is not a {BUNDLE_VERSION} statement: {comment:?}"),
-            )
-            .file(sig_rel),
-        );
+    out.sha256 = parse_checksum(&String::from_utf8_lossy(&sums), fname);
+    if out.sha256.is_none() {
+        let msg = format!("{sum_rel} is signed, but it is not one sha256sum line naming {fname}");
+        fail(&mut out, Code::SealBundleSignature, &sum_rel, msg);
     }
-    (p, statement, Some(kid))
+    out.statement = BundleStatement::parse(&comment);
+    if out.statement.is_none() {
+        let msg = format!(
+            "the trusted comment of {sig_rel} is not a {BUNDLE_VERSION} statement: {comment:?}"
+        );
+        fail(&mut out, Code::SealCommentMismatch, &sig_rel, msg);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -1466,20 +1598,15 @@ mod tests {
 
     #[test]
     fn statement_round_trips() {
-        let mut s = BundleStatement {
-            plaintext_sha256: "ab".repeat(32),
-            verify_sh_sha256: None,
+        let s = BundleStatement {
+            verify_sh_sha256: "ef".repeat(32),
             tag_manifest: "tagmanifest-sha256".into(),
             tag_manifest_sha256: "cd".repeat(32),
         };
-        // Statements from before the script was signed still read.
-        assert_eq!(BundleStatement::parse(&s.render()), Some(s.clone()));
-        s.verify_sh_sha256 = Some("ef".repeat(32));
         assert_eq!(
             s.render(),
             format!(
-                "qoima-bundle/1 plaintext-tar-sha256={} verify-sh-sha256={} tagmanifest-sha256={}",
-                "ab".repeat(32),
+                "qoima-bundle/2 verify-sh-sha256={} tagmanifest-sha256={}",
                 "ef".repeat(32),
                 "cd".repeat(32)
             )
@@ -1488,6 +1615,36 @@ mod tests {
         assert_eq!(BundleStatement::parse("qoima-seal/1 bag=x"), None);
         let extra = format!("{} more", s.render());
         assert_eq!(BundleStatement::parse(&extra), None);
+        // The first format's statement is not this one.
+        let v1 = format!(
+            "qoima-bundle/1 plaintext-tar-sha256={} verify-sh-sha256={} tagmanifest-sha256={}",
+            "ab".repeat(32),
+            "ef".repeat(32),
+            "cd".repeat(32)
+        );
+        assert_eq!(BundleStatement::parse(&v1), None);
+    }
+
+    #[test]
+    fn checksum_files_name_the_bundle_and_nothing_else() {
+        let h = "0a".repeat(32);
+        let line = checksum_line(&h, "bundle.tar.age");
+        assert_eq!(line, format!("{h}  bundle.tar.age\n"));
+        assert_eq!(parse_checksum(&line, "bundle.tar.age"), Some(h.clone()));
+        let binary = format!("{} *bundle.tar.age\n", h.to_uppercase());
+        assert_eq!(parse_checksum(&binary, "bundle.tar.age"), Some(h.clone()));
+        let bare = format!("{h}  bundle.tar.age");
+        assert_eq!(parse_checksum(&bare, "bundle.tar.age"), Some(h.clone()));
+        for bad in [
+            format!("{h}  other.tar.age\n"),
+            format!("{h}  bundle.tar.age\n{h}  x\n"),
+            format!("{h}  ../bundle.tar.age\n"),
+            format!("{}  bundle.tar.age\n", &h[1..]),
+            format!("{h} bundle.tar.age\n"),
+            format!("{h}  bundle.tar.age\r\n"),
+        ] {
+            assert_eq!(parse_checksum(&bad, "bundle.tar.age"), None, "{bad:?}");
+        }
     }
 
     #[test]
@@ -1568,7 +1725,7 @@ mod tests {
             create_ciphertext(&p).is_err(),
             "an existing file was replaced"
         );
-        let mut w = CipherTee::new(file, direct, super::super::prehash::Prehash::new());
+        let mut w = CipherTee::new(file, direct);
         for part in data.chunks(70_001) {
             w.write_all(part).unwrap();
             w.flush().unwrap();
@@ -1578,18 +1735,7 @@ mod tests {
         drop(file);
         assert_eq!(fs::read(&p).unwrap(), data);
         assert_eq!(d.bytes, data.len() as u64);
-        // The streamed digest is these bytes' BLAKE2b-512 (pure Rust's agrees with OpenSSL's)…
-        let b2 = <blake2::Blake2b512 as blake2::Digest>::new_with_prefix(&data);
-        assert_eq!(d.prehash[..], blake2::Digest::finalize(b2)[..]);
-        // …and, where this build signs from it, the signature verifies as minisign checks it.
-        if super::super::prehash::SIGNS_PREHASHED {
-            let ph = d.prehash;
-            let kp = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
-            let sig = super::super::prehash::sign_prehashed(&kp.pk, &kp.sk, &ph, "t", "u");
-            let sig = sig.unwrap();
-            let r = minisign::verify(&kp.pk, &sig, io::Cursor::new(&data), true, false, false);
-            r.unwrap();
-        }
+        assert_eq!(d.sha256, digest_bytes(Algorithm::Sha256, &data));
         let _ = fs::remove_dir_all(&dir);
     }
 
@@ -1640,18 +1786,44 @@ mod tests {
     }
 
     #[test]
-    fn encrypt_decrypt_round_trip_in_memory() {
+    fn handoff_runs_its_stage_and_reports_its_error() {
+        let data: Vec<u8> = (0..3 * CHUNK + 5).map(|i| (i % 241) as u8).collect();
+        let mut h = Handoff::new(|rx, back| {
+            let mut all = Vec::new();
+            for b in rx {
+                all.extend_from_slice(&b);
+                let _ = back.send(b);
+            }
+            Ok(all)
+        });
+        for part in data.chunks(8192) {
+            h.write_all(part).unwrap();
+        }
+        assert_eq!(h.finish().unwrap(), data);
+        // A stage that fails (a full disk) stops the writer with the stage's own error.
+        let mut h: Handoff<()> = Handoff::new(|rx, _| {
+            let _first = rx.recv();
+            Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"))
+        });
+        let e = (0..100)
+            .find_map(|_| h.write_all(&data).err())
+            .expect("the writer went on after its stage stopped");
+        assert_eq!(e.kind(), io::ErrorKind::StorageFull);
+    }
+
+    #[test]
+    fn decrypting_reads_the_file_once_and_hashes_all_of_it() {
         let id = x25519::Identity::generate();
         let other = x25519::Identity::generate();
         let plain = b"a tar, say".repeat(10_000);
-        let enc = age::Encryptor::with_recipients(std::iter::once(
-            &id.to_public() as &dyn age::Recipient
-        ))
-        .unwrap();
+        let r = id.to_public();
+        let (head, payload) = super::super::agefile::start(&[&r as &dyn age::Recipient]).unwrap();
         let dir = std::env::temp_dir().join(format!("qoima-enc-rt-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let f = dir.join("x.age");
-        let mut w = enc.wrap_output(File::create(&f).unwrap()).unwrap();
+        let mut w =
+            super::super::agefile::Encryptor::new(File::create(&f).unwrap(), &head, payload)
+                .unwrap();
         w.write_all(&plain).unwrap();
         w.finish().unwrap();
         let mut out = Vec::new();
@@ -1660,19 +1832,19 @@ mod tests {
         let (sha, n) = decrypt_file(&f, &id, &mut out).unwrap();
         assert_eq!(out, plain);
         assert_eq!(n, plain.len() as u64);
-        assert_eq!(sha, digest_bytes(Algorithm::Sha256, &plain));
+        assert_eq!(sha, digest_bytes(Algorithm::Sha256, &fs::read(&f).unwrap()));
         assert!(matches!(
             decrypt_file(&f, &other, &mut Vec::new()),
             Err(DecryptFailure::NoIdentity)
         ));
+        // Altered early: decryption stops there, the hash still covers the whole file.
         let mut bytes = fs::read(&f).unwrap();
-        let last = bytes.len() - 40;
-        bytes[last] ^= 1;
+        let at = bytes.len() - plain.len();
+        bytes[at] ^= 1;
         fs::write(&f, &bytes).unwrap();
-        assert!(matches!(
-            decrypt_file(&f, &id, &mut Vec::new()),
-            Err(DecryptFailure::Damaged(_))
-        ));
+        let (sha, plain) = read_ciphertext(&f, &id, &mut Vec::new());
+        assert!(matches!(plain, Err(DecryptFailure::Damaged(_))));
+        assert_eq!(sha.unwrap(), digest_bytes(Algorithm::Sha256, &bytes));
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -11,10 +11,10 @@
 //!
 //! The design is `shared/design/evidence-seal.md`; the user's guide is `docs/evidence.md`.
 
+pub mod agefile;
 pub mod custody;
 pub mod encrypt;
 pub mod keys;
-mod prehash;
 pub mod script;
 pub mod sign;
 pub mod timestamp;

@@ -9,16 +9,16 @@ use super::{DOES_NOT_PROVE, KEY_FILE, PROVES, SEAL_VERSION};
 /// `verify.sh`, as written into every sealed bag.
 pub const VERIFY_SH: &str = r#"#!/bin/sh
 # verify.sh: checks a qoima sealed bag (qoima-seal/1), or an encrypted bundle of one
-# (qoima-bundle/1, NAME.tar.age), with stock tools only.
+# (qoima-bundle/2, NAME.tar.age), with stock tools only.
 # Written by qoima into the bag it sealed (listed in the bag's tag manifests), and beside
 # every encrypted bundle. The same script everywhere: nothing in it is filled in.
 # Needs: sh, sha256sum (sha512sum, sha1sum, md5sum for those manifests), minisign,
 #        awk, sed, find, sort, comm, cmp, mktemp (and ls, tail, wc, grep for custody/;
-#        age, tar and b2sum for a bundle; openssl for time-stamps).
+#        age and tar for a bundle; openssl for time-stamps).
 #
 # Usage: sh verify.sh [-i AGE_IDENTITY] [-t TSA_ROOTS] [-e EXPECTED_HEAD] TARGET TRUSTED_KEYS
 #   TARGET: the sealed bag's folder, or an encrypted bundle NAME.tar.age (its
-#   NAME.tar.age.minisig and NAME.envelope.txt beside it).
+#   NAME.tar.age.sha256, NAME.tar.age.sha256.minisig and NAME.envelope.txt beside it).
 #   TRUSTED_KEYS: the minisign public keys you trust, one base64 line (RW...) each;
 #   '#' lines and minisign .pub files ("untrusted comment:" lines) are accepted.
 #   -i AGE_IDENTITY: your age identity file, to decrypt a bundle.
@@ -115,7 +115,7 @@ stamps() {
     case $data in
       seal/tagmanifest-*.txt.minisig) signed=${data#seal/}; signed=${signed%.minisig} ;;
       custody/[0-9][0-9][0-9][0-9][0-9][0-9].json.minisig) signed=$data ;;
-      "${bundle:-/}.minisig") signed=$bundle ;;
+      "${bundle:-/}.sha256.minisig") signed=$bundle.sha256 ;;
       *) signed= ;;
     esac
     case $signed in
@@ -142,7 +142,7 @@ stamps() {
 
 bundle=
 if [ -f "$target" ]; then
-  # 0. An encrypted bundle: the outer signature, the envelope, decryption, the plaintext.
+  # 0. An encrypted bundle: its signed digest, the ciphertext, the envelope, decryption.
   case $target in
     *.tar.age) ;;
     *) echo "verify.sh: $target is neither a bag folder nor an encrypted bundle (NAME.tar.age)" >&2
@@ -157,28 +157,39 @@ if [ -f "$target" ]; then
   bundle=$(basename "$target")
   bname=${bundle%.tar.age}
   cd "$(dirname "$target")" || exit 2
+  sums=$bundle.sha256
   statement=
   signer=
-  if [ ! -f "$bundle.minisig" ]; then
-    fail "$bundle.minisig present"
+  if [ ! -f "$sums.minisig" ] && [ -f "$bundle.minisig" ]; then
+    fail "$bundle: a qoima-bundle/2 bundle ($bundle.minisig is the signature of the first format, qoima-bundle/1: decrypt it with age -d, unpack the tar, and check the bag with its own verify.sh)"
+  elif [ ! -f "$sums" ] || [ ! -f "$sums.minisig" ]; then
+    fail "$sums and $sums.minisig present (the ciphertext's signed sha256)"
   else
     while IFS= read -r k; do
-      if tc=$(minisign -Q -H -V -m "$bundle" -x "$bundle.minisig" -P "$k" 2>/dev/null); then
+      if tc=$(minisign -Q -H -V -m "$sums" -x "$sums.minisig" -P "$k" 2>/dev/null); then
         statement=$tc
         signer=$k
         break
       fi
     done <"$tmp/keys"
     case $statement in
-      "qoima-bundle/1 plaintext-tar-sha256="*" tagmanifest-"*)
-        ok "$bundle: signed by trusted key $signer" ;;
-      "") fail "$bundle: signed by a key in $keys (no trusted key verifies $bundle.minisig: the ciphertext was altered, or the signer is not one you trust)" ;;
-      *) fail "$bundle: the signed statement is a qoima-bundle/1 statement (it says: $statement)"
+      "qoima-bundle/2 verify-sh-sha256="*" tagmanifest-"*)
+        ok "$sums: signed by trusted key $signer" ;;
+      "") fail "$sums: signed by a key in $keys (no trusted key verifies $sums.minisig: it was altered, or the signer is not one you trust)" ;;
+      *) fail "$sums: the signed statement is a qoima-bundle/2 statement (it says: $statement)"
          statement= ;;
     esac
   fi
-  plain_want=${statement#qoima-bundle/1 plaintext-tar-sha256=}
-  plain_want=${plain_want%% *}
+  # The signed digest: one sha256sum line, naming this bundle and no other file.
+  ct_want=
+  if [ -n "$statement" ]; then
+    ct_want=$(awk -v n="$bundle" '{ h = substr($0, 1, 64); s = substr($0, 65, 2); r = substr($0, 67) }
+      NR == 1 && length(h) == 64 && h !~ /[^0-9a-fA-F]/ && (s == "  " || s == " *") && r == n { print tolower(h) }' "$sums")
+    [ "$(wc -l <"$sums")" -le 1 ] || ct_want=
+    if [ -z "$ct_want" ]; then
+      fail "$sums: one sha256sum line naming $bundle"
+    fi
+  fi
   tm_pair=${statement##* }
   tm_name=${tm_pair%%=*}.txt
   tm_want=${tm_pair#*=}
@@ -192,24 +203,28 @@ if [ -f "$target" ]; then
       fail "verify.sh beside $bundle is the script the sealer signed (its sha256 is $d; signed: $vs_want)"
     fi
   fi
-  stamps "$bundle".minisig.*.tsr
+  stamps "$sums".minisig.*.tsr
+  ct_got=$(sha256sum <"$bundle" | awk '{ print $1 }')
+  ct_ok=0
+  if [ -n "$ct_want" ]; then
+    if [ "$ct_got" = "$ct_want" ]; then
+      ok "$bundle: the ciphertext has the signed sha256 $ct_want"
+      ct_ok=1
+    else
+      fail "$bundle: the ciphertext has the signed sha256 (it is $ct_got; signed: $ct_want; it was altered, truncated or swapped)"
+    fi
+  fi
   envelope=$bname.envelope.txt
   field() { sed -n -e 's/\r$//' -e "s/^$1:[ 	]*//p" "$envelope" | head -n 1; }
   if [ ! -f "$envelope" ]; then
     fail "$envelope present"
   else
     env_ok=1
-    if command -v b2sum >/dev/null 2>&1; then
-      d=$(b2sum <"$bundle" | awk '{ print $1 }')
-      [ "$(field Ciphertext-BLAKE2b-512)" = "$d" ] || { fail "$envelope: Ciphertext-BLAKE2b-512 is the ciphertext's ($d)"; env_ok=0; }
-    else
-      echo "skip  $envelope: Ciphertext-BLAKE2b-512 (no b2sum on this machine; the signature covers the ciphertext anyway)"
-    fi
+    [ "$(field Ciphertext-SHA256)" = "$ct_got" ] || { fail "$envelope: Ciphertext-SHA256 is the ciphertext's ($ct_got)"; env_ok=0; }
     if [ -n "$statement" ]; then
-      [ "$(field Plaintext-Tar-SHA256)" = "$plain_want" ] || { fail "$envelope: Plaintext-Tar-SHA256 is the signed one"; env_ok=0; }
       [ "$(field Tag-Manifest-SHA256)" = "$tm_want" ] || { fail "$envelope: Tag-Manifest-SHA256 is the signed one"; env_ok=0; }
     fi
-    [ "$env_ok" = 0 ] || ok "$envelope: the ciphertext's digests and the signed ones"
+    [ "$env_ok" = 0 ] || ok "$envelope: the ciphertext's sha256 and the signed tag-manifest digest"
   fi
   if [ -z "$identity" ]; then
     fail "decryption (no identity given: -i AGE_IDENTITY; the bag inside cannot be checked)"
@@ -222,12 +237,8 @@ if [ -f "$target" ]; then
     exit 1
   fi
   ok "decrypted with $identity"
-  d=$(sha256sum <"$tmp/plain.tar" | awk '{ print $1 }')
-  if [ -n "$statement" ] && [ "$d" = "$plain_want" ]; then
-    ok "the decrypted tar has the signed sha256 $d"
-  else
-    # A tar nobody trusted signed is not unpacked.
-    fail "the decrypted tar has the signed sha256 (it is $d)"
+  if [ -z "$statement" ] || [ "$ct_ok" != 1 ]; then
+    # Anyone can encrypt to you: a tar whose ciphertext no trusted key signed is not unpacked.
     echo "NOT VERIFIED: $target"
     exit 1
   fi

@@ -2,7 +2,7 @@
 //! a time-stamp authority (TSA), that a signature file existed at a given time.
 //!
 //! A token is requested over the SHA-256 of a signature file — `seal/tagmanifest-sha256.txt.minisig`,
-//! a custody entry's `.minisig`, or an encrypted bundle's `NAME.tar.age.minisig` — and the
+//! a custody entry's `.minisig`, or an encrypted bundle's `NAME.tar.age.sha256.minisig` — and the
 //! TSA's whole reply is kept beside it as `FILE.NAME.tsr`, where `NAME` names the TSA. That
 //! is the file `openssl ts -verify -data FILE -in FILE.NAME.tsr -CAfile ROOTS` checks. Tokens
 //! are outside the tag manifests, so they can be added at any time after sealing, when the
@@ -716,8 +716,8 @@ pub fn custody_signature(name: &str) -> bool {
 
 /// What `qoima timestamp` stamps for `target`: the folder token paths are relative to, and
 /// the signature files (relative to it) — for a sealed bag, every `seal/tagmanifest-*.txt.minisig`
-/// and the custody log's last entry signature; for an encrypted bundle `NAME.tar.age`, its
-/// `NAME.tar.age.minisig`.
+/// and the custody log's last entry signature; for an encrypted bundle `NAME.tar.age`, the
+/// signature of its digest, `NAME.tar.age.sha256.minisig`.
 pub fn stamp_targets(target: &Path) -> Result<(PathBuf, Vec<String>), String> {
     if target.is_file() {
         if !super::encrypt::is_bundle(target) {
@@ -735,7 +735,7 @@ pub fn stamp_targets(target: &Path) -> Result<(PathBuf, Vec<String>), String> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let sig = format!("{name}.minisig");
+        let sig = format!("{name}.sha256.minisig");
         if !base.join(&sig).is_file() {
             return Err(format!(
                 "{} has no signature {sig} beside it: only a signed bundle is time-stamped",

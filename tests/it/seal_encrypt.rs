@@ -148,7 +148,7 @@ fn sealed_bag_encrypts_and_verifies_and_reveals_nothing() {
     let j = r.json();
     assert_eq!(j["bundle"]["recipients"], 2);
 
-    // Exactly three files, under the neutral name, and the stock-tools verifier (the same
+    // Exactly four files, under the neutral name, and the stock-tools verifier (the same
     // verify.sh the bag carries); no temporary left.
     let mut names: Vec<String> = fs::read_dir(env.path("out"))
         .unwrap()
@@ -160,7 +160,8 @@ fn sealed_bag_encrypts_and_verifies_and_reveals_nothing() {
         [
             "bundle.envelope.txt",
             "bundle.tar.age",
-            "bundle.tar.age.minisig",
+            "bundle.tar.age.sha256",
+            "bundle.tar.age.sha256.minisig",
             "verify.sh"
         ]
     );
@@ -207,14 +208,15 @@ fn sealed_bag_encrypts_and_verifies_and_reveals_nothing() {
     let ct = fs::read(env.path("out/bundle.tar.age")).unwrap();
     assert!(ct.starts_with(b"age-encryption.org/v1\n"));
     let envelope = fs::read_to_string(env.path("out/bundle.envelope.txt")).unwrap();
-    // (BLAKE2b-512, the digest the outer signature is made over: what `b2sum` prints.)
-    let b2: String =
-        blake2::Digest::finalize(<blake2::Blake2b512 as blake2::Digest>::new_with_prefix(&ct))
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-    assert_eq!(envelope_value(&envelope, "Ciphertext-BLAKE2b-512"), b2);
-    assert!(!envelope.contains("Ciphertext-SHA"), "{envelope}");
+    assert_eq!(
+        envelope_value(&envelope, "Ciphertext-SHA256"),
+        sha256_hex(&ct)
+    );
+    // The signed digest file is what `sha256sum` writes for the ciphertext.
+    assert_eq!(
+        fs::read_to_string(env.path("out/bundle.tar.age.sha256")).unwrap(),
+        format!("{}  bundle.tar.age\n", sha256_hex(&ct))
+    );
     assert_eq!(envelope_value(&envelope, "Recipients"), "2");
     let tm = fs::read(env.path(EXTERNAL_ID).join("tagmanifest-sha256.txt")).unwrap();
     assert_eq!(
@@ -232,16 +234,19 @@ fn sealed_bag_encrypts_and_verifies_and_reveals_nothing() {
     ])
     .success();
     let tar = fs::read(env.path(&format!("plain/{EXTERNAL_ID}.tar"))).unwrap();
-    assert_eq!(
-        envelope_value(&envelope, "Plaintext-Tar-SHA256"),
-        sha256_hex(&tar)
-    );
-    let sig = fs::read_to_string(env.path("out/bundle.tar.age.minisig")).unwrap();
-    // The statement names the tar, the script beside the bundle, and the bag's tag manifest.
+    let ids = qoima::seal::encrypt::read_identities(&env.path("alice.txt")).unwrap();
+    let mut back = Vec::new();
+    let (sha, n) =
+        qoima::seal::encrypt::decrypt_file(&env.path("out/bundle.tar.age"), &ids, &mut back)
+            .unwrap();
+    assert_eq!(back, tar);
+    assert_eq!((sha, n), (sha256_hex(&ct), tar.len() as u64));
+    assert!(!envelope.contains("Plaintext"), "{envelope}");
+    let sig = fs::read_to_string(env.path("out/bundle.tar.age.sha256.minisig")).unwrap();
+    // The statement names the script beside the bundle and the bag's tag manifest.
     let script = fs::read(env.path("out/verify.sh")).unwrap();
     assert!(sig.contains(&format!(
-        "trusted comment: qoima-bundle/1 plaintext-tar-sha256={} verify-sh-sha256={} tagmanifest-sha256={}",
-        sha256_hex(&tar),
+        "trusted comment: qoima-bundle/2 verify-sh-sha256={} tagmanifest-sha256={}",
         sha256_hex(&script),
         sha256_hex(&tm)
     )));
@@ -265,9 +270,10 @@ fn sealed_bag_encrypts_and_verifies_and_reveals_nothing() {
             .collect();
         for c in [
             "bundle-signature",
+            "ciphertext",
             "envelope",
             "decryption",
-            "plaintext",
+            "bag-archive",
             "bagit",
             "signature:tagmanifest-sha256.txt",
             "bundle-binding",
@@ -308,20 +314,22 @@ fn tampering_and_wrong_keys_each_fail_with_their_code() {
         assert_eq!(failed_checks(&v), ["decryption"]);
     }
 
-    // One bit flipped in the payload: the outer signature, the envelope and age all object.
+    // One bit flipped in the payload: the signed digest, the envelope and age all object.
     let mut bad = good.clone();
     let at = bad.len() - 100;
     bad[at] ^= 0x01;
     fs::write(&ct_path, &bad).unwrap();
     let (code, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
     assert_eq!(code, 1);
-    let c = codes(&v);
-    for want in ["SEAL-050", "SEAL-051", "SEAL-053"] {
-        assert!(c.contains(&want.to_string()), "{want} not in {c:?}");
-    }
+    assert_eq!(codes(&v), ["SEAL-050", "SEAL-051", "SEAL-053"], "{v:#}");
+    assert_eq!(failed_checks(&v), ["ciphertext", "envelope", "decryption"]);
+    // Cut short: the same.
+    fs::write(&ct_path, &good[..good.len() - 1000]).unwrap();
+    let (_, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
+    assert_eq!(codes(&v), ["SEAL-050", "SEAL-051", "SEAL-053"], "{v:#}");
 
     // The ciphertext replaced by another encryption of other content, for the same recipient:
-    // age is happy, the signature and the plaintext digest are not.
+    // age is happy, the signed digest is not, and the tar is not unpacked.
     let other_tar = env.write("other.tar", vec![0u8; 10240]);
     let id: x25519::Identity = fs::read_to_string(env.path("id.txt"))
         .unwrap()
@@ -339,28 +347,52 @@ fn tampering_and_wrong_keys_each_fail_with_their_code() {
     w.finish().unwrap();
     fs::write(&ct_path, &out).unwrap();
     let (_, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
-    let c = codes(&v);
-    assert!(c.contains(&"SEAL-050".to_string()), "{c:?}");
-    assert!(!c.contains(&"SEAL-053".to_string()), "{c:?}");
-    assert!(failed_checks(&v).contains(&"plaintext".to_string()));
+    assert_eq!(codes(&v), ["SEAL-050", "SEAL-051"], "{v:#}");
+    assert_eq!(failed_checks(&v), ["ciphertext", "envelope"]);
+    assert_eq!(v["outcome"], "not-verified", "{v:#}");
     fs::write(&ct_path, &good).unwrap();
 
     // The envelope edited.
     let env_path = env.path("out/bundle.envelope.txt");
     let text = fs::read_to_string(&env_path).unwrap();
-    let b2 = envelope_value(&text, "Ciphertext-BLAKE2b-512");
-    fs::write(&env_path, text.replace(&b2, &"0".repeat(128))).unwrap();
+    let d = envelope_value(&text, "Ciphertext-SHA256");
+    fs::write(&env_path, text.replace(&d, &"0".repeat(64))).unwrap();
     let (code, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
     assert_eq!(code, 1);
     assert_eq!(codes(&v), ["SEAL-051"]);
     fs::write(&env_path, &text).unwrap();
 
-    // The signature missing; then the key not trusted.
-    let sig_path = env.path("out/bundle.tar.age.minisig");
+    // The signed digest altered (and the envelope with it), then missing; the signature
+    // missing; then the key not trusted.
+    let sum_path = env.path("out/bundle.tar.age.sha256");
+    let sum = fs::read_to_string(&sum_path).unwrap();
+    let forged = format!("{}  bundle.tar.age\n", "ab".repeat(32));
+    fs::write(&sum_path, &forged).unwrap();
+    let (_, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
+    assert_eq!(codes(&v), ["SEAL-050"], "{v:#}");
+    assert!(
+        v["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not verify against bundle.tar.age.sha256")
+    );
+    fs::remove_file(&sum_path).unwrap();
+    let (_, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
+    assert_eq!(codes(&v), ["SEAL-050"], "{v:#}");
+    assert_eq!(v["problems"][0]["file"], "bundle.tar.age.sha256");
+    fs::write(&sum_path, &sum).unwrap();
+    let sig_path = env.path("out/bundle.tar.age.sha256.minisig");
     let sig = fs::read(&sig_path).unwrap();
     fs::remove_file(&sig_path).unwrap();
     let (_, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
-    assert!(codes(&v).contains(&"SEAL-050".to_string()), "{v:#}");
+    assert_eq!(codes(&v), ["SEAL-050"], "{v:#}");
+    assert_eq!(v["problems"][0]["file"], "bundle.tar.age.sha256.minisig");
+    // A bundle of the first format (its signature over the ciphertext itself) is named as such.
+    fs::write(env.path("out/bundle.tar.age.minisig"), &sig).unwrap();
+    let (code, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(codes(&v).contains(&"SEAL-056".to_string()), "{v:#}");
+    fs::remove_file(env.path("out/bundle.tar.age.minisig")).unwrap();
     fs::write(&sig_path, &sig).unwrap();
     env.qoima(&["keygen", "-o", "stranger", "--unencrypted"])
         .success();
@@ -483,7 +515,7 @@ fn age_cli_decrypts_qoima_bundles_and_qoima_decrypts_age_files() {
     let mine = identity(&env, "lib-id.txt");
     seal_to(&env, "bag", &[&cli_recipient, &mine], "out").success();
 
-    // age -d gives the very tar the envelope and the signature name.
+    // age -d gives the very tar `qoima serialize --tar` writes.
     let st = Command::new("age")
         .args([
             "-d",
@@ -498,11 +530,6 @@ fn age_cli_decrypts_qoima_bundles_and_qoima_decrypts_age_files() {
         .unwrap();
     assert!(st.success());
     let tar = fs::read(env.path("plain.tar")).unwrap();
-    let envelope = fs::read_to_string(env.path("out/bundle.envelope.txt")).unwrap();
-    assert_eq!(
-        envelope_value(&envelope, "Plaintext-Tar-SHA256"),
-        sha256_hex(&tar)
-    );
     env.qoima(&["serialize", "bag", "--tar", "-o", "ref/bag.tar"])
         .success();
     assert_eq!(fs::read(env.path("ref/bag.tar")).unwrap(), tar);
@@ -523,7 +550,7 @@ fn age_cli_decrypts_qoima_bundles_and_qoima_decrypts_age_files() {
         qoima::seal::encrypt::decrypt_file(&env.path("x.tar.age"), &ids, &mut back).unwrap();
     assert_eq!(back, tar);
     assert_eq!(n, tar.len() as u64);
-    assert_eq!(sha, sha256_hex(&tar));
+    assert_eq!(sha, sha256_hex(&fs::read(env.path("x.tar.age")).unwrap()));
     // A CLI identity file works with the library too (it was a recipient of the bundle).
     let cli_ids = qoima::seal::encrypt::read_identities(&env.path("cli-id.txt")).unwrap();
     let mut back = Vec::new();
@@ -552,12 +579,9 @@ fn stock_tools_alone_check_the_bundle() {
     // The commands the envelope and docs/evidence.md give.
     let o = run("set -e
         cd out
-        minisign -Vm bundle.tar.age -p ../key.pub
-        want=$(sed -n 's/^Ciphertext-BLAKE2b-512: //p' bundle.envelope.txt)
-        echo \"$want  bundle.tar.age\" | b2sum -c -
+        minisign -Vm bundle.tar.age.sha256 -p ../key.pub
+        sha256sum -c bundle.tar.age.sha256
         age -d -i ../id.txt -o bundle.tar bundle.tar.age
-        want=$(sed -n 's/^Plaintext-Tar-SHA256: //p' bundle.envelope.txt)
-        echo \"$want  bundle.tar\" | sha256sum -c -
         top=$(tar -tf bundle.tar | head -1); top=${top%/}
         mkdir x && tar -xf bundle.tar -C x
         sh \"x/$top/verify.sh\" \"x/$top\" ../key.pub");
@@ -569,7 +593,7 @@ fn stock_tools_alone_check_the_bundle() {
     );
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
-        stdout.contains("qoima-bundle/1 plaintext-tar-sha256="),
+        stdout.contains("qoima-bundle/2 verify-sh-sha256="),
         "{stdout}"
     );
 }
@@ -643,13 +667,7 @@ fn ssh_recipients_work_both_ways_with_a_warning() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(
-        sha256_hex(&out.stdout),
-        envelope_value(
-            &fs::read_to_string(env.path("out/bundle.envelope.txt")).unwrap(),
-            "Plaintext-Tar-SHA256"
-        )
-    );
+    assert!(out.stdout.starts_with(b"bag/"), "not the bag's tar");
     // And the reverse: what `age -R legal.pub` encrypts, qoima decrypts with the SSH key.
     env.write("plain.txt", "Алматы, январь 2022\n");
     let enc = Command::new("age")

@@ -978,9 +978,12 @@ fn an_encrypted_bundle_is_time_stamped_beside_its_signature() {
     r.success();
     assert_eq!(
         r.json()["added"][0]["token"],
-        "bundle.tar.age.minisig.t1.tsr"
+        "bundle.tar.age.sha256.minisig.t1.tsr"
     );
-    assert!(env.path("out/bundle.tar.age.minisig.t1.tsr").is_file());
+    assert!(
+        env.path("out/bundle.tar.age.sha256.minisig.t1.tsr")
+            .is_file()
+    );
     let root = tsa.root();
     let (rc, v) = verify_seal(
         &env,
@@ -993,7 +996,7 @@ fn an_encrypted_bundle_is_time_stamped_beside_its_signature() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|t| t["token"] == "bundle.tar.age.minisig.t1.tsr" && t["trusted"] == true)
+            .any(|t| t["token"] == "bundle.tar.age.sha256.minisig.t1.tsr" && t["trusted"] == true)
     );
     let (rc, out) = verify_sh(
         &env,
@@ -1002,7 +1005,9 @@ fn an_encrypted_bundle_is_time_stamped_beside_its_signature() {
     );
     assert_eq!(rc, 0, "{out}");
     assert!(
-        out.contains("bundle.tar.age.minisig.t1.tsr: bundle.tar.age.minisig existed at"),
+        out.contains(
+            "bundle.tar.age.sha256.minisig.t1.tsr: bundle.tar.age.sha256.minisig existed at"
+        ),
         "{out}"
     );
     // Under another authority's roots both fail.
@@ -1013,7 +1018,10 @@ fn an_encrypted_bundle_is_time_stamped_beside_its_signature() {
         &["-i", "id.txt", "--tsa-roots", &other.root()],
     );
     assert_eq!(rc, 1);
-    assert!(codes(&v).contains(&("SEAL-062".into(), "bundle.tar.age.minisig.t1.tsr".into())));
+    assert!(codes(&v).contains(&(
+        "SEAL-062".into(),
+        "bundle.tar.age.sha256.minisig.t1.tsr".into()
+    )));
     let (rc, out) = verify_sh(
         &env,
         "out/verify.sh",

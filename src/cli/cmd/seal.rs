@@ -250,10 +250,11 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
                 );
                 if let Some(b) = bundle {
                     eprintln!(
-                        "{}: encrypted to {} recipient(s), {} bytes; signature {}, envelope {}",
+                        "{}: encrypted to {} recipient(s), {} bytes; sha256 {} signed in {}, envelope {}",
                         output::path(&b.ciphertext),
                         b.recipients,
                         b.ciphertext_bytes,
+                        output::path(&b.checksum),
                         output::path(&b.signature),
                         output::path(&b.envelope)
                     );
@@ -376,10 +377,11 @@ fn encrypt_as_sealed(
     output::problems(&problems, true, "");
     match (&bundle, &error) {
         (Some(b), _) if !g.quiet => eprintln!(
-            "{}: already sealed (with a custody log or time-stamps): encrypted as it is to {} recipient(s), {} bytes; signature {}, envelope {}",
+            "{}: already sealed (with a custody log or time-stamps): encrypted as it is to {} recipient(s), {} bytes; sha256 {} signed in {}, envelope {}",
             output::path(&b.ciphertext),
             b.recipients,
             b.ciphertext_bytes,
+            output::path(&b.checksum),
             output::path(&b.signature),
             output::path(&b.envelope)
         ),
