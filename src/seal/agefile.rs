@@ -31,6 +31,7 @@ use age_core::format::{FileKey, Stanza};
 use age_core::secrecy::ExposeSecret;
 use ct_codecs::{Base64NoPadding, Encoder};
 use hmac::Mac;
+use zeroize::Zeroizing;
 
 /// Plaintext bytes per STREAM chunk.
 pub const CHUNK_SIZE: usize = 64 * 1024;
@@ -69,8 +70,8 @@ pub fn start(recipients: &[&dyn age::Recipient]) -> Result<(Vec<u8>, Payload), S
     }
     header.extend_from_slice(b"---");
     let key = file_key.expose_secret();
-    let mac_key = age_core::primitives::hkdf(&[], b"header", key);
-    let mut mac = <hmac::Hmac<sha2_10::Sha256> as Mac>::new_from_slice(&mac_key)
+    let mac_key = Zeroizing::new(age_core::primitives::hkdf(&[], b"header", key));
+    let mut mac = <hmac::Hmac<sha2_10::Sha256> as Mac>::new_from_slice(&mac_key[..])
         .map_err(|e| e.to_string())?;
     mac.update(&header);
     let tag = mac.finalize().into_bytes();
@@ -81,7 +82,7 @@ pub fn start(recipients: &[&dyn age::Recipient]) -> Result<(Vec<u8>, Payload), S
     let mut nonce = [0u8; 16];
     getrandom::getrandom(&mut nonce).map_err(|e| format!("no randomness for the nonce: {e}"))?;
     header.extend_from_slice(&nonce);
-    let payload_key = age_core::primitives::hkdf(&nonce, b"payload", key);
+    let payload_key = Zeroizing::new(age_core::primitives::hkdf(&nonce, b"payload", key));
     Ok((header, Payload::new(payload_key)?))
 }
 
@@ -119,7 +120,7 @@ pub struct Payload {
 
 #[cfg(feature = "openssl")]
 struct Aead {
-    key: [u8; 32],
+    key: Zeroizing<[u8; 32]>,
     ctx: openssl::cipher_ctx::CipherCtx,
 }
 
@@ -127,13 +128,13 @@ struct Aead {
 struct Aead(chacha20poly1305::ChaCha20Poly1305);
 
 impl Payload {
-    fn new(key: [u8; 32]) -> Result<Payload, String> {
+    fn new(key: Zeroizing<[u8; 32]>) -> Result<Payload, String> {
         #[cfg(feature = "openssl")]
         let imp = {
             let mut ctx = openssl::cipher_ctx::CipherCtx::new().map_err(|e| e.to_string())?;
             ctx.encrypt_init(
                 Some(openssl::cipher::Cipher::chacha20_poly1305()),
-                Some(&key),
+                Some(&key[..]),
                 Some(&[0u8; 12]),
             )
             .map_err(|e| e.to_string())?;
@@ -141,7 +142,7 @@ impl Payload {
         };
         #[cfg(not(feature = "openssl"))]
         let imp = Aead(
-            <chacha20poly1305::ChaCha20Poly1305 as chacha20poly1305::KeyInit>::new(&key.into()),
+            <chacha20poly1305::ChaCha20Poly1305 as chacha20poly1305::KeyInit>::new(&(*key).into()),
         );
         Ok(Payload {
             counter: 0,
@@ -166,7 +167,7 @@ impl Payload {
         {
             let ctx = &mut self.imp.ctx;
             let e = |e: openssl::error::ErrorStack| io::Error::other(e.to_string());
-            ctx.encrypt_init(None, Some(&self.imp.key), Some(&nonce))
+            ctx.encrypt_init(None, Some(&self.imp.key[..]), Some(&nonce))
                 .map_err(e)?;
             let (body, tag) = out.split_at_mut(n);
             let w = ctx.cipher_update(plain, Some(body)).map_err(e)?;
@@ -195,7 +196,7 @@ impl Payload {
 }
 
 /// Encrypts what is written to it into `inner`: the header first, then the payload. A chunk is
-/// held back until more data arrives (only the last one is flagged), so
+/// held back until bytes after it have been accepted (only the last one is flagged), so
 /// [`Encryptor::finish`] must be called to seal the end.
 pub struct Encryptor<W: Write> {
     inner: W,
@@ -238,14 +239,18 @@ impl<W: Write> Write for Encryptor<W> {
             self.seal_out(None, false)?;
             self.pending.clear();
         }
+        let mut done = 0;
         if self.pending.is_empty() && data.len() > CHUNK_SIZE {
-            // More follows this chunk: sealed straight from the caller's buffer.
+            // More follows this chunk: it is sealed straight from the caller's buffer, and
+            // what follows it is accepted too (at least a byte), so that a caller who stops
+            // there cannot leave a full chunk followed by an empty last one.
             self.seal_out(Some(&data[..CHUNK_SIZE]), false)?;
-            return Ok(CHUNK_SIZE);
+            done = CHUNK_SIZE;
         }
-        let n = data.len().min(CHUNK_SIZE - self.pending.len());
-        self.pending.extend_from_slice(&data[..n]);
-        Ok(n)
+        let rest = &data[done..];
+        let n = rest.len().min(CHUNK_SIZE - self.pending.len());
+        self.pending.extend_from_slice(&rest[..n]);
+        Ok(done + n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -352,6 +357,20 @@ mod tests {
         assert_ne!(x, y);
         assert_eq!(decrypt(&x, &a), b"evidence");
         assert_eq!(decrypt(&x, &b), b"evidence");
+    }
+
+    #[test]
+    fn a_caller_of_plain_write_cannot_end_on_an_empty_chunk() {
+        let id = age::x25519::Identity::generate();
+        let r = id.to_public();
+        let (head, payload) = start(&[&r as &dyn age::Recipient]).unwrap();
+        let mut e = Encryptor::new(Vec::new(), &head, payload).unwrap();
+        // One call, then stop at whatever it accepted: the file is still whole and valid.
+        let plain = vec![9u8; 3 * CHUNK_SIZE];
+        let n = e.write(&plain).unwrap();
+        assert!(n > CHUNK_SIZE, "accepted {n}");
+        let ct = e.finish().unwrap();
+        assert_eq!(decrypt(&ct, &id), plain[..n]);
     }
 
     #[test]

@@ -300,6 +300,9 @@ pub struct BundleSummary {
     pub key_id: String,
     /// Number of recipients.
     pub recipients: usize,
+    /// Why `verify.sh` could not be put beside the bundle (which is complete without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_sh_error: Option<String>,
 }
 
 /// The signed statement of a bundle: the trusted comment of the signature of
@@ -848,9 +851,10 @@ pub fn encrypt_sealed_bag(
         }
         placed.push(fin);
     }
-    place_script(&opts.out_dir)?;
+    let verify_sh_error = place_script(&opts.out_dir).err().map(|e| e.to_string());
     let _ = fsutil::sync_dir(&opts.out_dir);
     Ok(BundleSummary {
+        verify_sh_error,
         ciphertext: paths.ciphertext,
         checksum: paths.checksum,
         signature: paths.signature,
@@ -941,6 +945,7 @@ fn write_bundle(
         tag_manifest_sha256: tm_sha.to_string(),
         key_id: kid,
         recipients: opts.recipients.len(),
+        verify_sh_error: None,
     };
     write_new(&tmps[3], envelope(&summary).as_bytes())?;
     Ok(summary)
@@ -968,13 +973,23 @@ fn place_script(dir: &Path) -> Result<(), SealError> {
             path,
             source: io::Error::new(
                 io::ErrorKind::AlreadyExists,
-                "exists and is not qoima's verify.sh; the bundle is written, but move that file away and seal again to get the script beside it",
+                "exists and is not qoima's verify.sh; move it away and copy the verify.sh of the sealed bag beside the bundle",
             ),
         }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             let tmp = fsutil::temp_sibling(&path, "script");
-            write_new(&tmp, super::script::VERIFY_SH.as_bytes())?;
-            fs::rename(&tmp, &path).map_err(SealError::io(&path))
+            let placed = write_new(&tmp, super::script::VERIFY_SH.as_bytes()).and_then(|()| {
+                match fsutil::place_new(&tmp, &path) {
+                    // Written meanwhile by another seal into the same folder: kept if the same.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => match fs::read(&path) {
+                        Ok(d) if d == super::script::VERIFY_SH.as_bytes() => Ok(()),
+                        _ => Err(SealError::io(&path)(e)),
+                    },
+                    r => r.map_err(SealError::io(&path)),
+                }
+            });
+            let _ = fs::remove_file(&tmp);
+            placed
         }
         Err(e) => Err(SealError::Io { path, source: e }),
     }
@@ -1284,17 +1299,26 @@ pub fn verify_bundle(
         }
     };
     let tar_path = tmp.0.join(format!("{name}.tar"));
-    let (sha, decrypted) = match File::create(&tar_path) {
-        Ok(f) => {
+    // A ciphertext no trusted key vouches for is still decrypted (age's verdict is reported)
+    // but into nothing: anyone can encrypt to a recipient, and fill their disk.
+    let vouched = signed.sha256.is_some() && statement.is_some();
+    let created = if vouched {
+        File::create(&tar_path).map(Some)
+    } else {
+        Ok(None)
+    };
+    let (sha, decrypted) = match created {
+        Ok(Some(f)) => {
             let mut w = BufWriter::with_capacity(CHUNK, f);
             let (sha, plain) = read_ciphertext(file, identities, &mut w);
             let flushed = w.flush().map_err(|e| DecryptFailure::Write(e.to_string()));
             (sha, plain.and_then(|n| flushed.map(|()| n)))
         }
-        Err(e) => read_ciphertext(file, &[], &mut io::sink()).0.map_or_else(
-            |e| (Err(e), Err(DecryptFailure::NoIdentity)),
-            |sha| (Ok(sha), Err(DecryptFailure::Write(e.to_string()))),
-        ),
+        Ok(None) => read_ciphertext(file, identities, &mut io::sink()),
+        Err(e) => {
+            let (sha, _) = read_ciphertext(file, &[], &mut io::sink());
+            (sha, Err(DecryptFailure::Write(e.to_string())))
+        }
     };
 
     // 3. The ciphertext is the one signed.

@@ -14,7 +14,7 @@ pub const VERIFY_SH: &str = r#"#!/bin/sh
 # every encrypted bundle. The same script everywhere: nothing in it is filled in.
 # Needs: sh, sha256sum (sha512sum, sha1sum, md5sum for those manifests), minisign,
 #        awk, sed, find, sort, comm, cmp, mktemp (and ls, tail, wc, grep for custody/;
-#        age and tar for a bundle; openssl for time-stamps).
+#        age, tar, tee, tr and mkfifo for a bundle; openssl for time-stamps).
 #
 # Usage: sh verify.sh [-i AGE_IDENTITY] [-t TSA_ROOTS] [-e EXPECTED_HEAD] TARGET TRUSTED_KEYS
 #   TARGET: the sealed bag's folder, or an encrypted bundle NAME.tar.age (its
@@ -148,7 +148,7 @@ if [ -f "$target" ]; then
     *) echo "verify.sh: $target is neither a bag folder nor an encrypted bundle (NAME.tar.age)" >&2
        exit 2 ;;
   esac
-  for tool in age tar; do
+  for tool in age tar tee mkfifo; do
     if ! command -v "$tool" >/dev/null 2>&1; then
       echo "verify.sh: $tool is not installed" >&2
       exit 2
@@ -165,8 +165,10 @@ if [ -f "$target" ]; then
   elif [ ! -f "$sums" ] || [ ! -f "$sums.minisig" ]; then
     fail "$sums and $sums.minisig present (the ciphertext's signed sha256)"
   else
+    # Checked and read as copies, so that what is verified is what is read.
+    cat "$sums" >"$tmp/sums" && cat "$sums.minisig" >"$tmp/sums.minisig" || exit 2
     while IFS= read -r k; do
-      if tc=$(minisign -Q -H -V -m "$sums" -x "$sums.minisig" -P "$k" 2>/dev/null); then
+      if tc=$(minisign -Q -H -V -m "$tmp/sums" -x "$tmp/sums.minisig" -P "$k" 2>/dev/null); then
         statement=$tc
         signer=$k
         break
@@ -183,18 +185,20 @@ if [ -f "$target" ]; then
   # The signed digest: one sha256sum line, naming this bundle and no other file.
   ct_want=
   if [ -n "$statement" ]; then
-    ct_want=$(awk -v n="$bundle" '{ h = substr($0, 1, 64); s = substr($0, 65, 2); r = substr($0, 67) }
-      NR == 1 && length(h) == 64 && h !~ /[^0-9a-fA-F]/ && (s == "  " || s == " *") && r == n { print tolower(h) }' "$sums")
-    [ "$(wc -l <"$sums")" -le 1 ] || ct_want=
+    if [ "$(awk 'END { print NR }' "$tmp/sums")" = 1 ]; then
+      ct_want=$(awk -v n="$bundle" '{ h = substr($0, 1, 64); s = substr($0, 65, 2); r = substr($0, 67) }
+        length(h) == 64 && h !~ /[^0-9a-fA-F]/ && (s == "  " || s == " *") && r == n { print tolower(h) }' "$tmp/sums")
+    fi
     if [ -z "$ct_want" ]; then
       fail "$sums: one sha256sum line naming $bundle"
     fi
   fi
+  lower() { printf '%s\n' "$1" | tr 'A-F' 'a-f'; }
   tm_pair=${statement##* }
   tm_name=${tm_pair%%=*}.txt
-  tm_want=${tm_pair#*=}
+  tm_want=$(lower "${tm_pair#*=}")
   # The copy of this script beside the bundle is signed too: its sha256 is in the statement.
-  vs_want=$(printf '%s\n' "$statement" | sed -n 's/.* verify-sh-sha256=\([0-9a-f]*\) .*/\1/p')
+  vs_want=$(lower "$(printf '%s\n' "$statement" | sed -n 's/.* verify-sh-sha256=\([0-9a-fA-F]*\) .*/\1/p')")
   if [ -n "$vs_want" ] && [ -e verify.sh ]; then
     d=$(sha256sum <verify.sh | awk '{ print $1 }')
     if [ "$d" = "$vs_want" ]; then
@@ -215,7 +219,17 @@ if [ -f "$target" ]; then
     fi
   fi
   envelope=$bname.envelope.txt
-  field() { sed -n -e 's/\r$//' -e "s/^$1:[ 	]*//p" "$envelope" | head -n 1; }
+  # A field of the envelope (label without regard to case; hex in lower case).
+  field() {
+    awk -v want="$1" 'BEGIN { want = tolower(want) }
+      { sub(/\r$/, "") }
+      /^[^#]/ {
+        i = index($0, ":")
+        if (i > 0 && tolower(substr($0, 1, i - 1)) == want) {
+          v = substr($0, i + 1); sub(/^[ \t]+/, "", v); sub(/[ \t]+$/, "", v); print tolower(v); exit
+        }
+      }' "$envelope"
+  }
   if [ ! -f "$envelope" ]; then
     fail "$envelope present"
   else
@@ -231,14 +245,27 @@ if [ -f "$target" ]; then
     echo "NOT VERIFIED: $target"
     exit 1
   fi
-  if ! age -d -i "$identity" -o "$tmp/plain.tar" "$bundle" 2>"$tmp/err"; then
+  if [ -z "$statement" ] || [ "$ct_ok" != 1 ]; then
+    # Anyone can encrypt to you: a ciphertext no trusted key vouches for is not decrypted.
+    echo "NOT VERIFIED: $target"
+    exit 1
+  fi
+  # Decrypted in the same read that hashes it again: the tar unpacked below comes from the
+  # very bytes whose digest the sealer signed, even if the file is replaced meanwhile.
+  mkfifo "$tmp/ct" || exit 2
+  sha256sum <"$tmp/ct" >"$tmp/ct.sum" &
+  hasher=$!
+  tee "$tmp/ct" <"$bundle" | age -d -i "$identity" -o "$tmp/plain.tar" 2>"$tmp/err"
+  decrypted=$?
+  wait "$hasher"
+  if [ "$decrypted" != 0 ]; then
     fail "decryption with $identity ($(head -n 2 "$tmp/err" | tr '\n' ' '))"
     echo "NOT VERIFIED: $target"
     exit 1
   fi
   ok "decrypted with $identity"
-  if [ -z "$statement" ] || [ "$ct_ok" != 1 ]; then
-    # Anyone can encrypt to you: a tar whose ciphertext no trusted key signed is not unpacked.
+  if [ "$(awk '{ print $1 }' "$tmp/ct.sum")" != "$ct_want" ]; then
+    fail "$bundle: unchanged while it was decrypted (its sha256 is no longer the signed one)"
     echo "NOT VERIFIED: $target"
     exit 1
   fi

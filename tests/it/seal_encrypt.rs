@@ -705,3 +705,126 @@ fn ssh_recipients_work_both_ways_with_a_warning() {
         r.stderr()
     );
 }
+
+#[test]
+fn a_foreign_verify_sh_is_kept_and_the_complete_bundle_reported() {
+    let env = Env::new();
+    sealed_bag_and_key(&env, "bag");
+    let r = identity(&env, "id.txt");
+    env.write("out/verify.sh", "#!/bin/sh\n# someone else's\n");
+    let run = env.qoima(&[
+        "--json", "seal", "bag", "--sign", "key", "--to", &r, "-o", "out",
+    ]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    let j = run.json();
+    assert!(
+        j["error"].as_str().unwrap().starts_with(
+            "the bag was sealed and the bundle written, but verify.sh could not be put beside it"
+        ),
+        "{j:#}"
+    );
+    assert!(
+        j["bundle"]["verify_sh_error"]
+            .as_str()
+            .unwrap()
+            .contains("exists")
+    );
+    // The other file is untouched, no temporary is left, and the bundle is whole.
+    assert_eq!(
+        fs::read_to_string(env.path("out/verify.sh")).unwrap(),
+        "#!/bin/sh\n# someone else's\n"
+    );
+    let mut names: Vec<String> = fs::read_dir(env.path("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+    fs::remove_file(env.path("out/verify.sh")).unwrap();
+    let (code, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
+    assert_eq!(code, 0, "{v:#}");
+}
+
+/// The signed `NAME.tar.age.sha256` rewritten (and signed again by the sealer, with the same
+/// statement) in ways a sha256sum file can be written: qoima and verify.sh agree on each.
+#[test]
+fn both_verifiers_read_the_signed_digest_file_alike() {
+    if !has_age() || !has("minisign", "-v") {
+        eprintln!("skipped: needs the age and minisign CLIs");
+        return;
+    }
+    let env = Env::new();
+    sealed_bag_and_key(&env, "bag");
+    let rec = identity(&env, "id.txt");
+    seal_to(&env, "bag", &[&rec], "out").success();
+    let sig = fs::read_to_string(env.path("out/bundle.tar.age.sha256.minisig")).unwrap();
+    let statement = sig
+        .lines()
+        .find_map(|l| l.strip_prefix("trusted comment: "))
+        .unwrap()
+        .to_string();
+    let h = sha256_hex(&fs::read(env.path("out/bundle.tar.age")).unwrap());
+    let upper = h.to_uppercase();
+    let cases: [(&str, String, bool); 9] = [
+        ("as written", format!("{h}  bundle.tar.age\n"), true),
+        (
+            "binary mode, upper case",
+            format!("{upper} *bundle.tar.age\n"),
+            true,
+        ),
+        ("no final newline", format!("{h}  bundle.tar.age"), true),
+        ("CRLF", format!("{h}  bundle.tar.age\r\n"), false),
+        (
+            "a second line",
+            format!("{h}  bundle.tar.age\n{h}  verify.sh\n"),
+            false,
+        ),
+        (
+            "a second line, no newline",
+            format!("{h}  bundle.tar.age\n{h}  x"),
+            false,
+        ),
+        ("another file", format!("{h}  ./bundle.tar.age\n"), false),
+        ("one space", format!("{h} bundle.tar.age\n"), false),
+        (
+            "a blank line after",
+            format!("{h}  bundle.tar.age\n\n"),
+            false,
+        ),
+    ];
+    for (what, text, good) in cases {
+        env.write("out/bundle.tar.age.sha256", text.as_bytes());
+        let s = Command::new("minisign")
+            .args(["-S", "-s", "key", "-m", "out/bundle.tar.age.sha256", "-t"])
+            .arg(&statement)
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap();
+        assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+        let (code, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
+        let sh = Command::new("sh")
+            .args([
+                "out/verify.sh",
+                "-i",
+                "id.txt",
+                "out/bundle.tar.age",
+                "key.pub",
+            ])
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&sh.stdout);
+        assert_eq!(code == 0, good, "qoima, {what}: {v:#}");
+        assert_eq!(sh.status.success(), good, "verify.sh, {what}: {out}");
+        if !good {
+            assert_eq!(codes(&v), ["SEAL-050"], "{what}: {v:#}");
+            assert!(
+                out.contains(
+                    "FAIL  bundle.tar.age.sha256: one sha256sum line naming bundle.tar.age"
+                ),
+                "{what}: {out}"
+            );
+        }
+    }
+}

@@ -214,7 +214,10 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
     };
     let bundle_error = match &bundle {
         Some(Err(e)) => Some(format!("the bag was sealed, but not encrypted: {e}")),
-        _ => None,
+        Some(Ok(b)) => b.verify_sh_error.as_ref().map(|e| {
+            format!("the bag was sealed and the bundle written, but verify.sh could not be put beside it: {e}")
+        }),
+        None => None,
     };
     let bundle = bundle.as_ref().and_then(|b| b.as_ref().ok());
     let (exit, summary, error, problems) = match &result {
@@ -355,7 +358,17 @@ fn encrypt_as_sealed(
         )
     } else {
         match encrypt::encrypt_sealed_bag(&a.bag, sk, pk, eo, &NoProgress) {
-            Ok(b) => (Exit::Ok, Some(b), None, ssh_caveat(eo)),
+            Ok(b) => {
+                let error = b.verify_sh_error.as_ref().map(|e| {
+                    format!("the bundle is written, but verify.sh could not be put beside it: {e}")
+                });
+                let exit = if error.is_some() {
+                    Exit::Error
+                } else {
+                    Exit::Ok
+                };
+                (exit, Some(b), error, ssh_caveat(eo))
+            }
             Err(e) => (
                 Exit::Error,
                 None,
@@ -375,8 +388,8 @@ fn encrypt_as_sealed(
         )?;
     }
     output::problems(&problems, true, "");
-    match (&bundle, &error) {
-        (Some(b), _) if !g.quiet => eprintln!(
+    if let Some(b) = bundle.as_ref().filter(|_| !g.quiet) {
+        eprintln!(
             "{}: already sealed (with a custody log or time-stamps): encrypted as it is to {} recipient(s), {} bytes; sha256 {} signed in {}, envelope {}",
             output::path(&b.ciphertext),
             b.recipients,
@@ -384,9 +397,10 @@ fn encrypt_as_sealed(
             output::path(&b.checksum),
             output::path(&b.signature),
             output::path(&b.envelope)
-        ),
-        (_, Some(e)) => eprintln!("qoima: {}: {e}", output::path(&a.bag)),
-        _ => {}
+        );
+    }
+    if let Some(e) = &error {
+        eprintln!("qoima: {}: {e}", output::path(&a.bag));
     }
     Ok(exit)
 }
