@@ -33,12 +33,34 @@ pub struct UnpackSummary {
     pub problems: Vec<Problem>,
 }
 
-/// Unpacks the bag in `archive` as the new folder `out`.
+/// Unpacks the bag in `archive` as the new folder `out`, on disk (synced) when it is reported.
 pub fn unpack(
     archive: &Path,
     out: &Path,
     limits: &Limits,
     progress: &dyn Progress,
+) -> Result<UnpackSummary, BagError> {
+    unpack_with(archive, out, limits, progress, true)
+}
+
+/// As [`unpack`], into a scratch folder that is read once and removed (a bundle being
+/// verified): with the same checks, but not synced to disk — flushing gigabytes that are about
+/// to be deleted would cost more than the whole check.
+pub fn unpack_scratch(
+    archive: &Path,
+    out: &Path,
+    limits: &Limits,
+    progress: &dyn Progress,
+) -> Result<UnpackSummary, BagError> {
+    unpack_with(archive, out, limits, progress, false)
+}
+
+fn unpack_with(
+    archive: &Path,
+    out: &Path,
+    limits: &Limits,
+    progress: &dyn Progress,
+    durable: bool,
 ) -> Result<UnpackSummary, BagError> {
     if fs::symlink_metadata(out).is_ok() {
         return Err(BagError::Exists(out.to_path_buf()));
@@ -156,9 +178,13 @@ pub fn unpack(
                 ),
             });
         }
-        fsutil::sync_filesystem(&tmp).map_err(BagError::io(&tmp))?;
+        if durable {
+            fsutil::sync_filesystem(&tmp).map_err(BagError::io(&tmp))?;
+        }
         fs::rename(&tmp, out).map_err(BagError::io(out))?;
-        let _ = fsutil::sync_dir(&parent);
+        if durable {
+            let _ = fsutil::sync_dir(&parent);
+        }
         Ok(())
     })();
     if let Err(e) = result {

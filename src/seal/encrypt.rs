@@ -1433,7 +1433,7 @@ pub fn verify_bundle(
         .0
         .join(tar_top(&tar_path).unwrap_or_else(|| name.clone()));
     let unpacked =
-        crate::archive::unpack::unpack(&tar_path, &bag_dir, &Limits::default(), progress);
+        crate::archive::unpack::unpack_scratch(&tar_path, &bag_dir, &Limits::default(), progress);
     let _ = fs::remove_file(&tar_path);
     match unpacked {
         Ok(_) => push(
