@@ -172,12 +172,26 @@ pub struct SealArgs {
         requires = "output"
     )]
     pub bundle_name: String,
+
+    /// Time-stamp the seal as soon as it is signed (RFC 3161, as `qoima timestamp` does):
+    /// ask this authority for a token over each signature; repeatable. With --to, the tokens
+    /// travel inside the bundle, and the bundle's signed digest is stamped too.
+    #[arg(long, value_name = "URL")]
+    pub tsa: Vec<String>,
+
+    /// The authority's name in token file names (with a single --tsa; default: the URL's host).
+    #[arg(long, value_name = "NAME", requires = "tsa")]
+    pub tsa_name: Option<String>,
+
+    /// Check each new token against these trusted TSA certificates (PEM) before keeping it.
+    #[arg(long, value_name = "FILE", requires = "tsa")]
+    pub tsa_roots: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
 pub struct VerifySealArgs {
-    /// The sealed bag folder, or an encrypted bundle NAME.tar.age (beside its .minisig and
-    /// envelope).
+    /// The sealed bag folder, or an encrypted bundle NAME.tar.age (beside its signed
+    /// NAME.tar.age.sha256 and its envelope).
     pub bag: PathBuf,
 
     /// The public keys you trust: one minisign public key (base64 `RW…`) per line; `#`

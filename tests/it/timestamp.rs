@@ -1036,3 +1036,174 @@ fn an_encrypted_bundle_is_time_stamped_beside_its_signature() {
     );
     assert_eq!(rc, 1, "{out}");
 }
+
+/// `seal --tsa`: the seal is time-stamped as soon as it is signed; with `--to`, the tokens
+/// travel inside the bundle and the bundle's signed digest is stamped too.
+#[test]
+fn seal_with_tsa_stamps_the_seal_and_the_bundle() {
+    if !tools()
+        || !Command::new("age-keygen")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    {
+        return;
+    }
+    let env = Env::new();
+    key(&env, "s");
+    fs::copy(env.path("s.pub"), env.path("trusted")).unwrap();
+    env.write("src/statement.txt", "Алматы, 6 января 2022\n");
+    env.qoima(&["bag", "src", "-o", "CASE"]).success();
+    run(env.dir.path(), "age-keygen", &["-o", "id.txt"]);
+    let recipient =
+        String::from_utf8(run(env.dir.path(), "age-keygen", &["-y", "id.txt"]).stdout).unwrap();
+    let tsa = Tsa::new(env.path("tsa"));
+    let url = tsa.serve();
+    let root = tsa.root();
+    let r = env.qoima(&[
+        "--json",
+        "seal",
+        "CASE",
+        "--sign",
+        "s",
+        "--to",
+        recipient.trim(),
+        "-o",
+        "out",
+        "--tsa",
+        &url,
+        "--tsa-name",
+        "t1",
+        "--tsa-roots",
+        &root,
+    ]);
+    r.success();
+    let j = r.json();
+    let tokens: Vec<&str> = j["timestamps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["token"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tokens,
+        [
+            "seal/tagmanifest-sha256.txt.minisig.t1.tsr",
+            "seal/tagmanifest-sha512.txt.minisig.t1.tsr",
+            "bundle.tar.age.sha256.minisig.t1.tsr"
+        ]
+    );
+    assert!(
+        j["timestamps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["trusted"] == true)
+    );
+    assert!(
+        env.path("CASE/seal/tagmanifest-sha256.txt.minisig.t1.tsr")
+            .is_file()
+    );
+    assert!(
+        env.path("out/bundle.tar.age.sha256.minisig.t1.tsr")
+            .is_file()
+    );
+    // Both verifiers find the tokens inside the bundle and beside it, and trust them.
+    let (rc, v) = verify_seal(
+        &env,
+        "out/bundle.tar.age",
+        &["-i", "id.txt", "--tsa-roots", &root],
+    );
+    assert_eq!(rc, 0, "{v:#}");
+    let trusted: Vec<&str> = v["timestamps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["trusted"] == true)
+        .map(|t| t["token"].as_str().unwrap())
+        .collect();
+    assert_eq!(trusted.len(), 3, "{v:#}");
+    let (rc, out) = verify_sh(
+        &env,
+        "out/verify.sh",
+        &["-i", "id.txt", "-t", &root, "out/bundle.tar.age", "trusted"],
+    );
+    assert_eq!(rc, 0, "{out}");
+    assert_eq!(
+        out.matches("(time-stamp by t1, an authority you trust)")
+            .count(),
+        3,
+        "{out}"
+    );
+}
+
+/// An authority that does not answer: the bag is sealed (the seal needs no network), nothing
+/// is encrypted, and the way on is said.
+#[test]
+fn seal_with_an_unreachable_tsa_seals_but_does_not_encrypt() {
+    let env = Env::new();
+    key(&env, "s");
+    env.write("src/a.txt", "a\n");
+    env.qoima(&["bag", "src", "-o", "CASE"]).success();
+    let id = age::x25519::Identity::generate();
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/tsa");
+    let r = env.qoima(&[
+        "--json",
+        "seal",
+        "CASE",
+        "--sign",
+        "s",
+        "--to",
+        &id.to_public().to_string(),
+        "-o",
+        "out",
+        "--tsa",
+        &url,
+    ]);
+    assert_eq!(r.code(), 2, "{}", r.stderr());
+    let j = r.json();
+    assert_eq!(j["outcome"], "error");
+    assert!(j["seal"].is_object(), "{j:#}");
+    assert!(j["bundle"].is_null(), "{j:#}");
+    assert!(
+        j["error"]
+            .as_str()
+            .unwrap()
+            .contains("a time-stamp could not be had, so it was not encrypted"),
+        "{j:#}"
+    );
+    let codes: Vec<&str> = j["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.iter().all(|c| *c == "SEAL-064"), "{codes:?}");
+    assert!(!codes.is_empty());
+    assert!(!env.path("out/bundle.tar.age").exists());
+    // The seal itself is whole.
+    fs::copy(env.path("s.pub"), env.path("trusted")).unwrap();
+    let (rc, v) = verify_seal(&env, "CASE", &[]);
+    assert_eq!(rc, 0, "{v:#}");
+    // A bad --tsa-name is refused before anything is signed.
+    let info = fs::read(env.path("CASE/bag-info.txt")).unwrap();
+    let r = env.qoima(&[
+        "seal",
+        "CASE",
+        "--sign",
+        "s",
+        "--tsa",
+        &url,
+        "--tsa-name",
+        "a b",
+    ]);
+    assert_eq!(r.code(), 2, "{}", r.stderr());
+    assert!(r.stderr().contains("a b"), "{}", r.stderr());
+    assert_eq!(fs::read(env.path("CASE/bag-info.txt")).unwrap(), info);
+}

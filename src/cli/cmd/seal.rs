@@ -8,6 +8,7 @@ use serde::Serialize;
 use qoima::digest::NoProgress;
 use qoima::error::Problem;
 use qoima::seal::encrypt::{self, BundleRecipient, BundleSummary, EncryptOptions};
+use qoima::seal::timestamp::AddedToken;
 use qoima::seal::{self, GeneratedKey, SealError, SealOptions, SealSummary};
 
 use super::super::Exit;
@@ -31,18 +32,83 @@ struct SealJson<'a> {
     seal: Option<&'a SealSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     bundle: Option<&'a BundleSummary>,
+    /// The tokens `--tsa` added (over the seal's signatures, then the bundle's).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    timestamps: &'a [AddedToken],
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     problems: &'a [Problem],
     exit_code: u8,
 }
 
+/// `--tsa`: the authorities to ask right after signing, and the roots to check replies with.
+struct Stamper {
+    authorities: Vec<(String, String)>,
+    roots: Option<Vec<u8>>,
+}
+
+/// What `--tsa` did.
+#[derive(Default)]
+struct Stamped {
+    added: Vec<AddedToken>,
+    skipped: Vec<String>,
+    problems: Vec<Problem>,
+}
+
+impl Stamped {
+    /// The error that stops the command, when a token could not be had.
+    fn failure(&self) -> Option<Exit> {
+        if self
+            .problems
+            .iter()
+            .any(|p| p.code.kind() == qoima::error::Kind::Unreadable)
+        {
+            Some(Exit::Error)
+        } else if self.problems.iter().any(Problem::is_error) {
+            Some(Exit::Invalid)
+        } else {
+            None
+        }
+    }
+}
+
+impl Stamper {
+    /// Read before anything is written, so that a bad --tsa seals nothing.
+    fn from_args(a: &SealArgs) -> anyhow::Result<Option<Stamper>> {
+        if a.tsa.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Stamper {
+            authorities: super::timestamp::authorities(&a.tsa, a.tsa_name.as_deref())?,
+            roots: super::tsa_roots(a.tsa_roots.as_deref())?,
+        }))
+    }
+
+    /// Asks for tokens over the signatures of `target` (a sealed bag, or a bundle), adding to
+    /// `into`.
+    fn stamp(&self, target: &Path, into: &mut Stamped) {
+        let report = seal::timestamp::stamp_targets(target).and_then(|(base, files)| {
+            seal::timestamp::stamp(&base, &files, &self.authorities, self.roots.as_deref())
+        });
+        match report {
+            Ok(r) => {
+                into.added.extend(r.added);
+                into.skipped.extend(r.skipped);
+                into.problems.extend(r.problems);
+            }
+            Err(e) => into.problems.push(Problem::new(
+                qoima::error::Code::TimestampIo,
+                format!("{}: {e}", target.display()),
+            )),
+        }
+    }
+}
+
 /// Prints `seal --json`: `done` names the outcome of a success (`sealed`, `encrypted`).
 fn seal_json(
     exit: Exit,
     done: &'static str,
-    seal: Option<&SealSummary>,
-    bundle: Option<&BundleSummary>,
+    (seal, bundle, timestamps): (Option<&SealSummary>, Option<&BundleSummary>, &[AddedToken]),
     error: Option<String>,
     problems: &[Problem],
 ) -> anyhow::Result<()> {
@@ -56,6 +122,7 @@ fn seal_json(
         },
         seal,
         bundle,
+        timestamps,
         error,
         problems,
         exit_code: exit as u8,
@@ -183,6 +250,7 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
         ),
         (None, _) => None,
     };
+    let stamper = Stamper::from_args(a)?;
     let (sk, pk) = seal::load_secret_key(&a.sign, || {
         passphrase(a.passphrase_file.as_deref(), false).map_err(|e| SealError::Key(e.to_string()))
     })
@@ -191,7 +259,7 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
     if let Some(eo) = &encrypt_to
         && (seal::custody::has_entries(&a.bag) || seal::timestamp::is_stamped(&a.bag))
     {
-        return encrypt_as_sealed(a, g, (&sk, &pk), eo, &engine);
+        return encrypt_as_sealed(a, g, (&sk, &pk), eo, stamper.as_ref(), &engine);
     }
     let opts = SealOptions {
         signer_name: a.name.clone(),
@@ -202,8 +270,15 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
         (Ok(s), Some(eo)) => s.problems.extend(ssh_caveat(eo)),
         _ => {}
     }
-    let bundle = match (&result, &encrypt_to) {
-        (Ok(_), Some(eo)) => Some(encrypt::encrypt_sealed_bag(
+    // --tsa: the seal's signatures are stamped before the bag is encrypted, so that the tokens
+    // travel inside the bundle; then the bundle's signed digest.
+    let mut stamped = Stamped::default();
+    if let (Ok(_), Some(st)) = (&result, &stamper) {
+        st.stamp(&a.bag, &mut stamped);
+    }
+    let seal_stamp_failure = stamped.failure();
+    let bundle = match (&result, &encrypt_to, seal_stamp_failure) {
+        (Ok(_), Some(eo), None) => Some(encrypt::encrypt_sealed_bag(
             &a.bag,
             &sk,
             &pk,
@@ -212,22 +287,49 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
         )),
         _ => None,
     };
-    let bundle_error = match &bundle {
-        Some(Err(e)) => Some(format!("the bag was sealed, but not encrypted: {e}")),
-        Some(Ok(b)) => b.verify_sh_error.as_ref().map(|e| {
-            format!("the bag was sealed and the bundle written, but verify.sh could not be put beside it: {e}")
-        }),
-        None => None,
+    if let (Some(Ok(b)), Some(st)) = (&bundle, &stamper) {
+        st.stamp(&b.ciphertext, &mut stamped);
+    }
+    let bundle_error = match (&bundle, seal_stamp_failure, stamped.failure()) {
+        (_, Some(x), _) => Some((
+            x,
+            if encrypt_to.is_some() {
+                "the bag was sealed, but a time-stamp could not be had, so it was not encrypted: run `qoima timestamp` on it when the authority answers, then `qoima seal --to` again (a time-stamped bag is encrypted as it is)"
+            } else {
+                "the bag was sealed, but a time-stamp could not be had: run `qoima timestamp` on it when the authority answers"
+            }
+            .to_string(),
+        )),
+        (Some(Err(e)), _, _) => Some((
+            Exit::Error,
+            format!("the bag was sealed, but not encrypted: {e}"),
+        )),
+        (Some(Ok(b)), _, _) if b.verify_sh_error.is_some() => Some((
+            Exit::Error,
+            format!(
+                "the bag was sealed and the bundle written, but verify.sh could not be put beside it: {}",
+                b.verify_sh_error.as_deref().unwrap_or_default()
+            ),
+        )),
+        (Some(Ok(b)), _, Some(x)) => Some((
+            x,
+            format!(
+                "the bag was sealed, time-stamped and encrypted, but a time-stamp over the bundle's signature could not be had: run `qoima timestamp {}` when the authority answers",
+                b.ciphertext.display()
+            ),
+        )),
+        _ => None,
     };
     let bundle = bundle.as_ref().and_then(|b| b.as_ref().ok());
     let (exit, summary, error, problems) = match &result {
-        Ok(s) if bundle_error.is_some() => (
-            Exit::Error,
-            Some(s),
-            bundle_error.clone(),
-            s.problems.clone(),
-        ),
-        Ok(s) => (Exit::Ok, Some(s), None, s.problems.clone()),
+        Ok(s) => {
+            let mut problems = s.problems.clone();
+            problems.extend(stamped.problems.iter().cloned());
+            match &bundle_error {
+                Some((x, e)) => (*x, Some(s), Some(e.clone()), problems),
+                None => (Exit::Ok, Some(s), None, problems),
+            }
+        }
         Err(SealError::Refused(p)) => (
             Exit::Invalid,
             None,
@@ -237,7 +339,13 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
         Err(e) => (Exit::Error, None, Some(e.to_string()), Vec::new()),
     };
     if g.json {
-        seal_json(exit, "sealed", summary, bundle, error.clone(), &problems)?;
+        seal_json(
+            exit,
+            "sealed",
+            (summary, bundle, &stamped.added),
+            error.clone(),
+            &problems,
+        )?;
     }
     match (summary, &error) {
         (Some(s), _) => {
@@ -251,6 +359,7 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
                     s.signer_name,
                     s.signatures.len()
                 );
+                super::timestamp::print_tokens(&stamped.added, &stamped.skipped);
                 if let Some(b) = bundle {
                     eprintln!(
                         "{}: encrypted to {} recipient(s), {} bytes; sha256 {} signed in {}, envelope {}",
@@ -309,8 +418,10 @@ fn encrypt_as_sealed(
     g: &Global,
     (sk, pk): (&minisign::SecretKey, &minisign::PublicKey),
     eo: &EncryptOptions,
+    stamper: Option<&Stamper>,
     engine: &qoima::digest::Engine,
 ) -> anyhow::Result<Exit> {
+    let mut stamped = Stamped::default();
     let me = [seal::TrustedKey {
         base64: pk.to_base64(),
         key: pk.clone(),
@@ -357,37 +468,64 @@ fn encrypt_as_sealed(
             p,
         )
     } else {
-        match encrypt::encrypt_sealed_bag(&a.bag, sk, pk, eo, &NoProgress) {
-            Ok(b) => {
-                let error = b.verify_sh_error.as_ref().map(|e| {
-                    format!("the bundle is written, but verify.sh could not be put beside it: {e}")
-                });
-                let exit = if error.is_some() {
-                    Exit::Error
-                } else {
-                    Exit::Ok
-                };
-                (exit, Some(b), error, ssh_caveat(eo))
-            }
-            Err(e) => (
-                Exit::Error,
+        // --tsa: more tokens over the seal (and the custody log's head) first, so that they
+        // travel inside; then over the bundle's signed digest.
+        if let Some(st) = stamper {
+            st.stamp(&a.bag, &mut stamped);
+        }
+        match stamped.failure() {
+            Some(x) => (
+                x,
                 None,
-                Some(format!("the bag was not encrypted: {e}")),
+                Some("a time-stamp could not be had, so the bag was not encrypted: run `qoima timestamp` on it when the authority answers, then `qoima seal --to` again".to_string()),
                 Vec::new(),
             ),
+            None => match encrypt::encrypt_sealed_bag(&a.bag, sk, pk, eo, &NoProgress) {
+                Ok(b) => {
+                    if let Some(st) = stamper {
+                        st.stamp(&b.ciphertext, &mut stamped);
+                    }
+                    let error = match (&b.verify_sh_error, stamped.failure()) {
+                        (Some(e), _) => Some((
+                            Exit::Error,
+                            format!("the bundle is written, but verify.sh could not be put beside it: {e}"),
+                        )),
+                        (None, Some(x)) => Some((
+                            x,
+                            format!(
+                                "the bundle is written, but a time-stamp over its signature could not be had: run `qoima timestamp {}` when the authority answers",
+                                b.ciphertext.display()
+                            ),
+                        )),
+                        (None, None) => None,
+                    };
+                    let exit = error.as_ref().map_or(Exit::Ok, |(x, _)| *x);
+                    (exit, Some(b), error.map(|(_, e)| e), ssh_caveat(eo))
+                }
+                Err(e) => (
+                    Exit::Error,
+                    None,
+                    Some(format!("the bag was not encrypted: {e}")),
+                    Vec::new(),
+                ),
+            },
         }
     };
+    let mut problems = problems;
+    problems.extend(stamped.problems.iter().cloned());
     if g.json {
         seal_json(
             exit,
             "encrypted",
-            None,
-            bundle.as_ref(),
+            (None, bundle.as_ref(), &stamped.added),
             error.clone(),
             &problems,
         )?;
     }
     output::problems(&problems, true, "");
+    if !g.quiet {
+        super::timestamp::print_tokens(&stamped.added, &stamped.skipped);
+    }
     if let Some(b) = bundle.as_ref().filter(|_| !g.quiet) {
         eprintln!(
             "{}: already sealed (with a custody log or time-stamps): encrypted as it is to {} recipient(s), {} bytes; sha256 {} signed in {}, envelope {}",

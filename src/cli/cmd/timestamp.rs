@@ -23,22 +23,53 @@ struct Report<'a> {
     exit_code: u8,
 }
 
-pub fn run(a: &TimestampArgs, g: &Global) -> anyhow::Result<Exit> {
-    let roots = super::tsa_roots(a.tsa_roots.as_deref())?;
-    if a.tsa.len() > 1 && a.tsa_name.is_some() {
+/// The authorities of `--tsa URL…` with the names their tokens get (`--tsa-name`, else each
+/// URL's host).
+pub(super) fn authorities(
+    urls: &[String],
+    tsa_name: Option<&str>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    if urls.len() > 1 && tsa_name.is_some() {
         bail!(
             "--tsa-name names one authority; give one --tsa with it, or let the names come from the URLs"
         );
     }
     let mut authorities: Vec<(String, String)> = Vec::new();
-    for url in &a.tsa {
-        let name =
-            timestamp::tsa_name(Some(url), a.tsa_name.as_deref()).map_err(anyhow::Error::msg)?;
+    for url in urls {
+        let name = timestamp::tsa_name(Some(url), tsa_name).map_err(anyhow::Error::msg)?;
         if authorities.iter().any(|(_, n)| *n == name) {
             bail!("two --tsa URLs give the token name {name}; give them distinct hosts");
         }
         authorities.push((url.clone(), name));
     }
+    Ok(authorities)
+}
+
+/// One line per token added or already there.
+pub(super) fn print_tokens(added: &[AddedToken], skipped: &[String]) {
+    for t in added {
+        eprintln!(
+            "stamped  {}: {} by {}{} -> {}",
+            t.file,
+            t.info.time,
+            t.tsa,
+            match (&t.info.signer, t.trusted) {
+                (Some(s), true) => format!(" ({s}; checked against --tsa-roots)"),
+                (Some(s), false) => format!(" ({s}; not checked: no --tsa-roots)"),
+                (None, true) => " (checked against --tsa-roots)".into(),
+                (None, false) => " (not checked: no --tsa-roots)".into(),
+            },
+            t.token
+        );
+    }
+    for s in skipped {
+        eprintln!("kept     {s} (already there)");
+    }
+}
+
+pub fn run(a: &TimestampArgs, g: &Global) -> anyhow::Result<Exit> {
+    let roots = super::tsa_roots(a.tsa_roots.as_deref())?;
+    let authorities = authorities(&a.tsa, a.tsa_name.as_deref())?;
     let (base, files) = timestamp::stamp_targets(&a.target).map_err(anyhow::Error::msg)?;
     let StampReport {
         mut added,
@@ -77,24 +108,7 @@ pub fn run(a: &TimestampArgs, g: &Global) -> anyhow::Result<Exit> {
         })?;
     }
     if !g.quiet || exit != Exit::Ok {
-        for t in &added {
-            eprintln!(
-                "stamped  {}: {} by {}{} -> {}",
-                t.file,
-                t.info.time,
-                t.tsa,
-                match (&t.info.signer, t.trusted) {
-                    (Some(s), true) => format!(" ({s}; checked against --tsa-roots)"),
-                    (Some(s), false) => format!(" ({s}; not checked: no --tsa-roots)"),
-                    (None, true) => " (checked against --tsa-roots)".into(),
-                    (None, false) => " (not checked: no --tsa-roots)".into(),
-                },
-                t.token
-            );
-        }
-        for s in &skipped {
-            eprintln!("kept     {s} (already there)");
-        }
+        print_tokens(&added, &skipped);
         output::problems(&problems, true, "  ");
         eprintln!(
             "{}: {} time-stamp(s) added, {} already there{}",
