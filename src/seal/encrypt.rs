@@ -390,86 +390,6 @@ fn signed_tag_manifest(bag: &Path) -> Result<(String, String), SealError> {
     )))
 }
 
-/// A writer that hands what passes through, in chunks, to hashing threads, then writes it on.
-/// Memory is bounded: each thread holds at most [`DEPTH`] chunks.
-struct HashTee<W: Write> {
-    inner: W,
-    buf: Vec<u8>,
-    senders: Vec<SyncSender<Arc<Vec<u8>>>>,
-    threads: Vec<JoinHandle<Hasher>>,
-    bytes: u64,
-}
-
-impl<W: Write> HashTee<W> {
-    fn new(inner: W, algorithms: &[Algorithm]) -> HashTee<W> {
-        let mut senders = Vec::new();
-        let mut threads = Vec::new();
-        for &a in algorithms {
-            let (tx, rx) = sync_channel::<Arc<Vec<u8>>>(DEPTH);
-            senders.push(tx);
-            threads.push(std::thread::spawn(move || {
-                let mut h = Hasher::new(a);
-                for chunk in rx {
-                    h.update(&chunk);
-                }
-                h
-            }));
-        }
-        HashTee {
-            inner,
-            buf: Vec::with_capacity(CHUNK),
-            senders,
-            threads,
-            bytes: 0,
-        }
-    }
-
-    fn pass(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = Arc::new(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        for s in &self.senders {
-            s.send(Arc::clone(&chunk))
-                .map_err(|_| io::Error::other("a hashing thread stopped"))?;
-        }
-        self.bytes += chunk.len() as u64;
-        self.inner.write_all(&chunk)
-    }
-
-    /// Flushes, and returns the inner writer, the digests (hex, in the order asked) and the
-    /// number of bytes that passed.
-    fn finish(mut self) -> io::Result<(W, Vec<String>, u64)> {
-        self.pass()?;
-        self.senders.clear();
-        let mut digests = Vec::new();
-        for t in self.threads.drain(..) {
-            let h = t
-                .join()
-                .map_err(|_| io::Error::other("a hashing thread panicked"))?;
-            digests.push(h.finish_hex());
-        }
-        self.inner.flush()?;
-        Ok((self.inner, digests, self.bytes))
-    }
-}
-
-impl<W: Write> Write for HashTee<W> {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let n = data.len().min(CHUNK - self.buf.len());
-        self.buf.extend_from_slice(&data[..n]);
-        if self.buf.len() == CHUNK {
-            self.pass()?;
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.pass()?;
-        self.inner.flush()
-    }
-}
-
 /// Alignment of the ciphertext chunks (their first byte, and the length of all but the last):
 /// what `O_DIRECT` writes need.
 const ALIGN: usize = 4096;
@@ -1077,16 +997,21 @@ fn read_ciphertext(
     };
     let mut src = TeeReader {
         inner: f,
-        tee: HashTee::new(io::sink(), &[Algorithm::Sha256]),
+        tee: Handoff::new(|rx, back| {
+            let mut h = Hasher::new(Algorithm::Sha256);
+            for chunk in rx {
+                h.update(&chunk);
+                let _ = back.send(chunk);
+            }
+            Ok(h.finish_hex())
+        }),
     };
     let plain = if identities.is_empty() {
         Err(DecryptFailure::NoIdentity)
     } else {
         decrypt_from(&mut src, identities, out)
     };
-    let sha = io::copy(&mut src, &mut io::sink())
-        .and_then(|_| src.tee.finish())
-        .map(|(_, d, _)| d[0].clone());
+    let sha = io::copy(&mut src, &mut io::sink()).and_then(|_| src.tee.finish());
     (sha, plain)
 }
 
@@ -1119,10 +1044,10 @@ fn decrypt_from(
     Ok(total)
 }
 
-/// A file whose bytes, as they are read, are hashed on another thread.
+/// A file whose bytes, as they are read, are hashed (SHA-256) on another thread.
 struct TeeReader {
     inner: File,
-    tee: HashTee<io::Sink>,
+    tee: Handoff<String>,
 }
 
 impl Read for TeeReader {
@@ -1722,20 +1647,6 @@ mod tests {
         fs::write(&f, format!("# team\n{r}\n\n{r}\n")).unwrap();
         assert_eq!(read_recipients_file(&f).unwrap().len(), 2);
         let _ = fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn hash_tee_passes_bytes_and_hashes_them() {
-        let data: Vec<u8> = (0..3 * CHUNK + 17).map(|i| (i % 251) as u8).collect();
-        let mut tee = HashTee::new(Vec::new(), &[Algorithm::Sha256, Algorithm::Sha512]);
-        for part in data.chunks(100_003) {
-            tee.write_all(part).unwrap();
-        }
-        let (out, d, n) = tee.finish().unwrap();
-        assert_eq!(out, data);
-        assert_eq!(n, data.len() as u64);
-        assert_eq!(d[0], digest_bytes(Algorithm::Sha256, &data));
-        assert_eq!(d[1], digest_bytes(Algorithm::Sha512, &data));
     }
 
     #[test]

@@ -201,6 +201,32 @@ impl Tsa {
     }
 }
 
+/// The `token` of each item of a JSON list of tokens.
+fn tokens(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["token"].as_str().unwrap())
+        .collect()
+}
+
+/// Whether the age CLI is here (scripts/test.sh installs it).
+fn age_tools() -> bool {
+    ["age", "age-keygen"].iter().all(|t| {
+        Command::new(t)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+/// A new age identity file `name` (age-keygen); returns its recipient.
+fn age_identity(env: &Env, name: &str) -> String {
+    run(env.dir.path(), "age-keygen", &["-o", name]);
+    let out = run(env.dir.path(), "age-keygen", &["-y", name]).stdout;
+    String::from_utf8(out).unwrap().trim().to_string()
+}
+
 fn key(env: &Env, name: &str) {
     env.qoima(&["keygen", "-o", name, "--unencrypted"])
         .success();
@@ -303,12 +329,7 @@ fn tokens_from_a_local_tsa_verify_in_qoima_verify_sh_and_openssl() {
     ]);
     r.success();
     let j = r.json();
-    let added: Vec<&str> = j["added"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["token"].as_str().unwrap())
-        .collect();
+    let added = tokens(&j["added"]);
     assert_eq!(
         added,
         [
@@ -940,28 +961,14 @@ fn an_unreachable_tsa_is_an_io_error_and_writes_nothing() {
 
 #[test]
 fn an_encrypted_bundle_is_time_stamped_beside_its_signature() {
-    if !tools()
-        || !Command::new("age")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    {
+    if !tools() || !age_tools() {
         return;
     }
     let env = Env::new();
     sealed_case(&env);
-    run(env.dir.path(), "age-keygen", &["-o", "id.txt"]);
-    let recipient =
-        String::from_utf8(run(env.dir.path(), "age-keygen", &["-y", "id.txt"]).stdout).unwrap();
+    let recipient = age_identity(&env, "id.txt");
     env.qoima(&[
-        "seal",
-        "CASE",
-        "--sign",
-        "s",
-        "--to",
-        recipient.trim(),
-        "-o",
-        "out",
+        "seal", "CASE", "--sign", "s", "--to", &recipient, "-o", "out",
     ])
     .success();
     let tsa = Tsa::new(env.path("tsa"));
@@ -1041,12 +1048,7 @@ fn an_encrypted_bundle_is_time_stamped_beside_its_signature() {
 /// travel inside the bundle and the bundle's signed digest is stamped too.
 #[test]
 fn seal_with_tsa_stamps_the_seal_and_the_bundle() {
-    if !tools()
-        || !Command::new("age-keygen")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    {
+    if !tools() || !age_tools() {
         return;
     }
     let env = Env::new();
@@ -1054,9 +1056,7 @@ fn seal_with_tsa_stamps_the_seal_and_the_bundle() {
     fs::copy(env.path("s.pub"), env.path("trusted")).unwrap();
     env.write("src/statement.txt", "Алматы, 6 января 2022\n");
     env.qoima(&["bag", "src", "-o", "CASE"]).success();
-    run(env.dir.path(), "age-keygen", &["-o", "id.txt"]);
-    let recipient =
-        String::from_utf8(run(env.dir.path(), "age-keygen", &["-y", "id.txt"]).stdout).unwrap();
+    let recipient = age_identity(&env, "id.txt");
     let tsa = Tsa::new(env.path("tsa"));
     let url = tsa.serve();
     let root = tsa.root();
@@ -1067,7 +1067,7 @@ fn seal_with_tsa_stamps_the_seal_and_the_bundle() {
         "--sign",
         "s",
         "--to",
-        recipient.trim(),
+        &recipient,
         "-o",
         "out",
         "--tsa",
@@ -1079,12 +1079,7 @@ fn seal_with_tsa_stamps_the_seal_and_the_bundle() {
     ]);
     r.success();
     let j = r.json();
-    let tokens: Vec<&str> = j["timestamps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["token"].as_str().unwrap())
-        .collect();
+    let tokens = tokens(&j["timestamps"]);
     assert_eq!(
         tokens,
         [
