@@ -2,14 +2,18 @@
 //! entry (zip-slip, a link, a device, a duplicate, a bomb, an encrypted entry) refuses the
 //! whole archive before anything is written, and a damaged entry (wrong size or CRC) stops
 //! the unpacking and removes what was written. The folder appears, complete, by a rename.
+//!
+//! A tar that arrives as a stream (decrypted from a bundle) is [`Staged`]: read once, each
+//! file's data kept under a number, and moved to its name only once the whole listing has
+//! passed the same screening.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{Format, Limits};
+use super::{Format, Limits, RawEntry, RawKind};
 use crate::bagit::BagError;
 use crate::digest::Progress;
 use crate::error::Problem;
@@ -33,34 +37,12 @@ pub struct UnpackSummary {
     pub problems: Vec<Problem>,
 }
 
-/// Unpacks the bag in `archive` as the new folder `out`, on disk (synced) when it is reported.
+/// Unpacks the bag in `archive` as the new folder `out`.
 pub fn unpack(
     archive: &Path,
     out: &Path,
     limits: &Limits,
     progress: &dyn Progress,
-) -> Result<UnpackSummary, BagError> {
-    unpack_with(archive, out, limits, progress, true)
-}
-
-/// As [`unpack`], into a scratch folder that is read once and removed (a bundle being
-/// verified): with the same checks, but not synced to disk — flushing gigabytes that are about
-/// to be deleted would cost more than the whole check.
-pub fn unpack_scratch(
-    archive: &Path,
-    out: &Path,
-    limits: &Limits,
-    progress: &dyn Progress,
-) -> Result<UnpackSummary, BagError> {
-    unpack_with(archive, out, limits, progress, false)
-}
-
-fn unpack_with(
-    archive: &Path,
-    out: &Path,
-    limits: &Limits,
-    progress: &dyn Progress,
-    durable: bool,
 ) -> Result<UnpackSummary, BagError> {
     if fs::symlink_metadata(out).is_ok() {
         return Err(BagError::Exists(out.to_path_buf()));
@@ -178,13 +160,9 @@ fn unpack_with(
                 ),
             });
         }
-        if durable {
-            fsutil::sync_filesystem(&tmp).map_err(BagError::io(&tmp))?;
-        }
+        fsutil::sync_filesystem(&tmp).map_err(BagError::io(&tmp))?;
         fs::rename(&tmp, out).map_err(BagError::io(out))?;
-        if durable {
-            let _ = fsutil::sync_dir(&parent);
-        }
+        let _ = fsutil::sync_dir(&parent);
         Ok(())
     })();
     if let Err(e) = result {
@@ -199,4 +177,136 @@ fn unpack_with(
         bytes,
         problems,
     })
+}
+
+/// A tar read from a stream into a scratch folder: each regular file's data is written, as it
+/// comes, to a file named by its position in the archive. No name from the archive is used —
+/// no folder made, no path joined — until [`Staged::place`] has screened the whole listing as
+/// [`unpack`] screens an archive file, so a hostile entry costs nothing but scratch space.
+pub struct Staged {
+    dir: PathBuf,
+    raw: Vec<RawEntry>,
+    /// The data file of each raw entry that is a regular file.
+    blobs: Vec<Option<PathBuf>>,
+}
+
+impl Staged {
+    /// Reads the tar stream `r` into the new folder `dir`, up to its end-of-archive marker
+    /// (the caller reads what follows, if it must). Files larger in all than `limits` allow
+    /// stop the reading.
+    pub fn read(r: impl Read, dir: &Path, limits: &Limits) -> io::Result<Staged> {
+        fs::create_dir(dir)?;
+        let mut staged = Staged {
+            dir: dir.to_path_buf(),
+            raw: Vec::new(),
+            blobs: Vec::new(),
+        };
+        let mut total = 0u64;
+        let mut ar = tar::Archive::new(r);
+        for e in ar.entries()? {
+            let mut e = e?;
+            let raw = crate::store::tar_raw_entry(&e)?;
+            let blob = if raw.kind == RawKind::File {
+                total = total.saturating_add(raw.size);
+                if total > limits.max_size {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "the archive's files hold more than {} bytes in all",
+                            limits.max_size
+                        ),
+                    ));
+                }
+                let p = dir.join(format!("{:08}", staged.raw.len()));
+                let mut f = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&p)?;
+                let n = io::copy(&mut (&mut e).take(raw.size), &mut f)?;
+                if n != raw.size {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "entry {}: its header declares {} bytes, its data holds {n}",
+                            raw.name, raw.size
+                        ),
+                    ));
+                }
+                Some(p)
+            } else {
+                None
+            };
+            staged.raw.push(raw);
+            staged.blobs.push(blob);
+        }
+        Ok(staged)
+    }
+
+    /// The folder the archive's first entry names (the bag's, in a tar qoima writes).
+    pub fn top(&self) -> Option<String> {
+        let first = self.raw.first()?.name.trim_start_matches("./");
+        let top = first.split('/').next()?;
+        (!top.is_empty() && top != "." && top != "..").then(|| top.to_string())
+    }
+
+    /// Screens the listing (`archive` names the archive in messages, and its stem is the
+    /// folder name expected) and, when nothing in it is refused, moves every file to its name
+    /// in the new folder `out`. Not synced: a scratch copy, read once.
+    pub fn place(
+        self,
+        archive: &Path,
+        out: &Path,
+        limits: &Limits,
+    ) -> Result<UnpackSummary, BagError> {
+        if fs::symlink_metadata(out).is_ok() {
+            return Err(BagError::Exists(out.to_path_buf()));
+        }
+        let screened = super::screen(archive, &self.raw, limits);
+        if screened.problems.iter().any(Problem::is_error) {
+            return Err(BagError::Refused(screened.problems));
+        }
+        let tmp = fsutil::temp_sibling(out, "unpack");
+        let mut files = 0u64;
+        let mut bytes = 0u64;
+        let result = (|| -> io::Result<()> {
+            fs::create_dir(&tmp)?;
+            for (e, i) in &screened.entries {
+                let dest = tmp.join(&e.path);
+                match e.kind {
+                    EntryKind::Dir => fs::create_dir_all(&dest)?,
+                    EntryKind::File => {
+                        let Some(Some(blob)) = self.blobs.get(*i) else {
+                            continue;
+                        };
+                        if let Some(d) = dest.parent() {
+                            fs::create_dir_all(d)?;
+                        }
+                        fs::rename(blob, &dest)?;
+                        files += 1;
+                        bytes += e.size;
+                    }
+                    _ => {}
+                }
+            }
+            fs::rename(&tmp, out)
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(BagError::io(out)(e));
+        }
+        Ok(UnpackSummary {
+            archive: archive.to_path_buf(),
+            format: Format::Tar,
+            folder: out.to_path_buf(),
+            files,
+            bytes,
+            problems: screened.problems,
+        })
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
 }

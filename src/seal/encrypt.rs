@@ -27,7 +27,7 @@
 //! encryption: the tar's single folder is `NAME` too.
 
 use std::fs::{self, File};
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -41,6 +41,7 @@ use super::SealError;
 use super::keys::{TrustedKey, key_id};
 use super::verify::{Check, SealReport};
 use crate::archive::Limits;
+use crate::archive::unpack::Staged;
 use crate::bagit::BagError;
 use crate::digest::{Algorithm, Engine, Hasher, Progress, digest_bytes};
 use crate::error::{Code, Problem};
@@ -975,18 +976,37 @@ pub fn decrypt_file(
     identities: &[BundleIdentity],
     out: &mut dyn Write,
 ) -> Result<(String, u64), DecryptFailure> {
-    let (sha, plain) = read_ciphertext(input, identities, out);
+    let (sha, plain) = read_ciphertext(input, identities, &mut |r| copy_plaintext(r, out));
     let n = plain?;
     Ok((sha.map_err(|e| DecryptFailure::Damaged(e.to_string()))?, n))
 }
 
+/// Copies the plaintext `r` into `out`: age's errors are damage, `out`'s are write errors.
+fn copy_plaintext(r: &mut dyn Read, out: &mut dyn Write) -> Result<u64, DecryptFailure> {
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0u64;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(DecryptFailure::Damaged(e.to_string())),
+        };
+        out.write_all(&buf[..n])
+            .map_err(|e| DecryptFailure::Write(e.to_string()))?;
+        total += n as u64;
+    }
+    Ok(total)
+}
+
 /// Reads the age file `input` once: hashes all of it (to its end, even when decryption stops
-/// early) and, with `identities`, decrypts it into `out`. Returns the file's sha256, and the
-/// plaintext's size or why it could not be had.
+/// early) and, with `identities`, hands the plaintext to `consume`, which must read it to its
+/// end (age authenticates the last chunk only there). Returns the file's sha256, and what
+/// `consume` returned or why the plaintext could not be had.
 fn read_ciphertext(
     input: &Path,
     identities: &[BundleIdentity],
-    out: &mut dyn Write,
+    consume: &mut dyn FnMut(&mut dyn Read) -> Result<u64, DecryptFailure>,
 ) -> (io::Result<String>, Result<u64, DecryptFailure>) {
     let f = match File::open(input) {
         Ok(f) => f,
@@ -1009,7 +1029,7 @@ fn read_ciphertext(
     let plain = if identities.is_empty() {
         Err(DecryptFailure::NoIdentity)
     } else {
-        decrypt_from(&mut src, identities, out)
+        decrypt_from(&mut src, identities, consume)
     };
     let sha = io::copy(&mut src, &mut io::sink()).and_then(|_| src.tee.finish());
     (sha, plain)
@@ -1018,7 +1038,7 @@ fn read_ciphertext(
 fn decrypt_from(
     src: &mut TeeReader,
     identities: &[BundleIdentity],
-    out: &mut dyn Write,
+    consume: &mut dyn FnMut(&mut dyn Read) -> Result<u64, DecryptFailure>,
 ) -> Result<u64, DecryptFailure> {
     let d = age::Decryptor::new_buffered(BufReader::with_capacity(CHUNK, src))
         .map_err(|e| DecryptFailure::Damaged(e.to_string()))?;
@@ -1028,20 +1048,31 @@ fn decrypt_from(
             age::DecryptError::NoMatchingKeys => DecryptFailure::NoIdentity,
             e => DecryptFailure::Damaged(e.to_string()),
         })?;
-    let mut buf = vec![0u8; CHUNK];
-    let mut total = 0u64;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(DecryptFailure::Damaged(e.to_string())),
-        };
-        out.write_all(&buf[..n])
-            .map_err(|e| DecryptFailure::Write(e.to_string()))?;
-        total += n as u64;
+    consume(&mut reader)
+}
+
+/// A reader that counts what passes and keeps the first error of the reader beneath it — so
+/// that age's verdict on the plaintext is told apart from what the tar reader made of it.
+struct Watch<'r> {
+    inner: &'r mut dyn Read,
+    bytes: u64,
+    failed: Option<io::Error>,
+}
+
+impl Read for Watch<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.bytes += n as u64;
+                Ok(n)
+            }
+            Err(e) => {
+                let copy = io::Error::new(e.kind(), e.to_string());
+                self.failed.get_or_insert(e);
+                Err(copy)
+            }
+        }
     }
-    Ok(total)
 }
 
 /// A file whose bytes, as they are read, are hashed (SHA-256) on another thread.
@@ -1225,25 +1256,34 @@ pub fn verify_bundle(
     };
     let tar_path = tmp.0.join(format!("{name}.tar"));
     // A ciphertext no trusted key vouches for is still decrypted (age's verdict is reported)
-    // but into nothing: anyone can encrypt to a recipient, and fill their disk.
+    // but into nothing: anyone can encrypt to a recipient, and fill their disk. A vouched one
+    // is decrypted straight into a staged tar: its files' data under numbers, to be placed
+    // under their names only once the digest is known to be the signed one.
     let vouched = signed.sha256.is_some() && statement.is_some();
-    let created = if vouched {
-        File::create(&tar_path).map(Some)
+    let mut staged: Option<io::Result<Staged>> = None;
+    let (sha, decrypted) = if vouched {
+        let stage_dir = tmp.0.join("staged");
+        read_ciphertext(file, identities, &mut |r| {
+            let mut w = Watch {
+                inner: r,
+                bytes: 0,
+                failed: None,
+            };
+            let s = Staged::read(&mut w, &stage_dir, &Limits::default());
+            // The rest (the tar's padding, or all that follows a refused entry) is read too:
+            // age authenticates the last chunk only at the end.
+            let rest = io::copy(&mut w, &mut io::sink());
+            if let Some(e) = w.failed.take() {
+                return Err(DecryptFailure::Damaged(e.to_string()));
+            }
+            rest.map_err(|e| DecryptFailure::Damaged(e.to_string()))?;
+            staged = Some(s);
+            Ok(w.bytes)
+        })
     } else {
-        Ok(None)
-    };
-    let (sha, decrypted) = match created {
-        Ok(Some(f)) => {
-            let mut w = BufWriter::with_capacity(CHUNK, f);
-            let (sha, plain) = read_ciphertext(file, identities, &mut w);
-            let flushed = w.flush().map_err(|e| DecryptFailure::Write(e.to_string()));
-            (sha, plain.and_then(|n| flushed.map(|()| n)))
-        }
-        Ok(None) => read_ciphertext(file, identities, &mut io::sink()),
-        Err(e) => {
-            let (sha, _) = read_ciphertext(file, &[], &mut io::sink());
-            (sha, Err(DecryptFailure::Write(e.to_string())))
-        }
+        read_ciphertext(file, identities, &mut |r| {
+            copy_plaintext(r, &mut io::sink())
+        })
     };
 
     // 3. The ciphertext is the one signed.
@@ -1353,20 +1393,32 @@ pub fn verify_bundle(
         return finish(r);
     }
 
-    // 6. The bag inside, unpacked safely (as the folder the tar names), then its seal in full.
-    let bag_dir = tmp
-        .0
-        .join(tar_top(&tar_path).unwrap_or_else(|| name.clone()));
-    let unpacked =
-        crate::archive::unpack::unpack_scratch(&tar_path, &bag_dir, &Limits::default(), progress);
-    let _ = fs::remove_file(&tar_path);
-    match unpacked {
-        Ok(_) => push(
-            &mut r,
-            "bag-archive",
-            Vec::new(),
-            format!("the tar ({plain_bytes} bytes) holds one bag folder and nothing unsafe"),
-        ),
+    // 6. The bag inside, placed safely (as the folder the tar names), then its seal in full.
+    let unpacked = match staged {
+        Some(Ok(s)) => {
+            let bag_dir = tmp.0.join(s.top().unwrap_or_else(|| name.clone()));
+            s.place(&tar_path, &bag_dir, &Limits::default())
+                .map(|_| bag_dir)
+        }
+        Some(Err(e)) => Err(BagError::Refused(vec![Problem::new(
+            Code::SealBundlePlaintext,
+            format!("cannot unpack the decrypted tar: {e}"),
+        )])),
+        None => Err(BagError::Refused(vec![Problem::new(
+            Code::SealBundlePlaintext,
+            "the decrypted tar was not read",
+        )])),
+    };
+    let bag_dir = match unpacked {
+        Ok(d) => {
+            push(
+                &mut r,
+                "bag-archive",
+                Vec::new(),
+                format!("the tar ({plain_bytes} bytes) holds one bag folder and nothing unsafe"),
+            );
+            d
+        }
         Err(e) => {
             let p = match e {
                 BagError::Refused(p) => p,
@@ -1378,7 +1430,7 @@ pub fn verify_bundle(
             push(&mut r, "bag-archive", p, String::new());
             return finish(r);
         }
-    }
+    };
     let inner = super::verify_seal(&bag_dir, trusted, pins, engine, progress);
     r.proves.extend(
         inner
@@ -1421,19 +1473,6 @@ pub fn verify_bundle(
         "the outer signature names the bag's signed tag manifest".into(),
     );
     finish(r)
-}
-
-/// The single folder a tar's first entry names, when it is a plain name.
-fn tar_top(tar: &Path) -> Option<String> {
-    let f = File::open(tar).ok()?;
-    let mut a = tar::Archive::new(BufReader::new(f));
-    let first = a.entries().ok()?.next()?.ok()?;
-    let path = first.path().ok()?.into_owned();
-    let top = path.components().next()?;
-    match top {
-        std::path::Component::Normal(n) => n.to_str().map(str::to_string),
-        _ => None,
-    }
 }
 
 fn finish(mut r: SealReport) -> SealReport {
@@ -1777,7 +1816,7 @@ mod tests {
         let at = bytes.len() - plain.len();
         bytes[at] ^= 1;
         fs::write(&f, &bytes).unwrap();
-        let (sha, plain) = read_ciphertext(&f, &id, &mut Vec::new());
+        let (sha, plain) = read_ciphertext(&f, &id, &mut |r| copy_plaintext(r, &mut io::sink()));
         assert!(matches!(plain, Err(DecryptFailure::Damaged(_))));
         assert_eq!(sha.unwrap(), digest_bytes(Algorithm::Sha256, &bytes));
         let _ = fs::remove_dir_all(&dir);

@@ -7,6 +7,7 @@ mod zip;
 
 use std::io::{self, Read};
 
+pub(crate) use self::tar::raw_of as tar_raw_entry;
 pub use dir::DirStore;
 pub use tar::{TarGzStore, TarStore};
 pub use zip::ZipStore;

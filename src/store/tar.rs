@@ -23,7 +23,7 @@ use crate::error::Problem;
 /// Tag files of a tar.gz kept in memory, at most this much in all.
 const TAG_BUFFER_LIMIT: u64 = 512 << 20;
 
-fn raw_of(entry: &tar::Entry<'_, impl Read>) -> io::Result<RawEntry> {
+pub(crate) fn raw_of(entry: &tar::Entry<'_, impl Read>) -> io::Result<RawEntry> {
     let h = entry.header();
     let bytes = entry.path_bytes();
     let (name, utf8) = match std::str::from_utf8(&bytes) {

@@ -828,3 +828,115 @@ fn both_verifiers_read_the_signed_digest_file_alike() {
         }
     }
 }
+
+/// A tar with hostile entries inside a bundle whose digest the sealer's key did sign (a
+/// stolen key, or a sealer's own mistake): both verifiers refuse to place it, and nothing is
+/// written outside their private folders.
+#[test]
+fn a_hostile_tar_in_a_signed_bundle_is_refused() {
+    if !has_age() || !has("minisign", "-v") {
+        eprintln!("skipped: needs the age and minisign CLIs");
+        return;
+    }
+    let env = Env::new();
+    sealed_bag_and_key(&env, "bag");
+    let rec = identity(&env, "id.txt");
+    seal_to(&env, "bag", &[&rec], "out").success();
+    let sig = fs::read_to_string(env.path("out/bundle.tar.age.sha256.minisig")).unwrap();
+    let statement = sig
+        .lines()
+        .find_map(|l| l.strip_prefix("trusted comment: "))
+        .unwrap()
+        .to_string();
+    let escape = format!("qoima-escape-{}.txt", std::process::id());
+    // bag/bagit.txt, then bag/../../ESCAPE and a link: raw headers, as a forger writes them.
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut entry = |name: &str, kind: tar::EntryType, data: &[u8], link: Option<&str>| {
+        let mut h = tar::Header::new_gnu();
+        h.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
+        h.set_entry_type(kind);
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        if let Some(l) = link {
+            h.as_gnu_mut().unwrap().linkname[..l.len()].copy_from_slice(l.as_bytes());
+        }
+        h.set_cksum();
+        tar.append(&h, data).unwrap();
+    };
+    entry(
+        "bag/bagit.txt",
+        tar::EntryType::Regular,
+        b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+        None,
+    );
+    entry(
+        &format!("bag/../../{escape}"),
+        tar::EntryType::Regular,
+        b"out\n",
+        None,
+    );
+    entry(
+        "bag/data/link",
+        tar::EntryType::Symlink,
+        b"",
+        Some("/etc/passwd"),
+    );
+    let plain = tar.into_inner().unwrap();
+    let id: x25519::Identity = fs::read_to_string(env.path("id.txt"))
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let enc =
+        age::Encryptor::with_recipients(std::iter::once(&id.to_public() as &dyn age::Recipient))
+            .unwrap();
+    let mut ct = vec![];
+    let mut w = enc.wrap_output(&mut ct).unwrap();
+    std::io::Write::write_all(&mut w, &plain).unwrap();
+    w.finish().unwrap();
+    env.write("out/bundle.tar.age", &ct);
+    let sum = format!("{}  bundle.tar.age\n", sha256_hex(&ct));
+    env.write("out/bundle.tar.age.sha256", sum.as_bytes());
+    let envelope = fs::read_to_string(env.path("out/bundle.envelope.txt")).unwrap();
+    let old = envelope_value(&envelope, "Ciphertext-SHA256");
+    env.write(
+        "out/bundle.envelope.txt",
+        envelope.replace(&old, &sha256_hex(&ct)).as_bytes(),
+    );
+    let s = Command::new("minisign")
+        .args(["-S", "-s", "key", "-m", "out/bundle.tar.age.sha256", "-t"])
+        .arg(&statement)
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+
+    let (code, v) = verify(&env, "out/bundle.tar.age", &["id.txt"]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(failed_checks(&v), ["bag-archive"], "{v:#}");
+    let c = codes(&v);
+    assert!(c.contains(&"ARC-002".to_string()), "{c:?}");
+    assert!(c.contains(&"ARC-003".to_string()), "{c:?}");
+    let sh = Command::new("sh")
+        .args([
+            "out/verify.sh",
+            "-i",
+            "id.txt",
+            "out/bundle.tar.age",
+            "key.pub",
+        ])
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        !sh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sh.stdout)
+    );
+    // Nothing escaped: not beside the bundle, not in the temporary folder's parent.
+    for dir in [env.dir.path().to_path_buf(), std::env::temp_dir()] {
+        assert!(!dir.join(&escape).exists(), "{} escaped", escape);
+    }
+}
