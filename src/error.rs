@@ -370,6 +370,8 @@ codes! {
     SealBundlePlaintext = "SEAL-054", Invalid, "The bag inside is not the one the outer signature names (its tag manifest differs), or the decrypted tar cannot be unpacked: do not rely on it; ask the sender.";
     /// The verify.sh beside an encrypted bundle is not the script its signed statement names.
     SealBundleScript = "SEAL-055", Invalid, "The verify.sh beside the bundle is not the script the sealer signed (its sha256 is not verify-sh-sha256 in the bundle's signed statement): do not run it. Use the verify.sh of a bag you already verified, or qoima verify-seal.";
+    /// The private temporary folder a bundle is decrypted into could not be written.
+    SealBundleScratch = "SEAL-057", Unreadable, "qoima could not write the decrypted bag to its private temporary folder: check the free space and permissions of $TMPDIR (or point TMPDIR at a larger disk), then verify again.";
     /// A bundle in a format this version does not read (the first, `qoima-bundle/1`).
     SealBundleFormat = "SEAL-056", Unreadable, "The bundle is in an earlier format (qoima-bundle/1) that this qoima does not check from the outside. The bag inside is sealed on its own: decrypt it (age -d -i IDENTITY -o b.tar NAME.tar.age), unpack it (tar -xf b.tar) and run qoima verify-seal on the bag folder.";
     /// A sealed bag that travels unencrypted names people or places in bag-info.txt.

@@ -16,9 +16,9 @@ use serde::Serialize;
 use super::{Format, Limits, RawEntry, RawKind};
 use crate::bagit::BagError;
 use crate::digest::Progress;
-use crate::error::Problem;
+use crate::error::{Code, Problem};
 use crate::fsutil;
-use crate::store::EntryKind;
+use crate::store::{Entry, EntryKind};
 
 /// What an unpacking did.
 #[derive(Clone, Debug, Serialize)]
@@ -60,6 +60,10 @@ pub fn unpack(
         return Err(BagError::Refused(problems));
     }
     let entries = store.list().map_err(BagError::io(archive))?;
+    let unnamed = non_utf8(entries.iter());
+    if !unnamed.is_empty() {
+        return Err(BagError::Refused(unnamed));
+    }
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -179,14 +183,43 @@ pub fn unpack(
     })
 }
 
+/// Problems for the entries whose names are not UTF-8: a folder can only give them a lossy
+/// copy of their name, which a manifest could list in their place.
+fn non_utf8<'e>(entries: impl Iterator<Item = &'e Entry>) -> Vec<Problem> {
+    entries
+        .filter(|e| !e.utf8)
+        .map(|e| {
+            Problem::new(
+                Code::NonUtf8Name,
+                format!(
+                    "entry {}: its name is not UTF-8, so it cannot be unpacked under that name",
+                    crate::paths::printable(&e.path)
+                ),
+            )
+            .file(e.path.clone())
+        })
+        .collect()
+}
+
+/// Why a tar stream could not be staged.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    /// The stream is not a tar qoima accepts (malformed, or larger than the limits).
+    #[error("{0}")]
+    Archive(String),
+    /// The scratch folder could not be written.
+    #[error("cannot write the scratch folder: {0}")]
+    Local(io::Error),
+}
+
 /// A tar read from a stream into a scratch folder: each regular file's data is written, as it
-/// comes, to a file named by its position in the archive. No name from the archive is used —
-/// no folder made, no path joined — until [`Staged::place`] has screened the whole listing as
-/// [`unpack`] screens an archive file, so a hostile entry costs nothing but scratch space.
+/// comes, to a file named by its position in the archive (empty files are only noted). No name
+/// from the archive is used — no folder made, no path joined — until [`Staged::place`] has
+/// screened the whole listing as [`unpack`] screens an archive file.
 pub struct Staged {
     dir: PathBuf,
     raw: Vec<RawEntry>,
-    /// The data file of each raw entry that is a regular file.
+    /// The data file of each raw entry that is a non-empty regular file.
     blobs: Vec<Option<PathBuf>>,
 }
 
@@ -194,48 +227,58 @@ impl Staged {
     /// Reads the tar stream `r` into the new folder `dir`, up to its end-of-archive marker
     /// (the caller reads what follows, if it must). Files larger in all than `limits` allow
     /// stop the reading.
-    pub fn read(r: impl Read, dir: &Path, limits: &Limits) -> io::Result<Staged> {
-        fs::create_dir(dir)?;
+    pub fn read(r: impl Read, dir: &Path, limits: &Limits) -> Result<Staged, StageError> {
+        let archive = |e: io::Error| {
+            StageError::Archive(crate::paths::printable(&e.to_string()).into_owned())
+        };
+        fs::create_dir(dir).map_err(StageError::Local)?;
         let mut staged = Staged {
             dir: dir.to_path_buf(),
             raw: Vec::new(),
             blobs: Vec::new(),
         };
         let mut total = 0u64;
+        let mut buf = vec![0u8; 1 << 20];
         let mut ar = tar::Archive::new(r);
-        for e in ar.entries()? {
-            let mut e = e?;
-            let raw = crate::store::tar_raw_entry(&e)?;
-            let blob = if raw.kind == RawKind::File {
+        for e in ar.entries().map_err(archive)? {
+            let mut e = e.map_err(archive)?;
+            let raw = crate::store::tar_raw_entry(&e).map_err(archive)?;
+            let mut blob = None;
+            if raw.kind == RawKind::File && raw.size > 0 {
                 total = total.saturating_add(raw.size);
                 if total > limits.max_size {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!(
-                            "the archive's files hold more than {} bytes in all",
-                            limits.max_size
-                        ),
-                    ));
+                    return Err(StageError::Archive(format!(
+                        "the archive's files hold more than {} bytes in all",
+                        limits.max_size
+                    )));
                 }
                 let p = dir.join(format!("{:08}", staged.raw.len()));
                 let mut f = fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
-                    .open(&p)?;
-                let n = io::copy(&mut (&mut e).take(raw.size), &mut f)?;
-                if n != raw.size {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!(
-                            "entry {}: its header declares {} bytes, its data holds {n}",
-                            raw.name, raw.size
-                        ),
-                    ));
+                    .open(&p)
+                    .map_err(StageError::Local)?;
+                let mut n = 0u64;
+                while n < raw.size {
+                    let want = (raw.size - n).min(buf.len() as u64) as usize;
+                    let k = match e.read(&mut buf[..want]) {
+                        Ok(0) => break,
+                        Ok(k) => k,
+                        Err(x) if x.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(x) => return Err(archive(x)),
+                    };
+                    f.write_all(&buf[..k]).map_err(StageError::Local)?;
+                    n += k as u64;
                 }
-                Some(p)
-            } else {
-                None
-            };
+                if n != raw.size {
+                    return Err(StageError::Archive(format!(
+                        "entry {}: its header declares {} bytes, its data holds {n}",
+                        crate::paths::printable(&raw.name),
+                        raw.size
+                    )));
+                }
+                blob = Some(p);
+            }
             staged.raw.push(raw);
             staged.blobs.push(blob);
         }
@@ -251,7 +294,8 @@ impl Staged {
 
     /// Screens the listing (`archive` names the archive in messages, and its stem is the
     /// folder name expected) and, when nothing in it is refused, moves every file to its name
-    /// in the new folder `out`. Not synced: a scratch copy, read once.
+    /// in the new folder `out` (empty files are made there). Not synced: a scratch copy, read
+    /// once.
     pub fn place(
         self,
         archive: &Path,
@@ -262,8 +306,15 @@ impl Staged {
             return Err(BagError::Exists(out.to_path_buf()));
         }
         let screened = super::screen(archive, &self.raw, limits);
-        if screened.problems.iter().any(Problem::is_error) {
-            return Err(BagError::Refused(screened.problems));
+        let mut refused: Vec<Problem> = screened
+            .problems
+            .iter()
+            .filter(|p| p.is_error())
+            .cloned()
+            .collect();
+        refused.extend(non_utf8(screened.entries.iter().map(|(e, _)| e)));
+        if !refused.is_empty() {
+            return Err(BagError::Refused(refused));
         }
         let tmp = fsutil::temp_sibling(out, "unpack");
         let mut files = 0u64;
@@ -274,14 +325,19 @@ impl Staged {
                 let dest = tmp.join(&e.path);
                 match e.kind {
                     EntryKind::Dir => fs::create_dir_all(&dest)?,
-                    EntryKind::File => {
-                        let Some(Some(blob)) = self.blobs.get(*i) else {
-                            continue;
-                        };
+                    EntryKind::File if *i < self.raw.len() => {
                         if let Some(d) = dest.parent() {
                             fs::create_dir_all(d)?;
                         }
-                        fs::rename(blob, &dest)?;
+                        match &self.blobs[*i] {
+                            Some(blob) => fs::rename(blob, &dest)?,
+                            None => {
+                                fs::OpenOptions::new()
+                                    .write(true)
+                                    .create_new(true)
+                                    .open(&dest)?;
+                            }
+                        }
                         files += 1;
                         bytes += e.size;
                     }

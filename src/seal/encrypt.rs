@@ -41,7 +41,7 @@ use super::SealError;
 use super::keys::{TrustedKey, key_id};
 use super::verify::{Check, SealReport};
 use crate::archive::Limits;
-use crate::archive::unpack::Staged;
+use crate::archive::unpack::{StageError, Staged};
 use crate::bagit::BagError;
 use crate::digest::{Algorithm, Engine, Hasher, Progress, digest_bytes};
 use crate::error::{Code, Problem};
@@ -1246,8 +1246,8 @@ pub fn verify_bundle(
                 &mut r,
                 "decryption",
                 vec![Problem::new(
-                    Code::SealBundleDamaged,
-                    format!("cannot make a temporary folder to decrypt into: {e}"),
+                    Code::SealBundleScratch,
+                    format!("cannot make a private temporary folder to decrypt into: {e}"),
                 )],
                 String::new(),
             );
@@ -1255,14 +1255,20 @@ pub fn verify_bundle(
         }
     };
     let tar_path = tmp.0.join(format!("{name}.tar"));
-    // A ciphertext no trusted key vouches for is still decrypted (age's verdict is reported)
-    // but into nothing: anyone can encrypt to a recipient, and fill their disk. A vouched one
-    // is decrypted straight into a staged tar: its files' data under numbers, to be placed
-    // under their names only once the digest is known to be the signed one.
-    let vouched = signed.sha256.is_some() && statement.is_some();
-    let mut staged: Option<io::Result<Staged>> = None;
-    let (sha, decrypted) = if vouched {
-        let stage_dir = tmp.0.join("staged");
+    // The ciphertext is hashed first, alone: only the one the sealer signed is decrypted into
+    // files (anyone can encrypt to a recipient, and could fill their disk with entries); any
+    // other is decrypted into nothing, for age's verdict. The second read hashes it again, so
+    // a file replaced between the reads is caught. The signed one is staged as it is
+    // decrypted: its files' data under numbers, given their names only once the second
+    // digest is the signed one too.
+    let (first, not_decrypted) = read_ciphertext(file, &[], &mut |_| Ok(0));
+    let signed_matches =
+        statement.is_some() && matches!((&first, &signed.sha256), (Ok(a), Some(b)) if a == b);
+    let mut staged: Option<Result<Staged, StageError>> = None;
+    let (sha, decrypted) = if identities.is_empty() {
+        (first, not_decrypted)
+    } else if signed_matches {
+        let stage_dir = tmp.0.join("stage");
         read_ciphertext(file, identities, &mut |r| {
             let mut w = Watch {
                 inner: r,
@@ -1394,12 +1400,24 @@ pub fn verify_bundle(
     }
 
     // 6. The bag inside, placed safely (as the folder the tar names), then its seal in full.
+    // In a folder of its own, so that no bag's name can meet the scratch folder's.
+    let bags = tmp.0.join("bag");
     let unpacked = match staged {
-        Some(Ok(s)) => {
-            let bag_dir = tmp.0.join(s.top().unwrap_or_else(|| name.clone()));
-            s.place(&tar_path, &bag_dir, &Limits::default())
-                .map(|_| bag_dir)
-        }
+        Some(Ok(s)) => match fs::create_dir(&bags) {
+            Ok(()) => {
+                let bag_dir = bags.join(s.top().unwrap_or_else(|| name.clone()));
+                s.place(&tar_path, &bag_dir, &Limits::default())
+                    .map(|_| bag_dir)
+            }
+            Err(e) => Err(BagError::Refused(vec![Problem::new(
+                Code::SealBundleScratch,
+                format!("cannot write the private temporary folder: {e}"),
+            )])),
+        },
+        Some(Err(StageError::Local(e))) => Err(BagError::Refused(vec![Problem::new(
+            Code::SealBundleScratch,
+            format!("cannot write the decrypted bag to the private temporary folder: {e}"),
+        )])),
         Some(Err(e)) => Err(BagError::Refused(vec![Problem::new(
             Code::SealBundlePlaintext,
             format!("cannot unpack the decrypted tar: {e}"),
@@ -1423,8 +1441,8 @@ pub fn verify_bundle(
             let p = match e {
                 BagError::Refused(p) => p,
                 e => vec![Problem::new(
-                    Code::SealBundlePlaintext,
-                    format!("cannot unpack the decrypted tar: {e}"),
+                    Code::SealBundleScratch,
+                    format!("cannot place the decrypted bag in the private temporary folder: {e}"),
                 )],
             };
             push(&mut r, "bag-archive", p, String::new());

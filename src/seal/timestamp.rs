@@ -561,6 +561,41 @@ pub fn tsa_name(url: Option<&str>, given: Option<&str>) -> Result<String, String
     Ok(name)
 }
 
+/// Checks that `url` can be asked for a time-stamp: `http://` or `https://`, and a host.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let rest = url.split_once("://").and_then(|(scheme, rest)| {
+        (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
+            .then_some(rest)
+    });
+    let host = rest
+        .and_then(|r| r.split(['/', '?', '#']).next())
+        .map(|h| h.rsplit('@').next().unwrap_or(h))
+        .unwrap_or("");
+    if host.is_empty() || host.starts_with(':') {
+        return Err(format!(
+            "{url:?} is not a time-stamp authority's URL: give http://HOST/… or https://HOST/…"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `roots` holds PEM certificates (how many), so that a wrong file given as
+/// --tsa-roots is refused before anything is done.
+pub fn check_roots(roots: &[u8]) -> Result<usize, String> {
+    #[cfg(feature = "openssl")]
+    let n = openssl::x509::X509::stack_from_pem(roots)
+        .map_err(|e| format!("it is not PEM certificates: {e}"))?
+        .len();
+    #[cfg(not(feature = "openssl"))]
+    let n = String::from_utf8_lossy(roots)
+        .matches("-----BEGIN CERTIFICATE-----")
+        .count();
+    if n == 0 {
+        return Err("it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into());
+    }
+    Ok(n)
+}
+
 /// `FILE.NAME.tsr` for the signature file `file` and the TSA `tsa`.
 pub fn token_path(file: &Path, tsa: &str) -> PathBuf {
     let mut s = file.as_os_str().to_os_string();

@@ -881,6 +881,14 @@ fn a_hostile_tar_in_a_signed_bundle_is_refused() {
         b"",
         Some("/etc/passwd"),
     );
+    // A name that is not UTF-8: a folder could only give it a lossy copy of its name.
+    let mut h = tar::Header::new_gnu();
+    h.as_gnu_mut().unwrap().name[..14].copy_from_slice(b"bag/data/\xff.txt");
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_mode(0o644);
+    h.set_size(3);
+    h.set_cksum();
+    tar.append(&h, &b"ff\n"[..]).unwrap();
     let plain = tar.into_inner().unwrap();
     let id: x25519::Identity = fs::read_to_string(env.path("id.txt"))
         .unwrap()
@@ -919,6 +927,7 @@ fn a_hostile_tar_in_a_signed_bundle_is_refused() {
     let c = codes(&v);
     assert!(c.contains(&"ARC-002".to_string()), "{c:?}");
     assert!(c.contains(&"ARC-003".to_string()), "{c:?}");
+    assert!(c.contains(&"BAG-064".to_string()), "{c:?}");
     let sh = Command::new("sh")
         .args([
             "out/verify.sh",
@@ -938,5 +947,23 @@ fn a_hostile_tar_in_a_signed_bundle_is_refused() {
     // Nothing escaped: not beside the bundle, not in the temporary folder's parent.
     for dir in [env.dir.path().to_path_buf(), std::env::temp_dir()] {
         assert!(!dir.join(&escape).exists(), "{} escaped", escape);
+    }
+}
+
+/// A bag whose folder is named like the verifier's own scratch folders verifies.
+#[test]
+fn a_bag_named_like_the_scratch_folders_verifies() {
+    let env = Env::new();
+    env.qoima(&["keygen", "-o", "key", "--unencrypted"])
+        .success();
+    let r = identity(&env, "id.txt");
+    for (i, name) in ["stage", "bag"].iter().enumerate() {
+        env.write(&format!("{name}-src/a.txt"), "a\n");
+        env.qoima(&["bag", &format!("{name}-src"), "-o", name])
+            .success();
+        let out = format!("out{i}");
+        seal_to(&env, name, &[&r], &out).success();
+        let (code, v) = verify(&env, &format!("{out}/bundle.tar.age"), &["id.txt"]);
+        assert_eq!(code, 0, "{name}: {v:#}");
     }
 }

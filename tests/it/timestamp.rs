@@ -1130,6 +1130,37 @@ fn seal_with_tsa_stamps_the_seal_and_the_bundle() {
         3,
         "{out}"
     );
+    // An authority that answers with a token the roots given do not trust: sealed, not
+    // encrypted, exit 2 — and the advice is not to wait for it.
+    let other = Tsa::new(env.path("other"));
+    env.write("src2/a.txt", "a\n");
+    env.qoima(&["bag", "src2", "-o", "CASE2"]).success();
+    let r = env.qoima(&[
+        "--json",
+        "seal",
+        "CASE2",
+        "--sign",
+        "s",
+        "--to",
+        &recipient,
+        "-o",
+        "out2",
+        "--tsa",
+        &url,
+        "--tsa-roots",
+        &other.root(),
+    ]);
+    assert_eq!(r.code(), 2, "{}", r.stderr());
+    let j = r.json();
+    assert_eq!(j["outcome"], "error");
+    assert!(
+        j["error"]
+            .as_str()
+            .unwrap()
+            .contains("with another authority"),
+        "{j:#}"
+    );
+    assert!(!env.path("out2/bundle.tar.age").exists());
 }
 
 /// An authority that does not answer: the bag is sealed (the seal needs no network), nothing
@@ -1201,4 +1232,20 @@ fn seal_with_an_unreachable_tsa_seals_but_does_not_encrypt() {
     assert_eq!(r.code(), 2, "{}", r.stderr());
     assert!(r.stderr().contains("a b"), "{}", r.stderr());
     assert_eq!(fs::read(env.path("CASE/bag-info.txt")).unwrap(), info);
+    // So are a URL that is none, and a roots file that holds no certificate.
+    for (args, want) in [
+        (vec!["--tsa", "notaurl"], "not a time-stamp authority's URL"),
+        (
+            vec!["--tsa", "ftp://x/"],
+            "not a time-stamp authority's URL",
+        ),
+        (vec!["--tsa", &url, "--tsa-roots", "s.pub"], "--tsa-roots"),
+    ] {
+        let mut a = vec!["seal", "CASE", "--sign", "s"];
+        a.extend(args);
+        let r = env.qoima(&a);
+        assert_eq!(r.code(), 2, "{}", r.stderr());
+        assert!(r.stderr().contains(want), "{}", r.stderr());
+        assert_eq!(fs::read(env.path("CASE/bag-info.txt")).unwrap(), info);
+    }
 }

@@ -42,8 +42,11 @@ fn show_progress(g: &Global) -> bool {
 fn tsa_roots(path: Option<&std::path::Path>) -> anyhow::Result<Option<Vec<u8>>> {
     use anyhow::Context;
     path.map(|p| {
-        qoima::seal::timestamp::read_limited(p)
-            .with_context(|| format!("cannot read the TSA roots {}", p.display()))
+        let roots = qoima::seal::timestamp::read_limited(p)
+            .with_context(|| format!("cannot read the TSA roots {}", p.display()))?;
+        qoima::seal::timestamp::check_roots(&roots)
+            .map_err(|e| anyhow::anyhow!("--tsa-roots {}: {e}", p.display()))?;
+        Ok(roots)
     })
     .transpose()
 }

@@ -56,19 +56,24 @@ struct Stamped {
 }
 
 impl Stamped {
-    /// The error that stops the command, when a token could not be had.
-    fn failure(&self) -> Option<Exit> {
-        if self
-            .problems
-            .iter()
-            .any(|p| p.code.kind() == qoima::error::Kind::Unreadable)
-        {
-            Some(Exit::Error)
-        } else if self.problems.iter().any(Problem::is_error) {
-            Some(Exit::Invalid)
-        } else {
-            None
+    /// When a token could not be had: the command did not do all it was asked (exit 2; the
+    /// seal itself is sound), and what to do about it.
+    fn failure(&self) -> Option<(Exit, &'static str)> {
+        let errors: Vec<&Problem> = self.problems.iter().filter(|p| p.is_error()).collect();
+        if errors.is_empty() {
+            return None;
         }
+        let unreachable = errors
+            .iter()
+            .all(|p| p.code == qoima::error::Code::TsaUnreachable);
+        Some((
+            Exit::Error,
+            if unreachable {
+                "when the authority answers"
+            } else {
+                "with another authority, or with the right --tsa-roots (the reply was refused: see the problems)"
+            },
+        ))
     }
 }
 
@@ -291,14 +296,17 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
         st.stamp(&b.ciphertext, &mut stamped);
     }
     let bundle_error = match (&bundle, seal_stamp_failure, stamped.failure()) {
-        (_, Some(x), _) => Some((
+        (_, Some((x, when)), _) => Some((
             x,
             if encrypt_to.is_some() {
-                "the bag was sealed, but a time-stamp could not be had, so it was not encrypted: run `qoima timestamp` on it when the authority answers, then `qoima seal --to` again (a time-stamped bag is encrypted as it is)"
+                format!(
+                    "the bag was sealed, but a time-stamp could not be had, so it was not encrypted: run `qoima timestamp` on it {when}, then `qoima seal --to` again (a time-stamped bag is encrypted as it is)"
+                )
             } else {
-                "the bag was sealed, but a time-stamp could not be had: run `qoima timestamp` on it when the authority answers"
-            }
-            .to_string(),
+                format!(
+                    "the bag was sealed, but a time-stamp could not be had: run `qoima timestamp` on it {when}"
+                )
+            },
         )),
         (Some(Err(e)), _, _) => Some((
             Exit::Error,
@@ -311,10 +319,10 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
                 b.verify_sh_error.as_deref().unwrap_or_default()
             ),
         )),
-        (Some(Ok(b)), _, Some(x)) => Some((
+        (Some(Ok(b)), _, Some((x, when))) => Some((
             x,
             format!(
-                "the bag was sealed, time-stamped and encrypted, but a time-stamp over the bundle's signature could not be had: run `qoima timestamp {}` when the authority answers",
+                "the bag was sealed, time-stamped and encrypted, but a time-stamp over the bundle's signature could not be had: run `qoima timestamp {}` {when}",
                 b.ciphertext.display()
             ),
         )),
@@ -474,10 +482,12 @@ fn encrypt_as_sealed(
             st.stamp(&a.bag, &mut stamped);
         }
         match stamped.failure() {
-            Some(x) => (
+            Some((x, when)) => (
                 x,
                 None,
-                Some("a time-stamp could not be had, so the bag was not encrypted: run `qoima timestamp` on it when the authority answers, then `qoima seal --to` again".to_string()),
+                Some(format!(
+                    "a time-stamp could not be had, so the bag was not encrypted: run `qoima timestamp` on it {when}, then `qoima seal --to` again"
+                )),
                 Vec::new(),
             ),
             None => match encrypt::encrypt_sealed_bag(&a.bag, sk, pk, eo, &NoProgress) {
@@ -488,12 +498,14 @@ fn encrypt_as_sealed(
                     let error = match (&b.verify_sh_error, stamped.failure()) {
                         (Some(e), _) => Some((
                             Exit::Error,
-                            format!("the bundle is written, but verify.sh could not be put beside it: {e}"),
+                            format!(
+                                "the bundle is written, but verify.sh could not be put beside it: {e}"
+                            ),
                         )),
-                        (None, Some(x)) => Some((
+                        (None, Some((x, when))) => Some((
                             x,
                             format!(
-                                "the bundle is written, but a time-stamp over its signature could not be had: run `qoima timestamp {}` when the authority answers",
+                                "the bundle is written, but a time-stamp over its signature could not be had: run `qoima timestamp {}` {when}",
                                 b.ciphertext.display()
                             ),
                         )),

@@ -36,6 +36,7 @@ pub(super) fn authorities(
     }
     let mut authorities: Vec<(String, String)> = Vec::new();
     for url in urls {
+        timestamp::check_url(url).map_err(anyhow::Error::msg)?;
         let name = timestamp::tsa_name(Some(url), tsa_name).map_err(anyhow::Error::msg)?;
         if authorities.iter().any(|(_, n)| *n == name) {
             bail!("two --tsa URLs give the token name {name}; give them distinct hosts");
