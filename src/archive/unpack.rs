@@ -285,27 +285,22 @@ impl Staged {
         Ok(staged)
     }
 
-    /// The folder the archive's first entry names (the bag's, in a tar qoima writes).
-    pub fn top(&self) -> Option<String> {
-        let first = self.raw.first()?.name.trim_start_matches("./");
-        let top = first.split('/').next()?;
-        (!top.is_empty() && top != "." && top != "..").then(|| top.to_string())
-    }
-
     /// Screens the listing (`archive` names the archive in messages, and its stem is the
     /// folder name expected) and, when nothing in it is refused, moves every file to its name
-    /// in the new folder `out` (empty files are made there). Not synced: a scratch copy, read
-    /// once.
+    /// in a new folder in `parent`, named as the bag's folder in the archive (the summary's
+    /// `folder`); empty files are made there. Not synced: a scratch copy, read once.
     pub fn place(
         self,
         archive: &Path,
-        out: &Path,
+        parent: &Path,
         limits: &Limits,
     ) -> Result<UnpackSummary, BagError> {
+        let screened = super::screen(archive, &self.raw, limits);
+        let out = parent.join(screened.top.clone().unwrap_or_else(|| super::stem(archive)));
+        let out = out.as_path();
         if fs::symlink_metadata(out).is_ok() {
             return Err(BagError::Exists(out.to_path_buf()));
         }
-        let screened = super::screen(archive, &self.raw, limits);
         let mut refused: Vec<Problem> = screened
             .problems
             .iter()

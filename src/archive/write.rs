@@ -262,6 +262,11 @@ pub fn file_sha256(path: &Path) -> io::Result<String> {
     Ok(h.finish_hex())
 }
 
+/// `sha256sum`'s line for the file `file_name` (`HEX  NAME`).
+pub fn checksum_line(sha256: &str, file_name: &str) -> String {
+    format!("{sha256}  {file_name}\n")
+}
+
 /// `sha256sum`'s line for the archive (`HEX  NAME`), written to `NAME.sha256` beside it.
 pub fn write_checksum_file(archive: &Path, sha256: &str) -> io::Result<PathBuf> {
     let name = archive
@@ -271,7 +276,7 @@ pub fn write_checksum_file(archive: &Path, sha256: &str) -> io::Result<PathBuf> 
     let mut p = archive.as_os_str().to_os_string();
     p.push(".sha256");
     let p = PathBuf::from(p);
-    fsutil::write_atomic(&p, format!("{sha256}  {name}\n").as_bytes())?;
+    fsutil::write_atomic(&p, checksum_line(sha256, &name).as_bytes())?;
     Ok(p)
 }
 

@@ -42,6 +42,7 @@ use super::keys::{TrustedKey, key_id};
 use super::verify::{Check, SealReport};
 use crate::archive::Limits;
 use crate::archive::unpack::{StageError, Staged};
+use crate::archive::write::checksum_line;
 use crate::bagit::BagError;
 use crate::digest::{Algorithm, Engine, Hasher, Progress, digest_bytes};
 use crate::error::{Code, Problem};
@@ -349,11 +350,6 @@ impl BundleStatement {
             tag_manifest_sha256: tm_hex.to_ascii_lowercase(),
         })
     }
-}
-
-/// The one line of `NAME.tar.age.sha256`, as `sha256sum` writes it.
-pub fn checksum_line(sha256: &str, file_name: &str) -> String {
-    format!("{sha256}  {file_name}\n")
 }
 
 /// The digest in a `NAME.tar.age.sha256` that names `file_name`, when it is exactly one
@@ -1404,11 +1400,9 @@ pub fn verify_bundle(
     let bags = tmp.0.join("bag");
     let unpacked = match staged {
         Some(Ok(s)) => match fs::create_dir(&bags) {
-            Ok(()) => {
-                let bag_dir = bags.join(s.top().unwrap_or_else(|| name.clone()));
-                s.place(&tar_path, &bag_dir, &Limits::default())
-                    .map(|_| bag_dir)
-            }
+            Ok(()) => s
+                .place(&tar_path, &bags, &Limits::default())
+                .map(|u| u.folder),
             Err(e) => Err(BagError::Refused(vec![Problem::new(
                 Code::SealBundleScratch,
                 format!("cannot write the private temporary folder: {e}"),

@@ -369,15 +369,7 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
                 );
                 super::timestamp::print_tokens(&stamped.added, &stamped.skipped);
                 if let Some(b) = bundle {
-                    eprintln!(
-                        "{}: encrypted to {} recipient(s), {} bytes; sha256 {} signed in {}, envelope {}",
-                        output::path(&b.ciphertext),
-                        b.recipients,
-                        b.ciphertext_bytes,
-                        output::path(&b.checksum),
-                        output::path(&b.signature),
-                        output::path(&b.envelope)
-                    );
+                    eprintln!("{}", bundle_line(b, "encrypted"));
                 }
             }
             if let Some(e) = &error {
@@ -391,6 +383,19 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
         (None, None) => {}
     }
     Ok(exit)
+}
+
+/// What was written, in one line: `NAME.tar.age: WHAT to N recipient(s), …`.
+fn bundle_line(b: &BundleSummary, what: &str) -> String {
+    format!(
+        "{}: {what} to {} recipient(s), {} bytes; sha256 {} signed in {}, envelope {}",
+        output::path(&b.ciphertext),
+        b.recipients,
+        b.ciphertext_bytes,
+        output::path(&b.checksum),
+        output::path(&b.signature),
+        output::path(&b.envelope)
+    )
 }
 
 /// The warning an SSH recipient deserves (SEAL-W051), once per SSH recipient.
@@ -540,13 +545,11 @@ fn encrypt_as_sealed(
     }
     if let Some(b) = bundle.as_ref().filter(|_| !g.quiet) {
         eprintln!(
-            "{}: already sealed (with a custody log or time-stamps): encrypted as it is to {} recipient(s), {} bytes; sha256 {} signed in {}, envelope {}",
-            output::path(&b.ciphertext),
-            b.recipients,
-            b.ciphertext_bytes,
-            output::path(&b.checksum),
-            output::path(&b.signature),
-            output::path(&b.envelope)
+            "{}",
+            bundle_line(
+                b,
+                "already sealed (with a custody log or time-stamps): encrypted as it is"
+            )
         );
     }
     if let Some(e) = &error {
