@@ -235,6 +235,152 @@ fn walk_dir(
     (out, issues)
 }
 
+/// The absolute form of `path`, with `.` and `..` resolved lexically against the current
+/// folder (no link is followed).
+pub fn lexical_absolute(path: &Path) -> io::Result<PathBuf> {
+    use std::path::Component;
+    let mut out = std::env::current_dir()?;
+    for c in path.components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => out = PathBuf::from(c.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(n) => out.push(n),
+        }
+    }
+    Ok(out)
+}
+
+/// Where `path` is, or would be once created: `..` is resolved lexically first, then the
+/// nearest existing ancestor is resolved through its links, and the components still to be
+/// made are put back. Two paths name the same place exactly when their resolutions are equal.
+pub fn resolve_prospective(path: &Path) -> io::Result<PathBuf> {
+    let lexical = lexical_absolute(path)?;
+    let mut existing = lexical.as_path();
+    let mut missing = Vec::new();
+    while fs::symlink_metadata(existing).is_err() {
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                missing.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut resolved = fs::canonicalize(existing)?;
+    resolved.extend(missing.iter().rev());
+    Ok(resolved)
+}
+
+/// How an output place relates to an input place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlap {
+    /// They are the same place.
+    Same,
+    /// The output lies inside the input.
+    OutputInsideInput,
+    /// The output contains the input (replacing the output would destroy the input).
+    InputInsideOutput,
+}
+
+impl Overlap {
+    /// A sentence for an error message: `output` and `input` as the user named them.
+    pub fn describe(self, output: &Path, input: &Path) -> String {
+        let (o, i) = (output.display(), input.display());
+        match self {
+            Overlap::Same => format!("the output {o} is the input {i} itself"),
+            Overlap::OutputInsideInput => format!("the output {o} lies inside the input {i}"),
+            Overlap::InputInsideOutput => format!("the output {o} contains the input {i}"),
+        }
+    }
+}
+
+/// Whether writing `output` could touch `input`, after resolving links and `..` in both
+/// (an output that does not exist yet is judged by where it would be created). An error
+/// means one of them could not be resolved (the input does not exist, a folder cannot be
+/// read): callers refuse then too.
+pub fn overlap(input: &Path, output: &Path) -> io::Result<Option<Overlap>> {
+    let input = fs::canonicalize(input)?;
+    let output = resolve_prospective(output)?;
+    Ok(if input == output {
+        Some(Overlap::Same)
+    } else if output.starts_with(&input) {
+        Some(Overlap::OutputInsideInput)
+    } else if input.starts_with(&output) {
+        Some(Overlap::InputInsideOutput)
+    } else {
+        None
+    })
+}
+
+/// An exclusive lock on a folder, held until dropped: `flock(2)` on the folder itself, so
+/// nothing is created inside it and nothing is left behind, and the kernel releases it when
+/// the process dies however it dies.
+#[derive(Debug)]
+pub struct DirLock {
+    _dir: File,
+}
+
+/// Why a folder could not be locked.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another process holds the lock.
+    #[error(
+        "{} is in use by another qoima run (it holds a lock on the folder); wait for it to finish and run again",
+        .0.display()
+    )]
+    Busy(PathBuf),
+    /// The folder could not be opened or locked.
+    #[error("{}: cannot lock: {source}", path.display())]
+    Io {
+        /// The folder.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+}
+
+impl DirLock {
+    /// Takes the lock on `dir` without waiting: [`LockError::Busy`] when another process holds
+    /// it.
+    pub fn try_acquire(dir: &Path) -> Result<DirLock, LockError> {
+        Self::acquire_with(dir, libc::LOCK_EX | libc::LOCK_NB)
+    }
+
+    /// Takes the lock on `dir`, waiting for another holder to release it.
+    pub fn acquire_waiting(dir: &Path) -> Result<DirLock, LockError> {
+        Self::acquire_with(dir, libc::LOCK_EX)
+    }
+
+    fn acquire_with(dir: &Path, op: libc::c_int) -> Result<DirLock, LockError> {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::fs::OpenOptionsExt;
+        let io_err = |source| LockError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(dir)
+            .map_err(io_err)?;
+        loop {
+            // SAFETY: flock only reads the descriptor, which `file` keeps open for the call.
+            if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+                return Ok(DirLock { _dir: file });
+            }
+            let err = io::Error::last_os_error();
+            match err.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EWOULDBLOCK) => return Err(LockError::Busy(dir.to_path_buf())),
+                _ => return Err(io_err(err)),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,5 +393,41 @@ mod tests {
         write_atomic(&p, b"two").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn overlap_sees_through_links_and_dotdot() {
+        let d = tempfile::tempdir().unwrap();
+        let archive = d.path().join("archive");
+        let col = archive.join("col");
+        fs::create_dir_all(&col).unwrap();
+        std::os::unix::fs::symlink(&col, d.path().join("alias")).unwrap();
+        let ov = |i: &Path, o: &Path| overlap(i, o).unwrap();
+        assert_eq!(ov(&col, &archive), Some(Overlap::InputInsideOutput));
+        assert_eq!(ov(&col, &col), Some(Overlap::Same));
+        assert_eq!(ov(&col, &d.path().join("alias")), Some(Overlap::Same));
+        assert_eq!(
+            ov(&col, &col.join("new/bag")),
+            Some(Overlap::OutputInsideInput)
+        );
+        assert_eq!(
+            ov(&col, &d.path().join("alias/../archive/col/x")),
+            Some(Overlap::OutputInsideInput)
+        );
+        assert_eq!(ov(&col, &d.path().join("elsewhere")), None);
+        assert_eq!(ov(&col, &archive.join("column")), None);
+    }
+
+    #[test]
+    fn a_locked_folder_is_busy_until_released() {
+        let d = tempfile::tempdir().unwrap();
+        let held = DirLock::try_acquire(d.path()).unwrap();
+        assert!(matches!(
+            DirLock::try_acquire(d.path()),
+            Err(LockError::Busy(_))
+        ));
+        drop(held);
+        DirLock::try_acquire(d.path()).unwrap();
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 0);
     }
 }

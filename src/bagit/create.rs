@@ -619,23 +619,6 @@ pub fn final_info(user: &BagInfo, date: Option<chrono::NaiveDate>, oxum: Oxum) -
     info
 }
 
-/// `path` made absolute against the current folder, with `.` and `..` resolved lexically.
-fn lexical_absolute(path: &Path) -> io::Result<PathBuf> {
-    use std::path::Component;
-    let mut out = std::env::current_dir()?;
-    for c in path.components() {
-        match c {
-            Component::Prefix(_) | Component::RootDir => out = PathBuf::from(c.as_os_str()),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::Normal(n) => out.push(n),
-        }
-    }
-    Ok(out)
-}
-
 /// Bags the folder `src` into a new bag at `dest`, copying the payload; `src` is only read.
 pub fn create_bag(
     src: &Path,
@@ -665,36 +648,16 @@ pub fn create_bag_with(
     if dest.exists() || fs::symlink_metadata(dest).is_ok() {
         return Err(BagError::Exists(dest.to_path_buf()));
     }
-    let src_canon = fs::canonicalize(src).map_err(BagError::io(src))?;
     let parent = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    // Where the destination would be, judged before anything is created: its nearest
-    // existing ancestor, resolved, plus the components still to be made. `..` is resolved
-    // lexically first, so `new/../src/bag` cannot slip past the check.
-    let lexical = lexical_absolute(&parent).map_err(BagError::io(&parent))?;
-    let mut existing = lexical.as_path();
-    let mut missing = Vec::new();
-    while fs::symlink_metadata(existing).is_err() {
-        missing.push(
-            existing
-                .file_name()
-                .map(|n| n.to_os_string())
-                .unwrap_or_default(),
-        );
-        existing = match existing.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-    }
-    let mut parent_canon = fs::canonicalize(existing).map_err(BagError::io(existing))?;
-    parent_canon.extend(missing.iter().rev());
-    if parent_canon.starts_with(&src_canon) {
+    // Where the destination would be, judged before anything is created, through links and
+    // `..`: `new/../src/bag` cannot slip past the check.
+    if let Some(overlap) = fsutil::overlap(src, dest).map_err(BagError::io(src))? {
         return Err(BagError::Usage(format!(
-            "the destination {} is inside the source {}; choose a destination outside it (or use --in-place)",
-            dest.display(),
-            src.display()
+            "{}; choose a destination outside it (or use --in-place)",
+            overlap.describe(dest, src)
         )));
     }
     let (files, warnings) = engine.install(|| scan_source(src, opts.follow_links, &[]))?;

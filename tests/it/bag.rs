@@ -218,11 +218,19 @@ fn refuses_existing_destination_and_destination_inside_source() {
     assert!(r.stderr().contains("already exists"), "{}", r.stderr());
     let r = env.qoima(&["bag", "src", "-o", "elsewhere/../src/inner"]);
     assert_eq!(r.code(), 2);
-    assert!(r.stderr().contains("inside the source"), "{}", r.stderr());
+    assert!(
+        r.stderr().contains("lies inside the input"),
+        "{}",
+        r.stderr()
+    );
     assert!(!env.path("elsewhere").exists() && !env.path("src/inner").exists());
     let r = env.qoima(&["bag", "src", "-o", "src/new/inner"]);
     assert_eq!(r.code(), 2);
-    assert!(r.stderr().contains("inside the source"), "{}", r.stderr());
+    assert!(
+        r.stderr().contains("lies inside the input"),
+        "{}",
+        r.stderr()
+    );
     assert!(
         !env.path("src/new").exists(),
         "nothing may be created inside the source"
