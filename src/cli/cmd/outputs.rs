@@ -62,3 +62,31 @@ pub(super) fn failure(e: &BagError) -> (Exit, String, Vec<Problem>) {
         _ => (Exit::Error, e.to_string(), Vec::new()),
     }
 }
+
+/// Refuses (`BAG-083`) a folder `dir` that files are written into when it is `input` or lies
+/// inside it, or when one of the `files` written there overlaps `input`. A `dir` that merely
+/// holds `input` is fine: nothing in it is replaced or removed (`seal --to -o .`).
+pub(super) fn refuse_writing_into(
+    input: &Path,
+    dir: &Path,
+    files: &[&Path],
+) -> Result<(), BagError> {
+    use qoima::fsutil::Overlap;
+    match fsutil::overlap(input, dir) {
+        Ok(Some(Overlap::InputInsideOutput)) => {}
+        _ => refuse_overlap(input, dir, "-o")?,
+    }
+    for file in files {
+        refuse_overlap(input, file, "the bundle")?;
+    }
+    Ok(())
+}
+
+/// Prints a refusal made before anything was written, for commands whose errors otherwise
+/// have no problem code, and gives its exit status.
+pub(super) fn report_refusal(e: &BagError) -> Exit {
+    let (exit, message, problems) = failure(e);
+    output::problems(&problems, true, "");
+    eprintln!("qoima: {message}");
+    exit
+}
