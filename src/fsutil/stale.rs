@@ -85,7 +85,8 @@ pub fn clean_stale(out: &Path) -> Vec<Cleaned> {
             let name = e.file_name().into_string().ok()?;
             let (tag, nested, pids) = parse(&name, out_name)?;
             pids.iter().all(|&p| !alive(p)).then(|| Leftover {
-                path: e.path(),
+                // Named as the user named OUT's folder (no `./` added).
+                path: out.with_file_name(&name),
                 tag,
                 nested,
                 pids,
