@@ -183,7 +183,7 @@ codes! {
     /// An output would be, contain or lie inside the input it is made from.
     OutputOverlapsInput = "BAG-083", Refused, "Writing there would overwrite or delete the input, or write into it while it is read; choose an output outside the input that does not contain it.";
     /// A file's bytes changed between hashing and archiving: the archive would not match its manifests.
-    ArchiveSourceChanged = "BAG-084", Refused, "Something wrote to the source while it was bagged; nothing was kept. Wait until nothing writes to it and run again (or bag without --link semantics onto another filesystem).";
+    ArchiveSourceChanged = "BAG-084", Refused, "Something wrote to the source while it was bagged; nothing was kept. Wait until nothing writes to it and run again.";
 
     // ---- photos ----
     /// A photo file of zero bytes.

@@ -188,7 +188,10 @@ impl Expected {
 
 /// The refusal for an archived file that differs from its manifest, or the I/O error.
 fn write_error(tmp: &Path, e: io::Error) -> BagError {
-    match e.get_ref().and_then(|inner| inner.downcast_ref::<Mismatch>()) {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<Mismatch>())
+    {
         Some(m) => BagError::Coded(Box::new(
             Problem::new(Code::ArchiveSourceChanged, m.to_string()).file(m.rel.clone()),
         )),

@@ -158,7 +158,7 @@ fn has_partner(old: &Leftover, leftovers: &[Leftover]) -> bool {
 
 /// Takes out of `leftovers` the new content of the same runs as `olds`: kept with them.
 fn keep_partners(olds: &[Leftover], leftovers: &mut Vec<Leftover>) {
-    leftovers.retain(|l| !(!l.nested && olds.iter().any(|o| o.pids == l.pids)));
+    leftovers.retain(|l| l.nested || !olds.iter().any(|o| o.pids == l.pids));
 }
 
 fn remove_the_rest(out: &Path, leftovers: &[Leftover]) -> Vec<Cleaned> {
@@ -237,8 +237,11 @@ mod tests {
 
     #[test]
     fn only_exact_temporaries_of_this_output_are_recognised() {
-        let p = |n: &str| parse(n, "out").map(|(t, nested, pids)| (t, nested, pids));
-        assert_eq!(p(".out.qoima-new-12"), Some(("new".into(), false, vec![12])));
+        let p = |n: &str| parse(n, "out");
+        assert_eq!(
+            p(".out.qoima-new-12"),
+            Some(("new".into(), false, vec![12]))
+        );
         assert_eq!(
             p("..out.qoima-new-12.qoima-bag-12"),
             Some(("new".into(), true, vec![12, 12]))

@@ -63,12 +63,27 @@ fn issue13_package_force_into_a_folder_holding_the_collection_is_refused() {
     let env = Env::new();
     collection(&env, "archive/col");
     let before = snapshot(&env.path("archive"));
-    let r = env.qoima(&["--json", "package", "archive/col", "-o", "archive", "--force"]);
+    let r = env.qoima(&[
+        "--json",
+        "package",
+        "archive/col",
+        "-o",
+        "archive",
+        "--force",
+    ]);
     assert_eq!(r.code(), 1, "{}", r.stderr());
     assert_eq!(refusal(&r), ("BAG-083".into(), "archive".into()));
     assert!(r.stderr().contains("contains the input"), "{}", r.stderr());
-    assert_eq!(snapshot(&env.path("archive")), before, "the collection is untouched");
-    assert_eq!(fs::read_dir(env.dir.path()).unwrap().count(), 1, "nothing was created");
+    assert_eq!(
+        snapshot(&env.path("archive")),
+        before,
+        "the collection is untouched"
+    );
+    assert_eq!(
+        fs::read_dir(env.dir.path()).unwrap().count(),
+        1,
+        "nothing was created"
+    );
 }
 
 #[test]
@@ -103,23 +118,43 @@ fn issue13_every_writer_refuses_an_output_overlapping_its_input() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["bag", "src", "-o", "src/out"], "src/out"),
         (vec!["bag", "src", "-o", "src/../src"], "src/../src"),
-        (vec!["bag", "src", "-o", "src/deposit", "--zip"], "src/deposit.zip"),
-        (vec!["serialize", "bag", "--tar", "-o", "bag/data/self"], "bag/data/self.tar"),
-        (vec!["serialize", "bag", "--zip", "-o", "bag/x.zip"], "bag/x.zip"),
+        (
+            vec!["bag", "src", "-o", "src/deposit", "--zip"],
+            "src/deposit.zip",
+        ),
+        (
+            vec!["serialize", "bag", "--tar", "-o", "bag/data/self"],
+            "bag/data/self.tar",
+        ),
+        (
+            vec!["serialize", "bag", "--zip", "-o", "bag/x.zip"],
+            "bag/x.zip",
+        ),
         (vec!["unpack", "x.zip", "-o", "x.zip/inner"], "x.zip/inner"),
     ];
-    env.qoima(&["serialize", "bag", "--zip", "-o", "x.zip"]).success();
+    env.qoima(&["serialize", "bag", "--zip", "-o", "x.zip"])
+        .success();
     for (args, file) in &cases {
         let mut all = vec!["--json"];
         all.extend(args);
         let r = env.qoima(&all);
         assert_eq!(r.code(), 1, "{args:?}: {}", r.stderr());
-        assert_eq!(refusal(&r), ("BAG-083".to_string(), file.to_string()), "{args:?}");
+        assert_eq!(
+            refusal(&r),
+            ("BAG-083".to_string(), file.to_string()),
+            "{args:?}"
+        );
     }
     // --checksum-file writes ARCHIVE.sha256: refused when that is the source.
     fs::rename(env.path("src"), env.path("dep.zip.sha256")).unwrap();
     let r = env.qoima(&[
-        "--json", "bag", "dep.zip.sha256", "-o", "dep", "--zip", "--checksum-file",
+        "--json",
+        "bag",
+        "dep.zip.sha256",
+        "-o",
+        "dep",
+        "--zip",
+        "--checksum-file",
     ]);
     assert_eq!(r.code(), 1, "{}", r.stderr());
     assert_eq!(refusal(&r), ("BAG-083".into(), "dep.zip.sha256".into()));
@@ -134,7 +169,8 @@ fn issue13_every_writer_refuses_an_output_overlapping_its_input() {
 fn issue13_seal_audit_and_custody_outputs_inside_the_bag_are_refused() {
     let env = Env::new();
     let bag = env.sample_bag("bag");
-    env.qoima(&["keygen", "-o", "key", "--unencrypted"]).success();
+    env.qoima(&["keygen", "-o", "key", "--unencrypted"])
+        .success();
     let before = snapshot(&bag);
     let recipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
     for out in ["bag", "bag/out"] {
@@ -149,14 +185,29 @@ fn issue13_seal_audit_and_custody_outputs_inside_the_bag_are_refused() {
     let r = env.qoima(&["audit", "report", "--register", "reg.db", "-o", "reg.db"]);
     assert_eq!(r.code(), 1, "{}", r.stderr());
     assert!(r.stderr().contains("error[BAG-083]"), "{}", r.stderr());
-    assert!(r.stderr().contains("the output reg.db is the input reg.db"), "{}", r.stderr());
+    assert!(
+        r.stderr().contains("the output reg.db is the input reg.db"),
+        "{}",
+        r.stderr()
+    );
     assert_eq!(fs::read(env.path("reg.db")).unwrap(), register);
     let r = env.qoima(&[
-        "audit", "export-premis", "bag", "--register", "reg.db", "-o", "bag/premis.xml",
+        "audit",
+        "export-premis",
+        "bag",
+        "--register",
+        "reg.db",
+        "-o",
+        "bag/premis.xml",
     ]);
     assert_eq!(r.code(), 1, "{}", r.stderr());
     assert!(r.stderr().contains("error[BAG-083]"), "{}", r.stderr());
-    assert!(r.stderr().contains("the output bag/premis.xml lies inside the input bag"), "{}", r.stderr());
+    assert!(
+        r.stderr()
+            .contains("the output bag/premis.xml lies inside the input bag"),
+        "{}",
+        r.stderr()
+    );
     assert!(!env.path("bag/premis.xml").exists());
 }
 
@@ -231,10 +282,16 @@ fn issue13_package_force_killed_at_each_step_keeps_a_complete_bag_and_a_rerun_cl
         let (code, err) = run_env(&env, &new_args, &vars);
         assert_ne!(code, 0, "{fp}: the failpoint did not fire: {err}");
         assert!(err.contains("failpoint"), "{fp}: {err}");
-        assert_eq!(which_bag(&env, "out").as_deref(), after_kill, "{fp} {no_exchange}");
+        assert_eq!(
+            which_bag(&env, "out").as_deref(),
+            after_kill,
+            "{fp} {no_exchange}"
+        );
         if after_kill.is_none() {
             assert!(
-                leftovers(&env, "out").iter().any(|n| n.starts_with(".out.qoima-old-")),
+                leftovers(&env, "out")
+                    .iter()
+                    .any(|n| n.starts_with(".out.qoima-old-")),
                 "{fp}: the old bag is set aside"
             );
         }
@@ -247,7 +304,11 @@ fn issue13_package_force_killed_at_each_step_keeps_a_complete_bag_and_a_rerun_cl
             "{fp}: the set-aside bag is restored only when OUT was missing: {err}"
         );
         assert_eq!(which_bag(&env, "out").as_deref(), Some("new"), "{fp}");
-        assert_eq!(leftovers(&env, "out"), Vec::<String>::new(), "{fp} {no_exchange}");
+        assert_eq!(
+            leftovers(&env, "out"),
+            Vec::<String>::new(),
+            "{fp} {no_exchange}"
+        );
     }
 }
 
@@ -286,7 +347,10 @@ fn issue13_leftovers_of_dead_runs_are_removed_and_nothing_else() {
     for rel in &removed {
         let top = rel.split('/').next().unwrap();
         assert!(!env.path(top).exists(), "{top} was not removed");
-        assert!(err.contains(&format!("removed {top}, left by an interrupted run")), "{err}");
+        assert!(
+            err.contains(&format!("removed {top}, left by an interrupted run")),
+            "{err}"
+        );
     }
     for rel in &kept {
         assert!(env.path(rel).exists(), "{rel} must be left alone");
@@ -319,7 +383,10 @@ fn stop_change_continue(env: &Env, args: &[&str], change: impl FnOnce()) -> Outp
             Some('Z') => panic!("qoima exited before the stop point"),
             _ => {}
         }
-        assert!(Instant::now() < deadline, "qoima never reached the stop point");
+        assert!(
+            Instant::now() < deadline,
+            "qoima never reached the stop point"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     change();
@@ -345,7 +412,12 @@ fn issue13_zip_of_a_source_changed_after_hashing_is_refused() {
     env.write("src/b.txt", "b\n");
     collection(&env, "col");
     let cases = [
-        (vec!["bag", "src", "-o", "out", "--zip"], "src/a.txt", "data/a.txt", "out"),
+        (
+            vec!["bag", "src", "-o", "out", "--zip"],
+            "src/a.txt",
+            "data/a.txt",
+            "out",
+        ),
         (
             vec!["package", "col", "-o", "pkg", "--tar", "--checksum-file"],
             "col/photos/02-after-january/020-monument-project.jpg",

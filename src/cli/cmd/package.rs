@@ -129,7 +129,11 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
             (exit, None, Some(message))
         }
     };
-    let refusal = result.as_ref().err().map(BagError::problems).unwrap_or_default();
+    let refusal = result
+        .as_ref()
+        .err()
+        .map(BagError::problems)
+        .unwrap_or_default();
     if g.json {
         output::json(&Report {
             qoima_version: qoima::VERSION,

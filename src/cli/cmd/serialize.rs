@@ -171,17 +171,19 @@ pub fn run(a: &SerializeArgs, g: &Global) -> anyhow::Result<Exit> {
     }
     let prepared = super::outputs::prepare(bag, &outputs, g);
     let bar = super::super::progress::Bar::new("serializing", 0, 0, super::show_progress(g));
-    let result = prepared.and_then(|()| write::serialize(bag, &out, &opts, &bar)).and_then(|s| {
-        if a.archive.checksum_file
-            && let Some(sum) = &s.sha256
-        {
-            write::write_checksum_file(&out, sum).map_err(|e| qoima::bagit::BagError::Io {
-                path: out.clone(),
-                source: e,
-            })?;
-        }
-        Ok(s)
-    });
+    let result = prepared
+        .and_then(|()| write::serialize(bag, &out, &opts, &bar))
+        .and_then(|s| {
+            if a.archive.checksum_file
+                && let Some(sum) = &s.sha256
+            {
+                write::write_checksum_file(&out, sum).map_err(|e| qoima::bagit::BagError::Io {
+                    path: out.clone(),
+                    source: e,
+                })?;
+            }
+            Ok(s)
+        });
     bar.finish();
     let (exit, summary, error, problems) = match &result {
         Ok(s) => (Exit::Ok, Some(s), None, Vec::new()),
