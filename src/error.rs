@@ -179,6 +179,12 @@ codes! {
     /// A METS CHECKSUM differs from the manifest's.
     MetsChecksumMismatch = "BAG-082", Invalid, "The METS and the manifests disagree about a file's content; find which one was edited (the tag manifests tell whether mets.xml changed).";
 
+    // ---- outputs ----
+    /// An output would be, contain or lie inside the input it is made from.
+    OutputOverlapsInput = "BAG-083", Refused, "Writing there would overwrite or delete the input, or write into it while it is read; choose an output outside the input that does not contain it.";
+    /// A file's bytes changed between hashing and archiving: the archive would not match its manifests.
+    ArchiveSourceChanged = "BAG-084", Refused, "Something wrote to the source while it was bagged; nothing was kept. Wait until nothing writes to it and run again.";
+
     // ---- photos ----
     /// A photo file of zero bytes.
     PhotoEmpty = "PHOTO-001", Invalid, "The file is empty; restore it from a copy or from where it was downloaded.";

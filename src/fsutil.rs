@@ -1,5 +1,12 @@
 //! Filesystem helpers with one home: write-to-temporary-then-rename, directory sync, and the
-//! failpoints that crash tests use to stop the process at a chosen step.
+//! failpoints that crash tests use to stop the process at a chosen step. Replacing a folder
+//! (`replace`) and clearing the temporaries of dead runs (`stale`) live in submodules.
+
+mod replace;
+mod stale;
+
+pub use replace::{Replaced, replace_dir};
+pub use stale::{Cleaned, clean_stale};
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -96,6 +103,94 @@ pub fn failpoint(name: &str) {
     {
         eprintln!("qoima: failpoint {name}:{k} reached, aborting");
         std::process::abort();
+    }
+}
+
+/// Stops the process with `SIGSTOP` (to be resumed with `SIGCONT`) when the environment
+/// variable `QOIMA_STOPPOINT` is `NAME`: a test changes the files at that instant, to prove a
+/// change between two steps is caught. Compiled in debug builds only; a release build never
+/// reads the variable.
+pub fn stoppoint(name: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("QOIMA_STOPPOINT").is_ok_and(|v| v == name) {
+        // SAFETY: raise only sends a signal to this process.
+        unsafe {
+            libc::raise(libc::SIGSTOP);
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = name;
+}
+
+/// `renameat2(2)` with `flags`, through the system call itself (no libc wrapper needed).
+fn renameat2(from: &Path, to: &Path, flags: libc::c_uint) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in a path"))
+    };
+    let (from_c, to_c) = (c(from)?, c(to)?);
+    // SAFETY: both strings are NUL-terminated and live across the call; the call only reads
+    // them.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            from_c.as_ptr(),
+            libc::AT_FDCWD,
+            to_c.as_ptr(),
+            flags,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Whether `e` says the filesystem or kernel does not offer a `renameat2` flag (and the caller
+/// should fall back), rather than that the rename itself failed.
+pub fn unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP)
+    )
+}
+
+/// Swaps `a` and `b` in one atomic step (`RENAME_EXCHANGE`): both must exist, and at every
+/// instant each name holds one of the two. Fails with an error for which [`unsupported`] is
+/// true on filesystems that do not offer it (some network and FUSE filesystems). Debug builds
+/// pretend it is unsupported when `QOIMA_TEST_NO_EXCHANGE` is set, so tests reach the
+/// fallback.
+pub fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("QOIMA_TEST_NO_EXCHANGE").is_some() {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    renameat2(a, b, libc::RENAME_EXCHANGE)
+}
+
+/// Renames `from` to `to` only if nothing is at `to` (`RENAME_NOREPLACE`; on a filesystem
+/// without it, a check then a rename). `AlreadyExists` when something is there.
+pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    match renameat2(from, to, libc::RENAME_NOREPLACE) {
+        Err(e) if unsupported(&e) => {
+            if fs::symlink_metadata(to).is_ok() {
+                return Err(io::Error::new(io::ErrorKind::AlreadyExists, "exists"));
+            }
+            fs::rename(from, to)
+        }
+        other => other,
+    }
+}
+
+/// The folder holding `path` (`.` for a bare name).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
     }
 }
 

@@ -44,6 +44,7 @@ pub fn unpack(
     limits: &Limits,
     progress: &dyn Progress,
 ) -> Result<UnpackSummary, BagError> {
+    crate::bagit::create::refuse_overlap(archive, out, "the folder")?;
     if fs::symlink_metadata(out).is_ok() {
         return Err(BagError::Exists(out.to_path_buf()));
     }

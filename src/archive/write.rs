@@ -5,7 +5,14 @@
 //!
 //! The order puts the tag files first, which lets a streaming reader of a tar.gz know the
 //! manifests' algorithms before the payload arrives and validate in one pass.
+//!
+//! A bag staged for `bag --zip` or `package --zip` may share its payload with the source (hard
+//! links), so a source file written to after it was hashed would reach the archive changed.
+//! With [`WriteOptions::verify`], every file the manifests list is hashed again from the very
+//! bytes written into the archive and compared; a difference refuses the archive (`BAG-084`)
+//! and removes it.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -13,8 +20,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Format;
-use crate::bagit::BagError;
-use crate::digest::{Algorithm, Hasher, Progress};
+use crate::bagit::text::Encoding;
+use crate::bagit::{BagError, Version, manifest};
+use crate::digest::{Algorithm, Digest, Hasher, Progress};
+use crate::error::{Code, Problem};
 use crate::fsutil;
 
 /// How to write an archive.
@@ -30,6 +39,9 @@ pub struct WriteOptions {
     pub checksum: bool,
     /// Replace an existing file at the destination (atomically, once the new one is complete).
     pub replace: bool,
+    /// Hash each file the bag's manifests list as it is archived and refuse the archive
+    /// (`BAG-084`) when the bytes differ from the manifest's.
+    pub verify: bool,
 }
 
 /// What was written.
@@ -74,6 +86,120 @@ pub fn archive_time(bag: &Path) -> i64 {
     date.and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc().timestamp().max(ZIP_EPOCH))
         .unwrap_or(ZIP_EPOCH)
+}
+
+/// The manifests' digests, to hold the archived bytes to: one algorithm (the cheapest strong
+/// one the bag has), by bag-relative path.
+struct Expected {
+    algorithm: Algorithm,
+    digests: HashMap<String, Digest>,
+}
+
+/// A file whose archived bytes are not the bytes its manifest vouches for.
+#[derive(Debug)]
+struct Mismatch {
+    rel: String,
+    algorithm: Algorithm,
+    manifest: String,
+    archived: String,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} changed after it was hashed: its {} was {} in the manifest and {} as archived; something wrote to it (or to the source file it is linked to) during the run, so the archive was not kept",
+            self.rel,
+            self.algorithm.name(),
+            self.manifest,
+            self.archived
+        )
+    }
+}
+
+impl std::error::Error for Mismatch {}
+
+impl Expected {
+    /// Reads the digests of `bag`'s payload and tag manifests for the preferred algorithm.
+    fn load(bag: &Path) -> Result<Expected, BagError> {
+        const PREFERENCE: [Algorithm; 7] = [
+            Algorithm::Blake3,
+            Algorithm::Sha256,
+            Algorithm::Sha512,
+            Algorithm::Sha384,
+            Algorithm::Sha224,
+            Algorithm::Sha1,
+            Algorithm::Md5,
+        ];
+        let algorithm = PREFERENCE
+            .into_iter()
+            .find(|&a| bag.join(manifest::file_name(false, a)).is_file())
+            .ok_or_else(|| {
+                BagError::Usage(format!(
+                    "{} has no payload manifest qoima can check",
+                    bag.display()
+                ))
+            })?;
+        let mut digests = HashMap::new();
+        for tag in [false, true] {
+            let name = manifest::file_name(tag, algorithm);
+            let path = bag.join(&name);
+            if tag && !path.is_file() {
+                continue;
+            }
+            let file = File::open(&path).map_err(BagError::io(&path))?;
+            let mut problems = Vec::new();
+            let parsed = manifest::parse(
+                io::BufReader::new(file),
+                &name,
+                Encoding::Utf8,
+                Version::V1_0,
+                &mut problems,
+            );
+            digests.extend(parsed.entries.into_iter().map(|e| (e.path, e.digest)));
+        }
+        Ok(Expected { algorithm, digests })
+    }
+
+    /// A hasher for `rel` when the manifests list it.
+    fn hasher(&self, rel: &str) -> Option<Hasher> {
+        self.digests
+            .contains_key(rel)
+            .then(|| Hasher::new(self.algorithm))
+    }
+
+    /// Compares what was archived of `rel` with its manifest.
+    fn check(&self, rel: &str, hasher: Option<Hasher>) -> io::Result<()> {
+        let (Some(h), Some(want)) = (hasher, self.digests.get(rel)) else {
+            return Ok(());
+        };
+        let got = h.finish();
+        if got == *want {
+            return Ok(());
+        }
+        Err(io::Error::other(Mismatch {
+            rel: rel.to_string(),
+            algorithm: self.algorithm,
+            manifest: want.to_hex(),
+            archived: got.to_hex(),
+        }))
+    }
+}
+
+/// The refusal for an archived file that differs from its manifest, or the I/O error.
+fn write_error(tmp: &Path, e: io::Error) -> BagError {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<Mismatch>())
+    {
+        Some(m) => BagError::Coded(Box::new(
+            Problem::new(Code::ArchiveSourceChanged, m.to_string()).file(m.rel.clone()),
+        )),
+        None => BagError::Io {
+            path: tmp.to_path_buf(),
+            source: e,
+        },
+    }
 }
 
 struct Item {
@@ -131,6 +257,7 @@ pub fn serialize(
     opts: &WriteOptions,
     progress: &dyn Progress,
 ) -> Result<ArchiveSummary, BagError> {
+    crate::bagit::create::refuse_overlap(bag, out, "the archive")?;
     if let Ok(m) = fs::symlink_metadata(out)
         && !(opts.replace && m.is_file())
     {
@@ -150,6 +277,9 @@ pub fn serialize(
         )));
     }
     let list = items(bag)?;
+    let expected = opts.verify.then(|| Expected::load(bag)).transpose()?;
+    // Tests change a source file here, after it was hashed and before it is archived.
+    fsutil::stoppoint("serialize-before-write");
     progress.stage(
         match opts.format {
             Format::Zip => "writing the zip",
@@ -170,13 +300,14 @@ pub fn serialize(
             .open(&tmp)
             .map_err(BagError::io(&tmp))?;
         let file = match opts.format {
-            Format::Zip => write_zip(bag, &top, &list, file, opts, progress),
+            Format::Zip => write_zip(bag, &top, &list, file, opts, expected.as_ref(), progress),
             Format::Tar => write_tar(
                 bag,
                 &top,
                 &list,
                 BufWriter::with_capacity(1 << 20, file),
                 opts,
+                expected.as_ref(),
                 progress,
             )
             .and_then(|w| w.into_inner().map_err(|e| e.into_error())),
@@ -185,12 +316,12 @@ pub fn serialize(
                     BufWriter::with_capacity(1 << 20, file),
                     flate2::Compression::default(),
                 );
-                write_tar(bag, &top, &list, gz, opts, progress)
+                write_tar(bag, &top, &list, gz, opts, expected.as_ref(), progress)
                     .and_then(|gz| gz.finish())
                     .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
             }
         }
-        .map_err(BagError::io(&tmp))?;
+        .map_err(|e| write_error(&tmp, e))?;
         file.sync_all().map_err(BagError::io(&tmp))?;
         drop(file);
         fsutil::failpoint("serialize-before-rename");
@@ -243,8 +374,9 @@ pub fn write_tar_stream<W: Write>(
         mtime,
         checksum: false,
         replace: false,
+        verify: false,
     };
-    write_tar(bag, top, &list, w, &opts, progress).map_err(BagError::io(bag))
+    write_tar(bag, top, &list, w, &opts, None, progress).map_err(BagError::io(bag))
 }
 
 /// The sha256 of a file, as lowercase hex.
@@ -267,15 +399,20 @@ pub fn checksum_line(sha256: &str, file_name: &str) -> String {
     format!("{sha256}  {file_name}\n")
 }
 
+/// Where `--checksum-file` writes the archive's sha256: `ARCHIVE.sha256`.
+pub fn checksum_path(archive: &Path) -> PathBuf {
+    let mut p = archive.as_os_str().to_os_string();
+    p.push(".sha256");
+    PathBuf::from(p)
+}
+
 /// `sha256sum`'s line for the archive (`HEX  NAME`), written to `NAME.sha256` beside it.
 pub fn write_checksum_file(archive: &Path, sha256: &str) -> io::Result<PathBuf> {
     let name = archive
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut p = archive.as_os_str().to_os_string();
-    p.push(".sha256");
-    let p = PathBuf::from(p);
+    let p = checksum_path(archive);
     fsutil::write_atomic(&p, checksum_line(sha256, &name).as_bytes())?;
     Ok(p)
 }
@@ -286,6 +423,7 @@ fn write_zip(
     list: &[Item],
     file: File,
     opts: &WriteOptions,
+    expected: Option<&Expected>,
     progress: &dyn Progress,
 ) -> io::Result<File> {
     use zip::write::SimpleFileOptions;
@@ -314,7 +452,18 @@ fn write_zip(
             .unix_permissions(0o644)
             .large_file(it.size >= u32::MAX as u64);
         zip.start_file(name, o).map_err(zerr)?;
-        copy_exact(&bag.join(&it.rel), it.size, &mut zip, &mut buf, progress)?;
+        let mut hasher = expected.and_then(|x| x.hasher(&it.rel));
+        copy_exact(
+            &bag.join(&it.rel),
+            it.size,
+            &mut zip,
+            &mut buf,
+            hasher.as_mut(),
+            progress,
+        )?;
+        if let Some(x) = expected {
+            x.check(&it.rel, hasher)?;
+        }
         progress.file_done();
     }
     let w = zip.finish().map_err(zerr)?;
@@ -327,6 +476,7 @@ fn write_tar<W: Write>(
     list: &[Item],
     w: W,
     opts: &WriteOptions,
+    expected: Option<&Expected>,
     progress: &dyn Progress,
 ) -> io::Result<W> {
     let mut b = tar::Builder::new(w);
@@ -360,11 +510,15 @@ fn write_tar<W: Write>(
             inner: f.take(it.size),
             left: it.size,
             path: bag.join(&it.rel),
+            hasher: expected.and_then(|x| x.hasher(&it.rel)),
             progress,
         };
         b.append_data(&mut header(false, it.size), &name, &mut exact)?;
         if exact.left != 0 {
             return Err(changed(&exact.path));
+        }
+        if let Some(x) = expected {
+            x.check(&it.rel, exact.hasher)?;
         }
         progress.file_done();
     }
@@ -375,6 +529,7 @@ struct ExactReader<'p, R> {
     inner: R,
     left: u64,
     path: PathBuf,
+    hasher: Option<Hasher>,
     progress: &'p dyn Progress,
 }
 
@@ -385,6 +540,9 @@ impl<R: Read> Read for ExactReader<'_, R> {
             return Err(changed(&self.path));
         }
         self.left -= n as u64;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
         self.progress.bytes(n as u64);
         Ok(n)
     }
@@ -402,6 +560,7 @@ fn copy_exact(
     size: u64,
     w: &mut impl Write,
     buf: &mut [u8],
+    mut hasher: Option<&mut Hasher>,
     progress: &dyn Progress,
 ) -> io::Result<()> {
     let mut f = crate::digest::open_for_read(path, false)?;
@@ -416,6 +575,9 @@ fn copy_exact(
             return Err(changed(path));
         }
         w.write_all(&buf[..n])?;
+        if let Some(h) = hasher.as_deref_mut() {
+            h.update(&buf[..n]);
+        }
         progress.bytes(n as u64);
     }
     if total != size {

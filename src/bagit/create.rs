@@ -100,12 +100,48 @@ pub enum BagError {
         /// The cause.
         source: io::Error,
     },
-    /// The request makes no sense (e.g. a destination inside the source).
+    /// The request makes no sense (e.g. a tag file qoima writes itself).
     #[error("{0}")]
     Usage(String),
+    /// A refusal with its problem code: the output overlaps the input (`BAG-083`), the
+    /// source changed while it was archived (`BAG-084`). Nothing was kept.
+    #[error("{}", .0.message)]
+    Coded(Box<Problem>),
+}
+
+/// Refuses (`BAG-083`, before anything is created or deleted) when `output` is `input`,
+/// contains it or lies inside it, links and `..` resolved in both. `what` names the output
+/// for the message (`the bag`, `the archive`, `--checksum-file`).
+pub fn refuse_overlap(input: &Path, output: &Path, what: &str) -> Result<(), BagError> {
+    let Some(overlap) = fsutil::overlap(input, output).map_err(BagError::io(input))? else {
+        return Ok(());
+    };
+    let problem = Problem::new(
+        Code::OutputOverlapsInput,
+        format!(
+            "{what}: {}; nothing was written",
+            overlap.describe(output, input)
+        ),
+    )
+    .file(output.display().to_string());
+    Err(BagError::Coded(Box::new(problem)))
 }
 
 impl BagError {
+    /// The problems behind a refusal (empty for other errors).
+    pub fn problems(&self) -> Vec<Problem> {
+        match self {
+            BagError::Refused(p) => p.clone(),
+            BagError::Coded(p) => vec![(**p).clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether this is a refusal (exit 1) rather than a failure to run (exit 2).
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, BagError::Refused(_) | BagError::Coded(_))
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> BagError {
         let path = path.into();
         move |source| BagError::Io { path, source }
@@ -645,6 +681,9 @@ pub fn create_bag_with(
     progress: &dyn Progress,
     extra: &ExtraTags<'_>,
 ) -> Result<BagSummary, BagError> {
+    // Where the destination would be, judged before anything is created, through links and
+    // `..`: `new/../src/bag` cannot slip past the check.
+    refuse_overlap(src, dest, "the bag")?;
     if dest.exists() || fs::symlink_metadata(dest).is_ok() {
         return Err(BagError::Exists(dest.to_path_buf()));
     }
@@ -652,14 +691,6 @@ pub fn create_bag_with(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    // Where the destination would be, judged before anything is created, through links and
-    // `..`: `new/../src/bag` cannot slip past the check.
-    if let Some(overlap) = fsutil::overlap(src, dest).map_err(BagError::io(src))? {
-        return Err(BagError::Usage(format!(
-            "{}; choose a destination outside it (or use --in-place)",
-            overlap.describe(dest, src)
-        )));
-    }
     let (files, warnings) = engine.install(|| scan_source(src, opts.follow_links, &[]))?;
     fs::create_dir_all(&parent).map_err(BagError::io(&parent))?;
     let tmp = fsutil::temp_sibling(dest, "bag");

@@ -3,7 +3,9 @@
 //! MIX inside), the collection's Dublin Core and the check report as tag files.
 //!
 //! Nothing is written when the check finds errors; the bag is built under a temporary name
-//! and renamed when complete, like every bag qoima makes.
+//! and renamed when complete, like every bag qoima makes. With `force`, an existing output is
+//! swapped for the complete new bag (`fsutil::replace_dir`), never removed first. An output
+//! that is, holds or lies inside the collection is refused (`BAG-083`).
 
 use std::collections::HashMap;
 use std::fs;
@@ -51,6 +53,9 @@ pub fn package(
     engine: &Engine,
     progress: &dyn Progress,
 ) -> Result<PackageReport, BagError> {
+    // `-o archive` for `archive/col`, or `-o col` itself, with --force would replace the
+    // collection: refused before anything is read or written.
+    crate::bagit::create::refuse_overlap(root, out, "the package")?;
     let report = check::check(root, &opts.check, engine, progress).map_err(BagError::io(root))?;
     if !report.passed {
         return Ok(PackageReport {
@@ -78,9 +83,10 @@ pub fn package(
             ("metadata/report.json".to_string(), report_json.clone()),
         ])
     };
-    // Built beside the output, so that an existing bag is replaced only by a complete one.
+    // Built beside the output, so that an existing bag is replaced only by a complete one,
+    // in one atomic exchange where the filesystem allows (see `fsutil::replace_dir`).
     let target = if exists {
-        fsutil::temp_sibling(out, "package")
+        fsutil::temp_sibling(out, "new")
     } else {
         out.to_path_buf()
     };
@@ -88,10 +94,10 @@ pub fn package(
         root, &target, &opts.bag, engine, progress, &describe,
     )?;
     if exists {
-        let old = fsutil::temp_sibling(out, "old");
-        fs::rename(out, &old).map_err(BagError::io(out))?;
-        fs::rename(&target, out).map_err(BagError::io(out))?;
-        fs::remove_dir_all(&old).map_err(BagError::io(&old))?;
+        if let Err(e) = fsutil::replace_dir(&target, out) {
+            let _ = fs::remove_dir_all(&target);
+            return Err(BagError::io(out)(e));
+        }
         summary.bag = out.to_path_buf();
     }
     Ok(PackageReport {

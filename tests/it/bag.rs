@@ -217,7 +217,8 @@ fn refuses_existing_destination_and_destination_inside_source() {
     assert_eq!(r.code(), 2);
     assert!(r.stderr().contains("already exists"), "{}", r.stderr());
     let r = env.qoima(&["bag", "src", "-o", "elsewhere/../src/inner"]);
-    assert_eq!(r.code(), 2);
+    assert_eq!(r.code(), 1, "a refusal (BAG-083)");
+    assert!(r.stderr().contains("error[BAG-083]"), "{}", r.stderr());
     assert!(
         r.stderr().contains("lies inside the input"),
         "{}",
@@ -225,7 +226,7 @@ fn refuses_existing_destination_and_destination_inside_source() {
     );
     assert!(!env.path("elsewhere").exists() && !env.path("src/inner").exists());
     let r = env.qoima(&["bag", "src", "-o", "src/new/inner"]);
-    assert_eq!(r.code(), 2);
+    assert_eq!(r.code(), 1);
     assert!(
         r.stderr().contains("lies inside the input"),
         "{}",

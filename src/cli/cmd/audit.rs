@@ -250,6 +250,9 @@ fn period(
             Ok(chrono::Utc::now() - chrono::Duration::from_std(age)?)
         })
         .transpose()?;
+    if let Some(refused) = refuse_output(a, None, out) {
+        return Ok(refused);
+    }
     let register = open_register(a)?;
     let mut data = register.report(since)?;
     data.generated = Some(chrono::Utc::now());
@@ -259,11 +262,32 @@ fn period(
 }
 
 fn premis(a: &AuditArgs, bag: &Path, out: Option<&Path>) -> anyhow::Result<Exit> {
+    if let Some(refused) = refuse_output(a, Some(bag), out) {
+        return Ok(refused);
+    }
     let Some((key, rows)) = audits_of(a, bag)? else {
         return Ok(Exit::Error);
     };
     write_out(out, &report::export_premis(&key, &rows, qoima::VERSION))?;
     Ok(Exit::Ok)
+}
+
+/// Refuses (`BAG-083`) an `-o` that is the register, or lies inside or holds the bag whose
+/// history is exported: writing it would destroy the register or change the bag. Inputs that
+/// do not exist (a bag since removed) cannot be harmed and are not checked.
+fn refuse_output(a: &AuditArgs, bag: Option<&Path>, out: Option<&Path>) -> Option<Exit> {
+    let out = out?;
+    let register = a.register.clone().unwrap_or_else(Register::default_path);
+    let inputs = [Some(register.as_path()), bag];
+    for input in inputs.into_iter().flatten() {
+        if std::fs::symlink_metadata(input).is_err() {
+            continue;
+        }
+        if let Err(e) = qoima::bagit::create::refuse_overlap(input, out, "-o") {
+            return Some(super::outputs::report_refusal(&e));
+        }
+    }
+    None
 }
 
 fn write_out(out: Option<&Path>, text: &str) -> anyhow::Result<()> {

@@ -69,7 +69,20 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
     };
     let bar = Bar::staged("scanning", stages, 0, 0, super::show_progress(g));
     let mut archive = None;
-    let result = match (&a.output, fmt) {
+    let prepared = match (&a.output, fmt) {
+        (Some(out), Some(f)) => {
+            let file = qoima::archive::with_extension(out, f);
+            let sums = qoima::archive::write::checksum_path(&file);
+            let mut outputs = vec![(file.as_path(), "the archive")];
+            if a.archive.checksum_file {
+                outputs.push((sums.as_path(), "--checksum-file"));
+            }
+            super::outputs::prepare(&a.source, &outputs, g)
+        }
+        (Some(out), None) => super::outputs::prepare(&a.source, &[(out, "the bag")], g),
+        (None, _) => Ok(()),
+    };
+    let result = prepared.and_then(|()| match (&a.output, fmt) {
         (Some(out), Some(f)) => {
             let file = qoima::archive::with_extension(out, f);
             if std::fs::symlink_metadata(&file).is_ok() {
@@ -102,7 +115,7 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
         }
         (Some(out), None) => bagit::create_bag(&a.source, out, &opts, &engine, &bar),
         (None, _) => bagit::bag_in_place(&a.source, &opts, &engine, &bar),
-    };
+    });
     bar.finish();
     // A bag made for a profile is held to it at once: what prepare could not foresee is
     // reported now rather than by the repository.
@@ -118,13 +131,10 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
             (Exit::Invalid, Some(s), None, s.problems.clone())
         }
         Ok(s) => (Exit::Ok, Some(s), None, s.problems.clone()),
-        Err(BagError::Refused(p)) => (
-            Exit::Invalid,
-            None,
-            Some(result.as_ref().unwrap_err().to_string()),
-            p.clone(),
-        ),
-        Err(e) => (Exit::Error, None, Some(e.to_string()), Vec::new()),
+        Err(e) => {
+            let (exit, message, problems) = super::outputs::failure(e);
+            (exit, None, Some(message), problems)
+        }
     };
     if g.json {
         output::json(&Report {

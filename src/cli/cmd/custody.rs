@@ -315,6 +315,14 @@ fn export(a: &CustodyExportArgs, g: &Global) -> anyhow::Result<Exit> {
         return Ok(Exit::Invalid);
     }
     let xml = custody::export_premis(&report, &seal_tokens);
+    // A PREMIS file written into the bag would change the bag it describes.
+    if let Some(Err(e)) = a
+        .output
+        .as_deref()
+        .map(|f| qoima::bagit::create::refuse_overlap(&a.bag, f, "-o"))
+    {
+        return Ok(super::outputs::report_refusal(&e));
+    }
     match &a.output {
         Some(f) => {
             qoima::fsutil::write_atomic(f, xml.as_bytes())

@@ -4,6 +4,7 @@ mod audit;
 mod bag;
 mod check;
 mod custody;
+mod outputs;
 mod package;
 mod seal;
 mod serialize;

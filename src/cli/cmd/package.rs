@@ -20,6 +20,9 @@ struct Report<'a> {
     archive: Option<&'a qoima::archive::write::ArchiveSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Why nothing was written, when refused before the check (`BAG-083`, `BAG-084`).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    problems: &'a [qoima::error::Problem],
     exit_code: u8,
 }
 
@@ -62,7 +65,17 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
         super::show_progress(g),
     );
     let mut archive = None;
-    let result = match fmt {
+    let file = fmt.map(|f| qoima::archive::with_extension(&a.output, f));
+    let sums = file.as_deref().map(qoima::archive::write::checksum_path);
+    let mut outputs = match &file {
+        Some(f) => vec![(f.as_path(), "the archive")],
+        None => vec![(a.output.as_path(), "the package")],
+    };
+    if let (Some(s), true) = (&sums, a.archive.checksum_file) {
+        outputs.push((s.as_path(), "--checksum-file"));
+    }
+    let prepared = super::outputs::prepare(&a.collection, &outputs, g);
+    let result = prepared.and_then(|()| match fmt {
         None => run::package(&a.collection, &a.output, &opts, &engine, &bar),
         Some(f) => {
             let file = qoima::archive::with_extension(&a.output, f);
@@ -95,7 +108,7 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
                 }
             }
         }
-    };
+    });
     bar.finish();
     let nonconforming: Vec<qoima::error::Problem> = match (&result, &profile) {
         (Ok(r), Some(p)) => r
@@ -111,13 +124,16 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
         }
         Ok(r) if r.outcome == "packaged" => (Exit::Ok, Some(r), None),
         Ok(r) => (Exit::Invalid, Some(r), None),
-        Err(BagError::Refused(_)) => (
-            Exit::Invalid,
-            None,
-            Some(result.as_ref().unwrap_err().to_string()),
-        ),
-        Err(e) => (Exit::Error, None, Some(e.to_string())),
+        Err(e) => {
+            let (exit, message, _) = super::outputs::failure(e);
+            (exit, None, Some(message))
+        }
     };
+    let refusal = result
+        .as_ref()
+        .err()
+        .map(BagError::problems)
+        .unwrap_or_default();
     if g.json {
         output::json(&Report {
             qoima_version: qoima::VERSION,
@@ -125,6 +141,7 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
             package: report,
             archive: archive.as_ref(),
             error: error.clone(),
+            problems: &refusal,
             exit_code: exit as u8,
         })?;
     }
@@ -163,9 +180,7 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
         );
         output::problems(&nonconforming, true, "  ");
     }
-    if let (Err(BagError::Refused(p)), Some(_)) = (&result, &error) {
-        output::problems(p, true, "");
-    }
+    output::problems(&refusal, true, "");
     if let Some(e) = error {
         eprintln!("qoima: {e}");
     }

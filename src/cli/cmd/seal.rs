@@ -255,6 +255,21 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
         ),
         (None, _) => None,
     };
+    if let Some(eo) = &encrypt_to {
+        // A bundle written into the bag, or over it, would change what is being sealed.
+        let paths = encrypt::BundlePaths::new(&eo.out_dir, &eo.name);
+        let script = eo.out_dir.join(qoima::seal::VERIFY_SH);
+        let files = [
+            paths.ciphertext.as_path(),
+            &paths.checksum,
+            &paths.signature,
+            &paths.envelope,
+            &script,
+        ];
+        if let Err(e) = super::outputs::refuse_writing_into(&a.bag, &eo.out_dir, &files) {
+            return Ok(super::outputs::report_refusal(&e));
+        }
+    }
     let stamper = Stamper::from_args(a)?;
     let (sk, pk) = seal::load_secret_key(&a.sign, || {
         passphrase(a.passphrase_file.as_deref(), false).map_err(|e| SealError::Key(e.to_string()))

@@ -59,6 +59,9 @@ pub(super) fn finish(
         mtime: write::archive_time(staged),
         checksum: a.checksum || a.checksum_file,
         replace,
+        // The staged bag may share its payload with a source that is still being written
+        // to: what goes into the archive is held to the digests taken when it was hashed.
+        verify: true,
     };
     let r = write::serialize(staged, archive, &opts, progress);
     let _ = fs::remove_dir_all(staged);
@@ -135,6 +138,8 @@ struct Report<'a> {
     archive: Option<&'a ArchiveSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    problems: &'a [qoima::error::Problem],
     exit_code: u8,
 }
 
@@ -157,23 +162,35 @@ pub fn run(a: &SerializeArgs, g: &Global) -> anyhow::Result<Exit> {
         mtime: write::archive_time(bag),
         checksum: a.archive.checksum || a.archive.checksum_file,
         replace: false,
+        verify: false,
     };
+    let sums = write::checksum_path(&out);
+    let mut outputs = vec![(out.as_path(), "the archive")];
+    if a.archive.checksum_file {
+        outputs.push((sums.as_path(), "--checksum-file"));
+    }
+    let prepared = super::outputs::prepare(bag, &outputs, g);
     let bar = super::super::progress::Bar::new("serializing", 0, 0, super::show_progress(g));
-    let result = write::serialize(bag, &out, &opts, &bar).and_then(|s| {
-        if a.archive.checksum_file
-            && let Some(sum) = &s.sha256
-        {
-            write::write_checksum_file(&out, sum).map_err(|e| qoima::bagit::BagError::Io {
-                path: out.clone(),
-                source: e,
-            })?;
-        }
-        Ok(s)
-    });
+    let result = prepared
+        .and_then(|()| write::serialize(bag, &out, &opts, &bar))
+        .and_then(|s| {
+            if a.archive.checksum_file
+                && let Some(sum) = &s.sha256
+            {
+                write::write_checksum_file(&out, sum).map_err(|e| qoima::bagit::BagError::Io {
+                    path: out.clone(),
+                    source: e,
+                })?;
+            }
+            Ok(s)
+        });
     bar.finish();
-    let (exit, summary, error) = match &result {
-        Ok(s) => (Exit::Ok, Some(s), None),
-        Err(e) => (Exit::Error, None, Some(e.to_string())),
+    let (exit, summary, error, problems) = match &result {
+        Ok(s) => (Exit::Ok, Some(s), None, Vec::new()),
+        Err(e) => {
+            let (exit, message, problems) = super::outputs::failure(e);
+            (exit, None, Some(message), problems)
+        }
     };
     if g.json {
         output::json(&Report {
@@ -181,9 +198,11 @@ pub fn run(a: &SerializeArgs, g: &Global) -> anyhow::Result<Exit> {
             command: "serialize",
             archive: summary,
             error: error.clone(),
+            problems: &problems,
             exit_code: exit as u8,
         })?;
     }
+    output::problems(&problems, true, "");
     if let Some(s) = summary {
         print(s, &a.archive, g);
     }

@@ -27,10 +27,15 @@ struct Report<'a> {
 pub fn run(a: &UnpackArgs, g: &Global) -> anyhow::Result<Exit> {
     let limits = super::serialize::limits(&a.limits)?;
     let bar = Bar::new("unpacking", 0, 0, super::show_progress(g));
-    let result = unpack::unpack(&a.archive, &a.output, &limits, &bar);
+    let result = super::outputs::prepare(&a.archive, &[(&a.output, "the folder")], g)
+        .and_then(|()| unpack::unpack(&a.archive, &a.output, &limits, &bar));
     bar.finish();
     let (exit, summary, error, problems) = match &result {
         Ok(s) => (Exit::Ok, Some(s), None, s.problems.clone()),
+        Err(e @ BagError::Coded(_)) => {
+            let (exit, message, problems) = super::outputs::failure(e);
+            (exit, None, Some(message), problems)
+        }
         Err(BagError::Refused(p)) => (
             Exit::Invalid,
             None,

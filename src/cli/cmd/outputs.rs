@@ -1,0 +1,92 @@
+//! What every writing command does with the outputs the user named, before it writes: refuse
+//! an output that is, holds or lies inside its input (`BAG-083`), and clear what dead runs
+//! left beside each output. And how a refused or failed write is reported.
+
+use std::path::Path;
+
+use qoima::bagit::BagError;
+use qoima::bagit::create::refuse_overlap;
+use qoima::error::{Kind, Problem};
+use qoima::fsutil::{self, Cleaned};
+
+use super::super::Exit;
+use super::super::args::Global;
+use super::super::output;
+
+/// Refuses when any of `outputs` (each with the words naming it in a message) overlaps
+/// `input`; otherwise clears the leftovers of dead runs beside each output and says so on
+/// stderr. Nothing is created or deleted before every overlap has been ruled out.
+pub(super) fn prepare(input: &Path, outputs: &[(&Path, &str)], g: &Global) -> Result<(), BagError> {
+    for (out, what) in outputs {
+        refuse_overlap(input, out, what)?;
+    }
+    for (out, _) in outputs {
+        clean_stale(out, g);
+    }
+    Ok(())
+}
+
+/// Clears what dead runs left beside `out` ([`fsutil::clean_stale`]) and says what it did.
+pub(super) fn clean_stale(out: &Path, g: &Global) {
+    for done in fsutil::clean_stale(out) {
+        match &done {
+            Cleaned::Removed(p) if !g.quiet => eprintln!(
+                "qoima: removed {}, left by an interrupted run",
+                output::path(p)
+            ),
+            Cleaned::Restored { from, to } => eprintln!(
+                "qoima: restored {} from {}, where an interrupted run had set it aside",
+                output::path(to),
+                output::path(from)
+            ),
+            Cleaned::Kept { path, why } => {
+                eprintln!("qoima: left {} in place: {why}", output::path(path))
+            }
+            Cleaned::Removed(_) => {}
+        }
+    }
+}
+
+/// The exit status, the error line and the problems of a write that did not happen.
+pub(super) fn failure(e: &BagError) -> (Exit, String, Vec<Problem>) {
+    match e {
+        BagError::Coded(p) => (
+            match p.kind {
+                Kind::Unreadable => Exit::Error,
+                _ => Exit::Invalid,
+            },
+            format!("refused ({}); nothing was written", p.code),
+            vec![(**p).clone()],
+        ),
+        BagError::Refused(p) => (Exit::Invalid, e.to_string(), p.clone()),
+        _ => (Exit::Error, e.to_string(), Vec::new()),
+    }
+}
+
+/// Refuses (`BAG-083`) a folder `dir` that files are written into when it is `input` or lies
+/// inside it, or when one of the `files` written there overlaps `input`. A `dir` that merely
+/// holds `input` is fine: nothing in it is replaced or removed (`seal --to -o .`).
+pub(super) fn refuse_writing_into(
+    input: &Path,
+    dir: &Path,
+    files: &[&Path],
+) -> Result<(), BagError> {
+    use qoima::fsutil::Overlap;
+    match fsutil::overlap(input, dir) {
+        Ok(Some(Overlap::InputInsideOutput)) => {}
+        _ => refuse_overlap(input, dir, "-o")?,
+    }
+    for file in files {
+        refuse_overlap(input, file, "the bundle")?;
+    }
+    Ok(())
+}
+
+/// Prints a refusal made before anything was written, for commands whose errors otherwise
+/// have no problem code, and gives its exit status.
+pub(super) fn report_refusal(e: &BagError) -> Exit {
+    let (exit, message, problems) = failure(e);
+    output::problems(&problems, true, "");
+    eprintln!("qoima: {message}");
+    exit
+}
