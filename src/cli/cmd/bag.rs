@@ -28,6 +28,10 @@ struct Report<'a> {
 }
 
 pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
+    // In place, the folder is changed: one run at a time, and a second one is refused.
+    let _lock = (a.rollback || a.output.is_none())
+        .then(|| super::lock(&a.source, super::Contention::Refuse))
+        .transpose()?;
     if a.rollback {
         let n = bagit::rollback(&a.source)?;
         if !g.quiet {
