@@ -295,3 +295,84 @@ fn issue13_a_rerun_after_a_crash_leaves_no_stale_temporary_in_the_bag() {
     assert_eq!(contents(&dir.join("data")), before);
     env.qoima(&["validate", "dir"]).success();
 }
+
+/// Runs qoima as the unprivileged user `nobody` (root bypasses mode bits), or `None` with the
+/// reason printed when that cannot be done here.
+fn qoima_as_nobody(env: &Env, args: &[&str]) -> Option<Run> {
+    let root = std::process::Command::new("id").arg("-u").output().ok()?;
+    if String::from_utf8_lossy(&root.stdout).trim() != "0" {
+        eprintln!("skipped: switching to an unprivileged user needs root");
+        return None;
+    }
+    let chown = Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(env.dir.path())
+        .status();
+    if !chown.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot chown the test folder to nobody");
+        return None;
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_qoima"))
+        .args(args)
+        .current_dir(env.dir.path())
+        .env("SOURCE_DATE_EPOCH", "1641340800")
+        .env_remove("QOIMA_FAILPOINT")
+        .output();
+    match out {
+        Ok(o) => Some(Run(o)),
+        Err(e) => {
+            eprintln!("skipped: setpriv is not available ({e})");
+            None
+        }
+    }
+}
+
+#[test]
+fn issue13_a_read_only_subfolder_is_refused_before_anything_moves() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let dir = env.sample_source("dir");
+    env.write("dir/cd/track01.txt", "from a CD");
+    let before = contents(&dir);
+    fs::set_permissions(dir.join("cd"), fs::Permissions::from_mode(0o555)).unwrap();
+    let Some(r) = qoima_as_nobody(&env, &["bag", "--json", "--in-place", "dir"]) else {
+        return;
+    };
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    assert_eq!(refusal(&r), vec![("BAG-091".to_string(), "cd".to_string())]);
+    assert!(r.stderr().contains("chmod u+w"), "{}", r.stderr());
+    assert_eq!(contents(&dir), before, "something moved");
+    assert!(dot_names(&dir).is_empty(), "{:?}", dot_names(&dir));
+    // Doing what the message says makes the run succeed.
+    fs::set_permissions(dir.join("cd"), fs::Permissions::from_mode(0o755)).unwrap();
+    qoima_as_nobody(&env, &["bag", "--in-place", "dir"])
+        .unwrap()
+        .success();
+    assert_eq!(contents(&dir.join("data")), before);
+}
+
+#[test]
+fn issue13_an_immutable_entry_is_refused_before_anything_moves() {
+    let env = Env::new();
+    let dir = env.sample_source("dir");
+    let before = contents(&dir);
+    let chattr = |flag: &str| {
+        Command::new("chattr")
+            .arg(flag)
+            .arg(dir.join("sub"))
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !chattr("+i") {
+        eprintln!("skipped: chattr +i is not available on this file system or to this user");
+        return;
+    }
+    let r = env.qoima(&["bag", "--json", "--in-place", "dir"]);
+    assert!(chattr("-i"), "cannot clear the immutable flag again");
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    assert_eq!(refusal(&r), vec![("BAG-091".to_string(), "sub".to_string())]);
+    assert_eq!(contents(&dir), before, "something moved");
+    assert!(dot_names(&dir).is_empty(), "{:?}", dot_names(&dir));
+}
