@@ -204,8 +204,7 @@ fn clear_reserved(dir: &Path, names: Vec<String>) -> Result<Vec<String>, BagErro
             "it is the name of qoima's staging folder (qoima's own exists only while its journal does)"
         } else if fsutil::temp_target(&name, "write") == Some(JOURNAL) {
             let ours = fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
-                && fs::read(&path)
-                    .is_ok_and(|b| serde_json::from_slice::<Journal>(&b).is_ok());
+                && fs::read(&path).is_ok_and(|b| serde_json::from_slice::<Journal>(&b).is_ok());
             if ours {
                 fs::remove_file(&path).map_err(BagError::io(&path))?;
                 continue;

@@ -179,7 +179,9 @@ fn parse(bytes: &[u8]) -> Result<Journal, String> {
     let journal: Journal = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     for (rel, temp) in &journal.write {
         if !is_seal_file(rel) || !is_temporary_of(temp, rel) {
-            return Err(format!("it names {rel:?} and {temp:?}, which seal does not write"));
+            return Err(format!(
+                "it names {rel:?} and {temp:?}, which seal does not write"
+            ));
         }
     }
     for rel in &journal.remove {
@@ -187,7 +189,9 @@ fn parse(bytes: &[u8]) -> Result<Journal, String> {
             .strip_prefix(&format!("{SEAL_DIR}/"))
             .is_some_and(is_signature);
         if !ok {
-            return Err(format!("it would remove {rel:?}, which is not a seal signature"));
+            return Err(format!(
+                "it would remove {rel:?}, which is not a seal signature"
+            ));
         }
     }
     Ok(journal)

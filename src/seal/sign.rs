@@ -207,7 +207,10 @@ pub fn seal_bag(
         ("bag-info.txt".into(), info.render().into_bytes()),
         (KEY_FILE.into(), pk_box.to_string().into_bytes()),
         (VERIFY_TXT.into(), verify_txt.into_bytes()),
-        (VERIFY_SH.into(), super::script::VERIFY_SH.as_bytes().to_vec()),
+        (
+            VERIFY_SH.into(),
+            super::script::VERIFY_SH.as_bytes().to_vec(),
+        ),
     ];
 
     // Every tag manifest, recomputed over the union of what they listed and the seal's files.

@@ -211,7 +211,11 @@ fn issue13_user_files_named_like_temporaries_are_bagged_and_never_deleted_by_rol
     env.write("dir/.bag-info.txt.qoima-write-77", "also mine");
     let before = contents(&dir);
     env.qoima(&["bag", "--in-place", "dir"]).success();
-    assert_eq!(contents(&dir.join("data")), before, "a user file was skipped");
+    assert_eq!(
+        contents(&dir.join("data")),
+        before,
+        "a user file was skipped"
+    );
     env.qoima(&["validate", "dir"]).success();
 }
 
@@ -372,7 +376,10 @@ fn issue13_an_immutable_entry_is_refused_before_anything_moves() {
     let r = env.qoima(&["bag", "--json", "--in-place", "dir"]);
     assert!(chattr("-i"), "cannot clear the immutable flag again");
     assert_eq!(r.code(), 1, "{}", r.stderr());
-    assert_eq!(refusal(&r), vec![("BAG-091".to_string(), "sub".to_string())]);
+    assert_eq!(
+        refusal(&r),
+        vec![("BAG-091".to_string(), "sub".to_string())]
+    );
     assert_eq!(contents(&dir), before, "something moved");
     assert!(dot_names(&dir).is_empty(), "{:?}", dot_names(&dir));
 }

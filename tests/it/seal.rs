@@ -794,7 +794,10 @@ fn files_without_seal_temporaries(root: &Path) -> std::collections::BTreeMap<Str
         })
         .map(|e| {
             let rel = e.path().strip_prefix(root).unwrap();
-            (rel.to_string_lossy().into_owned(), fs::read(e.path()).unwrap())
+            (
+                rel.to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
         })
         .collect()
 }
@@ -837,7 +840,11 @@ fn issue13_a_kill_at_any_step_of_seal_leaves_the_old_or_new_bag_or_a_rerun_compl
             &["seal", "CASE", "--sign", "k"],
             &[("QOIMA_FAILPOINT", fp)],
         );
-        assert_ne!(out.status.code(), Some(0), "{fp}: the failpoint did not fire");
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{fp}: the failpoint did not fire"
+        );
         let journal = bag.join(".qoima-seal.json").exists();
         let (sealed, _) = verify(&env, "CASE", "trusted.txt");
         if !journal {
@@ -850,7 +857,11 @@ fn issue13_a_kill_at_any_step_of_seal_leaves_the_old_or_new_bag_or_a_rerun_compl
         env.qoima(&["seal", "CASE", "--sign", "k"]).success();
         let (code, v) = verify(&env, "CASE", "trusted.txt");
         assert_eq!(code, 0, "{fp}: {v}");
-        assert!(qoima_names(&bag).is_empty(), "{fp}: {:?}", qoima_names(&bag));
+        assert!(
+            qoima_names(&bag).is_empty(),
+            "{fp}: {:?}",
+            qoima_names(&bag)
+        );
     }
 }
 
@@ -859,7 +870,10 @@ fn issue13_seal_refuses_a_temporary_left_by_another_run_instead_of_signing_it() 
     let env = Env::new();
     key(&env, "k");
     let bag = bag(&env, "CASE");
-    env.write("CASE/.manifest-sha512.txt.qoima-write-4242", "half a manifest");
+    env.write(
+        "CASE/.manifest-sha512.txt.qoima-write-4242",
+        "half a manifest",
+    );
     let before = files_without_seal_temporaries(&bag);
     let r = env.qoima(&["seal", "CASE", "--sign", "k", "--json"]);
     assert_eq!(r.code(), 1, "{}", r.stderr());
