@@ -170,6 +170,10 @@ codes! {
     SymlinkInSource = "BAG-072", Refused, "Replace the link with the file, or pass --follow-links to bag the content it points to.";
     /// An in-place run was interrupted and its journal is present.
     InterruptedInPlace = "BAG-073", Incomplete, "Rerun `qoima bag --in-place` on the same folder to finish, or `--rollback` to undo.";
+    /// A top-level name that bagging in place reserves for itself is the user's.
+    InPlaceReservedName = "BAG-090", Refused, "qoima reserves this name at the top of a folder bagged in place (its journal, its staging folder, their temporaries): rename your entry, or bag into a new place with -o. Nothing was moved.";
+    /// A top-level entry cannot be moved by rename(2) (read-only folder, immutable file).
+    InPlaceUnmovable = "BAG-091", Refused, "Make the entry movable (`chmod u+w` on a read-only folder, `chattr -i -a` on an immutable one) and run again; or bag into a new place with -o. If a run already moved some entries, `qoima bag --rollback` undoes it.";
 
     // ---- a packaged bag's METS ----
     /// mets.xml cannot be read as XML.
@@ -401,6 +405,11 @@ codes! {
     TimestampIo = "SEAL-066", Unreadable, "Check the bag's permissions and free space, then run `qoima timestamp` again (tokens already written are kept).";
     /// The TSA's reply was refused: not granted, or not over the request.
     TsaRefused = "SEAL-065", Invalid, "The authority's reply is not a token over this file (refused, damaged, or for other data); nothing was added. Try again later or use another time-stamp authority.";
+    /// The bag holds a temporary file left by an interrupted qoima run, which a seal would sign.
+    SealLeftoverTemporary = "SEAL-067", Refused, "An interrupted qoima run left this temporary file: check it is not yours, delete it, validate the bag, then seal again.";
+    /// `.qoima-seal.json` is not a journal qoima can finish.
+    SealJournal = "SEAL-068", Refused, "qoima reserves `.qoima-seal.json` at the top of a bag for the journal of an interrupted seal. If the file is yours, rename it; if qoima wrote it, it is damaged: restore the bag from a copy, or remove the file and the `.NAME.qoima-seal-PID` files it names, validate, and seal again.";
+
     // ---- metadata (qoima check) ----
     /// The collection has no metadata sidecar.
     SidecarMissing = "META-001", Invalid, "Put a metadata.csv (or metadata.json) beside the photos, or name it with --metadata; docs/metadata.md shows the format.";

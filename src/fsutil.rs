@@ -25,6 +25,17 @@ pub fn temp_sibling(path: &Path, tag: &str) -> PathBuf {
     path.with_file_name(unique)
 }
 
+/// The name whose temporary `name` is, when `name` has exactly the form [`temp_sibling`] gives
+/// with `tag` (`.NAME.qoima-TAG-PID`); `None` for any other name. A caller proves a leftover is
+/// its own by also knowing that it writes `NAME` in that folder.
+pub fn temp_target<'a>(name: &'a str, tag: &str) -> Option<&'a str> {
+    let (target, pid) = name
+        .strip_prefix('.')?
+        .rsplit_once(&format!(".qoima-{tag}-"))?;
+    let digits = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    (digits && !target.is_empty()).then_some(target)
+}
+
 /// Writes `data` to `path` through a temporary file in the same directory: the file is
 /// flushed to disk and then renamed over `path`, so a reader sees the old or the new
 /// content, never half of it.
@@ -488,6 +499,23 @@ mod tests {
         write_atomic(&p, b"two").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn temp_target_reads_back_only_temp_sibling_names() {
+        let tmp = temp_sibling(Path::new("bag/bag-info.txt"), "write");
+        let name = tmp.file_name().unwrap().to_str().unwrap();
+        assert_eq!(temp_target(name, "write"), Some("bag-info.txt"));
+        assert_eq!(temp_target(name, "seal"), None);
+        for other in [
+            "bag-info.txt.qoima-write-12",
+            ".bag-info.txt.qoima-write-",
+            ".bag-info.txt.qoima-write-12a",
+            "notes.qoima-write-1.txt",
+            "..qoima-write-1",
+        ] {
+            assert_eq!(temp_target(other, "write"), None, "{other}");
+        }
     }
 
     #[test]

@@ -10,6 +10,19 @@
 //! 4. write the tag files, bagit.txt last; remove the journal.
 //!
 //! Rerunning on a folder with a journal finishes the job; `rollback` undoes it.
+//!
+//! Nothing of the user's is ever taken for qoima's. The journal and the staging folder have
+//! fixed names, so a fresh run refuses (BAG-090) a folder whose top already holds one: a
+//! staging folder without a journal is never qoima's, and a file named like the journal that
+//! does not read as one is the user's. Temporaries (`.NAME.qoima-write-PID`) are qoima's only
+//! where qoima writes NAME: at a fresh start the one possible leftover is the journal's own
+//! temporary, proven by reading as a journal; once everything is in data/, what stands at the
+//! top beside it is qoima's, so finishing removes stale temporaries of the tag files there
+//! (a rerun after a crash otherwise leaves them in the bag) and a rollback removes the tag
+//! files. Every other name, `.qoima-write-` in it or not, is payload.
+//!
+//! Everything that cannot be moved (a read-only folder, an immutable file; see
+//! [`super::movable`]) is found before the first move.
 
 use std::fs;
 use std::path::Path;
@@ -47,18 +60,42 @@ struct Journal {
 
 fn read_journal(dir: &Path) -> Result<Option<Journal>, BagError> {
     let p = dir.join(JOURNAL);
-    match fs::read(&p) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| BagError::Io {
-                path: p,
-                source: std::io::Error::other(format!(
-                    "the in-place journal is unreadable ({e}); inspect the folder by hand"
-                )),
-            }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(BagError::Io { path: p, source: e }),
-    }
+    let bytes = match fs::read(&p) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(BagError::Io { path: p, source: e }),
+    };
+    let why = match serde_json::from_slice::<Journal>(&bytes) {
+        Ok(j) if j.entries.iter().all(|n| is_top_level_name(n)) => return Ok(Some(j)),
+        Ok(_) => "it names an entry that is not a top-level name".to_string(),
+        Err(e) => e.to_string(),
+    };
+    Err(BagError::Refused(vec![
+        Problem::new(
+            Code::InPlaceReservedName,
+            format!(
+                "{JOURNAL} in {} is not a journal of `qoima bag --in-place` ({why}): if the file is yours, rename it; if qoima wrote it, it is damaged: inspect the folder by hand. Nothing was moved",
+                dir.display()
+            ),
+        )
+        .file(JOURNAL),
+    ]))
+}
+
+/// One plain name, as a journal may list: no separator, not `.` or `..`.
+fn is_top_level_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
+}
+
+/// Whether `name`, at the top of a folder being bagged in place, is the temporary of a file
+/// qoima writes there (the journal or a tag file; [`fsutil::temp_sibling`]'s form).
+fn is_tag_temporary(name: &str) -> bool {
+    fsutil::temp_target(name, "write").is_some_and(|target| {
+        target == JOURNAL
+            || target == "bagit.txt"
+            || target == "bag-info.txt"
+            || super::manifest::classify(target).is_some()
+    })
 }
 
 fn write_journal(dir: &Path, j: &Journal) -> Result<(), BagError> {
@@ -69,7 +106,8 @@ fn write_journal(dir: &Path, j: &Journal) -> Result<(), BagError> {
 }
 
 /// Bags `dir` in place: its content moves into `dir/data/` and the tag files are written
-/// beside it. If an earlier run was interrupted, this finishes it.
+/// beside it. If an earlier run was interrupted, this finishes it. The caller holds the
+/// folder's lock ([`fsutil::DirLock`]).
 pub fn bag_in_place(
     dir: &Path,
     opts: &BagOptions,
@@ -90,35 +128,15 @@ pub fn bag_in_place(
             dir.display()
         )));
     }
-    // A temporary left by a crash while the journal was being written is qoima's, not payload.
-    let leftovers: Vec<String> = fs::read_dir(dir)
-        .map_err(BagError::io(dir))?
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.contains(".qoima-write-"))
-        .collect();
-    let mut skip: Vec<&str> = vec![JOURNAL, STAGING];
-    skip.extend(leftovers.iter().map(String::as_str));
-    let (files, warnings) = engine.install(|| scan_source(dir, false, &skip))?;
+    let entries = clear_reserved(dir, top_level_names(dir)?)?;
+    let (files, warnings) = engine.install(|| scan_source(dir, false, &[]))?;
+    refuse_unmovable(dir, &entries, "nothing was moved")?;
     progress.stage(
         "hashing",
         files.iter().map(|f| f.size).sum(),
         files.len() as u64,
     );
     let digests = hash_files(dir, &files, &opts.algorithms, None, false, engine, progress)?;
-    let mut entries: Vec<String> = Vec::new();
-    for e in fs::read_dir(dir).map_err(BagError::io(dir))? {
-        let e = e.map_err(BagError::io(dir))?;
-        let name = e.file_name().into_string().map_err(|n| {
-            BagError::Refused(vec![Problem::new(
-                Code::NonUtf8Name,
-                format!("{} has a name that is not valid UTF-8", n.to_string_lossy()),
-            )])
-        })?;
-        if !skip.contains(&name.as_str()) {
-            entries.push(name);
-        }
-    }
-    entries.sort();
     let mut journal = Journal {
         qoima_in_place: 1,
         stage: Stage::Prepared,
@@ -129,7 +147,7 @@ pub fn bag_in_place(
     let staging = dir.join(STAGING);
     fs::create_dir(&staging).map_err(BagError::io(&staging))?;
     for name in &journal.entries {
-        fs::rename(dir.join(name), staging.join(name)).map_err(BagError::io(dir.join(name)))?;
+        move_entry(dir, &staging, name)?;
         fsutil::failpoint("inplace-move");
     }
     journal.stage = Stage::Moved;
@@ -154,10 +172,133 @@ pub fn bag_in_place(
         let d = hash_files(&data, &now, &opts.algorithms, None, false, engine, progress)?;
         (now, d)
     };
-    write_tag_files(dir, &files, &digests, opts, &[])?;
+    complete(dir, &files, &digests, opts, warnings)
+}
+
+/// The names at the top of `dir`, sorted; a name that is not UTF-8 is refused.
+fn top_level_names(dir: &Path) -> Result<Vec<String>, BagError> {
+    let mut names = Vec::new();
+    for e in fs::read_dir(dir).map_err(BagError::io(dir))? {
+        let e = e.map_err(BagError::io(dir))?;
+        let name = e.file_name().into_string().map_err(|n| {
+            BagError::Refused(vec![Problem::new(
+                Code::NonUtf8Name,
+                format!("{} has a name that is not valid UTF-8", n.to_string_lossy()),
+            )])
+        })?;
+        names.push(name);
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Before a fresh run (no journal): removes the journal's temporary a crash left, once it is
+/// proven qoima's by reading as a journal, and refuses (BAG-090) every other top-level name
+/// qoima would use. Returns the names that are payload.
+fn clear_reserved(dir: &Path, names: Vec<String>) -> Result<Vec<String>, BagError> {
+    let mut payload = Vec::new();
+    let mut problems = Vec::new();
+    for name in names {
+        let path = dir.join(&name);
+        let why = if name == STAGING {
+            "it is the name of qoima's staging folder (qoima's own exists only while its journal does)"
+        } else if fsutil::temp_target(&name, "write") == Some(JOURNAL) {
+            let ours = fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+                && fs::read(&path).is_ok_and(|b| serde_json::from_slice::<Journal>(&b).is_ok());
+            if ours {
+                fs::remove_file(&path).map_err(BagError::io(&path))?;
+                continue;
+            }
+            "it is named like the temporary of qoima's journal but does not read as one"
+        } else {
+            payload.push(name);
+            continue;
+        };
+        problems.push(
+            Problem::new(
+                Code::InPlaceReservedName,
+                format!(
+                    "{} cannot be bagged in place: {why}; rename it, or bag into a new place with -o. Nothing was moved",
+                    crate::paths::printable(&name)
+                ),
+            )
+            .file(name),
+        );
+    }
+    if problems.is_empty() {
+        Ok(payload)
+    } else {
+        Err(BagError::Refused(problems))
+    }
+}
+
+/// Refuses (BAG-091), before anything more moves, when `names` cannot all be moved.
+fn refuse_unmovable(dir: &Path, names: &[String], advice: &str) -> Result<(), BagError> {
+    let problems = super::movable::unmovable(dir, names, advice);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(BagError::Refused(problems))
+    }
+}
+
+/// Moves the top-level entry `name` into the staging folder; a failure says what to do.
+fn move_entry(dir: &Path, staging: &Path, name: &str) -> Result<(), BagError> {
+    let from = dir.join(name);
+    fs::rename(&from, staging.join(name)).map_err(|e| BagError::Io {
+        path: from,
+        source: std::io::Error::new(
+            e.kind(),
+            format!(
+                "{e}: it could not be moved into {STAGING}. Nothing is lost: make it movable (`chmod u+w`, `chattr -i`) and run `qoima bag --in-place` again to finish, or undo with `qoima bag --rollback`"
+            ),
+        ),
+    })
+}
+
+/// The last step of a run, fresh or finished: the tag files, then the removal of qoima's
+/// stale temporaries, then the journal.
+fn complete(
+    dir: &Path,
+    files: &[super::create::SourceFile],
+    digests: &[crate::digest::FileDigests],
+    opts: &BagOptions,
+    warnings: Vec<Problem>,
+) -> Result<BagSummary, BagError> {
+    write_tag_files(dir, files, digests, opts, &[])?;
+    remove_stale_temporaries(dir, opts)?;
     fs::remove_file(dir.join(JOURNAL)).map_err(BagError::io(dir.join(JOURNAL)))?;
     let _ = fsutil::sync_dir(dir);
-    Ok(summary(dir, &files, &digests, opts, warnings))
+    Ok(summary(dir, files, digests, opts, warnings))
+}
+
+/// Removes the temporaries an interrupted run left beside the tag files. Called with the
+/// payload in data/, when everything else at the top (and in a `--tag-file`'s folder) was
+/// written by qoima.
+fn remove_stale_temporaries(dir: &Path, opts: &BagOptions) -> Result<(), BagError> {
+    let mut places: Vec<(std::path::PathBuf, Option<&str>)> = vec![(dir.to_path_buf(), None)];
+    for (rel, _) in &opts.tag_files {
+        let path = dir.join(rel);
+        if let (Some(parent), Some(name)) = (path.parent(), rel.rsplit('/').next()) {
+            places.push((parent.to_path_buf(), Some(name)));
+        }
+    }
+    for (folder, extra) in places {
+        let Ok(listing) = fs::read_dir(&folder) else {
+            continue;
+        };
+        for e in listing.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stale = match extra {
+                None => is_tag_temporary(&name),
+                Some(tag) => fsutil::temp_target(&name, "write") == Some(tag),
+            };
+            if stale && e.file_type().is_ok_and(|t| t.is_file()) {
+                fs::remove_file(e.path()).map_err(BagError::io(e.path()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Finishes an interrupted in-place run from its journal.
@@ -181,13 +322,22 @@ fn finish(
             fs::remove_file(dir.join(JOURNAL)).map_err(BagError::io(dir.join(JOURNAL)))?;
             return bag_in_place(dir, opts, engine, progress);
         }
-        for name in &j.entries {
-            let from = dir.join(name);
-            if fs::symlink_metadata(&from).is_ok()
-                && fs::symlink_metadata(staging.join(name)).is_err()
-            {
-                fs::rename(&from, staging.join(name)).map_err(BagError::io(&from))?;
-            }
+        let left: Vec<String> = j
+            .entries
+            .iter()
+            .filter(|name| {
+                fs::symlink_metadata(dir.join(name)).is_ok()
+                    && fs::symlink_metadata(staging.join(name)).is_err()
+            })
+            .cloned()
+            .collect();
+        refuse_unmovable(
+            dir,
+            &left,
+            "some entries are already in .qoima-payload: make it movable and run again to finish, or undo with `qoima bag --rollback`",
+        )?;
+        for name in &left {
+            move_entry(dir, &staging, name)?;
         }
         j.stage = Stage::Moved;
         write_journal(dir, &j)?;
@@ -207,14 +357,12 @@ fn finish(
         engine,
         progress,
     )?;
-    write_tag_files(dir, &files, &digests, opts, &[])?;
-    fs::remove_file(dir.join(JOURNAL)).map_err(BagError::io(dir.join(JOURNAL)))?;
-    let _ = fsutil::sync_dir(dir);
-    Ok(summary(dir, &files, &digests, opts, warnings))
+    complete(dir, &files, &digests, opts, warnings)
 }
 
 /// Undoes an interrupted in-place run: every original entry goes back to where it was and
-/// the tag files qoima wrote are removed. Returns the number of entries restored.
+/// the tag files qoima wrote are removed. Returns the number of entries restored. The caller
+/// holds the folder's lock ([`fsutil::DirLock`]).
 pub fn rollback(dir: &Path) -> Result<usize, BagError> {
     let Some(mut j) = read_journal(dir)? else {
         return Err(BagError::Usage(format!(
@@ -224,15 +372,15 @@ pub fn rollback(dir: &Path) -> Result<usize, BagError> {
     };
     let staging = dir.join(STAGING);
     if j.stage == Stage::Moved && !staging.exists() {
-        // The staging folder had become data/: everything original is inside it, so what
-        // stands beside it at the top was written by qoima.
+        // The staging folder had become data/: every original is inside it, so what stands
+        // beside it at the top was written by qoima — but only its own names are removed.
         for e in fs::read_dir(dir).map_err(BagError::io(dir))? {
             let e = e.map_err(BagError::io(dir))?;
             let name = e.file_name().to_string_lossy().into_owned();
             let ours = name == "bagit.txt"
                 || name == "bag-info.txt"
                 || super::manifest::classify(&name).is_some()
-                || name.contains(".qoima-write-");
+                || is_tag_temporary(&name);
             if ours && e.file_type().is_ok_and(|t| t.is_file()) {
                 fs::remove_file(e.path()).map_err(BagError::io(e.path()))?;
             }

@@ -9,6 +9,7 @@ pub mod declaration;
 pub mod fetch;
 pub mod inplace;
 pub mod manifest;
+pub mod movable;
 pub mod text;
 pub mod validate;
 

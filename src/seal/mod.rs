@@ -14,6 +14,7 @@
 pub mod agefile;
 pub mod custody;
 pub mod encrypt;
+pub mod journal;
 pub mod keys;
 pub mod script;
 pub mod sign;

@@ -1,10 +1,11 @@
 //! `qoima seal`: a valid bag folder made into a sealed evidence bundle, in place.
 //!
-//! Order of writes, each through a temporary name and a rename: bag-info.txt (the `Seal-*`
-//! fields), the public key, VERIFY.txt, verify.sh, every tag manifest (recomputed, now listing
-//! those files), and last the signatures in `seal/`. A crash before the last step leaves a
-//! BagIt-valid bag whose seal does not verify; running `qoima seal` again finishes it. Payload
-//! files are only read (by validation), never opened for writing.
+//! Every new file is made in memory first: bag-info.txt (the `Seal-*` fields), the public key,
+//! VERIFY.txt, verify.sh, every tag manifest (recomputed, now listing those files), and the
+//! signatures in `seal/`. They are then written by one journaled commit ([`super::journal`]):
+//! a kill at any instant leaves the bag as it was, or sealed, or a journal that the next
+//! `qoima seal` finishes before anything else. Payload files are only read (by validation),
+//! never opened for writing. The caller holds the bag's lock ([`fsutil::DirLock`]).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -81,8 +82,11 @@ pub fn seal_bag(
             bag.display()
         )));
     }
+    // A seal interrupted by a crash is finished (or its temporaries removed) first.
+    super::journal::recover(bag)?;
     // What a sealed bag may not hold, then full validation; every reason at once.
     let mut problems = sealability(bag);
+    problems.extend(super::journal::leftover_temporaries(bag));
     let store = DirStore::new(bag);
     let vopts = ValidateOptions {
         mode: Mode::Full,
@@ -195,13 +199,19 @@ pub fn seal_bag(
     if info.get("BagIt-Profile-Identifier").is_none() {
         info.set("BagIt-Profile-Identifier", super::EVIDENCE_PROFILE);
     }
-    write(bag, "bag-info.txt", info.render().as_bytes())?;
+    // Every new file is made in memory first, and written by one journaled commit.
     let pk_box = pk.to_box().map_err(|e| SealError::Key(e.to_string()))?;
-    write(bag, KEY_FILE, pk_box.to_string().as_bytes())?;
     let verify_txt =
         super::script::verify_txt(&bag_name, &public_key, &key_id, &signer_name, &sealed);
-    write(bag, VERIFY_TXT, verify_txt.as_bytes())?;
-    write(bag, VERIFY_SH, super::script::VERIFY_SH.as_bytes())?;
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("bag-info.txt".into(), info.render().into_bytes()),
+        (KEY_FILE.into(), pk_box.to_string().into_bytes()),
+        (VERIFY_TXT.into(), verify_txt.into_bytes()),
+        (
+            VERIFY_SH.into(),
+            super::script::VERIFY_SH.as_bytes().to_vec(),
+        ),
+    ];
 
     // Every tag manifest, recomputed over the union of what they listed and the seal's files.
     let listed = tag_paths(bag, &algorithms)?;
@@ -209,32 +219,37 @@ pub fn seal_bag(
     for &a in &algorithms {
         let mut text = String::new();
         for path in &listed {
-            let p = bag.join(path);
-            let data = fs::read(&p).map_err(SealError::io(&p))?;
+            let pending = files.iter().find(|(rel, _)| rel == path);
+            let data = match pending {
+                Some((_, data)) => data.clone(),
+                None => {
+                    let p = bag.join(path);
+                    fs::read(&p).map_err(SealError::io(&p))?
+                }
+            };
             let mut h = Hasher::new(a);
             h.update(&data);
             let d = h.finish();
             text.push_str(&manifest::render([(path.as_str(), &d)]));
         }
         let name = manifest::file_name(true, a);
-        write(bag, &name, text.as_bytes())?;
         texts.push((a, name, text));
     }
 
     // The signatures, one per tag manifest; stale ones (of tag manifests gone) removed.
-    let seal_dir = bag.join(SEAL_DIR);
-    fs::create_dir_all(&seal_dir).map_err(SealError::io(&seal_dir))?;
-    if let Ok(rd) = fs::read_dir(&seal_dir) {
-        for e in rd.flatten() {
-            let n = e.file_name().to_string_lossy().into_owned();
-            if n.starts_with("tagmanifest-")
-                && n.ends_with(".txt.minisig")
-                && !texts.iter().any(|(_, tm, _)| n == format!("{tm}.minisig"))
-            {
-                let _ = fs::remove_file(e.path());
-            }
-        }
-    }
+    let stale: Vec<String> = fs::read_dir(bag.join(SEAL_DIR))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| {
+                    n.starts_with("tagmanifest-")
+                        && n.ends_with(".txt.minisig")
+                        && !texts.iter().any(|(_, tm, _)| *n == format!("{tm}.minisig"))
+                })
+                .map(|n| format!("{SEAL_DIR}/{n}"))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut signatures = Vec::new();
     for (_, name, text) in &texts {
         let statement = Statement {
@@ -253,14 +268,23 @@ pub fn seal_bag(
         )
         .map_err(|e| SealError::Key(format!("cannot sign {name}: {e}")))?;
         let rel = format!("{SEAL_DIR}/{name}.minisig");
-        write(bag, &rel, sig.to_string().as_bytes())?;
+        files.push((name.clone(), text.clone().into_bytes()));
+        files.push((rel.clone(), sig.to_string().into_bytes()));
         signatures.push(SignedManifest {
             tag_manifest: name.clone(),
             signature: rel,
             statement,
         });
     }
-    fsutil::sync_dir(bag).map_err(SealError::io(bag))?;
+    // The tag manifests go in after the files they list, the signatures last.
+    files.sort_by_key(|(rel, _)| {
+        if rel.starts_with(&format!("{SEAL_DIR}/")) {
+            2
+        } else {
+            usize::from(matches!(manifest::classify(rel), Some((true, _))))
+        }
+    });
+    super::journal::commit(bag, &files, &stale)?;
     Ok(SealSummary {
         bag: bag.to_path_buf(),
         bag_name,
@@ -280,14 +304,6 @@ pub fn folder_name(bag: &Path) -> Result<String, SealError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default())
-}
-
-fn write(bag: &Path, rel: &str, data: &[u8]) -> Result<(), SealError> {
-    let p = bag.join(rel);
-    if let Some(parent) = p.parent() {
-        fs::create_dir_all(parent).map_err(SealError::io(parent))?;
-    }
-    fsutil::write_atomic(&p, data).map_err(SealError::io(&p))
 }
 
 /// What a sealed bag may not hold, found by walking it: fetch.txt, links and special files,

@@ -4,6 +4,7 @@ mod archive;
 mod audit;
 mod bag;
 mod check;
+mod concurrency;
 mod conformance;
 mod custody;
 mod inplace;

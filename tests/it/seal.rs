@@ -780,3 +780,127 @@ fn a_sealed_bag_names_the_evidence_profile_and_validate_checks_its_shape() {
         ]
     );
 }
+
+/// Every file of `root` with its content, except qoima's temporaries of a seal.
+fn files_without_seal_temporaries(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy();
+            !name.contains(".qoima-seal-") && !name.contains(".qoima-seal.json")
+        })
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap();
+            (
+                rel.to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Names under `root` that hold `.qoima-` (qoima's journals and temporaries).
+fn qoima_names(root: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy().contains(".qoima-"))
+        .map(|e| e.path().display().to_string())
+        .collect()
+}
+
+/// Each durable step of `qoima seal` (8 files are written: 4 seal files, 2 tag manifests,
+/// 2 signatures).
+const SEAL_FAILPOINTS: [&str; 10] = [
+    "seal-staged:1",
+    "seal-staged:5",
+    "seal-staged:8",
+    "seal-journal",
+    "seal-rename:1",
+    "seal-rename:2",
+    "seal-rename:6",
+    "seal-rename:8",
+    "seal-removed",
+    "seal-done",
+];
+
+#[test]
+fn issue13_a_kill_at_any_step_of_seal_leaves_the_old_or_new_bag_or_a_rerun_completes_it() {
+    for fp in SEAL_FAILPOINTS {
+        let env = Env::new();
+        let pk = key(&env, "k");
+        env.write("trusted.txt", format!("{pk}\n"));
+        let bag = bag(&env, "CASE");
+        let before = files_without_seal_temporaries(&bag);
+        let out = qoima_env(
+            &env,
+            &["seal", "CASE", "--sign", "k"],
+            &[("QOIMA_FAILPOINT", fp)],
+        );
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{fp}: the failpoint did not fire"
+        );
+        let journal = bag.join(".qoima-seal.json").exists();
+        let (sealed, _) = verify(&env, "CASE", "trusted.txt");
+        if !journal {
+            // No journal: the bag is whole, either as it was or sealed.
+            env.qoima(&["validate", "CASE"]).success();
+            if sealed != 0 {
+                assert_eq!(files_without_seal_temporaries(&bag), before, "{fp}");
+            }
+        }
+        env.qoima(&["seal", "CASE", "--sign", "k"]).success();
+        let (code, v) = verify(&env, "CASE", "trusted.txt");
+        assert_eq!(code, 0, "{fp}: {v}");
+        assert!(
+            qoima_names(&bag).is_empty(),
+            "{fp}: {:?}",
+            qoima_names(&bag)
+        );
+    }
+}
+
+#[test]
+fn issue13_seal_refuses_a_temporary_left_by_another_run_instead_of_signing_it() {
+    let env = Env::new();
+    key(&env, "k");
+    let bag = bag(&env, "CASE");
+    env.write(
+        "CASE/.manifest-sha512.txt.qoima-write-4242",
+        "half a manifest",
+    );
+    let before = files_without_seal_temporaries(&bag);
+    let r = env.qoima(&["seal", "CASE", "--sign", "k", "--json"]);
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    assert_eq!(
+        codes(&r.json()),
+        vec![(
+            "SEAL-067".to_string(),
+            ".manifest-sha512.txt.qoima-write-4242".to_string()
+        )]
+    );
+    assert_eq!(files_without_seal_temporaries(&bag), before);
+}
+
+#[test]
+fn issue13_a_file_named_like_the_seal_journal_is_refused_not_obeyed() {
+    let env = Env::new();
+    key(&env, "k");
+    let bag = bag(&env, "CASE");
+    let journal = r#"{"qoima_seal":1,"write":[["data/statement.txt","data/.statement.txt.qoima-seal-1"]],"remove":[]}"#;
+    env.write("CASE/.qoima-seal.json", journal);
+    let before = files_without_seal_temporaries(&bag);
+    let r = env.qoima(&["seal", "CASE", "--sign", "k", "--json"]);
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    assert_eq!(
+        codes(&r.json()),
+        vec![("SEAL-068".to_string(), ".qoima-seal.json".to_string())]
+    );
+    assert_eq!(files_without_seal_temporaries(&bag), before);
+    assert!(bag.join(".qoima-seal.json").exists());
+}

@@ -28,15 +28,12 @@ struct Report<'a> {
 }
 
 pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
+    // In place, the folder is changed: one run at a time, and a second one is refused.
+    let _lock = (a.rollback || a.output.is_none())
+        .then(|| super::lock(&a.source, super::Contention::Refuse))
+        .transpose()?;
     if a.rollback {
-        let n = bagit::rollback(&a.source)?;
-        if !g.quiet {
-            eprintln!(
-                "{}: rolled back; {n} entries restored",
-                output::path(&a.source)
-            );
-        }
-        return Ok(Exit::Ok);
+        return rollback(a, g);
     }
     let mut opts = BagOptions {
         algorithms: algorithms(&a.algorithms)?,
@@ -179,6 +176,44 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
             eprintln!("qoima: {e}");
         }
         (None, None) => {}
+    }
+    Ok(exit)
+}
+
+/// `--rollback`: a refusal (a journal that is not qoima's) is reported like a bagging refusal.
+fn rollback(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
+    let result = bagit::rollback(&a.source);
+    let (exit, error, problems) = match &result {
+        Ok(_) => (Exit::Ok, None, Vec::new()),
+        Err(e @ BagError::Refused(p)) => (Exit::Invalid, Some(e.to_string()), p.clone()),
+        Err(e) => (Exit::Error, Some(e.to_string()), Vec::new()),
+    };
+    if g.json {
+        output::json(&Report {
+            qoima_version: qoima::VERSION,
+            command: "bag",
+            outcome: match exit {
+                Exit::Ok => "rolled-back",
+                Exit::Invalid => "refused",
+                Exit::Error => "error",
+            },
+            bag: None,
+            archive: None,
+            error: error.clone(),
+            problems: &problems,
+            exit_code: exit as u8,
+        })?;
+    }
+    match (&result, error) {
+        (Ok(n), _) if !g.quiet => eprintln!(
+            "{}: rolled back; {n} entries restored",
+            output::path(&a.source)
+        ),
+        (Err(_), Some(e)) => {
+            output::problems(&problems, true, "");
+            eprintln!("qoima: {e}");
+        }
+        _ => {}
     }
     Ok(exit)
 }

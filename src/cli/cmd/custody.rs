@@ -95,6 +95,8 @@ fn append(a: &CustodyAppendArgs, g: &Global) -> anyhow::Result<Exit> {
         passphrase(a.passphrase_file.as_deref()).map_err(|e| SealError::Key(e.to_string()))
     })
     .with_context(|| format!("cannot use the key {}", a.sign.display()))?;
+    // Two appends at once would both take the next number: the second waits its turn.
+    let _lock = super::lock(&a.bag, super::Contention::Wait)?;
     let opts = AppendOptions {
         event: event(a.event),
         agent: a.agent.clone(),

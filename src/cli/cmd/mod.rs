@@ -52,6 +52,29 @@ fn tsa_roots(path: Option<&std::path::Path>) -> anyhow::Result<Option<Vec<u8>>> 
     .transpose()
 }
 
+/// What a command that changes a bag or a log does when another run holds it.
+#[derive(Clone, Copy)]
+enum Contention {
+    /// Refuse at once (exit 2, with the busy message): the other run's result would make
+    /// this one pointless or wrong (bagging, rolling back, sealing).
+    Refuse,
+    /// Wait for the other run to finish, then go on: both runs' work is wanted (custody
+    /// entries, time-stamps).
+    Wait,
+}
+
+/// The exclusive lock on `dir` (a `flock(2)` on the folder itself: nothing is created in it,
+/// and the kernel releases it when the process dies), held for the rest of the command.
+/// docs/cli.md ("One run at a time") lists which command refuses and which waits.
+fn lock(dir: &std::path::Path, how: Contention) -> anyhow::Result<qoima::fsutil::DirLock> {
+    use qoima::fsutil::DirLock;
+    let lock = match how {
+        Contention::Refuse => DirLock::try_acquire(dir),
+        Contention::Wait => DirLock::acquire_waiting(dir),
+    };
+    Ok(lock?)
+}
+
 fn engine(g: &Global) -> anyhow::Result<qoima::digest::Engine> {
     Ok(qoima::digest::Engine::new(g.jobs)?)
 }

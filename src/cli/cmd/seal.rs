@@ -276,6 +276,13 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
     })
     .with_context(|| format!("cannot use the key {}", a.sign.display()))?;
     let engine = super::engine(g)?;
+    // Sealing rewrites the bag's tag files: one run at a time, and a second one is refused.
+    // The lock is held until the command ends (time-stamps and encryption included).
+    let _lock = a
+        .bag
+        .is_dir()
+        .then(|| super::lock(&a.bag, super::Contention::Refuse))
+        .transpose()?;
     if let Some(eo) = &encrypt_to
         && (seal::custody::has_entries(&a.bag) || seal::timestamp::is_stamped(&a.bag))
     {

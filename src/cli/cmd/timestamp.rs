@@ -71,6 +71,11 @@ pub(super) fn print_tokens(added: &[AddedToken], skipped: &[String]) {
 pub fn run(a: &TimestampArgs, g: &Global) -> anyhow::Result<Exit> {
     let roots = super::tsa_roots(a.tsa_roots.as_deref())?;
     let authorities = authorities(&a.tsa, a.tsa_name.as_deref())?;
+    // The folder that receives the tokens (the bag, or the bundle's folder) is locked, so
+    // that tokens and custody entries are added one run at a time; a second run waits.
+    let (base, _) = timestamp::stamp_targets(&a.target).map_err(anyhow::Error::msg)?;
+    let _lock = super::lock(&base, super::Contention::Wait)?;
+    // Read again under the lock: an append that held it may have added a new custody head.
     let (base, files) = timestamp::stamp_targets(&a.target).map_err(anyhow::Error::msg)?;
     let StampReport {
         mut added,
