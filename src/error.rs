@@ -478,6 +478,8 @@ codes! {
     DuplicateEntryOld = "BAG-W024", Warning, "Remove the repeated line.";
     /// An empty directory in the source cannot be represented in a bag.
     EmptyDirectory = "BAG-W025", Warning, "BagIt records files, not folders; put a placeholder file (e.g. `.keep`) in the folder if its existence matters.";
+    /// The bag names another profile identifier than the one the user chose to check it against.
+    ProfileIdOther = "BAG-W060", Warning, "The bag was checked against the profile you named, but its BagIt-Profile-Identifier names another; if the bag is meant for this profile, write the profile's identifier in bag-info.txt (and update the tag manifests).";
     /// A column or key qoima does not know.
     UnknownColumn = "META-W001", Warning, "The column was ignored; rename it to a Dublin Core element if it should be kept (docs/metadata.md lists them).";
     /// A value that was not in Unicode NFC.

@@ -66,18 +66,21 @@ pub fn run(a: &ValidateArgs, g: &Global) -> anyhow::Result<Exit> {
                 let mut r = qoima::package::verify::validate(&*store, &opts, &engine, &bar);
                 bar.finish();
                 r.serialization = format;
+                use qoima::profile::Chosen;
                 let profile = match &explicit {
-                    Some(p) => Some(p.clone()),
-                    None => named_profile(&*store, path, &a.profiles_dir),
+                    Some(p) => Some((p.clone(), Chosen::ByUser)),
+                    None => {
+                        named_profile(&*store, path, &a.profiles_dir).map(|p| (p, Chosen::ByBag))
+                    }
                 };
-                if let Some(p) = profile {
+                if let Some((p, chosen)) = profile {
                     let facts = qoima::profile::BagFacts::from_store(
                         &*store,
                         format.map(|f| f.media_type()),
                     );
                     // A listing that fails has been reported by validation already.
                     if let Ok(f) = facts {
-                        r.absorb(qoima::profile::check(&p, &f), &opts);
+                        r.absorb(qoima::profile::check_chosen(&p, &f, chosen), &opts);
                     }
                     r.profile = Some(p.display_name());
                 }
