@@ -588,7 +588,6 @@ fn check_tags(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Kind;
 
     const ID: &str = "https://example.org/profiles/test-1.json";
 
