@@ -211,4 +211,34 @@ fn print_text(r: &BagReport, g: &Global) {
         g.verbose > 0 || !r.verdict.passed() || r.counts.warnings <= 20,
         "  ",
     );
+    print_owed(r);
+}
+
+/// The files fetch.txt still owes: what `qoima fetch` would get, and how it would check them.
+fn print_owed(r: &BagReport) {
+    if r.owed.is_empty() {
+        return;
+    }
+    eprintln!(
+        "  fetch.txt still owes {} file(s); `qoima fetch {}` gets and verifies them:",
+        r.owed.len(),
+        qoima::paths::printable(&r.bag)
+    );
+    for o in &r.owed {
+        let size = o
+            .length
+            .map(|l| format!("{l} bytes"))
+            .unwrap_or_else(|| "size not given".into());
+        let sums: Vec<String> = o
+            .checksums
+            .iter()
+            .map(|(a, d)| format!("{a} {d}"))
+            .collect();
+        eprintln!(
+            "    {} ({size}; {}) from {}",
+            qoima::paths::printable(&o.path),
+            sums.join(", "),
+            qoima::paths::printable(&o.url)
+        );
+    }
 }
