@@ -16,8 +16,8 @@
 //!    [`crate::fsutil::place_new`] (never over a file that appeared meanwhile).
 //!
 //! `fetch.txt` is left as it is: RFC 8493 lets a complete bag keep it (its lines then name
-//! files that are present), bagit-python and bagit-java do the same, and rewriting it would
-//! change the tag manifests (and break a seal). A profile that forbids `fetch.txt` still sees
+//! files that are present), and rewriting it would change the tag manifests (and break a
+//! seal). A profile that forbids `fetch.txt` still sees
 //! it.
 
 mod plan;

@@ -57,7 +57,11 @@ impl<'a> Fetcher<'a> {
         };
         match self.fetch_to_place(job, &mut report) {
             Ok(outcome) => report.outcome = outcome,
-            Err(p) => report.problem = Some(p.line(job.entry.line)),
+            // Located like validation's BAG-051: the fetch.txt line, the file as the field.
+            Err(p) => {
+                let p = p.file("fetch.txt").line(job.entry.line);
+                report.problem = Some(p.field(job.entry.path.as_str()));
+            }
         }
         report
     }

@@ -293,7 +293,9 @@ fn issue14_fetch_refuses_wrong_bytes_and_keeps_nothing() {
     let (code, v, err) = fetch(&env, &[]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(outcomes(&v), [triple("data/a.bin", "failed", "BAG-122")]);
-    assert_eq!(v["files"][0]["problem"]["file"], "data/a.bin");
+    assert_eq!(v["files"][0]["problem"]["file"], "fetch.txt");
+    assert_eq!(v["files"][0]["problem"]["line"], 1);
+    assert_eq!(v["files"][0]["problem"]["field"], "data/a.bin");
     assert_eq!(v["validation"]["verdict"], "incomplete");
     assert!(!env.path("bag/data/a.bin").exists());
     assert!(partials(&env.path("bag")).is_empty());
