@@ -149,6 +149,24 @@ codes! {
     /// A fetch.txt entry points outside `data/`.
     FetchOutsideData = "BAG-053", Invalid, "fetch.txt may only list payload files (under data/).";
 
+    // ---- qoima fetch ----
+    /// A fetch.txt URL of a scheme qoima does not fetch.
+    FetchUnsupportedUrl = "BAG-120", Unreadable, "qoima fetches http:, https: and file: URLs; get the file another way, put it at its path in the bag, and validate.";
+    /// A download failed (network, HTTP status, truncated) after every retry.
+    FetchFailed = "BAG-121", Unreadable, "Check the URL and the network, then run `qoima fetch` again: a partial download is kept and resumed where the server allows it.";
+    /// The downloaded bytes do not match the manifests or the declared length.
+    FetchWrongBytes = "BAG-122", Invalid, "The server sent other bytes than the bag's manifests describe; nothing was put in the bag. Ask the bag's maker whether the URL still serves the original file.";
+    /// The server sent more bytes than declared, or than --max-bytes.
+    FetchTooLarge = "BAG-123", Invalid, "The transfer was cut off at the declared length (or --max-bytes) and nothing was put in the bag; check the URL, or raise --max-bytes if the file is genuinely that large.";
+    /// A redirect to another host, or from https to http, was not followed.
+    FetchRedirectRefused = "BAG-124", Invalid, "The server redirected to another host (or from https to http); qoima follows such redirects only with --allow-redirects. Check where it leads before allowing it.";
+    /// The path a file would be written to is unsafe: a link or a non-folder on the way, or a non-file at the end.
+    FetchTargetUnsafe = "BAG-125", Invalid, "qoima writes fetched files only to plain paths under data/; remove the link or the entry in the way (after checking why it is there) and fetch again.";
+    /// A file already at a fetch.txt path does not match the manifests; it was left untouched.
+    FetchPresentDiffers = "BAG-126", Invalid, "The file already in the bag is not the one the manifests describe; qoima never overwrites it. Move it aside (after checking it) and fetch again.";
+    /// A fetch.txt entry no manifest lets qoima verify.
+    FetchUnverifiable = "BAG-127", Invalid, "A fetched file must be checked before it enters the bag: list it in a payload manifest of an algorithm qoima computes (sha256, sha512, …).";
+
     // ---- the filesystem ----
     /// A symbolic link inside the bag points outside it (or is broken).
     SymlinkEscapes = "BAG-060", Invalid, "qoima never follows links out of a bag; replace the link with the file itself.";
@@ -493,6 +511,8 @@ codes! {
     DuplicateEntryOld = "BAG-W024", Warning, "Remove the repeated line.";
     /// An empty directory in the source cannot be represented in a bag.
     EmptyDirectory = "BAG-W025", Warning, "BagIt records files, not folders; put a placeholder file (e.g. `.keep`) in the folder if its existence matters.";
+    /// The bag names another profile identifier than the one the user chose to check it against.
+    ProfileIdOther = "BAG-W060", Warning, "The bag was checked against the profile you named, but its BagIt-Profile-Identifier names another; if the bag is meant for this profile, write the profile's identifier in bag-info.txt (and update the tag manifests).";
     /// A column or key qoima does not know.
     UnknownColumn = "META-W001", Warning, "The column was ignored; rename it to a Dublin Core element if it should be kept (docs/metadata.md lists them).";
     /// A value that was not in Unicode NFC.

@@ -11,6 +11,7 @@
 //! - [`describe`]: Dublin Core (and later METS, PREMIS, MIX) written as XML;
 //! - [`audit`]: fixity over the years — the register, baselines, change classes, reports;
 //! - [`package`]: the pipeline from a collection to a deposit (`check` so far);
+//! - [`fetch`]: completing a holey bag from its fetch.txt, every file verified before it enters;
 //! - [`seal`]: sealed evidence bundles — minisign keys, signing the tag manifests, verifying;
 //! - [`report`], [`error`]: the reports and the stable problem codes they carry;
 //! - [`paths`], [`fsutil`]: path encoding and safety, atomic writes.
@@ -22,6 +23,7 @@ pub mod bagit;
 pub mod describe;
 pub mod digest;
 pub mod error;
+pub mod fetch;
 pub mod fsutil;
 pub mod metadata;
 pub mod package;

@@ -1,12 +1,17 @@
 //! `fetch.txt` (RFC 8493 section 2.2.3): files the bag names but does not hold yet.
 //!
-//! qoima reads and checks fetch.txt but never fetches: following URLs chosen by whoever made
-//! a bag is a decision for a person (section 5.2), and a bag whose fetch entries are absent
-//! is reported *incomplete*, not invalid.
+//! Validation reads and checks fetch.txt but never fetches: following URLs chosen by whoever
+//! made a bag is a decision for a person (section 5.2), taken with `qoima fetch`
+//! ([`crate::fetch`]). A bag whose fetch entries are absent is reported *incomplete*, not
+//! invalid, and the files it still owes are listed ([`Owed`]) with what is needed to get them.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
+use serde::Serialize;
+
 use super::declaration::Version;
+use super::manifest::Manifest;
 use super::text::{Encoding, Line, Lines};
 use crate::error::{Code, Problem};
 use crate::paths;
@@ -22,6 +27,46 @@ pub struct FetchEntry {
     pub length: Option<u64>,
     /// The decoded bag-relative path.
     pub path: String,
+}
+
+/// A file fetch.txt still owes: listed there, absent from the bag.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Owed {
+    /// The bag-relative path (`data/…`), decoded.
+    pub path: String,
+    /// Where fetch.txt says to get it.
+    pub url: String,
+    /// The length fetch.txt declares, if it gives one (`-` is `None`).
+    pub length: Option<u64>,
+    /// The fetch.txt line.
+    pub line: u64,
+    /// The checksum each payload manifest lists for it: algorithm name → lower-case hex.
+    pub checksums: BTreeMap<String, String>,
+}
+
+/// The entries of `fetch` whose path is in `pending` (absent from the bag), with the checksums
+/// the payload manifests list for them, in fetch.txt order.
+pub fn owed(fetch: &[FetchEntry], pending: &BTreeSet<String>, manifests: &[Manifest]) -> Vec<Owed> {
+    let mut checksums: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+    for m in manifests {
+        for e in m.entries.iter().filter(|e| pending.contains(&e.path)) {
+            checksums
+                .entry(e.path.as_str())
+                .or_default()
+                .insert(m.algorithm_name.clone(), e.digest.to_string());
+        }
+    }
+    fetch
+        .iter()
+        .filter(|f| pending.contains(&f.path))
+        .map(|f| Owed {
+            path: f.path.clone(),
+            url: f.url.clone(),
+            length: f.length,
+            line: f.line,
+            checksums: checksums.get(f.path.as_str()).cloned().unwrap_or_default(),
+        })
+        .collect()
 }
 
 const FILE: &str = "fetch.txt";

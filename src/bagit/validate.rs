@@ -78,6 +78,10 @@ pub struct BagReport {
     /// The BagIt Profile the bag was checked against (its name and version), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// The files fetch.txt still owes, with their URL, size and checksums (`qoima fetch`
+    /// gets them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owed: Vec<fetch::Owed>,
 }
 
 impl BagReport {
@@ -97,6 +101,7 @@ impl BagReport {
             problems: Vec::new(),
             serialization: None,
             profile: None,
+            owed: Vec::new(),
         }
     }
 
@@ -491,6 +496,7 @@ fn run(
         }
     }
     check_manifest_names(cx, &payload_manifests);
+    report.owed = fetch::owed(&fetch, &pending_reported, &payload_manifests);
 
     // ---- every payload file in every manifest ----
     let mut differ_reported = false;

@@ -175,46 +175,30 @@ fn list(v: &[String]) -> String {
     v.join(", ")
 }
 
+/// How the profile a bag is checked against was chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chosen {
+    /// The bag named it (or it was made for it): naming another identifier is an error,
+    /// `PROF-002`.
+    ByBag,
+    /// The user named it (`validate --profile`): the user's word settles which profile applies,
+    /// so a bag that names it by another identifier gets a warning, `BAG-W060`.
+    ByUser,
+}
+
 /// Every rule of `profile` the bag breaks, as coded problems naming the file (`bag-info.txt`, a
 /// manifest, …) and the field (the tag label) where one applies.
 pub fn check(profile: &Profile, facts: &BagFacts) -> Vec<Problem> {
+    check_chosen(profile, facts, Chosen::ByBag)
+}
+
+/// [`check`], with the identifier rule softened when the user chose the profile.
+pub fn check_chosen(profile: &Profile, facts: &BagFacts, chosen: Chosen) -> Vec<Problem> {
     let mut out = Vec::new();
     let who = profile.display_name();
     let info_file = "bag-info.txt";
 
-    // The bag names the profile.
-    let ids: Vec<&str> = facts
-        .info
-        .iter()
-        .filter(|(l, _)| l.eq_ignore_ascii_case("BagIt-Profile-Identifier"))
-        .map(|(_, v)| v.trim())
-        .collect();
-    if ids.is_empty() {
-        out.push(
-            Problem::new(
-                Code::ProfileIdMissing,
-                format!(
-                    "{info_file} has no BagIt-Profile-Identifier; a bag conforming to {who} names {}",
-                    profile.identifier()
-                ),
-            )
-            .file(info_file)
-            .field("BagIt-Profile-Identifier"),
-        );
-    } else if !ids.contains(&profile.identifier()) {
-        out.push(
-            Problem::new(
-                Code::ProfileIdMismatch,
-                format!(
-                    "{info_file} names the profile {}, not {} ({who})",
-                    ids.join(", "),
-                    profile.identifier()
-                ),
-            )
-            .file(info_file)
-            .field("BagIt-Profile-Identifier"),
-        );
-    }
+    check_identifier(profile, facts, chosen, &mut out);
 
     // Tags.
     check_tags(&profile.bag_info, &facts.info, info_file, &who, &mut out);
@@ -471,6 +455,54 @@ pub(super) fn describe_rules(rules: &[TagRule]) -> String {
         .join(", ")
 }
 
+/// The bag names the profile: by its identifier or one of its aliases.
+fn check_identifier(profile: &Profile, facts: &BagFacts, chosen: Chosen, out: &mut Vec<Problem>) {
+    let info_file = "bag-info.txt";
+    let who = profile.display_name();
+    let ids: Vec<&str> = facts
+        .info
+        .iter()
+        .filter(|(l, _)| l.eq_ignore_ascii_case("BagIt-Profile-Identifier"))
+        .map(|(_, v)| v.trim())
+        .collect();
+    if ids.is_empty() {
+        out.push(
+            Problem::new(
+                Code::ProfileIdMissing,
+                format!(
+                    "{info_file} has no BagIt-Profile-Identifier; a bag conforming to {who} names {}",
+                    profile.identifier()
+                ),
+            )
+            .file(info_file)
+            .field("BagIt-Profile-Identifier"),
+        );
+        return;
+    }
+    if ids.iter().any(|id| profile.is_known_as(id)) {
+        return;
+    }
+    let (code, tail) = match chosen {
+        Chosen::ByBag => (Code::ProfileIdMismatch, String::new()),
+        Chosen::ByUser => (
+            Code::ProfileIdOther,
+            "; checked against it because you named it".to_string(),
+        ),
+    };
+    out.push(
+        Problem::new(
+            code,
+            format!(
+                "{info_file} names the profile {}, not {} ({who}){tail}",
+                ids.join(", "),
+                profile.identifier()
+            ),
+        )
+        .file(info_file)
+        .field("BagIt-Profile-Identifier"),
+    );
+}
+
 /// Holds the elements of one tag file to the rules.
 fn check_tags(
     rules: &[TagRule],
@@ -556,7 +588,6 @@ fn check_tags(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Kind;
 
     const ID: &str = "https://example.org/profiles/test-1.json";
 
@@ -607,7 +638,7 @@ mod tests {
         assert_eq!(p.code, code, "{p}");
         assert_eq!(p.location.file.as_deref(), file, "{p}");
         assert_eq!(p.location.field.as_deref(), field, "{p}");
-        assert_eq!(p.kind, Kind::Invalid);
+        assert_eq!(p.kind, code.kind());
         p
     }
 
@@ -636,8 +667,24 @@ mod tests {
             Some("BagIt-Profile-Identifier"),
         );
         assert!(pr.message.contains("https://other"), "{pr}");
+        // Chosen by the user, another identifier is a warning.
+        let pr = one(
+            check_chosen(&p, &f, Chosen::ByUser),
+            Code::ProfileIdOther,
+            Some("bag-info.txt"),
+            Some("BagIt-Profile-Identifier"),
+        );
+        assert!(!pr.is_error(), "{pr}");
         // Conforming to several profiles: one of them is this one.
         f.info.push(("BagIt-Profile-Identifier".into(), ID.into()));
+        assert!(check(&p, &f).is_empty());
+    }
+
+    #[test]
+    fn an_alias_names_the_profile() {
+        let p = profile(r#""x-qoima-Identifier-Aliases": ["http://example.org/alias.json"]"#);
+        let mut f = facts();
+        f.info[0].1 = " http://example.org/alias.json ".into();
         assert!(check(&p, &f).is_empty());
     }
 

@@ -23,7 +23,7 @@ mod prepare;
 
 use std::path::{Path, PathBuf};
 
-pub use check::{BagFacts, check};
+pub use check::{BagFacts, Chosen, check, check_chosen};
 pub use prepare::{prepare, prepare_for};
 
 /// Why a profile could not be used. The message names the profile (file or built-in name),
@@ -165,6 +165,10 @@ pub struct Profile {
     /// `x-qoima-Folder-Named-Like-Archive` (a qoima extension): a serialized bag's single
     /// folder must have the archive's name without its extension (APTrust requires it).
     pub folder_named_like_archive: bool,
+    /// `x-qoima-Identifier-Aliases` (a qoima extension): other identifiers that name this same
+    /// profile, as bags in the wild write them (the raw GitHub URL of the same JSON, `http:`
+    /// spellings). A bag naming one of them names this profile.
+    pub identifier_aliases: Vec<String>,
 }
 
 /// A built-in profile: its names and its JSON.
@@ -260,6 +264,13 @@ impl Profile {
         &self.info.identifier
     }
 
+    /// Whether `identifier` (trimmed) names this profile: its own identifier or one of its
+    /// aliases, compared exactly.
+    pub fn is_known_as(&self, identifier: &str) -> bool {
+        let id = identifier.trim();
+        id == self.identifier() || self.identifier_aliases.iter().any(|a| a == id)
+    }
+
     /// How messages name the profile: its origin and version, e.g. `aptrust-2.3 (version 2.3)`.
     pub fn display_name(&self) -> String {
         format!("{} (version {})", self.origin, self.info.version)
@@ -268,12 +279,13 @@ impl Profile {
 
 /// Finds the profile a bag names in `BagIt-Profile-Identifier`: among the built-ins first,
 /// then among the `*.json` files directly in `dirs` (in order; unreadable or malformed files are
-/// skipped, since they may be other JSON). Identifiers are compared exactly, after trimming.
+/// skipped, since they may be other JSON). Identifiers are compared exactly, after trimming,
+/// with each profile's identifier and its aliases ([`Profile::is_known_as`]).
 pub fn known(identifier: &str, dirs: &[&Path]) -> Option<Profile> {
     let id = identifier.trim();
     for b in BUILTINS {
         let p = Profile::builtin(b.names[0])?;
-        if p.identifier() == id {
+        if p.is_known_as(id) {
             return Some(p);
         }
     }
@@ -292,7 +304,7 @@ pub fn known(identifier: &str, dirs: &[&Path]) -> Option<Profile> {
         files.sort();
         for f in files {
             if let Ok(p) = Profile::load(&f)
-                && p.identifier() == id
+                && p.is_known_as(id)
             {
                 return Some(p);
             }
@@ -404,6 +416,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(btr.origin, "btr-1.0");
+        // The raw GitHub URL of the same JSON, as BTR's own sample bags write it.
+        let raw = "https://raw.githubusercontent.com/dpscollaborative/btr_bagit_profile/master/btr-bagit-profile.json";
+        assert_eq!(known(raw, &[]).unwrap().origin, "btr-1.0");
+        assert!(btr.is_known_as(raw));
+        assert!(!btr.is_known_as("https://raw.githubusercontent.com/dpscollaborative/other.json"));
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("broken.json"), "{").unwrap();
         std::fs::write(dir.path().join("notes.txt"), "x").unwrap();

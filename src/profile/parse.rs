@@ -18,6 +18,9 @@ use crate::digest::normalize_name;
 pub(super) const OTHER_TAG_INFO: &str = "x-qoima-Tag-Files-Info";
 /// A qoima extension: a serialized bag's folder must be named like the archive (APTrust).
 pub(super) const FOLDER_NAMED_LIKE_ARCHIVE: &str = "x-qoima-Folder-Named-Like-Archive";
+/// A qoima extension: other identifiers bags name the same profile by (the raw URL of the same
+/// JSON, an `http:` spelling), accepted as the profile's own.
+pub(super) const IDENTIFIER_ALIASES: &str = "x-qoima-Identifier-Aliases";
 
 struct Ctx<'a> {
     origin: &'a str,
@@ -441,6 +444,15 @@ pub(super) fn parse(bytes: &[u8], origin: &str) -> Result<Profile, ProfileError>
         }
     }
 
+    let identifier_aliases =
+        string_list(&cx, &root, IDENTIFIER_ALIASES, IDENTIFIER_ALIASES)?.unwrap_or_default();
+    if let Some(i) = identifier_aliases.iter().position(String::is_empty) {
+        return Err(cx.err(
+            format!("{IDENTIFIER_ALIASES}[{i}]"),
+            "must not be empty; remove it or write the identifier",
+        ));
+    }
+
     // Fetch, data.
     let allow_fetch = bool_field(&cx, &root, "Allow-Fetch.txt", "Allow-Fetch.txt", true)?;
     let folder_named_like_archive = bool_field(
@@ -577,6 +589,7 @@ pub(super) fn parse(bytes: &[u8], origin: &str) -> Result<Profile, ProfileError>
         payload_files_required,
         payload_files_allowed,
         folder_named_like_archive,
+        identifier_aliases,
     })
 }
 

@@ -42,12 +42,12 @@ pub fn prepare_for(
     let mut errors = Vec::new();
 
     // The profile's identifier, kept beside any other the user gave (a bag may conform to
-    // several profiles).
+    // several profiles); one of its aliases, given by the user, names it already.
     let id = profile.identifier();
     if !opts
         .info
         .get_all("BagIt-Profile-Identifier")
-        .any(|v| v.trim() == id)
+        .any(|v| profile.is_known_as(v))
     {
         opts.info.push("BagIt-Profile-Identifier", id);
     }

@@ -261,3 +261,226 @@ fn a_malformed_profile_is_a_usage_error_naming_the_field() {
     ]);
     assert_eq!(r.code(), 2);
 }
+
+// ---- issue 14, item 11: the Beyond the Repository profile's own sample bags ----
+//
+// The BTR repository ships `btr_good_sha256.tar` and `btr_good_sha512.tar` (bags made by
+// another tool that name the profile by its raw GitHub URL) and `btr_bad_*.tar`, each breaking
+// one rule of the profile. These tests rebuild them from the profile's documented rules, as a
+// bagit-python bag (BagIt 0.97, one manifest and one tag manifest of the same algorithm)
+// serialized as a tar whose folder is named like the tar.
+
+const BTR_RAW_ID: &str = "https://raw.githubusercontent.com/dpscollaborative/btr_bagit_profile/master/btr-bagit-profile.json";
+
+/// What a BTR sample is made of; each `btr_bad_*` case changes one thing.
+struct BtrSample {
+    algorithm: &'static str,
+    version: &'static str,
+    identifier: &'static str,
+    source_organization: bool,
+    fetch: bool,
+    flip_payload_byte: bool,
+}
+
+impl BtrSample {
+    fn good(algorithm: &'static str, identifier: &'static str) -> BtrSample {
+        BtrSample {
+            algorithm,
+            version: "0.97",
+            identifier,
+            source_organization: true,
+            fetch: false,
+            flip_payload_byte: false,
+        }
+    }
+}
+
+fn reference_digest(algorithm: &str, data: &[u8]) -> String {
+    use sha2::Digest;
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    match algorithm {
+        "sha256" => sha256_hex(data),
+        "sha512" => sha512_hex(data),
+        "sha224" => hex(&sha2::Sha224::digest(data)),
+        other => panic!("no reference for {other}"),
+    }
+}
+
+/// Writes the sample as `NAME.tar` (folder `NAME/` inside) and returns the tar's name.
+fn btr_sample_tar(env: &Env, name: &str, sample: &BtrSample) -> String {
+    let payload: [(&str, &[u8]); 2] = [
+        ("data/README.txt", b"Beyond the Repository sample bag\n"),
+        (
+            "data/images/photo 1.jpg",
+            b"\xff\xd8\xff\xe0 not a real jpeg \xff\xd9",
+        ),
+    ];
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let alg = sample.algorithm;
+    let mut manifest = String::new();
+    let mut octets = 0;
+    for (path, data) in payload {
+        manifest.push_str(&format!("{}  {path}\n", reference_digest(alg, data)));
+        octets += data.len();
+        let mut data = data.to_vec();
+        if sample.flip_payload_byte && path.ends_with("README.txt") {
+            data[0] ^= 0x20;
+        }
+        files.push((path.to_string(), data));
+    }
+    let mut info = String::new();
+    if sample.source_organization {
+        info.push_str("Source-Organization: Beyond the Repository test institution\n");
+    }
+    info.push_str(&format!(
+        "Bagging-Date: 2019-10-02\nBag-Software-Agent: bagit.py v1.7.0 <https://github.com/LibraryOfCongress/bagit-python>\n\
+         BagIt-Profile-Identifier: {}\nContact-Email: preservation@example.org\nPayload-Oxum: {octets}.{}\n",
+        sample.identifier,
+        payload.len()
+    ));
+    files.push((
+        "bagit.txt".into(),
+        format!(
+            "BagIt-Version: {}\nTag-File-Character-Encoding: UTF-8\n",
+            sample.version
+        )
+        .into_bytes(),
+    ));
+    files.push(("bag-info.txt".into(), info.into_bytes()));
+    files.push((format!("manifest-{alg}.txt"), manifest.into_bytes()));
+    if sample.fetch {
+        files.push((
+            "fetch.txt".into(),
+            b"https://example.org/extra.bin 4 data/extra.bin\n".to_vec(),
+        ));
+    }
+    let mut tagmanifest = String::new();
+    for (path, data) in &files {
+        if !path.starts_with("data/") {
+            tagmanifest.push_str(&format!("{}  {path}\n", reference_digest(alg, data)));
+        }
+    }
+    files.push((format!("tagmanifest-{alg}.txt"), tagmanifest.into_bytes()));
+    let mut tar = tar::Builder::new(Vec::new());
+    for (path, data) in &files {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(1_570_000_000);
+        header.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut header, format!("{name}/{path}"), data.as_slice())
+            .unwrap();
+    }
+    let file = format!("{name}.tar");
+    env.write(&file, tar.into_inner().unwrap());
+    file
+}
+
+#[test]
+fn issue14_btr_good_samples_pass_naming_the_profile_by_raw_or_release_url() {
+    let env = Env::new();
+    for (name, alg, id) in [
+        ("btr_good_sha256", "sha256", BTR_RAW_ID),
+        ("btr_good_sha512", "sha512", BTR_RAW_ID),
+        ("btr_good_sha256_release_url", "sha256", BTR_ID),
+    ] {
+        let tar = btr_sample_tar(&env, name, &BtrSample::good(alg, id));
+        // Named on the command line, and found by the identifier the bag names.
+        for args in [
+            vec!["validate", "--json", "--profile", "btr", tar.as_str()],
+            vec!["validate", "--json", tar.as_str()],
+        ] {
+            let r = env.qoima(&args);
+            assert_eq!(r.code(), 0, "{name} {args:?}: {}", r.stderr());
+            let v = r.json();
+            assert_eq!(v["bags"][0]["verdict"], "valid", "{name}");
+            assert_eq!(v["bags"][0]["profile"], "btr-1.0 (version 1.0)", "{name}");
+            let codes: Vec<String> = problems(&v).into_iter().map(|(c, ..)| c).collect();
+            assert!(
+                !codes
+                    .iter()
+                    .any(|c| c.starts_with("PROF") || c == "BAG-W060"),
+                "{name}: {codes:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn issue14_btr_bad_samples_fail_each_for_its_reason() {
+    let env = Env::new();
+    let good = || BtrSample::good("sha256", BTR_RAW_ID);
+    let cases = [
+        (
+            "btr_bad_missing_source_organization",
+            BtrSample {
+                source_organization: false,
+                ..good()
+            },
+            pair("PROF-003", "bag-info.txt"),
+        ),
+        (
+            "btr_bad_manifest_algorithm",
+            BtrSample {
+                algorithm: "sha224",
+                ..good()
+            },
+            pair("PROF-011", "manifest-sha224.txt"),
+        ),
+        (
+            "btr_bad_fetch_txt",
+            BtrSample {
+                fetch: true,
+                ..good()
+            },
+            pair("PROF-020", "fetch.txt"),
+        ),
+        (
+            "btr_bad_bagit_version",
+            BtrSample {
+                version: "0.96",
+                ..good()
+            },
+            pair("PROF-033", "bagit.txt"),
+        ),
+        (
+            "btr_bad_checksum",
+            BtrSample {
+                flip_payload_byte: true,
+                ..good()
+            },
+            pair("BAG-036", "manifest-sha256.txt"),
+        ),
+    ];
+    for (name, sample, want) in cases {
+        let tar = btr_sample_tar(&env, name, &sample);
+        let r = env.qoima(&["validate", "--json", "--profile", "btr", &tar]);
+        assert_eq!(r.code(), 1, "{name}: {}", r.stderr());
+        let got = codes(&r.json());
+        assert!(got.contains(&want), "{name}: {got:?}");
+    }
+}
+
+#[test]
+fn issue14_an_identifier_of_another_profile_is_a_warning_when_the_user_names_the_profile() {
+    let env = Env::new();
+    let other = "https://archive.example.kz/profiles/deposit-v1.json";
+    let tar = btr_sample_tar(&env, "btr_other_id", &BtrSample::good("sha256", other));
+    let r = env.qoima(&["validate", "--json", "--profile", "btr", &tar]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    let found: Vec<_> = problems(&r.json())
+        .into_iter()
+        .filter(|(c, ..)| c.starts_with("PROF") || c.starts_with("BAG-W06"))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "BAG-W060".to_string(),
+            "bag-info.txt".to_string(),
+            "warning".to_string()
+        )]
+    );
+    let r = env.qoima(&["validate", "--strict", "--profile", "btr", &tar]);
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    assert!(r.stderr().contains("BAG-W060"), "{}", r.stderr());
+}

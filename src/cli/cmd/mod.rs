@@ -4,6 +4,7 @@ mod audit;
 mod bag;
 mod check;
 mod custody;
+mod fetch;
 mod outputs;
 mod package;
 mod seal;
@@ -31,6 +32,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::VerifySeal(a) => seal::verify(a, &cli.global),
         Command::Custody(a) => custody::run(a, &cli.global),
         Command::Timestamp(a) => timestamp::run(a, &cli.global),
+        Command::Fetch(a) => fetch::run(a, &cli.global),
     }
 }
 

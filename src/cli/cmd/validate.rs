@@ -66,18 +66,21 @@ pub fn run(a: &ValidateArgs, g: &Global) -> anyhow::Result<Exit> {
                 let mut r = qoima::package::verify::validate(&*store, &opts, &engine, &bar);
                 bar.finish();
                 r.serialization = format;
+                use qoima::profile::Chosen;
                 let profile = match &explicit {
-                    Some(p) => Some(p.clone()),
-                    None => named_profile(&*store, path, &a.profiles_dir),
+                    Some(p) => Some((p.clone(), Chosen::ByUser)),
+                    None => {
+                        named_profile(&*store, path, &a.profiles_dir).map(|p| (p, Chosen::ByBag))
+                    }
                 };
-                if let Some(p) = profile {
+                if let Some((p, chosen)) = profile {
                     let facts = qoima::profile::BagFacts::from_store(
                         &*store,
                         format.map(|f| f.media_type()),
                     );
                     // A listing that fails has been reported by validation already.
                     if let Ok(f) = facts {
-                        r.absorb(qoima::profile::check(&p, &f), &opts);
+                        r.absorb(qoima::profile::check_chosen(&p, &f, chosen), &opts);
                     }
                     r.profile = Some(p.display_name());
                 }
@@ -208,4 +211,34 @@ fn print_text(r: &BagReport, g: &Global) {
         g.verbose > 0 || !r.verdict.passed() || r.counts.warnings <= 20,
         "  ",
     );
+    print_owed(r);
+}
+
+/// The files fetch.txt still owes: what `qoima fetch` would get, and how it would check them.
+fn print_owed(r: &BagReport) {
+    if r.owed.is_empty() {
+        return;
+    }
+    eprintln!(
+        "  fetch.txt still owes {} file(s); `qoima fetch {}` gets and verifies them:",
+        r.owed.len(),
+        qoima::paths::printable(&r.bag)
+    );
+    for o in &r.owed {
+        let size = o
+            .length
+            .map(|l| format!("{l} bytes"))
+            .unwrap_or_else(|| "size not given".into());
+        let sums: Vec<String> = o
+            .checksums
+            .iter()
+            .map(|(a, d)| format!("{a} {d}"))
+            .collect();
+        eprintln!(
+            "    {} ({size}; {}) from {}",
+            qoima::paths::printable(&o.path),
+            sums.join(", "),
+            qoima::paths::printable(&o.url)
+        );
+    }
 }

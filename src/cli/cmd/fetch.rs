@@ -1,0 +1,129 @@
+//! `qoima fetch`: download what fetch.txt owes, then validate the bag fully.
+
+use serde::Serialize;
+
+use qoima::bagit::{BagReport, Mode, ValidateOptions};
+use qoima::digest::NoProgress;
+use qoima::error::Problem;
+use qoima::fetch::{FetchOptions, FetchReport, FileReport, Outcome};
+use qoima::report::Verdict;
+
+use super::super::Exit;
+use super::super::args::{FetchArgs, Global};
+use super::super::output;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    qoima_version: &'static str,
+    command: &'static str,
+    bag: String,
+    files: &'a [FileReport],
+    problems: &'a [Problem],
+    summary: Summary,
+    validation: &'a BagReport,
+    exit_code: u8,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    fetched: usize,
+    present: usize,
+    failed: usize,
+    refused_lines: usize,
+}
+
+pub fn run(a: &FetchArgs, g: &Global) -> anyhow::Result<Exit> {
+    let opts = FetchOptions {
+        jobs: if g.jobs == 0 { 4 } else { g.jobs },
+        retries: a.retries,
+        timeout: std::time::Duration::from_secs(a.timeout.max(1)),
+        max_bytes: a
+            .max_bytes
+            .as_deref()
+            .map(super::audit::parse_size)
+            .transpose()?,
+        allow_redirects: a.allow_redirects,
+    };
+    let fetched = qoima::fetch::fetch_bag(&a.bag, &opts)?;
+    let validation = validate(a, g)?;
+    let exit = exit_of(&fetched, &validation);
+    let bag = a.bag.display().to_string();
+    if !g.json || !g.quiet {
+        print_text(&bag, &fetched, &validation, g);
+    }
+    if g.json {
+        output::json(&Report {
+            qoima_version: qoima::VERSION,
+            command: "fetch",
+            bag,
+            files: &fetched.files,
+            problems: &fetched.problems,
+            summary: Summary {
+                fetched: fetched.count(Outcome::Fetched),
+                present: fetched.count(Outcome::Present),
+                failed: fetched.count(Outcome::Failed),
+                refused_lines: fetched.problems.len(),
+            },
+            validation: &validation,
+            exit_code: exit as u8,
+        })?;
+    }
+    Ok(exit)
+}
+
+/// Full validation of the bag as it is after fetching: the only proof that it is complete.
+fn validate(a: &FetchArgs, g: &Global) -> anyhow::Result<BagReport> {
+    let engine = super::engine(g)?;
+    let opts = ValidateOptions {
+        mode: Mode::Full,
+        ..ValidateOptions::default()
+    };
+    let store = qoima::store::DirStore::new(&a.bag);
+    let mut r = qoima::bagit::validate(&store, &opts, &engine, &NoProgress);
+    r.bag = a.bag.display().to_string();
+    Ok(r)
+}
+
+/// 1 when a download was refused or brought wrong bytes (or the bag is invalid); else 2 when
+/// something could not be fetched; else what validation says (0 for a valid bag).
+fn exit_of(fetched: &FetchReport, validation: &BagReport) -> Exit {
+    if fetched.any_refused() || validation.verdict == Verdict::Invalid {
+        Exit::Invalid
+    } else if fetched.any_unfetched() {
+        Exit::Error
+    } else {
+        Exit::from_code(validation.verdict.exit_code())
+    }
+}
+
+fn print_text(bag: &str, fetched: &FetchReport, validation: &BagReport, g: &Global) {
+    let shown = qoima::paths::printable;
+    for f in &fetched.files {
+        if g.quiet && f.outcome != Outcome::Failed {
+            continue;
+        }
+        let what = match f.outcome {
+            Outcome::Fetched => match f.resumed_from {
+                Some(from) => format!("fetched ({} bytes, resumed from {from})", f.bytes),
+                None => format!("fetched ({} bytes)", f.bytes),
+            },
+            Outcome::Present => "already present and verified".to_string(),
+            Outcome::Failed => "not fetched".to_string(),
+        };
+        eprintln!("{}: {what} from {}", shown(&f.path), shown(&f.url));
+    }
+    let problems: Vec<Problem> = fetched.all_problems().cloned().collect();
+    output::problems(&problems, true, "  ");
+    eprintln!(
+        "{}: {} fetched, {} present, {} failed, {} fetch.txt line(s) refused; the bag is {}",
+        shown(bag),
+        fetched.count(Outcome::Fetched),
+        fetched.count(Outcome::Present),
+        fetched.count(Outcome::Failed),
+        fetched.problems.len(),
+        validation.verdict.describe()
+    );
+    if !validation.verdict.passed() {
+        output::problems(&validation.problems, g.verbose > 0, "  ");
+    }
+}
