@@ -463,7 +463,7 @@ impl State {
         }
         let end = next_marker(data, bits.pos).unwrap_or(data.len());
         let extraneous = bytes_before_marker(data, bits.pos, end);
-        if extraneous > PREFETCH_TOLERANCE {
+        if extraneous > EXTRANEOUS_TOLERANCE {
             return Err(ScanError::Truncated(format!(
                 "scan {number} (at byte {offset}) ends {extraneous} bytes before the next marker: the image data was overwritten or its scan headers damaged (libjpeg: extraneous bytes before marker)"
             )));
@@ -472,9 +472,11 @@ impl State {
     }
 }
 
-/// Stray bytes after a scan that go unremarked: libjpeg reads up to 7 bytes ahead into its bit
-/// buffer and drops them silently at the end of a scan, so a few are tolerated, as it does.
-const PREFETCH_TOLERANCE: usize = 7;
+/// Stray bytes after a scan that go unremarked. A few are a harmless quirk of some encoders
+/// (libjpeg's "1 extraneous bytes before marker 0xd9" is common on photos that display
+/// perfectly); many mean the data after the point where the codes ran out was overwritten —
+/// with zeros, typically, which decode as short codes — or its scan headers were damaged.
+const EXTRANEOUS_TOLERANCE: usize = 64;
 
 /// Bytes between the end of a scan's data and the marker that follows, fill bytes (`0xFF`)
 /// before the marker aside.

@@ -188,12 +188,14 @@ fn decoded_outcome(outcome: decode::Outcome, budget: u64, out: &mut Findings<'_>
         }
         decode::Outcome::NotDecoded => None,
         decode::Outcome::OverBudget { needed } => {
-            let needs =
-                needed.map_or_else(|| "more".to_string(), |n| crate::report::human_bytes(n));
+            let needs = match needed {
+                Some(n) => format!("its header asks for {}", crate::report::human_bytes(n)),
+                None => "it needs more memory than that".to_string(),
+            };
             out.push(
                 Code::PhotoOverDecodeBudget,
                 format!(
-                    "not decoded: its header asks for {needs} of memory, over the decoding budget of {} (--decode-memory)",
+                    "not decoded: over the decoding memory budget of {} (--decode-memory); {needs}",
                     crate::report::human_bytes(budget)
                 ),
             );

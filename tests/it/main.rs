@@ -8,6 +8,7 @@ mod conformance;
 mod custody;
 mod inplace;
 mod interop;
+mod limits;
 mod package;
 mod profile;
 mod seal;
