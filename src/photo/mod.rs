@@ -196,7 +196,7 @@ fn decoded_outcome(outcome: decode::Outcome, budget: u64, out: &mut Findings<'_>
                 Code::PhotoOverDecodeBudget,
                 format!(
                     "not decoded: over the decoding memory budget of {} (--decode-memory); {needs}",
-                    crate::report::human_bytes(budget)
+                    crate::report::limit_bytes(budget)
                 ),
             );
             None

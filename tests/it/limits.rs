@@ -301,3 +301,113 @@ fn issue13_jpeg_scan_walk_agrees_with_imagemagick_on_its_own_jpegs() {
     assert_eq!(v["items"].as_array().unwrap().len(), names.len());
     assert!(disagreements.is_empty(), "{disagreements:#?}");
 }
+
+/// Runs qoima, failing the test (instead of hanging it) if it takes more than 60 s.
+fn run_bounded(env: &Env, args: &[&str]) -> Run {
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qoima"))
+        .args(args)
+        .current_dir(env.dir.path())
+        .env("SOURCE_DATE_EPOCH", "1641340800")
+        .env_remove("QOIMA_PASSPHRASE")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("qoima {args:?} hangs");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Run(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn issue13_user_named_files_that_are_devices_or_fifos_are_refused_not_read_forever() {
+    let env = Env::new();
+    env.sample_bag("bag");
+    env.sample_source("src");
+    let fifo = env.path("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let fifo = fifo.to_str().unwrap();
+    for special in ["/dev/zero", fifo] {
+        let cases: [&[&str]; 9] = [
+            &["bag", "src", "-o", "out1", "--info-file", special],
+            &[
+                "bag",
+                "src",
+                "-o",
+                "out2",
+                "--tag-file",
+                &format!("x.txt={special}"),
+            ],
+            &["check", "src", "--rules", special],
+            &["validate", "bag", "--profile", special],
+            &["verify-seal", "bag", "--trusted-keys", special],
+            &["seal", "bag", "--sign", special],
+            &[
+                "seal",
+                "bag",
+                "--sign",
+                special,
+                "--passphrase-file",
+                special,
+            ],
+            &[
+                "seal",
+                "bag",
+                "--sign",
+                special,
+                "--recipients-file",
+                special,
+                "-o",
+                "x",
+            ],
+            &["custody", "verify", "bag", "--trusted-keys", special],
+        ];
+        for args in cases {
+            let r = run_bounded(&env, args);
+            assert_eq!(r.code(), 2, "{args:?}: {}", r.stderr());
+            assert!(
+                r.stderr().contains(special) && r.stderr().contains("not a regular file"),
+                "{args:?}: {}",
+                r.stderr()
+            );
+        }
+    }
+    assert!(!env.path("out1").exists() && !env.path("out2").exists());
+}
+
+#[test]
+fn issue13_user_named_files_over_the_limit_are_refused_with_the_limit() {
+    let env = Env::new();
+    env.sample_source("src");
+    let big = env.path("big.txt");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len((16 << 20) + 1).unwrap();
+    let r = run_bounded(&env, &["bag", "src", "-o", "out", "--info-file", "big.txt"]);
+    assert_eq!(r.code(), 2, "{}", r.stderr());
+    assert!(
+        r.stderr().contains("big.txt") && r.stderr().contains("16 MiB"),
+        "{}",
+        r.stderr()
+    );
+    assert!(!env.path("out").exists());
+}
+
+#[test]
+fn issue13_jobs_far_beyond_the_cores_is_clamped_with_a_warning() {
+    let env = Env::new();
+    let bag = env.sample_bag("bag");
+    let r = run_bounded(&env, &["validate", "-j", "20000", bag.to_str().unwrap()]);
+    r.success();
+    assert!(r.stderr().contains("--jobs 20000"), "{}", r.stderr());
+    let r = run_bounded(&env, &["validate", "-j", "2", bag.to_str().unwrap()]);
+    r.success();
+    assert!(!r.stderr().contains("--jobs"), "{}", r.stderr());
+}

@@ -29,7 +29,7 @@ struct Report<'a> {
 pub fn options(a: &CheckFlags) -> anyhow::Result<CheckOptions> {
     let mut rules = match &a.rules {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
+            let text = qoima::fsutil::read_bounded_text(p, qoima::fsutil::SMALL_FILE_LIMIT)
                 .with_context(|| format!("cannot read --rules {}", p.display()))?;
             serde_json::from_str::<Rules>(&text)
                 .with_context(|| format!("--rules {} is not a valid rules file", p.display()))?
