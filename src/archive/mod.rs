@@ -384,7 +384,8 @@ pub fn screen(archive: &Path, raw: &[RawEntry], limits: &Limits) -> Screened {
             ),
         ));
         out.entries.clear();
-    } else if total > limits.max_size {
+    } else if total > limits.max_size || total == u64::MAX {
+        // (u64::MAX: the sizes overflowed, whatever --max-size says)
         out.problems.push(Problem::new(
             Code::ArchiveBomb,
             format!(

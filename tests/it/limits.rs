@@ -411,3 +411,93 @@ fn issue13_jobs_far_beyond_the_cores_is_clamped_with_a_warning() {
     r.success();
     assert!(!r.stderr().contains("--jobs"), "{}", r.stderr());
 }
+
+#[test]
+fn issue13_extreme_durations_sizes_and_counts_never_panic() {
+    let env = Env::new();
+    let bag = env.sample_bag("bag");
+    let bag = bag.to_str().unwrap();
+    env.qoima(&["serialize", bag, "--zip"]).success();
+    env.sample_source("coll");
+    let register = env.path("register.db");
+    let register = register.to_str().unwrap();
+    let huge = [
+        "99999999999d",
+        "213503982334601w",
+        "18446744073709551615s",
+        "18446744073709551616s",
+        "99999999999999999999999999d",
+        "18446744073709551615",
+        "16777216T",
+        "99999999999999T",
+        "18446744073709551615T/s",
+        "0",
+        "0d",
+        "1e999",
+        "",
+    ];
+    let mut ran = 0;
+    for value in huge {
+        let cases: [&[&str]; 12] = [
+            &["audit", "report", "--register", register, "--since", value],
+            &["audit", bag, "--register", register, "--older-than", value],
+            &[
+                "audit",
+                bag,
+                "--register",
+                register,
+                "--max-duration",
+                value,
+            ],
+            &["audit", bag, "--register", register, "--max-bytes", value],
+            &["audit", bag, "--register", register, "--rate", value],
+            &["audit", bag, "--register", register, "--max-ratio", value],
+            &["audit", bag, "--register", register, "--max-size", value],
+            &["validate", "bag.zip", "--max-ratio", value],
+            &["validate", "bag.zip", "--max-size", value],
+            &["unpack", "bag.zip", "-o", "out", "--max-size", value],
+            &["check", "coll", "--decode", "--decode-memory", value],
+            &["validate", bag, "-j", value],
+        ];
+        for args in cases {
+            let r = run_bounded(&env, args);
+            ran += 1;
+            assert!(
+                matches!(r.code(), 0..=2),
+                "{args:?}: exit {} (a panic is 101)\n{}",
+                r.code(),
+                r.stderr()
+            );
+            assert!(!r.stderr().contains("panicked"), "{args:?}: {}", r.stderr());
+            let _ = std::fs::remove_dir_all(env.path("out"));
+        }
+    }
+    assert_eq!(ran, 12 * huge.len());
+    // The one the issue names: a clear usage error.
+    let r = run_bounded(
+        &env,
+        &[
+            "audit",
+            "report",
+            "--register",
+            register,
+            "--since",
+            "99999999999d",
+        ],
+    );
+    assert_eq!(r.code(), 2, "{}", r.stderr());
+    assert!(r.stderr().contains("--since"), "{}", r.stderr());
+    let r = run_bounded(
+        &env,
+        &[
+            "audit",
+            bag,
+            "--register",
+            register,
+            "--max-bytes",
+            "99999999999999T",
+        ],
+    );
+    assert_eq!(r.code(), 2, "{}", r.stderr());
+    assert!(r.stderr().contains("--max-bytes"), "{}", r.stderr());
+}
