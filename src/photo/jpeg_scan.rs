@@ -56,7 +56,7 @@ pub(crate) fn walk(data: &[u8]) -> Result<(), ScanError> {
     let mut segments = Segments::new(data);
     while let Some(segment) = segments.next() {
         match segment.marker {
-            0xC0 | 0xC1 | 0xC2 => state.frame = Some(Frame::parse(segment.marker, segment.body)?),
+            0xC0..=0xC2 => state.frame = Some(Frame::parse(segment.marker, segment.body)?),
             0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return Err(ScanError::Unsupported),
             0xC4 => state.read_tables(segment.body)?,
             0xDD => state.restart_interval = be16(segment.body, 0).map_or(0, usize::from),
