@@ -125,7 +125,7 @@ pub fn stem(path: &Path) -> String {
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// Largest uncompressed-to-compressed ratio accepted: for one zip entry over 1 MiB, for
-    /// all of a zip's entries together once they pass 1 MiB (so that many small entries cannot
+    /// all of a zip's entries together once they pass 16 MiB (so that many small entries cannot
     /// add up to gigabytes), and for a tar.gz stream as it is read.
     pub max_ratio: u64,
     /// Largest total uncompressed size accepted.
