@@ -248,6 +248,8 @@ codes! {
     PhotoDamaged = "PHOTO-040", Invalid, "The file's structure is damaged or cut short; restore it from a complete copy.";
     /// The image data does not decode (with `--decode`).
     PhotoDecodeFailed = "PHOTO-050", Invalid, "The container is whole but the compressed image data is corrupt; restore the file from a copy.";
+    /// A JPEG scan runs out of entropy-coded data before its last block.
+    JpegScanTruncated = "PHOTO-051", Invalid, "A scan of the JPEG ends before its last block: the image data was cut short or overwritten (often with zeros), and decoders fill the rest with grey. Restore the file from a complete copy.";
     /// The extension names another format than the content.
     PhotoExtensionMismatch = "PHOTO-W001", Warning, "Rename the file to the extension of its real format; some software trusts the name and will refuse it.";
     /// The content is no format qoima knows, and neither is the extension.
@@ -256,6 +258,8 @@ codes! {
     PhotoTrailingData = "PHOTO-W003", Warning, "Readers ignore the extra bytes; they may be left by a tool or hide other data. Inspect them if the file's provenance matters.";
     /// Exif metadata that cannot be parsed.
     ExifUnreadable = "PHOTO-W004", Warning, "The image may be fine but its Exif block is damaged; dates and camera details cannot be taken from it. Check it with ExifTool.";
+    /// `--decode`: the image would need more memory than the decoding budget; not decoded.
+    PhotoOverDecodeBudget = "PHOTO-W005", Warning, "The image was not decoded because its header asks for more memory than --decode-memory allows (1G by default); if the dimensions are genuine, check it again with a larger --decode-memory, else the header is damaged or hostile.";
 
     // ---- serialized bags (zip, tar, tar.gz) ----
     /// The archive cannot be read as zip or tar.

@@ -487,9 +487,88 @@ impl DirLock {
     }
 }
 
+/// The most qoima reads whole from a small file the user names (info files, keys, trusted
+/// keys, recipients, passphrase files, profiles, rules): 16 MiB, far above any real one.
+pub const SMALL_FILE_LIMIT: u64 = 16 << 20;
+
+/// Reads a file the user named, whole, refusing what cannot be such a file: anything that is
+/// not a regular file once opened (`/dev/zero`, a FIFO, a folder — opened without blocking,
+/// so a FIFO cannot hang the open) and anything larger than `limit` bytes (read no further
+/// than that, so memory stays bounded whatever the file claims). Links are followed: the user
+/// named the file. The error says which limit was met; callers add the path.
+pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a folder"
+        } else {
+            "a device, FIFO or socket"
+        };
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("it is {what}, not a regular file; give a file"),
+        ));
+    }
+    let mut data = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut data)?;
+    if data.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "it is larger than {}, the most qoima reads for this kind of file",
+                crate::report::limit_bytes(limit)
+            ),
+        ));
+    }
+    Ok(data)
+}
+
+/// [`read_bounded`] for UTF-8 text.
+pub fn read_bounded_text(path: &Path, limit: u64) -> io::Result<String> {
+    String::from_utf8(read_bounded(path, limit)?).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "it is not UTF-8 text (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_bounded_refuses_devices_folders_and_big_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small");
+        fs::write(&small, b"abc").unwrap();
+        assert_eq!(read_bounded(&small, 3).unwrap(), b"abc");
+        let e = read_bounded(&small, 2).unwrap_err();
+        assert!(e.to_string().contains("larger than 2 bytes"), "{e}");
+        let e = read_bounded(Path::new("/dev/zero"), 1 << 20).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        let e = read_bounded(dir.path(), 1 << 20).unwrap_err();
+        assert!(e.to_string().contains("a folder"), "{e}");
+        fs::write(&small, b"\xff").unwrap();
+        assert!(
+            read_bounded_text(&small, 10)
+                .unwrap_err()
+                .to_string()
+                .contains("UTF-8")
+        );
+    }
 
     #[test]
     fn write_atomic_replaces_and_leaves_no_temporary() {

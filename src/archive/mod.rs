@@ -9,6 +9,7 @@
 //! top-level folder, encrypted entries and likely decompression bombs.
 
 mod range;
+pub mod ratio;
 pub mod unpack;
 pub mod write;
 
@@ -123,8 +124,9 @@ pub fn stem(path: &Path) -> String {
 /// Limits that keep a hostile archive from filling the disk or the time of whoever opens it.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Largest uncompressed-to-compressed ratio accepted for one entry (entries of 1 MiB or
-    /// less are exempt: a small text file may compress very well).
+    /// Largest uncompressed-to-compressed ratio accepted: for one zip entry over 1 MiB, for
+    /// all of a zip's entries together once they pass 16 MiB (so that many small entries cannot
+    /// add up to gigabytes), and for a tar.gz stream as it is read.
     pub max_ratio: u64,
     /// Largest total uncompressed size accepted.
     pub max_size: u64,
@@ -249,6 +251,7 @@ pub fn screen(archive: &Path, raw: &[RawEntry], limits: &Limits) -> Screened {
     }
     let mut reported: HashSet<String> = HashSet::new();
     let mut total: u64 = 0;
+    let mut total_compressed: u64 = 0;
     for (i, r) in raw.iter().enumerate() {
         let shown = crate::paths::printable(&r.name).into_owned();
         let name = r.name.trim_start_matches("./").trim_end_matches('/');
@@ -354,6 +357,7 @@ pub fn screen(archive: &Path, raw: &[RawEntry], limits: &Limits) -> Screened {
             continue;
         }
         total = total.saturating_add(r.size);
+        total_compressed = total_compressed.saturating_add(r.compressed);
         let kind = if r.kind == RawKind::Dir {
             EntryKind::Dir
         } else {
@@ -369,7 +373,19 @@ pub fn screen(archive: &Path, raw: &[RawEntry], limits: &Limits) -> Screened {
             i,
         ));
     }
-    if total > limits.max_size {
+    if total > ratio::EXEMPT && total / total_compressed.max(1) > limits.max_ratio {
+        out.problems.push(Problem::new(
+            Code::ArchiveBomb,
+            format!(
+                "{} would expand {} times in all ({total} bytes from {total_compressed}), over the limit of {} (--max-ratio)",
+                archive.display(),
+                total / total_compressed.max(1),
+                limits.max_ratio
+            ),
+        ));
+        out.entries.clear();
+    } else if total > limits.max_size || total == u64::MAX {
+        // (u64::MAX: the sizes overflowed, whatever --max-size says)
         out.problems.push(Problem::new(
             Code::ArchiveBomb,
             format!(

@@ -105,7 +105,9 @@ impl Progress for Throttle<'_> {
         self.inner.bytes(n);
         if let Some(rate) = self.rate {
             let total = self.bytes.fetch_add(n, Ordering::Relaxed) + n;
-            let due = Duration::from_secs_f64(total as f64 / rate as f64);
+            // A tiny rate over a huge total may pass what a Duration holds: sleep "forever".
+            let due =
+                Duration::try_from_secs_f64(total as f64 / rate as f64).unwrap_or(Duration::MAX);
             let elapsed = self.start.elapsed();
             if due > elapsed {
                 std::thread::sleep(due - elapsed);

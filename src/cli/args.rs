@@ -439,6 +439,12 @@ pub struct CheckFlags {
     #[arg(long)]
     pub decode: bool,
 
+    /// With --decode, the most memory one image's decoding may use (e.g. 4G; K, M, G, T
+    /// are powers of 1024). An image whose header asks for more is not decoded (PHOTO-W005).
+    /// Each of the --jobs threads may use this much at once.
+    #[arg(long, value_name = "BYTES", default_value = "1G")]
+    pub decode_memory: String,
+
     /// Count warnings as failures.
     #[arg(long)]
     pub strict: bool,

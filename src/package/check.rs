@@ -29,6 +29,8 @@ pub struct CheckOptions {
     pub rules: Rules,
     /// Decode every image fully (slower; catches corrupt pixel data).
     pub decode: bool,
+    /// The memory one image's decoding may use (default: [`photo::DEFAULT_DECODE_BUDGET`]).
+    pub decode_memory: Option<u64>,
     /// Warnings count as errors.
     pub strict: bool,
     /// Warnings that stay warnings under `strict`.
@@ -268,7 +270,8 @@ pub fn check(
                 };
                 read.fetch_add(data.len() as u64, Ordering::Relaxed);
                 progress.bytes(*size);
-                let r = photo::examine(rel, &data, opts.decode);
+                let budget = opts.decode_memory.unwrap_or(photo::DEFAULT_DECODE_BUDGET);
+                let r = photo::examine_within(rel, &data, opts.decode.then_some(budget));
                 progress.file_done();
                 let exif_day = r
                     .exif

@@ -25,6 +25,7 @@ mod identify;
 mod isobox;
 mod jp2;
 mod jpeg;
+mod jpeg_scan;
 mod png;
 mod tiff;
 mod tiffio;
@@ -82,10 +83,21 @@ impl PhotoReport {
     }
 }
 
+/// The memory one decode may use unless the caller says otherwise (`--decode-memory`).
+pub use decode::DEFAULT_BUDGET as DEFAULT_DECODE_BUDGET;
+
 /// Examines one photo held in memory. `rel_path` is used for the extension check and to name
 /// the file in every problem; it is never used to decide the format. With `decode`, files
-/// whose structure is sound are also fully decoded. Linear in the size of the file.
+/// whose structure is sound are also fully decoded, within [`DEFAULT_DECODE_BUDGET`] bytes of
+/// memory. Linear in the size of the file.
 pub fn examine(rel_path: &str, data: &[u8], decode: bool) -> PhotoReport {
+    examine_within(rel_path, data, decode.then_some(DEFAULT_DECODE_BUDGET))
+}
+
+/// [`examine`], decoding (when `decode_budget` is given) within that many bytes of memory: a
+/// file whose header asks for more is reported as not decoded (`PHOTO-W005`), and nothing is
+/// allocated for it.
+pub fn examine_within(rel_path: &str, data: &[u8], decode_budget: Option<u64>) -> PhotoReport {
     let mut out = Findings::new(rel_path);
     let mut technical = Technical::default();
     let mut exif = None;
@@ -143,18 +155,10 @@ pub fn examine(rel_path: &str, data: &[u8], decode: bool) -> PhotoReport {
                     format!("the Exif metadata cannot be read: {why}"),
                 ),
             }
-            if decode && !damaged {
-                decoded = match decode::decode(family, data) {
-                    decode::Outcome::Decoded => Some(true),
-                    decode::Outcome::Failed(why) => {
-                        out.push(
-                            Code::PhotoDecodeFailed,
-                            format!("the image data does not decode: {why}"),
-                        );
-                        Some(false)
-                    }
-                    decode::Outcome::NotDecoded => None,
-                };
+            if let Some(budget) = decode_budget
+                && !damaged
+            {
+                decoded = decoded_outcome(decode::decode(family, data, budget), budget, &mut out);
             }
         }
     }
@@ -164,6 +168,39 @@ pub fn examine(rel_path: &str, data: &[u8], decode: bool) -> PhotoReport {
         exif,
         decoded,
         problems: out.problems,
+    }
+}
+
+/// Reports what decoding found; `Some(true)` decoded, `Some(false)` damaged, `None` not tried.
+fn decoded_outcome(outcome: decode::Outcome, budget: u64, out: &mut Findings<'_>) -> Option<bool> {
+    match outcome {
+        decode::Outcome::Decoded => Some(true),
+        decode::Outcome::Failed(why) => {
+            out.push(
+                Code::PhotoDecodeFailed,
+                format!("the image data does not decode: {why}"),
+            );
+            Some(false)
+        }
+        decode::Outcome::Truncated(why) => {
+            out.push(Code::JpegScanTruncated, why);
+            Some(false)
+        }
+        decode::Outcome::NotDecoded => None,
+        decode::Outcome::OverBudget { needed } => {
+            let needs = match needed {
+                Some(n) => format!("its header asks for {}", crate::report::human_bytes(n)),
+                None => "it needs more memory than that".to_string(),
+            };
+            out.push(
+                Code::PhotoOverDecodeBudget,
+                format!(
+                    "not decoded: over the decoding memory budget of {} (--decode-memory); {needs}",
+                    crate::report::limit_bytes(budget)
+                ),
+            );
+            None
+        }
     }
 }
 

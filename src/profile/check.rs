@@ -81,7 +81,7 @@ impl BagFacts {
             }
             if e.path.starts_with("data/") {
                 facts.payload_files.push(e.path.clone());
-                facts.payload_bytes += e.size;
+                facts.payload_bytes = facts.payload_bytes.saturating_add(e.size);
                 continue;
             }
             facts.tag_files.push(e.path.clone());

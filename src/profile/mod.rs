@@ -214,10 +214,12 @@ impl Profile {
 
     /// Reads and parses a profile file.
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
-        let bytes = std::fs::read(path).map_err(|source| ProfileError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = crate::fsutil::read_bounded(path, crate::fsutil::SMALL_FILE_LIMIT).map_err(
+            |source| ProfileError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+        )?;
         Profile::parse(&bytes, &path.display().to_string())
     }
 

@@ -121,7 +121,8 @@ pub fn parse_recipient(s: &str) -> Result<BundleRecipient, SealError> {
 /// Reads a recipients file (as `age -R` reads one): one recipient per line (`age1…` or an SSH
 /// public key); blank lines and `#` comments are skipped.
 pub fn read_recipients_file(path: &Path) -> Result<Vec<BundleRecipient>, SealError> {
-    let text = fs::read_to_string(path).map_err(SealError::io(path))?;
+    let text =
+        fsutil::read_bounded_text(path, fsutil::SMALL_FILE_LIMIT).map_err(SealError::io(path))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -166,7 +167,8 @@ impl BundleIdentity {
 /// (`-----BEGIN OPENSSH PRIVATE KEY-----`). A bad line is named by its number only, so that no
 /// secret reaches a message.
 pub fn read_identities(path: &Path) -> Result<Vec<BundleIdentity>, SealError> {
-    let text = fs::read_to_string(path).map_err(SealError::io(path))?;
+    let text =
+        fsutil::read_bounded_text(path, fsutil::SMALL_FILE_LIMIT).map_err(SealError::io(path))?;
     if text.trim_start().starts_with("-----BEGIN") {
         let id = age::ssh::Identity::from_buffer(text.as_bytes(), Some(path.display().to_string()))
             .map_err(|_| {

@@ -127,7 +127,8 @@ pub fn load_secret_key(
     path: &Path,
     passphrase: impl FnOnce() -> Result<String, SealError>,
 ) -> Result<(SecretKey, PublicKey), SealError> {
-    let text = fs::read_to_string(path).map_err(SealError::io(path))?;
+    let text =
+        fsutil::read_bounded_text(path, fsutil::SMALL_FILE_LIMIT).map_err(SealError::io(path))?;
     let boxed = || SecretKeyBox::from_string(&text).map_err(|e| SealError::Key(e.to_string()));
     let sk = match SecretKey::from_unencrypted_box(boxed()?) {
         Ok(sk) => sk,
@@ -188,7 +189,8 @@ pub fn public_key_in(text: &str) -> Option<(String, PublicKey)> {
 /// `.pub` files can simply be concatenated. Any other line that is not a key is an error
 /// (a typo must not silently shrink the list).
 pub fn read_trusted_keys(path: &Path) -> Result<Vec<TrustedKey>, SealError> {
-    let text = fs::read_to_string(path).map_err(SealError::io(path))?;
+    let text =
+        fsutil::read_bounded_text(path, fsutil::SMALL_FILE_LIMIT).map_err(SealError::io(path))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let l = line.trim();

@@ -18,7 +18,7 @@ use crate::archive::{self, Limits, RangeReader, RawEntry, RawKind};
 use crate::digest::{
     Algorithm, AlgorithmSet, DigestError, Engine, FileDigests, Hasher, Progress, StreamJob,
 };
-use crate::error::Problem;
+use crate::error::{Code, Problem};
 
 /// Tag files of a tar.gz kept in memory, at most this much in all.
 const TAG_BUFFER_LIMIT: u64 = 512 << 20;
@@ -174,12 +174,21 @@ pub struct TarGzStore {
     /// Payload digests computed in the first pass, by raw index.
     early: Mutex<HashMap<usize, FileDigests>>,
     problems: Vec<Problem>,
+    /// `--max-ratio`, applied again on every pass over the stream.
+    max_ratio: u64,
 }
 
-fn gz_entries(path: &Path) -> io::Result<tar::Archive<flate2::read::GzDecoder<BufReader<File>>>> {
+/// The decompressed stream of a tar.gz, guarded by `--max-ratio` (see `archive::ratio`).
+type GzStream =
+    archive::ratio::RatioGuard<flate2::read::GzDecoder<archive::ratio::Counted<BufReader<File>>>>;
+
+fn gz_entries(path: &Path, max_ratio: u64) -> io::Result<tar::Archive<GzStream>> {
     let f = File::open(path)?;
-    Ok(tar::Archive::new(flate2::read::GzDecoder::new(
-        BufReader::with_capacity(256 << 10, f),
+    let source = BufReader::with_capacity(256 << 10, f);
+    Ok(tar::Archive::new(archive::ratio::guard(
+        source,
+        max_ratio,
+        flate2::read::GzDecoder::new,
     )))
 }
 
@@ -229,7 +238,29 @@ impl TarGzStore {
     /// Streams the archive once: lists it, keeps its tag files and, with `hash_payload`,
     /// hashes each payload file with the algorithms of the payload manifests met before it.
     pub fn open(path: &Path, limits: &Limits, hash_payload: bool) -> io::Result<TarGzStore> {
-        let mut ar = gz_entries(path)?;
+        match Self::read_listing(path, limits, hash_payload) {
+            Err(e) if archive::ratio::exceeded(&e).is_some() => {
+                // A bomb is a finding about the archive, not a failure to read it.
+                let why = archive::ratio::exceeded(&e).expect("just matched");
+                Ok(TarGzStore {
+                    path: path.to_path_buf(),
+                    entries: Vec::new(),
+                    index: HashMap::new(),
+                    tags: HashMap::new(),
+                    early: Mutex::new(HashMap::new()),
+                    problems: vec![Problem::new(
+                        Code::ArchiveBomb,
+                        format!("{}: {why}", path.display()),
+                    )],
+                    max_ratio: limits.max_ratio,
+                })
+            }
+            other => other,
+        }
+    }
+
+    fn read_listing(path: &Path, limits: &Limits, hash_payload: bool) -> io::Result<TarGzStore> {
+        let mut ar = gz_entries(path, limits.max_ratio)?;
         let mut raw = Vec::new();
         let mut tags_raw: HashMap<usize, Vec<u8>> = HashMap::new();
         let mut buffered = 0u64;
@@ -296,6 +327,7 @@ impl TarGzStore {
             tags,
             early: Mutex::new(early),
             problems: screened.problems,
+            max_ratio: limits.max_ratio,
         })
     }
 
@@ -305,7 +337,7 @@ impl TarGzStore {
         wanted: &HashMap<usize, usize>,
         mut f: impl FnMut(usize, &mut dyn Read, u64) -> io::Result<()>,
     ) -> io::Result<()> {
-        let mut ar = gz_entries(&self.path)?;
+        let mut ar = gz_entries(&self.path, self.max_ratio)?;
         let mut left = wanted.len();
         for (i, e) in ar.entries().map_err(bad)?.enumerate() {
             if left == 0 {

@@ -1220,3 +1220,82 @@ fn a_zip_of_more_than_65535_entries_is_zip64_and_reads_back_whole() {
         listing.lines().last().unwrap_or("")
     );
 }
+
+/// A tar.gz holding `bomb/bagit.txt` and `bomb/data/zeros` of `size` zero bytes, streamed
+/// through gzip so that nothing of that size is ever held or written.
+fn zeros_tar_gz(env: &Env, name: &str, size: u64) -> PathBuf {
+    let path = env.path(name);
+    let gz = flate2::write::GzEncoder::new(
+        fs::File::create(&path).unwrap(),
+        flate2::Compression::best(),
+    );
+    let mut tar = tar::Builder::new(gz);
+    let mut add = |name: &str, size: u64, data: &mut dyn std::io::Read| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(size);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut h, name, data).unwrap();
+    };
+    let declaration = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+    add(
+        "bomb/bagit.txt",
+        declaration.len() as u64,
+        &mut &declaration[..],
+    );
+    add(
+        "bomb/data/zeros",
+        size,
+        &mut std::io::Read::take(std::io::repeat(0), size),
+    );
+    tar.into_inner().unwrap().finish().unwrap();
+    path
+}
+
+/// `validate` reports ARC-009 (exit 1) and `unpack` writes nothing, with `--max-ratio 50`.
+fn refused_as_bomb(env: &Env, archive: &str) {
+    let v = validate(env, &[archive, "--max-ratio", "50"], 1);
+    assert!(codes(&v).contains(&pair("ARC-009", "")), "{:?}", codes(&v));
+    unpack_refused(env, archive, &["--max-ratio", "50"], "ARC-009", "");
+}
+
+#[test]
+fn issue13_tar_gz_streams_meet_max_ratio() {
+    let env = Env::new();
+    // 64 MiB of zeros in about 64 KB: a ratio near 1000, far over --max-ratio 50, and far
+    // beyond the 16 MiB a stream may produce before the ratio applies.
+    zeros_tar_gz(&env, "bomb.tar.gz", 64 << 20);
+    assert!(fs::metadata(env.path("bomb.tar.gz")).unwrap().len() < 1 << 20);
+    refused_as_bomb(&env, "bomb.tar.gz");
+    // Under the ratio the same archive is read (and is then only an incomplete bag).
+    let v = validate(&env, &["bomb.tar.gz", "--max-ratio", "5000"], 1);
+    assert!(
+        !codes(&v).iter().any(|(c, _)| c == "ARC-009"),
+        "{:?}",
+        codes(&v)
+    );
+}
+
+#[test]
+fn issue13_small_zip_entries_count_toward_max_ratio_in_all() {
+    let env = Env::new();
+    let path = env.path("many.zip");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.add_directory("many/", options).unwrap();
+    zip.start_file("many/bagit.txt", options).unwrap();
+    std::io::Write::write_all(
+        &mut zip,
+        b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+    )
+    .unwrap();
+    // 40 entries of 512 KiB zeros: each under the 1 MiB exemption, 20 MiB in all.
+    for i in 0..40 {
+        zip.start_file(format!("many/data/z{i:02}"), options)
+            .unwrap();
+        std::io::Write::write_all(&mut zip, &vec![0u8; 512 << 10]).unwrap();
+    }
+    zip.finish().unwrap();
+    refused_as_bomb(&env, "many.zip");
+}

@@ -10,6 +10,7 @@ mod custody;
 mod fetch;
 mod inplace;
 mod interop;
+mod limits;
 mod outputs;
 mod package;
 mod profile;

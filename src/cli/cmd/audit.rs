@@ -31,7 +31,10 @@ pub(super) fn parse_duration(s: &str) -> anyhow::Result<Duration> {
         "w" => 7 * 86_400,
         _ => bail!("{s:?} is not a duration: write 90d, 12h, 45m, 30s or 2w"),
     };
-    Ok(Duration::from_secs(n.saturating_mul(secs)))
+    let total = n
+        .checked_mul(secs)
+        .with_context(|| format!("{s:?} is too long a duration: at most {} seconds", u64::MAX))?;
+    Ok(Duration::from_secs(total))
 }
 
 /// `500G`, `200MiB`, `1T`, `4096` (bytes; K, M, G, T are powers of 1024).
@@ -51,7 +54,8 @@ pub(super) fn parse_size(s: &str) -> anyhow::Result<u64> {
         "T" => 1 << 40,
         _ => bail!("{s:?} is not a size: write 500G, 200MiB or a number of bytes"),
     };
-    Ok(n.saturating_mul(m))
+    n.checked_mul(m)
+        .with_context(|| format!("{s:?} is too large a size: at most 16 EiB (16777215T)"))
 }
 
 fn open_register(a: &AuditArgs) -> anyhow::Result<Register> {
@@ -88,15 +92,27 @@ fn audit(a: &AuditArgs, g: &Global) -> anyhow::Result<Exit> {
             .older_than
             .as_deref()
             .map(parse_duration)
-            .transpose()?
+            .transpose()
+            .context("--older-than")?
             .map(|d| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)),
-        max_bytes: a.max_bytes.as_deref().map(parse_size).transpose()?,
-        max_duration: a.max_duration.as_deref().map(parse_duration).transpose()?,
+        max_bytes: a
+            .max_bytes
+            .as_deref()
+            .map(parse_size)
+            .transpose()
+            .context("--max-bytes")?,
+        max_duration: a
+            .max_duration
+            .as_deref()
+            .map(parse_duration)
+            .transpose()
+            .context("--max-duration")?,
         rate: a
             .rate
             .as_deref()
             .map(|r| parse_size(r.strip_suffix("/s").unwrap_or(r)))
-            .transpose()?,
+            .transpose()
+            .context("--rate")?,
         limits: super::serialize::limits(&a.limits)?,
     };
     if opts.rate == Some(0) {
@@ -247,7 +263,12 @@ fn period(
             }
             let age = parse_duration(s)
                 .with_context(|| format!("--since {s:?}: write YYYY-MM-DD or an age like 30d"))?;
-            Ok(chrono::Utc::now() - chrono::Duration::from_std(age)?)
+            chrono::Duration::from_std(age)
+                .ok()
+                .and_then(|age| chrono::Utc::now().checked_sub_signed(age))
+                .with_context(|| {
+                    format!("--since {s:?} reaches before the earliest date qoima can represent; give a date (YYYY-MM-DD) or a shorter age")
+                })
         })
         .transpose()?;
     if let Some(refused) = refuse_output(a, None, out) {

@@ -12,6 +12,9 @@ use super::super::args::{AlgorithmArgs, BagArgs, Global, InfoArgs};
 use super::super::output;
 use super::super::progress::Bar;
 
+/// The largest file `--tag-file` copies in (it is held in memory while the bag is made).
+const TAG_FILE_LIMIT: u64 = 256 << 20;
+
 #[derive(Serialize)]
 struct Report<'a> {
     qoima_version: &'static str,
@@ -286,8 +289,8 @@ pub(super) fn tag_files(a: &InfoArgs) -> anyhow::Result<Vec<(String, Vec<u8>)>> 
         if out.iter().any(|(n, _)| *n == name) {
             bail!("--tag-file {name:?} is given twice");
         }
-        let data =
-            std::fs::read(file).with_context(|| format!("--tag-file: cannot read {file}"))?;
+        let data = qoima::fsutil::read_bounded(std::path::Path::new(file), TAG_FILE_LIMIT)
+            .with_context(|| format!("--tag-file: cannot read {file}"))?;
         out.push((name, data));
     }
     Ok(out)
@@ -365,7 +368,7 @@ pub(super) fn info(a: &InfoArgs) -> anyhow::Result<BagInfo> {
         info.push(label, value.to_string());
     }
     if let Some(path) = &a.info_file {
-        let bytes = std::fs::read(path)
+        let bytes = qoima::fsutil::read_bounded(path, qoima::fsutil::SMALL_FILE_LIMIT)
             .with_context(|| format!("cannot read --info-file {}", path.display()))?;
         let mut problems = Vec::new();
         let file = path.display().to_string();

@@ -29,7 +29,7 @@ struct Report<'a> {
 pub fn options(a: &CheckFlags) -> anyhow::Result<CheckOptions> {
     let mut rules = match &a.rules {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
+            let text = qoima::fsutil::read_bounded_text(p, qoima::fsutil::SMALL_FILE_LIMIT)
                 .with_context(|| format!("cannot read --rules {}", p.display()))?;
             serde_json::from_str::<Rules>(&text)
                 .with_context(|| format!("--rules {} is not a valid rules file", p.display()))?
@@ -61,9 +61,19 @@ pub fn options(a: &CheckFlags) -> anyhow::Result<CheckOptions> {
         load: LoadOptions { delimiter },
         rules,
         decode: a.decode,
+        decode_memory: Some(decode_memory(&a.decode_memory)?),
         strict: a.strict,
         allow,
     })
+}
+
+/// `--decode-memory`: a size of at least 1 MiB.
+fn decode_memory(text: &str) -> anyhow::Result<u64> {
+    let bytes = super::audit::parse_size(text).context("--decode-memory")?;
+    if bytes < 1 << 20 {
+        bail!("--decode-memory {text:?} is too small: give at least 1M");
+    }
+    Ok(bytes)
 }
 
 pub fn run(a: &CheckArgs, g: &Global) -> anyhow::Result<Exit> {

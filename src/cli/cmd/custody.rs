@@ -41,7 +41,7 @@ fn event(e: CustodyEvent) -> EventType {
 /// `$QOIMA_PASSPHRASE`, else asked on the terminal.
 fn passphrase(file: Option<&Path>) -> anyhow::Result<String> {
     if let Some(f) = file {
-        let text = std::fs::read_to_string(f)
+        let text = qoima::fsutil::read_bounded_text(f, qoima::fsutil::SMALL_FILE_LIMIT)
             .with_context(|| format!("cannot read --passphrase-file {}", f.display()))?;
         let line = text.lines().next().unwrap_or("").to_string();
         if line.is_empty() {

@@ -78,5 +78,26 @@ fn lock(dir: &std::path::Path, how: Contention) -> anyhow::Result<qoima::fsutil:
 }
 
 fn engine(g: &Global) -> anyhow::Result<qoima::digest::Engine> {
-    Ok(qoima::digest::Engine::new(g.jobs)?)
+    Ok(qoima::digest::Engine::new(jobs(g))?)
+}
+
+/// The most threads `--jobs` may ask for: 4 per core, and never more than 256. Hashing is
+/// bound by the disk and the cores long before that; thousands of threads only exhaust
+/// memory and the process's thread limit (`-j 20000` used to hang).
+fn max_jobs() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.saturating_mul(4).clamp(4, 256)
+}
+
+/// `--jobs`, clamped to [`max_jobs`] with a warning.
+fn jobs(g: &Global) -> usize {
+    let max = max_jobs();
+    if g.jobs > max {
+        eprintln!(
+            "qoima: warning: --jobs {} is more than this machine can use; using {max} (4 per core, at most 256)",
+            g.jobs
+        );
+        return max;
+    }
+    g.jobs
 }

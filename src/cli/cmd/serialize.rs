@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use serde::Serialize;
 
 use qoima::archive::write::{self, ArchiveSummary, WriteOptions};
@@ -124,9 +124,12 @@ pub(super) fn limits(a: &LimitArgs) -> anyhow::Result<Limits> {
     if a.max_ratio == 0 {
         bail!("--max-ratio must be at least 1");
     }
+    let max_size = n
+        .checked_mul(mult)
+        .with_context(|| format!("--max-size {s:?} is too large: at most 16 EiB (16777215T)"))?;
     Ok(Limits {
         max_ratio: a.max_ratio,
-        max_size: n.saturating_mul(mult),
+        max_size,
     })
 }
 
