@@ -609,10 +609,12 @@ impl fmt::Display for Problem {
                 write!(f, ":{line}")?;
             }
         }
+        // Messages quote user content through `paths::excerpt`; escaping here too means no
+        // message, whatever built it, can move the cursor or reverse the text of a terminal.
         if let Some(field) = &self.location.field {
-            write!(f, " ({field})")?;
+            write!(f, " ({})", crate::paths::printable(field))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", crate::paths::printable(&self.message))
     }
 }
 

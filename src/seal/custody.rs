@@ -542,8 +542,10 @@ pub fn verify(
                         Problem::new(
                             Code::CustodyChainBroken,
                             format!(
-                                "{file} is about bag {:?} with tagmanifest-sha256 {}, not this bag ({name:?})",
-                                e.object.bag, e.object.tagmanifest_sha256
+                                "{file} is about bag {} with tagmanifest-sha256 {}, not this bag ({})",
+                                crate::paths::quoted(&e.object.bag),
+                                crate::paths::excerpt(&e.object.tagmanifest_sha256),
+                                crate::paths::quoted(&name)
                             ),
                         )
                         .file(&file)
@@ -828,28 +830,32 @@ pub fn parse_entry(data: &[u8]) -> Result<Entry, String> {
     }
     if EventType::from_uri(&e.event).map(EventType::label) != Some(e.event_label.as_str()) {
         return Err(format!(
-            "event {:?} labelled {:?} is not one of the LoC event types qoima records",
-            e.event, e.event_label
+            "event {} labelled {} is not one of the LoC event types qoima records",
+            crate::paths::quoted(&e.event),
+            crate::paths::quoted(&e.event_label)
         ));
     }
     let hexlike =
         |s: &str| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     if !e.prev.strip_prefix("sha256:").is_some_and(hexlike) {
-        return Err(format!("prev {:?} is not sha256:<64 hex digits>", e.prev));
+        return Err(format!(
+            "prev {} is not sha256:<64 hex digits>",
+            crate::paths::quoted(&e.prev)
+        ));
     }
     if e.agent.role != role_implementer() || e.software.role != role_executing_program() {
         return Err("agent.role or software.role is not the LoC role qoima records".into());
     }
     if !matches!(e.outcome.as_str(), "success" | "failure") {
         return Err(format!(
-            "outcome {:?} is neither success nor failure",
-            e.outcome
+            "outcome {} is neither success nor failure",
+            crate::paths::quoted(&e.outcome)
         ));
     }
     if !valid_time(&e.time) {
         return Err(format!(
-            "time {:?} is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SSZ)",
-            e.time
+            "time {} is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SSZ)",
+            crate::paths::quoted(&e.time)
         ));
     }
     Ok(e)
