@@ -428,6 +428,12 @@ codes! {
     ControlCharacter = "META-015", Invalid, "Remove the invisible control character from the value (tabs and line breaks are allowed).";
     /// The header names a column twice.
     DuplicateColumn = "META-016", Invalid, "Keep one column per element; put repeated values in one cell separated by `|`.";
+    /// The sidecar or the collection description is a link leading outside the collection.
+    LinkOutsideCollection = "META-020", Refused, "qoima reads a collection's own files only: replace the link with the file itself (a link to a file inside the collection is followed).";
+    /// collection.toml or collection.json cannot be parsed.
+    CollectionMalformed = "META-021", Invalid, "Fix the syntax at the line named (in TOML, text needs quotes: title = \"…\"); docs/metadata.md shows the format.";
+    /// A Dublin Core key of the collection description holds a value that is not text.
+    CollectionValueType = "META-022", Invalid, "Write the value as text in quotes (rights = \"CC0 1.0\"), as a TOML date (date = 2022-01-04), or as an array of those.";
 
     // ---- warnings ----
     /// md5sum-style `*path` in a manifest.
