@@ -338,7 +338,7 @@ codes! {
     SealStrayFile = "SEAL-019", Invalid, "seal/ holds only the tag manifests' signatures (tagmanifest-ALG.txt.minisig) and time-stamps over them (*.tsr); anything else was put there after sealing. Remove it, or get a good copy from the sender.";
     // ---- custody log of sealed bags (src/seal/custody.rs) ----
     /// `qoima custody append` refused: the bag is not sealed, or its log does not verify.
-    CustodyRefused = "SEAL-030", Refused, "Only a sealed bag whose custody log verifies takes a new entry: seal the bag (qoima seal), or fix the problems listed (qoima custody verify) first.";
+    CustodyRefused = "SEAL-030", Refused, "Only a sealed bag whose custody log verifies takes a new entry: seal the bag (qoima seal), fix the problems listed (qoima custody verify), or, when a signer's key is not trusted, check it with its holder before adding it to --trusted-keys.";
     /// A custody entry is not a canonical qoima entry.
     CustodyEntryMalformed = "SEAL-031", Invalid, "Custody entries are written by qoima as one canonical JSON line; this one was edited or damaged. Do not rely on the log from this entry on; get a good copy from the previous custodian.";
     /// An entry's prev is not the digest of the entry before it (or of the signed tag manifest).

@@ -238,3 +238,147 @@ fn issue13_a_toml_parse_error_does_not_paint_the_terminal() {
         r.stderr()
     );
 }
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn issue13_a_fifo_named_like_a_tag_file_is_reported() {
+    let env = Env::new();
+    env.sample_bag("bag");
+    mkfifo(&env.path("bag/fetch.txt"));
+    mkfifo(&env.path("bag/manifest-md5.txt"));
+    mkfifo(&env.path("bag/notes.txt"));
+    let r = env.qoima(&["validate", "--json", "bag"]);
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    let got = problems(&r.json());
+    for file in ["fetch.txt", "manifest-md5.txt", "notes.txt"] {
+        assert!(
+            got.iter()
+                .any(|(c, f, s)| c == "BAG-061" && f == file && s == "error"),
+            "{file}: {got:?}"
+        );
+    }
+}
+
+/// Runs qoima and fails the test, instead of hanging it, when it takes over a minute.
+fn qoima_within_a_minute(env: &Env, args: &[&str]) -> Run {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qoima"))
+        .args(args)
+        .current_dir(env.dir.path())
+        .env("SOURCE_DATE_EPOCH", "1641340800")
+        .env_remove("QOIMA_FAILPOINT")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("qoima {args:?} still runs after a minute: it waits on a FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Run(child.wait_with_output().unwrap())
+}
+
+/// A bag `name` sealed with the unencrypted key `sealer` (made here).
+fn sealed(env: &Env, name: &str, sealer: &str) {
+    env.qoima(&["keygen", "-o", sealer, "--unencrypted"])
+        .success();
+    env.write(&format!("{name}-src/a.txt"), "a\n");
+    env.qoima(&["bag", &format!("{name}-src"), "-o", name])
+        .success();
+    env.qoima(&["seal", name, "--sign", sealer]).success();
+}
+
+#[test]
+fn issue13_a_fifo_bag_info_does_not_hang_verify_seal_or_custody_append() {
+    let env = Env::new();
+    sealed(&env, "CASE", "s");
+    fs::remove_file(env.path("CASE/bag-info.txt")).unwrap();
+    mkfifo(&env.path("CASE/bag-info.txt"));
+    let r = qoima_within_a_minute(
+        &env,
+        &["verify-seal", "CASE", "--trusted-keys", "s.pub", "--json"],
+    );
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    assert!(r.stdout().contains("BAG-061"), "{}", r.stdout());
+    let r = qoima_within_a_minute(
+        &env,
+        &[
+            "custody", "append", "CASE", "--event", "transfer", "--agent", "x", "--sign", "s",
+            "--json",
+        ],
+    );
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    assert!(r.stdout().contains("SEAL-030"), "{}", r.stdout());
+    assert!(!env.path("CASE/custody").exists());
+}
+
+#[test]
+fn issue13_custody_append_names_the_untrusted_signer_instead_of_an_unsealed_bag() {
+    let env = Env::new();
+    sealed(&env, "CASE", "s");
+    env.qoima(&["keygen", "-o", "other", "--unencrypted"])
+        .success();
+    let other_id = {
+        let r = env.qoima(&[
+            "custody", "append", "CASE", "--event", "transfer", "--agent", "courier", "--sign",
+            "other", "--json",
+        ]);
+        r.success();
+        r.json()["appended"]["key_id"].as_str().unwrap().to_string()
+    };
+    let r = env.qoima(&[
+        "custody",
+        "append",
+        "CASE",
+        "--event",
+        "accession",
+        "--agent",
+        "archive",
+        "--sign",
+        "s",
+        "--trusted-keys",
+        "s.pub",
+        "--json",
+    ]);
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    let v = r.json();
+    let problems = v["problems"].as_array().unwrap();
+    let codes: Vec<&str> = problems
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["SEAL-035", "SEAL-030"], "{v}");
+    assert_eq!(problems[0]["file"], "custody/000001.json");
+    let closing = problems[1]["message"].as_str().unwrap();
+    assert!(
+        closing.contains(&format!("signed by key {other_id}"))
+            && closing.contains("not among the trusted keys"),
+        "{closing}"
+    );
+    assert!(!closing.contains("not sealed"), "{closing}");
+    assert!(!v["error"].as_str().unwrap().contains("not sealed"), "{v}");
+    assert!(!env.path("CASE/custody/000002.json").exists());
+    // Without --trusted-keys the same append goes through.
+    env.qoima(&[
+        "custody",
+        "append",
+        "CASE",
+        "--event",
+        "accession",
+        "--agent",
+        "archive",
+        "--sign",
+        "s",
+    ])
+    .success();
+}
