@@ -250,6 +250,8 @@ codes! {
     ArchiveBomb = "ARC-009", Invalid, "The archive would expand far beyond its size; if it is genuine, raise the limit with --max-ratio or --max-size.";
     /// An entry whose data disagrees with its header.
     ArchiveEntryDamaged = "ARC-010", Invalid, "The entry's data does not match its declared size or CRC, or does not decompress; transfer the archive again from a good copy.";
+    /// A sparse tar entry (GNU `S` type, or `GNU.sparse.*` PAX keys).
+    ArchiveSparseEntry = "ARC-019", Unreadable, "qoima does not expand sparse tar entries, whose stored bytes are a map of the file rather than the file; serialize the bag again without --sparse (`qoima serialize` never writes sparse entries), or unpack it with GNU tar and validate the folder.";
     /// The top-level folder is not named after the archive.
     ArchiveNameMismatch = "ARC-W001", Warning, "RFC 8493 §4.4 asks that the folder inside be named like the archive; rename the archive, or serialize the bag again.";
 

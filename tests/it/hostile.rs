@@ -382,3 +382,88 @@ fn issue13_custody_append_names_the_untrusted_signer_instead_of_an_unsealed_bag(
     ])
     .success();
 }
+
+/// The bag `bag` (made from a source holding `data/holes.bin`) as a tar in which
+/// `holes.bin` is stored as `sparse` says: GNU sparse 1.0 through PAX keys, or a GNU 'S'
+/// entry. Every other file is a plain entry.
+fn tar_with_sparse_entry(env: &Env, out: &str, pax: bool) {
+    env.write("src/holes.bin", "x");
+    env.write("src/a.txt", "a\n");
+    env.qoima(&["bag", "src", "-o", "bag"]).success();
+    let mut builder = tar::Builder::new(fs::File::create(env.path(out)).unwrap());
+    for entry in walkdir::WalkDir::new(env.path("bag")).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(env.dir.path()).unwrap();
+        let name = rel.to_str().unwrap();
+        if name != "bag/data/holes.bin" {
+            builder.append_path_with_name(entry.path(), rel).unwrap();
+            continue;
+        }
+        let mut header = if pax {
+            tar::Header::new_ustar()
+        } else {
+            tar::Header::new_gnu()
+        };
+        header.set_mode(0o644);
+        if pax {
+            builder
+                .append_pax_extensions([
+                    ("GNU.sparse.major", &b"1"[..]),
+                    ("GNU.sparse.minor", b"0"),
+                    ("GNU.sparse.name", name.as_bytes()),
+                    ("GNU.sparse.realsize", b"1"),
+                ])
+                .unwrap();
+            // The map (one block: offset 0, 1 byte), padded to 512 bytes, then the data.
+            let mut data = b"1\n0\n1\n".to_vec();
+            data.resize(512, 0);
+            data.push(b'x');
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_size(data.len() as u64);
+            header.set_cksum();
+            builder
+                .append_data(&mut header, "bag/data/GNUSparseFile.0/holes.bin", &data[..])
+                .unwrap();
+        } else {
+            header.set_entry_type(tar::EntryType::GNUSparse);
+            header.set_size(1);
+            // One block of data (offset 0, 1 byte) in a file of 4 KiB, then the empty block
+            // GNU tar ends the map with.
+            let gnu = header.as_gnu_mut().unwrap();
+            gnu.set_real_size(4096);
+            gnu.sparse[0].set_offset(0);
+            gnu.sparse[0].set_length(1);
+            gnu.sparse[1].set_offset(4096);
+            gnu.sparse[1].set_length(0);
+            header.set_cksum();
+            builder.append_data(&mut header, name, &b"x"[..]).unwrap();
+        }
+    }
+    builder.finish().unwrap();
+}
+
+#[test]
+fn issue13_a_sparse_tar_entry_is_one_arc_problem_naming_it() {
+    for (pax, out) in [(true, "pax.tar"), (false, "gnu.tar")] {
+        let env = Env::new();
+        tar_with_sparse_entry(&env, out, pax);
+        let r = env.qoima(&["validate", "--json", out]);
+        assert_ne!(r.code(), 0, "{out}: {}", r.stdout());
+        let text = r.stdout();
+        let got = problems(&r.json());
+        assert!(
+            got.iter()
+                .any(|(c, f, _)| c == "ARC-019" && f == "bag/data/holes.bin"),
+            "{out}: {text}"
+        );
+        // Not a stray GNUSparseFile.0/ payload file, not an unrelated layout problem: only
+        // what follows from the file not being read (missing, Payload-Oxum off).
+        for (code, file, _) in &got {
+            assert!(!file.contains("GNUSparseFile"), "{out}: {got:?}");
+            assert!(
+                ["ARC-019", "ARC-W001", "BAG-023", "BAG-034"].contains(&code.as_str()),
+                "{out}: unexpected {code} {file}: {got:?}"
+            );
+        }
+    }
+}
