@@ -236,7 +236,7 @@ pub fn parse(
                         Code::BagInfoMalformed,
                         format!(
                             "label {} is empty or has leading or trailing whitespace",
-                            crate::paths::quoted(&label)
+                            crate::paths::quoted(label)
                         ),
                     )
                     .file(file)

@@ -155,7 +155,7 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
                 "",
                 format!(
                     "line {n} is not `Label: value`: {}",
-                    crate::paths::quoted(&t)
+                    crate::paths::quoted(t)
                 ),
             );
             continue;
@@ -181,7 +181,7 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
                         "BagIt-Version",
                         format!(
                             "{} must read exactly `BagIt-Version: M.N` (one space after the colon, none before)",
-                            crate::paths::quoted(&t)
+                            crate::paths::quoted(t)
                         ),
                     );
                 }
@@ -193,7 +193,7 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
                         "BagIt-Version",
                         format!(
                             "{} is not a version of the form M.N",
-                            crate::paths::quoted(&value)
+                            crate::paths::quoted(value)
                         ),
                     ),
                 }
@@ -214,7 +214,7 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
                         "Tag-File-Character-Encoding",
                         format!(
                             "{} must read exactly `Tag-File-Character-Encoding: ENCODING`",
-                            crate::paths::quoted(&t)
+                            crate::paths::quoted(t)
                         ),
                     );
                 }
@@ -225,7 +225,7 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
                             Code::UnsupportedEncoding,
                             format!(
                                 "tag file encoding {} is not supported",
-                                crate::paths::quoted(&value)
+                                crate::paths::quoted(value)
                             ),
                         )
                         .file(FILE)
@@ -240,7 +240,7 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
                 other,
                 format!(
                     "unexpected element {} in bagit.txt",
-                    crate::paths::quoted(&other)
+                    crate::paths::quoted(other)
                 ),
             ),
         }

@@ -95,7 +95,7 @@ pub fn parse(
                 problems,
                 format!(
                     "line {n} of fetch.txt: {} is not an absolute URL",
-                    crate::paths::quoted(&url)
+                    crate::paths::quoted(url)
                 ),
             );
             continue;
@@ -108,7 +108,7 @@ pub fn parse(
                     problems,
                     format!(
                         "line {n} of fetch.txt: length {} is neither digits nor `-`",
-                        crate::paths::quoted(&l)
+                        crate::paths::quoted(l)
                     ),
                 );
                 continue;

@@ -183,7 +183,7 @@ fn parse_line(
             problems,
             format!(
                 "line {n} of {file}: {} is not a hexadecimal checksum (an even number of hex digits, at most 128)",
-                crate::paths::quoted(&digest)
+                crate::paths::quoted(digest)
             ),
         );
         return None;

@@ -71,7 +71,7 @@ fn time(t: &str) -> Result<(), String> {
     if !t.is_ascii() {
         return Err(format!(
             "{} is not a time of day hh:mm or hh:mm:ss",
-            crate::paths::quoted(&t)
+            crate::paths::quoted(t)
         ));
     }
     let (clock, zone) = match t.find(['Z', '+', '-']) {
@@ -99,7 +99,7 @@ fn time(t: &str) -> Result<(), String> {
     if !ok {
         return Err(format!(
             "{} is not a time of day hh:mm or hh:mm:ss",
-            crate::paths::quoted(&clock)
+            crate::paths::quoted(clock)
         ));
     }
     if zone.is_empty() || zone == "Z" {
@@ -117,7 +117,7 @@ fn time(t: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "{} is not a time zone offset like +06:00",
-            crate::paths::quoted(&zone)
+            crate::paths::quoted(zone)
         ))
     }
 }
@@ -136,7 +136,7 @@ fn date(d: &str, qualifiers: bool) -> Result<Option<DayRange>, String> {
         }
         return Err(format!(
             "{}: a `Y` year needs more than four digits",
-            crate::paths::quoted(&d)
+            crate::paths::quoted(d)
         ));
     }
     let (neg, body) = match s.strip_prefix('-') {
@@ -151,7 +151,7 @@ fn date(d: &str, qualifiers: bool) -> Result<Option<DayRange>, String> {
     if year.len() != 4 || !digits_or_x(year) {
         return Err(format!(
             "{}: the year must have four digits (YYYY)",
-            crate::paths::quoted(&d)
+            crate::paths::quoted(d)
         ));
     }
     if parts.len() > 3
@@ -162,7 +162,7 @@ fn date(d: &str, qualifiers: bool) -> Result<Option<DayRange>, String> {
     {
         return Err(format!(
             "{} is not YYYY, YYYY-MM or YYYY-MM-DD",
-            crate::paths::quoted(&d)
+            crate::paths::quoted(d)
         ));
     }
     if parts.iter().any(|p| has_x(p)) || neg {
@@ -172,7 +172,7 @@ fn date(d: &str, qualifiers: bool) -> Result<Option<DayRange>, String> {
             if !(1..=12).contains(&m) {
                 return Err(format!(
                     "{}: month {m} does not exist",
-                    crate::paths::quoted(&d)
+                    crate::paths::quoted(d)
                 ));
             }
         }
@@ -180,7 +180,7 @@ fn date(d: &str, qualifiers: bool) -> Result<Option<DayRange>, String> {
     }
     let y: i32 = year
         .parse()
-        .map_err(|_| format!("{}: bad year", crate::paths::quoted(&d)))?;
+        .map_err(|_| format!("{}: bad year", crate::paths::quoted(d)))?;
     match parts.len() {
         1 => Ok(Some((ymd(y, 1, 1)?, ymd(y, 12, 31)?))),
         2 => {
@@ -199,7 +199,7 @@ fn date(d: &str, qualifiers: bool) -> Result<Option<DayRange>, String> {
                 21..=24 => Ok(Some((ymd(y, 1, 1)?, ymd(y, 12, 31)?))),
                 _ => Err(format!(
                     "{}: month {m} does not exist",
-                    crate::paths::quoted(&d)
+                    crate::paths::quoted(d)
                 )),
             }
         }
@@ -207,7 +207,7 @@ fn date(d: &str, qualifiers: bool) -> Result<Option<DayRange>, String> {
             let m: u32 = parts[1].parse().unwrap_or(0);
             let day: u32 = parts[2].parse().unwrap_or(0);
             let date = NaiveDate::from_ymd_opt(y, m, day).ok_or_else(|| {
-                format!("{} is not a day of the calendar", crate::paths::quoted(&d))
+                format!("{} is not a day of the calendar", crate::paths::quoted(d))
             })?;
             Ok(Some((date, date)))
         }

@@ -13,7 +13,7 @@ pub fn invalid_reason(tag: &str) -> Option<String> {
     if tag.contains('_') {
         return Some(format!(
             "{} uses `_`; BCP 47 separates subtags with `-` (e.g. ru-KZ)",
-            crate::paths::quoted(&tag)
+            crate::paths::quoted(tag)
         ));
     }
     let subtags: Vec<&str> = tag.split('-').collect();
@@ -23,7 +23,7 @@ pub fn invalid_reason(tag: &str) -> Option<String> {
     {
         return Some(format!(
             "{}: subtags are 1 to 8 letters or digits, joined by `-`",
-            crate::paths::quoted(&tag)
+            crate::paths::quoted(tag)
         ));
     }
     let alpha = |s: &str, lo: usize, hi: usize| {
@@ -35,7 +35,7 @@ pub fn invalid_reason(tag: &str) -> Option<String> {
         return (subtags.len() < 2).then(|| {
             format!(
                 "{}: a private-use tag needs a subtag after x-",
-                crate::paths::quoted(&tag)
+                crate::paths::quoted(tag)
             )
         });
     }
@@ -82,8 +82,8 @@ pub fn invalid_reason(tag: &str) -> Option<String> {
         if variants.contains(s) {
             return Some(format!(
                 "{}: the variant {} is repeated",
-                crate::paths::quoted(&tag),
-                crate::paths::quoted(&s)
+                crate::paths::quoted(tag),
+                crate::paths::quoted(s)
             ));
         }
         variants.push(s.clone());
@@ -101,13 +101,13 @@ pub fn invalid_reason(tag: &str) -> Option<String> {
         }
         if s == "x" {
             return (i + 1 >= lower.len())
-                .then(|| format!("{}: x- needs a subtag after it", crate::paths::quoted(&tag)));
+                .then(|| format!("{}: x- needs a subtag after it", crate::paths::quoted(tag)));
         }
         if singletons.contains(s) {
             return Some(format!(
                 "{}: the extension {} is repeated",
-                crate::paths::quoted(&tag),
-                crate::paths::quoted(&s)
+                crate::paths::quoted(tag),
+                crate::paths::quoted(s)
             ));
         }
         singletons.push(s.clone());
@@ -119,8 +119,8 @@ pub fn invalid_reason(tag: &str) -> Option<String> {
         if i == start {
             return Some(format!(
                 "{}: the extension {} has no subtags",
-                crate::paths::quoted(&tag),
-                crate::paths::quoted(&s)
+                crate::paths::quoted(tag),
+                crate::paths::quoted(s)
             ));
         }
     }
