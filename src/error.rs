@@ -282,6 +282,8 @@ codes! {
     ArchiveBomb = "ARC-009", Invalid, "The archive would expand far beyond its size; if it is genuine, raise the limit with --max-ratio or --max-size.";
     /// An entry whose data disagrees with its header.
     ArchiveEntryDamaged = "ARC-010", Invalid, "The entry's data does not match its declared size or CRC, or does not decompress; transfer the archive again from a good copy.";
+    /// A sparse tar entry (GNU `S` type, or `GNU.sparse.*` PAX keys).
+    ArchiveSparseEntry = "ARC-019", Unreadable, "qoima does not expand sparse tar entries, whose stored bytes are a map of the file rather than the file; serialize the bag again without --sparse (`qoima serialize` never writes sparse entries), or unpack it with GNU tar and validate the folder.";
     /// The top-level folder is not named after the archive.
     ArchiveNameMismatch = "ARC-W001", Warning, "RFC 8493 §4.4 asks that the folder inside be named like the archive; rename the archive, or serialize the bag again.";
 
@@ -370,7 +372,7 @@ codes! {
     SealStrayFile = "SEAL-019", Invalid, "seal/ holds only the tag manifests' signatures (tagmanifest-ALG.txt.minisig) and time-stamps over them (*.tsr); anything else was put there after sealing. Remove it, or get a good copy from the sender.";
     // ---- custody log of sealed bags (src/seal/custody.rs) ----
     /// `qoima custody append` refused: the bag is not sealed, or its log does not verify.
-    CustodyRefused = "SEAL-030", Refused, "Only a sealed bag whose custody log verifies takes a new entry: seal the bag (qoima seal), or fix the problems listed (qoima custody verify) first.";
+    CustodyRefused = "SEAL-030", Refused, "Only a sealed bag whose custody log verifies takes a new entry: seal the bag (qoima seal), fix the problems listed (qoima custody verify), or, when a signer's key is not trusted, check it with its holder before adding it to --trusted-keys.";
     /// A custody entry is not a canonical qoima entry.
     CustodyEntryMalformed = "SEAL-031", Invalid, "Custody entries are written by qoima as one canonical JSON line; this one was edited or damaged. Do not rely on the log from this entry on; get a good copy from the previous custodian.";
     /// An entry's prev is not the digest of the entry before it (or of the signed tag manifest).
@@ -465,6 +467,12 @@ codes! {
     ControlCharacter = "META-015", Invalid, "Remove the invisible control character from the value (tabs and line breaks are allowed).";
     /// The header names a column twice.
     DuplicateColumn = "META-016", Invalid, "Keep one column per element; put repeated values in one cell separated by `|`.";
+    /// The sidecar or the collection description is a link leading outside the collection.
+    LinkOutsideCollection = "META-020", Refused, "qoima reads a collection's own files only: replace the link with the file itself (a link to a file inside the collection is followed).";
+    /// collection.toml or collection.json cannot be parsed.
+    CollectionMalformed = "META-021", Invalid, "Fix the syntax at the line named (in TOML, text needs quotes: title = \"…\"); docs/metadata.md shows the format.";
+    /// A Dublin Core key of the collection description holds a value that is not text.
+    CollectionValueType = "META-022", Invalid, "Write the value as text in quotes (rights = \"CC0 1.0\"), as a TOML date (date = 2022-01-04), or as an array of those.";
 
     // ---- warnings ----
     /// md5sum-style `*path` in a manifest.
@@ -648,10 +656,12 @@ impl fmt::Display for Problem {
                 write!(f, ":{line}")?;
             }
         }
+        // Messages quote user content through `paths::excerpt`; escaping here too means no
+        // message, whatever built it, can move the cursor or reverse the text of a terminal.
         if let Some(field) = &self.location.field {
-            write!(f, " ({field})")?;
+            write!(f, " ({})", crate::paths::printable(field))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", crate::paths::printable(&self.message))
     }
 }
 

@@ -341,6 +341,34 @@ fn walk_dir(
     (out, issues)
 }
 
+/// The content of the regular file at `path`, read without following a link in its last
+/// component and without waiting on a FIFO. A bag from elsewhere may hold a FIFO where a tag
+/// file belongs (which `fs::read` waits on forever) or a link leading out of it (which
+/// `fs::read` follows): both are refused here as `InvalidInput`.
+pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut out = Vec::new();
+    file.read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// [`read_regular`], as UTF-8 text.
+pub fn read_regular_string(path: &Path) -> io::Result<String> {
+    String::from_utf8(read_regular(path)?)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
 /// The absolute form of `path`, with `.` and `..` resolved lexically against the current
 /// folder (no link is followed).
 pub fn lexical_absolute(path: &Path) -> io::Result<PathBuf> {

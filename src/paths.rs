@@ -141,6 +141,28 @@ pub fn printable(name: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// How many characters of user content a message quotes at most.
+pub const EXCERPT_CHARS: usize = 80;
+
+/// A short, terminal-safe excerpt of user content (a line, a value, a label) for a message:
+/// control and bidirectional characters escaped as in [`printable`], and at most
+/// [`EXCERPT_CHARS`] characters of the original, with `…` when cut. A message never echoes
+/// a whole line: a hostile or mistaken input (a sidecar that is really `/etc/passwd`, a
+/// 64 KiB manifest line) shows only its start.
+pub fn excerpt(text: &str) -> String {
+    let mut chars = text.char_indices();
+    let cut = chars.nth(EXCERPT_CHARS).map(|(at, _)| at);
+    match cut {
+        Some(at) => format!("{}…", printable(&text[..at])),
+        None => printable(text).into_owned(),
+    }
+}
+
+/// [`excerpt`] in double quotes (a `"` inside escaped), where a message quotes a value.
+pub fn quoted(text: &str) -> String {
+    format!("\"{}\"", excerpt(text).replace('"', "\\\""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +237,21 @@ mod tests {
         assert_eq!(printable("evil\u{202e}gpj.exe"), "evil\\u{202e}gpj.exe");
         assert_eq!(printable("a\nb"), "a\\nb");
         assert_eq!(printable("Алматы"), "Алматы");
+    }
+
+    #[test]
+    fn excerpts_are_short_and_escaped() {
+        assert_eq!(excerpt("root:x:0:0"), "root:x:0:0");
+        let long = "é".repeat(200);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(
+            excerpt(&"a".repeat(EXCERPT_CHARS)),
+            "a".repeat(EXCERPT_CHARS)
+        );
+        assert_eq!(excerpt("a\u{1b}[2J"), "a\\u{1b}[2J");
+        assert_eq!(quoted("say \"hi\"\n"), r#""say \"hi\"\n""#);
     }
 
     proptest! {

@@ -152,8 +152,11 @@ pub enum RawKind {
     Symlink(String),
     /// A hard link (its target).
     Hardlink(String),
-    /// A device, FIFO, sparse file or another entry type qoima does not unpack.
+    /// A device, FIFO or another entry type qoima does not unpack.
     Special(String),
+    /// A sparse file (a GNU `S` entry, or GNU sparse data described by `GNU.sparse.*` PAX
+    /// keys), whose stored bytes are not the file's: qoima does not expand it.
+    Sparse,
 }
 
 /// One entry as the archive names it.
@@ -321,6 +324,15 @@ pub fn screen(archive: &Path, raw: &[RawEntry], limits: &Limits) -> Screened {
                 out.problems.push(problem(
                     Code::ArchiveSpecialEntry,
                     format!("entry {shown} is a {what}, not a file or folder"),
+                ));
+                continue;
+            }
+            RawKind::Sparse => {
+                out.problems.push(problem(
+                    Code::ArchiveSparseEntry,
+                    format!(
+                        "entry {shown} is a sparse file (GNU tar --sparse), which qoima does not expand; it was not read"
+                    ),
                 ));
                 continue;
             }

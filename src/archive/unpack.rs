@@ -243,7 +243,7 @@ impl Staged {
         let mut ar = tar::Archive::new(r);
         for e in ar.entries().map_err(archive)? {
             let mut e = e.map_err(archive)?;
-            let raw = crate::store::tar_raw_entry(&e).map_err(archive)?;
+            let raw = crate::store::tar_raw_entry(&mut e).map_err(archive)?;
             let mut blob = None;
             if raw.kind == RawKind::File && raw.size > 0 {
                 total = total.saturating_add(raw.size);

@@ -186,7 +186,10 @@ pub fn parse(
                 problems.push(
                     Problem::new(
                         Code::BadEncoding,
-                        format!("line {n} of {file} is not valid text after {prefix:?}"),
+                        format!(
+                            "line {n} of {file} is not valid text after {}",
+                            crate::paths::quoted(&prefix)
+                        ),
                     )
                     .file(file)
                     .line(n),
@@ -216,7 +219,10 @@ pub fn parse(
             problems.push(
                 Problem::new(
                     Code::BagInfoMalformed,
-                    format!("line {n} of {file} is not `Label: value`: {:?}", text),
+                    format!(
+                        "line {n} of {file} is not `Label: value`: {}",
+                        crate::paths::quoted(&text)
+                    ),
                 )
                 .file(file)
                 .line(n),
@@ -228,7 +234,10 @@ pub fn parse(
                 problems.push(
                     Problem::new(
                         Code::BagInfoMalformed,
-                        format!("label {label:?} is empty or has leading or trailing whitespace"),
+                        format!(
+                            "label {} is empty or has leading or trailing whitespace",
+                            crate::paths::quoted(label)
+                        ),
                     )
                     .file(file)
                     .line(n)
@@ -242,7 +251,10 @@ pub fn parse(
                     problems.push(
                         Problem::new(
                             Code::BagInfoMalformed,
-                            format!("no space after the colon in {text:?}"),
+                            format!(
+                                "no space after the colon in {}",
+                                crate::paths::quoted(&text)
+                            ),
                         )
                         .file(file)
                         .line(n)
@@ -293,7 +305,10 @@ fn check_reserved(info: &BagInfo, file: &str, problems: &mut Vec<Problem>) {
             problems.push(
                 Problem::new(
                     Code::OxumMalformed,
-                    format!("Payload-Oxum {:?} is not OctetCount.StreamCount", e.value),
+                    format!(
+                        "Payload-Oxum {} is not OctetCount.StreamCount",
+                        crate::paths::quoted(&e.value)
+                    ),
                 )
                 .file(file)
                 .line(e.line)
@@ -326,7 +341,10 @@ fn check_reserved(info: &BagInfo, file: &str, problems: &mut Vec<Problem>) {
             problems.push(
                 Problem::new(
                     Code::BagInfoValue,
-                    format!("Bagging-Date {:?} is not YYYY-MM-DD", e.value),
+                    format!(
+                        "Bagging-Date {} is not YYYY-MM-DD",
+                        crate::paths::quoted(&e.value)
+                    ),
                 )
                 .file(file)
                 .line(e.line)
@@ -343,7 +361,10 @@ fn check_reserved(info: &BagInfo, file: &str, problems: &mut Vec<Problem>) {
             problems.push(
                 Problem::new(
                     Code::BagInfoValue,
-                    format!("Bag-Count {:?} is not `N of T`", e.value),
+                    format!(
+                        "Bag-Count {} is not `N of T`",
+                        crate::paths::quoted(&e.value)
+                    ),
                 )
                 .file(file)
                 .line(e.line)

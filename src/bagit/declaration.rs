@@ -153,7 +153,10 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
                 problems,
                 *n,
                 "",
-                format!("line {n} is not `Label: value`: {t:?}"),
+                format!(
+                    "line {n} is not `Label: value`: {}",
+                    crate::paths::quoted(t)
+                ),
             );
             continue;
         };
@@ -177,7 +180,8 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
                         *n,
                         "BagIt-Version",
                         format!(
-                            "{t:?} must read exactly `BagIt-Version: M.N` (one space after the colon, none before)"
+                            "{} must read exactly `BagIt-Version: M.N` (one space after the colon, none before)",
+                            crate::paths::quoted(t)
                         ),
                     );
                 }
@@ -187,7 +191,10 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
                         problems,
                         *n,
                         "BagIt-Version",
-                        format!("{value:?} is not a version of the form M.N"),
+                        format!(
+                            "{} is not a version of the form M.N",
+                            crate::paths::quoted(value)
+                        ),
                     ),
                 }
             }
@@ -205,7 +212,10 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
                         problems,
                         *n,
                         "Tag-File-Character-Encoding",
-                        format!("{t:?} must read exactly `Tag-File-Character-Encoding: ENCODING`"),
+                        format!(
+                            "{} must read exactly `Tag-File-Character-Encoding: ENCODING`",
+                            crate::paths::quoted(t)
+                        ),
                     );
                 }
                 match Encoding::from_label(value) {
@@ -213,7 +223,10 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
                     None => problems.push(
                         Problem::new(
                             Code::UnsupportedEncoding,
-                            format!("tag file encoding {value:?} is not supported"),
+                            format!(
+                                "tag file encoding {} is not supported",
+                                crate::paths::quoted(value)
+                            ),
                         )
                         .file(FILE)
                         .line(*n)
@@ -225,7 +238,10 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
                 problems,
                 *n,
                 other,
-                format!("unexpected element {other:?} in bagit.txt"),
+                format!(
+                    "unexpected element {} in bagit.txt",
+                    crate::paths::quoted(other)
+                ),
             ),
         }
     }

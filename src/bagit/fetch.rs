@@ -138,7 +138,10 @@ pub fn parse(
         if !is_absolute_url(url) {
             bad(
                 problems,
-                format!("line {n} of fetch.txt: {url:?} is not an absolute URL"),
+                format!(
+                    "line {n} of fetch.txt: {} is not an absolute URL",
+                    crate::paths::quoted(url)
+                ),
             );
             continue;
         }
@@ -148,7 +151,10 @@ pub fn parse(
             l => {
                 bad(
                     problems,
-                    format!("line {n} of fetch.txt: length {l:?} is neither digits nor `-`"),
+                    format!(
+                        "line {n} of fetch.txt: length {} is neither digits nor `-`",
+                        crate::paths::quoted(l)
+                    ),
                 );
                 continue;
             }

@@ -106,7 +106,10 @@ pub fn parse(
                 problems.push(
                     Problem::new(
                         Code::BadEncoding,
-                        format!("line {n} of {file} is not valid text after {prefix:?}"),
+                        format!(
+                            "line {n} of {file} is not valid text after {}",
+                            crate::paths::quoted(&prefix)
+                        ),
                     )
                     .file(file)
                     .line(n),
@@ -179,7 +182,8 @@ fn parse_line(
         malformed(
             problems,
             format!(
-                "line {n} of {file}: {digest:?} is not a hexadecimal checksum (an even number of hex digits, at most 128)"
+                "line {n} of {file}: {} is not a hexadecimal checksum (an even number of hex digits, at most 128)",
+                crate::paths::quoted(digest)
             ),
         );
         return None;

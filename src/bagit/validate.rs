@@ -811,6 +811,20 @@ fn scan_payload(cx: &mut Ctx<'_>) -> Vec<usize> {
                     .file(e.path.as_str()),
                 );
             }
+            // A FIFO named fetch.txt or manifest-md5.txt is never opened (only regular files
+            // are read), so it would otherwise pass unseen.
+            if e.kind == EntryKind::Special {
+                problems.push(
+                    Problem::new(
+                        Code::SpecialFile,
+                        format!(
+                            "{} is a FIFO, socket or device, not a tag file",
+                            paths::printable(&e.path)
+                        ),
+                    )
+                    .file(e.path.as_str()),
+                );
+            }
             if let EntryKind::Symlink(LinkTarget::Outside(_) | LinkTarget::Broken) = e.kind {
                 problems.push(
                     Problem::new(

@@ -241,8 +241,10 @@ mod tests {
     #[test]
     fn oai_dc_validates_against_the_official_schema() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let collection = root.join("fixtures/collections/qantar-2022");
         let (sidecar, problems) = crate::metadata::load(
-            &root.join("fixtures/collections/qantar-2022/metadata.csv"),
+            &collection,
+            &collection.join("metadata.csv"),
             "metadata.csv",
             &Default::default(),
         );

@@ -660,6 +660,7 @@ mod tests {
     fn fixture_input() -> (MetsInput, BTreeMap<String, String>) {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/collections/qantar-2022");
         let (sidecar, problems) = crate::metadata::load(
+            &root,
             &root.join("metadata.csv"),
             "metadata.csv",
             &Default::default(),

@@ -3,6 +3,7 @@
 
 use super::{ELEMENTS, Record, SECTION, Sidecar, cell_values, column_name};
 use crate::error::{Code, Problem};
+use crate::paths;
 
 /// The delimiter the header line uses most, outside quotes: `,`, `;` or tab.
 fn detect_delimiter(data: &[u8]) -> u8 {
@@ -151,7 +152,10 @@ fn read_header(
                 problems.push(
                     Problem::new(
                         Code::DuplicateColumn,
-                        format!("the header of {file} names the column {name:?} twice"),
+                        format!(
+                            "the header of {file} names the column {} twice",
+                            crate::paths::quoted(&name)
+                        ),
                     )
                     .file(file)
                     .line(line)
@@ -174,12 +178,12 @@ fn read_header(
                 Code::UnknownColumn,
                 format!(
                     "{file} has columns qoima does not know, which were ignored: {}",
-                    unknown.join(", ")
+                    paths::excerpt(&unknown.join(", "))
                 ),
             )
             .file(file)
             .line(line)
-            .field(unknown.join(", ")),
+            .field(paths::excerpt(&unknown.join(", "))),
         );
     }
     out

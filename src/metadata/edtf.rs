@@ -69,7 +69,10 @@ fn date_or_datetime(v: &str) -> Result<Option<DayRange>, String> {
 /// `hh:mm[:ss[.fff]]` followed by `Z`, `±hh:mm`, `±hhmm`, `±hh` or nothing.
 fn time(t: &str) -> Result<(), String> {
     if !t.is_ascii() {
-        return Err(format!("{t:?} is not a time of day hh:mm or hh:mm:ss"));
+        return Err(format!(
+            "{} is not a time of day hh:mm or hh:mm:ss",
+            crate::paths::quoted(t)
+        ));
     }
     let (clock, zone) = match t.find(['Z', '+', '-']) {
         Some(i) => (&t[..i], &t[i..]),
@@ -94,7 +97,10 @@ fn time(t: &str) -> Result<(), String> {
         _ => false,
     };
     if !ok {
-        return Err(format!("{clock:?} is not a time of day hh:mm or hh:mm:ss"));
+        return Err(format!(
+            "{} is not a time of day hh:mm or hh:mm:ss",
+            crate::paths::quoted(clock)
+        ));
     }
     if zone.is_empty() || zone == "Z" {
         return Ok(());
@@ -109,7 +115,10 @@ fn time(t: &str) -> Result<(), String> {
     if zok {
         Ok(())
     } else {
-        Err(format!("{zone:?} is not a time zone offset like +06:00"))
+        Err(format!(
+            "{} is not a time zone offset like +06:00",
+            crate::paths::quoted(zone)
+        ))
     }
 }
 
@@ -125,7 +134,10 @@ fn date(d: &str, qualifiers: bool) -> Result<Option<DayRange>, String> {
         if digits.len() > 4 && digits.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(None);
         }
-        return Err(format!("{d:?}: a `Y` year needs more than four digits"));
+        return Err(format!(
+            "{}: a `Y` year needs more than four digits",
+            crate::paths::quoted(d)
+        ));
     }
     let (neg, body) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -137,7 +149,10 @@ fn date(d: &str, qualifiers: bool) -> Result<Option<DayRange>, String> {
     let digits_or_x = |p: &str| p.bytes().all(|b| b.is_ascii_digit() || b == b'X');
     let year = parts[0];
     if year.len() != 4 || !digits_or_x(year) {
-        return Err(format!("{d:?}: the year must have four digits (YYYY)"));
+        return Err(format!(
+            "{}: the year must have four digits (YYYY)",
+            crate::paths::quoted(d)
+        ));
     }
     if parts.len() > 3
         || parts
@@ -145,19 +160,27 @@ fn date(d: &str, qualifiers: bool) -> Result<Option<DayRange>, String> {
             .skip(1)
             .any(|p| p.len() != 2 || !digits_or_x(p))
     {
-        return Err(format!("{d:?} is not YYYY, YYYY-MM or YYYY-MM-DD"));
+        return Err(format!(
+            "{} is not YYYY, YYYY-MM or YYYY-MM-DD",
+            crate::paths::quoted(d)
+        ));
     }
     if parts.iter().any(|p| has_x(p)) || neg {
         // Unspecified digits: check what is specified, and give no day range.
         if let Some(m) = parts.get(1).filter(|m| is_digits(m)) {
             let m: u32 = m.parse().unwrap_or(0);
             if !(1..=12).contains(&m) {
-                return Err(format!("{d:?}: month {m} does not exist"));
+                return Err(format!(
+                    "{}: month {m} does not exist",
+                    crate::paths::quoted(d)
+                ));
             }
         }
         return Ok(None);
     }
-    let y: i32 = year.parse().map_err(|_| format!("{d:?}: bad year"))?;
+    let y: i32 = year
+        .parse()
+        .map_err(|_| format!("{}: bad year", crate::paths::quoted(d)))?;
     match parts.len() {
         1 => Ok(Some((ymd(y, 1, 1)?, ymd(y, 12, 31)?))),
         2 => {
@@ -174,14 +197,18 @@ fn date(d: &str, qualifiers: bool) -> Result<Option<DayRange>, String> {
                 }
                 // Seasons (EDTF level 1): spring, summer, autumn, winter, hemisphere-neutral.
                 21..=24 => Ok(Some((ymd(y, 1, 1)?, ymd(y, 12, 31)?))),
-                _ => Err(format!("{d:?}: month {m} does not exist")),
+                _ => Err(format!(
+                    "{}: month {m} does not exist",
+                    crate::paths::quoted(d)
+                )),
             }
         }
         _ => {
             let m: u32 = parts[1].parse().unwrap_or(0);
             let day: u32 = parts[2].parse().unwrap_or(0);
-            let date = NaiveDate::from_ymd_opt(y, m, day)
-                .ok_or_else(|| format!("{d:?} is not a day of the calendar"))?;
+            let date = NaiveDate::from_ymd_opt(y, m, day).ok_or_else(|| {
+                format!("{} is not a day of the calendar", crate::paths::quoted(d))
+            })?;
             Ok(Some((date, date)))
         }
     }

@@ -107,10 +107,17 @@ pub(super) fn parse(bytes: &[u8], file: &str, problems: &mut Vec<Problem>) -> Si
                     .collect(),
                 _ => {
                     problems.push(
-                        Problem::new(Code::SidecarMalformed, format!("item {} of {file}: {key:?} must be a string or an array of strings", i + 1))
-                            .file(file)
-                            .line(line)
-                            .field(key.as_str()),
+                        Problem::new(
+                            Code::SidecarMalformed,
+                            format!(
+                                "item {} of {file}: {} must be a string or an array of strings",
+                                i + 1,
+                                crate::paths::quoted(key)
+                            ),
+                        )
+                        .file(file)
+                        .line(line)
+                        .field(crate::paths::excerpt(key)),
                     );
                     continue;
                 }
@@ -131,11 +138,11 @@ pub(super) fn parse(bytes: &[u8], file: &str, problems: &mut Vec<Problem>) -> Si
                 Code::UnknownColumn,
                 format!(
                     "{file} has keys qoima does not know, which were ignored: {}",
-                    unknown.join(", ")
+                    crate::paths::excerpt(&unknown.join(", "))
                 ),
             )
             .file(file)
-            .field(unknown.join(", ")),
+            .field(crate::paths::excerpt(&unknown.join(", "))),
         );
     }
     sidecar.columns = columns;

@@ -12,7 +12,8 @@ pub fn invalid_reason(tag: &str) -> Option<String> {
     }
     if tag.contains('_') {
         return Some(format!(
-            "{tag:?} uses `_`; BCP 47 separates subtags with `-` (e.g. ru-KZ)"
+            "{} uses `_`; BCP 47 separates subtags with `-` (e.g. ru-KZ)",
+            crate::paths::quoted(tag)
         ));
     }
     let subtags: Vec<&str> = tag.split('-').collect();
@@ -21,7 +22,8 @@ pub fn invalid_reason(tag: &str) -> Option<String> {
         .any(|s| s.is_empty() || s.len() > 8 || !s.bytes().all(|b| b.is_ascii_alphanumeric()))
     {
         return Some(format!(
-            "{tag:?}: subtags are 1 to 8 letters or digits, joined by `-`"
+            "{}: subtags are 1 to 8 letters or digits, joined by `-`",
+            crate::paths::quoted(tag)
         ));
     }
     let alpha = |s: &str, lo: usize, hi: usize| {
@@ -30,21 +32,27 @@ pub fn invalid_reason(tag: &str) -> Option<String> {
     let lower: Vec<String> = subtags.iter().map(|s| s.to_ascii_lowercase()).collect();
     let mut i = 0;
     if lower[0] == "x" {
-        return (subtags.len() < 2)
-            .then(|| format!("{tag:?}: a private-use tag needs a subtag after x-"));
+        return (subtags.len() < 2).then(|| {
+            format!(
+                "{}: a private-use tag needs a subtag after x-",
+                crate::paths::quoted(tag)
+            )
+        });
     }
     let lang = &lower[0];
     // 4- and 5-8-letter primary subtags are reserved by RFC 5646 and none is registered.
     if !alpha(lang, 2, 3) {
         return Some(format!(
-            "{tag:?}: the language subtag {:?} must be an ISO 639 code of 2 or 3 letters",
-            subtags[0]
+            "{}: the language subtag {} must be an ISO 639 code of 2 or 3 letters",
+            crate::paths::quoted(tag),
+            crate::paths::quoted(subtags[0])
         ));
     }
     if lang.len() == 2 && !ISO_639_1.split(' ').any(|c| c == lang) {
         return Some(format!(
-            "{tag:?}: {:?} is not an ISO 639-1 language code",
-            subtags[0]
+            "{}: {} is not an ISO 639-1 language code",
+            crate::paths::quoted(tag),
+            crate::paths::quoted(subtags[0])
         ));
     }
     i += 1;
@@ -72,7 +80,11 @@ pub fn invalid_reason(tag: &str) -> Option<String> {
             break;
         }
         if variants.contains(s) {
-            return Some(format!("{tag:?}: the variant {s:?} is repeated"));
+            return Some(format!(
+                "{}: the variant {} is repeated",
+                crate::paths::quoted(tag),
+                crate::paths::quoted(s)
+            ));
         }
         variants.push(s.clone());
         i += 1;
@@ -81,13 +93,22 @@ pub fn invalid_reason(tag: &str) -> Option<String> {
     while i < lower.len() {
         let s = &lower[i];
         if s.len() != 1 {
-            return Some(format!("{tag:?}: unexpected subtag {:?}", subtags[i]));
+            return Some(format!(
+                "{}: unexpected subtag {}",
+                crate::paths::quoted(tag),
+                crate::paths::quoted(subtags[i])
+            ));
         }
         if s == "x" {
-            return (i + 1 >= lower.len()).then(|| format!("{tag:?}: x- needs a subtag after it"));
+            return (i + 1 >= lower.len())
+                .then(|| format!("{}: x- needs a subtag after it", crate::paths::quoted(tag)));
         }
         if singletons.contains(s) {
-            return Some(format!("{tag:?}: the extension {s:?} is repeated"));
+            return Some(format!(
+                "{}: the extension {} is repeated",
+                crate::paths::quoted(tag),
+                crate::paths::quoted(s)
+            ));
         }
         singletons.push(s.clone());
         i += 1;
@@ -96,7 +117,11 @@ pub fn invalid_reason(tag: &str) -> Option<String> {
             i += 1;
         }
         if i == start {
-            return Some(format!("{tag:?}: the extension {s:?} has no subtags"));
+            return Some(format!(
+                "{}: the extension {} has no subtags",
+                crate::paths::quoted(tag),
+                crate::paths::quoted(s)
+            ));
         }
     }
     None

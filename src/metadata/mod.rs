@@ -4,11 +4,15 @@
 //!
 //! Knows nothing of XML: writing Dublin Core and METS is `describe`'s job.
 
+mod collection;
 mod csv_sidecar;
 pub mod edtf;
 mod json_sidecar;
 pub mod lang;
 pub mod rules;
+pub mod source;
+
+pub use collection::{COLLECTION_FILES, load_collection};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -124,16 +128,15 @@ pub fn find_sidecar(root: &Path, explicit: Option<&Path>) -> Result<PathBuf, Pro
     .file("metadata.csv"))
 }
 
-/// Reads a sidecar (CSV unless its name ends in `.json`); `name` is how problems name it.
-pub fn load(path: &Path, name: &str, opts: &LoadOptions) -> (Sidecar, Vec<Problem>) {
+/// Reads the sidecar of the collection at `root` (CSV unless its name ends in `.json`);
+/// `name` is how problems name it. A sidecar in the collection that is a link leading out of
+/// it is not read (see [`source::read_inside`]).
+pub fn load(root: &Path, path: &Path, name: &str, opts: &LoadOptions) -> (Sidecar, Vec<Problem>) {
     let mut problems = Vec::new();
-    let bytes = match std::fs::read(path) {
+    let bytes = match source::read_inside(root, path, name) {
         Ok(b) => b,
-        Err(e) => {
-            problems.push(
-                Problem::new(Code::SidecarUnreadable, format!("cannot read {name}: {e}"))
-                    .file(name),
-            );
+        Err(p) => {
+            problems.push(p);
             return (
                 Sidecar {
                     file: name.into(),

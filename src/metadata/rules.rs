@@ -108,7 +108,8 @@ pub fn apply(sidecar: &Sidecar, files: &[FileFacts], rules: &Rules) -> Outcome {
                     Code::DuplicateIdentifier,
                     "identifier",
                     format!(
-                        "the identifier {id:?} on line {} is already used on line {first}",
+                        "the identifier {} on line {} is already used on line {first}",
+                        paths::quoted(id),
                         r.line
                     ),
                 )),
@@ -123,8 +124,9 @@ pub fn apply(sidecar: &Sidecar, files: &[FileFacts], rules: &Rules) -> Outcome {
                     Code::BadDate,
                     "date",
                     format!(
-                        "line {}: {d:?} is not an ISO 8601 / EDTF date: {why}",
-                        r.line
+                        "line {}: {} is not an ISO 8601 / EDTF date: {why}",
+                        r.line,
+                        paths::quoted(d)
                     ),
                 ));
             }
@@ -145,8 +147,9 @@ pub fn apply(sidecar: &Sidecar, files: &[FileFacts], rules: &Rules) -> Outcome {
                     Code::BadType,
                     "type",
                     format!(
-                        "line {}: {t:?} is not a DCMI Type term (e.g. StillImage, Image, Text)",
-                        r.line
+                        "line {}: {} is not a DCMI Type term (e.g. StillImage, Image, Text)",
+                        r.line,
+                        paths::quoted(t)
                     ),
                 ));
             }
@@ -172,7 +175,7 @@ pub fn apply(sidecar: &Sidecar, files: &[FileFacts], rules: &Rules) -> Outcome {
             p(at(
                 Code::UnsafeFilePath,
                 "file",
-                format!("line {}: {}: {why}", r.line, paths::printable(path)),
+                format!("line {}: {}: {why}", r.line, paths::excerpt(path)),
             ));
             continue;
         }
@@ -187,7 +190,7 @@ pub fn apply(sidecar: &Sidecar, files: &[FileFacts], rules: &Rules) -> Outcome {
                 format!(
                     "line {}: {} is not in the collection{near}",
                     r.line,
-                    paths::printable(path)
+                    paths::excerpt(path)
                 ),
             ));
             continue;
@@ -199,7 +202,7 @@ pub fn apply(sidecar: &Sidecar, files: &[FileFacts], rules: &Rules) -> Outcome {
                 "file",
                 format!(
                     "{} is described on line {} and again on line {}",
-                    paths::printable(path),
+                    paths::excerpt(path),
                     first_line,
                     r.line
                 ),
@@ -219,7 +222,7 @@ pub fn apply(sidecar: &Sidecar, files: &[FileFacts], rules: &Rules) -> Outcome {
                         format!(
                             "line {}: the photo's EXIF date is {day}, the record says {}",
                             r.line,
-                            r.all("date").join(" | ")
+                            paths::excerpt(&r.all("date").join(" | "))
                         ),
                     ));
                 }

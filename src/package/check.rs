@@ -82,6 +82,10 @@ pub struct CheckReport {
     /// The sidecar's records (for the stages after the check; not part of the JSON report).
     #[serde(skip)]
     pub records: Vec<Record>,
+    /// The collection's own Dublin Core (`collection.toml` or `collection.json`, with the
+    /// folder's name where they say nothing), as `package` writes it.
+    #[serde(skip)]
+    pub collection_record: Record,
 }
 
 impl CheckReport {
@@ -109,8 +113,8 @@ fn is_collection_file(path: &str, sidecar: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     path == sidecar
         || [
-            "collection.toml",
-            "collection.json",
+            metadata::COLLECTION_FILES[0],
+            metadata::COLLECTION_FILES[1],
             "metadata.csv",
             "metadata.json",
         ]
@@ -141,7 +145,7 @@ pub fn check(
                 .strip_prefix(root)
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_else(|_| path.display().to_string());
-            let (s, problems) = metadata::load(&path, &name, &opts.load);
+            let (s, problems) = metadata::load(root, &path, &name, &opts.load);
             global.extend(problems);
             (Some(s), Some(name))
         }
@@ -151,6 +155,21 @@ pub fn check(
         }
     };
     let sidecar = sidecar.unwrap_or_default();
+    // Without a readable sidecar every photo is undescribed; saying so per photo would only
+    // repeat the one problem that matters.
+    let sidecar_unusable = global.iter().any(|p| {
+        matches!(
+            p.code,
+            Code::SidecarMissing
+                | Code::SidecarUnreadable
+                | Code::SidecarMalformed
+                | Code::LinkOutsideCollection
+        )
+    });
+
+    // ---- the collection's own description, read as `package` reads it ----
+    let (collection, problems) = metadata::load_collection(root);
+    global.extend(problems);
 
     // ---- the files ----
     let (walked, issues) = engine.install(|| fsutil::walk(root, false, &[]));
@@ -304,14 +323,6 @@ pub fn check(
 
     // ---- the rules ----
     let mut outcome = rules::apply(&sidecar, &facts, &opts.rules);
-    // Without a readable sidecar every photo is undescribed; saying so per photo would only
-    // repeat the one problem that matters.
-    let sidecar_unusable = global.iter().any(|p| {
-        matches!(
-            p.code,
-            Code::SidecarMissing | Code::SidecarUnreadable | Code::SidecarMalformed
-        )
-    });
     if sidecar_unusable {
         outcome.problems.retain(|p| p.code != Code::Undescribed);
     }
@@ -400,6 +411,7 @@ pub fn check(
         counts: Counts::default(),
         problems: global,
         records: sidecar.records.clone(),
+        collection_record: collection,
     };
     let all: Vec<Problem> = report.all_problems().cloned().collect();
     report.counts = Counts::of(&all);

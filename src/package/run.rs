@@ -68,7 +68,7 @@ pub fn package(
     if exists && !opts.force {
         return Err(BagError::Exists(out.to_path_buf()));
     }
-    let collection = collection_record(root)?;
+    let collection = report.collection_record.clone();
     let report_json = serde_json::to_vec_pretty(&report).expect("the report serialises");
     let describe = |files: &[SourceFile],
                     digests: &[FileDigests]|
@@ -105,68 +105,6 @@ pub fn package(
         check: report,
         bag: Some(summary),
     })
-}
-
-/// The collection's own Dublin Core: `collection.toml` or `collection.json` beside the
-/// sidecar (keys are element names; values strings or arrays of strings), else the folder's
-/// name as identifier and title.
-pub fn collection_record(root: &Path) -> Result<Record, BagError> {
-    let mut rec = Record::default();
-    let toml_path = root.join("collection.toml");
-    let json_path = root.join("collection.json");
-    let table: Option<serde_json::Value> = if toml_path.is_file() {
-        let text = fs::read_to_string(&toml_path).map_err(BagError::io(&toml_path))?;
-        let t: toml::Table = toml::from_str(&text).map_err(|e| {
-            BagError::Usage(format!("{} is not valid TOML: {e}", toml_path.display()))
-        })?;
-        Some(serde_json::to_value(t).expect("TOML values convert to JSON"))
-    } else if json_path.is_file() {
-        let text = fs::read_to_string(&json_path).map_err(BagError::io(&json_path))?;
-        Some(serde_json::from_str(&text).map_err(|e| {
-            BagError::Usage(format!("{} is not valid JSON: {e}", json_path.display()))
-        })?)
-    } else {
-        None
-    };
-    if let Some(serde_json::Value::Object(map)) = table {
-        for (key, v) in map {
-            let name = key.to_lowercase();
-            if !metadata::ELEMENTS.contains(&name.as_str()) {
-                continue;
-            }
-            let values: Vec<String> = match v {
-                serde_json::Value::String(s) => vec![s],
-                serde_json::Value::Array(a) => a
-                    .into_iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect(),
-                other => vec![other.to_string()],
-            };
-            let values: Vec<String> = values
-                .into_iter()
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .collect();
-            if !values.is_empty() {
-                rec.values.insert(name, values);
-            }
-        }
-    }
-    let folder = root
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "collection".into());
-    rec.values
-        .entry("identifier".into())
-        .or_insert_with(|| vec![folder.clone()]);
-    rec.values
-        .entry("title".into())
-        .or_insert_with(|| vec![folder]);
-    rec.values
-        .entry("type".into())
-        .or_insert_with(|| vec!["Collection".into()]);
-    Ok(rec)
 }
 
 /// METS names of the algorithms METS 1.12 knows, most trusted first.

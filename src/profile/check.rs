@@ -559,7 +559,8 @@ fn check_tags(
                         Problem::new(
                             Code::ProfileTagValue,
                             format!(
-                                "{file}: {name} is {v:?}, which {who} does not allow (allowed: {})",
+                                "{file}: {name} is {}, which {who} does not allow (allowed: {})",
+                                crate::paths::quoted(v),
                                 list(&rule.values)
                             ),
                         )

@@ -322,7 +322,7 @@ pub fn bag_name(bag: &Path) -> String {
 }
 
 fn read_info(bag: &Path) -> baginfo::BagInfo {
-    fs::read(bag.join("bag-info.txt"))
+    crate::fsutil::read_regular(&bag.join("bag-info.txt"))
         .map(|b| {
             baginfo::parse(
                 &b[..],
@@ -448,7 +448,7 @@ pub fn verify(
     );
 
     // 2.–4. The chain, the signatures, trust.
-    let root = fs::read(bag.join(CHAIN_ROOT)).ok();
+    let root = crate::fsutil::read_regular(&bag.join(CHAIN_ROOT)).ok();
     let root_digest = root.as_deref().map(sha256_ref);
     let root_hex = root.as_deref().map(|d| digest_bytes(Algorithm::Sha256, d));
     let mut chain = Vec::new();
@@ -470,7 +470,7 @@ pub fn verify(
             continue;
         }
         let file = entry_name(seq);
-        let Ok(data) = fs::read(bag.join(&file)) else {
+        let Ok(data) = crate::fsutil::read_regular(&bag.join(&file)) else {
             chain.push(
                 Problem::new(Code::CustodyEntryMalformed, format!("cannot read {file}"))
                     .file(&file),
@@ -542,8 +542,10 @@ pub fn verify(
                         Problem::new(
                             Code::CustodyChainBroken,
                             format!(
-                                "{file} is about bag {:?} with tagmanifest-sha256 {}, not this bag ({name:?})",
-                                e.object.bag, e.object.tagmanifest_sha256
+                                "{file} is about bag {} with tagmanifest-sha256 {}, not this bag ({})",
+                                crate::paths::quoted(&e.object.bag),
+                                crate::paths::excerpt(&e.object.tagmanifest_sha256),
+                                crate::paths::quoted(&name)
                             ),
                         )
                         .file(&file)
@@ -584,7 +586,8 @@ pub fn verify(
                 }
             }
             (Some(k), true) => {
-                let text = fs::read_to_string(bag.join(&sig_file)).unwrap_or_default();
+                let text =
+                    crate::fsutil::read_regular_string(&bag.join(&sig_file)).unwrap_or_default();
                 let hex = digest.trim_start_matches("sha256:");
                 match verify_detached(&data, &text, k) {
                     Ok(tc) if tc == statement(&name, seq, hex) => {}
@@ -828,28 +831,32 @@ pub fn parse_entry(data: &[u8]) -> Result<Entry, String> {
     }
     if EventType::from_uri(&e.event).map(EventType::label) != Some(e.event_label.as_str()) {
         return Err(format!(
-            "event {:?} labelled {:?} is not one of the LoC event types qoima records",
-            e.event, e.event_label
+            "event {} labelled {} is not one of the LoC event types qoima records",
+            crate::paths::quoted(&e.event),
+            crate::paths::quoted(&e.event_label)
         ));
     }
     let hexlike =
         |s: &str| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     if !e.prev.strip_prefix("sha256:").is_some_and(hexlike) {
-        return Err(format!("prev {:?} is not sha256:<64 hex digits>", e.prev));
+        return Err(format!(
+            "prev {} is not sha256:<64 hex digits>",
+            crate::paths::quoted(&e.prev)
+        ));
     }
     if e.agent.role != role_implementer() || e.software.role != role_executing_program() {
         return Err("agent.role or software.role is not the LoC role qoima records".into());
     }
     if !matches!(e.outcome.as_str(), "success" | "failure") {
         return Err(format!(
-            "outcome {:?} is neither success nor failure",
-            e.outcome
+            "outcome {} is neither success nor failure",
+            crate::paths::quoted(&e.outcome)
         ));
     }
     if !valid_time(&e.time) {
         return Err(format!(
-            "time {:?} is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SSZ)",
-            e.time
+            "time {} is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SSZ)",
+            crate::paths::quoted(&e.time)
         ));
     }
     Ok(e)
@@ -908,19 +915,16 @@ pub fn append(
         )));
     }
     let mut problems = seal_problems(bag);
+    let sealed = problems.is_empty();
     let report = verify(bag, trusted, None, None);
-    problems.extend(report.problems.into_iter().filter(Problem::is_error));
+    problems.extend(report.problems.iter().filter(|p| p.is_error()).cloned());
     if !problems.is_empty() {
-        problems.push(Problem::new(
-            Code::CustodyRefused,
-            format!(
-                "{}: nothing was appended; the bag must be sealed and its custody log must verify",
-                bag.display()
-            ),
-        ));
+        let refusal = refusal(bag, sealed, &problems, &untrusted_signers(&report, trusted));
+        problems.push(refusal);
         return Err(SealError::Refused(problems));
     }
-    let root = fs::read(bag.join(CHAIN_ROOT)).map_err(SealError::io(&bag.join(CHAIN_ROOT)))?;
+    let root = crate::fsutil::read_regular(&bag.join(CHAIN_ROOT))
+        .map_err(SealError::io(&bag.join(CHAIN_ROOT)))?;
     let last = report.entries.last();
     let seq = last.map(|e| e.seq + 1).unwrap_or(1);
     let prev = last
@@ -992,6 +996,51 @@ pub fn append(
     })
 }
 
+/// The key ids of the log's signers that `trusted` (when given) does not list.
+fn untrusted_signers(report: &CustodyReport, trusted: Option<&[TrustedKey]>) -> BTreeSet<String> {
+    let Some(trusted) = trusted else {
+        return BTreeSet::new();
+    };
+    report
+        .entries
+        .iter()
+        .filter_map(|e| parse_public_key(e.entry.as_ref()?.agent.key.trim()))
+        .filter(|key| !trusted.iter().any(|t| &t.key == key))
+        .map(|key| key_id(&key))
+        .collect()
+}
+
+/// The closing problem of a refused append: which condition failed, and what to do. An
+/// untrusted signer is not an unsealed bag, and saying so sent custodians to re-seal.
+fn refusal(
+    bag: &Path,
+    sealed: bool,
+    problems: &[Problem],
+    untrusted: &BTreeSet<String>,
+) -> Problem {
+    let only_trust = problems.iter().all(|p| p.code == Code::CustodyUntrustedKey);
+    let why = if !sealed {
+        "the bag is not sealed: seal it first (qoima seal)".to_string()
+    } else if only_trust && !untrusted.is_empty() {
+        let ids: Vec<&str> = untrusted.iter().map(String::as_str).collect();
+        format!(
+            "the custody log is signed by key {}, which is not among the trusted keys (--trusted-keys); \
+             check that key with its holder through another channel and add it to the trusted-keys file, \
+             or leave out --trusted-keys to append without judging earlier signers",
+            ids.join(", ")
+        )
+    } else {
+        format!(
+            "its custody log does not verify: fix the problems listed (qoima custody verify {})",
+            bag.display()
+        )
+    };
+    Problem::new(
+        Code::CustodyRefused,
+        format!("{}: nothing was appended; {why}", bag.display()),
+    )
+}
+
 /// Writes a new file under a temporary name, then links it into place: fails when the name
 /// is taken.
 fn write_new(path: &Path, data: &[u8]) -> Result<(), SealError> {
@@ -1040,11 +1089,11 @@ fn seal_problems(bag: &Path) -> Vec<Problem> {
     let Some(key) = key else {
         return not_sealed("bag-info.txt names no Seal-Signer-Key".into());
     };
-    let Ok(data) = fs::read(bag.join(CHAIN_ROOT)) else {
+    let Ok(data) = crate::fsutil::read_regular(&bag.join(CHAIN_ROOT)) else {
         return not_sealed(format!("it has no {CHAIN_ROOT}"));
     };
     let sig_rel = format!("{SEAL_DIR}/{CHAIN_ROOT}.minisig");
-    let sig = fs::read_to_string(bag.join(&sig_rel)).unwrap_or_default();
+    let sig = crate::fsutil::read_regular_string(&bag.join(&sig_rel)).unwrap_or_default();
     match verify_detached(&data, &sig, &key) {
         Ok(tc) => match Statement::parse(&tc) {
             Some(s)
@@ -1076,7 +1125,7 @@ pub fn read_entries(bag: &Path) -> Vec<(String, Result<Entry, String>)> {
     }
     for n in names {
         let rel = format!("{CUSTODY_DIR}/{n}");
-        let parsed = fs::read(bag.join(&rel))
+        let parsed = crate::fsutil::read_regular(&bag.join(&rel))
             .map_err(|e| e.to_string())
             .and_then(|d| parse_entry(&d));
         out.push((rel, parsed));

@@ -208,7 +208,7 @@ pub fn verify_seal(
     r.check("plain-names", found, "no payload names holding %, CR or LF");
 
     // 3. The seal fields.
-    let info = fs::read(bag.join("bag-info.txt"))
+    let info = crate::fsutil::read_regular(&bag.join("bag-info.txt"))
         .map(|b| {
             baginfo::parse(
                 &b[..],
@@ -253,7 +253,7 @@ pub fn verify_seal(
     r.key_id = Some(key_id(&key));
 
     // 4. The key kept in the bag is the one named.
-    let kept = fs::read_to_string(bag.join(KEY_FILE))
+    let kept = crate::fsutil::read_regular_string(&bag.join(KEY_FILE))
         .ok()
         .and_then(|t| public_key_in(&t));
     let mut p = Vec::new();
@@ -366,7 +366,7 @@ pub fn verify_seal(
     let lists: Vec<(String, HashSet<String>)> = tag_manifests
         .iter()
         .map(|(tm, _)| {
-            let set = fs::read(bag.join(tm))
+            let set = crate::fsutil::read_regular(&bag.join(tm))
                 .map(|d| {
                     manifest::parse(&d[..], tm, Encoding::Utf8, Version::V1_0, &mut Vec::new())
                         .entries
@@ -524,7 +524,7 @@ fn check_signature(
     bag_name: &str,
 ) -> Vec<Problem> {
     let mut p = Vec::new();
-    let data = match fs::read(bag.join(tm)) {
+    let data = match crate::fsutil::read_regular(&bag.join(tm)) {
         Ok(d) => d,
         Err(e) => {
             p.push(
@@ -533,7 +533,7 @@ fn check_signature(
             return p;
         }
     };
-    let sig = match fs::read_to_string(bag.join(sig_rel)) {
+    let sig = match crate::fsutil::read_regular_string(&bag.join(sig_rel)) {
         Ok(s) => s,
         Err(_) => {
             p.push(

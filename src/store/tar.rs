@@ -23,9 +23,36 @@ use crate::error::{Code, Problem};
 /// Tag files of a tar.gz kept in memory, at most this much in all.
 const TAG_BUFFER_LIMIT: u64 = 512 << 20;
 
-pub(crate) fn raw_of(entry: &tar::Entry<'_, impl Read>) -> io::Result<RawEntry> {
+/// The PAX keys GNU tar writes for a sparse file (formats 0.0, 0.1 and 1.0).
+const GNU_SPARSE_PREFIX: &str = "GNU.sparse.";
+
+/// The name GNU tar records for a PAX-sparse entry (`GNU.sparse.name`, else the PAX `path`),
+/// when the entry's PAX headers say it is sparse. Its data is a sparse map followed by the
+/// non-empty blocks, not the file, and its header names a `GNUSparseFile.N/` stand-in: read
+/// as a plain file it would be a stray payload file and a missing one.
+fn pax_sparse_name(entry: &mut tar::Entry<'_, impl Read>) -> io::Result<Option<Vec<u8>>> {
+    let Some(extensions) = entry.pax_extensions()? else {
+        return Ok(None);
+    };
+    let mut sparse = false;
+    let mut name = None;
+    for ext in extensions {
+        let ext = ext?;
+        let key = ext.key_bytes();
+        sparse |= key.starts_with(GNU_SPARSE_PREFIX.as_bytes());
+        if key == b"GNU.sparse.name" || (key == b"path" && name.is_none()) {
+            name = Some(ext.value_bytes().to_vec());
+        }
+    }
+    Ok(sparse.then(|| name.unwrap_or_else(|| entry.path_bytes().into_owned())))
+}
+
+pub(crate) fn raw_of(entry: &mut tar::Entry<'_, impl Read>) -> io::Result<RawEntry> {
+    let sparse_name = pax_sparse_name(entry)?;
     let h = entry.header();
-    let bytes = entry.path_bytes();
+    let bytes = sparse_name
+        .clone()
+        .unwrap_or_else(|| entry.path_bytes().into_owned());
     let (name, utf8) = match std::str::from_utf8(&bytes) {
         Ok(s) => (s.to_string(), true),
         Err(_) => (String::from_utf8_lossy(&bytes).into_owned(), false),
@@ -38,11 +65,12 @@ pub(crate) fn raw_of(entry: &tar::Entry<'_, impl Read>) -> io::Result<RawEntry> 
     };
     use tar::EntryType as T;
     let kind = match h.entry_type() {
+        _ if sparse_name.is_some() => RawKind::Sparse,
         T::Regular | T::Continuous => RawKind::File,
         T::Directory => RawKind::Dir,
         T::Symlink => RawKind::Symlink(link()),
         T::Link => RawKind::Hardlink(link()),
-        T::GNUSparse => RawKind::Special("sparse file".into()),
+        T::GNUSparse => RawKind::Sparse,
         T::Char => RawKind::Special("character device".into()),
         T::Block => RawKind::Special("block device".into()),
         T::Fifo => RawKind::Special("FIFO".into()),
@@ -87,8 +115,8 @@ impl TarStore {
         let mut raw = Vec::new();
         let mut offsets = Vec::new();
         for e in ar.entries_with_seek().map_err(bad)? {
-            let e = e.map_err(bad)?;
-            raw.push(raw_of(&e)?);
+            let mut e = e.map_err(bad)?;
+            raw.push(raw_of(&mut e)?);
             offsets.push(e.raw_file_position());
         }
         let screened = archive::screen(path, &raw, limits);
@@ -269,7 +297,7 @@ impl TarGzStore {
         let mut root_bag = false;
         for e in ar.entries().map_err(bad)? {
             let mut e = e.map_err(bad)?;
-            let r = raw_of(&e)?;
+            let r = raw_of(&mut e)?;
             let i = raw.len();
             if r.kind == RawKind::File {
                 let name = r.name.trim_start_matches("./");

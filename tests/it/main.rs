@@ -8,6 +8,7 @@ mod concurrency;
 mod conformance;
 mod custody;
 mod fetch;
+mod hostile;
 mod inplace;
 mod interop;
 mod limits;

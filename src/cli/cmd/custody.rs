@@ -106,7 +106,14 @@ fn append(a: &CustodyAppendArgs, g: &Global) -> anyhow::Result<Exit> {
     let result = custody::append(&a.bag, &sk, &pk, &opts, keys.as_deref());
     let (exit, done, error, problems) = match &result {
         Ok(d) => (Exit::Ok, Some(d), None, Vec::new()),
-        Err(e @ SealError::Refused(p)) => (Exit::Invalid, None, Some(e.to_string()), p.clone()),
+        // The closing SEAL-030 says which condition failed (not sealed, an untrusted signer, a
+        // log that does not verify); the generic "was not sealed" would mislead.
+        Err(SealError::Refused(p)) => (
+            Exit::Invalid,
+            None,
+            Some(format!("nothing was appended ({} problem(s))", p.len())),
+            p.clone(),
+        ),
         Err(e) => (Exit::Error, None, Some(e.to_string()), Vec::new()),
     };
     if g.json {
