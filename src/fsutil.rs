@@ -347,8 +347,17 @@ fn walk_dir(
 /// `fs::read` follows): both are refused here as `InvalidInput`.
 pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
     use std::io::Read;
+    let mut out = Vec::new();
+    open_regular(path)?.read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// Opens the regular file at `path` for reading, as [`read_regular`] judges it: no link
+/// followed in the last component, no waiting on a FIFO, anything but a regular file refused
+/// as `InvalidInput`. For callers that stream the content instead of holding it.
+pub fn open_regular(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = fs::OpenOptions::new()
+    let file = fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
         .open(path)?;
@@ -358,9 +367,7 @@ pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
             "not a regular file",
         ));
     }
-    let mut out = Vec::new();
-    file.read_to_end(&mut out)?;
-    Ok(out)
+    Ok(file)
 }
 
 /// [`read_regular`], as UTF-8 text.

@@ -167,7 +167,7 @@ pub fn seal_bag(
 
     // bag-info.txt with the seal fields.
     let info_path = bag.join("bag-info.txt");
-    let bytes = fs::read(&info_path).map_err(SealError::io(&info_path))?;
+    let bytes = fsutil::read_regular(&info_path).map_err(SealError::io(&info_path))?;
     let mut info: BagInfo = baginfo::parse(
         &bytes[..],
         "bag-info.txt",
@@ -215,25 +215,25 @@ pub fn seal_bag(
 
     // Every tag manifest, recomputed over the union of what they listed and the seal's files.
     let listed = tag_paths(bag, &algorithms)?;
-    let mut texts = Vec::new();
-    for &a in &algorithms {
-        let mut text = String::new();
-        for path in &listed {
-            let pending = files.iter().find(|(rel, _)| rel == path);
-            let data = match pending {
-                Some((_, data)) => data.clone(),
-                None => {
-                    let p = bag.join(path);
-                    fs::read(&p).map_err(SealError::io(&p))?
-                }
-            };
-            let mut h = Hasher::new(a);
-            h.update(&data);
-            let d = h.finish();
-            text.push_str(&manifest::render([(path.as_str(), &d)]));
+    let mut texts: Vec<_> = algorithms
+        .iter()
+        .map(|&a| (a, manifest::file_name(true, a), String::new()))
+        .collect();
+    for path in &listed {
+        let digests = match files.iter().find(|(rel, _)| rel == path) {
+            Some((_, data)) => {
+                digest_all(&algorithms, &mut &data[..]).map_err(SealError::io(&bag.join(path)))?
+            }
+            None => {
+                let p = bag.join(path);
+                fsutil::open_regular(&p)
+                    .and_then(|mut file| digest_all(&algorithms, &mut file))
+                    .map_err(SealError::io(&p))?
+            }
+        };
+        for ((_, _, text), digest) in texts.iter_mut().zip(&digests) {
+            text.push_str(&manifest::render([(path.as_str(), digest)]));
         }
-        let name = manifest::file_name(true, a);
-        texts.push((a, name, text));
     }
 
     // The signatures, one per tag manifest; stale ones (of tag manifests gone) removed.
@@ -429,4 +429,26 @@ fn tag_paths(bag: &Path, algorithms: &[Algorithm]) -> Result<BTreeSet<String>, S
             && !matches!(manifest::classify(p), Some((true, _)))
     });
     Ok(set)
+}
+
+/// Every algorithm's digest of what `reader` yields, in one streamed read (a tag file may be
+/// large: it is never held whole).
+fn digest_all(
+    algorithms: &[Algorithm],
+    reader: &mut dyn std::io::Read,
+) -> std::io::Result<Vec<crate::digest::Digest>> {
+    let mut hashers: Vec<Hasher> = algorithms.iter().map(|&a| Hasher::new(a)).collect();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        for h in &mut hashers {
+            h.update(&buf[..n]);
+        }
+    }
+    Ok(hashers.into_iter().map(Hasher::finish).collect())
 }

@@ -671,7 +671,7 @@ const SENSITIVE: &[&str] = &[
 
 /// A warning for each sensitive element of `bag`'s bag-info.txt.
 fn sensitive_fields(bag: &std::path::Path) -> Vec<qoima::error::Problem> {
-    let Ok(text) = std::fs::read_to_string(bag.join("bag-info.txt")) else {
+    let Ok(text) = qoima::fsutil::read_regular_string(&bag.join("bag-info.txt")) else {
         return Vec::new();
     };
     let mut out = Vec::new();
