@@ -162,6 +162,8 @@ pub fn serialize(
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(BagError::io(parent))?;
     }
+    // What a killed run left (its process gone) is removed; a live run's is left alone.
+    fsutil::sweep_stale(out, "serialize");
     let tmp = fsutil::temp_sibling(out, "serialize");
     let result = (|| {
         let file = fs::OpenOptions::new()
@@ -201,7 +203,8 @@ pub fn serialize(
             } else {
                 parent
             };
-            let _ = fsutil::sync_dir(dir);
+            // The rename is only durable once the folder is flushed: a failure is reported.
+            fsutil::sync_dir(dir).map_err(BagError::io(dir))?;
         }
         Ok(())
     })();
@@ -298,26 +301,39 @@ fn write_zip(
     let base = SimpleFileOptions::default()
         .last_modified_time(dt)
         .compression_method(method);
-    let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
+    // zip's `Drop` finalizes the archive, and after a failed write its bookkeeping no longer
+    // adds up: it panics (`file_end >= self.stats.start`). So the writer is only ever
+    // finished explicitly; after an error it is not dropped (its buffer and descriptor are
+    // given up, the caller removes the temporary file).
+    let mut zip = std::mem::ManuallyDrop::new(zip::ZipWriter::new(BufWriter::with_capacity(
+        1 << 20,
+        file,
+    )));
     let zerr = |e: zip::result::ZipError| io::Error::other(e.to_string());
-    zip.add_directory(format!("{top}/"), base.unix_permissions(0o755))
-        .map_err(zerr)?;
-    let mut buf = vec![0u8; 1 << 20];
-    for it in list {
-        let name = format!("{top}/{}", it.rel);
-        if it.dir {
-            zip.add_directory(format!("{name}/"), base.unix_permissions(0o755))
-                .map_err(zerr)?;
-            continue;
+    let entries = (|| -> io::Result<()> {
+        zip.add_directory(format!("{top}/"), base.unix_permissions(0o755))
+            .map_err(zerr)?;
+        let mut buf = vec![0u8; 1 << 20];
+        for it in list {
+            let name = format!("{top}/{}", it.rel);
+            if it.dir {
+                zip.add_directory(format!("{name}/"), base.unix_permissions(0o755))
+                    .map_err(zerr)?;
+                continue;
+            }
+            let o = base
+                .unix_permissions(0o644)
+                .large_file(it.size >= u32::MAX as u64);
+            zip.start_file(name, o).map_err(zerr)?;
+            copy_exact(&bag.join(&it.rel), it.size, &mut *zip, &mut buf, progress)?;
+            progress.file_done();
         }
-        let o = base
-            .unix_permissions(0o644)
-            .large_file(it.size >= u32::MAX as u64);
-        zip.start_file(name, o).map_err(zerr)?;
-        copy_exact(&bag.join(&it.rel), it.size, &mut zip, &mut buf, progress)?;
-        progress.file_done();
-    }
-    let w = zip.finish().map_err(zerr)?;
+        Ok(())
+    })();
+    entries?;
+    let w = std::mem::ManuallyDrop::into_inner(zip)
+        .finish()
+        .map_err(zerr)?;
     w.into_inner().map_err(|e| e.into_error())
 }
 

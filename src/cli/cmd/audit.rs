@@ -108,6 +108,10 @@ fn audit(a: &AuditArgs, g: &Global) -> anyhow::Result<Exit> {
     let summary = run::audit(&register, &a.bags, &opts, &engine, &bar);
     bar.finish();
     let summary = summary.with_context(|| format!("register {}", register.path().display()))?;
+    let register_path = register.path().to_path_buf();
+    register
+        .close()
+        .with_context(|| format!("register {}", register_path.display()))?;
     let exit = if summary.failed > 0 {
         Exit::Invalid
     } else {
@@ -117,7 +121,7 @@ fn audit(a: &AuditArgs, g: &Global) -> anyhow::Result<Exit> {
         output::json(&Report {
             qoima_version: qoima::VERSION,
             command: "audit",
-            register: register.path().display().to_string(),
+            register: register_path.display().to_string(),
             run: &summary,
             exit_code: exit as u8,
         })?;
@@ -147,7 +151,7 @@ fn audit(a: &AuditArgs, g: &Global) -> anyhow::Result<Exit> {
                 summary.failed,
                 summary.skipped.len(),
                 qoima::report::human_bytes(summary.bytes),
-                register.path().display()
+                register_path.display()
             );
         }
     }

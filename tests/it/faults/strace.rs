@@ -12,6 +12,11 @@
 //! the call that was struck must be the one the plan predicted (same system call, same
 //! arguments once numbers such as process ids are masked): that is the experiment that keeps
 //! the enumeration honest.
+//!
+//! The same per-tracee count means that an injected *error* strikes the N-th call of every
+//! thread: when the main thread's N-th `write` is the one printing the first error, that
+//! print fails too. Rust's `eprintln!` then panics ("failed printing to stderr"); the
+//! harness counts such runs as collateral and still checks everything on disk.
 
 use std::collections::HashMap;
 use std::fs;
@@ -104,12 +109,13 @@ impl Fault {
         format!("inject={syscall}:{action}:when={n}")
     }
 
-    /// The words of the OS error qoima must report.
-    pub fn os_error(self) -> &'static str {
+    /// The words, one of which must name the error in qoima's message (Rust's I/O errors,
+    /// or SQLite's for the fixity register).
+    pub fn os_error(self) -> &'static [&'static str] {
         match self {
-            Fault::Kill => "",
-            Fault::Enospc => "os error 28",
-            Fault::Eio => "os error 5",
+            Fault::Kill => &[],
+            Fault::Enospc => &["os error 28", "database or disk is full"],
+            Fault::Eio => &["os error 5", "disk I/O error"],
         }
     }
 }
@@ -204,6 +210,8 @@ pub fn parse(log: &str) -> Vec<Call> {
             pending.insert(tid, calls.len());
             calls.push(call(tid, name, args, "?"));
         } else if let Some((args, result)) = args.rsplit_once(" = ") {
+            // A killed call may be printed unfinished, without its closing parenthesis.
+            let args = args.strip_suffix(')').unwrap_or(args);
             calls.push(call(tid, name, args, result));
         }
     }
