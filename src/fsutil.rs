@@ -129,11 +129,21 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     result
 }
 
-/// Moves the finished temporary file `tmp` to `path` only if nothing is there: by a hard link
-/// (atomic: a file that appears meanwhile is never replaced, `AlreadyExists`), or, on a file
-/// system without hard links (FAT and exFAT drives), by a rename after checking. `tmp` is gone
-/// afterwards either way.
+/// Moves the finished temporary file `tmp` to `path` only if nothing is there (a file that
+/// appears meanwhile is never replaced: `AlreadyExists`). By one `renameat2(RENAME_NOREPLACE)`
+/// where the file system has it, so that no step leaves a second name behind; else by a hard
+/// link then removing `tmp`; or, on a file system without hard links (FAT and exFAT drives),
+/// by a rename after checking. `tmp` is gone afterwards either way.
 pub fn place_new(tmp: &Path, path: &Path) -> io::Result<()> {
+    match rename_noreplace(tmp, path) {
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {}
+        done => {
+            if done.is_err() {
+                let _ = fs::remove_file(tmp);
+            }
+            return done;
+        }
+    }
     let result = match fs::hard_link(tmp, path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
@@ -148,6 +158,34 @@ pub fn place_new(tmp: &Path, path: &Path) -> io::Result<()> {
     };
     let _ = fs::remove_file(tmp);
     result
+}
+
+/// `rename(2)` that never replaces: `AlreadyExists` when `to` exists, `Unsupported` where the
+/// kernel or the file system cannot do it atomically.
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let from = std::ffi::CString::new(from.as_os_str().as_bytes())?;
+    let to = std::ffi::CString::new(to.as_os_str().as_bytes())?;
+    // SAFETY: both paths are NUL-terminated and outlive the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP) => {
+            Err(io::Error::new(io::ErrorKind::Unsupported, err))
+        }
+        _ => Err(err),
+    }
 }
 
 /// Flushes a directory's entries (after renames in it) to disk.

@@ -1035,11 +1035,11 @@ fn write_flushed(path: &Path, data: &[u8]) -> io::Result<()> {
     f.sync_all()
 }
 
-/// Writes a new file under a temporary name beside the bag, then links it into place: fails
+/// Writes a new file under a temporary name beside the bag, then moves it into place: fails
 /// when the name is taken.
 fn write_new(bag: &Path, path: &Path, data: &[u8]) -> Result<(), SealError> {
     let tmp = fsutil::temp_beside(bag, path, "custody");
-    let result = write_flushed(&tmp, data).and_then(|()| fs::hard_link(&tmp, path));
+    let result = write_flushed(&tmp, data).and_then(|()| fsutil::place_new(&tmp, path));
     let _ = fs::remove_file(&tmp);
     match result {
         Ok(()) => Ok(()),

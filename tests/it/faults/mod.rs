@@ -245,10 +245,19 @@ fn exit_as_required(ctx: &Ctx, fault: Fault, out: &Output) -> Checked<()> {
             .map_err(|e| format!("after the error exit: {e}"));
     }
     if out.status.code() != Some(2) {
+        let panic: Vec<&str> = stderr
+            .lines()
+            .skip_while(|l| !l.contains("panicked at"))
+            .take(2)
+            .collect();
         return Err(format!(
             "exit {:?} instead of 2 ({})",
             out.status.code(),
-            last_line(&out.stderr)
+            if panic.is_empty() {
+                last_line(&out.stderr)
+            } else {
+                panic.join(" ")
+            }
         ));
     }
     if !fault.os_error().iter().any(|words| stderr.contains(words)) {

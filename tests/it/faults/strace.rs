@@ -114,7 +114,8 @@ impl Fault {
     pub fn os_error(self) -> &'static [&'static str] {
         match self {
             Fault::Kill => &[],
-            Fault::Enospc => &["os error 28", "database or disk is full"],
+            // SQLite reports a failed write to its shared-memory file as an I/O error.
+            Fault::Enospc => &["os error 28", "database or disk is full", "disk I/O error"],
             Fault::Eio => &["os error 5", "disk I/O error"],
         }
     }
