@@ -7,7 +7,8 @@
 #     minisign (sealed bags: the CLI verifies qoima's signatures and the reverse, and each
 #     sealed bag's verify.sh is run), age (encrypted bundles: the age CLI decrypts qoima's
 #     bundles and qoima decrypts the CLI's files),
-#     chromium (the HTML audit report is rendered headless; QOIMA_SKIP_BROWSER=1 skips);
+#     chromium (the HTML audit report is rendered headless; QOIMA_SKIP_BROWSER=1 skips),
+#     strace (tests/it/faults kills or fails every durable system call of each command);
 #   - bagit-python 1.9.0 from PyPI, in a virtual environment at .venv (interop tests).
 # Then: rustfmt and clippy (warnings are errors), the full test suite, and the library's
 # unit tests once more in the pure-Rust build (--no-default-features).
@@ -29,6 +30,8 @@ command -v age >/dev/null 2>&1 || missing+=(age)
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 # `openssl ts` is the local time-stamp authority of the tests and verify.sh's -t checker.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# strace injects the crashes and disk errors of the fault-injection tests (tests/it/faults).
+command -v strace >/dev/null 2>&1 || missing+=(strace)
 if [ -z "${QOIMA_SKIP_BROWSER:-}" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fi

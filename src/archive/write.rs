@@ -7,7 +7,7 @@
 //! manifests' algorithms before the payload arrives and validate in one pass.
 
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -301,40 +301,74 @@ fn write_zip(
     let base = SimpleFileOptions::default()
         .last_modified_time(dt)
         .compression_method(method);
-    // zip's `Drop` finalizes the archive, and after a failed write its bookkeeping no longer
-    // adds up: it panics (`file_end >= self.stats.start`). So the writer is only ever
-    // finished explicitly; after an error it is not dropped (its buffer and descriptor are
-    // given up, the caller removes the temporary file).
-    let mut zip = std::mem::ManuallyDrop::new(zip::ZipWriter::new(BufWriter::with_capacity(
-        1 << 20,
-        file,
-    )));
+    // zip's writer panics (`file_end >= self.stats.start`, in `finish` or its `Drop`) once a
+    // write under it has failed. So it never sees one: `Latched` keeps the first error, which
+    // is returned after `finish`; the caller then removes the temporary file.
+    let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, Latched::new(file)));
     let zerr = |e: zip::result::ZipError| io::Error::other(e.to_string());
-    let entries = (|| -> io::Result<()> {
-        zip.add_directory(format!("{top}/"), base.unix_permissions(0o755))
-            .map_err(zerr)?;
-        let mut buf = vec![0u8; 1 << 20];
-        for it in list {
-            let name = format!("{top}/{}", it.rel);
-            if it.dir {
-                zip.add_directory(format!("{name}/"), base.unix_permissions(0o755))
-                    .map_err(zerr)?;
-                continue;
-            }
-            let o = base
-                .unix_permissions(0o644)
-                .large_file(it.size >= u32::MAX as u64);
-            zip.start_file(name, o).map_err(zerr)?;
-            copy_exact(&bag.join(&it.rel), it.size, &mut *zip, &mut buf, progress)?;
-            progress.file_done();
-        }
-        Ok(())
-    })();
-    entries?;
-    let w = std::mem::ManuallyDrop::into_inner(zip)
-        .finish()
+    zip.add_directory(format!("{top}/"), base.unix_permissions(0o755))
         .map_err(zerr)?;
-    w.into_inner().map_err(|e| e.into_error())
+    let mut buf = vec![0u8; 1 << 20];
+    for it in list {
+        let name = format!("{top}/{}", it.rel);
+        if it.dir {
+            zip.add_directory(format!("{name}/"), base.unix_permissions(0o755))
+                .map_err(zerr)?;
+            continue;
+        }
+        let o = base
+            .unix_permissions(0o644)
+            .large_file(it.size >= u32::MAX as u64);
+        zip.start_file(name, o).map_err(zerr)?;
+        copy_exact(&bag.join(&it.rel), it.size, &mut zip, &mut buf, progress)?;
+        progress.file_done();
+    }
+    let w = zip.finish().map_err(zerr)?;
+    w.into_inner().map_err(|e| e.into_error())?.into_result()
+}
+
+/// A file that never fails a write towards its user: the first error is kept, and every
+/// later write only moves the offset on as a write would (so positions stay true), until
+/// [`Latched::into_result`] hands the error over.
+struct Latched {
+    file: File,
+    error: Option<io::Error>,
+}
+
+impl Latched {
+    fn new(file: File) -> Latched {
+        Latched { file, error: None }
+    }
+
+    fn into_result(self) -> io::Result<File> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.file),
+        }
+    }
+}
+
+impl Write for Latched {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.error.is_none() {
+            match self.file.write(buf) {
+                Err(e) if e.kind() != io::ErrorKind::Interrupted => self.error = Some(e),
+                done => return done,
+            }
+        }
+        self.file.seek(io::SeekFrom::Current(buf.len() as i64))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl io::Seek for Latched {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.file.seek(pos)
+    }
 }
 
 fn write_tar<W: Write>(
