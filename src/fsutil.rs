@@ -554,7 +554,9 @@ mod tests {
         let dead = 4_194_999;
         let live = std::process::id();
         let dead_file = d.path().join(format!(".out.zip.qoima-serialize-{dead}"));
-        let dead_dir = d.path().join(format!(".out.zip.qoima-serialize-{dead}.qoima-write-{dead}"));
+        let dead_dir = d.path().join(format!(
+            ".out.zip.qoima-serialize-{dead}.qoima-write-{dead}"
+        ));
         let live_file = d.path().join(format!(".out.zip.qoima-serialize-{live}"));
         let old = d.path().join(format!(".out.zip.qoima-old-{dead}"));
         let other = d.path().join(format!(".other.qoima-serialize-{dead}"));

@@ -323,20 +323,13 @@ pub fn audit() -> Option<Scenario> {
     let env = Env::new();
     small_source(&template(&env).join("src"));
     prepare(&env, &["bag", "src", "-o", "bag"]);
-    scenario(
-        "audit",
-        env,
-        &AUDIT,
-        vec!["bag"],
-        audit_state,
-        |ctx| {
-            ctx.qoima_ok(&AUDIT)?;
-            match audit_state(ctx)? {
-                State::Complete => Ok(()),
-                State::Unfinished => Err("a rerun recorded no finished audit".into()),
-            }
-        },
-    )
+    scenario("audit", env, &AUDIT, vec!["bag"], audit_state, |ctx| {
+        ctx.qoima_ok(&AUDIT)?;
+        match audit_state(ctx)? {
+            State::Complete => Ok(()),
+            State::Unfinished => Err("a rerun recorded no finished audit".into()),
+        }
+    })
 }
 
 /// The register is absent, or readable; complete once it holds a finished audit of the bag.
@@ -534,7 +527,9 @@ pub fn timestamp() -> Option<Scenario> {
         let signature = format!("bag/seal/tagmanifest-{alg}.txt.minisig");
         let query = env.path(&format!("q-{alg}.tsq"));
         let out = Command::new("openssl")
-            .args(["ts", "-query", "-data", &signature, "-sha512", "-cert", "-out"])
+            .args([
+                "ts", "-query", "-data", &signature, "-sha512", "-cert", "-out",
+            ])
             .arg(&query)
             .current_dir(env.path("template"))
             .output()

@@ -34,6 +34,12 @@ pub enum State {
     Unfinished,
 }
 
+/// Judges what a fault left in the work folder.
+pub type Judge = Box<dyn Fn(&Ctx) -> Checked<State>>;
+
+/// Reruns (or rolls back) and checks the final state.
+pub type Finish = Box<dyn Fn(&Ctx) -> Checked<()>>;
+
 /// One command under test: a prepared input in `template`, the command, the inputs it must
 /// never change, and how to judge and finish what a fault left.
 pub struct Scenario {
@@ -44,9 +50,9 @@ pub struct Scenario {
     /// Paths (relative to the work folder) that no run may change.
     pub sources: Vec<&'static str>,
     /// After a fault: is the output absent/old/interrupted, complete and valid, or broken?
-    pub judge: Box<dyn Fn(&Ctx) -> Checked<State>>,
+    pub judge: Judge,
     /// From an unfinished state: rerun (or roll back) and check the final state.
-    pub finish: Box<dyn Fn(&Ctx) -> Checked<()>>,
+    pub finish: Finish,
 }
 
 /// Where a scenario runs: the work folder (a fresh copy of the template per point).
@@ -150,7 +156,11 @@ fn exercise(scenario: Option<Scenario>, fault: Fault) {
         plan.sampled_out,
         failures.len()
     );
-    assert!(!plan.points.is_empty(), "{}: nothing to inject into", scenario.name);
+    assert!(
+        !plan.points.is_empty(),
+        "{}: nothing to inject into",
+        scenario.name
+    );
     assert!(
         failures.is_empty(),
         "{} of {} injection points broke an invariant:\n{}",
@@ -172,7 +182,12 @@ fn enumerate(scenario: &Scenario, fault: Fault) -> Plan {
         scenario.name,
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!((scenario.judge)(&ctx), Ok(State::Complete), "{}", scenario.name);
+    assert_eq!(
+        (scenario.judge)(&ctx),
+        Ok(State::Complete),
+        "{}",
+        scenario.name
+    );
     let calls = strace::parse(&std::fs::read_to_string(&log).unwrap());
     strace::plan(&calls, fault, &ctx.work)
 }
@@ -208,7 +223,10 @@ fn strike(scenario: &Scenario, fault: Fault, point: &Point) -> Checked<()> {
     for (source, was) in scenario.sources.iter().zip(&before) {
         let now = tree::snapshot(&ctx.path(source));
         if &now != was {
-            return Err(format!("input {source} changed:\n{}", tree::diff(was, &now)));
+            return Err(format!(
+                "input {source} changed:\n{}",
+                tree::diff(was, &now)
+            ));
         }
     }
     if (scenario.judge)(&ctx)? == State::Unfinished {

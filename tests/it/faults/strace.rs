@@ -211,7 +211,9 @@ pub fn parse(log: &str) -> Vec<Call> {
             pending.insert(tid, calls.len());
             calls.push(call(tid, name, args, "?"));
         } else if let Some((args, result)) = args.rsplit_once(" = ") {
-            // A killed call may be printed unfinished, without its closing parenthesis.
+            // strace pads short lines before ` = `; a killed call may be printed unfinished,
+            // without its closing parenthesis.
+            let args = args.trim_end();
             let args = args.strip_suffix(')').unwrap_or(args);
             calls.push(call(tid, name, args, result));
         }
@@ -335,7 +337,9 @@ pub fn run(
     for (key, value) in vars {
         command.env(key, value);
     }
-    command.output().expect("strace is needed (scripts/test.sh installs it)")
+    command
+        .output()
+        .expect("strace is needed (scripts/test.sh installs it)")
 }
 
 /// The call the fault struck in an injected run's log, if it was struck at all.

@@ -80,14 +80,22 @@ pub fn copy_fresh(from: &Path, to: &Path) {
         .arg(to)
         .status()
         .unwrap();
-    assert!(status.success(), "cp -a {} {}", from.display(), to.display());
+    assert!(
+        status.success(),
+        "cp -a {} {}",
+        from.display(),
+        to.display()
+    );
 }
 
 /// A killed run may leave read-only folders behind; make them removable.
 fn make_writable(root: &Path) {
     for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
         if entry.file_type().is_dir() {
-            let _ = Command::new("chmod").arg("u+rwx").arg(entry.path()).status();
+            let _ = Command::new("chmod")
+                .arg("u+rwx")
+                .arg(entry.path())
+                .status();
         }
     }
 }
