@@ -451,10 +451,15 @@ pub fn seal_to() -> Option<Scenario> {
     )
 }
 
-/// No bundle file at all, or a bundle that verifies and decrypts to a valid bag.
+/// No bundle file under its final name (temporaries are judged as leftovers), or a bundle
+/// that verifies and decrypts to a valid bag.
 fn bundle_state(ctx: &Ctx) -> Checked<State> {
     let present = fs::read_dir(ctx.path("outbox"))
-        .map(|dir| dir.flatten().count())
+        .map(|dir| {
+            dir.flatten()
+                .filter(|e| !e.file_name().to_string_lossy().contains(".qoima-"))
+                .count()
+        })
         .unwrap_or(0);
     if present == 0 {
         return Ok(State::Unfinished);
