@@ -36,6 +36,96 @@ pub fn temp_target<'a>(name: &'a str, tag: &str) -> Option<&'a str> {
     (digits && !target.is_empty()).then_some(target)
 }
 
+/// A temporary name for a file that will be moved into the folder `dir`: beside `dir` (in
+/// its parent, on the same filesystem, so a link or rename into `dir` is atomic), so that a
+/// run killed meanwhile leaves nothing inside `dir`; beside `fallback` when `dir` is a mount
+/// point, has no parent, or its parent is not writable. What killed runs left under that name is removed first.
+pub fn temp_beside(dir: &Path, fallback: &Path, tag: &str) -> PathBuf {
+    use std::os::unix::fs::MetadataExt;
+    let device = |p: &Path| fs::metadata(p).map(|m| m.dev()).ok();
+    let writable = |p: &Path| {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            // SAFETY: access only reads the NUL-terminated path for the call.
+            .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
+    };
+    let beside = fs::canonicalize(dir).ok().filter(|d| {
+        d.parent().is_some_and(|parent| {
+            device(parent).is_some() && device(parent) == device(d) && writable(parent)
+        })
+    });
+    let anchor = beside.unwrap_or_else(|| fallback.to_path_buf());
+    sweep_stale(&anchor, tag);
+    temp_sibling(&anchor, tag)
+}
+
+/// Removes what killed qoima runs left beside `path`: every `.NAME.qoima-TAG-PID` (and the
+/// `….qoima-write-PID` inside it, for a temporary written through [`write_atomic`]) whose
+/// process is gone, files and folders alike. A temporary whose process is alive, or one of
+/// another tag, is never touched, so a concurrent run and a moved-aside old version (tag
+/// `old`) are safe. Returns the names removed.
+pub fn sweep_stale(path: &Path, tag: &str) -> Vec<PathBuf> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    sweep_stale_in(dir, |target, found| target == name && found == tag)
+}
+
+/// Removes, in `dir`, every qoima temporary `.TARGET.qoima-TAG-PID…` whose process is gone
+/// and for which `wanted(TARGET, TAG)` holds; returns the names removed.
+pub fn sweep_stale_in(dir: &Path, wanted: impl Fn(&str, &str) -> bool) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let entry_name = entry.file_name().to_string_lossy().into_owned();
+        let Some((target, tag, pid)) = parse_temporary(&entry_name) else {
+            continue;
+        };
+        if !wanted(target, tag) || process_alive(pid) {
+            continue;
+        }
+        let stale = entry.path();
+        let gone = match entry.file_type() {
+            Ok(t) if t.is_dir() => fs::remove_dir_all(&stale),
+            _ => fs::remove_file(&stale),
+        };
+        if gone.is_ok() {
+            removed.push(stale);
+        }
+    }
+    if !removed.is_empty() {
+        let _ = sync_dir(dir);
+    }
+    removed
+}
+
+/// `.TARGET.qoima-TAG-PID[…]` → (TARGET, TAG, PID), as [`temp_sibling`] names them.
+fn parse_temporary(name: &str) -> Option<(&str, &str, i32)> {
+    let rest = name.strip_prefix('.')?;
+    let at = rest.find(".qoima-")?;
+    let (target, marked) = (&rest[..at], &rest[at + ".qoima-".len()..]);
+    let (tag, after) = marked.split_once('-')?;
+    let pid = after.split('.').next()?.parse().ok()?;
+    Some((target, tag, pid))
+}
+
+/// Whether a process with this id exists (ours counts as alive). A process of another
+/// user is alive too (`EPERM`), so only a truly gone process makes a temporary stale.
+fn process_alive(pid: i32) -> bool {
+    if pid <= 0 || pid as u32 == std::process::id() {
+        return true;
+    }
+    // SAFETY: signal 0 performs only the existence and permission checks.
+    if unsafe { libc::kill(pid, 0) } == 0 {
+        return true;
+    }
+    io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
 /// Writes `data` to `path` through a temporary file in the same directory: the file is
 /// flushed to disk and then renamed over `path`, so a reader sees the old or the new
 /// content, never half of it.
@@ -57,11 +147,21 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     result
 }
 
-/// Moves the finished temporary file `tmp` to `path` only if nothing is there: by a hard link
-/// (atomic: a file that appears meanwhile is never replaced, `AlreadyExists`), or, on a file
-/// system without hard links (FAT and exFAT drives), by a rename after checking. `tmp` is gone
-/// afterwards either way.
+/// Moves the finished temporary file `tmp` to `path` only if nothing is there (a file that
+/// appears meanwhile is never replaced: `AlreadyExists`). By one `renameat2(RENAME_NOREPLACE)`
+/// where the file system has it, so that no step leaves a second name behind; else by a hard
+/// link then removing `tmp`; or, on a file system without hard links (FAT and exFAT drives),
+/// by a rename after checking. `tmp` is gone afterwards either way.
 pub fn place_new(tmp: &Path, path: &Path) -> io::Result<()> {
+    match renameat2(tmp, path, libc::RENAME_NOREPLACE) {
+        Err(e) if unsupported(&e) => {}
+        done => {
+            if done.is_err() {
+                let _ = fs::remove_file(tmp);
+            }
+            return done;
+        }
+    }
     let result = match fs::hard_link(tmp, path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
@@ -653,6 +753,33 @@ mod tests {
         );
         assert_eq!(ov(&col, &d.path().join("elsewhere")), None);
         assert_eq!(ov(&col, &archive.join("column")), None);
+    }
+
+    #[test]
+    fn sweep_stale_removes_only_dead_runs_temporaries_of_its_tag() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("out.zip");
+        // A pid that cannot exist (above the kernel's pid_max limit of 2^22).
+        let dead = 4_194_999;
+        let live = std::process::id();
+        let dead_file = d.path().join(format!(".out.zip.qoima-serialize-{dead}"));
+        let dead_dir = d.path().join(format!(
+            ".out.zip.qoima-serialize-{dead}.qoima-write-{dead}"
+        ));
+        let live_file = d.path().join(format!(".out.zip.qoima-serialize-{live}"));
+        let old = d.path().join(format!(".out.zip.qoima-old-{dead}"));
+        let other = d.path().join(format!(".other.qoima-serialize-{dead}"));
+        fs::write(&dead_file, "x").unwrap();
+        fs::create_dir(&dead_dir).unwrap();
+        fs::write(dead_dir.join("inner"), "x").unwrap();
+        for keep in [&live_file, &old, &other] {
+            fs::write(keep, "x").unwrap();
+        }
+        let mut removed = sweep_stale(&out, "serialize");
+        removed.sort();
+        assert_eq!(removed, [dead_file.clone(), dead_dir.clone()]);
+        assert!(!dead_file.exists() && !dead_dir.exists());
+        assert!(live_file.exists() && old.exists() && other.exists());
     }
 
     #[test]

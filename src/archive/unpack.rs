@@ -70,6 +70,8 @@ pub fn unpack(
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&parent).map_err(BagError::io(&parent))?;
+    // What a killed run left (its process gone) is removed; a live run's is left alone.
+    fsutil::sweep_stale(out, "unpack");
     let tmp = fsutil::temp_sibling(out, "unpack");
     progress.stage(
         "unpacking",
@@ -167,7 +169,8 @@ pub fn unpack(
         }
         fsutil::sync_filesystem(&tmp).map_err(BagError::io(&tmp))?;
         fs::rename(&tmp, out).map_err(BagError::io(out))?;
-        let _ = fsutil::sync_dir(&parent);
+        // The rename is only durable once the folder is flushed: a failure is reported.
+        fsutil::sync_dir(&parent).map_err(BagError::io(&parent))?;
         Ok(())
     })();
     if let Err(e) = result {
@@ -312,6 +315,7 @@ impl Staged {
         if !refused.is_empty() {
             return Err(BagError::Refused(refused));
         }
+        fsutil::sweep_stale(out, "unpack");
         let tmp = fsutil::temp_sibling(out, "unpack");
         let mut files = 0u64;
         let mut bytes = 0u64;

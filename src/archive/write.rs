@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -292,6 +292,8 @@ pub fn serialize(
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(BagError::io(parent))?;
     }
+    // What a killed run left (its process gone) is removed; a live run's is left alone.
+    fsutil::sweep_stale(out, "serialize");
     let tmp = fsutil::temp_sibling(out, "serialize");
     let result = (|| {
         let file = fs::OpenOptions::new()
@@ -332,7 +334,8 @@ pub fn serialize(
             } else {
                 parent
             };
-            let _ = fsutil::sync_dir(dir);
+            // The rename is only durable once the folder is flushed: a failure is reported.
+            fsutil::sync_dir(dir).map_err(BagError::io(dir))?;
         }
         Ok(())
     })();
@@ -436,7 +439,10 @@ fn write_zip(
     let base = SimpleFileOptions::default()
         .last_modified_time(dt)
         .compression_method(method);
-    let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
+    // zip's writer panics (`file_end >= self.stats.start`, in `finish` or its `Drop`) once a
+    // write under it has failed. So it never sees one: `Latched` keeps the first error, which
+    // is returned after `finish`; the caller then removes the temporary file.
+    let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, Latched::new(file)));
     let zerr = |e: zip::result::ZipError| io::Error::other(e.to_string());
     zip.add_directory(format!("{top}/"), base.unix_permissions(0o755))
         .map_err(zerr)?;
@@ -467,7 +473,51 @@ fn write_zip(
         progress.file_done();
     }
     let w = zip.finish().map_err(zerr)?;
-    w.into_inner().map_err(|e| e.into_error())
+    w.into_inner().map_err(|e| e.into_error())?.into_result()
+}
+
+/// A file that never fails a write towards its user: the first error is kept, and every
+/// later write only moves the offset on as a write would (so positions stay true), until
+/// [`Latched::into_result`] hands the error over.
+struct Latched {
+    file: File,
+    error: Option<io::Error>,
+}
+
+impl Latched {
+    fn new(file: File) -> Latched {
+        Latched { file, error: None }
+    }
+
+    fn into_result(self) -> io::Result<File> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.file),
+        }
+    }
+}
+
+impl Write for Latched {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.error.is_none() {
+            match self.file.write(buf) {
+                Err(e) if e.kind() != io::ErrorKind::Interrupted => self.error = Some(e),
+                done => return done,
+            }
+        }
+        self.file.seek(io::SeekFrom::Current(buf.len() as i64))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl io::Seek for Latched {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.file.seek(pos)
+    }
 }
 
 fn write_tar<W: Write>(

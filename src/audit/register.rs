@@ -227,6 +227,27 @@ impl Register {
         &self.path
     }
 
+    /// Ends the session: the WAL is copied into the register file and both are flushed to
+    /// disk (`wal_checkpoint(TRUNCATE)`), then the connection is closed. A full or failing
+    /// disk is reported here; without this, SQLite's checkpoint on close fails silently and
+    /// the run would look recorded when it may not be on the medium.
+    pub fn close(self) -> Result<(), RegisterError> {
+        let sql = |source| RegisterError::Sqlite {
+            path: self.path.clone(),
+            source,
+        };
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+            .map_err(sql)?;
+        // Busy means another process has the register open: its own close will checkpoint.
+        let _ = busy;
+        let path = self.path.clone();
+        self.conn
+            .close()
+            .map_err(|(_, source)| RegisterError::Sqlite { path, source })
+    }
+
     /// Starts a run (outcome `running`) and returns its number. Runs left `running` by a
     /// process of this host that no longer exists become `interrupted`, and their claims
     /// are freed.

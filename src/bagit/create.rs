@@ -693,6 +693,8 @@ pub fn create_bag_with(
     };
     let (files, warnings) = engine.install(|| scan_source(src, opts.follow_links, &[]))?;
     fs::create_dir_all(&parent).map_err(BagError::io(&parent))?;
+    // A killed run's temporary folder (its process gone) is removed; a live run's is not.
+    fsutil::sweep_stale(dest, "bag");
     let tmp = fsutil::temp_sibling(dest, "bag");
     let result = (|| {
         let data = tmp.join("data");
@@ -757,7 +759,8 @@ pub fn create_bag_with(
         let tags = tags?;
         write_tag_files(&tmp, &files, &digests, opts, &tags)?;
         fs::rename(&tmp, dest).map_err(BagError::io(dest))?;
-        let _ = fsutil::sync_dir(&parent);
+        // The rename is only durable once the folder is flushed: a failure is reported.
+        fsutil::sync_dir(&parent).map_err(BagError::io(&parent))?;
         Ok(digests)
     })();
     match result {

@@ -914,6 +914,9 @@ pub fn append(
             bag.display()
         )));
     }
+    // The caller holds the bag's lock (`fsutil::DirLock`): anything half-written is a dead
+    // run's.
+    recover_interrupted_append(bag)?;
     let mut problems = seal_problems(bag);
     let sealed = problems.is_empty();
     let report = verify(bag, trusted, None, None);
@@ -979,9 +982,16 @@ pub fn append(
     if fs::symlink_metadata(&sig_path).is_ok() || fs::symlink_metadata(bag.join(&file)).is_ok() {
         return Err(SealError::Exists(bag.join(&file)));
     }
-    fsutil::write_atomic(&sig_path, sig.to_string().as_bytes())
-        .map_err(SealError::io(&sig_path))?;
-    if let Err(e) = write_new(&bag.join(&file), text.as_bytes()) {
+    // Both are staged beside the bag, not in custody/: a run killed before its rename or
+    // link leaves nothing that would stop the log from verifying.
+    let sig_tmp = fsutil::temp_beside(bag, &sig_path, "signature");
+    write_flushed(&sig_tmp, sig.to_string().as_bytes())
+        .and_then(|()| fs::rename(&sig_tmp, &sig_path))
+        .map_err(|e| {
+            let _ = fs::remove_file(&sig_tmp);
+            SealError::io(&sig_path)(e)
+        })?;
+    if let Err(e) = write_new(bag, &bag.join(&file), text.as_bytes()) {
         let _ = fs::remove_file(&sig_path);
         return Err(e);
     }
@@ -1041,19 +1051,44 @@ fn refusal(
     )
 }
 
-/// Writes a new file under a temporary name, then links it into place: fails when the name
-/// is taken.
-fn write_new(path: &Path, data: &[u8]) -> Result<(), SealError> {
-    let tmp = fsutil::temp_sibling(path, "custody");
-    let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        fs::hard_link(&tmp, path)
-    })();
+/// Undoes what an append killed midway left (called under the bag's lock): its temporaries,
+/// and the signature of an entry that never appeared (numbered one past the last entry; the
+/// signature is written first). The log is then the one before that append, and verifies.
+fn recover_interrupted_append(bag: &Path) -> Result<(), SealError> {
+    let dir = bag.join(CUSTODY_DIR);
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    // Left inside custody/ by versions that staged there.
+    fsutil::sweep_stale_in(&dir, |_, tag| tag == "custody" || tag == "write");
+    let last = (1..)
+        .take_while(|&seq| bag.join(entry_name(seq)).is_file())
+        .last()
+        .unwrap_or(0);
+    let orphan = bag.join(format!("{}.minisig", entry_name(last + 1)));
+    if fs::symlink_metadata(&orphan).is_ok_and(|m| m.is_file()) {
+        fs::remove_file(&orphan).map_err(SealError::io(&orphan))?;
+        fsutil::sync_dir(&dir).map_err(SealError::io(&dir))?;
+    }
+    Ok(())
+}
+
+/// Writes `data` to the file `path` (made or emptied) and flushes it.
+fn write_flushed(path: &Path, data: &[u8]) -> io::Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+/// Writes a new file under a temporary name beside the bag, then moves it into place: fails
+/// when the name is taken.
+fn write_new(bag: &Path, path: &Path, data: &[u8]) -> Result<(), SealError> {
+    let tmp = fsutil::temp_beside(bag, path, "custody");
+    let result = write_flushed(&tmp, data).and_then(|()| fsutil::place_new(&tmp, path));
     let _ = fs::remove_file(&tmp);
     match result {
         Ok(()) => Ok(()),

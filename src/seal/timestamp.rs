@@ -841,6 +841,35 @@ pub enum Added {
     Kept(String),
 }
 
+/// Where a token is written before it is linked into place: beside the bag (or the bundle's
+/// folder), never inside it, so that a run killed meanwhile leaves nothing in `seal/` or
+/// `custody/` and the bag still verifies.
+fn token_temporary(base: &Path, token: &Path) -> PathBuf {
+    if let Some(dir) = token.parent() {
+        // Left by versions that staged tokens beside them.
+        crate::fsutil::sweep_stale_in(dir, |_, tag| tag == "token");
+    }
+    crate::fsutil::temp_beside(base, token, "token")
+}
+
+/// Writes `data` to a new file `path` and flushes it; nothing is left on failure.
+fn write_flushed(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let result = (|| {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
+        file.write_all(data)?;
+        file.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    result
+}
+
 /// Keeps `reply` as the token of whichever of `files` (under `base`) it time-stamps, as
 /// `FILE.TSA.tsr`: the reply must be granted, over one of the files (and carry `nonce`, when
 /// one was sent), and — with `roots` — signed by a TSA they trust. Never replaces a token: the
@@ -881,12 +910,12 @@ pub fn add_token(
                 let path = base.join(&token);
                 // Written aside, then linked into place: a token that appeared meanwhile (another
                 // run) is never replaced.
-                let tmp = crate::fsutil::temp_sibling(&path, "token");
+                let tmp = token_temporary(base, &path);
                 let io = |e: std::io::Error| {
                     Problem::new(Code::TimestampIo, format!("cannot write {token}: {e}"))
                         .file(&token)
                 };
-                crate::fsutil::write_atomic(&tmp, reply).map_err(io)?;
+                write_flushed(&tmp, reply).map_err(io)?;
                 match crate::fsutil::place_new(&tmp, &path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {

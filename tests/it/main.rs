@@ -7,6 +7,7 @@ mod check;
 mod concurrency;
 mod conformance;
 mod custody;
+mod faults;
 mod fetch;
 mod hostile;
 mod inplace;

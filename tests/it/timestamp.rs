@@ -46,12 +46,12 @@ fn run(dir: &Path, cmd: &str, args: &[&str]) -> std::process::Output {
 /// A throw-away time-stamp authority in `dir`: a root CA and a TSA certificate signed by it
 /// (with the critical timeStamping extended key usage, which `openssl ts -reply` insists on),
 /// and the `openssl ts` configuration to answer requests.
-pub(super) struct Tsa {
-    pub(super) dir: PathBuf,
+pub(crate) struct Tsa {
+    pub(crate) dir: PathBuf,
 }
 
 impl Tsa {
-    pub(super) fn new(dir: PathBuf) -> Tsa {
+    pub(crate) fn new(dir: PathBuf) -> Tsa {
         fs::create_dir_all(&dir).unwrap();
         let ec = [
             "-newkey",
@@ -127,12 +127,12 @@ impl Tsa {
         Tsa { dir }
     }
 
-    fn root(&self) -> String {
+    pub(crate) fn root(&self) -> String {
         self.dir.join("root.pem").display().to_string()
     }
 
     /// `openssl ts -reply` to the request `query` (DER bytes).
-    pub(super) fn reply(dir: &Path, query: &[u8]) -> Vec<u8> {
+    pub(crate) fn reply(dir: &Path, query: &[u8]) -> Vec<u8> {
         let q = dir.join(format!("q-{}.tsq", std::process::id()));
         let r = dir.join(format!("r-{}.tsr", std::process::id()));
         fs::write(&q, query).unwrap();

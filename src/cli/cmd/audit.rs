@@ -124,6 +124,10 @@ fn audit(a: &AuditArgs, g: &Global) -> anyhow::Result<Exit> {
     let summary = run::audit(&register, &a.bags, &opts, &engine, &bar);
     bar.finish();
     let summary = summary.with_context(|| format!("register {}", register.path().display()))?;
+    let register_path = register.path().to_path_buf();
+    register
+        .close()
+        .with_context(|| format!("register {}", register_path.display()))?;
     let exit = if summary.failed > 0 {
         Exit::Invalid
     } else {
@@ -133,7 +137,7 @@ fn audit(a: &AuditArgs, g: &Global) -> anyhow::Result<Exit> {
         output::json(&Report {
             qoima_version: qoima::VERSION,
             command: "audit",
-            register: register.path().display().to_string(),
+            register: register_path.display().to_string(),
             run: &summary,
             exit_code: exit as u8,
         })?;
@@ -163,7 +167,7 @@ fn audit(a: &AuditArgs, g: &Global) -> anyhow::Result<Exit> {
                 summary.failed,
                 summary.skipped.len(),
                 qoima::report::human_bytes(summary.bytes),
-                register.path().display()
+                register_path.display()
             );
         }
     }
