@@ -82,6 +82,9 @@ pub enum EventType {
     Replication,
     /// `dis`, dissemination: a copy was given out (access).
     Dissemination,
+    /// `mod`, modification: the bag was changed after sealing (`qoima bag --update --force`
+    /// writes it; not offered by `custody append`).
+    Modification,
 }
 
 impl EventType {
@@ -94,6 +97,7 @@ impl EventType {
         EventType::SignatureValidation,
         EventType::Replication,
         EventType::Dissemination,
+        EventType::Modification,
     ];
 
     /// The LoC code, e.g. `tra`.
@@ -106,6 +110,7 @@ impl EventType {
             EventType::SignatureValidation => "dig",
             EventType::Replication => "rep",
             EventType::Dissemination => "dis",
+            EventType::Modification => "mod",
         }
     }
 
@@ -119,6 +124,7 @@ impl EventType {
             EventType::SignatureValidation => "digital signature validation",
             EventType::Replication => "replication",
             EventType::Dissemination => "dissemination",
+            EventType::Modification => "modification",
         }
     }
 
@@ -1440,7 +1446,10 @@ mod tests {
     #[test]
     fn event_types_are_loc_terms() {
         let codes: Vec<&str> = EventType::ALL.iter().map(|e| e.code()).collect();
-        assert_eq!(codes, ["tra", "acc", "fix", "val", "dig", "rep", "dis"]);
+        assert_eq!(
+            codes,
+            ["tra", "acc", "fix", "val", "dig", "rep", "dis", "mod"]
+        );
         for e in EventType::ALL {
             assert_eq!(EventType::from_uri(&e.uri()), Some(*e));
         }
