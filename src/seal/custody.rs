@@ -304,6 +304,18 @@ impl CustodyReport {
     }
 }
 
+/// The file the log chains to: the tag manifest as sealed. Once the bag was changed after
+/// sealing (`qoima bag --update --force`), that is the copy kept in `seal/`; until then, the
+/// bag's own.
+pub fn chain_root(bag: &Path) -> std::path::PathBuf {
+    let kept = bag.join(SEAL_DIR).join(CHAIN_ROOT);
+    if kept.is_file() {
+        kept
+    } else {
+        bag.join(CHAIN_ROOT)
+    }
+}
+
 /// Whether the bag's custody log holds any entry (or signature): once it does, the seal may
 /// not be remade, since entry 1 chains to the signed tag manifest.
 pub fn has_entries(bag: &Path) -> bool {
@@ -454,7 +466,7 @@ pub fn verify(
     );
 
     // 2.–4. The chain, the signatures, trust.
-    let root = fs::read(bag.join(CHAIN_ROOT)).ok();
+    let root = fs::read(chain_root(bag)).ok();
     let root_digest = root.as_deref().map(sha256_ref);
     let root_hex = root.as_deref().map(|d| digest_bytes(Algorithm::Sha256, d));
     let mut chain = Vec::new();
@@ -926,7 +938,8 @@ pub fn append(
         ));
         return Err(SealError::Refused(problems));
     }
-    let root = fs::read(bag.join(CHAIN_ROOT)).map_err(SealError::io(&bag.join(CHAIN_ROOT)))?;
+    let root_path = chain_root(bag);
+    let root = fs::read(&root_path).map_err(SealError::io(&root_path))?;
     let last = report.entries.last();
     let seq = last.map(|e| e.seq + 1).unwrap_or(1);
     let prev = last
@@ -1046,7 +1059,7 @@ fn seal_problems(bag: &Path) -> Vec<Problem> {
     let Some(key) = key else {
         return not_sealed("bag-info.txt names no Seal-Signer-Key".into());
     };
-    let Ok(data) = fs::read(bag.join(CHAIN_ROOT)) else {
+    let Ok(data) = fs::read(chain_root(bag)) else {
         return not_sealed(format!("it has no {CHAIN_ROOT}"));
     };
     let sig_rel = format!("{SEAL_DIR}/{CHAIN_ROOT}.minisig");

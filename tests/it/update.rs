@@ -393,3 +393,178 @@ fn issue14_update_takes_the_bags_lock() {
     );
     assert_eq!(tree(&bag), before);
 }
+
+/// A sealed bag `sealed` (key `sealer`) and a custodian's key `registrar`; both trusted in
+/// `trusted`.
+fn sealed_bag(env: &Env) -> std::path::PathBuf {
+    env.write("src/a.txt", "original\n");
+    env.write("src/b.txt", "kept\n");
+    env.qoima(&[
+        "bag",
+        "src",
+        "-o",
+        "sealed",
+        "--external-identifier",
+        "sealed",
+    ])
+    .success();
+    for k in ["sealer", "registrar"] {
+        env.qoima(&["keygen", "-o", k, "--unencrypted"]).success();
+    }
+    env.qoima(&[
+        "seal",
+        "sealed",
+        "--sign",
+        "sealer",
+        "--name",
+        "Intake desk",
+    ])
+    .success();
+    let keys: String = ["sealer", "registrar"]
+        .iter()
+        .map(|k| fs::read_to_string(env.path(&format!("{k}.pub"))).unwrap())
+        .collect();
+    env.write("trusted", keys);
+    env.path("sealed")
+}
+
+#[test]
+fn issue14_force_on_a_sealed_bag_breaks_the_seal_loudly_and_verify_seal_says_by_whom() {
+    let env = Env::new();
+    let bag = sealed_bag(&env);
+    let sealed_tm = fs::read(bag.join("tagmanifest-sha256.txt")).unwrap();
+    env.write("sealed/data/a.txt", "corrected\n");
+    let (code, v) = update_json(
+        &env,
+        &[
+            "sealed",
+            "--force",
+            "--sign",
+            "registrar",
+            "--agent",
+            "Registrar",
+        ],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(strings(&v["update"]["changed"]), ["data/a.txt"]);
+    assert_eq!(v["update"]["seal_broken"], true);
+    assert_eq!(v["update"]["custody_entry"], "custody/000001.json");
+    assert_eq!(codes(&v), [("BAG-W080".to_string(), "seal".to_string())]);
+    // The tag manifest as sealed is kept beside its signature; the bag itself validates.
+    assert_eq!(
+        fs::read(bag.join("seal/tagmanifest-sha256.txt")).unwrap(),
+        sealed_tm
+    );
+    env.qoima(&["validate", "sealed"]).success();
+    // verify-seal: the seal's signatures verify (over what was sealed), the custody log
+    // verifies, and the one failure is that the bag changed after sealing, by the registrar.
+    let r = env.qoima(&[
+        "verify-seal",
+        "sealed",
+        "--trusted-keys",
+        "trusted",
+        "--json",
+    ]);
+    assert_eq!(r.code(), 1, "{}", r.stdout());
+    let report = r.json();
+    let problems: Vec<(String, String)> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["severity"] == "error")
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_string(),
+                p["file"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(problems, [("BAG-146".to_string(), "seal".to_string())]);
+    let message = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "BAG-146")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("custody/000001.json"), "{message}");
+    assert!(message.contains("\"Registrar\""), "{message}");
+    assert!(message.contains("changed 1: data/a.txt"), "{message}");
+    // A second update keeps what was sealed, and records itself too.
+    env.write("sealed/data/b.txt", "edited again\n");
+    let (code, v) = update_json(
+        &env,
+        &[
+            "sealed",
+            "--force",
+            "--sign",
+            "registrar",
+            "--agent",
+            "Registrar",
+        ],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["update"]["custody_entry"], "custody/000002.json");
+    assert_eq!(
+        fs::read(bag.join("seal/tagmanifest-sha256.txt")).unwrap(),
+        sealed_tm
+    );
+    env.qoima(&["custody", "verify", "sealed", "--trusted-keys", "trusted"]);
+    let r = env.qoima(&[
+        "verify-seal",
+        "sealed",
+        "--trusted-keys",
+        "trusted",
+        "--json",
+    ]);
+    assert_eq!(r.code(), 1);
+}
+
+#[test]
+fn issue14_a_crash_while_updating_a_sealed_bag_is_finished_by_a_rerun() {
+    for fp in ["update-keep", "update-put:2"] {
+        let env = Env::new();
+        let bag = sealed_bag(&env);
+        let sealed_tm = fs::read(bag.join("tagmanifest-sha256.txt")).unwrap();
+        env.write("sealed/data/a.txt", "corrected\n");
+        let args = [
+            "bag",
+            "--update",
+            "sealed",
+            "--force",
+            "--sign",
+            "registrar",
+            "--agent",
+            "R",
+        ];
+        assert_ne!(run_with_failpoint(&env, &args, fp), 0, "{fp}");
+        // The journal is rolled forward without the key.
+        let (code, v) = update_json(&env, &["sealed"]);
+        assert_eq!(code, 0, "{fp}: {v}");
+        assert_eq!(v["outcome"], "resumed");
+        assert_eq!(
+            fs::read(bag.join("seal/tagmanifest-sha256.txt")).unwrap(),
+            sealed_tm
+        );
+        env.qoima(&["validate", "sealed"]).success();
+        assert!(leftovers(&bag).is_empty(), "{fp}");
+        let r = env.qoima(&[
+            "verify-seal",
+            "sealed",
+            "--trusted-keys",
+            "trusted",
+            "--json",
+        ]);
+        let report = r.json();
+        let errors: Vec<&str> = report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["severity"] == "error")
+            .map(|p| p["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(errors, ["BAG-146"], "{fp}");
+    }
+}
