@@ -193,6 +193,28 @@ codes! {
     /// A top-level entry cannot be moved by rename(2) (read-only folder, immutable file).
     InPlaceUnmovable = "BAG-091", Refused, "Make the entry movable (`chmod u+w` on a read-only folder, `chattr -i -a` on an immutable one) and run again; or bag into a new place with -o. If a run already moved some entries, `qoima bag --rollback` undoes it.";
 
+    // ---- updating a bag (`qoima bag --update`) ----
+    /// The folder cannot be updated as a bag: no bagit.txt, no data/, a manifest of an algorithm qoima cannot compute, or a link or special file among the tag files.
+    UpdateNotUpdatable = "BAG-140", Refused, "qoima updates BagIt 0.97 and 1.x bags in UTF-8 whose tag files are plain files; make the bag valid first (or bag the content again), and remove a manifest of an algorithm qoima does not compute by hand.";
+    /// `.qoima-update.json` is not the journal of an interrupted update.
+    UpdateJournal = "BAG-141", Refused, "The file is not a journal qoima wrote: if it is yours, rename it; if qoima wrote it, it is damaged: inspect the bag by hand. Nothing was changed.";
+    /// The bag has a fetch.txt: its payload is not all present.
+    UpdateHoley = "BAG-142", Refused, "Complete the bag with `qoima fetch` first: updating it now would drop every file fetch.txt still owes from the manifests.";
+    /// The algorithm options would leave the bag without a payload manifest.
+    UpdateNoAlgorithm = "BAG-143", Refused, "A bag needs at least one manifest: add the algorithm you want (--add-algorithm) in the same run as you remove the last one.";
+    /// A sealed bag (seal/ or custody/) would be changed without --force, or without --sign.
+    UpdateSealed = "BAG-144", Refused, "Updating breaks the seal. If the change is deliberate, run again with --force and --sign KEY --agent NAME: the change is recorded, signed, in the custody log, and verify-seal reports it.";
+    /// A packaged bag (mets.xml at its root) would be changed without --force, or its payload changed.
+    UpdatePackaged = "BAG-145", Refused, "The METS describes every payload file with its checksum and qoima cannot rewrite it without the collection's metadata: package the collection again with `qoima package`. With --force, only changes that keep the METS true (algorithms, tag files) are made.";
+    /// verify-seal: the bag was changed after it was sealed.
+    ChangedAfterSeal = "BAG-146", Invalid, "The bag is no longer what was sealed: the seal's signatures verify the tag manifests kept in seal/, not the bag's. Read the custody entry that records the change (who, when, which files) and decide whether to accept it; to restore trust, seal the bag again.";
+    /// `qoima bag --update --force` broke a seal.
+    UpdateSealBroken = "BAG-W080", Warning, "The bag no longer matches its seal; the tag manifests as sealed are kept in seal/ and the change is in the custody log. Seal the bag again if it is to be trusted as it is now.";
+    /// An algorithm the bag's profile requires was kept although --remove-algorithm named it.
+    UpdateProfileAlgorithmKept = "BAG-W081", Warning, "The bag's BagIt-Profile-Identifier names a profile that requires this manifest; it was kept. Change the profile identifier first if the bag should leave that profile.";
+    /// The bag was BagIt 0.97 (or another pre-1.0 version) and is now written as BagIt 1.0.
+    UpdateVersionRaised = "BAG-W082", Warning, "qoima writes BagIt 1.0: bagit.txt now says so, and manifest paths use 1.0's percent-encoding. Check that the bag's recipients read BagIt 1.0.";
+
     // ---- a packaged bag's METS ----
     /// mets.xml cannot be read as XML.
     MetsUnreadable = "BAG-080", Invalid, "mets.xml is damaged; restore it from a copy of the bag, or package the collection again.";

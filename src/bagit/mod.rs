@@ -11,10 +11,13 @@ pub mod inplace;
 pub mod manifest;
 pub mod movable;
 pub mod text;
+pub mod update;
+pub mod update_journal;
 pub mod validate;
 
 pub use baginfo::{BagInfo, Oxum};
 pub use create::{BagError, BagOptions, BagSummary, create_bag};
 pub use declaration::Version;
 pub use inplace::{bag_in_place, rollback};
+pub use update::{UpdateOptions, UpdateSummary, update_bag};
 pub use validate::{BagReport, Mode, ValidateOptions, validate};

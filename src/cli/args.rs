@@ -460,7 +460,7 @@ pub struct BagArgs {
     pub source: PathBuf,
 
     /// Where to write the bag (must not exist). The source is left untouched.
-    #[arg(short, long, value_name = "OUT", required_unless_present_any = ["in_place", "rollback"], conflicts_with = "in_place")]
+    #[arg(short, long, value_name = "OUT", required_unless_present_any = ["in_place", "rollback", "update"], conflicts_with = "in_place")]
     pub output: Option<PathBuf>,
 
     /// Turn the folder itself into a bag (its content moves into data/). Safe to interrupt:
@@ -495,6 +495,47 @@ pub struct BagArgs {
 
     #[command(flatten)]
     pub info: InfoArgs,
+
+    #[command(flatten)]
+    pub update: UpdateArgs,
+}
+
+/// `qoima bag --update BAG`: the options of updating a bag after a deliberate change.
+#[derive(Args, Debug, Default)]
+pub struct UpdateArgs {
+    /// Update the bag SOURCE after a deliberate change to its payload or tag files: rewrite its
+    /// manifests, Payload-Oxum and tag manifests in one read, and list what was added, removed
+    /// or changed. Safe to interrupt: rerun to finish.
+    #[arg(long, conflicts_with_all = ["output", "in_place", "rollback"])]
+    pub update: bool,
+
+    /// With --update: also write manifests in these algorithms (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ALG", requires = "update")]
+    pub add_algorithm: Vec<String>,
+
+    /// With --update: drop the manifests of these algorithms (comma-separated); the last one
+    /// cannot go, and one the bag's profile requires is kept.
+    #[arg(long, value_delimiter = ',', value_name = "ALG", requires = "update")]
+    pub remove_algorithm: Vec<String>,
+
+    /// With --update: update a sealed bag (seal/ or custody/; this breaks the seal, and needs
+    /// --sign) or a packaged one (mets.xml; only changes that keep the METS true).
+    #[arg(long, requires = "update")]
+    pub force: bool,
+
+    /// With --update --force on a sealed bag: your minisign secret key, to sign the custody
+    /// entry that records the change.
+    #[arg(long, value_name = "KEY", requires = "force")]
+    pub sign: Option<PathBuf>,
+
+    /// With --sign: who makes the change (your name or label), for the custody entry.
+    #[arg(long, value_name = "NAME", requires = "sign")]
+    pub agent: Option<String>,
+
+    /// With --sign: read the key's passphrase from this file's first line (default:
+    /// $QOIMA_PASSPHRASE, else a prompt).
+    #[arg(long, value_name = "FILE", requires = "sign")]
+    pub passphrase_file: Option<PathBuf>,
 }
 
 /// Checksum algorithms. Without any of these options: sha256 and sha512. Any of them

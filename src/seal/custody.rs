@@ -82,6 +82,9 @@ pub enum EventType {
     Replication,
     /// `dis`, dissemination: a copy was given out (access).
     Dissemination,
+    /// `mod`, modification: the bag was changed after sealing (`qoima bag --update --force`
+    /// writes it; not offered by `custody append`).
+    Modification,
 }
 
 impl EventType {
@@ -94,6 +97,7 @@ impl EventType {
         EventType::SignatureValidation,
         EventType::Replication,
         EventType::Dissemination,
+        EventType::Modification,
     ];
 
     /// The LoC code, e.g. `tra`.
@@ -106,6 +110,7 @@ impl EventType {
             EventType::SignatureValidation => "dig",
             EventType::Replication => "rep",
             EventType::Dissemination => "dis",
+            EventType::Modification => "mod",
         }
     }
 
@@ -119,6 +124,7 @@ impl EventType {
             EventType::SignatureValidation => "digital signature validation",
             EventType::Replication => "replication",
             EventType::Dissemination => "dissemination",
+            EventType::Modification => "modification",
         }
     }
 
@@ -298,6 +304,18 @@ impl CustodyReport {
     }
 }
 
+/// The file the log chains to: the tag manifest as sealed. Once the bag was changed after
+/// sealing (`qoima bag --update --force`), that is the copy kept in `seal/`; until then, the
+/// bag's own.
+pub fn chain_root(bag: &Path) -> std::path::PathBuf {
+    let kept = bag.join(SEAL_DIR).join(CHAIN_ROOT);
+    if kept.is_file() {
+        kept
+    } else {
+        bag.join(CHAIN_ROOT)
+    }
+}
+
 /// Whether the bag's custody log holds any entry (or signature): once it does, the seal may
 /// not be remade, since entry 1 chains to the signed tag manifest.
 pub fn has_entries(bag: &Path) -> bool {
@@ -448,7 +466,7 @@ pub fn verify(
     );
 
     // 2.–4. The chain, the signatures, trust.
-    let root = crate::fsutil::read_regular(&bag.join(CHAIN_ROOT)).ok();
+    let root = crate::fsutil::read_regular(&chain_root(bag)).ok();
     let root_digest = root.as_deref().map(sha256_ref);
     let root_hex = root.as_deref().map(|d| digest_bytes(Algorithm::Sha256, d));
     let mut chain = Vec::new();
@@ -926,8 +944,8 @@ pub fn append(
         problems.push(refusal);
         return Err(SealError::Refused(problems));
     }
-    let root = crate::fsutil::read_regular(&bag.join(CHAIN_ROOT))
-        .map_err(SealError::io(&bag.join(CHAIN_ROOT)))?;
+    let root_path = chain_root(bag);
+    let root = crate::fsutil::read_regular(&root_path).map_err(SealError::io(&root_path))?;
     let last = report.entries.last();
     let seq = last.map(|e| e.seq + 1).unwrap_or(1);
     let prev = last
@@ -1124,7 +1142,7 @@ fn seal_problems(bag: &Path) -> Vec<Problem> {
     let Some(key) = key else {
         return not_sealed("bag-info.txt names no Seal-Signer-Key".into());
     };
-    let Ok(data) = crate::fsutil::read_regular(&bag.join(CHAIN_ROOT)) else {
+    let Ok(data) = crate::fsutil::read_regular(&chain_root(bag)) else {
         return not_sealed(format!("it has no {CHAIN_ROOT}"));
     };
     let sig_rel = format!("{SEAL_DIR}/{CHAIN_ROOT}.minisig");
@@ -1524,7 +1542,10 @@ mod tests {
     #[test]
     fn event_types_are_loc_terms() {
         let codes: Vec<&str> = EventType::ALL.iter().map(|e| e.code()).collect();
-        assert_eq!(codes, ["tra", "acc", "fix", "val", "dig", "rep", "dis"]);
+        assert_eq!(
+            codes,
+            ["tra", "acc", "fix", "val", "dig", "rep", "dis", "mod"]
+        );
         for e in EventType::ALL {
             assert_eq!(EventType::from_uri(&e.uri()), Some(*e));
         }

@@ -304,6 +304,18 @@ pub fn verify_seal(
         }
     }
     tag_manifests.sort();
+    // A bag updated after sealing keeps the tag manifests as sealed in seal/: the signatures
+    // are checked against those, and the change is reported below.
+    let kept = kept_tag_manifests(bag);
+    if !kept.is_empty() {
+        tag_manifests = kept
+            .iter()
+            .map(|n| {
+                let alg = manifest::classify(n).and_then(|(_, a)| Algorithm::from_manifest_name(a));
+                (n.clone(), alg)
+            })
+            .collect();
+    }
     let mut strong_signed = false;
     let mut strong_failed = false;
     let mut signed_names = HashSet::new();
@@ -361,6 +373,13 @@ pub fn verify_seal(
             "a sha256 or sha512 tag manifest is signed, and every signature present verifies",
         );
     }
+    if !kept.is_empty() {
+        r.check(
+            "unchanged-since-seal",
+            vec![changed_after_seal(bag, &kept)],
+            "",
+        );
+    }
     // Everything outside data/, seal/ and custody/ is listed in every tag manifest.
     let mut p = Vec::new();
     let lists: Vec<(String, HashSet<String>)> = tag_manifests
@@ -415,6 +434,7 @@ pub fn verify_seal(
             .filter(|e| {
                 let n = e.file_name().to_string_lossy().into_owned();
                 let known = (n.starts_with("tagmanifest-") && n.ends_with(".txt.minisig"))
+                    || matches!(manifest::classify(&n), Some((true, _)))
                     || n.ends_with(super::timestamp::TOKEN_EXTENSION);
                 !(known && e.file_type().is_ok_and(|t| t.is_file()))
             })
@@ -435,7 +455,7 @@ pub fn verify_seal(
     r.check(
         "seal-folder",
         p,
-        format!("{SEAL_DIR}/ holds only signatures and time-stamps"),
+        format!("{SEAL_DIR}/ holds only signatures, time-stamps and the tag manifests as sealed"),
     );
 
     // 7. Time-stamps over the signatures.
@@ -524,7 +544,9 @@ fn check_signature(
     bag_name: &str,
 ) -> Vec<Problem> {
     let mut p = Vec::new();
-    let data = match crate::fsutil::read_regular(&bag.join(tm)) {
+    let kept = bag.join(SEAL_DIR).join(tm);
+    let signed = if kept.is_file() { kept } else { bag.join(tm) };
+    let data = match crate::fsutil::read_regular(&signed) {
         Ok(d) => d,
         Err(e) => {
             p.push(
@@ -609,4 +631,55 @@ fn check_signature(
         }
     }
     p
+}
+
+/// The tag manifests `qoima bag --update --force` kept in `seal/` as they were sealed, sorted.
+fn kept_tag_manifests(bag: &Path) -> Vec<String> {
+    let mut kept: Vec<String> = fs::read_dir(bag.join(SEAL_DIR))
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| matches!(manifest::classify(n), Some((true, _))))
+                .collect()
+        })
+        .unwrap_or_default();
+    kept.sort();
+    kept
+}
+
+/// BAG-146: the bag changed after sealing, with who changed it, as the custody log's
+/// modification entries say (their signatures are checked with the rest of the log).
+fn changed_after_seal(bag: &Path, kept: &[String]) -> Problem {
+    use super::custody::{EventType, read_entries};
+    let records: Vec<String> = read_entries(bag)
+        .into_iter()
+        .filter_map(|(file, entry)| entry.ok().map(|e| (file, e)))
+        .filter(|(_, e)| EventType::from_uri(&e.event) == Some(EventType::Modification))
+        .map(|(file, e)| {
+            let key = super::keys::parse_public_key(&e.agent.key)
+                .map(|k| key_id(&k))
+                .unwrap_or_else(|| "?".into());
+            format!(
+                "{file} ({}, by {:?}, key {key}): {}",
+                e.time, e.agent.name, e.detail
+            )
+        })
+        .collect();
+    let who = if records.is_empty() {
+        "no custody entry records who changed it".to_string()
+    } else {
+        format!(
+            "the custody log records the change: {}",
+            records.join(" | ")
+        )
+    };
+    Problem::new(
+        Code::ChangedAfterSeal,
+        format!(
+            "the bag was changed after it was sealed: the seal signs the tag manifests kept in {SEAL_DIR}/ ({}), not the bag's; {who}",
+            kept.join(", ")
+        ),
+    )
+    .file(SEAL_DIR)
 }

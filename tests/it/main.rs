@@ -20,4 +20,5 @@ mod seal;
 mod seal_corpus;
 mod seal_encrypt;
 mod timestamp;
+mod update;
 mod util;

@@ -38,6 +38,9 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
     if a.rollback {
         return rollback(a, g);
     }
+    if a.update.update {
+        return super::bag_update::run(a, g);
+    }
     let mut opts = BagOptions {
         algorithms: algorithms(&a.algorithms)?,
         info: info(&a.info)?,

@@ -39,7 +39,7 @@ fn event(e: CustodyEvent) -> EventType {
 
 /// The passphrase, as `qoima seal` reads it: `--passphrase-file` (first line), else
 /// `$QOIMA_PASSPHRASE`, else asked on the terminal.
-fn passphrase(file: Option<&Path>) -> anyhow::Result<String> {
+pub(super) fn passphrase(file: Option<&Path>) -> anyhow::Result<String> {
     if let Some(f) = file {
         let text = qoima::fsutil::read_bounded_text(f, qoima::fsutil::SMALL_FILE_LIMIT)
             .with_context(|| format!("cannot read --passphrase-file {}", f.display()))?;

@@ -1,0 +1,292 @@
+//! `qoima bag --update BAG`: turn the options into `UpdateOptions`, record the change of a
+//! sealed bag in its custody log (signed with `--sign`), and report what changed.
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use qoima::bagit::update::{self, Recorder, UpdateOptions, UpdateSummary};
+use qoima::bagit::{self, BagError};
+use qoima::digest::Algorithm;
+use qoima::error::Problem;
+use qoima::seal::custody::{self, AppendOptions, EventType};
+use qoima::seal::{self, SealError};
+
+use super::super::Exit;
+use super::super::args::{BagArgs, Global};
+use super::super::output;
+use super::super::progress::Bar;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    qoima_version: &'static str,
+    command: &'static str,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update: Option<&'a UpdateSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    problems: &'a [Problem],
+    exit_code: u8,
+}
+
+/// The custodian's key and name, for the custody entry of a sealed bag.
+struct Signer {
+    secret: minisign::SecretKey,
+    public: minisign::PublicKey,
+    agent: String,
+}
+
+/// The caller holds the bag's lock (`bag::run` takes it).
+pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
+    refuse_creation_options(a)?;
+    let opts = UpdateOptions {
+        add: parse_algorithms(&a.update.add_algorithm, "--add-algorithm")?,
+        remove: parse_algorithms(&a.update.remove_algorithm, "--remove-algorithm")?,
+        required: profile_algorithms(&a.source),
+        force: a.update.force,
+    };
+    let signer = signer(a)?;
+    let engine = super::engine(g)?;
+    let bar = Bar::staged("scanning", 1, 0, 0, super::show_progress(g));
+    let recorder = |summary: &UpdateSummary, root: Option<&[u8]>| match &signer {
+        Some(s) => record(&a.source, s, summary, root),
+        None => Ok(None),
+    };
+    let record: Option<&Recorder<'_>> = signer.is_some().then_some(&recorder as &Recorder<'_>);
+    let result = update::update_bag(&a.source, &opts, &engine, &bar, record);
+    bar.finish();
+    report(a, g, result)
+}
+
+/// Options that only make sense when a bag is made.
+fn refuse_creation_options(a: &BagArgs) -> anyhow::Result<()> {
+    let alg = &a.algorithms;
+    let algorithms = !alg.algorithm.is_empty()
+        || [
+            alg.md5, alg.sha1, alg.sha224, alg.sha256, alg.sha384, alg.sha512, alg.blake3,
+        ]
+        .contains(&true);
+    if algorithms {
+        bail!(
+            "--update keeps the bag's algorithms: change them with --add-algorithm and --remove-algorithm"
+        );
+    }
+    let info = bag::info(&a.info)?;
+    if !info.elements().is_empty() || a.info.bagging_date.is_some() || !a.info.tag_file.is_empty() {
+        bail!(
+            "--update keeps bag-info.txt and the tag files as they are: edit them in the bag, then run --update to hash them again"
+        );
+    }
+    if a.profile.is_some()
+        || a.link
+        || a.follow_links
+        || super::serialize::format(&a.archive).is_some()
+    {
+        bail!(
+            "--update cannot be combined with --profile, --link, --follow-links or an archive format"
+        );
+    }
+    Ok(())
+}
+
+use super::bag;
+
+fn parse_algorithms(names: &[String], option: &str) -> anyhow::Result<Vec<Algorithm>> {
+    names
+        .iter()
+        .map(|n| {
+            n.parse::<Algorithm>()
+                .with_context(|| format!("{option} {n:?}"))
+        })
+        .collect()
+}
+
+/// The algorithms the profile named by the bag's BagIt-Profile-Identifier requires (none when
+/// it names no profile qoima knows).
+fn profile_algorithms(bag: &std::path::Path) -> Vec<Algorithm> {
+    let Ok(bytes) = std::fs::read(bag.join("bag-info.txt")) else {
+        return Vec::new();
+    };
+    let info = bagit::baginfo::parse(
+        &bytes[..],
+        "bag-info.txt",
+        bagit::text::Encoding::Utf8,
+        bagit::Version::V1_0,
+        &mut Vec::new(),
+    );
+    let Some(id) = info.get("BagIt-Profile-Identifier") else {
+        return Vec::new();
+    };
+    match qoima::profile::Profile::resolve(id.trim()) {
+        Ok(p) => p
+            .manifests_required
+            .iter()
+            .filter_map(|n| Algorithm::from_manifest_name(n))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// `--sign KEY --agent NAME`, opened before anything is read.
+fn signer(a: &BagArgs) -> anyhow::Result<Option<Signer>> {
+    let Some(key) = &a.update.sign else {
+        return Ok(None);
+    };
+    let Some(agent) = a.update.agent.clone() else {
+        bail!("--sign needs --agent NAME: the custody entry says who made the change");
+    };
+    let (secret, public) = seal::load_secret_key(key, || {
+        super::custody::passphrase(a.update.passphrase_file.as_deref())
+            .map_err(|e| SealError::Key(e.to_string()))
+    })
+    .with_context(|| format!("cannot use the key {}", key.display()))?;
+    Ok(Some(Signer {
+        secret,
+        public,
+        agent,
+    }))
+}
+
+/// Appends the custody entry that records the update, while the seal still verifies.
+fn record(
+    bag: &std::path::Path,
+    signer: &Signer,
+    summary: &UpdateSummary,
+    new_root: Option<&[u8]>,
+) -> Result<Option<String>, BagError> {
+    let opts = AppendOptions {
+        event: EventType::Modification,
+        agent: signer.agent.clone(),
+        success: true,
+        detail: detail(summary, new_root),
+    };
+    match custody::append(bag, &signer.secret, &signer.public, &opts, None) {
+        Ok(done) => Ok(Some(done.file)),
+        Err(SealError::Refused(problems)) => Err(BagError::Refused(problems)),
+        Err(e) => Err(BagError::Usage(format!(
+            "the change could not be recorded in the custody log ({e}); nothing was changed"
+        ))),
+    }
+}
+
+/// What the custody entry says: the counts, the first names of each list, the algorithms and
+/// the digest of the new tag manifest (bounded, whatever the size of the change).
+fn detail(s: &UpdateSummary, new_root: Option<&[u8]>) -> String {
+    const SHOWN: usize = 20;
+    let list = |what: &str, names: &[String]| {
+        let mut text: Vec<String> = names.iter().take(SHOWN).cloned().collect();
+        if names.len() > SHOWN {
+            text.push(format!("and {} more", names.len() - SHOWN));
+        }
+        format!("{what} {}: {}", names.len(), text.join(", "))
+    };
+    let mut parts = vec![
+        "qoima bag --update --force after sealing".to_string(),
+        list("added", &s.added),
+        list("removed", &s.removed),
+        list("changed", &s.changed),
+        format!(
+            "manifests: {}",
+            s.algorithms
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        format!("Payload-Oxum {}", s.payload_oxum),
+    ];
+    if let Some(root) = new_root {
+        parts.push(format!(
+            "new tagmanifest-sha256.txt sha256:{}",
+            qoima::digest::digest_bytes(Algorithm::Sha256, root)
+        ));
+    }
+    parts.join("; ")
+}
+
+fn report(
+    a: &BagArgs,
+    g: &Global,
+    result: Result<UpdateSummary, BagError>,
+) -> anyhow::Result<Exit> {
+    let (exit, summary, error, problems) = match &result {
+        Ok(s) => (Exit::Ok, Some(s), None, s.problems.clone()),
+        Err(e) => {
+            let (exit, message, problems) = super::outputs::failure(e);
+            let message = match e {
+                BagError::Refused(p) => format!(
+                    "{} was not updated ({} problem(s)); nothing was changed",
+                    a.source.display(),
+                    p.len()
+                ),
+                _ => message,
+            };
+            (exit, None, Some(message), problems)
+        }
+    };
+    if g.json {
+        output::json(&Report {
+            qoima_version: qoima::VERSION,
+            command: "bag",
+            outcome: match (summary, exit) {
+                (Some(s), _) if s.resumed => "resumed",
+                (Some(_), _) => "updated",
+                (None, Exit::Invalid) => "refused",
+                _ => "error",
+            },
+            update: summary,
+            error: error.clone(),
+            problems: &problems,
+            exit_code: exit as u8,
+        })?;
+    }
+    match (summary, error) {
+        (Some(s), _) if !g.quiet => print_summary(a, s, &problems),
+        (None, Some(e)) => {
+            output::problems(&problems, true, "");
+            eprintln!("qoima: {e}");
+        }
+        _ => {}
+    }
+    Ok(exit)
+}
+
+fn print_summary(a: &BagArgs, s: &UpdateSummary, problems: &[Problem]) {
+    output::problems(problems, true, "");
+    let bag = output::path(&a.source);
+    if s.resumed {
+        eprintln!(
+            "{bag}: finished an interrupted update (Payload-Oxum {})",
+            s.payload_oxum
+        );
+        return;
+    }
+    for (sign, names) in [("+", &s.added), ("-", &s.removed), ("~", &s.changed)] {
+        for n in names {
+            eprintln!("  {sign} {}", qoima::paths::printable(n));
+        }
+    }
+    let names = |v: &[Algorithm]| v.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ");
+    eprintln!(
+        "{bag}: updated: {} added, {} removed, {} changed; {} tag file(s) hashed again; manifests {}{}{}; Payload-Oxum {}",
+        s.added.len(),
+        s.removed.len(),
+        s.changed.len(),
+        s.tag_files.len(),
+        names(&s.algorithms),
+        if s.algorithms_added.is_empty() {
+            String::new()
+        } else {
+            format!(" (added {})", names(&s.algorithms_added))
+        },
+        if s.algorithms_removed.is_empty() {
+            String::new()
+        } else {
+            format!(" (removed {})", names(&s.algorithms_removed))
+        },
+        s.payload_oxum
+    );
+    if let Some(entry) = &s.custody_entry {
+        eprintln!("{bag}: the change is recorded, signed, in {entry}");
+    }
+}
