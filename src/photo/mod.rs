@@ -19,7 +19,9 @@
 mod bytes;
 mod decode;
 mod exif;
+mod exif_walk;
 mod gif;
+mod gps;
 mod heif;
 mod identify;
 mod isobox;
@@ -135,7 +137,7 @@ pub fn examine(rel_path: &str, data: &[u8], decode: bool) -> PhotoReport {
             structure(family, f, data, &mut technical, &mut out);
             let damaged = out.problems.iter().any(Problem::is_error);
             match self::exif::read(family, data) {
-                Ok(e) => exif = e,
+                Ok(found) => exif = found.map(|read| exif_losses(read, &mut out)),
                 // Damage already reported usually explains unreadable Exif; say it once.
                 Err(_) if damaged => {}
                 Err(why) => out.push(
@@ -165,6 +167,28 @@ pub fn examine(rel_path: &str, data: &[u8], decode: bool) -> PhotoReport {
         decoded,
         problems: out.problems,
     }
+}
+
+/// Reports what part of an Exif block could not be read, and returns what could.
+fn exif_losses(read: self::exif::ExifRead, out: &mut Findings<'_>) -> Exif {
+    for loss in &read.losses {
+        out.push_field(
+            Code::ExifPartlyUnreadable,
+            loss.ifd,
+            format!(
+                "part of the Exif metadata cannot be read, the rest was kept: {}: {}",
+                loss.ifd, loss.why
+            ),
+        );
+    }
+    for note in &read.gps_notes {
+        out.push_field(
+            Code::GpsUnreadable,
+            note.tag,
+            format!("the GPS position: {}: {}", note.tag, note.why),
+        );
+    }
+    read.exif
 }
 
 fn structure(

@@ -177,6 +177,49 @@ impl<'a> Tiff<'a> {
     }
 }
 
+/// An IFD read as far as it goes, for readers that keep what they can (Exif): the entries
+/// that lie inside the data, how many were declared, and the next-IFD link if it was readable.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PartialIfd<'a> {
+    /// The entries that fit (`count` is clamped to them).
+    pub ifd: Ifd<'a>,
+    /// How many entries the IFD declares.
+    pub declared: u64,
+    /// The next IFD's offset, when its four (or eight) bytes are inside the data.
+    pub next: Option<u64>,
+}
+
+impl<'a> Tiff<'a> {
+    /// The IFD at `off`, keeping every whole entry when the directory runs past the end of the
+    /// data. Fails only when not even the entry count can be read.
+    pub fn ifd_partial(&self, off: u64) -> Result<PartialIfd<'a>, IfdError> {
+        let (declared, entries) = if self.big {
+            let c = u64_at(self.data, off, self.endian).ok_or(IfdError::BeyondEof)?;
+            (c, off + 8)
+        } else {
+            let c = u16_at(self.data, off, self.endian).ok_or(IfdError::BeyondEof)?;
+            (u64::from(c), off + 2)
+        };
+        let room = (self.data.len() as u64).saturating_sub(entries) / self.entry_size();
+        let count = declared.min(room);
+        let next = if count == declared {
+            self.offset_at(entries + count * self.entry_size())
+        } else {
+            None
+        };
+        Ok(PartialIfd {
+            ifd: Ifd {
+                tiff: *self,
+                offset: off,
+                count,
+                next: next.unwrap_or(0),
+            },
+            declared,
+            next,
+        })
+    }
+}
+
 impl<'a> Ifd<'a> {
     fn entries_start(&self) -> u64 {
         self.offset + if self.tiff.big { 8 } else { 2 }
