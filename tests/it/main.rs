@@ -6,6 +6,7 @@ mod bag;
 mod check;
 mod conformance;
 mod custody;
+mod exif;
 mod inplace;
 mod interop;
 mod outputs;
