@@ -139,6 +139,24 @@ pub(crate) const TIFF: FormatId = image(
     "image/tiff",
     &["tif", "tiff"],
 );
+// Exif uncompressed (a TIFF whose Exif IFD has ExifVersion 0220 or 0210): x-fmt/387 and
+// x-fmt/388, which DROID prefers to fmt/353. The signature searches the bytes of the ExifVersion
+// entry within 128 KiB (2.2) or 64 KiB (2.1) of either end of the file; qoima reads the tag by
+// following IFD0's Exif pointer, wherever it is.
+pub(crate) const EXIF_TIFF_22: FormatId = image(
+    "Exchangeable Image File Format (Uncompressed)",
+    Some("2.2"),
+    Some("x-fmt/387"),
+    "image/tiff",
+    &["tif", "tiff"],
+);
+pub(crate) const EXIF_TIFF_21: FormatId = image(
+    "Exchangeable Image File Format (Uncompressed)",
+    Some("2.1"),
+    Some("x-fmt/388"),
+    "image/tiff",
+    &["tif", "tiff"],
+);
 // BigTIFF: no PRONOM record confirmed.
 pub(crate) const BIGTIFF: FormatId = image(
     "BigTIFF",
@@ -228,13 +246,28 @@ pub(crate) const JP2: FormatId = image(
     "image/jp2",
     &["jp2"],
 );
-// JPX and other JPEG 2000 family brands: PUIDs not confirmed.
+// JPX fmt/151, MJ2 fmt/337, JPM fmt/463: the ftyp brand after the signature box, as in the
+// DROID signature file fido ships (each checked with fido in `tests/it/identify.rs`).
 pub(crate) const JPX: FormatId = image(
     "JPX (JPEG 2000 part 2)",
     None,
-    None,
+    Some("fmt/151"),
     "image/jpx",
     &["jpx", "jpf"],
+);
+pub(crate) const MJ2: FormatId = image(
+    "MJ2 (Motion JPEG 2000)",
+    None,
+    Some("fmt/337"),
+    "video/mj2",
+    &["mj2", "mjp2"],
+);
+pub(crate) const JPM: FormatId = image(
+    "JPM (JPEG 2000 part 6)",
+    None,
+    Some("fmt/463"),
+    "image/jpm",
+    &["jpm", "jpgm"],
 );
 pub(crate) const JP2_FAMILY: FormatId = image(
     "JPEG 2000 family file",
@@ -312,6 +345,8 @@ const ALL_IMAGES: &[FormatId] = &[
     WEBP_OTHER,
     JP2,
     JPX,
+    MJ2,
+    JPM,
     JP2_FAMILY,
     J2C,
     HEIF_GENERIC,
@@ -334,6 +369,10 @@ pub fn identify(head: &[u8]) -> Option<FormatId> {
         .map(|(_, f)| f)
         .filter(|f| f.class == FormatClass::Image)
 }
+
+/// The PRONOM signature release qoima's table follows: the DROID signature file bundled with
+/// fido 1.6.1 (`DROID_SignatureFile-v109.xml`). A test reads fido's file to keep this in step.
+pub const PRONOM_SIGNATURE_RELEASE: &str = "DROID signature file v109";
 
 /// Identification plus the validator to run.
 pub(crate) fn detect(d: &[u8]) -> Option<(Family, FormatId)> {
@@ -373,6 +412,8 @@ pub(crate) fn detect(d: &[u8]) -> Option<(Family, FormatId)> {
         let f = match d.get(20..24) {
             Some(b"jp2 ") if d.get(16..20) == Some(&b"ftyp"[..]) => JP2,
             Some(b"jpx ") => JPX,
+            Some(b"mjp2") => MJ2,
+            Some(b"jpm ") => JPM,
             _ => JP2_FAMILY,
         };
         return Some((Family::Jp2, f));
@@ -441,7 +482,11 @@ fn png_version(d: &[u8]) -> FormatId {
 
 fn tiff_version(d: &[u8]) -> FormatId {
     match tiffio::dng_version(d) {
-        None => TIFF,
+        None => match tiffio::exif_version(d).as_ref() {
+            Some(b"0220") => EXIF_TIFF_22,
+            Some(b"0210") => EXIF_TIFF_21,
+            _ => TIFF,
+        },
         Some([1, 0, ..]) => DNG_10,
         Some([1, 1, ..]) => DNG_11,
         Some([1, 2, ..]) => DNG_12,
@@ -592,6 +637,15 @@ mod tests {
             identify(b"\0\0\0\x0CjP  \r\n\x87\n\0\0\0\x14ftypjp2 "),
             Some(JP2)
         );
+        for (brand, puid) in [
+            (b"jpx ", "fmt/151"),
+            (b"mjp2", "fmt/337"),
+            (b"jpm ", "fmt/463"),
+        ] {
+            let mut d = b"\0\0\0\x0CjP  \r\n\x87\n\0\0\0\x14ftyp".to_vec();
+            d.extend_from_slice(brand);
+            assert_eq!(identify(&d).unwrap().puid, Some(puid));
+        }
         assert_eq!(identify(b"\xFF\x4F\xFF\x51\0\x29"), Some(J2C));
         assert_eq!(identify(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"), Some(HEIC));
         assert_eq!(

@@ -41,7 +41,7 @@ use crate::paths::printable;
 use identify::Family;
 
 pub use self::exif::Exif;
-pub use identify::{FormatClass, FormatId, identify};
+pub use identify::{FormatClass, FormatId, PRONOM_SIGNATURE_RELEASE, identify};
 
 /// Technical properties read from the image header (the main image, for multi-image files).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

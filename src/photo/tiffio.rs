@@ -300,8 +300,15 @@ impl Entry {
 /// IFD 0 points to an Exif IFD that has one.
 pub(crate) fn exif_version(data: &[u8]) -> Option<[u8; 4]> {
     let (t, first) = Tiff::open(data).ok()?;
-    let exif_off = t.ifd(first).ok()?.find(TAG_EXIF_IFD)?.get(&t, 0)?;
-    let e = t.ifd(exif_off).ok()?.find(TAG_EXIF_VERSION)?;
+    // Whole entries of a cut-short IFD still count: PRONOM's signature looks for the bytes of
+    // the ExifVersion entry, not for a sound directory.
+    let exif_off = t
+        .ifd_partial(first)
+        .ok()?
+        .ifd
+        .find(TAG_EXIF_IFD)?
+        .get(&t, 0)?;
+    let e = t.ifd_partial(exif_off).ok()?.ifd.find(TAG_EXIF_VERSION)?;
     e.bytes(&t)?.try_into().ok()
 }
 

@@ -7,6 +7,7 @@ mod check;
 mod conformance;
 mod custody;
 mod exif;
+mod identify;
 mod inplace;
 mod interop;
 mod outputs;
