@@ -157,6 +157,24 @@ pub(crate) const EXIF_TIFF_21: FormatId = image(
     "image/tiff",
     &["tif", "tiff"],
 );
+// GeoTIFF fmt/155: a TIFF whose IFD0 has a GeoKeyDirectoryTag (0x87AF, SHORT). DROID looks for
+// the entry's bytes within 4 KiB of either end; qoima reads IFD0. PRONOM ranks it above
+// x-fmt/387, x-fmt/388 and fmt/353.
+pub(crate) const GEOTIFF: FormatId = image(
+    "Geographic Tagged Image File Format (GeoTIFF)",
+    None,
+    Some("fmt/155"),
+    "image/tiff",
+    &["tif", "tiff"],
+);
+// Canon RAW 2 (CR2) fmt/592: `II*\0`, first IFD at 16, then `CR` and major version 2.
+pub(crate) const CR2: FormatId = image(
+    "Canon RAW",
+    Some("2.0"),
+    Some("fmt/592"),
+    "image/x-canon-cr2",
+    &["cr2"],
+);
 // BigTIFF: no PRONOM record confirmed.
 pub(crate) const BIGTIFF: FormatId = image(
     "BigTIFF",
@@ -339,6 +357,7 @@ const ALL_IMAGES: &[FormatId] = &[
     RAW_JPEG,
     PNG_10,
     TIFF,
+    CR2,
     BIGTIFF,
     DNG_OTHER,
     GIF_89A,
@@ -480,22 +499,118 @@ fn png_version(d: &[u8]) -> FormatId {
     }
 }
 
+/// Every TIFF-based PRONOM format whose signature the file matches once PRONOM's own
+/// priorities are applied, the one qoima reports first. PRONOM ranks DNG and GeoTIFF above the
+/// Exif TIFFs (x-fmt/387, x-fmt/388), and all of them above plain TIFF (fmt/353); it ranks
+/// neither of DNG and GeoTIFF above the other, nor CR2 above the Exif TIFFs, so those can come
+/// out together. qoima then reports the most specific: the raw format (DNG, CR2) before
+/// georeferencing (GeoTIFF) before the Exif version of the metadata.
+fn tiff_matches(d: &[u8]) -> Vec<FormatId> {
+    let mut found = Vec::new();
+    if let Some(version) = tiffio::dng_version(d) {
+        found.push(dng(version));
+    }
+    if d.starts_with(b"II*\0\x10\0\0\0CR\x02") {
+        found.push(CR2);
+    }
+    if tiffio::has_geokeys(d) {
+        found.push(GEOTIFF);
+    }
+    let exif = match tiffio::exif_version(d).as_ref() {
+        Some(b"0220") => Some(EXIF_TIFF_22),
+        Some(b"0210") => Some(EXIF_TIFF_21),
+        _ => None,
+    };
+    let outranked = found.iter().any(|f| f.name == DNG || *f == GEOTIFF);
+    if let Some(exif) = exif
+        && !outranked
+    {
+        found.push(exif);
+    }
+    if found.is_empty() {
+        found.push(TIFF);
+    }
+    found
+}
+
 fn tiff_version(d: &[u8]) -> FormatId {
-    match tiffio::dng_version(d) {
-        None => match tiffio::exif_version(d).as_ref() {
-            Some(b"0220") => EXIF_TIFF_22,
-            Some(b"0210") => EXIF_TIFF_21,
-            _ => TIFF,
-        },
-        Some([1, 0, ..]) => DNG_10,
-        Some([1, 1, ..]) => DNG_11,
-        Some([1, 2, ..]) => DNG_12,
-        Some([1, 3, ..]) => DNG_13,
-        Some([1, 4, ..]) => DNG_14,
-        Some([1, 5, ..]) => DNG_15,
-        Some([1, 6, ..]) => DNG_16,
-        Some([1, 7, ..]) => DNG_17,
-        Some(_) => DNG_OTHER,
+    tiff_matches(d)[0]
+}
+
+fn dng(version: [u8; 4]) -> FormatId {
+    match version {
+        [1, 0, ..] => DNG_10,
+        [1, 1, ..] => DNG_11,
+        [1, 2, ..] => DNG_12,
+        [1, 3, ..] => DNG_13,
+        [1, 4, ..] => DNG_14,
+        [1, 5, ..] => DNG_15,
+        [1, 6, ..] => DNG_16,
+        [1, 7, ..] => DNG_17,
+        _ => DNG_OTHER,
+    }
+}
+
+/// A PRONOM format whose signature the content matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    /// The PUID, e.g. `fmt/592`.
+    pub puid: &'static str,
+    /// PRONOM's format name.
+    pub name: &'static str,
+    /// PRONOM's version label.
+    pub version: Option<&'static str>,
+}
+
+/// How the format was reached: the PRONOM release followed, every candidate PRONOM's
+/// signatures leave once its priorities are applied, the one qoima reports, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Identification {
+    /// The signature release qoima's table follows ([`PRONOM_SIGNATURE_RELEASE`]).
+    pub signature_release: &'static str,
+    /// The candidates, the chosen one first; empty when PRONOM has no signature qoima could
+    /// confirm for the format.
+    pub candidates: Vec<Candidate>,
+    /// The PUID qoima reports (the first candidate), if any.
+    pub chosen: Option<&'static str>,
+    /// Why, in words.
+    pub basis: String,
+}
+
+/// The candidates and the choice for a file `detect` identified as `chosen`.
+pub(crate) fn identification(d: &[u8], family: Family, chosen: &FormatId) -> Identification {
+    let matches = if family == Family::Tiff && chosen.name != "BigTIFF" {
+        tiff_matches(d)
+    } else {
+        vec![*chosen]
+    };
+    let candidates: Vec<Candidate> = matches
+        .iter()
+        .filter_map(|f| {
+            Some(Candidate {
+                puid: f.puid?,
+                name: f.name,
+                version: f.version,
+            })
+        })
+        .collect();
+    let basis = match candidates.len() {
+        0 => format!(
+            "PRONOM has no signature qoima could confirm for {}; no PUID is given rather than a guess",
+            chosen.name
+        ),
+        1 => "the only PRONOM signature that matches once PRONOM's own priorities are applied"
+            .to_string(),
+        _ => "PRONOM's signatures for all of these match and it ranks none above the others; \
+              qoima reports the most specific: a raw format (DNG, CR2) before GeoTIFF before \
+              the Exif version of the metadata"
+            .to_string(),
+    };
+    Identification {
+        signature_release: PRONOM_SIGNATURE_RELEASE,
+        chosen: candidates.first().map(|c| c.puid),
+        candidates,
+        basis,
     }
 }
 
@@ -666,6 +781,35 @@ mod tests {
         assert_eq!(identify(&d), Some(DNG_14));
         let d = tiffio::tests::tiny_tiff(&[(256, 3, 1, 8), (0xC612, 1, 4, 0x0000_0101)], 0, &[]);
         assert_eq!(identify(&d).unwrap().puid, Some("fmt/152"));
+    }
+
+    #[test]
+    fn tiff_flavours_follow_pronom_priorities() {
+        let tiny = tiffio::tests::tiny_tiff;
+        let geo = tiny(&[(256, 3, 1, 8), (0x87AF, 3, 2, 0x0001_0001)], 0, &[]);
+        assert_eq!(identify(&geo), Some(GEOTIFF));
+        // DNG outranks plain TIFF; DNG and GeoTIFF are not ranked: both are candidates.
+        let dng_geo = tiny(
+            &[
+                (256, 3, 1, 8),
+                (0x87AF, 3, 2, 0x0001_0001),
+                (0xC612, 1, 4, 0x0000_0401),
+            ],
+            0,
+            &[],
+        );
+        let found = identification(&dng_geo, Family::Tiff, &identify(&dng_geo).unwrap());
+        assert_eq!(found.chosen, Some("fmt/730"));
+        let puids: Vec<&str> = found.candidates.iter().map(|c| c.puid).collect();
+        assert_eq!(puids, ["fmt/730", "fmt/155"]);
+        assert!(found.basis.contains("most specific"), "{}", found.basis);
+        let plain = tiny(&[(256, 3, 1, 8)], 0, &[]);
+        let found = identification(&plain, Family::Tiff, &TIFF);
+        assert_eq!(found.chosen, Some("fmt/353"));
+        assert_eq!(found.candidates.len(), 1);
+        let found = identification(b"II+\0", Family::Tiff, &BIGTIFF);
+        assert_eq!((found.chosen, found.candidates.len()), (None, 0));
+        assert_eq!(found.signature_release, PRONOM_SIGNATURE_RELEASE);
     }
 
     #[test]

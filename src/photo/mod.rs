@@ -41,7 +41,9 @@ use crate::paths::printable;
 use identify::Family;
 
 pub use self::exif::Exif;
-pub use identify::{FormatClass, FormatId, PRONOM_SIGNATURE_RELEASE, identify};
+pub use identify::{
+    Candidate, FormatClass, FormatId, Identification, PRONOM_SIGNATURE_RELEASE, identify,
+};
 
 /// Technical properties read from the image header (the main image, for multi-image files).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -65,6 +67,8 @@ pub struct Technical {
 pub struct PhotoReport {
     /// The format, identified from content; `None` when nothing matched.
     pub format: Option<FormatId>,
+    /// How the format was reached: the PRONOM candidates and why one was chosen (images only).
+    pub identification: Option<Identification>,
     /// Size, depth, colour and compression, as far as the header could be read.
     pub technical: Technical,
     /// Exif metadata, when the file has any.
@@ -160,8 +164,12 @@ pub fn examine(rel_path: &str, data: &[u8], decode: bool) -> PhotoReport {
             }
         }
     }
+    let identification = detected
+        .filter(|(_, f)| f.class == FormatClass::Image)
+        .map(|(family, f)| identify::identification(data, family, &f));
     PhotoReport {
         format: detected.map(|d| d.1),
+        identification,
         technical,
         exif,
         decoded,

@@ -19,6 +19,8 @@ pub(crate) const TAG_INTEROP_IFD: u16 = 0xA005;
 pub(crate) const TAG_SUB_IFDS: u16 = 0x014A;
 /// Tag of the Exif version (`0232` for Exif 2.32), in the Exif IFD.
 pub(crate) const TAG_EXIF_VERSION: u16 = 0x9000;
+/// Tag of the GeoTIFF key directory, in IFD 0.
+pub(crate) const TAG_GEO_KEY_DIRECTORY: u16 = 0x87AF;
 /// Tag of the DNG version (four bytes, `1 4 0 0` for DNG 1.4), in IFD 0.
 pub(crate) const TAG_DNG_VERSION: u16 = 0xC612;
 
@@ -310,6 +312,17 @@ pub(crate) fn exif_version(data: &[u8]) -> Option<[u8; 4]> {
         .get(&t, 0)?;
     let e = t.ifd_partial(exif_off).ok()?.ifd.find(TAG_EXIF_VERSION)?;
     e.bytes(&t)?.try_into().ok()
+}
+
+/// Whether IFD 0 has a GeoKeyDirectoryTag (0x87AF) of type SHORT: a GeoTIFF.
+pub(crate) fn has_geokeys(data: &[u8]) -> bool {
+    let Ok((t, first)) = Tiff::open(data) else {
+        return false;
+    };
+    t.ifd_partial(first)
+        .ok()
+        .and_then(|partial| partial.ifd.find(TAG_GEO_KEY_DIRECTORY))
+        .is_some_and(|e| e.typ == 3)
 }
 
 /// The four DNGVersion bytes of a TIFF's IFD 0, if it has them.

@@ -124,24 +124,92 @@ fn issue14_pronom_ids_agree_with_fido() {
     let mut differences = Vec::new();
     for path in &files {
         let data = std::fs::read(path).unwrap();
-        let ours = qoima::photo::identify(&data).and_then(|f| f.puid);
         let name = path.file_name().unwrap().to_str().unwrap();
-        let candidates = theirs.get(path).cloned().unwrap_or_default();
-        let agrees = match ours {
-            Some(puid) => candidates.iter().any(|c| c == puid),
-            None => candidates.is_empty(),
-        };
+        let report = qoima::photo::examine(name, &data, false);
+        let ours = report.format.and_then(|f| f.puid);
+        let mut our_candidates: Vec<&str> = report
+            .identification
+            .iter()
+            .flat_map(|i| i.candidates.iter().map(|c| c.puid))
+            .collect();
+        if let Some(identification) = &report.identification {
+            assert_eq!(
+                identification.chosen, ours,
+                "{name}: the chosen PUID is the format's"
+            );
+            assert_eq!(
+                our_candidates.first().copied(),
+                ours,
+                "{name}: chosen first"
+            );
+        }
+        our_candidates.sort_unstable();
+        let mut candidates = theirs.get(path).cloned().unwrap_or_default();
+        candidates.sort_unstable();
+        let agrees = our_candidates == candidates;
         let pinned = PINNED.iter().find(|p| p.0 == name);
         match (agrees, pinned) {
             (true, None) => {}
-            (true, Some(_)) => differences.push(format!("{name}: pinned but now agrees: unpin it")),
+            (true, Some(_)) => {
+                differences.push(format!("{name}: pinned but now agrees: unpin it"))
+            }
             (false, Some(p)) if p.1 == ours => {}
             (false, _) => differences.push(format!(
-                "{name}: qoima {ours:?}, fido by signature {candidates:?}"
+                "{name}: qoima {our_candidates:?} (chose {ours:?}), fido by signature {candidates:?}"
             )),
         }
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// Issue 14 point 7: where PRONOM leaves several candidates (a CR2 whose Exif version is 2.2
+/// matches Canon RAW 2.0 and Exif uncompressed 2.2, and PRONOM ranks neither above the
+/// other), `check --json` (and so report.json) lists them all, says which one qoima chose and
+/// why, and names the signature release.
+#[test]
+fn issue14_several_pronom_candidates_are_all_reported() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("coll")).unwrap();
+    std::fs::copy(
+        fixtures().join("photos/identify/canon-raw-2.cr2"),
+        env.path("coll/raw.cr2"),
+    )
+    .unwrap();
+    env.write(
+        "coll/metadata.csv",
+        "identifier,file,title,date,rights,coverage\nraw-1,raw.cr2,A raw file,2009-05-05,CC0,Almaty\n",
+    );
+    let run = env.qoima(&["check", "--json", env.path("coll").to_str().unwrap()]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let report = run.json();
+    assert_eq!(
+        report["pronom_signatures"].as_str(),
+        Some(qoima::photo::PRONOM_SIGNATURE_RELEASE)
+    );
+    let item = &report["items"][0];
+    let identification = &item["identification"];
+    assert_eq!(item["format"]["puid"], "fmt/592");
+    assert_eq!(identification["chosen"], "fmt/592");
+    let listed: Vec<&str> = identification["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["puid"].as_str().unwrap())
+        .collect();
+    let fido_says = fido_puids(&[env.path("coll/raw.cr2")]);
+    let mut expected = fido_says.values().next().cloned().unwrap_or_default();
+    expected.sort_unstable();
+    let mut sorted = listed.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, expected, "the candidates are fido's");
+    assert!(listed.len() >= 2, "{listed:?}");
+    assert!(
+        identification["basis"]
+            .as_str()
+            .unwrap()
+            .contains("most specific"),
+        "{identification}"
+    );
 }
 
 /// The release qoima's table follows is the one fido bundles.
