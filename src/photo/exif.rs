@@ -130,6 +130,7 @@ mod tests {
 
     use super::*;
     use crate::photo::identify::detect;
+    use crate::photo::{exif_walk, gps};
 
     fn fixture_photos() -> Vec<PathBuf> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -242,5 +243,112 @@ mod tests {
     fn formats_without_exif_support_give_none() {
         assert_eq!(read(Family::Gif, b"GIF89a"), Ok(None));
         assert_eq!(read(Family::Jp2, b"\0\0\0\x0CjP  "), Ok(None));
+    }
+
+    /// A little-endian TIFF with IFD0 at 8 pointing to a GPS IFD whose latitude is `value`
+    /// (type, count, bytes stored out of line) with reference `reference`.
+    fn gps_block(reference: &[u8], typ: u16, count: u32, value: &[u8]) -> Vec<u8> {
+        // IFD0: one entry (GPS pointer) at 8..26; GPS IFD at 26: 2 entries, 30 bytes; value at 56.
+        let mut d = b"II*\0\x08\0\0\0".to_vec();
+        d.extend_from_slice(&1u16.to_le_bytes());
+        d.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0]);
+        d.extend_from_slice(&26u32.to_le_bytes());
+        d.extend_from_slice(&0u32.to_le_bytes());
+        d.extend_from_slice(&2u16.to_le_bytes());
+        d.extend_from_slice(&[1, 0, 2, 0, 2, 0, 0, 0]);
+        let mut inline = reference.to_vec();
+        inline.resize(4, 0);
+        d.extend_from_slice(&inline);
+        d.extend_from_slice(&2u16.to_le_bytes());
+        d.extend_from_slice(&typ.to_le_bytes());
+        d.extend_from_slice(&count.to_le_bytes());
+        d.extend_from_slice(&56u32.to_le_bytes());
+        d.extend_from_slice(&0u32.to_le_bytes());
+        assert_eq!(d.len(), 56);
+        d.extend_from_slice(value);
+        d
+    }
+
+    fn latitude(block: &[u8]) -> (Option<f64>, Vec<GpsNote>) {
+        let walked = exif_walk::walk(block, false).unwrap();
+        let mut notes = Vec::new();
+        let (lat, _) = gps::position(&walked.tiff, &walked.gps, &mut notes);
+        (lat, notes)
+    }
+
+    fn rationals(pairs: &[(i32, i32)]) -> Vec<u8> {
+        pairs
+            .iter()
+            .flat_map(|(n, d)| [n.to_le_bytes(), d.to_le_bytes()].concat())
+            .collect()
+    }
+
+    #[test]
+    fn gps_in_every_form() {
+        let close = |got: Option<f64>, want: f64| {
+            assert!((got.unwrap() - want).abs() < 1e-9, "{got:?} vs {want}");
+        };
+        let dms = rationals(&[(43, 1), (30, 1), (36, 1)]);
+        close(latitude(&gps_block(b"N", 5, 3, &dms)).0, 43.51);
+        close(latitude(&gps_block(b"s", 10, 3, &dms)).0, -43.51);
+        // Negative degrees with a reference: the reference decides, the magnitude is kept whole.
+        let negative = rationals(&[(-43, 1), (30, 1), (36, 1)]);
+        close(latitude(&gps_block(b"S", 10, 3, &negative)).0, -43.51);
+        // Without a reference, the sign decides, and a note says so.
+        let (lat, notes) = latitude(&gps_block(b"", 10, 3, &negative));
+        close(lat, -43.51);
+        assert_eq!(notes[0].tag, "GPSLatitudeRef");
+        // Text, as ExifTool reads it.
+        close(
+            latitude(&gps_block(b"N", 2, 12, b"43 30 36.0\0\0")).0,
+            43.51,
+        );
+        // Doubles.
+        let double = 43.51f64.to_le_bytes();
+        close(latitude(&gps_block(b"N", 12, 1, &double)).0, 43.51);
+        // Dropped, with the tag and why: 0/0, out of range, a value past the end.
+        for (block, why) in [
+            (
+                gps_block(b"N", 5, 3, &rationals(&[(43, 1), (0, 0), (0, 1)])),
+                "minutes are 0/0",
+            ),
+            (
+                gps_block(b"N", 5, 1, &rationals(&[(91, 1)])),
+                "outside the range",
+            ),
+        ] {
+            let (lat, notes) = latitude(&block);
+            assert_eq!(lat, None);
+            assert_eq!(notes[0].tag, "GPSLatitude");
+            assert!(notes[0].why.contains(why), "{}", notes[0].why);
+        }
+        // A value past the end of the block is lost with its entry, and the loss names it.
+        let block = gps_block(b"N", 5, 3, &rationals(&[(43, 1)]));
+        let walked = exif_walk::walk(&block, false).unwrap();
+        assert_eq!(walked.losses.len(), 1);
+        assert_eq!(walked.losses[0].ifd, "GPS");
+        assert!(
+            walked.losses[0].why.contains("0x0002 GPSLatitude"),
+            "{}",
+            walked.losses[0].why
+        );
+        assert_eq!(latitude(&block).0, None);
+    }
+
+    proptest::proptest! {
+        /// Any bytes after a TIFF header: a result or an error, never a panic, and the walk
+        /// never visits more than the three directories it reads.
+        #[test]
+        fn the_walker_survives_any_block(tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            for header in [&b"II*\0\x08\0\0\0"[..], b"MM\0*\0\0\0\x08"] {
+                let mut block = header.to_vec();
+                block.extend_from_slice(&tail);
+                if let Ok(walked) = exif_walk::walk(&block, true) {
+                    let mut notes = Vec::new();
+                    let _ = gps::position(&walked.tiff, &walked.gps, &mut notes);
+                    proptest::prop_assert!(walked.losses.len() <= 4);
+                }
+            }
+        }
     }
 }

@@ -232,7 +232,7 @@ impl Walker<'_> {
             if entry.bytes(&self.tiff).is_some() || entry.byte_len().is_none() {
                 kept.push(entry);
             } else {
-                outside.push(format!("0x{:04X}", entry.tag));
+                outside.push(tag_name(name, entry.tag));
             }
         }
         if !outside.is_empty() {
@@ -283,6 +283,28 @@ impl Walker<'_> {
             ),
             Some(_) => {}
         }
+    }
+}
+
+/// `0x0002 GPSLatitude`: the number, and the name of the tags qoima reads or that often break.
+fn tag_name(ifd: &str, tag: u16) -> String {
+    let name = match (ifd, tag) {
+        ("GPS", 1) => "GPSLatitudeRef",
+        ("GPS", 2) => "GPSLatitude",
+        ("GPS", 3) => "GPSLongitudeRef",
+        ("GPS", 4) => "GPSLongitude",
+        ("ExifIFD", 0x9003) => "DateTimeOriginal",
+        ("ExifIFD", 0x9011) => "OffsetTimeOriginal",
+        ("ExifIFD", 0x927C) => "MakerNote",
+        (_, 0x010F) => "Make",
+        (_, 0x0110) => "Model",
+        (_, 0x0131) => "Software",
+        _ => "",
+    };
+    if name.is_empty() {
+        format!("0x{tag:04X}")
+    } else {
+        format!("0x{tag:04X} {name}")
     }
 }
 

@@ -167,6 +167,16 @@ pub(crate) const GEOTIFF: FormatId = image(
     "image/tiff",
     &["tif", "tiff"],
 );
+// Nikon raw (NEF) fmt/202: a Nikon type-2 maker note and an uncompressed or Nikon-compressed
+// full-resolution image (`tiffio::is_nikon_raw`). PRONOM ranks DNG above it, and it above
+// fmt/353, but not above the Exif TIFFs.
+pub(crate) const NEF: FormatId = image(
+    "Nikon Digital SLR Camera Raw Image File",
+    None,
+    Some("fmt/202"),
+    "image/x-nikon-nef",
+    &["nef", "nrw"],
+);
 // Canon RAW 2 (CR2) fmt/592: `II*\0`, first IFD at 16, then `CR` and major version 2.
 pub(crate) const CR2: FormatId = image(
     "Canon RAW",
@@ -358,6 +368,7 @@ const ALL_IMAGES: &[FormatId] = &[
     PNG_10,
     TIFF,
     CR2,
+    NEF,
     BIGTIFF,
     DNG_OTHER,
     GIF_89A,
@@ -502,8 +513,8 @@ fn png_version(d: &[u8]) -> FormatId {
 /// Every TIFF-based PRONOM format whose signature the file matches once PRONOM's own
 /// priorities are applied, the one qoima reports first. PRONOM ranks DNG and GeoTIFF above the
 /// Exif TIFFs (x-fmt/387, x-fmt/388), and all of them above plain TIFF (fmt/353); it ranks
-/// neither of DNG and GeoTIFF above the other, nor CR2 above the Exif TIFFs, so those can come
-/// out together. qoima then reports the most specific: the raw format (DNG, CR2) before
+/// neither of DNG and GeoTIFF above the other, nor CR2 or NEF above the Exif TIFFs, so those
+/// can come out together (DNG outranks NEF). qoima then reports the most specific: the raw format (DNG, CR2, NEF) before
 /// georeferencing (GeoTIFF) before the Exif version of the metadata.
 fn tiff_matches(d: &[u8]) -> Vec<FormatId> {
     let mut found = Vec::new();
@@ -512,6 +523,9 @@ fn tiff_matches(d: &[u8]) -> Vec<FormatId> {
     }
     if d.starts_with(b"II*\0\x10\0\0\0CR\x02") {
         found.push(CR2);
+    }
+    if found.is_empty() && tiffio::is_nikon_raw(d) {
+        found.push(NEF);
     }
     if tiffio::has_geokeys(d) {
         found.push(GEOTIFF);
@@ -602,7 +616,7 @@ pub(crate) fn identification(d: &[u8], family: Family, chosen: &FormatId) -> Ide
         1 => "the only PRONOM signature that matches once PRONOM's own priorities are applied"
             .to_string(),
         _ => "PRONOM's signatures for all of these match and it ranks none above the others; \
-              qoima reports the most specific: a raw format (DNG, CR2) before GeoTIFF before \
+              qoima reports the most specific: a raw format (DNG, CR2, NEF) before GeoTIFF before \
               the Exif version of the metadata"
             .to_string(),
     };

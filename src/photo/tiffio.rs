@@ -19,6 +19,8 @@ pub(crate) const TAG_INTEROP_IFD: u16 = 0xA005;
 pub(crate) const TAG_SUB_IFDS: u16 = 0x014A;
 /// Tag of the Exif version (`0232` for Exif 2.32), in the Exif IFD.
 pub(crate) const TAG_EXIF_VERSION: u16 = 0x9000;
+/// Tag of the MakerNote, in the Exif IFD.
+pub(crate) const TAG_MAKER_NOTE: u16 = 0x927C;
 /// Tag of the GeoTIFF key directory, in IFD 0.
 pub(crate) const TAG_GEO_KEY_DIRECTORY: u16 = 0x87AF;
 /// Tag of the DNG version (four bytes, `1 4 0 0` for DNG 1.4), in IFD 0.
@@ -312,6 +314,53 @@ pub(crate) fn exif_version(data: &[u8]) -> Option<[u8; 4]> {
         .get(&t, 0)?;
     let e = t.ifd_partial(exif_off).ok()?.ifd.find(TAG_EXIF_VERSION)?;
     e.bytes(&t)?.try_into().ok()
+}
+
+/// Whether a TIFF is a Nikon raw file (NEF) as PRONOM's fmt/202 signatures describe it: the
+/// Exif IFD's MakerNote is Nikon's type 2 (`Nikon\0`, version 2.00, 2.10 or 2.11, then an
+/// embedded TIFF header at offset 8), and IFD 0 or one of its SubIFDs is a full-resolution image
+/// (NewSubfileType 0) that is uncompressed or Nikon-compressed (Compression 1 or 34713).
+pub(crate) fn is_nikon_raw(data: &[u8]) -> bool {
+    let Ok((t, first)) = Tiff::open(data) else {
+        return false;
+    };
+    let Ok(ifd0) = t.ifd_partial(first).map(|partial| partial.ifd) else {
+        return false;
+    };
+    let note = ifd0
+        .find(TAG_EXIF_IFD)
+        .and_then(|pointer| pointer.get(&t, 0))
+        .and_then(|offset| t.ifd_partial(offset).ok())
+        .and_then(|exif| exif.ifd.find(TAG_MAKER_NOTE))
+        .and_then(|entry| entry.bytes(&t));
+    let nikon_note = note.is_some_and(|bytes| {
+        bytes.starts_with(b"Nikon\0")
+            && matches!(bytes.get(6..8), Some([2, 0x00 | 0x10 | 0x11]))
+            && matches!(
+                bytes.get(8..18),
+                Some(b"\0\0MM\0*\0\0\0\x08" | b"\0\0II*\0\x08\0\0\0")
+            )
+    });
+    if !nikon_note {
+        return false;
+    }
+    let raw = |ifd: &Ifd<'_>| {
+        ifd.find(0x00FE)
+            .is_some_and(|e| e.typ == 4 && e.get(&t, 0) == Some(0))
+            && ifd
+                .find(0x0103)
+                .is_some_and(|e| e.typ == 3 && matches!(e.get(&t, 0), Some(1 | 34713)))
+    };
+    if raw(&ifd0) {
+        return true;
+    }
+    let Some(sub_ifds) = ifd0.find(TAG_SUB_IFDS) else {
+        return false;
+    };
+    (0..sub_ifds.count.min(8))
+        .filter_map(|index| sub_ifds.get(&t, index))
+        .filter_map(|offset| t.ifd_partial(offset).ok())
+        .any(|partial| raw(&partial.ifd))
 }
 
 /// Whether IFD 0 has a GeoKeyDirectoryTag (0x87AF) of type SHORT: a GeoTIFF.
