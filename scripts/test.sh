@@ -10,7 +10,8 @@
 #     chromium (the HTML audit report is rendered headless; QOIMA_SKIP_BROWSER=1 skips),
 #     imagemagick (the oracle for JPEG scans that end early), strace (fault injection at every
 #     durable system call);
-#   - bagit-python 1.9.0 from PyPI, in a virtual environment at .venv (interop tests).
+#   - bagit-python 1.9.0 from PyPI, in a virtual environment at .venv (interop tests), and
+#     fido (opf-fido 1.6.1, the PRONOM oracle of tests/it/identify.rs) in the same .venv.
 # Then: rustfmt and clippy (warnings are errors), the full test suite, and the library's
 # unit tests once more in the pure-Rust build (--no-default-features).
 set -euo pipefail
@@ -54,7 +55,12 @@ if [ ! -x "$venv/bin/bagit.py" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check bagit==1.9.0
 fi
+if [ ! -x "$venv/bin/fido" ]; then
+  say "installing fido (opf-fido 1.6.1) into $venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check opf-fido==1.6.1
+fi
 export QOIMA_BAGIT_PY="$venv/bin/bagit.py"
+export QOIMA_FIDO="$venv/bin/fido"
 
 say "cargo fmt --check"
 cargo fmt --check

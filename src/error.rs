@@ -282,6 +282,10 @@ codes! {
     ExifUnreadable = "PHOTO-W004", Warning, "The image may be fine but its Exif block is damaged; dates and camera details cannot be taken from it. Check it with ExifTool.";
     /// `--decode`: the image would need more memory than the decoding budget; not decoded.
     PhotoOverDecodeBudget = "PHOTO-W005", Warning, "The image was not decoded because its header asks for more memory than --decode-memory allows (1G by default); if the dimensions are genuine, check it again with a larger --decode-memory, else the header is damaged or hostile.";
+    /// Part of an Exif block (a directory, or some entries) that cannot be read; the rest is kept.
+    ExifPartlyUnreadable = "PHOTO-W009", Warning, "The tags in the named Exif directory are lost to every reader; the others were read. If the lost part held the date, camera or position, record them in the metadata by hand (ExifTool -v3 shows the damage).";
+    /// A GPS coordinate that is present but cannot be read, or was read with an assumption.
+    GpsUnreadable = "PHOTO-W010", Warning, "The photo's position is missing or uncertain for the reason given; check it with ExifTool (`exiftool -n -gps:all FILE`) and put the place in `coverage` or `spatial` by hand.";
 
     // ---- serialized bags (zip, tar, tar.gz) ----
     /// The archive cannot be read as zip or tar.

@@ -260,6 +260,16 @@ fn object<W: Write>(w: &mut Writer<W>, o: &ObjectFacts, standalone: bool) -> io:
         text(w, "premis:formatRegistryKey", puid)?;
         text(w, "premis:formatRegistryRole", "identification")?;
         close(w, "premis:formatRegistry")?;
+        // Which release of the registry's signatures the key follows: a PUID's meaning is
+        // fixed, but which files it is given to changes between releases.
+        text(
+            w,
+            "premis:formatNote",
+            &format!(
+                "PRONOM signatures: {}",
+                crate::photo::PRONOM_SIGNATURE_RELEASE
+            ),
+        )?;
     }
     close(w, "premis:format")?;
     close(w, "premis:objectCharacteristics")?;
@@ -506,6 +516,16 @@ mod tests {
         assert!(
             objects.iter().any(|o| o.puid.is_some()),
             "some fixture formats have a PUID"
+        );
+        // Each PUID names the signature release it follows (issue 14).
+        let with_puid = objects.iter().position(|o| o.puid.is_some()).unwrap();
+        let xml = std::fs::read_to_string(&files[with_puid]).unwrap();
+        assert!(
+            xml.contains(&format!(
+                "<premis:formatNote>PRONOM signatures: {}</premis:formatNote>",
+                crate::photo::PRONOM_SIGNATURE_RELEASE
+            )),
+            "{xml}"
         );
         let (o, e) = hostile();
         objects.push(o);

@@ -15,7 +15,7 @@ use crate::fsutil;
 use crate::metadata::rules::{self, FileFacts, Rules};
 use crate::metadata::{self, LoadOptions, Record};
 use crate::paths;
-use crate::photo::{self, Exif, FormatId, Technical};
+use crate::photo::{self, Exif, FormatId, Identification, Technical};
 use crate::report::{self, Counts};
 
 /// Options of a check.
@@ -50,6 +50,8 @@ pub struct Item {
     pub section: Option<String>,
     /// The photo's format, identified by content.
     pub format: Option<FormatId>,
+    /// How the format was reached: the PRONOM candidates, the one chosen, and why.
+    pub identification: Option<Identification>,
     /// The photo's size in bytes.
     pub size: Option<u64>,
     /// Technical metadata.
@@ -67,6 +69,8 @@ pub struct CheckReport {
     pub collection: String,
     /// The sidecar used.
     pub sidecar: Option<String>,
+    /// The PRONOM signature release the formats' PUIDs follow.
+    pub pronom_signatures: &'static str,
     /// Whether the collection passed (no errors; under `strict`, no warnings either).
     pub passed: bool,
     /// Records and photos.
@@ -348,6 +352,7 @@ pub fn check(
         target.problems.extend(ex.problems);
         if let Some(r) = ex.report {
             target.format = r.format;
+            target.identification = r.identification;
             target.technical = Some(r.technical);
             target.exif = r.exif;
         }
@@ -404,6 +409,7 @@ pub fn check(
     let mut report = CheckReport {
         collection: root.display().to_string(),
         sidecar: sidecar_name,
+        pronom_signatures: photo::PRONOM_SIGNATURE_RELEASE,
         passed: false,
         items,
         photos,
@@ -432,6 +438,7 @@ fn empty_item() -> Item {
         line: None,
         section: None,
         format: None,
+        identification: None,
         size: None,
         technical: None,
         exif: None,

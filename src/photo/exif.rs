@@ -1,18 +1,27 @@
 //! Exif metadata: the capture date, camera and position a photo says about itself.
 //!
-//! Parsing is left to `kamadak-exif` (pure Rust, no dependencies, fuzzed), which finds the Exif
-//! block in JPEG (APP1), TIFF and DNG (the file is the Exif structure), PNG (`eXIf`), WebP
-//! (`EXIF`) and HEIF. This file only picks the fields a catalogue needs and turns them into
-//! plain values: the date exactly as written (`2022:01:04 19:30:00`, with its offset kept
-//! apart, because Exif dates have no time zone of their own), and GPS as signed decimal
-//! degrees. A file without Exif is not a problem; Exif that cannot be parsed is a warning.
+//! `exif_walk` finds the Exif block in JPEG (APP1), TIFF and DNG (the file is the Exif
+//! structure), PNG (`eXIf`), WebP (`EXIF`) and HEIF, and walks its directories entry by entry,
+//! keeping whatever can still be read when part of the block is damaged. This file only picks
+//! the fields a catalogue needs and turns them into plain values: the date exactly as written
+//! (`2022:01:04 19:30:00`, with its offset kept apart, because Exif dates have no time zone of
+//! their own), and GPS as signed decimal degrees (`gps`). A file without Exif is not a
+//! problem; a block that cannot be read at all is one warning, and each part lost from a
+//! block that can be read is another, naming the directory or tag and why.
 
-use std::io::Cursor;
-
-use exif::{Context, In, Tag, Value};
 use serde::Serialize;
 
+use super::exif_walk::{self, Loss, Walked};
+use super::gps::{self, GpsNote};
 use super::identify::Family;
+use super::tiffio::{Entry, Tiff};
+
+const TAG_MAKE: u16 = 0x010F;
+const TAG_MODEL: u16 = 0x0110;
+const TAG_ORIENTATION: u16 = 0x0112;
+const TAG_SOFTWARE: u16 = 0x0131;
+const TAG_DATE_TIME_ORIGINAL: u16 = 0x9003;
+const TAG_OFFSET_TIME_ORIGINAL: u16 = 0x9011;
 
 /// The Exif fields qoima reports.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -35,73 +44,82 @@ pub struct Exif {
     pub gps_longitude: Option<f64>,
 }
 
+/// What was read from a file's Exif block, and what could not be.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ExifRead {
+    /// The fields.
+    pub exif: Exif,
+    /// Directories or entries that could not be read.
+    pub losses: Vec<Loss>,
+    /// GPS coordinates dropped or read with an assumption.
+    pub gps_notes: Vec<GpsNote>,
+}
+
 /// Reads Exif from a file of the given family: `Ok(None)` when there is none,
-/// `Err(why)` when it is there but cannot be parsed.
-pub(crate) fn read(family: Family, data: &[u8]) -> Result<Option<Exif>, String> {
-    match family {
-        Family::Jpeg | Family::Tiff | Family::Png | Family::WebP | Family::Heif => {}
-        // GIF has no Exif; JPEG 2000 may carry it in a uuid box, which kamadak-exif does
-        // not read.
-        _ => return Ok(None),
-    }
-    let parsed = match exif::Reader::new().read_from_container(&mut Cursor::new(data)) {
-        Ok(e) => e,
-        Err(exif::Error::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(e.to_string()),
+/// `Err(why)` when it is there but nothing of it can be read.
+pub(crate) fn read(family: Family, data: &[u8]) -> Result<Option<ExifRead>, String> {
+    let Some(block) = exif_walk::locate(family, data)? else {
+        return Ok(None);
     };
-    // A TIFF is itself the Exif structure, so its baseline tags (Orientation, Software…) always
-    // parse. It has Exif, as a camera or ExifTool writes it, only when IFD 0 points to an Exif
-    // or GPS directory.
-    if family == Family::Tiff
-        && !parsed
-            .fields()
-            .any(|f| matches!(f.tag.context(), Context::Exif | Context::Gps))
-    {
+    // In a TIFF, IFD 0's next link is the next page (the TIFF validator's business).
+    let walked = exif_walk::walk(&block, family != Family::Tiff)?;
+    let mut gps_notes = Vec::new();
+    let exif = extract(&walked, &mut gps_notes);
+    // A TIFF is itself the Exif structure, so its baseline tags (Orientation, Software…) are
+    // always there. It has Exif, as a camera or ExifTool writes it, when IFD 0 points to an Exif
+    // or GPS directory, or names the camera or the date.
+    let camera_facts =
+        exif.make.is_some() || exif.model.is_some() || exif.date_time_original.is_some();
+    if family == Family::Tiff && !walked.has_pointers && !camera_facts {
         return Ok(None);
     }
-    Ok(Some(extract(&parsed)))
+    Ok(Some(ExifRead {
+        exif,
+        losses: walked.losses,
+        gps_notes,
+    }))
 }
 
-fn extract(e: &exif::Exif) -> Exif {
+fn extract(walked: &Walked<'_>, gps_notes: &mut Vec<GpsNote>) -> Exif {
+    let tiff = &walked.tiff;
+    let primary = [walked.ifd0.as_slice(), walked.exif.as_slice()];
+    // Dates belong in the Exif IFD; some writers put them in IFD 0, where ExifTool reads them too.
+    let dated = [walked.exif.as_slice(), walked.ifd0.as_slice()];
+    let (gps_latitude, gps_longitude) = gps::position(tiff, &walked.gps, gps_notes);
     Exif {
-        date_time_original: ascii(e, Tag::DateTimeOriginal),
-        offset_time_original: ascii(e, Tag::OffsetTimeOriginal),
-        make: ascii(e, Tag::Make),
-        model: ascii(e, Tag::Model),
-        software: ascii(e, Tag::Software),
-        orientation: e
-            .get_field(Tag::Orientation, In::PRIMARY)
-            .and_then(|f| f.value.get_uint(0))
+        date_time_original: ascii(tiff, &dated, TAG_DATE_TIME_ORIGINAL),
+        offset_time_original: ascii(tiff, &dated, TAG_OFFSET_TIME_ORIGINAL),
+        make: ascii(tiff, &primary, TAG_MAKE),
+        model: ascii(tiff, &primary, TAG_MODEL),
+        software: ascii(tiff, &primary, TAG_SOFTWARE),
+        orientation: find(&primary, TAG_ORIENTATION)
+            .and_then(|e| e.get(tiff, 0))
             .and_then(|v| u16::try_from(v).ok()),
-        gps_latitude: coordinate(e, Tag::GPSLatitude, Tag::GPSLatitudeRef, b'S'),
-        gps_longitude: coordinate(e, Tag::GPSLongitude, Tag::GPSLongitudeRef, b'W'),
+        gps_latitude,
+        gps_longitude,
     }
 }
 
-/// An ASCII field as written, less the NUL and space padding writers leave at the end.
-fn ascii(e: &exif::Exif, tag: Tag) -> Option<String> {
-    let f = e.get_field(tag, In::PRIMARY)?;
-    let Value::Ascii(parts) = &f.value else {
-        return None;
-    };
-    let s = String::from_utf8_lossy(parts.first()?);
-    let s = s.trim_end_matches(['\0', ' ']);
-    (!s.is_empty()).then(|| s.to_string())
+/// The first entry with this tag, searching the directories in order.
+fn find(directories: &[&[Entry]], tag: u16) -> Option<Entry> {
+    directories
+        .iter()
+        .find_map(|entries| entries.iter().find(|e| e.tag == tag))
+        .copied()
 }
 
-/// Degrees, minutes and seconds to signed decimal degrees.
-fn coordinate(e: &exif::Exif, tag: Tag, reference: Tag, negative: u8) -> Option<f64> {
-    let f = e.get_field(tag, In::PRIMARY)?;
-    let Value::Rational(dms) = &f.value else {
-        return None;
-    };
-    if dms.len() < 3 || dms.iter().take(3).any(|r| r.denom == 0) {
+/// A text field up to its first NUL, less the space padding writers leave at the end.
+fn ascii(tiff: &Tiff<'_>, directories: &[&[Entry]], tag: u16) -> Option<String> {
+    let entry = find(directories, tag)?;
+    // ASCII by the standard; BYTE and UNDEFINED hold the same text in some writers' files.
+    if !matches!(entry.typ, 1 | 2 | 7) {
         return None;
     }
-    let deg = dms[0].to_f64() + dms[1].to_f64() / 60.0 + dms[2].to_f64() / 3600.0;
-    let south_or_west =
-        ascii(e, reference).is_some_and(|r| r.as_bytes().first() == Some(&negative));
-    Some(if south_or_west { -deg } else { deg })
+    let bytes = entry.bytes(tiff)?;
+    let text = bytes.split(|&b| b == 0).next().unwrap_or(&[]);
+    let text = String::from_utf8_lossy(text);
+    let text = text.trim_end_matches(' ');
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 #[cfg(test)]
@@ -112,6 +130,7 @@ mod tests {
 
     use super::*;
     use crate::photo::identify::detect;
+    use crate::photo::{exif_walk, gps};
 
     fn fixture_photos() -> Vec<PathBuf> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -175,7 +194,9 @@ mod tests {
             let tool = by_file[path.to_str().unwrap()];
             let data = std::fs::read(path).unwrap();
             let (family, _) = detect(&data).unwrap();
-            let ours = read(family, &data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let ours = read(family, &data)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                .map(|found| found.exif);
             let has_any = ["DateTimeOriginal", "Make", "Model", "GPSLatitude"]
                 .iter()
                 .any(|k| !tool[*k].is_null());
@@ -222,5 +243,112 @@ mod tests {
     fn formats_without_exif_support_give_none() {
         assert_eq!(read(Family::Gif, b"GIF89a"), Ok(None));
         assert_eq!(read(Family::Jp2, b"\0\0\0\x0CjP  "), Ok(None));
+    }
+
+    /// A little-endian TIFF with IFD0 at 8 pointing to a GPS IFD whose latitude is `value`
+    /// (type, count, bytes stored out of line) with reference `reference`.
+    fn gps_block(reference: &[u8], typ: u16, count: u32, value: &[u8]) -> Vec<u8> {
+        // IFD0: one entry (GPS pointer) at 8..26; GPS IFD at 26: 2 entries, 30 bytes; value at 56.
+        let mut d = b"II*\0\x08\0\0\0".to_vec();
+        d.extend_from_slice(&1u16.to_le_bytes());
+        d.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0]);
+        d.extend_from_slice(&26u32.to_le_bytes());
+        d.extend_from_slice(&0u32.to_le_bytes());
+        d.extend_from_slice(&2u16.to_le_bytes());
+        d.extend_from_slice(&[1, 0, 2, 0, 2, 0, 0, 0]);
+        let mut inline = reference.to_vec();
+        inline.resize(4, 0);
+        d.extend_from_slice(&inline);
+        d.extend_from_slice(&2u16.to_le_bytes());
+        d.extend_from_slice(&typ.to_le_bytes());
+        d.extend_from_slice(&count.to_le_bytes());
+        d.extend_from_slice(&56u32.to_le_bytes());
+        d.extend_from_slice(&0u32.to_le_bytes());
+        assert_eq!(d.len(), 56);
+        d.extend_from_slice(value);
+        d
+    }
+
+    fn latitude(block: &[u8]) -> (Option<f64>, Vec<GpsNote>) {
+        let walked = exif_walk::walk(block, false).unwrap();
+        let mut notes = Vec::new();
+        let (lat, _) = gps::position(&walked.tiff, &walked.gps, &mut notes);
+        (lat, notes)
+    }
+
+    fn rationals(pairs: &[(i32, i32)]) -> Vec<u8> {
+        pairs
+            .iter()
+            .flat_map(|(n, d)| [n.to_le_bytes(), d.to_le_bytes()].concat())
+            .collect()
+    }
+
+    #[test]
+    fn gps_in_every_form() {
+        let close = |got: Option<f64>, want: f64| {
+            assert!((got.unwrap() - want).abs() < 1e-9, "{got:?} vs {want}");
+        };
+        let dms = rationals(&[(43, 1), (30, 1), (36, 1)]);
+        close(latitude(&gps_block(b"N", 5, 3, &dms)).0, 43.51);
+        close(latitude(&gps_block(b"s", 10, 3, &dms)).0, -43.51);
+        // Negative degrees with a reference: the reference decides, the magnitude is kept whole.
+        let negative = rationals(&[(-43, 1), (30, 1), (36, 1)]);
+        close(latitude(&gps_block(b"S", 10, 3, &negative)).0, -43.51);
+        // Without a reference, the sign decides, and a note says so.
+        let (lat, notes) = latitude(&gps_block(b"", 10, 3, &negative));
+        close(lat, -43.51);
+        assert_eq!(notes[0].tag, "GPSLatitudeRef");
+        // Text, as ExifTool reads it.
+        close(
+            latitude(&gps_block(b"N", 2, 12, b"43 30 36.0\0\0")).0,
+            43.51,
+        );
+        // Doubles.
+        let double = 43.51f64.to_le_bytes();
+        close(latitude(&gps_block(b"N", 12, 1, &double)).0, 43.51);
+        // Dropped, with the tag and why: 0/0, out of range, a value past the end.
+        for (block, why) in [
+            (
+                gps_block(b"N", 5, 3, &rationals(&[(43, 1), (0, 0), (0, 1)])),
+                "minutes are 0/0",
+            ),
+            (
+                gps_block(b"N", 5, 1, &rationals(&[(91, 1)])),
+                "outside the range",
+            ),
+        ] {
+            let (lat, notes) = latitude(&block);
+            assert_eq!(lat, None);
+            assert_eq!(notes[0].tag, "GPSLatitude");
+            assert!(notes[0].why.contains(why), "{}", notes[0].why);
+        }
+        // A value past the end of the block is lost with its entry, and the loss names it.
+        let block = gps_block(b"N", 5, 3, &rationals(&[(43, 1)]));
+        let walked = exif_walk::walk(&block, false).unwrap();
+        assert_eq!(walked.losses.len(), 1);
+        assert_eq!(walked.losses[0].ifd, "GPS");
+        assert!(
+            walked.losses[0].why.contains("0x0002 GPSLatitude"),
+            "{}",
+            walked.losses[0].why
+        );
+        assert_eq!(latitude(&block).0, None);
+    }
+
+    proptest::proptest! {
+        /// Any bytes after a TIFF header: a result or an error, never a panic, and the walk
+        /// never visits more than the three directories it reads.
+        #[test]
+        fn the_walker_survives_any_block(tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            for header in [&b"II*\0\x08\0\0\0"[..], b"MM\0*\0\0\0\x08"] {
+                let mut block = header.to_vec();
+                block.extend_from_slice(&tail);
+                if let Ok(walked) = exif_walk::walk(&block, true) {
+                    let mut notes = Vec::new();
+                    let _ = gps::position(&walked.tiff, &walked.gps, &mut notes);
+                    proptest::prop_assert!(walked.losses.len() <= 4);
+                }
+            }
+        }
     }
 }

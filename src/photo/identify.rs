@@ -139,6 +139,52 @@ pub(crate) const TIFF: FormatId = image(
     "image/tiff",
     &["tif", "tiff"],
 );
+// Exif uncompressed (a TIFF whose Exif IFD has ExifVersion 0220 or 0210): x-fmt/387 and
+// x-fmt/388, which DROID prefers to fmt/353. The signature searches the bytes of the ExifVersion
+// entry within 128 KiB (2.2) or 64 KiB (2.1) of either end of the file; qoima reads the tag by
+// following IFD0's Exif pointer, wherever it is.
+pub(crate) const EXIF_TIFF_22: FormatId = image(
+    "Exchangeable Image File Format (Uncompressed)",
+    Some("2.2"),
+    Some("x-fmt/387"),
+    "image/tiff",
+    &["tif", "tiff"],
+);
+pub(crate) const EXIF_TIFF_21: FormatId = image(
+    "Exchangeable Image File Format (Uncompressed)",
+    Some("2.1"),
+    Some("x-fmt/388"),
+    "image/tiff",
+    &["tif", "tiff"],
+);
+// GeoTIFF fmt/155: a TIFF whose IFD0 has a GeoKeyDirectoryTag (0x87AF, SHORT). DROID looks for
+// the entry's bytes within 4 KiB of either end; qoima reads IFD0. PRONOM ranks it above
+// x-fmt/387, x-fmt/388 and fmt/353.
+pub(crate) const GEOTIFF: FormatId = image(
+    "Geographic Tagged Image File Format (GeoTIFF)",
+    None,
+    Some("fmt/155"),
+    "image/tiff",
+    &["tif", "tiff"],
+);
+// Nikon raw (NEF) fmt/202: a Nikon type-2 maker note and an uncompressed or Nikon-compressed
+// full-resolution image (`tiffio::is_nikon_raw`). PRONOM ranks DNG above it, and it above
+// fmt/353, but not above the Exif TIFFs.
+pub(crate) const NEF: FormatId = image(
+    "Nikon Digital SLR Camera Raw Image File",
+    None,
+    Some("fmt/202"),
+    "image/x-nikon-nef",
+    &["nef", "nrw"],
+);
+// Canon RAW 2 (CR2) fmt/592: `II*\0`, first IFD at 16, then `CR` and major version 2.
+pub(crate) const CR2: FormatId = image(
+    "Canon RAW",
+    Some("2.0"),
+    Some("fmt/592"),
+    "image/x-canon-cr2",
+    &["cr2"],
+);
 // BigTIFF: no PRONOM record confirmed.
 pub(crate) const BIGTIFF: FormatId = image(
     "BigTIFF",
@@ -228,13 +274,28 @@ pub(crate) const JP2: FormatId = image(
     "image/jp2",
     &["jp2"],
 );
-// JPX and other JPEG 2000 family brands: PUIDs not confirmed.
+// JPX fmt/151, MJ2 fmt/337, JPM fmt/463: the ftyp brand after the signature box, as in the
+// DROID signature file fido ships (each checked with fido in `tests/it/identify.rs`).
 pub(crate) const JPX: FormatId = image(
     "JPX (JPEG 2000 part 2)",
     None,
-    None,
+    Some("fmt/151"),
     "image/jpx",
     &["jpx", "jpf"],
+);
+pub(crate) const MJ2: FormatId = image(
+    "MJ2 (Motion JPEG 2000)",
+    None,
+    Some("fmt/337"),
+    "video/mj2",
+    &["mj2", "mjp2"],
+);
+pub(crate) const JPM: FormatId = image(
+    "JPM (JPEG 2000 part 6)",
+    None,
+    Some("fmt/463"),
+    "image/jpm",
+    &["jpm", "jpgm"],
 );
 pub(crate) const JP2_FAMILY: FormatId = image(
     "JPEG 2000 family file",
@@ -306,12 +367,16 @@ const ALL_IMAGES: &[FormatId] = &[
     RAW_JPEG,
     PNG_10,
     TIFF,
+    CR2,
+    NEF,
     BIGTIFF,
     DNG_OTHER,
     GIF_89A,
     WEBP_OTHER,
     JP2,
     JPX,
+    MJ2,
+    JPM,
     JP2_FAMILY,
     J2C,
     HEIF_GENERIC,
@@ -334,6 +399,10 @@ pub fn identify(head: &[u8]) -> Option<FormatId> {
         .map(|(_, f)| f)
         .filter(|f| f.class == FormatClass::Image)
 }
+
+/// The PRONOM signature release qoima's table follows: the DROID signature file bundled with
+/// fido 1.6.1 (`DROID_SignatureFile-v109.xml`). A test reads fido's file to keep this in step.
+pub const PRONOM_SIGNATURE_RELEASE: &str = "DROID signature file v109";
 
 /// Identification plus the validator to run.
 pub(crate) fn detect(d: &[u8]) -> Option<(Family, FormatId)> {
@@ -373,6 +442,8 @@ pub(crate) fn detect(d: &[u8]) -> Option<(Family, FormatId)> {
         let f = match d.get(20..24) {
             Some(b"jp2 ") if d.get(16..20) == Some(&b"ftyp"[..]) => JP2,
             Some(b"jpx ") => JPX,
+            Some(b"mjp2") => MJ2,
+            Some(b"jpm ") => JPM,
             _ => JP2_FAMILY,
         };
         return Some((Family::Jp2, f));
@@ -439,18 +510,121 @@ fn png_version(d: &[u8]) -> FormatId {
     }
 }
 
+/// Every TIFF-based PRONOM format whose signature the file matches once PRONOM's own
+/// priorities are applied, the one qoima reports first. PRONOM ranks DNG and GeoTIFF above the
+/// Exif TIFFs (x-fmt/387, x-fmt/388), and all of them above plain TIFF (fmt/353); it ranks
+/// neither of DNG and GeoTIFF above the other, nor CR2 or NEF above the Exif TIFFs, so those
+/// can come out together (DNG outranks NEF). qoima then reports the most specific: the raw format (DNG, CR2, NEF) before
+/// georeferencing (GeoTIFF) before the Exif version of the metadata.
+fn tiff_matches(d: &[u8]) -> Vec<FormatId> {
+    let mut found = Vec::new();
+    if let Some(version) = tiffio::dng_version(d) {
+        found.push(dng(version));
+    }
+    if d.starts_with(b"II*\0\x10\0\0\0CR\x02") {
+        found.push(CR2);
+    }
+    if found.is_empty() && tiffio::is_nikon_raw(d) {
+        found.push(NEF);
+    }
+    if tiffio::has_geokeys(d) {
+        found.push(GEOTIFF);
+    }
+    let exif = match tiffio::exif_version(d).as_ref() {
+        Some(b"0220") => Some(EXIF_TIFF_22),
+        Some(b"0210") => Some(EXIF_TIFF_21),
+        _ => None,
+    };
+    let outranked = found.iter().any(|f| f.name == DNG || *f == GEOTIFF);
+    if let Some(exif) = exif
+        && !outranked
+    {
+        found.push(exif);
+    }
+    if found.is_empty() {
+        found.push(TIFF);
+    }
+    found
+}
+
 fn tiff_version(d: &[u8]) -> FormatId {
-    match tiffio::dng_version(d) {
-        None => TIFF,
-        Some([1, 0, ..]) => DNG_10,
-        Some([1, 1, ..]) => DNG_11,
-        Some([1, 2, ..]) => DNG_12,
-        Some([1, 3, ..]) => DNG_13,
-        Some([1, 4, ..]) => DNG_14,
-        Some([1, 5, ..]) => DNG_15,
-        Some([1, 6, ..]) => DNG_16,
-        Some([1, 7, ..]) => DNG_17,
-        Some(_) => DNG_OTHER,
+    tiff_matches(d)[0]
+}
+
+fn dng(version: [u8; 4]) -> FormatId {
+    match version {
+        [1, 0, ..] => DNG_10,
+        [1, 1, ..] => DNG_11,
+        [1, 2, ..] => DNG_12,
+        [1, 3, ..] => DNG_13,
+        [1, 4, ..] => DNG_14,
+        [1, 5, ..] => DNG_15,
+        [1, 6, ..] => DNG_16,
+        [1, 7, ..] => DNG_17,
+        _ => DNG_OTHER,
+    }
+}
+
+/// A PRONOM format whose signature the content matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    /// The PUID, e.g. `fmt/592`.
+    pub puid: &'static str,
+    /// PRONOM's format name.
+    pub name: &'static str,
+    /// PRONOM's version label.
+    pub version: Option<&'static str>,
+}
+
+/// How the format was reached: the PRONOM release followed, every candidate PRONOM's
+/// signatures leave once its priorities are applied, the one qoima reports, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Identification {
+    /// The signature release qoima's table follows ([`PRONOM_SIGNATURE_RELEASE`]).
+    pub signature_release: &'static str,
+    /// The candidates, the chosen one first; empty when PRONOM has no signature qoima could
+    /// confirm for the format.
+    pub candidates: Vec<Candidate>,
+    /// The PUID qoima reports (the first candidate), if any.
+    pub chosen: Option<&'static str>,
+    /// Why, in words.
+    pub basis: String,
+}
+
+/// The candidates and the choice for a file `detect` identified as `chosen`.
+pub(crate) fn identification(d: &[u8], family: Family, chosen: &FormatId) -> Identification {
+    let matches = if family == Family::Tiff && chosen.name != "BigTIFF" {
+        tiff_matches(d)
+    } else {
+        vec![*chosen]
+    };
+    let candidates: Vec<Candidate> = matches
+        .iter()
+        .filter_map(|f| {
+            Some(Candidate {
+                puid: f.puid?,
+                name: f.name,
+                version: f.version,
+            })
+        })
+        .collect();
+    let basis = match candidates.len() {
+        0 => format!(
+            "PRONOM has no signature qoima could confirm for {}; no PUID is given rather than a guess",
+            chosen.name
+        ),
+        1 => "the only PRONOM signature that matches once PRONOM's own priorities are applied"
+            .to_string(),
+        _ => "PRONOM's signatures for all of these match and it ranks none above the others; \
+              qoima reports the most specific: a raw format (DNG, CR2, NEF) before GeoTIFF before \
+              the Exif version of the metadata"
+            .to_string(),
+    };
+    Identification {
+        signature_release: PRONOM_SIGNATURE_RELEASE,
+        chosen: candidates.first().map(|c| c.puid),
+        candidates,
+        basis,
     }
 }
 
@@ -592,6 +766,15 @@ mod tests {
             identify(b"\0\0\0\x0CjP  \r\n\x87\n\0\0\0\x14ftypjp2 "),
             Some(JP2)
         );
+        for (brand, puid) in [
+            (b"jpx ", "fmt/151"),
+            (b"mjp2", "fmt/337"),
+            (b"jpm ", "fmt/463"),
+        ] {
+            let mut d = b"\0\0\0\x0CjP  \r\n\x87\n\0\0\0\x14ftyp".to_vec();
+            d.extend_from_slice(brand);
+            assert_eq!(identify(&d).unwrap().puid, Some(puid));
+        }
         assert_eq!(identify(b"\xFF\x4F\xFF\x51\0\x29"), Some(J2C));
         assert_eq!(identify(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"), Some(HEIC));
         assert_eq!(
@@ -612,6 +795,35 @@ mod tests {
         assert_eq!(identify(&d), Some(DNG_14));
         let d = tiffio::tests::tiny_tiff(&[(256, 3, 1, 8), (0xC612, 1, 4, 0x0000_0101)], 0, &[]);
         assert_eq!(identify(&d).unwrap().puid, Some("fmt/152"));
+    }
+
+    #[test]
+    fn tiff_flavours_follow_pronom_priorities() {
+        let tiny = tiffio::tests::tiny_tiff;
+        let geo = tiny(&[(256, 3, 1, 8), (0x87AF, 3, 2, 0x0001_0001)], 0, &[]);
+        assert_eq!(identify(&geo), Some(GEOTIFF));
+        // DNG outranks plain TIFF; DNG and GeoTIFF are not ranked: both are candidates.
+        let dng_geo = tiny(
+            &[
+                (256, 3, 1, 8),
+                (0x87AF, 3, 2, 0x0001_0001),
+                (0xC612, 1, 4, 0x0000_0401),
+            ],
+            0,
+            &[],
+        );
+        let found = identification(&dng_geo, Family::Tiff, &identify(&dng_geo).unwrap());
+        assert_eq!(found.chosen, Some("fmt/730"));
+        let puids: Vec<&str> = found.candidates.iter().map(|c| c.puid).collect();
+        assert_eq!(puids, ["fmt/730", "fmt/155"]);
+        assert!(found.basis.contains("most specific"), "{}", found.basis);
+        let plain = tiny(&[(256, 3, 1, 8)], 0, &[]);
+        let found = identification(&plain, Family::Tiff, &TIFF);
+        assert_eq!(found.chosen, Some("fmt/353"));
+        assert_eq!(found.candidates.len(), 1);
+        let found = identification(b"II+\0", Family::Tiff, &BIGTIFF);
+        assert_eq!((found.chosen, found.candidates.len()), (None, 0));
+        assert_eq!(found.signature_release, PRONOM_SIGNATURE_RELEASE);
     }
 
     #[test]

@@ -19,7 +19,9 @@
 mod bytes;
 mod decode;
 mod exif;
+mod exif_walk;
 mod gif;
+mod gps;
 mod heif;
 mod identify;
 mod isobox;
@@ -40,7 +42,9 @@ use crate::paths::printable;
 use identify::Family;
 
 pub use self::exif::Exif;
-pub use identify::{FormatClass, FormatId, identify};
+pub use identify::{
+    Candidate, FormatClass, FormatId, Identification, PRONOM_SIGNATURE_RELEASE, identify,
+};
 
 /// Technical properties read from the image header (the main image, for multi-image files).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -64,6 +68,8 @@ pub struct Technical {
 pub struct PhotoReport {
     /// The format, identified from content; `None` when nothing matched.
     pub format: Option<FormatId>,
+    /// How the format was reached: the PRONOM candidates and why one was chosen (images only).
+    pub identification: Option<Identification>,
     /// Size, depth, colour and compression, as far as the header could be read.
     pub technical: Technical,
     /// Exif metadata, when the file has any.
@@ -147,7 +153,7 @@ pub fn examine_within(rel_path: &str, data: &[u8], decode_budget: Option<u64>) -
             structure(family, f, data, &mut technical, &mut out);
             let damaged = out.problems.iter().any(Problem::is_error);
             match self::exif::read(family, data) {
-                Ok(e) => exif = e,
+                Ok(found) => exif = found.map(|read| exif_losses(read, &mut out)),
                 // Damage already reported usually explains unreadable Exif; say it once.
                 Err(_) if damaged => {}
                 Err(why) => out.push(
@@ -162,8 +168,12 @@ pub fn examine_within(rel_path: &str, data: &[u8], decode_budget: Option<u64>) -
             }
         }
     }
+    let identification = detected
+        .filter(|(_, f)| f.class == FormatClass::Image)
+        .map(|(family, f)| identify::identification(data, family, &f));
     PhotoReport {
         format: detected.map(|d| d.1),
+        identification,
         technical,
         exif,
         decoded,
@@ -202,6 +212,28 @@ fn decoded_outcome(outcome: decode::Outcome, budget: u64, out: &mut Findings<'_>
             None
         }
     }
+}
+
+/// Reports what part of an Exif block could not be read, and returns what could.
+fn exif_losses(read: self::exif::ExifRead, out: &mut Findings<'_>) -> Exif {
+    for loss in &read.losses {
+        out.push_field(
+            Code::ExifPartlyUnreadable,
+            loss.ifd,
+            format!(
+                "part of the Exif metadata cannot be read, the rest was kept: {}: {}",
+                loss.ifd, loss.why
+            ),
+        );
+    }
+    for note in &read.gps_notes {
+        out.push_field(
+            Code::GpsUnreadable,
+            note.tag,
+            format!("the GPS position: {}: {}", note.tag, note.why),
+        );
+    }
+    read.exif
 }
 
 fn structure(
@@ -613,7 +645,7 @@ pub(crate) mod tests {
         /// Damaged input of any kind gives problems, never a panic.
         #[test]
         fn mutated_fixtures_never_panic(
-            which in 0usize..6,
+            which in 0usize..10,
             cut in any::<prop::sample::Index>(),
             flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
         ) {
@@ -621,6 +653,9 @@ pub(crate) mod tests {
                 "photos/good/tiny.jpg", "photos/good/tiny.png", "photos/good/tiny.tif",
                 "photos/good/tiny.gif", "photos/good/tiny.webp",
                 "collections/qantar-2022/photos/01-january/007-akimat-clashes.tif",
+                // Exif read entry by entry, GPS in every form, and the TIFF flavours.
+                "photos/exif/gps-srational.jpg", "photos/exif/drone-gps.tif",
+                "photos/exif/iphone-exif-prefix.webp", "photos/identify/nikon-raw.nef",
             ];
             let mut data = std::fs::read(fixtures().join(names[which])).unwrap();
             for (at, byte) in flips {

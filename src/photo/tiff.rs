@@ -125,6 +125,12 @@ impl<'a> Walker<'a, '_, '_> {
                     _ => {}
                 }
             }
+            // The Exif, GPS and interoperability IFDs stand alone: their next link should be
+            // 0, some cameras and drones fill it with junk, and no reader follows it (ExifTool
+            // does not), so neither does this walk.
+            if !image {
+                return;
+            }
             cur = ifd.next;
             n += 1;
         }

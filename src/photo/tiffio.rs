@@ -19,6 +19,10 @@ pub(crate) const TAG_INTEROP_IFD: u16 = 0xA005;
 pub(crate) const TAG_SUB_IFDS: u16 = 0x014A;
 /// Tag of the Exif version (`0232` for Exif 2.32), in the Exif IFD.
 pub(crate) const TAG_EXIF_VERSION: u16 = 0x9000;
+/// Tag of the MakerNote, in the Exif IFD.
+pub(crate) const TAG_MAKER_NOTE: u16 = 0x927C;
+/// Tag of the GeoTIFF key directory, in IFD 0.
+pub(crate) const TAG_GEO_KEY_DIRECTORY: u16 = 0x87AF;
 /// Tag of the DNG version (four bytes, `1 4 0 0` for DNG 1.4), in IFD 0.
 pub(crate) const TAG_DNG_VERSION: u16 = 0xC612;
 
@@ -177,6 +181,49 @@ impl<'a> Tiff<'a> {
     }
 }
 
+/// An IFD read as far as it goes, for readers that keep what they can (Exif): the entries
+/// that lie inside the data, how many were declared, and the next-IFD link if it was readable.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PartialIfd<'a> {
+    /// The entries that fit (`count` is clamped to them).
+    pub ifd: Ifd<'a>,
+    /// How many entries the IFD declares.
+    pub declared: u64,
+    /// The next IFD's offset, when its four (or eight) bytes are inside the data.
+    pub next: Option<u64>,
+}
+
+impl<'a> Tiff<'a> {
+    /// The IFD at `off`, keeping every whole entry when the directory runs past the end of the
+    /// data. Fails only when not even the entry count can be read.
+    pub fn ifd_partial(&self, off: u64) -> Result<PartialIfd<'a>, IfdError> {
+        let (declared, entries) = if self.big {
+            let c = u64_at(self.data, off, self.endian).ok_or(IfdError::BeyondEof)?;
+            (c, off + 8)
+        } else {
+            let c = u16_at(self.data, off, self.endian).ok_or(IfdError::BeyondEof)?;
+            (u64::from(c), off + 2)
+        };
+        let room = (self.data.len() as u64).saturating_sub(entries) / self.entry_size();
+        let count = declared.min(room);
+        let next = if count == declared {
+            self.offset_at(entries + count * self.entry_size())
+        } else {
+            None
+        };
+        Ok(PartialIfd {
+            ifd: Ifd {
+                tiff: *self,
+                offset: off,
+                count,
+                next: next.unwrap_or(0),
+            },
+            declared,
+            next,
+        })
+    }
+}
+
 impl<'a> Ifd<'a> {
     fn entries_start(&self) -> u64 {
         self.offset + if self.tiff.big { 8 } else { 2 }
@@ -257,9 +304,74 @@ impl Entry {
 /// IFD 0 points to an Exif IFD that has one.
 pub(crate) fn exif_version(data: &[u8]) -> Option<[u8; 4]> {
     let (t, first) = Tiff::open(data).ok()?;
-    let exif_off = t.ifd(first).ok()?.find(TAG_EXIF_IFD)?.get(&t, 0)?;
-    let e = t.ifd(exif_off).ok()?.find(TAG_EXIF_VERSION)?;
+    // Whole entries of a cut-short IFD still count: PRONOM's signature looks for the bytes of
+    // the ExifVersion entry, not for a sound directory.
+    let exif_off = t
+        .ifd_partial(first)
+        .ok()?
+        .ifd
+        .find(TAG_EXIF_IFD)?
+        .get(&t, 0)?;
+    let e = t.ifd_partial(exif_off).ok()?.ifd.find(TAG_EXIF_VERSION)?;
     e.bytes(&t)?.try_into().ok()
+}
+
+/// Whether a TIFF is a Nikon raw file (NEF) as PRONOM's fmt/202 signatures describe it: the
+/// Exif IFD's MakerNote is Nikon's type 2 (`Nikon\0`, version 2.00, 2.10 or 2.11, then an
+/// embedded TIFF header at offset 8), and IFD 0 or one of its SubIFDs is a full-resolution image
+/// (NewSubfileType 0) that is uncompressed or Nikon-compressed (Compression 1 or 34713).
+pub(crate) fn is_nikon_raw(data: &[u8]) -> bool {
+    let Ok((t, first)) = Tiff::open(data) else {
+        return false;
+    };
+    let Ok(ifd0) = t.ifd_partial(first).map(|partial| partial.ifd) else {
+        return false;
+    };
+    let note = ifd0
+        .find(TAG_EXIF_IFD)
+        .and_then(|pointer| pointer.get(&t, 0))
+        .and_then(|offset| t.ifd_partial(offset).ok())
+        .and_then(|exif| exif.ifd.find(TAG_MAKER_NOTE))
+        .and_then(|entry| entry.bytes(&t));
+    let nikon_note = note.is_some_and(|bytes| {
+        bytes.starts_with(b"Nikon\0")
+            && matches!(bytes.get(6..8), Some([2, 0x00 | 0x10 | 0x11]))
+            && matches!(
+                bytes.get(8..18),
+                Some(b"\0\0MM\0*\0\0\0\x08" | b"\0\0II*\0\x08\0\0\0")
+            )
+    });
+    if !nikon_note {
+        return false;
+    }
+    let raw = |ifd: &Ifd<'_>| {
+        ifd.find(0x00FE)
+            .is_some_and(|e| e.typ == 4 && e.get(&t, 0) == Some(0))
+            && ifd
+                .find(0x0103)
+                .is_some_and(|e| e.typ == 3 && matches!(e.get(&t, 0), Some(1 | 34713)))
+    };
+    if raw(&ifd0) {
+        return true;
+    }
+    let Some(sub_ifds) = ifd0.find(TAG_SUB_IFDS) else {
+        return false;
+    };
+    (0..sub_ifds.count.min(8))
+        .filter_map(|index| sub_ifds.get(&t, index))
+        .filter_map(|offset| t.ifd_partial(offset).ok())
+        .any(|partial| raw(&partial.ifd))
+}
+
+/// Whether IFD 0 has a GeoKeyDirectoryTag (0x87AF) of type SHORT: a GeoTIFF.
+pub(crate) fn has_geokeys(data: &[u8]) -> bool {
+    let Ok((t, first)) = Tiff::open(data) else {
+        return false;
+    };
+    t.ifd_partial(first)
+        .ok()
+        .and_then(|partial| partial.ifd.find(TAG_GEO_KEY_DIRECTORY))
+        .is_some_and(|e| e.typ == 3)
 }
 
 /// The four DNGVersion bytes of a TIFF's IFD 0, if it has them.
