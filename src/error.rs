@@ -260,6 +260,8 @@ codes! {
     ExifUnreadable = "PHOTO-W004", Warning, "The image may be fine but its Exif block is damaged; dates and camera details cannot be taken from it. Check it with ExifTool.";
     /// `--decode`: the image would need more memory than the decoding budget; not decoded.
     PhotoOverDecodeBudget = "PHOTO-W005", Warning, "The image was not decoded because its header asks for more memory than --decode-memory allows (1G by default); if the dimensions are genuine, check it again with a larger --decode-memory, else the header is damaged or hostile.";
+    /// `--decode`: no decoder for the format or this variant of it; only the structure was checked.
+    PhotoNotDecoded = "PHOTO-W020", Warning, "The structure was checked but the image data was not decoded, because qoima has no decoder for this format or variant (the message says which). This is not damage; to prove the pixels, open the file in a program that reads it (e.g. ImageMagick, libheif, OpenJPEG).";
 
     // ---- serialized bags (zip, tar, tar.gz) ----
     /// The archive cannot be read as zip or tar.
