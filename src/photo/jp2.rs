@@ -256,8 +256,42 @@ mod tests {
             c.extend_from_slice(&v.to_be_bytes());
         }
         c.extend_from_slice(&[0x00, 0x03, 7, 1, 1, 7, 1, 1, 7, 1, 1]);
-        c.extend_from_slice(&[0xFF, 0x90, 0, 0, 0xFF, 0xD9]);
+        // One tile-part: SOT (Lsot 10, tile 0, Psot 16, part 0 of 1), SOD, two data bytes.
+        c.extend_from_slice(&[0xFF, 0x90, 0, 10, 0, 0, 0, 0, 0, 16, 0, 1, 0xFF, 0x93, 1, 2]);
+        c.extend_from_slice(&[0xFF, 0xD9]);
         c
+    }
+
+    #[test]
+    fn issue14_a_tile_part_longer_than_the_codestream_is_truncation() {
+        let run = |c: &[u8]| {
+            let mut out = Findings::new("t.j2c");
+            check_j2c(c, &mut Technical::default(), &mut out);
+            out.problems
+        };
+        assert!(run(&j2c()).is_empty());
+        // Cut inside the tile-part's data, with EOC put back.
+        let mut cut = j2c();
+        cut.remove(cut.len() - 3);
+        let problems = run(&cut);
+        assert_eq!(codes_of(&problems), ["PHOTO-040"]);
+        assert!(
+            problems[0].message.contains("tile-part 0 of tile 0"),
+            "{}",
+            problems[0].message
+        );
+        // A tile index the image does not have, and a SOT where none is.
+        let mut bad_tile = j2c();
+        let sot = bad_tile.len() - 2 - 16;
+        bad_tile[sot + 5] = 7;
+        assert_eq!(codes_of(&run(&bad_tile)), ["PHOTO-040"]);
+        let mut no_sot = j2c();
+        no_sot[sot + 9] = 8; // Psot 8: shorter than a SOT segment and SOD
+        assert_eq!(codes_of(&run(&no_sot)), ["PHOTO-040"]);
+        // Psot 0: the last tile-part runs to EOC.
+        let mut open = j2c();
+        open[sot + 9] = 0;
+        assert!(run(&open).is_empty());
     }
 
     fn jp2() -> Vec<u8> {

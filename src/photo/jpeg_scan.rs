@@ -778,3 +778,53 @@ impl BlockWalker {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue14_progression_parameters_follow_libjpeg() {
+        // (components, Ss, Se, Ah, Al)
+        for ok in [
+            (3, 0, 0, 0, 1),
+            (1, 1, 5, 0, 2),
+            (1, 6, 63, 0, 2),
+            (1, 1, 63, 2, 1),
+            (3, 0, 0, 1, 0),
+        ] {
+            assert!(progression_valid(ok.0, ok.1, ok.2, ok.3, ok.4), "{ok:?}");
+        }
+        for bad in [
+            (1, 1, 64, 0, 2),  // Se past the last coefficient
+            (1, 0, 5, 0, 0),   // a DC scan with AC coefficients
+            (3, 1, 5, 0, 0),   // an AC scan with three components
+            (1, 6, 5, 0, 0),   // Ss after Se
+            (1, 1, 63, 2, 2),  // a refinement that does not lower Al by one
+            (1, 1, 63, 0, 14), // Al past 13
+            (0, 0, 0, 0, 0),   // no component
+        ] {
+            assert!(
+                !progression_valid(bad.0, bad.1, bad.2, bad.3, bad.4),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn issue14_the_dnl_height_moves_into_the_frame_header() {
+        // SOI, SOF0 (height 0, width 8, one component), SOS, one data byte, DNL (height 8), EOI.
+        let mut j = vec![0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0, 0, 0, 8, 1, 1, 0x11, 0];
+        j.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 63, 0, 0x55]);
+        j.extend_from_slice(&[0xFF, 0xDC, 0, 4, 0, 8, 0xFF, 0xD9]);
+        let patched = with_dnl_height(&j).unwrap();
+        assert_eq!(patched.len(), j.len() - 6);
+        assert_eq!(&patched[7..9], &[0, 8]);
+        assert!(!patched.windows(2).any(|w| w == [0xFF, 0xDC]));
+        assert_eq!(with_dnl_height(&patched), None, "nothing left to move");
+        // Height 0 and no DNL: nothing to move (the structural check reports it).
+        let mut no_dnl = j.clone();
+        no_dnl.drain(j.len() - 8..j.len() - 2);
+        assert_eq!(with_dnl_height(&no_dnl), None);
+    }
+}

@@ -519,6 +519,56 @@ mod tests {
     }
 
     #[test]
+    fn issue14_jpeg_streams_are_image_data_and_carry_their_size() {
+        // An old-style JPEG TIFF: the JPEG stream at JPEGInterchangeFormat is the image; no
+        // length, no strips.
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend_from_slice(&[0; 30]);
+        let ifd_end = 8 + 2 + 4 * 12 + 4;
+        let ojpeg = |at: u32| {
+            tiny_tiff(
+                &[
+                    (256, 3, 1, 8),
+                    (257, 3, 1, 8),
+                    (259, 3, 1, 6),
+                    (513, 4, 1, at),
+                ],
+                0,
+                &jpeg,
+            )
+        };
+        assert!(run(&ojpeg(ifd_end)).1.is_empty());
+        // Pointing at no SOI, or beyond the end: real damage.
+        assert_eq!(run(&ojpeg(ifd_end + 4)).1, ["PHOTO-034"]);
+        assert_eq!(run(&ojpeg(99_999)).1, ["PHOTO-033"]);
+        // A CR2-style thumbnail IFD: JPEG offset and length, no size, no strips.
+        let thumb = tiny_tiff(
+            &[
+                (259, 3, 1, 6),
+                (513, 4, 1, 8 + 2 + 3 * 12 + 4),
+                (514, 4, 1, 32),
+            ],
+            0,
+            &jpeg,
+        );
+        assert!(run(&thumb).1.is_empty());
+        // Its length past the end is still caught.
+        let long = tiny_tiff(
+            &[
+                (259, 3, 1, 6),
+                (513, 4, 1, 8 + 2 + 3 * 12 + 4),
+                (514, 4, 1, 3200),
+            ],
+            0,
+            &jpeg,
+        );
+        assert_eq!(run(&long).1, ["PHOTO-033"]);
+        // Uncompressed strips without a size are still incomplete.
+        let d = tiny_tiff(&[(273, 4, 1, 8), (279, 4, 1, 8)], 0, &[0; 8]);
+        assert_eq!(run(&d).1, ["PHOTO-034"]);
+    }
+
+    #[test]
     fn value_beyond_eof() {
         // BitsPerSample with 3 SHORTs stored at byte 60000.
         let d = tiny_tiff(
