@@ -7,7 +7,9 @@
 #     minisign (sealed bags: the CLI verifies qoima's signatures and the reverse, and each
 #     sealed bag's verify.sh is run), age (encrypted bundles: the age CLI decrypts qoima's
 #     bundles and qoima decrypts the CLI's files),
-#     chromium (the HTML audit report is rendered headless; QOIMA_SKIP_BROWSER=1 skips);
+#     chromium (the HTML audit report is rendered headless; QOIMA_SKIP_BROWSER=1 skips),
+#     libtiff-tools and imagemagick (tests/it/decode.rs makes photo variants with tiffcp and
+#     convert, and checks qoima's verdicts against tiffinfo -D and identify -regard-warnings);
 #   - bagit-python 1.9.0 from PyPI, in a virtual environment at .venv (interop tests).
 # Then: rustfmt and clippy (warnings are errors), the full test suite, and the library's
 # unit tests once more in the pure-Rust build (--no-default-features).
@@ -21,6 +23,8 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v exiftool >/dev/null 2>&1 || missing+=(libimage-exiftool-perl)
+command -v tiffcp >/dev/null 2>&1 || missing+=(libtiff-tools)
+command -v identify >/dev/null 2>&1 || missing+=(imagemagick)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 command -v zip >/dev/null 2>&1 || missing+=(zip)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
