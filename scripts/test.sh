@@ -8,8 +8,10 @@
 #     sealed bag's verify.sh is run), age (encrypted bundles: the age CLI decrypts qoima's
 #     bundles and qoima decrypts the CLI's files),
 #     chromium (the HTML audit report is rendered headless; QOIMA_SKIP_BROWSER=1 skips),
-#     imagemagick (the oracle for JPEG scans that end early), strace (fault injection at every
-#     durable system call);
+#     imagemagick and libtiff-tools (the oracle for JPEG scans that end early; tests/it/decode.rs
+#     makes photo variants with tiffcp and convert, and checks qoima's verdicts against
+#     tiffinfo -D and identify -regard-warnings), strace (fault injection at every durable
+#     system call);
 #   - bagit-python 1.9.0 from PyPI, in a virtual environment at .venv (interop tests), and
 #     fido (opf-fido 1.6.1, the PRONOM oracle of tests/it/identify.rs) in the same .venv.
 # Then: rustfmt and clippy (warnings are errors), the full test suite, and the library's
@@ -24,6 +26,7 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v exiftool >/dev/null 2>&1 || missing+=(libimage-exiftool-perl)
+command -v tiffcp >/dev/null 2>&1 || missing+=(libtiff-tools)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 command -v zip >/dev/null 2>&1 || missing+=(zip)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)

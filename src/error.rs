@@ -286,6 +286,8 @@ codes! {
     ExifPartlyUnreadable = "PHOTO-W009", Warning, "The tags in the named Exif directory are lost to every reader; the others were read. If the lost part held the date, camera or position, record them in the metadata by hand (ExifTool -v3 shows the damage).";
     /// A GPS coordinate that is present but cannot be read, or was read with an assumption.
     GpsUnreadable = "PHOTO-W010", Warning, "The photo's position is missing or uncertain for the reason given; check it with ExifTool (`exiftool -n -gps:all FILE`) and put the place in `coverage` or `spatial` by hand.";
+    /// `--decode`: no decoder for the format or this variant of it; only the structure was checked.
+    PhotoNotDecoded = "PHOTO-W020", Warning, "The structure was checked but the image data was not decoded, because qoima has no decoder for this format or variant (the message says which). This is not damage; to prove the pixels, open the file in a program that reads it (e.g. ImageMagick, libheif, OpenJPEG).";
 
     // ---- serialized bags (zip, tar, tar.gz) ----
     /// The archive cannot be read as zip or tar.

@@ -15,7 +15,7 @@ use crate::fsutil;
 use crate::metadata::rules::{self, FileFacts, Rules};
 use crate::metadata::{self, LoadOptions, Record};
 use crate::paths;
-use crate::photo::{self, Exif, FormatId, Identification, Technical};
+use crate::photo::{self, Decode, Exif, FormatId, Identification, Technical};
 use crate::report::{self, Counts};
 
 /// Options of a check.
@@ -58,6 +58,9 @@ pub struct Item {
     pub technical: Option<Technical>,
     /// EXIF.
     pub exif: Option<Exif>,
+    /// Whether the photo's image data was decoded (`--decode`), and if not, why; `None` when
+    /// the item has no photo.
+    pub decode: Option<Decode>,
     /// Problems of this item.
     pub problems: Vec<Problem>,
 }
@@ -355,6 +358,7 @@ pub fn check(
             target.identification = r.identification;
             target.technical = Some(r.technical);
             target.exif = r.exif;
+            target.decode = Some(r.decode);
         }
     }
     // Rule problems go to the item on their line, or the item of their file.
@@ -442,6 +446,7 @@ fn empty_item() -> Item {
         size: None,
         technical: None,
         exif: None,
+        decode: None,
         problems: Vec::new(),
     }
 }

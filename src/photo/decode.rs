@@ -9,8 +9,13 @@
 //! `tiff` (strip by strip or tile by tile), `gif` and `image-webp`. JPEG 2000 and HEIF have
 //! no pure-Rust decoder qoima is willing to depend on; they are checked structurally only.
 //!
-//! A feature a decoder does not implement (arithmetic-coded JPEG, a rare TIFF compression)
-//! is not damage: it is reported as "not decoded", never as a failure.
+//! A feature a decoder does not implement (arithmetic-coded JPEG, CCITT Group 3 fax, a rare
+//! TIFF compression) is not damage: it is reported as "not decoded", with the reason, never
+//! as a failure. Two legal variants the decoders do not know are bridged here instead, so
+//! that they are really decoded: a JPEG whose height comes in a DNL segment (decoded from a
+//! copy with the height moved into the frame header, as libjpeg 9 does) and a TIFF strip in
+//! the old-style LZW of TIFF 5.0 writers (decoded here with `weezl`, least significant bit
+//! first, as libtiff does with a warning).
 //!
 //! Every decoder works within a memory *budget* (`--decode-memory`, [`DEFAULT_BUDGET`] by
 //! default). What a file will need is worked out from its header before anything is
@@ -26,6 +31,7 @@ use std::io::Cursor;
 
 use super::identify::Family;
 use super::jpeg_scan::{self, ScanError};
+use super::tiff_lzw;
 
 /// The memory one decode may use unless `--decode-memory` says otherwise: 1 GiB, enough for
 /// a 100-megapixel progressive JPEG or a 300-megapixel baseline one (TIFF and PNG are decoded
@@ -42,8 +48,8 @@ pub(crate) enum Outcome {
     /// A JPEG scan ran out of entropy-coded data before its last block (the decoder would
     /// have filled the rest with grey).
     Truncated(String),
-    /// No decoder for this format or this variant of it.
-    NotDecoded,
+    /// No decoder for this format or this variant of it; the reason, in words.
+    NotDecoded(String),
     /// Decoding would need more memory than the budget allows; nothing was allocated.
     OverBudget {
         /// What the header says decoding needs, in bytes, when it is known.
@@ -59,7 +65,13 @@ pub(crate) fn decode(family: Family, data: &[u8], budget: u64) -> Outcome {
         Family::Tiff => tiff(data, budget),
         Family::Gif => gif(data, budget),
         Family::WebP => webp(data, budget),
-        _ => Outcome::NotDecoded,
+        Family::Jp2 | Family::J2c => Outcome::NotDecoded(
+            "qoima has no JPEG 2000 decoder; only the structure was checked".into(),
+        ),
+        Family::Heif => Outcome::NotDecoded(
+            "qoima has no HEVC or AV1 decoder for HEIF; only the structure was checked".into(),
+        ),
+        Family::Empty | Family::Text => Outcome::NotDecoded("not an image".into()),
     }
 }
 
@@ -69,6 +81,13 @@ fn budget_usize(budget: u64) -> usize {
 }
 
 fn jpeg(data: &[u8], budget: u64) -> Outcome {
+    match jpeg_scan::with_dnl_height(data) {
+        Some(patched) => jpeg_decode(&patched, budget),
+        None => jpeg_decode(data, budget),
+    }
+}
+
+fn jpeg_decode(data: &[u8], budget: u64) -> Outcome {
     use zune_core::bytestream::ZCursor;
     use zune_core::options::DecoderOptions;
     use zune_jpeg::errors::DecodeErrors;
@@ -78,7 +97,9 @@ fn jpeg(data: &[u8], budget: u64) -> Outcome {
         .set_max_height(usize::from(u16::MAX));
     let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(data), options);
     let failed = |e: DecodeErrors| match e {
-        DecodeErrors::Unsupported(_) => Outcome::NotDecoded,
+        DecodeErrors::Unsupported(what) => {
+            Outcome::NotDecoded(format!("the JPEG decoder does not implement {what:?}"))
+        }
         e => Outcome::Failed(format!("{e:?}")),
     };
     if let Err(e) = decoder.decode_headers() {
@@ -93,7 +114,9 @@ fn jpeg(data: &[u8], budget: u64) -> Outcome {
     match jpeg_scan::walk(data) {
         Ok(()) => {}
         Err(ScanError::Truncated(why)) => return Outcome::Truncated(why),
-        Err(ScanError::Unsupported) => return Outcome::NotDecoded,
+        Err(ScanError::Unsupported(what)) => {
+            return Outcome::NotDecoded(format!("the JPEG decoder does not implement {what}"));
+        }
         Err(ScanError::Bad(why)) => return Outcome::Failed(why),
     }
     match decoder.decode() {
@@ -180,15 +203,33 @@ fn tiff(data: &[u8], budget: u64) -> Outcome {
     // Tag values (strip offsets, colour maps) are small next to the pixels; a quarter of the
     // budget is plenty and keeps a lying count from allocating the rest.
     limits.ifd_value_size = budget_usize(budget / 4);
+    if main_chain_compressions(data).contains(&OLD_STYLE_JPEG) {
+        return Outcome::NotDecoded(
+            "the TIFF decoder does not implement old-style JPEG compression (Compression 6, TIFF 6.0 section 22)".into(),
+        );
+    }
+    let mut compression = None;
     let run = || -> Result<(), TiffError> {
         let mut decoder = Decoder::new(Cursor::new(data))?.with_limits(limits);
         loop {
+            let this = decoder
+                .get_tag_u64(tiff::tags::Tag::Compression)
+                .unwrap_or(1);
+            compression = Some(this);
+            let old_lzw = if this == LZW {
+                tiff_lzw::OldStyle::of(&mut decoder, data)?
+            } else {
+                None
+            };
             let chunks = match decoder.get_chunk_type() {
                 tiff::decoder::ChunkType::Strip => decoder.strip_count()?,
                 tiff::decoder::ChunkType::Tile => decoder.tile_count()?,
             };
             for i in 0..chunks {
-                decoder.read_chunk(i)?;
+                match &old_lzw {
+                    Some(old) if old.is_old_style(i) => old.decode(&decoder, i, budget)?,
+                    _ => drop(decoder.read_chunk(i)?),
+                }
             }
             if !decoder.more_images() {
                 return Ok(());
@@ -201,9 +242,36 @@ fn tiff(data: &[u8], budget: u64) -> Outcome {
         Err(TiffError::LimitsExceeded | TiffError::IntSizeError) => {
             Outcome::OverBudget { needed: None }
         }
-        Err(TiffError::UnsupportedError(_)) => Outcome::NotDecoded,
+        Err(TiffError::UnsupportedError(what)) => Outcome::NotDecoded(match compression {
+            Some(c) => format!(
+                "the TIFF decoder does not implement this image ({}: {what})",
+                super::tiff::compression_name(c)
+            ),
+            None => format!("the TIFF decoder does not implement this image ({what})"),
+        }),
         Err(e) => Outcome::Failed(e.to_string()),
     }
+}
+
+/// TIFF Compression 5.
+const LZW: u64 = 5;
+/// TIFF Compression 6, which the `tiff` crate does not implement and reads as malformed.
+const OLD_STYLE_JPEG: u64 = 6;
+
+/// The Compression of every IFD in the main chain (the images the decoder reads), as far as
+/// the chain can be followed; bounded, since the structural check has already vouched for it.
+fn main_chain_compressions(data: &[u8]) -> Vec<u64> {
+    use super::tiffio::Tiff;
+    let mut found = Vec::new();
+    let Ok((tiff, mut offset)) = Tiff::open(data) else {
+        return found;
+    };
+    while offset != 0 && found.len() < 1024 {
+        let Ok(ifd) = tiff.ifd(offset) else { break };
+        found.push(ifd.find(259).and_then(|e| e.get(&tiff, 0)).unwrap_or(1));
+        offset = ifd.next;
+    }
+    found
 }
 
 fn gif(data: &[u8], budget: u64) -> Outcome {
@@ -261,7 +329,9 @@ fn webp(data: &[u8], budget: u64) -> Outcome {
         Err(DecodingError::ImageTooLarge | DecodingError::MemoryLimitExceeded) => {
             Outcome::OverBudget { needed }
         }
-        Err(DecodingError::UnsupportedFeature(_)) => Outcome::NotDecoded,
+        Err(DecodingError::UnsupportedFeature(what)) => {
+            Outcome::NotDecoded(format!("the WebP decoder does not implement {what}"))
+        }
         Err(e) => Outcome::Failed(e.to_string()),
     }
 }

@@ -74,6 +74,7 @@ fn read_meta(
                 };
             }
             b"iloc" => iloc(d, b.start, b.end, file_len)?,
+            b"iinf" => item_infos(d, b.start, b.end)?,
             b"iprp" => iprp = Some((b.start, b.end)),
             _ => {}
         }
@@ -81,6 +82,40 @@ fn read_meta(
     }
     if let Some((s, e)) = iprp {
         properties(d, s, e, primary, tech)?;
+    }
+    Ok(())
+}
+
+/// The item information box (`iinf`): each item's `infe` entry must fit inside it, and there
+/// must be as many entries as it declares.
+fn item_infos(d: &[u8], start: u64, end: u64) -> Result<(), String> {
+    let short = || "the item information box (iinf) is cut short".to_string();
+    let version = *d.get(start as usize).ok_or_else(short)?;
+    let (declared, mut pos) = if version == 0 {
+        (u64::from(be16(d, start + 4).ok_or_else(short)?), start + 6)
+    } else {
+        (u64::from(be32(d, start + 4).ok_or_else(short)?), start + 8)
+    };
+    let mut entries = 0u64;
+    while pos < end {
+        let b = read_box(d, pos, d.len() as u64)
+            .map_err(|w| format!("in the item information box (iinf), {w}"))?;
+        if b.end > end {
+            let name = String::from_utf8_lossy(&b.typ).into_owned();
+            return Err(format!(
+                "the {name:?} box at byte {pos} declares {} bytes, {} more than its parent item information box (iinf) holds: the item table is damaged",
+                b.end - pos,
+                b.end - end
+            ));
+        }
+        entries += u64::from(&b.typ == b"infe");
+        pos = b.end;
+    }
+    if entries < declared {
+        return Err(format!(
+            "the item information box (iinf) at byte {} declares {declared} items but holds {entries}: the item table is damaged",
+            start - 8
+        ));
     }
     Ok(())
 }
@@ -107,6 +142,19 @@ fn iloc(d: &[u8], start: u64, end: u64, file_len: u64) -> Result<(), String> {
         ((sizes >> 4) & 0xF) as u8,
     );
     let index_size = if version >= 1 { (sizes & 0xF) as u8 } else { 0 };
+    for (name, size) in [
+        ("offset_size", off_size),
+        ("length_size", len_size),
+        ("base_offset_size", base_size),
+        ("index_size", index_size),
+    ] {
+        if !matches!(size, 0 | 4 | 8) {
+            return Err(format!(
+                "the item location box (iloc) at byte {} gives {name} {size}; each field size must be 0, 4 or 8 bytes, so no item can be located",
+                start - 8
+            ));
+        }
+    }
     let mut p: u64 = 6;
     let id_size = if version < 2 { 2 } else { 4 };
     let count = if version < 2 {

@@ -166,7 +166,82 @@ fn codestream(c: &[u8], tech: &mut Technical, fill: bool) -> Result<(), String> 
                 .to_string(),
         );
     }
+    tile_parts(c)
+}
+
+/// Walks the main header's marker segments to the first tile-part, then every tile-part by
+/// its own length (`Psot` in its SOT segment), which must end exactly at the next SOT or at
+/// the EOC marker. A codestream cut inside its last tile-part and closed again with EOC (or a
+/// tile-part whose length is damaged) passes the EOC check but fails here, as in jpylyzer.
+fn tile_parts(c: &[u8]) -> Result<(), String> {
+    const SOT: u16 = 0xFF90;
+    let eoc = c.len() - 2;
+    let mut pos = 2; // after SOC: SIZ and the other main-header segments
+    while be16(c, pos as u64) != Some(SOT) {
+        if pos >= eoc {
+            return Ok(()); // no tile-part at all: nothing more to walk
+        }
+        let (Some(marker), Some(length)) = (be16(c, pos as u64), be16(c, pos as u64 + 2)) else {
+            return Err(format!("ends inside the main header, at byte {pos}"));
+        };
+        if marker >> 8 != 0xFF || length < 2 {
+            return Err(format!(
+                "has a damaged main header: no marker segment at byte {pos}"
+            ));
+        }
+        pos += 2 + usize::from(length);
+    }
+    let tiles = tile_count(c);
+    let mut part = 0u64;
+    while pos < eoc {
+        let header = (
+            be16(c, pos as u64),
+            be16(c, pos as u64 + 2),
+            be16(c, pos as u64 + 4),
+        );
+        let (Some(SOT), Some(10), Some(tile)) = header else {
+            return Err(format!(
+                "has no tile-part (SOT marker) where tile-part {part} should start, at byte {pos}: a tile-part length is damaged"
+            ));
+        };
+        let length = be32(c, pos as u64 + 6).unwrap_or(0);
+        let end = if length == 0 {
+            eoc as u64
+        } else {
+            pos as u64 + u64::from(length)
+        };
+        if tiles.is_some_and(|n| u64::from(tile) >= n) {
+            return Err(format!(
+                "tile-part {part} (at byte {pos}) names tile {tile}, but the image has {} tiles",
+                tiles.unwrap_or(0)
+            ));
+        }
+        if length != 0 && length < 14 || end > eoc as u64 {
+            return Err(format!(
+                "tile-part {part} of tile {tile} (at byte {pos}) declares {length} bytes, {} more than the codestream holds before its end marker (EOC): its data is truncated",
+                end.saturating_sub(eoc as u64)
+            ));
+        }
+        pos = end as usize;
+        part += 1;
+    }
     Ok(())
+}
+
+/// The number of tiles the SIZ segment divides the image into, when it is consistent.
+fn tile_count(c: &[u8]) -> Option<u64> {
+    let siz = |off: u64| be32(c, 4 + off).map(u64::from);
+    let (width, height) = (siz(4)?, siz(8)?);
+    let (tile_width, tile_height) = (siz(20)?, siz(24)?);
+    let (tile_x, tile_y) = (siz(28)?, siz(32)?);
+    if tile_width == 0 || tile_height == 0 || tile_x >= width || tile_y >= height {
+        return None;
+    }
+    Some(
+        (width - tile_x)
+            .div_ceil(tile_width)
+            .saturating_mul((height - tile_y).div_ceil(tile_height)),
+    )
 }
 
 #[cfg(test)]
@@ -181,8 +256,42 @@ mod tests {
             c.extend_from_slice(&v.to_be_bytes());
         }
         c.extend_from_slice(&[0x00, 0x03, 7, 1, 1, 7, 1, 1, 7, 1, 1]);
-        c.extend_from_slice(&[0xFF, 0x90, 0, 0, 0xFF, 0xD9]);
+        // One tile-part: SOT (Lsot 10, tile 0, Psot 16, part 0 of 1), SOD, two data bytes.
+        c.extend_from_slice(&[0xFF, 0x90, 0, 10, 0, 0, 0, 0, 0, 16, 0, 1, 0xFF, 0x93, 1, 2]);
+        c.extend_from_slice(&[0xFF, 0xD9]);
         c
+    }
+
+    #[test]
+    fn issue14_a_tile_part_longer_than_the_codestream_is_truncation() {
+        let run = |c: &[u8]| {
+            let mut out = Findings::new("t.j2c");
+            check_j2c(c, &mut Technical::default(), &mut out);
+            out.problems
+        };
+        assert!(run(&j2c()).is_empty());
+        // Cut inside the tile-part's data, with EOC put back.
+        let mut cut = j2c();
+        cut.remove(cut.len() - 3);
+        let problems = run(&cut);
+        assert_eq!(codes_of(&problems), ["PHOTO-040"]);
+        assert!(
+            problems[0].message.contains("tile-part 0 of tile 0"),
+            "{}",
+            problems[0].message
+        );
+        // A tile index the image does not have, and a SOT where none is.
+        let mut bad_tile = j2c();
+        let sot = bad_tile.len() - 2 - 16;
+        bad_tile[sot + 5] = 7;
+        assert_eq!(codes_of(&run(&bad_tile)), ["PHOTO-040"]);
+        let mut no_sot = j2c();
+        no_sot[sot + 9] = 8; // Psot 8: shorter than a SOT segment and SOD
+        assert_eq!(codes_of(&run(&no_sot)), ["PHOTO-040"]);
+        // Psot 0: the last tile-part runs to EOC.
+        let mut open = j2c();
+        open[sot + 9] = 0;
+        assert!(run(&open).is_empty());
     }
 
     fn jp2() -> Vec<u8> {

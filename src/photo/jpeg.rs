@@ -16,6 +16,7 @@ pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
     let mut frame: Option<Frame> = None;
     let mut adobe_transform: Option<u8> = None;
     let mut scans = 0u32;
+    let mut dnl_height: Option<u16> = None;
     let mut pos = 2usize; // after SOI
     let outcome = loop {
         if pos >= data.len() {
@@ -80,11 +81,15 @@ pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
             0xEE if body.starts_with(b"Adobe") && body.len() >= 12 => {
                 adobe_transform = Some(body[11]);
             }
+            0xDC if dnl_height.is_none() => dnl_height = be16(body, 0),
             0xDA => {
-                if frame.is_none() {
+                let Some(f) = &frame else {
                     break Walk::Bad(format!(
                         "a scan (SOS) at byte {pos} comes before any frame header (SOF)"
                     ));
+                };
+                if let Some(why) = scan_header_fault(f, body) {
+                    break Walk::Bad(format!("the scan header (SOS) at byte {pos} {why}"));
                 }
                 scans += 1;
                 match skip_entropy_data(data, end) {
@@ -101,8 +106,13 @@ pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
     };
 
     if let Some(f) = &frame {
+        let height = if f.height > 0 {
+            f.height
+        } else {
+            dnl_height.unwrap_or(0)
+        };
         tech.width = Some(u32::from(f.width));
-        tech.height = (f.height > 0).then_some(u32::from(f.height));
+        tech.height = (height > 0).then_some(u32::from(height));
         tech.bits_per_sample = Some(u16::from(f.precision));
         tech.samples_per_pixel = Some(u16::from(f.components));
         tech.compression = Some(compression_name(f.marker).to_string());
@@ -113,6 +123,8 @@ pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
         Walk::Eoi(after) => {
             if frame.is_none() {
                 out.push(Code::JpegNoFrame, "the JPEG has no frame header (SOF), so it holds no image");
+            } else if frame.as_ref().is_some_and(|f| f.height == 0) && dnl_height.is_none_or(|h| h == 0) {
+                out.push_field(Code::JpegBadSegment, "DNL", "the frame header gives the height as 0 (to follow in a DNL segment), but no DNL segment gives it: the image has no height");
             } else if scans == 0 {
                 out.push(Code::JpegNoScan, "the JPEG has a frame header but no scan (SOS): there is no image data");
             }
@@ -176,6 +188,33 @@ impl Frame {
             ids: [id(0), id(1), id(2)],
         })
     }
+}
+
+/// What is wrong with a scan header, if anything: its length must match its component
+/// count, and a progressive scan's spectral
+/// selection and successive approximation must be ones a decoder accepts (libjpeg refuses
+/// the whole image otherwise). A sequential scan's parameters are not checked: they are
+/// fixed by the standard, and libjpeg only warns and ignores them.
+fn scan_header_fault(frame: &Frame, body: &[u8]) -> Option<String> {
+    let count = usize::from(*body.first()?);
+    if count == 0 || body.len() != 4 + 2 * count {
+        return Some(format!(
+            "is malformed: its length does not match its {count} component(s)"
+        ));
+    }
+    let progressive = matches!(frame.marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
+    let (start, end, approximation) = (
+        body[1 + 2 * count],
+        body[2 + 2 * count],
+        body[3 + 2 * count],
+    );
+    let (high, low) = (approximation >> 4, approximation & 15);
+    if progressive && !super::jpeg_scan::progression_valid(count, start, end, high, low) {
+        return Some(format!(
+            "has invalid progressive parameters (Ss={start} Se={end} Ah={high} Al={low}): decoders refuse the image"
+        ));
+    }
+    None
 }
 
 /// Finds the marker that ends a scan's entropy-coded data starting at `from`.

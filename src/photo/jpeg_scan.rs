@@ -20,8 +20,8 @@ use super::bytes::be16;
 pub(crate) enum ScanError {
     /// A scan runs out of data before its last block.
     Truncated(String),
-    /// A coding process qoima does not walk (lossless, hierarchical, arithmetic, DNL).
-    Unsupported,
+    /// A coding process qoima does not walk (lossless, hierarchical, arithmetic), named.
+    Unsupported(&'static str),
     /// The entropy-coded data is invalid (an undefined table, a code no table holds).
     Bad(String),
 }
@@ -57,7 +57,9 @@ pub(crate) fn walk(data: &[u8]) -> Result<(), ScanError> {
     while let Some(segment) = segments.next() {
         match segment.marker {
             0xC0..=0xC2 => state.frame = Some(Frame::parse(segment.marker, segment.body)?),
-            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return Err(ScanError::Unsupported),
+            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
+                return Err(ScanError::Unsupported(process_name(segment.marker)));
+            }
             0xC4 => state.read_tables(segment.body)?,
             0xDD => state.restart_interval = be16(segment.body, 0).map_or(0, usize::from),
             0xDA => {
@@ -70,6 +72,61 @@ pub(crate) fn walk(data: &[u8]) -> Result<(), ScanError> {
         }
     }
     Ok(())
+}
+
+/// The coding process of a frame marker that the walk (and zune-jpeg) do not implement.
+fn process_name(sof: u8) -> &'static str {
+    match sof {
+        0xC3 => "lossless JPEG (SOF3)",
+        0xC5..=0xC7 => "hierarchical JPEG (SOF5 to SOF7)",
+        _ => "arithmetic-coded JPEG (SOF9 to SOF15)",
+    }
+}
+
+/// A copy of a JPEG whose frame header gives height 0 and whose DNL segment (T.81 B.2.5)
+/// gives the real height after the first scan, with the height moved into the frame header
+/// and the DNL segment left out — what libjpeg 9 does as it reads. The decoders qoima uses
+/// implement no DNL; the copy decodes to the same pixels. `None` when there is nothing to
+/// move (the frame has a height, or there is no DNL segment with a non-zero height).
+pub(crate) fn with_dnl_height(data: &[u8]) -> Option<Vec<u8>> {
+    let mut height_at = None;
+    for segment in Segments::new(data) {
+        match segment.marker {
+            0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF if height_at.is_none() => {
+                if be16(segment.body, 1)? != 0 {
+                    return None;
+                }
+                height_at = Some(segment.offset + 5);
+            }
+            0xDC => {
+                let height = be16(segment.body, 0).filter(|&h| h != 0)?;
+                let at = height_at?;
+                let dnl_end = segment.offset + 4 + segment.body.len();
+                let mut patched = Vec::with_capacity(data.len());
+                patched.extend_from_slice(&data[..segment.offset]);
+                patched.extend_from_slice(data.get(dnl_end..)?);
+                patched[at..at + 2].copy_from_slice(&height.to_be_bytes());
+                return Some(patched);
+            }
+            0xD9 => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether a progressive scan's spectral selection and successive approximation are ones
+/// libjpeg accepts (jdphuff.c, `start_pass_phuff_decoder`): a DC scan (`start` 0) ends at 0;
+/// an AC scan has one component and a band inside 1..=63; a refinement (`high` > 0) lowers
+/// the point transform by exactly one; `low` is at most 13. Anything else is "Invalid
+/// progressive parameters", and libjpeg decodes nothing.
+pub(crate) fn progression_valid(components: usize, start: u8, end: u8, high: u8, low: u8) -> bool {
+    let band = if start == 0 {
+        end == 0
+    } else {
+        start <= end && end <= 63 && components == 1
+    };
+    band && (high == 0 || low + 1 == high) && low <= 13 && components > 0
 }
 
 /// One marker segment: its marker, where it starts and its body (empty for standalone ones).
@@ -165,7 +222,8 @@ impl Frame {
         let width = usize::from(be16(body, 3).ok_or_else(bad)?);
         let count = usize::from(*body.get(5).ok_or_else(bad)?);
         if height == 0 {
-            return Err(ScanError::Unsupported); // the height comes later, in a DNL segment
+            // The height comes later, in a DNL segment; callers pass [`with_dnl_height`]'s copy.
+            return Err(ScanError::Unsupported("a height given by a DNL segment"));
         }
         let mut components = Vec::with_capacity(count);
         for spec in body.get(6..6 + 3 * count).ok_or_else(bad)?.chunks_exact(3) {
@@ -530,11 +588,7 @@ fn scan_header<'t>(
     };
     let low = tail[2] & 15;
     let valid = if frame.progressive {
-        spectral.start <= spectral.end
-            && (spectral.start > 0 || spectral.end == 0)
-            && (spectral.start == 0 || count == 1)
-            && spectral.high <= 13
-            && low <= 13
+        progression_valid(count, tail[0], tail[1], spectral.high, low)
     } else {
         (spectral.start, tail[1], spectral.high, low) == (0, 63, 0, 0)
     };
@@ -722,5 +776,55 @@ impl BlockWalker {
             self.eob_run -= 1;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue14_progression_parameters_follow_libjpeg() {
+        // (components, Ss, Se, Ah, Al)
+        for ok in [
+            (3, 0, 0, 0, 1),
+            (1, 1, 5, 0, 2),
+            (1, 6, 63, 0, 2),
+            (1, 1, 63, 2, 1),
+            (3, 0, 0, 1, 0),
+        ] {
+            assert!(progression_valid(ok.0, ok.1, ok.2, ok.3, ok.4), "{ok:?}");
+        }
+        for bad in [
+            (1, 1, 64, 0, 2),  // Se past the last coefficient
+            (1, 0, 5, 0, 0),   // a DC scan with AC coefficients
+            (3, 1, 5, 0, 0),   // an AC scan with three components
+            (1, 6, 5, 0, 0),   // Ss after Se
+            (1, 1, 63, 2, 2),  // a refinement that does not lower Al by one
+            (1, 1, 63, 0, 14), // Al past 13
+            (0, 0, 0, 0, 0),   // no component
+        ] {
+            assert!(
+                !progression_valid(bad.0, bad.1, bad.2, bad.3, bad.4),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn issue14_the_dnl_height_moves_into_the_frame_header() {
+        // SOI, SOF0 (height 0, width 8, one component), SOS, one data byte, DNL (height 8), EOI.
+        let mut j = vec![0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0, 0, 0, 8, 1, 1, 0x11, 0];
+        j.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 63, 0, 0x55]);
+        j.extend_from_slice(&[0xFF, 0xDC, 0, 4, 0, 8, 0xFF, 0xD9]);
+        let patched = with_dnl_height(&j).unwrap();
+        assert_eq!(patched.len(), j.len() - 6);
+        assert_eq!(&patched[7..9], &[0, 8]);
+        assert!(!patched.windows(2).any(|w| w == [0xFF, 0xDC]));
+        assert_eq!(with_dnl_height(&patched), None, "nothing left to move");
+        // Height 0 and no DNL: nothing to move (the structural check reports it).
+        let mut no_dnl = j.clone();
+        no_dnl.drain(j.len() - 8..j.len() - 2);
+        assert_eq!(with_dnl_height(&no_dnl), None);
     }
 }

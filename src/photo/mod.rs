@@ -30,6 +30,7 @@ mod jpeg;
 mod jpeg_scan;
 mod png;
 mod tiff;
+mod tiff_lzw;
 mod tiffio;
 mod webp;
 
@@ -63,6 +64,42 @@ pub struct Technical {
     pub compression: Option<String>,
 }
 
+/// Whether an image was decoded (`qoima check --decode`), in one word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DecodeStatus {
+    /// Every image in the file decoded.
+    Decoded,
+    /// Decoding was asked for but not done: no decoder for the format or this variant of it,
+    /// over the memory budget, or structure already damaged. The reason says which.
+    NotDecoded,
+    /// The decoder failed: the image data is damaged (`PHOTO-050`, `PHOTO-051`).
+    Failed,
+    /// Decoding was not asked for (no `--decode`).
+    NotRequested,
+}
+
+/// The outcome of decoding one file, with the reason when it was not decoded or failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Decode {
+    /// Decoded, not decoded, failed, or not requested.
+    pub status: DecodeStatus,
+    /// Why it was not decoded, or what the decoder said; absent when decoded or not requested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Decode {
+    fn new(status: DecodeStatus, reason: Option<String>) -> Decode {
+        Decode { status, reason }
+    }
+
+    /// Whether the pixel data was proved sound by a full decode.
+    pub fn is_decoded(&self) -> bool {
+        self.status == DecodeStatus::Decoded
+    }
+}
+
 /// What [`examine`] found in one file.
 #[derive(Clone, Debug, Serialize)]
 pub struct PhotoReport {
@@ -74,10 +111,8 @@ pub struct PhotoReport {
     pub technical: Technical,
     /// Exif metadata, when the file has any.
     pub exif: Option<Exif>,
-    /// With `decode`: `Some(true)` if every image decoded, `Some(false)` if decoding failed,
-    /// `None` if it was not attempted (not asked, structure already damaged, or no decoder
-    /// for this format or variant).
-    pub decoded: Option<bool>,
+    /// Whether the image data was decoded, and if not, why.
+    pub decode: Decode,
     /// Every problem found, each naming the file.
     pub problems: Vec<Problem>,
 }
@@ -107,7 +142,7 @@ pub fn examine_within(rel_path: &str, data: &[u8], decode_budget: Option<u64>) -
     let mut out = Findings::new(rel_path);
     let mut technical = Technical::default();
     let mut exif = None;
-    let mut decoded = None;
+    let mut decoded = Decode::new(DecodeStatus::NotRequested, None);
     let detected = identify::detect(data);
     let ext = extension(rel_path);
     match detected {
@@ -161,12 +196,25 @@ pub fn examine_within(rel_path: &str, data: &[u8], decode_budget: Option<u64>) -
                     format!("the Exif metadata cannot be read: {why}"),
                 ),
             }
-            if let Some(budget) = decode_budget
-                && !damaged
-            {
-                decoded = decoded_outcome(decode::decode(family, data, budget), budget, &mut out);
+            if let Some(budget) = decode_budget {
+                decoded = if damaged {
+                    Decode::new(
+                        DecodeStatus::NotDecoded,
+                        Some("the structure is damaged (see the errors), so the image data was not decoded".into()),
+                    )
+                } else {
+                    decoded_outcome(decode::decode(family, data, budget), budget, &mut out)
+                };
             }
         }
+    }
+    if decode_budget.is_some() && decoded.status == DecodeStatus::NotRequested {
+        let why = if detected.is_none() {
+            "the content is no image format qoima knows"
+        } else {
+            "the file is not an image"
+        };
+        decoded = Decode::new(DecodeStatus::NotDecoded, Some(why.into()));
     }
     let identification = detected
         .filter(|(_, f)| f.class == FormatClass::Image)
@@ -176,40 +224,41 @@ pub fn examine_within(rel_path: &str, data: &[u8], decode_budget: Option<u64>) -
         identification,
         technical,
         exif,
-        decoded,
+        decode: decoded,
         problems: out.problems,
     }
 }
 
-/// Reports what decoding found; `Some(true)` decoded, `Some(false)` damaged, `None` not tried.
-fn decoded_outcome(outcome: decode::Outcome, budget: u64, out: &mut Findings<'_>) -> Option<bool> {
+/// Reports what decoding found, as a status and, for damage or a file not decoded, a problem.
+fn decoded_outcome(outcome: decode::Outcome, budget: u64, out: &mut Findings<'_>) -> Decode {
     match outcome {
-        decode::Outcome::Decoded => Some(true),
+        decode::Outcome::Decoded => Decode::new(DecodeStatus::Decoded, None),
         decode::Outcome::Failed(why) => {
             out.push(
                 Code::PhotoDecodeFailed,
                 format!("the image data does not decode: {why}"),
             );
-            Some(false)
+            Decode::new(DecodeStatus::Failed, Some(why))
         }
         decode::Outcome::Truncated(why) => {
-            out.push(Code::JpegScanTruncated, why);
-            Some(false)
+            out.push(Code::JpegScanTruncated, &why);
+            Decode::new(DecodeStatus::Failed, Some(why))
         }
-        decode::Outcome::NotDecoded => None,
+        decode::Outcome::NotDecoded(why) => {
+            out.push(Code::PhotoNotDecoded, format!("not decoded: {why}"));
+            Decode::new(DecodeStatus::NotDecoded, Some(why))
+        }
         decode::Outcome::OverBudget { needed } => {
             let needs = match needed {
                 Some(n) => format!("its header asks for {}", crate::report::human_bytes(n)),
                 None => "it needs more memory than that".to_string(),
             };
-            out.push(
-                Code::PhotoOverDecodeBudget,
-                format!(
-                    "not decoded: over the decoding memory budget of {} (--decode-memory); {needs}",
-                    crate::report::limit_bytes(budget)
-                ),
+            let why = format!(
+                "over the decoding memory budget of {} (--decode-memory); {needs}",
+                crate::report::limit_bytes(budget)
             );
-            None
+            out.push(Code::PhotoOverDecodeBudget, format!("not decoded: {why}"));
+            Decode::new(DecodeStatus::NotDecoded, Some(why))
         }
     }
 }
@@ -382,7 +431,7 @@ pub(crate) mod tests {
                 (Some(size.0), Some(size.1)),
                 "{rel}"
             );
-            assert_eq!(r.decoded, Some(true), "{rel}");
+            assert_eq!(r.decode.status, DecodeStatus::Decoded, "{rel}");
             assert_eq!(r.exif, None, "{rel}: the generator strips metadata");
         }
     }
@@ -410,12 +459,16 @@ pub(crate) mod tests {
             assert_eq!(r.is_valid(), code.contains("-W"), "{rel}");
             if code.contains("-W") {
                 assert_eq!(
-                    r.decoded,
-                    Some(true),
+                    r.decode.status,
+                    DecodeStatus::Decoded,
                     "{rel}: a sound file is still decoded"
                 );
             } else {
-                assert_eq!(r.decoded, None, "{rel}: damaged files are not decoded");
+                assert_eq!(
+                    r.decode.status,
+                    DecodeStatus::NotDecoded,
+                    "{rel}: damaged files are not decoded"
+                );
             }
         }
     }
@@ -535,7 +588,7 @@ pub(crate) mod tests {
             let rel = format!("{dir}/{file}");
             let r = examine_fixture(&rel, true);
             assert!(r.problems.is_empty(), "{rel}: {:#?}", r.problems);
-            assert_eq!(r.decoded, Some(true), "{rel}");
+            assert_eq!(r.decode.status, DecodeStatus::Decoded, "{rel}");
             let f = r.format.unwrap();
             if rel.ends_with(".jpg") {
                 // JFIF APP0 first, Exif APP1 second: PRONOM calls that JFIF 1.01.
@@ -577,7 +630,7 @@ pub(crate) mod tests {
         assert!(examine("x.png", &png, false).problems.is_empty());
         let r = examine("x.png", &png, true);
         assert_eq!(codes_of(&r.problems), ["PHOTO-050"], "{:#?}", r.problems);
-        assert_eq!(r.decoded, Some(false));
+        assert_eq!(r.decode.status, DecodeStatus::Failed);
 
         // tiny.jpg without its Huffman tables (DHT): every segment is well formed, but the
         // scan cannot be decoded.

@@ -32,6 +32,8 @@ const TILE_BYTE_COUNTS: u16 = 325;
 const NEW_SUBFILE_TYPE: u16 = 254;
 const JPEG_IF_OFFSET: u16 = 513;
 const JPEG_IF_LENGTH: u16 = 514;
+/// Compression 6: the JPEG of TIFF 6.0 section 22, replaced by TIFF Technical Note 2's 7.
+const OLD_STYLE_JPEG: u64 = 6;
 
 /// Validates a TIFF (classic or BigTIFF) and fills in what its main image's IFD says.
 pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
@@ -233,23 +235,29 @@ impl<'a> Walker<'a, '_, '_> {
         let t = self.t;
         let get = |tag: u16| ifd.find(tag).and_then(|e| e.get(&t, 0));
         let (width, length) = (get(IMAGE_WIDTH), get(IMAGE_LENGTH));
-        if width.is_none() || length.is_none() {
+        let strips = self.data(ifd, label, STRIP_OFFSETS, STRIP_BYTE_COUNTS, "strip");
+        let tiles = self.data(ifd, label, TILE_OFFSETS, TILE_BYTE_COUNTS, "tile");
+        let jpeg_stream = self.jpeg_stream(ifd, label);
+        // A JPEG stream carries its size in its own frame header: Canon CR2's thumbnail and
+        // raw IFDs, Nikon NEF's preview SubIFD and old-style JPEG TIFFs name none.
+        let sized_by_jpeg = jpeg_stream || get(COMPRESSION) == Some(OLD_STYLE_JPEG);
+        if (width.is_none() || length.is_none()) && !sized_by_jpeg {
             self.out.push(
                 Code::TiffBadIfd,
                 format!("{label} lacks ImageWidth or ImageLength, so its image has no size"),
             );
         }
-        let strips = self.data(ifd, label, STRIP_OFFSETS, STRIP_BYTE_COUNTS, "strip");
-        let tiles = self.data(ifd, label, TILE_OFFSETS, TILE_BYTE_COUNTS, "tile");
-        if !strips && !tiles {
+        if !strips && !tiles && !jpeg_stream {
             self.out.push(
                 Code::TiffBadIfd,
                 format!(
-                    "{label} has neither StripOffsets nor TileOffsets: it points to no image data"
+                    "{label} has neither StripOffsets, TileOffsets nor JPEGInterchangeFormat: it points to no image data"
                 ),
             );
         }
-        self.data(ifd, label, JPEG_IF_OFFSET, JPEG_IF_LENGTH, "JPEG thumbnail");
+        if width.is_none() && self.tech_full.is_some() {
+            return; // an IFD without a size says nothing about the image's technical data
+        }
 
         let full = get(NEW_SUBFILE_TYPE).is_none_or(|v| v & 1 == 0);
         let replace = match self.tech_full {
@@ -269,6 +277,40 @@ impl<'a> Walker<'a, '_, '_> {
                 compression: Some(compression_name(get(COMPRESSION).unwrap_or(1))),
             };
         }
+    }
+
+    /// A JPEG stream at JPEGInterchangeFormat (a thumbnail, a preview, or, in an old-style
+    /// JPEG TIFF, the image itself); returns whether there is one. Its length tag is optional
+    /// (TIFF 6.0 section 22 lets a reader find the end from the stream's own markers), so
+    /// without one the stream must at least start inside the file, with a JPEG's SOI marker.
+    fn jpeg_stream(&mut self, ifd: &Ifd<'_>, label: &str) -> bool {
+        if ifd.find(JPEG_IF_LENGTH).is_some() {
+            return self.data(ifd, label, JPEG_IF_OFFSET, JPEG_IF_LENGTH, "JPEG stream");
+        }
+        let Some(offset) = ifd.find(JPEG_IF_OFFSET).and_then(|e| e.get(&self.t, 0)) else {
+            return false;
+        };
+        let start = usize::try_from(offset).ok();
+        let head = start.and_then(|s| self.t.data.get(s..s.checked_add(2)?));
+        match head {
+            Some([0xFF, 0xD8]) => {}
+            Some(_) => self.out.push_field(
+                Code::TiffBadIfd,
+                "JPEGInterchangeFormat",
+                format!(
+                    "{label}: JPEGInterchangeFormat gives byte {offset}, where no JPEG stream starts (no SOI marker FF D8)"
+                ),
+            ),
+            None => self.out.push_field(
+                Code::TiffDataBeyondEof,
+                "JPEGInterchangeFormat",
+                format!(
+                    "{label}: the JPEG stream at byte {offset} lies beyond the end of the file ({} bytes): the image cannot be read",
+                    self.len()
+                ),
+            ),
+        }
+        true
     }
 
     /// Checks an offsets/byte-counts pair; returns whether the offsets tag is present.
@@ -365,7 +407,7 @@ fn tag_name(tag: u16) -> String {
     name.to_string()
 }
 
-fn compression_name(c: u64) -> String {
+pub(crate) fn compression_name(c: u64) -> String {
     let name = match c {
         1 => "Uncompressed",
         2 => "CCITT modified Huffman RLE",
@@ -480,6 +522,56 @@ mod tests {
         assert_eq!(run(&d).1, ["PHOTO-034"]);
         let d = tiny_tiff(&[], 0, &[]);
         assert!(run(&d).1.contains(&"PHOTO-034"));
+    }
+
+    #[test]
+    fn issue14_jpeg_streams_are_image_data_and_carry_their_size() {
+        // An old-style JPEG TIFF: the JPEG stream at JPEGInterchangeFormat is the image; no
+        // length, no strips.
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend_from_slice(&[0; 30]);
+        let ifd_end = 8 + 2 + 4 * 12 + 4;
+        let ojpeg = |at: u32| {
+            tiny_tiff(
+                &[
+                    (256, 3, 1, 8),
+                    (257, 3, 1, 8),
+                    (259, 3, 1, 6),
+                    (513, 4, 1, at),
+                ],
+                0,
+                &jpeg,
+            )
+        };
+        assert!(run(&ojpeg(ifd_end)).1.is_empty());
+        // Pointing at no SOI, or beyond the end: real damage.
+        assert_eq!(run(&ojpeg(ifd_end + 4)).1, ["PHOTO-034"]);
+        assert_eq!(run(&ojpeg(99_999)).1, ["PHOTO-033"]);
+        // A CR2-style thumbnail IFD: JPEG offset and length, no size, no strips.
+        let thumb = tiny_tiff(
+            &[
+                (259, 3, 1, 6),
+                (513, 4, 1, 8 + 2 + 3 * 12 + 4),
+                (514, 4, 1, 32),
+            ],
+            0,
+            &jpeg,
+        );
+        assert!(run(&thumb).1.is_empty());
+        // Its length past the end is still caught.
+        let long = tiny_tiff(
+            &[
+                (259, 3, 1, 6),
+                (513, 4, 1, 8 + 2 + 3 * 12 + 4),
+                (514, 4, 1, 3200),
+            ],
+            0,
+            &jpeg,
+        );
+        assert_eq!(run(&long).1, ["PHOTO-033"]);
+        // Uncompressed strips without a size are still incomplete.
+        let d = tiny_tiff(&[(273, 4, 1, 8), (279, 4, 1, 8)], 0, &[0; 8]);
+        assert_eq!(run(&d).1, ["PHOTO-034"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod check;
 mod concurrency;
 mod conformance;
 mod custody;
+mod decode;
 mod exif;
 mod faults;
 mod fetch;

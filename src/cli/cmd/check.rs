@@ -152,13 +152,35 @@ pub fn print_text(r: &CheckReport, g: &Global) {
         }
     }
     eprintln!(
-        "{}: {} items, {} photos, {}; {} ({} error(s), {} warning(s))",
+        "{}: {} items, {} photos{}, {}; {} ({} error(s), {} warning(s))",
         printable(&r.collection),
         r.items.len(),
         r.photos,
+        decode_summary(r),
         qoima::report::human_bytes(r.bytes),
         if r.passed { "passed" } else { "failed" },
         r.counts.errors,
         r.counts.warnings
     );
+}
+
+/// With `--decode`: how many photos were decoded, not decoded and failed, e.g.
+/// ` (decoded 12, not decoded 2, failed 1)`; empty without it.
+fn decode_summary(r: &CheckReport) -> String {
+    use qoima::photo::DecodeStatus;
+    let count = |status: DecodeStatus| {
+        r.items
+            .iter()
+            .filter(|i| i.decode.as_ref().is_some_and(|d| d.status == status))
+            .count()
+    };
+    let (decoded, not_decoded, failed) = (
+        count(DecodeStatus::Decoded),
+        count(DecodeStatus::NotDecoded),
+        count(DecodeStatus::Failed),
+    );
+    if decoded + not_decoded + failed == 0 {
+        return String::new();
+    }
+    format!(" (decoded {decoded}, not decoded {not_decoded}, failed {failed})")
 }
