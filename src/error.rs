@@ -79,7 +79,7 @@ codes! {
     /// The BagIt version is not one qoima reads.
     UnsupportedVersion = "BAG-004", Invalid, "qoima reads BagIt 0.93 to 1.x; re-bag the content with a current tool.";
     /// The tag file encoding is not one qoima reads.
-    UnsupportedEncoding = "BAG-005", Invalid, "qoima reads tag files in UTF-8 (and ISO-8859-1); re-encode the tag files as UTF-8 and update bagit.txt.";
+    UnsupportedEncoding = "BAG-005", Unreadable, "qoima reads tag files in UTF-8, UTF-16, ISO-8859-1 and the other encodings of the WHATWG Encoding Standard, named by their usual labels; check the spelling of Tag-File-Character-Encoding in bagit.txt, or re-encode the tag files as UTF-8 and update bagit.txt.";
     /// The `data/` directory is missing.
     DataDirMissing = "BAG-006", Incomplete, "Every bag needs a data/ directory, even when it is empty.";
     /// No payload manifest.
@@ -96,6 +96,8 @@ codes! {
     LineTooLong = "BAG-011", Invalid, "A tag-file line is longer than 64 KiB; no legitimate manifest or bag-info line is that long. Inspect the file: it may be corrupt or hostile.";
     /// A tag file could not be read.
     TagFileUnreadable = "BAG-012", Unreadable, "Check the file's permissions and the storage, then validate again.";
+    /// A tag file's bytes cannot be decoded in the encoding bagit.txt declares.
+    TagFileUndecodable = "BAG-130", Unreadable, "The file is not text in the encoding bagit.txt declares (the message gives the offset), so what it lists could not be checked. Find out which encoding the bag's maker used (a UTF-16 file starts with FE FF or FF FE), correct Tag-File-Character-Encoding, or re-encode the tag files as UTF-8.";
 
     // ---- bag-info.txt ----
     /// A bag-info line is not `Label: value` or a continuation.

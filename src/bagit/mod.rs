@@ -11,6 +11,7 @@ pub mod inplace;
 pub mod manifest;
 pub mod movable;
 pub mod text;
+pub mod transcode;
 pub mod validate;
 
 pub use baginfo::{BagInfo, Oxum};

@@ -429,6 +429,15 @@ fn run(
             payload_manifests.push(m);
         }
     }
+    // A tag file that cannot be decoded says nothing qoima can judge the payload by: every
+    // file would look unlisted. The bag could not be checked; stop before completeness.
+    if cx
+        .problems
+        .iter()
+        .any(|p| p.code == Code::TagFileUndecodable)
+    {
+        return Verdict::Unreadable;
+    }
     if payload_manifests.is_empty() {
         cx.push(Problem::new(
             Code::NoPayloadManifest,
@@ -461,6 +470,13 @@ fn run(
     } else {
         Vec::new()
     };
+    if cx
+        .problems
+        .iter()
+        .any(|p| p.code == Code::TagFileUndecodable)
+    {
+        return Verdict::Unreadable;
+    }
     let fetch_paths: HashMap<&str, &FetchEntry> =
         fetch.iter().map(|f| (f.path.as_str(), f)).collect();
 

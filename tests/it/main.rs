@@ -8,6 +8,7 @@ mod concurrency;
 mod conformance;
 mod custody;
 mod fetch;
+mod foreign;
 mod inplace;
 mod interop;
 mod outputs;

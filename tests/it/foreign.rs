@@ -1,0 +1,204 @@
+//! Bags from other tools (issue 14: bagit-java, APTrust DART, Archivematica): each test builds
+//! the variant itself — a `ForeignBag` written byte for byte as those tools write it — and
+//! asserts the exact code, file and exit code qoima gives it.
+
+use std::fs;
+use std::path::PathBuf;
+
+use super::util::*;
+
+/// A bag written by hand: payload files, then tag files in any bytes, then manifests.
+struct ForeignBag {
+    root: PathBuf,
+}
+
+impl ForeignBag {
+    fn new(env: &Env, name: &str, payload: &[(&str, &[u8])]) -> ForeignBag {
+        let root = env.path(name);
+        fs::create_dir_all(root.join("data")).unwrap();
+        for (path, bytes) in payload {
+            let p = root.join(path);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, bytes).unwrap();
+        }
+        ForeignBag { root }
+    }
+
+    fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) {
+        fs::write(self.root.join(rel), bytes).unwrap();
+    }
+
+    /// The `manifest-sha256.txt` text listing `paths` (checksums from `sha2`).
+    fn manifest_text(&self, paths: &[&str]) -> String {
+        paths
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}  {p}\n",
+                    sha256_hex(&fs::read(self.root.join(p)).unwrap())
+                )
+            })
+            .collect()
+    }
+
+    /// `tagmanifest-sha256.txt` over the raw bytes of `tags`, written in `encode`.
+    fn tag_manifest(&self, tags: &[&str], encode: impl Fn(&str) -> Vec<u8>) {
+        let text = self.manifest_text(tags);
+        self.write("tagmanifest-sha256.txt", encode(&text));
+    }
+
+    fn path(&self) -> &str {
+        self.root.to_str().unwrap()
+    }
+}
+
+/// `text` in UTF-16, big- or little-endian, with or without a byte-order mark.
+fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
+    let prefix = if bom { "\u{FEFF}" } else { "" };
+    prefix
+        .encode_utf16()
+        .chain(text.encode_utf16())
+        .flat_map(|unit| {
+            if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            }
+        })
+        .collect()
+}
+
+fn validate(env: &Env, bag: &str) -> (i32, serde_json::Value) {
+    let r = env.qoima(&["validate", "--json", bag]);
+    (r.code(), r.json())
+}
+
+/// The 0.97 bag of the LoC conformance suite's `UTF-16-encoded-tag-files` case: every tag
+/// file, bagit.txt included, in UTF-16 with a byte-order mark.
+fn utf16_bag(env: &Env, name: &str, big_endian: bool, bom: bool) -> ForeignBag {
+    let bag = ForeignBag::new(
+        env,
+        name,
+        &[
+            ("data/hello.txt", b"hello\n"),
+            ("data/Алматы é.txt", b"city\n"),
+        ],
+    );
+    let enc = |t: &str| utf16(t, big_endian, bom);
+    bag.write(
+        "bagit.txt",
+        enc("BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-16\n"),
+    );
+    bag.write(
+        "bag-info.txt",
+        enc("Source-Organization: Архив Алматы\nPayload-Oxum: 11.2\n"),
+    );
+    let manifest = bag.manifest_text(&["data/hello.txt", "data/Алматы é.txt"]);
+    bag.write("manifest-sha256.txt", enc(&manifest));
+    bag.tag_manifest(&["bagit.txt", "bag-info.txt", "manifest-sha256.txt"], enc);
+    bag
+}
+
+#[test]
+fn issue14_utf16_tag_files_0_97_bag_is_valid() {
+    let env = Env::new();
+    for (i, (big_endian, bom)) in [(true, true), (false, true), (true, false), (false, false)]
+        .into_iter()
+        .enumerate()
+    {
+        let bag = utf16_bag(&env, &format!("utf16-{i}"), big_endian, bom);
+        let (code, v) = validate(&env, bag.path());
+        assert_eq!(code, 0, "{}", v);
+        assert_eq!(v["bags"][0]["verdict"], "valid");
+        // Tag-file checksums are over the raw UTF-16 bytes; payload paths decoded from
+        // UTF-16 (Cyrillic included) match the names on disk.
+        assert_eq!(v["bags"][0]["payload_files"], 2);
+        let codes: Vec<String> = problems(&v).into_iter().map(|p| p.0).collect();
+        assert_eq!(codes, vec!["BAG-W007"], "{v}");
+    }
+}
+
+#[test]
+fn issue14_utf16_manifest_still_catches_a_changed_file() {
+    let env = Env::new();
+    let bag = utf16_bag(&env, "utf16-changed", true, true);
+    fs::write(bag.root.join("data/hello.txt"), b"HELLO\n").unwrap();
+    let (code, v) = validate(&env, bag.path());
+    assert_eq!(code, 1);
+    let found = problems(&v);
+    assert!(
+        found
+            .iter()
+            .any(|(c, f, _)| c == "BAG-036" && f == "manifest-sha256.txt"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn issue14_undecodable_utf16_tag_file_is_could_not_be_checked() {
+    let env = Env::new();
+    let bag = utf16_bag(&env, "utf16-bad", false, true);
+    // A lone high surrogate in the middle of the manifest.
+    let mut manifest = fs::read(bag.root.join("manifest-sha256.txt")).unwrap();
+    manifest.splice(10..10, [0x3D, 0xD8]);
+    bag.write("manifest-sha256.txt", manifest);
+    let (code, v) = validate(&env, bag.path());
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(v["bags"][0]["verdict"], "unreadable");
+    let found = problems(&v);
+    assert!(
+        found
+            .iter()
+            .any(|(c, f, _)| c == "BAG-130" && f == "manifest-sha256.txt"),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|(c, ..)| c == "BAG-010" || c == "BAG-030"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn issue14_ascii_tag_files_under_a_utf16_label_are_could_not_be_checked() {
+    let env = Env::new();
+    let bag = ForeignBag::new(&env, "utf16-liar", &[("data/a.txt", b"a\n")]);
+    bag.write(
+        "bagit.txt",
+        "BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-16\n",
+    );
+    let manifest = bag.manifest_text(&["data/a.txt"]);
+    bag.write("manifest-sha256.txt", manifest);
+    let (code, v) = validate(&env, bag.path());
+    assert_eq!(code, 2, "{v}");
+    let found = problems(&v);
+    assert!(
+        found
+            .iter()
+            .any(|(c, f, _)| c == "BAG-130" && f == "manifest-sha256.txt"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn issue14_windows_1252_bag_info_is_read_in_its_encoding() {
+    let env = Env::new();
+    let bag = ForeignBag::new(&env, "cp1252", &[("data/a.txt", b"a\n")]);
+    bag.write(
+        "bagit.txt",
+        "BagIt-Version: 0.97\nTag-File-Character-Encoding: windows-1252\n",
+    );
+    // "Québec" and "€" in windows-1252: 0xE9 and 0x80, both invalid as UTF-8.
+    bag.write(
+        "bag-info.txt",
+        b"Source-Organization: Archives nationales du Qu\xe9bec \x80\nPayload-Oxum: 2.1\n",
+    );
+    let manifest = bag.manifest_text(&["data/a.txt"]);
+    bag.write("manifest-sha256.txt", manifest);
+    bag.tag_manifest(
+        &["bagit.txt", "bag-info.txt", "manifest-sha256.txt"],
+        |t: &str| t.as_bytes().to_vec(),
+    );
+    let (code, v) = validate(&env, bag.path());
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["bags"][0]["verdict"], "valid");
+}
