@@ -511,6 +511,8 @@ codes! {
     NormalizationDuplicate = "BAG-W022", Warning, "The manifest lists the same name in two Unicode forms; keep one.";
     /// The same path is listed twice with the same checksum (before 1.0, where it is tolerated).
     DuplicateEntryOld = "BAG-W024", Warning, "Remove the repeated line.";
+    /// A blank line in bag-info.txt (Archivematica writes one).
+    BagInfoBlankLine = "BAG-W070", Warning, "Blank lines are not part of the bag-info.txt grammar; the line was skipped, as bagit-python skips it. Remove it (and update the tag manifests) for a strictly conforming bag.";
     /// An empty directory in the source cannot be represented in a bag.
     EmptyDirectory = "BAG-W025", Warning, "BagIt records files, not folders; put a placeholder file (e.g. `.keep`) in the folder if its existence matters.";
     /// The bag names another profile identifier than the one the user chose to check it against.

@@ -202,3 +202,79 @@ fn issue14_windows_1252_bag_info_is_read_in_its_encoding() {
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["bags"][0]["verdict"], "valid");
 }
+
+/// Archivematica's sample bags: a bag-info.txt with a blank line in it.
+fn archivematica_bag(env: &Env, name: &str) -> ForeignBag {
+    let bag = ForeignBag::new(env, name, &[("data/objects/a.txt", b"a\n")]);
+    bag.write(
+        "bagit.txt",
+        "BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n",
+    );
+    bag.write(
+        "bag-info.txt",
+        "Bag-Software-Agent: bagit.py <http://github.com/libraryofcongress/bagit-python>\n\
+         Bagging-Date: 2015-06-11\n\
+         \n\
+         Payload-Oxum: 2.1\n",
+    );
+    let manifest = bag.manifest_text(&["data/objects/a.txt"]);
+    bag.write("manifest-sha256.txt", manifest);
+    bag.tag_manifest(
+        &["bagit.txt", "bag-info.txt", "manifest-sha256.txt"],
+        |t: &str| t.as_bytes().to_vec(),
+    );
+    bag
+}
+
+#[test]
+fn issue14_blank_line_in_bag_info_is_a_warning() {
+    let env = Env::new();
+    let bag = archivematica_bag(&env, "am-blank");
+    let (code, v) = validate(&env, bag.path());
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["bags"][0]["verdict"], "valid");
+    let found = problems(&v);
+    assert!(
+        found.contains(&(
+            "BAG-W070".to_string(),
+            "bag-info.txt".to_string(),
+            "warning".to_string()
+        )),
+        "{found:?}"
+    );
+    assert!(!found.iter().any(|(c, ..)| c == "BAG-020"), "{found:?}");
+    let blank = v["bags"][0]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "BAG-W070")
+        .unwrap();
+    assert_eq!(blank["line"], 3);
+}
+
+#[test]
+fn issue14_blank_line_in_bag_info_is_an_error_under_strict() {
+    let env = Env::new();
+    let bag = archivematica_bag(&env, "am-blank-strict");
+    let r = env.qoima(&["validate", "--json", "--strict", bag.path()]);
+    assert_eq!(r.code(), 1);
+    let found = problems(&r.json());
+    assert!(
+        found.contains(&(
+            "BAG-W070".to_string(),
+            "bag-info.txt".to_string(),
+            "error".to_string()
+        )),
+        "{found:?}"
+    );
+    let r = env.qoima(&[
+        "validate",
+        "--strict",
+        "--allow",
+        "BAG-W070",
+        "--allow",
+        "BAG-W007",
+        bag.path(),
+    ]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+}
