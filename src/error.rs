@@ -280,6 +280,8 @@ codes! {
     ArchiveBomb = "ARC-009", Invalid, "The archive would expand far beyond its size; if it is genuine, raise the limit with --max-ratio or --max-size.";
     /// An entry whose data disagrees with its header.
     ArchiveEntryDamaged = "ARC-010", Invalid, "The entry's data does not match its declared size or CRC, or does not decompress; transfer the archive again from a good copy.";
+    /// The bag's tag files lie at the archive's root instead of inside one folder.
+    ArchiveBagAtRoot = "ARC-023", Invalid, "The serialization breaks RFC 8493 §4.4 (Archivematica writes zip bags this way); the content was still judged, and `content_verdict` in --json gives that answer on its own. To make the archive conform, unpack it into a folder named like the archive and run `qoima serialize` on that folder.";
     /// The top-level folder is not named after the archive.
     ArchiveNameMismatch = "ARC-W001", Warning, "RFC 8493 §4.4 asks that the folder inside be named like the archive; rename the archive, or serialize the bag again.";
 

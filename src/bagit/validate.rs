@@ -75,6 +75,15 @@ pub struct BagReport {
     /// The archive format, when the bag was read from a zip, tar or tar.gz.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serialization: Option<crate::archive::Format>,
+    /// For a bag read from an archive: whether the archive's layout conforms to RFC 8493
+    /// §4.4 (one folder holding the bag). Set by [`BagReport::judge_serialization`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serialization_conforms: Option<bool>,
+    /// For a bag read from an archive: the verdict on the bag's content alone, leaving out
+    /// how the archive is laid out, so that a non-conforming archive of an intact bag says
+    /// both things apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_verdict: Option<Verdict>,
     /// The BagIt Profile the bag was checked against (its name and version), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
@@ -100,9 +109,50 @@ impl BagReport {
             counts: Counts::default(),
             problems: Vec::new(),
             serialization: None,
+            serialization_conforms: None,
+            content_verdict: None,
             profile: None,
             owed: Vec::new(),
         }
+    }
+
+    /// Records that the bag was read from an archive in `format` (if any), and splits the
+    /// verdict in two: does the archive's layout conform (`ARC-005`, `ARC-023`), and what is
+    /// the content's own verdict without the layout's problems. Call it after the last
+    /// [`BagReport::absorb`].
+    pub fn judge_serialization(&mut self, format: Option<crate::archive::Format>) {
+        self.serialization = format;
+        if format.is_none() {
+            return;
+        }
+        let layout = |c: Code| {
+            matches!(
+                c,
+                Code::ArchiveSeveralTops | Code::ArchiveBagAtRoot | Code::ArchiveNameMismatch
+            )
+        };
+        let conforms = !self
+            .problems
+            .iter()
+            .any(|p| p.is_error() && layout(p.code) && p.code != Code::ArchiveNameMismatch);
+        let content: Vec<Problem> = self
+            .problems
+            .iter()
+            .filter(|p| !layout(p.code))
+            .cloned()
+            .collect();
+        let pass = match self.mode {
+            Mode::Full => Verdict::Valid,
+            Mode::Completeness => Verdict::Complete,
+            Mode::Fast => Verdict::CompleteByOxum,
+        };
+        let pass = if self.verdict.passed() {
+            self.verdict
+        } else {
+            pass
+        };
+        self.serialization_conforms = Some(conforms);
+        self.content_verdict = Some(Verdict::from_problems(&content, pass));
     }
 
     /// Adds problems found by a check outside BagIt (a packaged bag's METS), then sorts the

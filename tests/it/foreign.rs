@@ -278,3 +278,86 @@ fn issue14_blank_line_in_bag_info_is_an_error_under_strict() {
     ]);
     assert_eq!(r.code(), 0, "{}", r.stderr());
 }
+
+/// Archivematica's serialized bags: the tag files at the archive's root (as
+/// `cd bag && zip -r ../bag.zip .` makes), written by the real zip and tar tools.
+fn archive_at_root(env: &Env, bag: &str, archive: &str) {
+    let (program, args): (&str, Vec<String>) = if archive.ends_with(".zip") {
+        (
+            "zip",
+            vec!["-qr".into(), format!("../{archive}"), ".".into()],
+        )
+    } else if archive.ends_with(".tar.gz") {
+        (
+            "tar",
+            vec!["czf".into(), format!("../{archive}"), ".".into()],
+        )
+    } else {
+        (
+            "tar",
+            vec!["cf".into(), format!("../{archive}"), ".".into()],
+        )
+    };
+    let out = std::process::Command::new(program)
+        .args(&args)
+        .current_dir(env.path(bag))
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is needed: {e}"));
+    assert!(out.status.success(), "{program} {args:?} failed");
+}
+
+#[test]
+fn issue14_zip_and_tar_with_tag_files_at_the_root_report_layout_and_content_apart() {
+    let env = Env::new();
+    env.sample_bag("am-root");
+    for archive in ["am-root.zip", "am-root.tar", "am-root.tar.gz"] {
+        archive_at_root(&env, "am-root", archive);
+        let (code, v) = validate(&env, archive);
+        assert_eq!(code, 1, "{archive}: {v}");
+        let bag = &v["bags"][0];
+        assert_eq!(bag["verdict"], "invalid", "{archive}");
+        assert_eq!(bag["serialization_conforms"], false, "{archive}");
+        assert_eq!(bag["content_verdict"], "valid", "{archive}");
+        // The payload was validated in full.
+        assert_eq!(bag["payload_files"], 7, "{archive}");
+        assert!(bag["files_hashed"].as_u64().unwrap() >= 7, "{archive}");
+        let codes: Vec<String> = problems(&v).into_iter().map(|p| p.0).collect();
+        assert_eq!(codes, vec!["ARC-023"], "{archive}");
+    }
+}
+
+#[test]
+fn issue14_tag_files_at_the_root_of_a_damaged_bag_say_both_failures() {
+    let env = Env::new();
+    let bag = env.sample_bag("am-bad");
+    fs::write(bag.join("data/a.txt"), "HELLO\n").unwrap();
+    archive_at_root(&env, "am-bad", "am-bad.zip");
+    let (code, v) = validate(&env, "am-bad.zip");
+    assert_eq!(code, 1);
+    let report = &v["bags"][0];
+    assert_eq!(report["serialization_conforms"], false);
+    assert_eq!(report["content_verdict"], "invalid");
+    let found = problems(&v);
+    assert!(
+        found
+            .iter()
+            .any(|(c, f, _)| c == "BAG-036" && f == "manifest-sha256.txt"),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|(c, ..)| c == "ARC-023"), "{found:?}");
+}
+
+#[test]
+fn issue14_a_conforming_archive_says_so_and_a_folder_says_nothing() {
+    let env = Env::new();
+    env.sample_bag("good");
+    let r = env.qoima(&["serialize", "good", "--zip"]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    let (code, v) = validate(&env, "good.zip");
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["bags"][0]["serialization_conforms"], true);
+    assert_eq!(v["bags"][0]["content_verdict"], "valid");
+    let (_, v) = validate(&env, "good");
+    assert!(v["bags"][0].get("serialization_conforms").is_none());
+    assert!(v["bags"][0].get("content_verdict").is_none());
+}
