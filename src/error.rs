@@ -476,7 +476,7 @@ codes! {
     /// No tag manifest.
     NoTagManifest = "BAG-W004", Warning, "Without a tag manifest, edits to bag-info.txt and the manifests go unnoticed; add one (re-bag, or `qoima bag` writes them by default).";
     /// Operating-system junk files in the payload.
-    OsJunkFile = "BAG-W005", Warning, "Files like .DS_Store and Thumbs.db are made by file browsers, not by the creator; consider removing them before bagging.";
+    OsJunkFile = "BAG-W005", Warning, "Files like .DS_Store, Thumbs.db, desktop.ini and AppleDouble ._ files are made by file browsers, not by the creator; consider removing them, or bag with `--exclude-junk`, which leaves them out.";
     /// A bag inside the payload.
     BagInBag = "BAG-W006", Warning, "The payload holds another bag; validate it separately if it matters.";
     /// A BagIt version older than 1.0.
@@ -515,6 +515,10 @@ codes! {
     DuplicateEntryOld = "BAG-W024", Warning, "Remove the repeated line.";
     /// A blank line in bag-info.txt (Archivematica writes one).
     BagInfoBlankLine = "BAG-W070", Warning, "Blank lines are not part of the bag-info.txt grammar; the line was skipped, as bagit-python skips it. Remove it (and update the tag manifests) for a strictly conforming bag.";
+    /// Two source names differ only by Unicode normalization; both are bagged.
+    NormalizationOnlyDifference = "BAG-W071", Warning, "Both files are in the bag, but macOS (and some sync tools) treat the two names as one, so a copy there keeps only one: rename one of them (e.g. with a suffix) before the bag travels.";
+    /// A payload name holds `%`, which bagit-python 1.9 and earlier misread.
+    PercentInName = "BAG-W072", Warning, "The bag is correct and qoima reads it, but bagit-python 1.9 and earlier look for the literal `%25` name and report the file missing. If the bag will be checked with those versions, rename the file without `%` (e.g. `50pct`) and bag again.";
     /// An empty directory in the source cannot be represented in a bag.
     EmptyDirectory = "BAG-W025", Warning, "BagIt records files, not folders; put a placeholder file (e.g. `.keep`) in the folder if its existence matters.";
     /// The bag names another profile identifier than the one the user chose to check it against.

@@ -181,6 +181,9 @@ const JUNK: [&str; 6] = [
     ".Trashes",
 ];
 
+/// The hint of `BAG-035` when the unlisted file is operating-system junk.
+const JUNK_UNLISTED_HINT: &str = "The unlisted file is operating-system junk (.DS_Store, Thumbs.db, desktop.ini or an AppleDouble ._ file) that macOS Finder or Windows Explorer added when the bag was opened; it is not part of the bag's content. Delete it and validate again (bag with `qoima bag --exclude-junk` to leave such files out from the start).";
+
 struct Ctx<'a> {
     store: &'a dyn Store,
     problems: Vec<Problem>,
@@ -580,17 +583,22 @@ fn run(
                 .map(|(_, m)| m.file.as_str())
                 .collect();
             if !missing.is_empty() {
-                cx.push(
-                    Problem::new(
-                        Code::FileNotInManifest,
-                        format!(
-                            "{} is not listed in {}",
-                            paths::printable(path),
-                            missing.join(", ")
-                        ),
-                    )
-                    .file(path.as_str()),
-                );
+                let mut p = Problem::new(
+                    Code::FileNotInManifest,
+                    format!(
+                        "{} is not listed in {}",
+                        paths::printable(path),
+                        missing.join(", ")
+                    ),
+                )
+                .file(path.as_str());
+                if path.split('/').any(super::create::is_junk) {
+                    p.message.push_str(
+                        "; it is an operating-system file a file browser added after bagging",
+                    );
+                    p.hint = JUNK_UNLISTED_HINT;
+                }
+                cx.push(p);
             }
         } else if count < payload_manifests.len() && !differ_reported {
             differ_reported = true;
@@ -668,7 +676,27 @@ fn run(
                 continue;
             }
             seen.insert(e.path.clone());
-            let Some(idx) = cx.file(&e.path) else {
+            // A tag file copied through macOS may be named in the other Unicode form.
+            let idx = cx.file(&e.path).or_else(|| {
+                let disk = cx
+                    .nfc_lookup(&e.path)
+                    .filter(|&i| cx.entries[i].is_readable_file())?;
+                cx.push(
+                    Problem::new(
+                        Code::NormalizationMismatch,
+                        format!(
+                            "{} line {} names {} in another Unicode form than the file on disk",
+                            m.file,
+                            e.line,
+                            paths::printable(&e.path)
+                        ),
+                    )
+                    .file(&m.file)
+                    .line(e.line),
+                );
+                Some(disk)
+            });
+            let Some(idx) = idx else {
                 let code = if cx.entry(&e.path).is_some_and(|x| x.kind == EntryKind::Dir) {
                     Code::ManifestListsDirectory
                 } else {
@@ -688,7 +716,7 @@ fn run(
                 );
                 continue;
             };
-            tag_listed.insert(e.path.clone());
+            tag_listed.insert(cx.entries[idx].path.clone());
             hash.add(idx, m.algorithm, true, mi, ei);
         }
         for pm in &payload_manifests {

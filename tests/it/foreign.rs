@@ -361,3 +361,177 @@ fn issue14_a_conforming_archive_says_so_and_a_folder_says_nothing() {
     assert!(v["bags"][0].get("serialization_conforms").is_none());
     assert!(v["bags"][0].get("content_verdict").is_none());
 }
+
+/// `path` with its last component renamed to its NFD form (as a copy through macOS leaves it).
+fn to_nfd(path: &std::path::Path) -> PathBuf {
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = path.file_name().unwrap().to_str().unwrap().nfd().collect();
+    let to = path.with_file_name(name);
+    fs::rename(path, &to).unwrap();
+    to
+}
+
+fn codes_of(v: &serde_json::Value) -> Vec<(String, String)> {
+    problems(v).into_iter().map(|(c, f, _)| (c, f)).collect()
+}
+
+#[test]
+fn issue14_nfd_folder_file_and_tag_file_on_disk_validate_with_warnings() {
+    let env = Env::new();
+    env.write("nfd-src/Алматы/Café.txt", "café\n");
+    env.write("nfd-src/Ёлка/a.txt", "a\n");
+    env.write("tag.xml", "<x/>\n");
+    let r = env.qoima(&[
+        "bag",
+        "nfd-src",
+        "-o",
+        "nfd",
+        "--tag-file",
+        "metadata/Résumé.xml=tag.xml",
+    ]);
+    r.success();
+    // macOS writes the names in NFD: a folder, a file in another folder, and a tag file.
+    to_nfd(&env.path("nfd/data/Ёлка"));
+    to_nfd(&env.path("nfd/data/Алматы/Café.txt"));
+    to_nfd(&env.path("nfd/metadata/Résumé.xml"));
+    let (code, v) = validate(&env, "nfd");
+    assert_eq!(code, 0, "{v}");
+    let found = codes_of(&v);
+    // No file is both missing and unlisted; each form mismatch is a warning naming the
+    // manifest line.
+    assert!(
+        !found
+            .iter()
+            .any(|(c, _)| ["BAG-034", "BAG-035", "BAG-W016"].contains(&c.as_str())),
+        "{found:?}"
+    );
+    for manifest in ["manifest-sha256.txt", "manifest-sha512.txt"] {
+        let n = found
+            .iter()
+            .filter(|(c, f)| c == "BAG-W013" && f == manifest)
+            .count();
+        assert_eq!(n, 2, "{manifest}: {found:?}");
+    }
+    assert!(
+        found
+            .iter()
+            .any(|(c, f)| c == "BAG-W013" && f == "tagmanifest-sha256.txt"),
+        "{found:?}"
+    );
+    // The same bag serialized by the real tools.
+    for (program, args, archive) in [
+        ("zip", vec!["-qr", "nfd.zip", "nfd"], "nfd.zip"),
+        ("tar", vec!["cf", "nfd.tar", "nfd"], "nfd.tar"),
+    ] {
+        let out = std::process::Command::new(program)
+            .args(&args)
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let (code, v) = validate(&env, archive);
+        assert_eq!(code, 0, "{archive}: {v}");
+        let found = codes_of(&v);
+        assert!(
+            found.iter().filter(|(c, _)| c == "BAG-W013").count() >= 5,
+            "{archive}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn issue14_bag_warns_on_names_that_differ_only_by_form_or_case_and_keeps_both() {
+    let env = Env::new();
+    env.write("fold-src/Café.txt", "nfc");
+    env.write("fold-src/Cafe\u{301}.txt", "nfd");
+    env.write("fold-src/README", "x");
+    env.write("fold-src/readme", "y");
+    env.write("fold-src/Photos/a.jpg", "a");
+    env.write("fold-src/photos/b.jpg", "b");
+    let r = env.qoima(&["bag", "--json", "fold-src", "-o", "fold"]);
+    assert_eq!(r.code(), 0, "{}", r.stdout());
+    let v = r.json();
+    let found: Vec<(String, String)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_string(),
+                p["file"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("BAG-W008".into(), "readme".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("BAG-W008".into(), "photos".into())),
+        "{found:?}"
+    );
+    use unicode_normalization::UnicodeNormalization;
+    assert!(
+        found
+            .iter()
+            .any(|(c, f)| c == "BAG-W071" && f.nfc().eq("Café.txt".nfc())),
+        "{found:?}"
+    );
+    // All six files are in the bag, each under its own name, and it validates.
+    assert_eq!(v["bag"]["files"], 6);
+    assert_eq!(
+        fs::read(env.path("fold/data/Cafe\u{301}.txt")).unwrap(),
+        b"nfd"
+    );
+    assert_eq!(fs::read(env.path("fold/data/Café.txt")).unwrap(), b"nfc");
+    let (code, v) = validate(&env, "fold");
+    assert_eq!(code, 0, "{v}");
+}
+
+#[test]
+fn issue14_bag_and_package_warn_about_percent_in_names() {
+    let env = Env::new();
+    env.write("pct-src/50%off.txt", "percent\n");
+    env.write("pct-src/plain.txt", "plain\n");
+    let r = env.qoima(&["bag", "--json", "pct-src", "-o", "pct"]);
+    assert_eq!(r.code(), 0);
+    let v = r.json();
+    let w: Vec<&serde_json::Value> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == "BAG-W072")
+        .collect();
+    assert_eq!(w.len(), 1, "{v}");
+    assert_eq!(w[0]["file"], "50%off.txt");
+    assert!(
+        w[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bagit-python 1.9")
+    );
+    let r = env.qoima(&["bag", "pct-src", "-o", "pct-text"]);
+    assert!(r.stderr().contains("warning[BAG-W072]"), "{}", r.stderr());
+    // qoima package (a photo collection with a % in a photo's name).
+    let photo =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photos/good/tiny.jpg");
+    fs::create_dir_all(env.path("col")).unwrap();
+    fs::copy(&photo, env.path("col/50%.jpg")).unwrap();
+    env.write(
+        "col/metadata.csv",
+        "identifier,file,title,date,rights,type\n\
+         p1,50%.jpg,Sale,2022-01-04,CC BY 4.0,StillImage\n",
+    );
+    let r = env.qoima(&["package", "--json", "col", "-o", "col-bag"]);
+    assert_eq!(r.code(), 0, "{}\n{}", r.stdout(), r.stderr());
+    let v = r.json();
+    let problems = v["bag"]["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["code"] == "BAG-W072" && p["file"] == "50%.jpg"),
+        "{v}"
+    );
+    let r = env.qoima(&["package", "col", "-o", "col-bag-text"]);
+    assert!(r.stderr().contains("warning[BAG-W072]"), "{}", r.stderr());
+}

@@ -63,6 +63,7 @@ pub fn options(a: &CheckFlags) -> anyhow::Result<CheckOptions> {
         decode: a.decode,
         strict: a.strict,
         allow,
+        exclude: Vec::new(),
     })
 }
 
