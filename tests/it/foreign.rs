@@ -535,3 +535,150 @@ fn issue14_bag_and_package_warn_about_percent_in_names() {
     let r = env.qoima(&["package", "col", "-o", "col-bag-text"]);
     assert!(r.stderr().contains("warning[BAG-W072]"), "{}", r.stderr());
 }
+
+/// A source as a Mac and a Windows PC leave it: Finder's .DS_Store and AppleDouble files,
+/// Spotlight's folder, Explorer's Thumbs.db and desktop.ini.
+fn junk_source(env: &Env, name: &str) {
+    env.write(&format!("{name}/photo.txt"), "content\n");
+    env.write(&format!("{name}/.DS_Store"), "finder");
+    env.write(&format!("{name}/sub/._photo.txt"), "appledouble");
+    env.write(&format!("{name}/sub/Thumbs.db"), "explorer");
+    env.write(&format!("{name}/sub/desktop.ini"), "[.ShellClassInfo]");
+    env.write(&format!("{name}/.Spotlight-V100/store.db"), "index");
+    env.write(&format!("{name}/drafts/old-1.txt"), "old");
+    env.write(&format!("{name}/notes.tmp"), "tmp");
+}
+
+const JUNK_FILES: [&str; 5] = [
+    ".DS_Store",
+    ".Spotlight-V100/store.db",
+    "sub/._photo.txt",
+    "sub/Thumbs.db",
+    "sub/desktop.ini",
+];
+
+#[test]
+fn issue14_bag_warns_about_junk_files_by_name() {
+    let env = Env::new();
+    junk_source(&env, "junk-src");
+    let r = env.qoima(&["bag", "--json", "junk-src", "-o", "junk"]);
+    assert_eq!(r.code(), 0);
+    let v = r.json();
+    let mut named: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == "BAG-W005")
+        .map(|p| p["file"].as_str().unwrap())
+        .collect();
+    named.sort();
+    assert_eq!(named, JUNK_FILES);
+    assert_eq!(v["bag"]["excluded"], serde_json::json!([]));
+}
+
+#[test]
+fn issue14_exclude_junk_and_exclude_glob_leave_files_out_and_list_them() {
+    let env = Env::new();
+    junk_source(&env, "ex-src");
+    let r = env.qoima(&[
+        "bag",
+        "--json",
+        "ex-src",
+        "-o",
+        "ex",
+        "--exclude-junk",
+        "--exclude",
+        "*.tmp",
+        "--exclude",
+        "drafts/old*",
+    ]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    let v = r.json();
+    let mut want: Vec<&str> = JUNK_FILES.to_vec();
+    want.extend(["drafts/old-1.txt", "notes.tmp"]);
+    want.sort();
+    assert_eq!(v["bag"]["excluded"], serde_json::json!(want));
+    assert_eq!(v["bag"]["files"], 1);
+    assert!(
+        !v["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "BAG-W005"),
+        "{v}"
+    );
+    assert!(!env.path("ex/data/.DS_Store").exists());
+    assert!(!env.path("ex/data/sub").exists());
+    assert!(env.path("ex/data/photo.txt").exists());
+    // The source is untouched.
+    assert!(env.path("ex-src/.DS_Store").exists());
+    let (code, v) = validate(&env, "ex");
+    assert_eq!(code, 0, "{v}");
+    // The text summary lists what was left out.
+    let r = env.qoima(&["bag", "ex-src", "-o", "ex-text", "--exclude-junk"]);
+    r.success();
+    assert!(r.stderr().contains("left out of the bag (5 file(s)"), "{}", r.stderr());
+    assert!(r.stderr().contains("  sub/Thumbs.db"), "{}", r.stderr());
+    // Exclusion cannot be combined with bagging in place (it would leave files behind).
+    let r = env.qoima(&["bag", "--in-place", "ex-src", "--exclude-junk"]);
+    assert_eq!(r.code(), 2);
+}
+
+#[test]
+fn issue14_validate_names_an_unlisted_ds_store_as_junk_in_its_hint() {
+    let env = Env::new();
+    let bag = env.sample_bag("finder");
+    fs::write(bag.join("data/sub/.DS_Store"), "finder").unwrap();
+    let (code, v) = validate(&env, "finder");
+    assert_eq!(code, 1);
+    let p = v["bags"][0]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "BAG-035")
+        .unwrap_or_else(|| panic!("{v}"))
+        .clone();
+    assert_eq!(p["file"], "data/sub/.DS_Store");
+    assert!(p["hint"].as_str().unwrap().contains(".DS_Store"), "{p}");
+    assert!(p["hint"].as_str().unwrap().contains("Delete it"), "{p}");
+    // An ordinary unlisted file keeps the ordinary hint.
+    fs::remove_file(bag.join("data/sub/.DS_Store")).unwrap();
+    fs::write(bag.join("data/sub/extra.txt"), "x").unwrap();
+    let (_, v) = validate(&env, "finder");
+    let p = v["bags"][0]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "BAG-035")
+        .unwrap()
+        .clone();
+    assert!(!p["hint"].as_str().unwrap().contains(".DS_Store"), "{p}");
+}
+
+#[test]
+fn issue14_package_exclude_junk_keeps_appledouble_photos_out_of_check_and_bag() {
+    let env = Env::new();
+    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/photos/good/tiny.jpg");
+    fs::create_dir_all(env.path("mac")).unwrap();
+    fs::copy(&photo, env.path("mac/tiny.jpg")).unwrap();
+    // The AppleDouble companion a Mac writes on a FAT or network volume: not a JPEG.
+    env.write("mac/._tiny.jpg", [0u8, 5, 22, 7, 0, 2, 0, 0]);
+    env.write("mac/.DS_Store", "finder");
+    env.write(
+        "mac/metadata.csv",
+        "identifier,file,title,date,rights,type\n\
+         p1,tiny.jpg,A photo,2022-01-04,CC BY 4.0,StillImage\n",
+    );
+    let r = env.qoima(&["package", "--json", "mac", "-o", "mac-bag"]);
+    assert_ne!(r.code(), 0, "the AppleDouble file fails the check without the flag");
+    let r = env.qoima(&["package", "--json", "mac", "-o", "mac-bag", "--exclude-junk"]);
+    assert_eq!(r.code(), 0, "{}\n{}", r.stdout(), r.stderr());
+    let v = r.json();
+    assert_eq!(
+        v["bag"]["excluded"],
+        serde_json::json!([".DS_Store", "._tiny.jpg"])
+    );
+    assert!(!env.path("mac-bag/data/._tiny.jpg").exists());
+    env.qoima(&["validate", "mac-bag"]).success();
+}
