@@ -182,10 +182,10 @@ codes! {
     NonUtf8Name = "BAG-064", Invalid, "Rename the file to a UTF-8 name; BagIt manifests are text.";
 
     // ---- creation ----
-    /// Two names differ only by Unicode normalization.
-    NormalizationCollision = "BAG-070", Refused, "Two names (of files or folders) look identical but differ in Unicode form (NFC/NFD); rename one of them before bagging.";
-    /// Two names differ only by case.
-    CaseCollision = "BAG-071", Refused, "Two names (of files or folders) differ only by letter case and would collide on Windows or macOS; rename one of them before bagging.";
+    /// Two names differ only by Unicode normalization, and the destination merges them.
+    NormalizationCollision = "BAG-070", Refused, "The destination's filesystem treats two source names that differ only in Unicode form (NFC/NFD) as one, so one file would be lost; rename one of them in the source, or write the bag to a filesystem that keeps both.";
+    /// Two names differ only by case, and the destination merges them.
+    CaseCollision = "BAG-071", Refused, "The destination's filesystem is case-insensitive and two source names differ only by letter case, so one file would be lost; rename one of them in the source, or write the bag to a case-sensitive filesystem.";
     /// The source holds a symbolic link and `--follow-links` was not given.
     SymlinkInSource = "BAG-072", Refused, "Replace the link with the file, or pass --follow-links to bag the content it points to.";
     /// An in-place run was interrupted and its journal is present.
