@@ -617,7 +617,11 @@ fn issue14_exclude_junk_and_exclude_glob_leave_files_out_and_list_them() {
     // The text summary lists what was left out.
     let r = env.qoima(&["bag", "ex-src", "-o", "ex-text", "--exclude-junk"]);
     r.success();
-    assert!(r.stderr().contains("left out of the bag (5 file(s)"), "{}", r.stderr());
+    assert!(
+        r.stderr().contains("left out of the bag (5 file(s)"),
+        "{}",
+        r.stderr()
+    );
     assert!(r.stderr().contains("  sub/Thumbs.db"), "{}", r.stderr());
     // Exclusion cannot be combined with bagging in place (it would leave files behind).
     let r = env.qoima(&["bag", "--in-place", "ex-src", "--exclude-junk"]);
@@ -658,8 +662,8 @@ fn issue14_validate_names_an_unlisted_ds_store_as_junk_in_its_hint() {
 #[test]
 fn issue14_package_exclude_junk_keeps_appledouble_photos_out_of_check_and_bag() {
     let env = Env::new();
-    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/photos/good/tiny.jpg");
+    let photo =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photos/good/tiny.jpg");
     fs::create_dir_all(env.path("mac")).unwrap();
     fs::copy(&photo, env.path("mac/tiny.jpg")).unwrap();
     // The AppleDouble companion a Mac writes on a FAT or network volume: not a JPEG.
@@ -671,8 +675,19 @@ fn issue14_package_exclude_junk_keeps_appledouble_photos_out_of_check_and_bag() 
          p1,tiny.jpg,A photo,2022-01-04,CC BY 4.0,StillImage\n",
     );
     let r = env.qoima(&["package", "--json", "mac", "-o", "mac-bag"]);
-    assert_ne!(r.code(), 0, "the AppleDouble file fails the check without the flag");
-    let r = env.qoima(&["package", "--json", "mac", "-o", "mac-bag", "--exclude-junk"]);
+    assert_ne!(
+        r.code(),
+        0,
+        "the AppleDouble file fails the check without the flag"
+    );
+    let r = env.qoima(&[
+        "package",
+        "--json",
+        "mac",
+        "-o",
+        "mac-bag",
+        "--exclude-junk",
+    ]);
     assert_eq!(r.code(), 0, "{}\n{}", r.stdout(), r.stderr());
     let v = r.json();
     assert_eq!(
