@@ -79,7 +79,7 @@ codes! {
     /// The BagIt version is not one qoima reads.
     UnsupportedVersion = "BAG-004", Invalid, "qoima reads BagIt 0.93 to 1.x; re-bag the content with a current tool.";
     /// The tag file encoding is not one qoima reads.
-    UnsupportedEncoding = "BAG-005", Invalid, "qoima reads tag files in UTF-8 (and ISO-8859-1); re-encode the tag files as UTF-8 and update bagit.txt.";
+    UnsupportedEncoding = "BAG-005", Unreadable, "qoima reads tag files in UTF-8, UTF-16, ISO-8859-1 and the other encodings of the WHATWG Encoding Standard, named by their usual labels; check the spelling of Tag-File-Character-Encoding in bagit.txt, or re-encode the tag files as UTF-8 and update bagit.txt.";
     /// The `data/` directory is missing.
     DataDirMissing = "BAG-006", Incomplete, "Every bag needs a data/ directory, even when it is empty.";
     /// No payload manifest.
@@ -96,6 +96,8 @@ codes! {
     LineTooLong = "BAG-011", Invalid, "A tag-file line is longer than 64 KiB; no legitimate manifest or bag-info line is that long. Inspect the file: it may be corrupt or hostile.";
     /// A tag file could not be read.
     TagFileUnreadable = "BAG-012", Unreadable, "Check the file's permissions and the storage, then validate again.";
+    /// A tag file's bytes cannot be decoded in the encoding bagit.txt declares.
+    TagFileUndecodable = "BAG-130", Unreadable, "The file is not text in the encoding bagit.txt declares (the message gives the offset), so what it lists could not be checked. Find out which encoding the bag's maker used (a UTF-16 file starts with FE FF or FF FE), correct Tag-File-Character-Encoding, or re-encode the tag files as UTF-8.";
 
     // ---- bag-info.txt ----
     /// A bag-info line is not `Label: value` or a continuation.
@@ -180,10 +182,10 @@ codes! {
     NonUtf8Name = "BAG-064", Invalid, "Rename the file to a UTF-8 name; BagIt manifests are text.";
 
     // ---- creation ----
-    /// Two names differ only by Unicode normalization.
-    NormalizationCollision = "BAG-070", Refused, "Two names (of files or folders) look identical but differ in Unicode form (NFC/NFD); rename one of them before bagging.";
-    /// Two names differ only by case.
-    CaseCollision = "BAG-071", Refused, "Two names (of files or folders) differ only by letter case and would collide on Windows or macOS; rename one of them before bagging.";
+    /// Two names differ only by Unicode normalization, and the destination merges them.
+    NormalizationCollision = "BAG-070", Refused, "The destination's filesystem treats two source names that differ only in Unicode form (NFC/NFD) as one, so one file would be lost; rename one of them in the source, or write the bag to a filesystem that keeps both.";
+    /// Two names differ only by case, and the destination merges them.
+    CaseCollision = "BAG-071", Refused, "The destination's filesystem is case-insensitive and two source names differ only by letter case, so one file would be lost; rename one of them in the source, or write the bag to a case-sensitive filesystem.";
     /// The source holds a symbolic link and `--follow-links` was not given.
     SymlinkInSource = "BAG-072", Refused, "Replace the link with the file, or pass --follow-links to bag the content it points to.";
     /// An in-place run was interrupted and its journal is present.
@@ -312,6 +314,8 @@ codes! {
     ArchiveEntryDamaged = "ARC-010", Invalid, "The entry's data does not match its declared size or CRC, or does not decompress; transfer the archive again from a good copy.";
     /// A sparse tar entry (GNU `S` type, or `GNU.sparse.*` PAX keys).
     ArchiveSparseEntry = "ARC-019", Unreadable, "qoima does not expand sparse tar entries, whose stored bytes are a map of the file rather than the file; serialize the bag again without --sparse (`qoima serialize` never writes sparse entries), or unpack it with GNU tar and validate the folder.";
+    /// The bag's tag files lie at the archive's root instead of inside one folder.
+    ArchiveBagAtRoot = "ARC-023", Invalid, "The serialization breaks RFC 8493 §4.4 (Archivematica writes zip bags this way); the content was still judged, and `content_verdict` in --json gives that answer on its own. To make the archive conform, unpack it into a folder named like the archive and run `qoima serialize` on that folder.";
     /// The top-level folder is not named after the archive.
     ArchiveNameMismatch = "ARC-W001", Warning, "RFC 8493 §4.4 asks that the folder inside be named like the archive; rename the archive, or serialize the bag again.";
 
@@ -512,7 +516,7 @@ codes! {
     /// No tag manifest.
     NoTagManifest = "BAG-W004", Warning, "Without a tag manifest, edits to bag-info.txt and the manifests go unnoticed; add one (re-bag, or `qoima bag` writes them by default).";
     /// Operating-system junk files in the payload.
-    OsJunkFile = "BAG-W005", Warning, "Files like .DS_Store and Thumbs.db are made by file browsers, not by the creator; consider removing them before bagging.";
+    OsJunkFile = "BAG-W005", Warning, "Files like .DS_Store, Thumbs.db, desktop.ini and AppleDouble ._ files are made by file browsers, not by the creator; consider removing them, or bag with `--exclude-junk`, which leaves them out.";
     /// A bag inside the payload.
     BagInBag = "BAG-W006", Warning, "The payload holds another bag; validate it separately if it matters.";
     /// A BagIt version older than 1.0.
@@ -549,6 +553,12 @@ codes! {
     NormalizationDuplicate = "BAG-W022", Warning, "The manifest lists the same name in two Unicode forms; keep one.";
     /// The same path is listed twice with the same checksum (before 1.0, where it is tolerated).
     DuplicateEntryOld = "BAG-W024", Warning, "Remove the repeated line.";
+    /// A blank line in bag-info.txt (Archivematica writes one).
+    BagInfoBlankLine = "BAG-W070", Warning, "Blank lines are not part of the bag-info.txt grammar; the line was skipped, as bagit-python skips it. Remove it (and update the tag manifests) for a strictly conforming bag.";
+    /// Two source names differ only by Unicode normalization; both are bagged.
+    NormalizationOnlyDifference = "BAG-W071", Warning, "Both files are in the bag, but macOS (and some sync tools) treat the two names as one, so a copy there keeps only one: rename one of them (e.g. with a suffix) before the bag travels.";
+    /// A payload name holds `%`, which bagit-python 1.9 and earlier misread.
+    PercentInName = "BAG-W072", Warning, "The bag is correct and qoima reads it, but bagit-python 1.9 and earlier look for the literal `%25` name and report the file missing. If the bag will be checked with those versions, rename the file without `%` (e.g. `50pct`) and bag again.";
     /// An empty directory in the source cannot be represented in a bag.
     EmptyDirectory = "BAG-W025", Warning, "BagIt records files, not folders; put a placeholder file (e.g. `.keep`) in the folder if its existence matters.";
     /// The bag names another profile identifier than the one the user chose to check it against.

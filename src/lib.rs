@@ -25,6 +25,7 @@ pub mod digest;
 pub mod error;
 pub mod fetch;
 pub mod fsutil;
+pub mod glob;
 pub mod metadata;
 pub mod package;
 pub mod paths;

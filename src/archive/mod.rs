@@ -212,9 +212,9 @@ pub fn screen(archive: &Path, raw: &[RawEntry], limits: &Limits) -> Screened {
         .any(|r| r.name.trim_start_matches("./") == "bagit.txt");
     let top = if at_root {
         out.problems.push(Problem::new(
-            Code::ArchiveSeveralTops,
+            Code::ArchiveBagAtRoot,
             format!(
-                "the bag lies at the top of {} instead of inside one folder named {expected}/",
+                "the bag's tag files lie at the top of {} instead of inside one folder named {expected}/ (RFC 8493 §4.4); its content was read as it is",
                 archive.display()
             ),
         ));
@@ -563,7 +563,7 @@ mod tests {
     fn a_bag_at_the_archive_root_is_read_and_reported_once() {
         let raw = vec![file("bagit.txt"), file("./data/a.txt")];
         let s = screen(Path::new("bag.zip"), &raw, &Limits::default());
-        assert_eq!(codes(&s), [("ARC-005", None)]);
+        assert_eq!(codes(&s), [("ARC-023", None)]);
         let paths: Vec<&str> = s.entries.iter().map(|(e, _)| e.path.as_str()).collect();
         assert_eq!(paths, ["bagit.txt", "data", "data/a.txt"]);
     }

@@ -166,8 +166,11 @@ pub fn parse(
             Ok(x) => x,
             Err(e) => {
                 problems.push(
-                    Problem::new(Code::TagFileUnreadable, format!("cannot read {file}: {e}"))
-                        .file(file),
+                    Problem::new(
+                        super::text::read_error_code(&e),
+                        format!("cannot read {file}: {e}"),
+                    )
+                    .file(file),
                 );
                 break;
             }
@@ -197,6 +200,18 @@ pub fn parse(
                 continue;
             }
         };
+        // Archivematica's bags end bag-info.txt with a blank line; bagit-python skips it.
+        if text.trim().is_empty() {
+            problems.push(
+                Problem::new(
+                    Code::BagInfoBlankLine,
+                    format!("line {n} of {file} is blank; it was skipped"),
+                )
+                .file(file)
+                .line(n),
+            );
+            continue;
+        }
         if text.starts_with([' ', '\t']) {
             match info.elements.last_mut() {
                 Some(last) => {

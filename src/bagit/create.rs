@@ -42,6 +42,51 @@ pub struct BagOptions {
     /// Further tag files the user supplies (bag-relative name, content), e.g. the
     /// `aptrust-info.txt` a profile requires; written and listed in the tag manifests.
     pub tag_files: Vec<(String, Vec<u8>)>,
+    /// Patterns of source files and folders to leave out of the payload (`--exclude`, and
+    /// [`JUNK`] with `--exclude-junk`); see [`excluded_by`].
+    pub exclude: Vec<String>,
+}
+
+/// The names file browsers and operating systems leave behind: Finder's `.DS_Store` and
+/// AppleDouble `._*` files, Spotlight's and the Trash's folders, Windows Explorer's
+/// `Thumbs.db`, `ehthumbs.db` and `desktop.ini`. `--exclude-junk` leaves them out.
+pub const JUNK: &[&str] = &[
+    ".DS_Store",
+    "._*",
+    ".Spotlight-V100",
+    ".Trashes",
+    ".fseventsd",
+    "Thumbs.db",
+    "ehthumbs.db",
+    "desktop.ini",
+];
+
+/// Whether `name` (one path component) is operating-system junk (see [`JUNK`]).
+pub fn is_junk(name: &str) -> bool {
+    JUNK.iter().any(|p| crate::glob::matches(p, name))
+}
+
+/// Whether the source-relative path `rel` is left out by one of `patterns`: a pattern without
+/// `/` is matched against every component of the path (so a folder's name leaves out all it
+/// holds), a pattern with `/` against the whole path and each of its folders.
+pub fn excluded_by(patterns: &[String], rel: &str) -> bool {
+    patterns.iter().any(|p| {
+        if p.contains('/') {
+            let p = p.trim_end_matches('/');
+            let mut prefix = rel;
+            loop {
+                if crate::glob::matches(p, prefix) {
+                    return true;
+                }
+                match prefix.rsplit_once('/') {
+                    Some((parent, _)) => prefix = parent,
+                    None => return false,
+                }
+            }
+        } else {
+            rel.split('/').any(|c| crate::glob::matches(p, c))
+        }
+    })
 }
 
 impl Default for BagOptions {
@@ -53,6 +98,7 @@ impl Default for BagOptions {
             link: false,
             date: None,
             tag_files: Vec::new(),
+            exclude: Vec::new(),
         }
     }
 }
@@ -81,6 +127,8 @@ pub struct BagSummary {
     pub payload_oxum: String,
     /// Warnings about the source (nothing that stopped bagging).
     pub problems: Vec<Problem>,
+    /// Source files left out by `--exclude` or `--exclude-junk` (source-relative, sorted).
+    pub excluded: Vec<String>,
 }
 
 /// Why a bag could not be made.
@@ -202,6 +250,27 @@ pub fn scan_source(
     follow_links: bool,
     skip: &[&str],
 ) -> Result<(Vec<SourceFile>, Vec<Problem>), BagError> {
+    scan_source_excluding(root, follow_links, skip, &[]).map(|scan| (scan.files, scan.warnings))
+}
+
+/// What [`scan_source_excluding`] found.
+pub struct SourceScan {
+    /// The files to bag.
+    pub files: Vec<SourceFile>,
+    /// Warnings about the source.
+    pub warnings: Vec<Problem>,
+    /// Files left out by the exclusion patterns (source-relative, sorted).
+    pub excluded: Vec<String>,
+}
+
+/// [`scan_source`], leaving out the files and folders `exclude` matches (see
+/// [`excluded_by`]) and listing the files it left out.
+pub fn scan_source_excluding(
+    root: &Path,
+    follow_links: bool,
+    skip: &[&str],
+    exclude: &[String],
+) -> Result<SourceScan, BagError> {
     let meta = fs::metadata(root).map_err(BagError::io(root))?;
     if !meta.is_dir() {
         return Err(BagError::Usage(format!(
@@ -214,6 +283,7 @@ pub fn scan_source(
     let mut warnings = Vec::new();
     let mut dirs: Vec<(String, bool)> = Vec::new();
     let mut nonempty: HashSet<String> = HashSet::new();
+    let mut excluded = Vec::new();
     let (walked, issues) = fsutil::walk(root, follow_links, skip);
     for issue in issues {
         match issue {
@@ -258,6 +328,12 @@ pub fn scan_source(
             );
             continue;
         };
+        if !exclude.is_empty() && excluded_by(exclude, &rel) {
+            if !item.file_type.is_dir() {
+                excluded.push(rel);
+            }
+            continue;
+        }
         if let Some((parent, _)) = rel.rsplit_once('/') {
             nonempty.insert(parent.to_string());
         } else {
@@ -307,6 +383,25 @@ pub fn scan_source(
             );
         }
     }
+    warnings.extend(names_other_systems_merge(&files, &dirs));
+    warnings.extend(lint_source_names(&files));
+    if !refused.is_empty() {
+        return Err(BagError::Refused(refused));
+    }
+    excluded.sort();
+    Ok(SourceScan {
+        files,
+        warnings,
+        excluded,
+    })
+}
+
+/// Names (of files or folders) that differ only by Unicode form or only by letter case. Both
+/// survive a bag written on Linux, so they are warnings (`BAG-W071`, `BAG-W008`); a copy to
+/// macOS or Windows keeps one of each pair. Where bagging itself would lose one — a
+/// destination filesystem that folds names — the copy is refused (`BAG-070`, `BAG-071`).
+fn names_other_systems_merge(files: &[SourceFile], dirs: &[(String, bool)]) -> Vec<Problem> {
+    let mut found = Vec::new();
     let mut by_nfc: HashMap<String, &str> = HashMap::new();
     let mut by_case: HashMap<String, &str> = HashMap::new();
     // Folders count too: `Foo/a` beside `foo/b`, or a file `a` beside a folder `A`, merge on
@@ -320,11 +415,11 @@ pub fn scan_source(
         let nfc: String = rel.nfc().collect();
         let lower = nfc.to_lowercase();
         if let Some(other) = by_nfc.get(&nfc) {
-            refused.push(
+            found.push(
                 Problem::new(
-                    Code::NormalizationCollision,
+                    Code::NormalizationOnlyDifference,
                     format!(
-                        "{} and {} are the same name in different Unicode forms",
+                        "{} and {} are the same name in different Unicode forms (NFC and NFD); both are bagged, but a copy to macOS keeps only one",
                         paths::printable(other),
                         paths::printable(rel)
                     ),
@@ -332,11 +427,11 @@ pub fn scan_source(
                 .file(rel),
             );
         } else if let Some(other) = by_case.get(&lower) {
-            refused.push(
+            found.push(
                 Problem::new(
-                    Code::CaseCollision,
+                    Code::CaseOnlyDifference,
                     format!(
-                        "{} and {} differ only by case",
+                        "{} and {} differ only by case; both are bagged, but a copy to Windows or macOS keeps only one",
                         paths::printable(other),
                         paths::printable(rel)
                     ),
@@ -347,16 +442,33 @@ pub fn scan_source(
         by_nfc.entry(nfc).or_insert(rel);
         by_case.entry(lower).or_insert(rel);
     }
-    for f in &files {
-        let name = f.rel.rsplit('/').next().unwrap_or(&f.rel);
-        if [".DS_Store", "Thumbs.db", "desktop.ini", "ehthumbs.db"].contains(&name)
-            || name.starts_with("._")
-        {
-            warnings.push(
+    found
+}
+
+/// Warnings about single names: operating-system junk, names Windows refuses, and `%`, which
+/// RFC 8493 makes qoima write as `%25` — and bagit-python 1.9 and earlier then read literally
+/// and report the file missing.
+fn lint_source_names(files: &[SourceFile]) -> Vec<Problem> {
+    let mut found = Vec::new();
+    for f in files {
+        if f.rel.split('/').any(is_junk) {
+            found.push(
                 Problem::new(
                     Code::OsJunkFile,
                     format!(
-                        "{} looks like an operating-system file",
+                        "{} looks like an operating-system file (--exclude-junk leaves it out)",
+                        paths::printable(&f.rel)
+                    ),
+                )
+                .file(f.rel.as_str()),
+            );
+        }
+        if f.rel.contains('%') {
+            found.push(
+                Problem::new(
+                    Code::PercentInName,
+                    format!(
+                        "{} has `%` in its name; the manifests write it `%25` as RFC 8493 requires, and bagit-python 1.9 and earlier will report the file missing",
                         paths::printable(&f.rel)
                     ),
                 )
@@ -364,7 +476,7 @@ pub fn scan_source(
             );
         }
         if let Some(why) = f.rel.split('/').find_map(paths::windows_unsafe) {
-            warnings.push(
+            found.push(
                 Problem::new(
                     Code::WindowsUnsafeName,
                     format!("{}: {why}", paths::printable(&f.rel)),
@@ -373,10 +485,7 @@ pub fn scan_source(
             );
         }
     }
-    if !refused.is_empty() {
-        return Err(BagError::Refused(refused));
-    }
-    Ok((files, warnings))
+    found
 }
 
 fn rel_utf8(rel: &Path) -> Option<String> {
@@ -451,6 +560,11 @@ fn hash_files_linked(
                     )),
                 });
             }
+            Err(DigestError::Write { path, source })
+                if source.kind() == io::ErrorKind::AlreadyExists =>
+            {
+                return Err(folded_name(&path, copy_root, files));
+            }
             Err(
                 DigestError::Open { path, source }
                 | DigestError::Read { path, source }
@@ -473,6 +587,35 @@ fn hash_files_linked(
         }
     }
     Ok(out)
+}
+
+/// The refusal when copying a file into the bag found its name taken: the destination's
+/// filesystem folds names (case-insensitive, or normalizing Unicode), so two source files
+/// would become one. `BAG-070` when the names differ by Unicode form, else `BAG-071`.
+fn folded_name(path: &Path, copy_root: Option<&Path>, files: &[SourceFile]) -> BagError {
+    let rel = copy_root
+        .and_then(|r| path.strip_prefix(r).ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let nfc: String = rel.nfc().collect();
+    let by_form = files
+        .iter()
+        .any(|f| f.rel != rel && f.rel.nfc().eq(nfc.chars()));
+    let (code, how) = if by_form {
+        (Code::NormalizationCollision, "Unicode form")
+    } else {
+        (Code::CaseCollision, "letter case")
+    };
+    BagError::Refused(vec![
+        Problem::new(
+            code,
+            format!(
+                "{} cannot be copied into the bag: the destination's filesystem already holds a name that differs from it only by {how}, so one file would be lost; nothing was kept",
+                paths::printable(&rel)
+            ),
+        )
+        .file(rel.as_str()),
+    ])
 }
 
 /// Writes bagit.txt, bag-info.txt, the manifests and the tag manifests into `bag`, whose
@@ -691,7 +834,9 @@ pub fn create_bag_with(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let (files, warnings) = engine.install(|| scan_source(src, opts.follow_links, &[]))?;
+    let scan =
+        engine.install(|| scan_source_excluding(src, opts.follow_links, &[], &opts.exclude))?;
+    let (files, warnings) = (scan.files, scan.warnings);
     fs::create_dir_all(&parent).map_err(BagError::io(&parent))?;
     // A killed run's temporary folder (its process gone) is removed; a live run's is not.
     fsutil::sweep_stale(dest, "bag");
@@ -764,7 +909,11 @@ pub fn create_bag_with(
         Ok(digests)
     })();
     match result {
-        Ok(digests) => Ok(summary(dest, &files, &digests, opts, warnings)),
+        Ok(digests) => {
+            let mut done = summary(dest, &files, &digests, opts, warnings);
+            done.excluded = scan.excluded;
+            Ok(done)
+        }
         Err(e) => {
             let _ = fs::remove_dir_all(&tmp);
             Err(e)
@@ -791,5 +940,6 @@ pub(crate) fn summary(
         }
         .to_string(),
         problems,
+        excluded: Vec::new(),
     }
 }

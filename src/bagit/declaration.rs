@@ -69,10 +69,7 @@ pub struct Declaration {
 
 /// The exact text qoima writes.
 pub fn render(d: Declaration) -> String {
-    let enc = match d.encoding {
-        Encoding::Utf8 => "UTF-8",
-        Encoding::Latin1 => "ISO-8859-1",
-    };
+    let enc = d.encoding.name();
     format!(
         "BagIt-Version: {}\nTag-File-Character-Encoding: {enc}\n",
         d.version
@@ -81,11 +78,45 @@ pub fn render(d: Declaration) -> String {
 
 const FILE: &str = "bagit.txt";
 
+/// The encoding `bagit.txt` itself is in: UTF-8, unless its first bytes are a UTF-16
+/// byte-order mark or show UTF-16's zero bytes (0.9x bags from bagit-java and the LoC
+/// conformance suite write the whole bag, bagit.txt included, in UTF-16).
+fn sniff(head: &[u8]) -> Encoding {
+    match head {
+        [0xFE, 0xFF, ..] | [0, 1..=255, ..] => Encoding::Other(encoding_rs::UTF_16BE),
+        [0xFF, 0xFE, ..] | [1..=255, 0, ..] => Encoding::Other(encoding_rs::UTF_16LE),
+        _ => Encoding::Utf8,
+    }
+}
+
 /// Parses `bagit.txt`. Any departure from the exact form is reported; the declaration is
 /// still returned when the version and encoding can be made out, so that validation can go on
 /// and report everything else.
 pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declaration> {
-    let mut lines = Lines::new(reader, Encoding::Utf8);
+    let mut reader = std::io::BufReader::new(reader);
+    let own = match std::io::BufRead::fill_buf(&mut reader) {
+        Ok(head) => sniff(head),
+        Err(_) => Encoding::Utf8,
+    };
+    let declaration = parse_lines(Lines::new(reader, own), problems)?;
+    if own != Encoding::Utf8 && declaration.version.is_rfc() {
+        problems.push(
+            Problem::new(
+                Code::BagitTxtBom,
+                format!(
+                    "bagit.txt is written in {}; BagIt {} requires UTF-8 without a byte-order mark",
+                    own.name(),
+                    declaration.version
+                ),
+            )
+            .file(FILE)
+            .line(1),
+        );
+    }
+    Some(declaration)
+}
+
+fn parse_lines(mut lines: Lines<impl Read>, problems: &mut Vec<Problem>) -> Option<Declaration> {
     let mut texts = Vec::new();
     for item in lines.by_ref() {
         match item {
@@ -109,7 +140,7 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
             Err(e) => {
                 problems.push(
                     Problem::new(
-                        Code::TagFileUnreadable,
+                        super::text::read_error_code(&e),
                         format!("cannot read bagit.txt: {e}"),
                     )
                     .file(FILE),
@@ -356,7 +387,7 @@ mod tests {
             vec!["BAG-004"]
         );
         assert_eq!(
-            codes(b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-16\n").1,
+            codes(b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-7\n").1,
             vec!["BAG-005"]
         );
         assert_eq!(

@@ -85,7 +85,7 @@ pub fn parse(
             Err(e) => {
                 problems.push(
                     Problem::new(
-                        Code::TagFileUnreadable,
+                        super::text::read_error_code(&e),
                         format!("cannot read fetch.txt: {e}"),
                     )
                     .file(FILE),

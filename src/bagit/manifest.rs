@@ -83,8 +83,11 @@ pub fn parse(
             Ok(x) => x,
             Err(e) => {
                 problems.push(
-                    Problem::new(Code::TagFileUnreadable, format!("cannot read {file}: {e}"))
-                        .file(file),
+                    Problem::new(
+                        super::text::read_error_code(&e),
+                        format!("cannot read {file}: {e}"),
+                    )
+                    .file(file),
                 );
                 break;
             }

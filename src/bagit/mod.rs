@@ -11,6 +11,7 @@ pub mod inplace;
 pub mod manifest;
 pub mod movable;
 pub mod text;
+pub mod transcode;
 pub mod update;
 pub mod update_journal;
 pub mod validate;

@@ -1,8 +1,12 @@
 //! Reading tag files as lines: LF, CR or CRLF endings, a missing final newline, a byte-order
 //! mark, the declared encoding, and a bound on line length so that a hostile 2 GB line costs
-//! no more memory than a normal one.
+//! no more memory than a normal one. Encodings other than UTF-8 and ISO-8859-1 are decoded to
+//! UTF-8 first, as a stream ([`super::transcode`]), then split the same way.
 
 use std::io::{self, BufRead, BufReader, Read};
+
+use super::transcode::Transcoder;
+use crate::error::Code;
 
 /// The longest tag-file line qoima accepts (bytes, terminator excluded).
 pub const MAX_LINE: usize = 64 * 1024;
@@ -14,15 +18,64 @@ pub enum Encoding {
     Utf8,
     /// ISO-8859-1, where every byte is the code point of the same number.
     Latin1,
+    /// Any other encoding of the WHATWG Encoding Standard (UTF-16LE/BE, windows-1252,
+    /// Shift_JIS, …), decoded by `encoding_rs`.
+    Other(&'static encoding_rs::Encoding),
 }
 
 impl Encoding {
     /// Looks up the encoding named in `bagit.txt`.
     pub fn from_label(label: &str) -> Option<Encoding> {
         match label.trim().to_ascii_lowercase().replace('_', "-").as_str() {
-            "utf-8" | "utf8" | "us-ascii" | "ascii" => Some(Encoding::Utf8),
-            "iso-8859-1" | "iso8859-1" | "latin-1" | "latin1" | "l1" => Some(Encoding::Latin1),
-            _ => None,
+            "utf-8" | "utf8" | "us-ascii" | "ascii" => return Some(Encoding::Utf8),
+            // True ISO-8859-1: the WHATWG label maps it to windows-1252, which differs in
+            // 0x80..0x9F.
+            "iso-8859-1" | "iso8859-1" | "latin-1" | "latin1" | "l1" => {
+                return Some(Encoding::Latin1);
+            }
+            // "UTF-16" without a byte order: the byte-order mark or the zero bytes decide.
+            "utf-16" | "utf16" | "ucs-2" => return Some(Encoding::Other(encoding_rs::UTF_16BE)),
+            _ => {}
+        }
+        match encoding_rs::Encoding::for_label(label.trim().as_bytes())? {
+            e if e == encoding_rs::UTF_8 => Some(Encoding::Utf8),
+            // The "replacement" encoding stands for labels that cannot be decoded safely.
+            e if e == encoding_rs::REPLACEMENT => None,
+            e => Some(Encoding::Other(e)),
+        }
+    }
+
+    /// The name qoima writes in `bagit.txt` and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Latin1 => "ISO-8859-1",
+            Encoding::Other(e) => e.name(),
+        }
+    }
+}
+
+/// The code to report when reading a tag file failed with `error`: `BAG-130` when its bytes
+/// are not valid in the declared encoding, `BAG-012` for any other read error.
+pub fn read_error_code(error: &io::Error) -> Code {
+    if super::transcode::is_undecodable(error) {
+        Code::TagFileUndecodable
+    } else {
+        Code::TagFileUnreadable
+    }
+}
+
+/// The bytes under a [`Lines`]: as read, or decoded to UTF-8.
+enum Source<R: Read> {
+    Raw(R),
+    Decoded(Transcoder<R>),
+}
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::Raw(r) => r.read(buf),
+            Source::Decoded(r) => r.read(buf),
         }
     }
 }
@@ -40,7 +93,7 @@ pub enum Line {
 
 /// Splits a tag file into numbered lines.
 pub struct Lines<R: Read> {
-    inner: BufReader<R>,
+    inner: BufReader<Source<R>>,
     encoding: Encoding,
     number: u64,
     buf: Vec<u8>,
@@ -53,8 +106,12 @@ pub struct Lines<R: Read> {
 impl<R: Read> Lines<R> {
     /// Lines of `reader` in `encoding`.
     pub fn new(reader: R, encoding: Encoding) -> Lines<R> {
+        let (source, encoding) = match encoding {
+            Encoding::Other(e) => (Source::Decoded(Transcoder::new(reader, e)), Encoding::Utf8),
+            plain => (Source::Raw(reader), plain),
+        };
         Lines {
-            inner: BufReader::with_capacity(64 * 1024, reader),
+            inner: BufReader::with_capacity(64 * 1024, source),
             encoding,
             number: 0,
             buf: Vec::new(),
@@ -172,7 +229,9 @@ impl<R: Read> Lines<R> {
                             self.decoded.extend(self.buf.iter().map(|&b| b as char));
                             LineRef::Text(&self.decoded)
                         }
-                        Encoding::Utf8 => match std::str::from_utf8(&self.buf) {
+                        // Other encodings arrive here already decoded to UTF-8.
+                        Encoding::Utf8 | Encoding::Other(_) => match std::str::from_utf8(&self.buf)
+                        {
                             Ok(s) => LineRef::Text(s),
                             Err(e) => LineRef::BadEncoding(
                                 String::from_utf8_lossy(&self.buf[..e.valid_up_to()]).into_owned(),

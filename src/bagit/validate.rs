@@ -75,6 +75,15 @@ pub struct BagReport {
     /// The archive format, when the bag was read from a zip, tar or tar.gz.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serialization: Option<crate::archive::Format>,
+    /// For a bag read from an archive: whether the archive's layout conforms to RFC 8493
+    /// §4.4 (one folder holding the bag). Set by [`BagReport::judge_serialization`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serialization_conforms: Option<bool>,
+    /// For a bag read from an archive: the verdict on the bag's content alone, leaving out
+    /// how the archive is laid out, so that a non-conforming archive of an intact bag says
+    /// both things apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_verdict: Option<Verdict>,
     /// The BagIt Profile the bag was checked against (its name and version), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
@@ -100,9 +109,50 @@ impl BagReport {
             counts: Counts::default(),
             problems: Vec::new(),
             serialization: None,
+            serialization_conforms: None,
+            content_verdict: None,
             profile: None,
             owed: Vec::new(),
         }
+    }
+
+    /// Records that the bag was read from an archive in `format` (if any), and splits the
+    /// verdict in two: does the archive's layout conform (`ARC-005`, `ARC-023`), and what is
+    /// the content's own verdict without the layout's problems. Call it after the last
+    /// [`BagReport::absorb`].
+    pub fn judge_serialization(&mut self, format: Option<crate::archive::Format>) {
+        self.serialization = format;
+        if format.is_none() {
+            return;
+        }
+        let layout = |c: Code| {
+            matches!(
+                c,
+                Code::ArchiveSeveralTops | Code::ArchiveBagAtRoot | Code::ArchiveNameMismatch
+            )
+        };
+        let conforms = !self
+            .problems
+            .iter()
+            .any(|p| p.is_error() && layout(p.code) && p.code != Code::ArchiveNameMismatch);
+        let content: Vec<Problem> = self
+            .problems
+            .iter()
+            .filter(|p| !layout(p.code))
+            .cloned()
+            .collect();
+        let pass = match self.mode {
+            Mode::Full => Verdict::Valid,
+            Mode::Completeness => Verdict::Complete,
+            Mode::Fast => Verdict::CompleteByOxum,
+        };
+        let pass = if self.verdict.passed() {
+            self.verdict
+        } else {
+            pass
+        };
+        self.serialization_conforms = Some(conforms);
+        self.content_verdict = Some(Verdict::from_problems(&content, pass));
     }
 
     /// Adds problems found by a check outside BagIt (a packaged bag's METS), then sorts the
@@ -130,6 +180,9 @@ const JUNK: [&str; 6] = [
     ".Spotlight-V100",
     ".Trashes",
 ];
+
+/// The hint of `BAG-035` when the unlisted file is operating-system junk.
+const JUNK_UNLISTED_HINT: &str = "The unlisted file is operating-system junk (.DS_Store, Thumbs.db, desktop.ini or an AppleDouble ._ file) that macOS Finder or Windows Explorer added when the bag was opened; it is not part of the bag's content. Delete it and validate again (bag with `qoima bag --exclude-junk` to leave such files out from the start).";
 
 struct Ctx<'a> {
     store: &'a dyn Store,
@@ -429,6 +482,15 @@ fn run(
             payload_manifests.push(m);
         }
     }
+    // A tag file that cannot be decoded says nothing qoima can judge the payload by: every
+    // file would look unlisted. The bag could not be checked; stop before completeness.
+    if cx
+        .problems
+        .iter()
+        .any(|p| p.code == Code::TagFileUndecodable)
+    {
+        return Verdict::Unreadable;
+    }
     if payload_manifests.is_empty() {
         cx.push(Problem::new(
             Code::NoPayloadManifest,
@@ -461,6 +523,13 @@ fn run(
     } else {
         Vec::new()
     };
+    if cx
+        .problems
+        .iter()
+        .any(|p| p.code == Code::TagFileUndecodable)
+    {
+        return Verdict::Unreadable;
+    }
     let fetch_paths: HashMap<&str, &FetchEntry> =
         fetch.iter().map(|f| (f.path.as_str(), f)).collect();
 
@@ -514,17 +583,22 @@ fn run(
                 .map(|(_, m)| m.file.as_str())
                 .collect();
             if !missing.is_empty() {
-                cx.push(
-                    Problem::new(
-                        Code::FileNotInManifest,
-                        format!(
-                            "{} is not listed in {}",
-                            paths::printable(path),
-                            missing.join(", ")
-                        ),
-                    )
-                    .file(path.as_str()),
-                );
+                let mut p = Problem::new(
+                    Code::FileNotInManifest,
+                    format!(
+                        "{} is not listed in {}",
+                        paths::printable(path),
+                        missing.join(", ")
+                    ),
+                )
+                .file(path.as_str());
+                if path.split('/').any(super::create::is_junk) {
+                    p.message.push_str(
+                        "; it is an operating-system file a file browser added after bagging",
+                    );
+                    p.hint = JUNK_UNLISTED_HINT;
+                }
+                cx.push(p);
             }
         } else if count < payload_manifests.len() && !differ_reported {
             differ_reported = true;
@@ -602,7 +676,27 @@ fn run(
                 continue;
             }
             seen.insert(e.path.clone());
-            let Some(idx) = cx.file(&e.path) else {
+            // A tag file copied through macOS may be named in the other Unicode form.
+            let idx = cx.file(&e.path).or_else(|| {
+                let disk = cx
+                    .nfc_lookup(&e.path)
+                    .filter(|&i| cx.entries[i].is_readable_file())?;
+                cx.push(
+                    Problem::new(
+                        Code::NormalizationMismatch,
+                        format!(
+                            "{} line {} names {} in another Unicode form than the file on disk",
+                            m.file,
+                            e.line,
+                            paths::printable(&e.path)
+                        ),
+                    )
+                    .file(&m.file)
+                    .line(e.line),
+                );
+                Some(disk)
+            });
+            let Some(idx) = idx else {
                 let code = if cx.entry(&e.path).is_some_and(|x| x.kind == EntryKind::Dir) {
                     Code::ManifestListsDirectory
                 } else {
@@ -622,7 +716,7 @@ fn run(
                 );
                 continue;
             };
-            tag_listed.insert(e.path.clone());
+            tag_listed.insert(cx.entries[idx].path.clone());
             hash.add(idx, m.algorithm, true, mi, ei);
         }
         for pm in &payload_manifests {

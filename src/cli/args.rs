@@ -376,6 +376,18 @@ pub struct PackageArgs {
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
 
+    /// Leave out operating-system junk: .DS_Store, AppleDouble ._* files, .Spotlight-V100,
+    /// .Trashes, .fseventsd, Thumbs.db, ehthumbs.db and desktop.ini. The files left out are
+    /// listed in the summary (and `excluded` in --json).
+    #[arg(long)]
+    pub exclude_junk: bool,
+
+    /// Leave out files and folders matching GLOB (repeatable). Without `/`, GLOB is matched
+    /// against every name in a path (`*.tmp`, `.git`); with `/`, against the path from the
+    /// source folder (`drafts/old*`). `*` (any run, `/` included), `?` and `[abc]` as in glob(7).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
     /// Replace an existing OUT (only once the new bag is complete).
     #[arg(long)]
     pub force: bool,
@@ -462,6 +474,18 @@ pub struct BagArgs {
     /// Where to write the bag (must not exist). The source is left untouched.
     #[arg(short, long, value_name = "OUT", required_unless_present_any = ["in_place", "rollback", "update"], conflicts_with = "in_place")]
     pub output: Option<PathBuf>,
+
+    /// Leave out operating-system junk: .DS_Store, AppleDouble ._* files, .Spotlight-V100,
+    /// .Trashes, .fseventsd, Thumbs.db, ehthumbs.db and desktop.ini. The files left out are
+    /// listed in the summary (and `excluded` in --json).
+    #[arg(long, conflicts_with_all = ["in_place", "rollback"])]
+    pub exclude_junk: bool,
+
+    /// Leave out files and folders matching GLOB (repeatable). Without `/`, GLOB is matched
+    /// against every name in a path (`*.tmp`, `.git`); with `/`, against the path from the
+    /// source folder (`drafts/old*`). `*` (any run, `/` included), `?` and `[abc]` as in glob(7).
+    #[arg(long, value_name = "GLOB", conflicts_with_all = ["in_place", "rollback"])]
+    pub exclude: Vec<String>,
 
     /// Turn the folder itself into a bag (its content moves into data/). Safe to interrupt:
     /// rerun to finish, or use --rollback to undo.

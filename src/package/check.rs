@@ -35,6 +35,9 @@ pub struct CheckOptions {
     pub strict: bool,
     /// Warnings that stay warnings under `strict`.
     pub allow: Vec<Code>,
+    /// Files and folders to leave out, as `qoima package --exclude` (and `--exclude-junk`)
+    /// leave them out of the bag: see [`crate::bagit::create::excluded_by`].
+    pub exclude: Vec<String>,
 }
 
 /// One item: a record and the photo it describes (or a photo no record describes).
@@ -216,7 +219,7 @@ pub fn check(
             );
             continue;
         };
-        if w.file_type.is_dir() {
+        if w.file_type.is_dir() || crate::bagit::create::excluded_by(&opts.exclude, &rel) {
             continue;
         }
         if w.file_type.is_symlink() {

@@ -17,7 +17,7 @@
 //! `profiles/*.json`; `docs/profiles.md` says where each comes from.
 
 mod check;
-pub mod glob;
+pub use crate::glob;
 mod parse;
 mod prepare;
 

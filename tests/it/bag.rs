@@ -257,26 +257,16 @@ fn refused(env: &Env, args: &[&str]) -> Vec<(String, String)> {
 }
 
 #[test]
-fn refuses_links_special_files_and_colliding_names_and_writes_nothing() {
+fn refuses_links_and_special_files_and_writes_nothing() {
     let env = Env::new();
     env.sample_source("src");
     symlink("/etc/hostname", env.path("src/link")).unwrap();
     let c = std::ffi::CString::new(env.path("src/pipe").to_str().unwrap()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-    env.write("src/Café.txt", "nfc");
-    env.write("src/Cafe\u{301}.txt", "nfd");
-    env.write("src/README", "x");
-    env.write("src/readme", "y");
-    env.write("src/Photos/a.jpg", "a");
-    env.write("src/photos/b.jpg", "b");
+    // Names that differ only by Unicode form or case are warnings since issue 14 (both
+    // survive on Linux): tests/it/foreign.rs.
     let got = refused(&env, &["bag", "--json", "src", "-o", "out/deeper/bag"]);
-    for want in [
-        ("BAG-072", "link"),
-        ("BAG-061", "pipe"),
-        ("BAG-070", "Café.txt"),
-        ("BAG-071", "readme"),
-        ("BAG-071", "photos"),
-    ] {
+    for want in [("BAG-072", "link"), ("BAG-061", "pipe")] {
         assert!(
             got.iter().any(|(c, f)| c == want.0 && f.nfc_eq(want.1)),
             "missing {want:?} in {got:?}"

@@ -11,6 +11,7 @@ mod decode;
 mod exif;
 mod faults;
 mod fetch;
+mod foreign;
 mod hostile;
 mod identify;
 mod inplace;

@@ -48,6 +48,7 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
         link: a.link,
         date: bagging_date(&a.info)?,
         tag_files: tag_files(&a.info)?,
+        exclude: exclusions(a.exclude_junk, &a.exclude),
     };
     let names: Vec<String> = opts.tag_files.iter().map(|(n, _)| n.clone()).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -160,6 +161,7 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
         (Some(s), _) => {
             if !g.quiet {
                 output::problems(&problems, true, "");
+                print_excluded(s);
                 eprintln!(
                     "{}: bagged {} files, {} ({}; Payload-Oxum {})",
                     output::path(&s.bag),
@@ -390,4 +392,28 @@ pub(super) fn info(a: &InfoArgs) -> anyhow::Result<BagInfo> {
         }
     }
     Ok(info)
+}
+
+/// The exclusion patterns of `--exclude-junk` and `--exclude GLOB`.
+pub(super) fn exclusions(junk: bool, globs: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if junk {
+        out.extend(qoima::bagit::create::JUNK.iter().map(|p| p.to_string()));
+    }
+    out.extend(globs.iter().cloned());
+    out
+}
+
+/// The files `--exclude` and `--exclude-junk` left out of the bag, one a line.
+pub(super) fn print_excluded(s: &BagSummary) {
+    if s.excluded.is_empty() {
+        return;
+    }
+    eprintln!(
+        "left out of the bag ({} file(s), --exclude/--exclude-junk):",
+        s.excluded.len()
+    );
+    for rel in &s.excluded {
+        eprintln!("  {}", qoima::paths::printable(rel));
+    }
 }

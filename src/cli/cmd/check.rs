@@ -64,6 +64,7 @@ pub fn options(a: &CheckFlags) -> anyhow::Result<CheckOptions> {
         decode_memory: Some(decode_memory(&a.decode_memory)?),
         strict: a.strict,
         allow,
+        exclude: Vec::new(),
     })
 }
 

@@ -36,9 +36,12 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
             link: a.link,
             date: super::bag::bagging_date(&a.info)?,
             tag_files: super::bag::tag_files(&a.info)?,
+            exclude: super::bag::exclusions(a.exclude_junk, &a.exclude),
         },
         force: a.force,
     };
+    // What the bag leaves out, the check does not judge.
+    opts.check.exclude = opts.bag.exclude.clone();
     let mut names = vec!["mets.xml", "metadata/dc.xml", "metadata/report.json"];
     let user: Vec<String> = opts.bag.tag_files.iter().map(|(n, _)| n.clone()).collect();
     for n in &user {
@@ -152,6 +155,8 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
         match &r.bag {
             Some(b) => {
                 if !g.quiet {
+                    output::problems(&b.problems, true, "");
+                    super::bag::print_excluded(b);
                     eprintln!(
                         "{}: packaged {} files, {} (bag with mets.xml, metadata/dc.xml, metadata/report.json; Payload-Oxum {})",
                         output::path(&b.bag),

@@ -65,7 +65,6 @@ pub fn run(a: &ValidateArgs, g: &Global) -> anyhow::Result<Exit> {
                 let bar = Bar::new("validating", bytes, files, show && opts.mode == Mode::Full);
                 let mut r = qoima::package::verify::validate(&*store, &opts, &engine, &bar);
                 bar.finish();
-                r.serialization = format;
                 use qoima::profile::Chosen;
                 let profile = match &explicit {
                     Some(p) => Some((p.clone(), Chosen::ByUser)),
@@ -84,6 +83,7 @@ pub fn run(a: &ValidateArgs, g: &Global) -> anyhow::Result<Exit> {
                     }
                     r.profile = Some(p.display_name());
                 }
+                r.judge_serialization(format);
                 r
             }
             Err(e) => {
@@ -206,6 +206,12 @@ fn print_text(r: &BagReport, g: &Global) {
             String::new()
         }
     );
+    if let (Some(false), Some(content)) = (r.serialization_conforms, r.content_verdict) {
+        eprintln!(
+            "  the archive does not conform to RFC 8493 §4.4; the bag's content on its own: {}",
+            content.describe()
+        );
+    }
     output::problems(
         &r.problems,
         g.verbose > 0 || !r.verdict.passed() || r.counts.warnings <= 20,

@@ -1,4 +1,6 @@
-//! The path patterns of `Tag-Files-Allowed` and `Payload-Files-Allowed`.
+//! Path patterns: those of BagIt Profiles' `Tag-Files-Allowed` and `Payload-Files-Allowed`, and
+//! those of `qoima bag --exclude`. A shared primitive (below `bagit` and `profile`, which both
+//! use it).
 //!
 //! The spec says the patterns are bag-relative paths "in which asterisks can represent zero or
 //! more characters (c.f. glob(7))", and that a missing `Tag-Files-Allowed` means `['*']`, "i.e.
