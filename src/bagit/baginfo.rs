@@ -7,8 +7,9 @@
 use std::io::Read;
 
 use super::declaration::Version;
-use super::text::{Encoding, Line, Lines};
+use super::text::{Encoding, Line, Lines, MAX_LINE};
 use crate::error::{Code, Problem};
+use crate::report::Problems;
 
 /// One element.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,15 +152,24 @@ impl BagInfo {
     }
 }
 
-/// Parses a bag-info (or package-info) file, reporting every malformed line.
+/// The most text (labels and values) qoima keeps of a bag-info file. Real ones hold a few
+/// kilobytes; without a bound a 1 GB file of `Label: value` lines would cost gigabytes.
+pub const MAX_INFO_BYTES: usize = 8 * 1024 * 1024;
+
+/// Parses a bag-info (or package-info) file, reporting every malformed line. An element
+/// longer than [`MAX_LINE`] once unfolded, or a file holding more than [`MAX_INFO_BYTES`],
+/// is reported as `BAG-011`; reading stops at the second.
 pub fn parse(
     reader: impl Read,
     file: &str,
     encoding: Encoding,
     version: Version,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> BagInfo {
     let mut info = BagInfo::new();
+    let mut kept = 0usize;
+    // The last element's continuation lines were cut at MAX_LINE.
+    let mut cut = false;
     let mut lines = Lines::new(reader, encoding);
     for item in lines.by_ref() {
         let (n, line) = match item {
@@ -194,13 +204,24 @@ pub fn parse(
                 continue;
             }
         };
+        if kept + text.len() > MAX_INFO_BYTES {
+            problems.push(
+                Problem::new(
+                    Code::LineTooLong,
+                    format!(
+                        "{file} holds more than {} MiB of elements; qoima read no further than line {n}",
+                        MAX_INFO_BYTES >> 20
+                    ),
+                )
+                .file(file)
+                .line(n),
+            );
+            break;
+        }
+        kept += text.len();
         if text.starts_with([' ', '\t']) {
             match info.elements.last_mut() {
-                Some(last) => {
-                    // Unfold: the line break goes, the indentation stays as one space.
-                    last.value.push(' ');
-                    last.value.push_str(text.trim_start());
-                }
+                Some(last) => unfold(last, &text, &mut cut, file, n, problems),
                 None => problems.push(
                     Problem::new(
                         Code::BagInfoMalformed,
@@ -254,6 +275,7 @@ pub fn parse(
         } else {
             rest.trim().to_string()
         };
+        cut = false;
         info.elements.push(Element {
             label: label.trim().to_string(),
             value,
@@ -274,7 +296,43 @@ pub fn parse(
     info
 }
 
-fn check_reserved(info: &BagInfo, file: &str, problems: &mut Vec<Problem>) {
+/// Appends a continuation line to its element (the line break goes, the indentation stays as
+/// one space), unless the element would pass [`MAX_LINE`]: then the line is skipped, and
+/// reported if it is the element's first skipped one (`cut` remembers that).
+fn unfold(
+    last: &mut Element,
+    text: &str,
+    cut: &mut bool,
+    file: &str,
+    n: u64,
+    problems: &mut Problems,
+) {
+    let part = text.trim_start();
+    if *cut {
+        return;
+    }
+    if last.label.len() + 2 + last.value.len() + 1 + part.len() > MAX_LINE {
+        *cut = true;
+        problems.push(
+            Problem::new(
+                Code::LineTooLong,
+                format!(
+                    "the element {} starting on line {} of {file} is longer than 64 KiB once its continuation lines are joined; they were skipped from line {n} on",
+                    crate::paths::printable(&last.label),
+                    last.line
+                ),
+            )
+            .file(file)
+            .line(n)
+            .field(last.label.as_str()),
+        );
+        return;
+    }
+    last.value.push(' ');
+    last.value.push_str(part);
+}
+
+fn check_reserved(info: &BagInfo, file: &str, problems: &mut Problems) {
     let all = |label: &'static str| {
         info.elements
             .iter()

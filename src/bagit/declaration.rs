@@ -5,6 +5,7 @@ use std::io::Read;
 
 use super::text::{Encoding, Line, Lines};
 use crate::error::{Code, Problem};
+use crate::report::Problems;
 
 /// A BagIt version `major.minor`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -84,12 +85,20 @@ const FILE: &str = "bagit.txt";
 /// Parses `bagit.txt`. Any departure from the exact form is reported; the declaration is
 /// still returned when the version and encoding can be made out, so that validation can go on
 /// and report everything else.
-pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declaration> {
+pub fn parse(reader: impl Read, problems: &mut Problems) -> Option<Declaration> {
     let mut lines = Lines::new(reader, Encoding::Utf8);
     let mut texts = Vec::new();
+    // Two lines are due; a third is enough to report. The rest are only counted, so that a
+    // bagit.txt of a billion lines costs no memory.
+    let mut count = 0usize;
     for item in lines.by_ref() {
         match item {
-            Ok((n, Line::Text(t))) => texts.push((n, t)),
+            Ok((n, Line::Text(t))) => {
+                count += 1;
+                if texts.len() < 3 {
+                    texts.push((n, t));
+                }
+            }
             Ok((n, Line::TooLong)) => {
                 problems.push(
                     Problem::new(Code::LineTooLong, "bagit.txt has an overlong line")
@@ -125,7 +134,7 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
                 .line(1),
         );
     }
-    let malformed = |problems: &mut Vec<Problem>, line: u64, field: &str, msg: String| {
+    let malformed = |problems: &mut Problems, line: u64, field: &str, msg: String| {
         let mut p = Problem::new(Code::BagitTxtMalformed, msg)
             .file(FILE)
             .line(line);
@@ -134,15 +143,12 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
         }
         problems.push(p);
     };
-    if texts.len() != 2 {
+    if count != 2 {
         malformed(
             problems,
-            texts.len().clamp(1, 3) as u64,
+            count.clamp(1, 3) as u64,
             "",
-            format!(
-                "bagit.txt has {} lines; it must have exactly two",
-                texts.len()
-            ),
+            format!("bagit.txt has {count} lines; it must have exactly two"),
         );
     }
     let mut version = None;

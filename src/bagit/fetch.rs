@@ -10,6 +10,7 @@ use super::declaration::Version;
 use super::text::{Encoding, Line, Lines};
 use crate::error::{Code, Problem};
 use crate::paths;
+use crate::report::Problems;
 
 /// One fetch.txt line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,7 +32,7 @@ pub fn parse(
     reader: impl Read,
     encoding: Encoding,
     version: Version,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Vec<FetchEntry> {
     let mut out = Vec::new();
     for item in Lines::new(reader, encoding) {
@@ -73,7 +74,7 @@ pub fn parse(
                 continue;
             }
         };
-        let bad = |problems: &mut Vec<Problem>, why: String| {
+        let bad = |problems: &mut Problems, why: String| {
             problems.push(
                 Problem::new(Code::FetchLineMalformed, why)
                     .file(FILE)

@@ -7,6 +7,7 @@ use super::text::{Encoding, LineRef, Lines};
 use crate::digest::{Algorithm, Digest};
 use crate::error::{Code, Problem};
 use crate::paths;
+use crate::report::Problems;
 
 /// One manifest line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,7 +67,7 @@ pub fn parse(
     file: &str,
     encoding: Encoding,
     version: Version,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Manifest {
     let (tag, alg_name) = classify(file).unwrap_or((false, ""));
     let algorithm = Algorithm::from_manifest_name(alg_name);
@@ -150,9 +151,9 @@ fn parse_line(
     file: &str,
     algorithm: Option<Algorithm>,
     version: Version,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Option<Entry> {
-    let malformed = |problems: &mut Vec<Problem>, why: String| {
+    let malformed = |problems: &mut Problems, why: String| {
         problems.push(
             Problem::new(Code::ManifestLineMalformed, why)
                 .file(file)
@@ -269,7 +270,7 @@ impl Entry {
 
 /// Reports and drops repeated paths, keeping the first line of each. Sorting line indices by
 /// path finds them without a hash map holding a second copy of every path.
-fn remove_duplicates(m: &mut Manifest, file: &str, version: Version, problems: &mut Vec<Problem>) {
+fn remove_duplicates(m: &mut Manifest, file: &str, version: Version, problems: &mut Problems) {
     let mut order: Vec<usize> = (0..m.entries.len()).collect();
     order.sort_by(|&a, &b| m.entries[a].path.cmp(&m.entries[b].path).then(a.cmp(&b)));
     let mut drop = vec![false; m.entries.len()];

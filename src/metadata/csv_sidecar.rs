@@ -3,6 +3,7 @@
 
 use super::{ELEMENTS, Record, SECTION, Sidecar, cell_values, column_name};
 use crate::error::{Code, Problem};
+use crate::report::Problems;
 
 /// The delimiter the header line uses most, outside quotes: `,`, `;` or tab.
 fn detect_delimiter(data: &[u8]) -> u8 {
@@ -26,7 +27,7 @@ pub(super) fn parse(
     bytes: &[u8],
     file: &str,
     delimiter: Option<u8>,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Sidecar {
     let data = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(data));
@@ -140,7 +141,7 @@ fn read_header(
     fields: &[String],
     file: &str,
     line: u64,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Vec<Option<String>> {
     let mut out = Vec::new();
     let mut unknown = Vec::new();

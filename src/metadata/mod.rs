@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Code, Problem};
+use crate::report::Problems;
 
 /// The fifteen Dublin Core elements plus `file` (the item's path in the collection) and
 /// `spatial` (a DCMI term qualifying coverage), in the order reports list them.
@@ -86,6 +87,9 @@ pub struct Sidecar {
 pub struct LoadOptions {
     /// CSV field delimiter; detected from the header line when absent.
     pub delimiter: Option<u8>,
+    /// Problems listed per code and file, in reading the sidecar and (for `qoima check`) in
+    /// applying the rules; the rest are counted in one `BAG-W050` summary (0: list all).
+    pub max_problems: usize,
 }
 
 /// The sidecar of a collection: `explicit` if given, else `metadata.csv`, else `metadata.json`.
@@ -126,7 +130,7 @@ pub fn find_sidecar(root: &Path, explicit: Option<&Path>) -> Result<PathBuf, Pro
 
 /// Reads a sidecar (CSV unless its name ends in `.json`); `name` is how problems name it.
 pub fn load(path: &Path, name: &str, opts: &LoadOptions) -> (Sidecar, Vec<Problem>) {
-    let mut problems = Vec::new();
+    let mut problems = Problems::new(opts.max_problems);
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -139,7 +143,7 @@ pub fn load(path: &Path, name: &str, opts: &LoadOptions) -> (Sidecar, Vec<Proble
                     file: name.into(),
                     ..Sidecar::default()
                 },
-                problems,
+                problems.into_vec(),
             );
         }
     };
@@ -151,7 +155,7 @@ pub fn load(path: &Path, name: &str, opts: &LoadOptions) -> (Sidecar, Vec<Proble
     } else {
         csv_sidecar::parse(&bytes, name, opts.delimiter, &mut problems)
     };
-    (sidecar, problems)
+    (sidecar, problems.into_vec())
 }
 
 /// The normalised name of a column: trimmed, lower case, a `dc:`/`dc.`/`dcterms:` prefix removed.
@@ -172,7 +176,7 @@ fn cell_values(
     file: &str,
     line: u64,
     column: &str,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Vec<String> {
     use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
     let text: std::borrow::Cow<'_, str> = if is_nfc_quick(raw.chars()) == IsNormalized::Yes {

@@ -300,7 +300,7 @@ pub fn check(
     let facts: Vec<FileFacts> = examined.iter().map(|(f, _)| f.clone()).collect();
 
     // ---- the rules ----
-    let mut outcome = rules::apply(&sidecar, &facts, &opts.rules);
+    let mut outcome = rules::apply(&sidecar, &facts, &opts.rules, opts.load.max_problems);
     // Without a readable sidecar every photo is undescribed; saying so per photo would only
     // repeat the one problem that matters.
     let sidecar_unusable = global.iter().any(|p| {
@@ -310,7 +310,9 @@ pub fn check(
         )
     });
     if sidecar_unusable {
-        outcome.problems.retain(|p| p.code != Code::Undescribed);
+        outcome
+            .problems
+            .retain(|p| p.counted_code() != Code::Undescribed);
     }
 
     // ---- items, in sidecar order, then undescribed photos ----
@@ -398,8 +400,12 @@ pub fn check(
         problems: global,
         records: sidecar.records.clone(),
     };
-    let all: Vec<Problem> = report.all_problems().cloned().collect();
-    report.counts = Counts::of(&all);
+    // Summed list by list: a million records must not cost a second copy of their problems.
+    report.counts = report
+        .items
+        .iter()
+        .map(|it| Counts::of(&it.problems))
+        .fold(Counts::of(&report.problems), Counts::plus);
     report.passed = report.counts.errors == 0;
     Ok(report)
 }

@@ -215,7 +215,7 @@ pub fn verify_seal(
                 "bag-info.txt",
                 Encoding::Utf8,
                 Version::V1_0,
-                &mut Vec::new(),
+                &mut crate::report::Problems::default(),
             )
         })
         .unwrap_or_default();
@@ -368,11 +368,17 @@ pub fn verify_seal(
         .map(|(tm, _)| {
             let set = fs::read(bag.join(tm))
                 .map(|d| {
-                    manifest::parse(&d[..], tm, Encoding::Utf8, Version::V1_0, &mut Vec::new())
-                        .entries
-                        .into_iter()
-                        .map(|e| e.path)
-                        .collect()
+                    manifest::parse(
+                        &d[..],
+                        tm,
+                        Encoding::Utf8,
+                        Version::V1_0,
+                        &mut crate::report::Problems::default(),
+                    )
+                    .entries
+                    .into_iter()
+                    .map(|e| e.path)
+                    .collect()
                 })
                 .unwrap_or_default();
             (tm.clone(), set)
@@ -595,7 +601,7 @@ fn check_signature(
         tm,
         Encoding::Utf8,
         Version::V1_0,
-        &mut Vec::new(),
+        &mut crate::report::Problems::default(),
     )
     .entries
     .into_iter()

@@ -10,6 +10,7 @@ mod inplace;
 mod interop;
 mod package;
 mod profile;
+mod scale;
 mod seal;
 mod seal_corpus;
 mod seal_encrypt;
