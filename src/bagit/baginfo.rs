@@ -9,7 +9,7 @@ use std::io::Read;
 use super::declaration::Version;
 use super::text::{Encoding, Line, Lines, MAX_LINE};
 use crate::error::{Code, Problem};
-use crate::report::Problems;
+use crate::report::{self, Problems};
 
 /// One element.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,13 +152,17 @@ impl BagInfo {
     }
 }
 
-/// The most text (labels and values) qoima keeps of a bag-info file. Real ones hold a few
+/// The most text (labels and values) qoima reads of a bag-info file. Real ones hold a few
 /// kilobytes; without a bound a 1 GB file of `Label: value` lines would cost gigabytes.
 pub const MAX_INFO_BYTES: usize = 8 * 1024 * 1024;
 
+/// The most lines qoima reads of a bag-info file: each element costs about 120 bytes beside
+/// its text, so 8 MiB of `N: v` lines would still take 250 MB.
+pub const MAX_INFO_LINES: u64 = 100_000;
+
 /// Parses a bag-info (or package-info) file, reporting every malformed line. An element
-/// longer than [`MAX_LINE`] once unfolded, or a file holding more than [`MAX_INFO_BYTES`],
-/// is reported as `BAG-011`; reading stops at the second.
+/// longer than [`MAX_LINE`] once unfolded, or a file of more than [`MAX_INFO_LINES`] lines or
+/// [`MAX_INFO_BYTES`] of text, is reported as `BAG-011`; reading stops at the second.
 pub fn parse(
     reader: impl Read,
     file: &str,
@@ -204,12 +208,13 @@ pub fn parse(
                 continue;
             }
         };
-        if kept + text.len() > MAX_INFO_BYTES {
+        if kept + text.len() > MAX_INFO_BYTES || n > MAX_INFO_LINES {
             problems.push(
                 Problem::new(
                     Code::LineTooLong,
                     format!(
-                        "{file} holds more than {} MiB of elements; qoima read no further than line {n}",
+                        "{file} has more than {} lines or {} MiB of text; qoima read no further than line {n}",
+                        report::thousands(MAX_INFO_LINES),
                         MAX_INFO_BYTES >> 20
                     ),
                 )
@@ -416,7 +421,7 @@ mod tests {
     use super::*;
 
     fn p(text: &str, v: Version) -> (BagInfo, Vec<&'static str>) {
-        let mut probs = Vec::new();
+        let mut probs = Problems::unlimited();
         let info = parse(
             text.as_bytes(),
             "bag-info.txt",
@@ -425,6 +430,45 @@ mod tests {
             &mut probs,
         );
         (info, probs.iter().map(|p| p.code.as_str()).collect())
+    }
+
+    #[test]
+    fn issue13_continuations_stop_at_64_kib_reported_once() {
+        let piece = format!(" {}\n", "x".repeat(1000));
+        let text = format!("Note: a\n{}Next: b\n", piece.repeat(100));
+        let (info, codes) = p(&text, Version::V1_0);
+        assert_eq!(codes, ["BAG-011"]);
+        let note = info.get("Note").unwrap();
+        assert!(
+            note.len() <= MAX_LINE && note.len() > MAX_LINE - 1002,
+            "{}",
+            note.len()
+        );
+        assert_eq!(info.get("Next"), Some("b"));
+    }
+
+    #[test]
+    fn issue13_a_bag_info_of_too_many_lines_is_read_no_further() {
+        let text = "N: v\n".repeat(MAX_INFO_LINES as usize + 50);
+        let mut probs = Problems::unlimited();
+        let info = parse(
+            text.as_bytes(),
+            "bag-info.txt",
+            Encoding::Utf8,
+            Version::V1_0,
+            &mut probs,
+        );
+        assert_eq!(info.elements().len(), MAX_INFO_LINES as usize);
+        let cut: Vec<_> = probs
+            .iter()
+            .filter(|p| p.code == Code::LineTooLong)
+            .collect();
+        assert_eq!(cut.len(), 1);
+        assert_eq!(cut[0].location.line, Some(MAX_INFO_LINES + 1));
+        let big = format!("N: {}\n", "v".repeat(60_000)).repeat(200);
+        let (info, codes) = p(&big, Version::V1_0);
+        assert!(codes.contains(&"BAG-011"));
+        assert!(info.elements().len() < 150);
     }
 
     #[test]

@@ -289,7 +289,7 @@ mod tests {
     use super::*;
 
     fn codes(text: &[u8]) -> (Option<Declaration>, Vec<&'static str>) {
-        let mut p = Vec::new();
+        let mut p = Problems::unlimited();
         let d = parse(text, &mut p);
         (d, p.iter().map(|p| p.code.as_str()).collect())
     }

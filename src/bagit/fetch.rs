@@ -183,7 +183,7 @@ mod tests {
     use super::*;
 
     fn p(text: &str) -> (Vec<FetchEntry>, Vec<&'static str>) {
-        let mut probs = Vec::new();
+        let mut probs = Problems::unlimited();
         let e = parse(text.as_bytes(), Encoding::Utf8, Version::V1_0, &mut probs);
         (e, probs.iter().map(|p| p.code.as_str()).collect())
     }

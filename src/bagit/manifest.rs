@@ -344,7 +344,7 @@ mod tests {
     const A: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
     fn p(text: &str, v: Version) -> (Manifest, Vec<&'static str>) {
-        let mut probs = Vec::new();
+        let mut probs = Problems::unlimited();
         let m = parse(
             text.as_bytes(),
             "manifest-sha256.txt",

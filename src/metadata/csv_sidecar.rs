@@ -191,7 +191,7 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> (Sidecar, Vec<(Code, Option<u64>)>) {
-        let mut p = Vec::new();
+        let mut p = Problems::unlimited();
         let s = parse(text.as_bytes(), "metadata.csv", None, &mut p);
         (s, p.iter().map(|p| (p.code, p.location.line)).collect())
     }
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn invalid_utf8_names_line_and_column() {
-        let mut p = Vec::new();
+        let mut p = Problems::unlimited();
         parse(
             b"identifier,title\nq-1,caf\xe9\n",
             "metadata.csv",

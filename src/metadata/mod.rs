@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn cells_split_normalise_and_flag_control_characters() {
-        let mut p = Vec::new();
+        let mut p = Problems::unlimited();
         assert_eq!(
             cell_values("a | b||c ", "m.csv", 2, "subject", &mut p),
             ["a", "b", "c"]

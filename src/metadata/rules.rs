@@ -380,6 +380,7 @@ mod tests {
             &s,
             &[facts("a.jpg"), facts("b.jpg"), facts("c.jpg")],
             &Rules::default(),
+            0,
         );
         let c = codes(&o);
         for want in [
@@ -408,6 +409,7 @@ mod tests {
                 allow_undescribed: true,
                 ..Rules::default()
             },
+            0,
         );
         let orphan = o
             .problems

@@ -99,16 +99,6 @@ impl Problems {
         }
     }
 
-    /// The problems kept so far (summaries are made by [`Problems::into_vec`]).
-    pub fn iter(&self) -> std::slice::Iter<'_, Problem> {
-        self.kept.iter()
-    }
-
-    /// Whether nothing was pushed.
-    pub fn is_empty(&self) -> bool {
-        self.kept.is_empty() && self.carried.is_empty()
-    }
-
     /// The kept problems, then one summary per capped group.
     pub fn into_vec(mut self) -> Vec<Problem> {
         let summaries = self.omitted_summaries();
@@ -155,6 +145,15 @@ impl Problems {
         } else {
             self.index.insert(hash, id);
         }
+    }
+}
+
+impl std::ops::Deref for Problems {
+    type Target = [Problem];
+
+    /// The problems kept so far (summaries are made by [`Problems::into_vec`]).
+    fn deref(&self) -> &[Problem] {
+        &self.kept
     }
 }
 

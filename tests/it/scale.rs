@@ -32,7 +32,12 @@ fn measured(env: &Env, args: &[&str]) -> (i32, String, String, u64) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `pid` is our own child, not yet waited for; `status` and `usage` outlive the call.
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4 failed: {}", std::io::Error::last_os_error());
+    assert_eq!(
+        waited,
+        pid,
+        "wait4 failed: {}",
+        std::io::Error::last_os_error()
+    );
     let status = std::process::ExitStatus::from_raw(status);
     let code = status.code().unwrap_or(-1);
     // ru_maxrss is in KiB on Linux.
@@ -72,11 +77,13 @@ fn issue13_blank_manifest_lines_are_capped_counted_and_judged_as_a_whole() {
     let env = Env::new();
     let bag = env.sample_bag("bag");
     let blanks = 100_000;
-    edit(&bag.join("manifest-sha256.txt"), |t| t + &"\n".repeat(blanks));
+    edit(&bag.join("manifest-sha256.txt"), |t| {
+        t + &"\n".repeat(blanks)
+    });
     refresh_tag_manifests(&bag);
     let target = bag.to_str().unwrap();
 
-    let r = env.qoima(&["validate", "--json", target]);
+    let r = env.qoima(&["validate", "--json", "-v", target]);
     assert_eq!(r.code(), 0, "{}", r.stderr());
     let v = r.json();
     let (pairs, summaries) = split(&v);
@@ -191,7 +198,9 @@ fn issue13_csv_bad_rows_are_capped_and_counted() {
     for it in v["items"].as_array().unwrap() {
         for p in it["problems"].as_array().unwrap() {
             assert_eq!(p["file"], "metadata.csv");
-            *listed.entry(p["code"].as_str().unwrap().into()).or_default() += 1;
+            *listed
+                .entry(p["code"].as_str().unwrap().into())
+                .or_default() += 1;
         }
     }
     assert_eq!(listed.get("META-012"), Some(&100), "{listed:?}");
@@ -249,7 +258,7 @@ fn issue13_a_512_mib_manifest_line_is_refused_in_bounded_memory() {
 fn issue13_a_large_bag_info_is_refused_in_bounded_memory() {
     let env = Env::new();
     let bag = env.sample_bag("bag");
-    // 32 MiB of well-formed short elements: kept whole, they would cost over 600 MB.
+    // 32 MiB of well-formed short elements: kept whole, they would cost about 1 GB.
     let mut info = fs::read_to_string(bag.join("bag-info.txt")).unwrap();
     info.push_str(&"N: v\n".repeat((32 * MIB / 5) as usize));
     fs::write(bag.join("bag-info.txt"), info).unwrap();
