@@ -398,7 +398,8 @@ pub fn check(
         bytes: read.into_inner(),
         counts: Counts::default(),
         problems: global,
-        records: sidecar.records.clone(),
+        // Moved, not cloned: a million records cost about 1.2 GB.
+        records: sidecar.records,
     };
     // Summed list by list: a million records must not cost a second copy of their problems.
     report.counts = report
