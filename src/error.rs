@@ -563,7 +563,7 @@ pub struct Problem {
     pub hint: &'static str,
     /// Set on a summary problem only: the problems of its group that were not listed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub omitted: Option<Omitted>,
+    pub omitted: Option<Box<Omitted>>,
 }
 
 impl Problem {
@@ -611,12 +611,12 @@ impl Problem {
     /// The code this problem counts as: its own, or for a summary the code of the problems
     /// it stands for (what `--allow` and the counts go by).
     pub fn counted_code(&self) -> Code {
-        self.omitted.map_or(self.code, |o| o.code)
+        self.omitted.as_ref().map_or(self.code, |o| o.code)
     }
 
     /// How many problems this one counts for: 1, or for a summary the number it stands for.
     pub fn weight(&self) -> u64 {
-        self.omitted.map_or(1, |o| o.count)
+        self.omitted.as_ref().map_or(1, |o| o.count)
     }
 }
 

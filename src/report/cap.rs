@@ -82,9 +82,9 @@ impl Problems {
             return;
         }
         let hash = key_hash(&problem);
-        if let Some(omitted) = problem.omitted {
+        if let Some(count) = problem.omitted.as_ref().map(|o| o.count) {
             match self.find(hash, &problem) {
-                Some(g) => self.groups[g].omitted += omitted.count,
+                Some(g) => self.groups[g].omitted += count,
                 None => self.carried.push(problem),
             }
             return;
@@ -140,10 +140,11 @@ impl Problems {
             omitted: 0,
         });
         self.kept.push(problem);
-        if self.index.contains_key(&hash) {
-            self.collided.push(id);
-        } else {
-            self.index.insert(hash, id);
+        match self.index.entry(hash) {
+            std::collections::hash_map::Entry::Occupied(_) => self.collided.push(id),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(id);
+            }
         }
     }
 }
@@ -206,7 +207,7 @@ fn summary(first: &Problem, count: u64, limit: usize) -> Problem {
     problem.severity = first.severity;
     problem.kind = first.kind;
     problem.location.file = first.location.file.clone();
-    problem.omitted = Some(Omitted { code, count });
+    problem.omitted = Some(Box::new(Omitted { code, count }));
     problem
 }
 
@@ -215,7 +216,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -249,8 +250,8 @@ mod tests {
         assert_eq!(sums.len(), 2);
         for s in sums {
             assert_eq!(s.code, Code::ProblemsOmitted);
-            assert_eq!(s.omitted.unwrap().code, Code::BlankManifestLine);
-            assert_eq!(s.omitted.unwrap().count, 7);
+            assert_eq!(s.omitted.as_ref().unwrap().code, Code::BlankManifestLine);
+            assert_eq!(s.omitted.as_ref().unwrap().count, 7);
             assert!(s.message.starts_with("and 7 more BAG-W015 in manifest-"));
         }
         let counts = Counts::of(&all);
@@ -272,7 +273,7 @@ mod tests {
         whole.extend(part.into_vec());
         let mut all = whole.into_vec();
         let sum = all.iter().find(|x| x.omitted.is_some()).unwrap();
-        assert_eq!(sum.omitted.unwrap().count, 3);
+        assert_eq!(sum.omitted.as_ref().unwrap().count, 3);
         assert_eq!(Counts::of(&all).warnings, 5);
         // --strict with the group's code allowed: still a pass, summary included.
         let mut allowed = all.clone();

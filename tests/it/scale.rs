@@ -16,6 +16,8 @@ use super::util::*;
 fn measured(env: &Env, args: &[&str]) -> (i32, String, String, u64) {
     let out_path = env.path("measured.out");
     let err_path = env.path("measured.err");
+    // Waited for by wait4 below, which also gives its peak RSS.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_qoima"))
         .args(args)
         .current_dir(env.dir.path())
