@@ -563,6 +563,8 @@ codes! {
     EmptyDirectory = "BAG-W025", Warning, "BagIt records files, not folders; put a placeholder file (e.g. `.keep`) in the folder if its existence matters.";
     /// The bag names another profile identifier than the one the user chose to check it against.
     ProfileIdOther = "BAG-W060", Warning, "The bag was checked against the profile you named, but its BagIt-Profile-Identifier names another; if the bag is meant for this profile, write the profile's identifier in bag-info.txt (and update the tag manifests).";
+    /// Problems left out of the report: more than `--max-problems` of one code in one file.
+    ProblemsOmitted = "BAG-W050", Warning, "Only the first problems of each code in each file are listed (100 unless --max-problems says otherwise); the count of the rest is exact and they weigh on the verdict as if listed. Fix the ones listed and validate again, or pass --max-problems 0 to list every one.";
     /// A column or key qoima does not know.
     UnknownColumn = "META-W001", Warning, "The column was ignored; rename it to a Dublin Core element if it should be kept (docs/metadata.md lists them).";
     /// A value that was not in Unicode NFC.
@@ -618,6 +620,16 @@ pub struct Location {
     pub field: Option<String>,
 }
 
+/// What a summary problem (`BAG-W050`) stands for: problems of one code in one file that
+/// were counted but not listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Omitted {
+    /// The code of the problems left out.
+    pub code: Code,
+    /// How many were left out.
+    pub count: u64,
+}
+
 /// One finding about the material.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -634,6 +646,9 @@ pub struct Problem {
     pub message: String,
     /// What to do.
     pub hint: &'static str,
+    /// Set on a summary problem only: the problems of its group that were not listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub omitted: Option<Box<Omitted>>,
 }
 
 impl Problem {
@@ -651,6 +666,7 @@ impl Problem {
             location: Location::default(),
             message: message.into(),
             hint: code.hint(),
+            omitted: None,
         }
     }
 
@@ -675,6 +691,17 @@ impl Problem {
     /// Whether this problem counts against the material.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+
+    /// The code this problem counts as: its own, or for a summary the code of the problems
+    /// it stands for (what `--allow` and the counts go by).
+    pub fn counted_code(&self) -> Code {
+        self.omitted.as_ref().map_or(self.code, |o| o.code)
+    }
+
+    /// How many problems this one counts for: 1, or for a summary the number it stands for.
+    pub fn weight(&self) -> u64 {
+        self.omitted.as_ref().map_or(1, |o| o.count)
     }
 }
 

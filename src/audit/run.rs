@@ -293,7 +293,13 @@ fn read_manifest(store: &dyn Store, tag: bool, a: Algorithm) -> Option<BTreeMap<
     let name = manifest::file_name(tag, a);
     let decl = crate::bagit::validate::read_declaration(store)?;
     let r = store.open(&name).ok()?;
-    let m = manifest::parse(r, &name, decl.encoding, decl.version, &mut Vec::new());
+    let m = manifest::parse(
+        r,
+        &name,
+        decl.encoding,
+        decl.version,
+        &mut crate::report::Problems::default(),
+    );
     Some(
         m.entries
             .into_iter()
@@ -339,6 +345,8 @@ pub fn audit_bag(
         mode: Mode::Full,
         strict: false,
         allow: Vec::new(),
+        // Every error becomes a finding in the register, so none is left out.
+        max_problems: 0,
     };
     let report =
         crate::package::verify::validate_observed(&*store, &vopts, engine, progress, &|p, d| {

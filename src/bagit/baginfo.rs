@@ -7,8 +7,9 @@
 use std::io::Read;
 
 use super::declaration::Version;
-use super::text::{Encoding, Line, Lines};
+use super::text::{Encoding, Line, Lines, MAX_LINE};
 use crate::error::{Code, Problem};
+use crate::report::{self, Problems};
 
 /// One element.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,15 +152,28 @@ impl BagInfo {
     }
 }
 
-/// Parses a bag-info (or package-info) file, reporting every malformed line.
+/// The most text (labels and values) qoima reads of a bag-info file. Real ones hold a few
+/// kilobytes; without a bound a 1 GB file of `Label: value` lines would cost gigabytes.
+pub const MAX_INFO_BYTES: usize = 8 * 1024 * 1024;
+
+/// The most lines qoima reads of a bag-info file: each element costs about 120 bytes beside
+/// its text, so 8 MiB of `N: v` lines would still take 250 MB.
+pub const MAX_INFO_LINES: u64 = 100_000;
+
+/// Parses a bag-info (or package-info) file, reporting every malformed line. An element
+/// longer than [`MAX_LINE`] once unfolded, or a file of more than [`MAX_INFO_LINES`] lines or
+/// [`MAX_INFO_BYTES`] of text, is reported as `BAG-011`; reading stops at the second.
 pub fn parse(
     reader: impl Read,
     file: &str,
     encoding: Encoding,
     version: Version,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> BagInfo {
     let mut info = BagInfo::new();
+    let mut kept = 0usize;
+    // The last element's continuation lines were cut at MAX_LINE.
+    let mut cut = false;
     let mut lines = Lines::new(reader, encoding);
     for item in lines.by_ref() {
         let (n, line) = match item {
@@ -200,6 +214,22 @@ pub fn parse(
                 continue;
             }
         };
+        if kept + text.len() > MAX_INFO_BYTES || n > MAX_INFO_LINES {
+            problems.push(
+                Problem::new(
+                    Code::LineTooLong,
+                    format!(
+                        "{file} has more than {} lines or {} MiB of text; qoima read no further than line {n}",
+                        report::thousands(MAX_INFO_LINES),
+                        MAX_INFO_BYTES >> 20
+                    ),
+                )
+                .file(file)
+                .line(n),
+            );
+            break;
+        }
+        kept += text.len();
         // Archivematica's bags end bag-info.txt with a blank line; bagit-python skips it.
         if text.trim().is_empty() {
             problems.push(
@@ -214,11 +244,7 @@ pub fn parse(
         }
         if text.starts_with([' ', '\t']) {
             match info.elements.last_mut() {
-                Some(last) => {
-                    // Unfold: the line break goes, the indentation stays as one space.
-                    last.value.push(' ');
-                    last.value.push_str(text.trim_start());
-                }
+                Some(last) => unfold(last, &text, &mut cut, file, n, problems),
                 None => problems.push(
                     Problem::new(
                         Code::BagInfoMalformed,
@@ -281,6 +307,7 @@ pub fn parse(
         } else {
             rest.trim().to_string()
         };
+        cut = false;
         info.elements.push(Element {
             label: label.trim().to_string(),
             value,
@@ -301,7 +328,43 @@ pub fn parse(
     info
 }
 
-fn check_reserved(info: &BagInfo, file: &str, problems: &mut Vec<Problem>) {
+/// Appends a continuation line to its element (the line break goes, the indentation stays as
+/// one space), unless the element would pass [`MAX_LINE`]: then the line is skipped, and
+/// reported if it is the element's first skipped one (`cut` remembers that).
+fn unfold(
+    last: &mut Element,
+    text: &str,
+    cut: &mut bool,
+    file: &str,
+    n: u64,
+    problems: &mut Problems,
+) {
+    let part = text.trim_start();
+    if *cut {
+        return;
+    }
+    if last.label.len() + 2 + last.value.len() + 1 + part.len() > MAX_LINE {
+        *cut = true;
+        problems.push(
+            Problem::new(
+                Code::LineTooLong,
+                format!(
+                    "the element {} starting on line {} of {file} is longer than 64 KiB once its continuation lines are joined; they were skipped from line {n} on",
+                    crate::paths::printable(&last.label),
+                    last.line
+                ),
+            )
+            .file(file)
+            .line(n)
+            .field(last.label.as_str()),
+        );
+        return;
+    }
+    last.value.push(' ');
+    last.value.push_str(part);
+}
+
+fn check_reserved(info: &BagInfo, file: &str, problems: &mut Problems) {
     let all = |label: &'static str| {
         info.elements
             .iter()
@@ -394,7 +457,7 @@ mod tests {
     use super::*;
 
     fn p(text: &str, v: Version) -> (BagInfo, Vec<&'static str>) {
-        let mut probs = Vec::new();
+        let mut probs = Problems::unlimited();
         let info = parse(
             text.as_bytes(),
             "bag-info.txt",
@@ -403,6 +466,45 @@ mod tests {
             &mut probs,
         );
         (info, probs.iter().map(|p| p.code.as_str()).collect())
+    }
+
+    #[test]
+    fn issue13_continuations_stop_at_64_kib_reported_once() {
+        let piece = format!(" {}\n", "x".repeat(1000));
+        let text = format!("Note: a\n{}Next: b\n", piece.repeat(100));
+        let (info, codes) = p(&text, Version::V1_0);
+        assert_eq!(codes, ["BAG-011"]);
+        let note = info.get("Note").unwrap();
+        assert!(
+            note.len() <= MAX_LINE && note.len() > MAX_LINE - 1002,
+            "{}",
+            note.len()
+        );
+        assert_eq!(info.get("Next"), Some("b"));
+    }
+
+    #[test]
+    fn issue13_a_bag_info_of_too_many_lines_is_read_no_further() {
+        let text = "N: v\n".repeat(MAX_INFO_LINES as usize + 50);
+        let mut probs = Problems::unlimited();
+        let info = parse(
+            text.as_bytes(),
+            "bag-info.txt",
+            Encoding::Utf8,
+            Version::V1_0,
+            &mut probs,
+        );
+        assert_eq!(info.elements().len(), MAX_INFO_LINES as usize);
+        let cut: Vec<_> = probs
+            .iter()
+            .filter(|p| p.code == Code::LineTooLong)
+            .collect();
+        assert_eq!(cut.len(), 1);
+        assert_eq!(cut[0].location.line, Some(MAX_INFO_LINES + 1));
+        let big = format!("N: {}\n", "v".repeat(60_000)).repeat(200);
+        let (info, codes) = p(&big, Version::V1_0);
+        assert!(codes.contains(&"BAG-011"));
+        assert!(info.elements().len() < 150);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::io::Read;
 
 use super::text::{Encoding, Line, Lines};
 use crate::error::{Code, Problem};
+use crate::report::Problems;
 
 /// A BagIt version `major.minor`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -92,7 +93,7 @@ fn sniff(head: &[u8]) -> Encoding {
 /// Parses `bagit.txt`. Any departure from the exact form is reported; the declaration is
 /// still returned when the version and encoding can be made out, so that validation can go on
 /// and report everything else.
-pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declaration> {
+pub fn parse(reader: impl Read, problems: &mut Problems) -> Option<Declaration> {
     let mut reader = std::io::BufReader::new(reader);
     let own = match std::io::BufRead::fill_buf(&mut reader) {
         Ok(head) => sniff(head),
@@ -116,11 +117,19 @@ pub fn parse(reader: impl Read, problems: &mut Vec<Problem>) -> Option<Declarati
     Some(declaration)
 }
 
-fn parse_lines(mut lines: Lines<impl Read>, problems: &mut Vec<Problem>) -> Option<Declaration> {
+fn parse_lines(mut lines: Lines<impl Read>, problems: &mut Problems) -> Option<Declaration> {
     let mut texts = Vec::new();
+    // Two lines are due; a third is enough to report. The rest are only counted, so that a
+    // bagit.txt of a billion lines costs no memory.
+    let mut count = 0usize;
     for item in lines.by_ref() {
         match item {
-            Ok((n, Line::Text(t))) => texts.push((n, t)),
+            Ok((n, Line::Text(t))) => {
+                count += 1;
+                if texts.len() < 3 {
+                    texts.push((n, t));
+                }
+            }
             Ok((n, Line::TooLong)) => {
                 problems.push(
                     Problem::new(Code::LineTooLong, "bagit.txt has an overlong line")
@@ -156,7 +165,7 @@ fn parse_lines(mut lines: Lines<impl Read>, problems: &mut Vec<Problem>) -> Opti
                 .line(1),
         );
     }
-    let malformed = |problems: &mut Vec<Problem>, line: u64, field: &str, msg: String| {
+    let malformed = |problems: &mut Problems, line: u64, field: &str, msg: String| {
         let mut p = Problem::new(Code::BagitTxtMalformed, msg)
             .file(FILE)
             .line(line);
@@ -165,15 +174,12 @@ fn parse_lines(mut lines: Lines<impl Read>, problems: &mut Vec<Problem>) -> Opti
         }
         problems.push(p);
     };
-    if texts.len() != 2 {
+    if count != 2 {
         malformed(
             problems,
-            texts.len().clamp(1, 3) as u64,
+            count.clamp(1, 3) as u64,
             "",
-            format!(
-                "bagit.txt has {} lines; it must have exactly two",
-                texts.len()
-            ),
+            format!("bagit.txt has {count} lines; it must have exactly two"),
         );
     }
     let mut version = None;
@@ -330,7 +336,7 @@ mod tests {
     use super::*;
 
     fn codes(text: &[u8]) -> (Option<Declaration>, Vec<&'static str>) {
-        let mut p = Vec::new();
+        let mut p = Problems::unlimited();
         let d = parse(text, &mut p);
         (d, p.iter().map(|p| p.code.as_str()).collect())
     }

@@ -15,6 +15,7 @@ use super::manifest::Manifest;
 use super::text::{Encoding, Line, Lines};
 use crate::error::{Code, Problem};
 use crate::paths;
+use crate::report::Problems;
 
 /// One fetch.txt line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,7 +77,7 @@ pub fn parse(
     reader: impl Read,
     encoding: Encoding,
     version: Version,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Vec<FetchEntry> {
     let mut out = Vec::new();
     for item in Lines::new(reader, encoding) {
@@ -118,7 +119,7 @@ pub fn parse(
                 continue;
             }
         };
-        let bad = |problems: &mut Vec<Problem>, why: String| {
+        let bad = |problems: &mut Problems, why: String| {
             problems.push(
                 Problem::new(Code::FetchLineMalformed, why)
                     .file(FILE)
@@ -233,7 +234,7 @@ mod tests {
     use super::*;
 
     fn p(text: &str) -> (Vec<FetchEntry>, Vec<&'static str>) {
-        let mut probs = Vec::new();
+        let mut probs = Problems::unlimited();
         let e = parse(text.as_bytes(), Encoding::Utf8, Version::V1_0, &mut probs);
         (e, probs.iter().map(|p| p.code.as_str()).collect())
     }

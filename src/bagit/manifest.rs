@@ -7,6 +7,7 @@ use super::text::{Encoding, LineRef, Lines};
 use crate::digest::{Algorithm, Digest};
 use crate::error::{Code, Problem};
 use crate::paths;
+use crate::report::Problems;
 
 /// One manifest line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,7 +67,7 @@ pub fn parse(
     file: &str,
     encoding: Encoding,
     version: Version,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Manifest {
     let (tag, alg_name) = classify(file).unwrap_or((false, ""));
     let algorithm = Algorithm::from_manifest_name(alg_name);
@@ -156,9 +157,9 @@ fn parse_line(
     file: &str,
     algorithm: Option<Algorithm>,
     version: Version,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Option<Entry> {
-    let malformed = |problems: &mut Vec<Problem>, why: String| {
+    let malformed = |problems: &mut Problems, why: String| {
         problems.push(
             Problem::new(Code::ManifestLineMalformed, why)
                 .file(file)
@@ -276,7 +277,7 @@ impl Entry {
 
 /// Reports and drops repeated paths, keeping the first line of each. Sorting line indices by
 /// path finds them without a hash map holding a second copy of every path.
-fn remove_duplicates(m: &mut Manifest, file: &str, version: Version, problems: &mut Vec<Problem>) {
+fn remove_duplicates(m: &mut Manifest, file: &str, version: Version, problems: &mut Problems) {
     let mut order: Vec<usize> = (0..m.entries.len()).collect();
     order.sort_by(|&a, &b| m.entries[a].path.cmp(&m.entries[b].path).then(a.cmp(&b)));
     let mut drop = vec![false; m.entries.len()];
@@ -350,7 +351,7 @@ mod tests {
     const A: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
     fn p(text: &str, v: Version) -> (Manifest, Vec<&'static str>) {
-        let mut probs = Vec::new();
+        let mut probs = Problems::unlimited();
         let m = parse(
             text.as_bytes(),
             "manifest-sha256.txt",

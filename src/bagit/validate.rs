@@ -20,7 +20,7 @@ use super::manifest::{self, Manifest};
 use crate::digest::{Algorithm, AlgorithmSet, DigestError, Engine, FileDigests, Progress};
 use crate::error::{Code, Problem};
 use crate::paths;
-use crate::report::{self, Counts, Verdict};
+use crate::report::{self, Counts, Problems, Verdict};
 use crate::store::{DigestRequest, Entry, EntryKind, LinkTarget, Store};
 
 /// How deep to validate.
@@ -45,6 +45,9 @@ pub struct ValidateOptions {
     pub strict: bool,
     /// Warnings that stay warnings under `strict`.
     pub allow: Vec<Code>,
+    /// Problems listed per code and file; the rest are counted in one `BAG-W050` summary
+    /// (0: list every one). The verdict and counts do not depend on it.
+    pub max_problems: usize,
 }
 
 /// What validation found about one bag.
@@ -186,7 +189,9 @@ const JUNK_UNLISTED_HINT: &str = "The unlisted file is operating-system junk (.D
 
 struct Ctx<'a> {
     store: &'a dyn Store,
-    problems: Vec<Problem>,
+    /// Capped per code and file, so that ten million blank manifest lines cost no more than
+    /// a hundred.
+    problems: Problems,
     /// Every entry of the bag, sorted by path (looked up by binary search: no second copy of
     /// 100,000 names in a hash map).
     entries: Vec<Entry>,
@@ -236,7 +241,7 @@ impl Ctx<'_> {
     fn read_tag<T>(
         &mut self,
         path: &str,
-        parse: impl FnOnce(&mut dyn std::io::Read, &mut Vec<Problem>) -> T,
+        parse: impl FnOnce(&mut dyn std::io::Read, &mut Problems) -> T,
     ) -> Option<T> {
         match self.store.open(path) {
             Ok(mut r) => Some(parse(&mut r, &mut self.problems)),
@@ -287,16 +292,18 @@ pub fn validate_observed(
             return finish(report, opts, Verdict::Unreadable);
         }
     };
+    let mut problems = Problems::new(opts.max_problems);
+    // What the store found wrong while listing (hostile archive entries, left out).
+    problems.extend(store.problems());
     let mut cx = Ctx {
         store,
-        // What the store found wrong while listing (hostile archive entries, left out).
-        problems: store.problems(),
+        problems,
         entries,
         nfc_index: None,
         observe,
     };
     let pass = run(&mut cx, &mut report, opts, engine, progress);
-    report.problems = cx.problems;
+    report.problems = cx.problems.into_vec();
     finish(report, opts, pass)
 }
 
@@ -432,12 +439,13 @@ fn run(
         .collect();
     // Manifests are parsed in parallel: a bag of 100,000 files has two of 100,000 lines.
     let store = cx.store;
-    let parsed: Vec<(Option<Manifest>, Vec<Problem>)> = engine.install(|| {
+    let limit = cx.problems.limit();
+    let parsed: Vec<(Option<Manifest>, Problems)> = engine.install(|| {
         use rayon::prelude::*;
         names
             .par_iter()
             .map(|name| {
-                let mut problems = Vec::new();
+                let mut problems = Problems::new(limit);
                 let m = match store.open(name) {
                     Ok(r) => Some(manifest::parse(
                         r,
@@ -462,7 +470,7 @@ fn run(
             .collect()
     });
     for (m, problems) in parsed {
-        cx.problems.extend(problems);
+        cx.problems.extend(problems.into_vec());
         let Some(m) = m else { continue };
         if m.algorithm.is_none() {
             cx.push(
@@ -819,7 +827,8 @@ fn run(
         fill[slot as usize] += 1;
     }
     drop(fill);
-    let found = std::sync::Mutex::new(Vec::new());
+    // Capped as it fills: a million changed files make a million BAG-036 in one manifest.
+    let found = std::sync::Mutex::new(Problems::new(cx.problems.limit()));
     let totals = std::sync::atomic::AtomicU64::new(0);
     let hashed = std::sync::atomic::AtomicU64::new(0);
     let entries = &cx.entries;
@@ -883,6 +892,7 @@ fn run(
         found
             .into_inner()
             .expect("no panic while held")
+            .into_vec()
             .into_iter()
             .filter(|p| !(p.code == Code::ArchiveEntryDamaged && known.contains(&p.location.file))),
     );
@@ -1256,7 +1266,7 @@ fn lint_payload(cx: &mut Ctx<'_>, payload: &[usize]) {
 /// Reads the declaration of a bag (for tools that only need the version).
 pub fn read_declaration(store: &dyn Store) -> Option<Declaration> {
     let mut r = store.open("bagit.txt").ok()?;
-    declaration::parse(&mut r, &mut Vec::new())
+    declaration::parse(&mut r, &mut Problems::default())
 }
 
 /// The files to hash: one slot per distinct file with the union of its algorithms, and one

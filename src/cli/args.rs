@@ -464,6 +464,11 @@ pub struct CheckFlags {
     /// With --strict, keep this warning code a warning (repeatable).
     #[arg(long, value_name = "CODE")]
     pub allow: Vec<String>,
+
+    /// List at most N problems of one code in one file and count the rest in one BAG-W050
+    /// summary (0: list every one). The verdict, counts and exit code do not depend on it.
+    #[arg(long, value_name = "N", default_value_t = qoima::report::DEFAULT_MAX_PROBLEMS)]
+    pub max_problems: usize,
 }
 
 #[derive(Args, Debug)]
@@ -676,6 +681,11 @@ pub struct ValidateArgs {
     /// With --strict, keep this warning code a warning (repeatable), e.g. --allow BAG-W004.
     #[arg(long, value_name = "CODE")]
     pub allow: Vec<String>,
+
+    /// List at most N problems of one code in one file and count the rest in one BAG-W050
+    /// summary (0: list every one). The verdict, counts and exit code do not depend on it.
+    #[arg(long, value_name = "N", default_value_t = qoima::report::DEFAULT_MAX_PROBLEMS)]
+    pub max_problems: usize,
 
     #[command(flatten)]
     pub limits: LimitArgs,

@@ -43,26 +43,29 @@ pub fn plan(bag: &Path, opts: &FetchOptions) -> Result<Plan, FetchError> {
             why: "there is no bagit.txt".into(),
         });
     }
-    let mut refused = Vec::new();
-    let Some(decl) = declaration::parse(open("bagit.txt")?, &mut refused) else {
+    let Some(decl) = declaration::parse(
+        open("bagit.txt")?,
+        &mut crate::report::Problems::unlimited(),
+    ) else {
         return Err(FetchError::NotABag {
             path: bag.to_path_buf(),
             why: "bagit.txt cannot be read as a BagIt declaration (validate the bag)".into(),
         });
     };
-    refused.clear();
     if !bag.join("fetch.txt").is_file() {
         return Ok(Plan {
             jobs: Vec::new(),
-            refused,
+            refused: Vec::new(),
         });
     }
+    let mut parse_problems = crate::report::Problems::unlimited();
     let entries = fetch_txt::parse(
         open("fetch.txt")?,
         decl.encoding,
         decl.version,
-        &mut refused,
+        &mut parse_problems,
     );
+    let mut refused = parse_problems.into_vec();
     let wanted: HashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
     let manifests = payload_manifests(bag, decl, &wanted)?;
     let mut seen = HashSet::new();
@@ -101,7 +104,13 @@ fn payload_manifests(
     for name in names {
         let path = bag.join(&name);
         let file = File::open(&path).map_err(|source| FetchError::Read { path, source })?;
-        let m = manifest::parse(file, &name, decl.encoding, decl.version, &mut Vec::new());
+        let m = manifest::parse(
+            file,
+            &name,
+            decl.encoding,
+            decl.version,
+            &mut crate::report::Problems::default(),
+        );
         let digests = m
             .entries
             .into_iter()

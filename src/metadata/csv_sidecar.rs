@@ -4,6 +4,7 @@
 use super::{ELEMENTS, Record, SECTION, Sidecar, cell_values, column_name};
 use crate::error::{Code, Problem};
 use crate::paths;
+use crate::report::Problems;
 
 /// The delimiter the header line uses most, outside quotes: `,`, `;` or tab.
 fn detect_delimiter(data: &[u8]) -> u8 {
@@ -27,7 +28,7 @@ pub(super) fn parse(
     bytes: &[u8],
     file: &str,
     delimiter: Option<u8>,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Sidecar {
     let data = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(data));
@@ -141,7 +142,7 @@ fn read_header(
     fields: &[String],
     file: &str,
     line: u64,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Vec<Option<String>> {
     let mut out = Vec::new();
     let mut unknown = Vec::new();
@@ -194,7 +195,7 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> (Sidecar, Vec<(Code, Option<u64>)>) {
-        let mut p = Vec::new();
+        let mut p = Problems::unlimited();
         let s = parse(text.as_bytes(), "metadata.csv", None, &mut p);
         (s, p.iter().map(|p| (p.code, p.location.line)).collect())
     }
@@ -226,7 +227,7 @@ mod tests {
 
     #[test]
     fn invalid_utf8_names_line_and_column() {
-        let mut p = Vec::new();
+        let mut p = Problems::unlimited();
         parse(
             b"identifier,title\nq-1,caf\xe9\n",
             "metadata.csv",

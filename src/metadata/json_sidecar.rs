@@ -6,8 +6,9 @@ use serde_json::Value;
 
 use super::{ELEMENTS, Record, SECTION, Sidecar, cell_values, column_name};
 use crate::error::{Code, Problem};
+use crate::report::Problems;
 
-pub(super) fn parse(bytes: &[u8], file: &str, problems: &mut Vec<Problem>) -> Sidecar {
+pub(super) fn parse(bytes: &[u8], file: &str, problems: &mut Problems) -> Sidecar {
     let mut sidecar = Sidecar {
         file: file.to_string(),
         ..Sidecar::default()
@@ -197,7 +198,7 @@ mod tests {
     #[test]
     fn arrays_lines_and_values() {
         let text = "[\n  {\"identifier\": \"q-1\", \"subject\": [\"a\", \"b\"], \"title\": \"A {x}\"},\n  {\n    \"identifier\": \"q-2\", \"Shelf\": \"x\"\n  }\n]\n";
-        let mut p = Vec::new();
+        let mut p = Problems::unlimited();
         let s = parse(text.as_bytes(), "metadata.json", &mut p);
         assert_eq!(s.records.len(), 2);
         assert_eq!(s.records[0].line, 2);
@@ -210,7 +211,7 @@ mod tests {
 
     #[test]
     fn items_object_and_errors() {
-        let mut p = Vec::new();
+        let mut p = Problems::unlimited();
         let s = parse(
             br#"{"collection": {"title": "t"}, "items": [{"identifier": "q", "date": {"y": 1}}]}"#,
             "m.json",
@@ -219,7 +220,7 @@ mod tests {
         assert_eq!(s.records.len(), 1);
         assert_eq!(p[0].code, Code::SidecarMalformed);
         assert_eq!(p[0].location.field.as_deref(), Some("date"));
-        let mut p = Vec::new();
+        let mut p = Problems::unlimited();
         parse(b"[{\"a\": }]", "m.json", &mut p);
         assert_eq!(p[0].code, Code::SidecarMalformed);
     }

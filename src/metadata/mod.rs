@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Code, Problem};
+use crate::report::Problems;
 
 /// The fifteen Dublin Core elements plus `file` (the item's path in the collection) and
 /// `spatial` (a DCMI term qualifying coverage), in the order reports list them.
@@ -90,6 +91,9 @@ pub struct Sidecar {
 pub struct LoadOptions {
     /// CSV field delimiter; detected from the header line when absent.
     pub delimiter: Option<u8>,
+    /// Problems listed per code and file, in reading the sidecar and (for `qoima check`) in
+    /// applying the rules; the rest are counted in one `BAG-W050` summary (0: list all).
+    pub max_problems: usize,
 }
 
 /// The sidecar of a collection: `explicit` if given, else `metadata.csv`, else `metadata.json`.
@@ -132,7 +136,7 @@ pub fn find_sidecar(root: &Path, explicit: Option<&Path>) -> Result<PathBuf, Pro
 /// `name` is how problems name it. A sidecar in the collection that is a link leading out of
 /// it is not read (see [`source::read_inside`]).
 pub fn load(root: &Path, path: &Path, name: &str, opts: &LoadOptions) -> (Sidecar, Vec<Problem>) {
-    let mut problems = Vec::new();
+    let mut problems = Problems::new(opts.max_problems);
     let bytes = match source::read_inside(root, path, name) {
         Ok(b) => b,
         Err(p) => {
@@ -142,7 +146,7 @@ pub fn load(root: &Path, path: &Path, name: &str, opts: &LoadOptions) -> (Sideca
                     file: name.into(),
                     ..Sidecar::default()
                 },
-                problems,
+                problems.into_vec(),
             );
         }
     };
@@ -154,7 +158,7 @@ pub fn load(root: &Path, path: &Path, name: &str, opts: &LoadOptions) -> (Sideca
     } else {
         csv_sidecar::parse(&bytes, name, opts.delimiter, &mut problems)
     };
-    (sidecar, problems)
+    (sidecar, problems.into_vec())
 }
 
 /// The normalised name of a column: trimmed, lower case, a `dc:`/`dc.`/`dcterms:` prefix removed.
@@ -175,7 +179,7 @@ fn cell_values(
     file: &str,
     line: u64,
     column: &str,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) -> Vec<String> {
     use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
     let text: std::borrow::Cow<'_, str> = if is_nfc_quick(raw.chars()) == IsNormalized::Yes {
@@ -231,7 +235,7 @@ mod tests {
 
     #[test]
     fn cells_split_normalise_and_flag_control_characters() {
-        let mut p = Vec::new();
+        let mut p = Problems::unlimited();
         assert_eq!(
             cell_values("a | b||c ", "m.csv", 2, "subject", &mut p),
             ["a", "b", "c"]

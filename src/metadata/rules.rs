@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{Sidecar, edtf, lang};
 use crate::error::{Code, Kind, Problem, Severity};
 use crate::paths;
+use crate::report::Problems;
 
 /// The DCMI Type Vocabulary.
 pub const DCMI_TYPES: [&str; 12] = [
@@ -77,8 +78,15 @@ pub struct Outcome {
     pub described_by: HashMap<String, usize>,
 }
 
-/// Checks the records of `sidecar` against `rules` and the collection's `files`.
-pub fn apply(sidecar: &Sidecar, files: &[FileFacts], rules: &Rules) -> Outcome {
+/// Checks the records of `sidecar` against `rules` and the collection's `files`, listing at
+/// most `max_problems` problems of one code in one file (0: all; the rest are counted in a
+/// `BAG-W050` summary).
+pub fn apply(
+    sidecar: &Sidecar,
+    files: &[FileFacts],
+    rules: &Rules,
+    max_problems: usize,
+) -> Outcome {
     let file = sidecar.file.as_str();
     let mut out = Outcome::default();
     let by_path: HashMap<&str, &FileFacts> = files.iter().map(|f| (f.path.as_str(), f)).collect();
@@ -87,7 +95,8 @@ pub fn apply(sidecar: &Sidecar, files: &[FileFacts], rules: &Rules) -> Outcome {
         .map(|f| (f.path.to_lowercase(), f.path.as_str()))
         .collect();
     let mut ids: HashMap<&str, u64> = HashMap::new();
-    let mut p = |problem: Problem| out.problems.push(problem);
+    let mut found = Problems::new(max_problems);
+    let mut p = |problem: Problem| found.push(problem);
     let mut described_by: HashMap<String, usize> = HashMap::new();
     for (idx, r) in sidecar.records.iter().enumerate() {
         let at = |code: Code, field: &str, msg: String| {
@@ -268,6 +277,7 @@ pub fn apply(sidecar: &Sidecar, files: &[FileFacts], rules: &Rules) -> Outcome {
             .file(f.path.as_str()));
         }
     }
+    out.problems = found.into_vec();
     out.described_by = described_by;
     out
 }
@@ -322,7 +332,7 @@ mod tests {
             records: vec![rec(2, &GOOD)],
             ..Sidecar::default()
         };
-        let o = apply(&s, &[facts("a.jpg")], &Rules::default());
+        let o = apply(&s, &[facts("a.jpg")], &Rules::default(), 0);
         assert!(o.problems.is_empty(), "{:?}", o.problems);
         assert_eq!(o.described_by["a.jpg"], 0);
     }
@@ -373,6 +383,7 @@ mod tests {
             &s,
             &[facts("a.jpg"), facts("b.jpg"), facts("c.jpg")],
             &Rules::default(),
+            0,
         );
         let c = codes(&o);
         for want in [
@@ -401,6 +412,7 @@ mod tests {
                 allow_undescribed: true,
                 ..Rules::default()
             },
+            0,
         );
         let orphan = o
             .problems
@@ -420,14 +432,14 @@ mod tests {
         let mut f = facts("a.jpg");
         f.exif_day = NaiveDate::from_ymd_opt(2022, 1, 5);
         f.gps = true;
-        let o = apply(&s, &[f.clone()], &Rules::default());
+        let o = apply(&s, &[f.clone()], &Rules::default(), 0);
         assert_eq!(
             codes(&o),
             vec![(Code::GpsWithoutCoverage, Some(2))],
             "one day off is tolerated"
         );
         f.exif_day = NaiveDate::from_ymd_opt(2022, 1, 7);
-        let o = apply(&s, &[f], &Rules::default());
+        let o = apply(&s, &[f], &Rules::default(), 0);
         assert!(codes(&o).contains(&(Code::ExifDateDisagrees, Some(2))));
     }
 }

@@ -70,11 +70,17 @@ pub fn mets_against_manifests(store: &dyn Store) -> Vec<Problem> {
         let digests = manifests
             .entry(alg)
             .or_insert_with(|| match store.open(&name) {
-                Ok(r) => manifest::parse(r, &name, Encoding::Utf8, Version::V1_0, &mut Vec::new())
-                    .entries
-                    .into_iter()
-                    .map(|e| (e.path, e.digest.to_hex()))
-                    .collect(),
+                Ok(r) => manifest::parse(
+                    r,
+                    &name,
+                    Encoding::Utf8,
+                    Version::V1_0,
+                    &mut crate::report::Problems::default(),
+                )
+                .entries
+                .into_iter()
+                .map(|e| (e.path, e.digest.to_hex()))
+                .collect(),
                 Err(_) => HashMap::new(),
             });
         if let Some(d) = digests.get(&f.href)

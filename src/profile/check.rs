@@ -109,7 +109,7 @@ impl BagFacts {
         let decl = store
             .open("bagit.txt")
             .ok()
-            .and_then(|mut r| declaration::parse(&mut r, &mut Vec::new()));
+            .and_then(|mut r| declaration::parse(&mut r, &mut crate::report::Problems::default()));
         let version = decl
             .map(|d| d.version)
             .unwrap_or(crate::bagit::Version::V1_0);
@@ -118,11 +118,17 @@ impl BagFacts {
         let info_file = version.info_file();
         let read_info = |file: &str| -> Vec<(String, String)> {
             match store.open(file) {
-                Ok(r) => baginfo::parse(r, file, encoding, version, &mut Vec::new())
-                    .elements()
-                    .iter()
-                    .map(|e| (e.label.clone(), e.value.clone()))
-                    .collect(),
+                Ok(r) => baginfo::parse(
+                    r,
+                    file,
+                    encoding,
+                    version,
+                    &mut crate::report::Problems::default(),
+                )
+                .elements()
+                .iter()
+                .map(|e| (e.label.clone(), e.value.clone()))
+                .collect(),
                 Err(_) => Vec::new(),
             }
         };

@@ -5,6 +5,10 @@ use serde::Serialize;
 
 use crate::error::{Kind, Problem, Severity};
 
+mod cap;
+
+pub use cap::{DEFAULT_MAX_PROBLEMS, Problems, thousands};
+
 /// The outcome of validating one bag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -82,32 +86,48 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// Counts a problem list.
+    /// Counts a problem list; a summary of omitted problems counts for each one it stands for.
     pub fn of(problems: &[Problem]) -> Counts {
-        let errors = problems.iter().filter(|p| p.is_error()).count();
+        let mut counts = Counts::default();
+        for p in problems {
+            let weight = usize::try_from(p.weight()).unwrap_or(usize::MAX);
+            if p.is_error() {
+                counts.errors = counts.errors.saturating_add(weight);
+            } else {
+                counts.warnings = counts.warnings.saturating_add(weight);
+            }
+        }
+        counts
+    }
+
+    /// The sum of two counts.
+    pub fn plus(self, other: Counts) -> Counts {
         Counts {
-            errors,
-            warnings: problems.len() - errors,
+            errors: self.errors + other.errors,
+            warnings: self.warnings + other.warnings,
         }
     }
 }
 
 /// Applies `--strict` (warnings count as errors, except codes in `allow`) to a problem list.
+/// A summary of omitted problems follows the code it stands for.
 pub fn apply_strict(problems: &mut [Problem], allow: &[crate::error::Code]) {
     for p in problems.iter_mut() {
-        if p.severity == Severity::Warning && !allow.contains(&p.code) {
+        if p.severity == Severity::Warning && !allow.contains(&p.counted_code()) {
             p.severity = Severity::Error;
             p.kind = Kind::Invalid;
         }
     }
 }
 
-/// Sorts problems for reading: errors first, then by file and line.
+/// Sorts problems for reading: errors first, then by file and line; a file's summaries of
+/// omitted problems come after its listed ones.
 pub fn sort_problems(problems: &mut [Problem]) {
     problems.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.location.file.cmp(&b.location.file))
+            .then_with(|| a.omitted.is_some().cmp(&b.omitted.is_some()))
             .then_with(|| a.location.line.cmp(&b.location.line))
             .then_with(|| a.code.cmp(&b.code))
     });

@@ -173,7 +173,7 @@ pub fn seal_bag(
         "bag-info.txt",
         Encoding::Utf8,
         Version::V1_0,
-        &mut Vec::new(),
+        &mut crate::report::Problems::default(),
     );
     let key_id = super::key_id(pk);
     let public_key = pk.to_base64();
@@ -399,7 +399,13 @@ fn tag_paths(bag: &Path, algorithms: &[Algorithm]) -> Result<BTreeSet<String>, S
         let name = manifest::file_name(true, *a);
         let p = bag.join(&name);
         if let Ok(f) = fs::File::open(&p) {
-            let m = manifest::parse(f, &name, Encoding::Utf8, Version::V1_0, &mut Vec::new());
+            let m = manifest::parse(
+                f,
+                &name,
+                Encoding::Utf8,
+                Version::V1_0,
+                &mut crate::report::Problems::default(),
+            );
             set.extend(m.entries.into_iter().map(|e| e.path));
         }
     }

@@ -215,7 +215,7 @@ pub fn verify_seal(
                 "bag-info.txt",
                 Encoding::Utf8,
                 Version::V1_0,
-                &mut Vec::new(),
+                &mut crate::report::Problems::default(),
             )
         })
         .unwrap_or_default();
@@ -387,11 +387,17 @@ pub fn verify_seal(
         .map(|(tm, _)| {
             let set = crate::fsutil::read_regular(&bag.join(tm))
                 .map(|d| {
-                    manifest::parse(&d[..], tm, Encoding::Utf8, Version::V1_0, &mut Vec::new())
-                        .entries
-                        .into_iter()
-                        .map(|e| e.path)
-                        .collect()
+                    manifest::parse(
+                        &d[..],
+                        tm,
+                        Encoding::Utf8,
+                        Version::V1_0,
+                        &mut crate::report::Problems::default(),
+                    )
+                    .entries
+                    .into_iter()
+                    .map(|e| e.path)
+                    .collect()
                 })
                 .unwrap_or_default();
             (tm.clone(), set)
@@ -617,7 +623,7 @@ fn check_signature(
         tm,
         Encoding::Utf8,
         Version::V1_0,
-        &mut Vec::new(),
+        &mut crate::report::Problems::default(),
     )
     .entries
     .into_iter()

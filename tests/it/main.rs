@@ -20,6 +20,7 @@ mod limits;
 mod outputs;
 mod package;
 mod profile;
+mod scale;
 mod seal;
 mod seal_corpus;
 mod seal_encrypt;

@@ -375,7 +375,7 @@ pub(super) fn info(a: &InfoArgs) -> anyhow::Result<BagInfo> {
     if let Some(path) = &a.info_file {
         let bytes = qoima::fsutil::read_bounded(path, qoima::fsutil::SMALL_FILE_LIMIT)
             .with_context(|| format!("cannot read --info-file {}", path.display()))?;
-        let mut problems = Vec::new();
+        let mut problems = qoima::report::Problems::default();
         let file = path.display().to_string();
         let parsed = bagit::baginfo::parse(
             &bytes[..],

@@ -58,7 +58,10 @@ pub fn options(a: &CheckFlags) -> anyhow::Result<CheckOptions> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(CheckOptions {
         metadata: a.metadata.clone(),
-        load: LoadOptions { delimiter },
+        load: LoadOptions {
+            delimiter,
+            max_problems: a.max_problems,
+        },
         rules,
         decode: a.decode,
         decode_memory: Some(decode_memory(&a.decode_memory)?),

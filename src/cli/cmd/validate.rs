@@ -43,6 +43,7 @@ pub fn run(a: &ValidateArgs, g: &Global) -> anyhow::Result<Exit> {
         },
         strict: a.strict,
         allow,
+        max_problems: a.max_problems,
     };
     let limits = super::serialize::limits(&a.limits)?;
     let explicit = a
