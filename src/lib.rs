@@ -23,6 +23,8 @@ pub mod describe;
 pub mod digest;
 pub mod error;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod metadata;
 pub mod package;
 pub mod paths;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{ELEMENTS, Record, SECTION, Sidecar, cell_values, column_name};
 use crate::error::{Code, Problem};
 
-pub(super) fn parse(bytes: &[u8], file: &str, problems: &mut Vec<Problem>) -> Sidecar {
+pub(crate) fn parse(bytes: &[u8], file: &str, problems: &mut Vec<Problem>) -> Sidecar {
     let mut sidecar = Sidecar {
         file: file.to_string(),
         ..Sidecar::default()

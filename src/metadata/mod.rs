@@ -4,9 +4,9 @@
 //!
 //! Knows nothing of XML: writing Dublin Core and METS is `describe`'s job.
 
-mod csv_sidecar;
+pub(crate) mod csv_sidecar;
 pub mod edtf;
-mod json_sidecar;
+pub(crate) mod json_sidecar;
 pub mod lang;
 pub mod rules;
 

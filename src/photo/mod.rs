@@ -18,10 +18,10 @@
 
 mod bytes;
 mod decode;
-mod exif;
+pub(crate) mod exif;
 mod gif;
 mod heif;
-mod identify;
+pub(crate) mod identify;
 mod isobox;
 mod jp2;
 mod jpeg;
