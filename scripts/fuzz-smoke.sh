@@ -7,7 +7,8 @@
 # fuzz/artifacts/<target>/, which git ignores), 2 when the fuzzers could not be built.
 #
 # Needs the nightly toolchain and cargo-fuzz; installs cargo-fuzz when it is missing.
-# QOIMA_FUZZ_TARGETS="a b" limits the run to some targets. See docs/validation.md (Fuzzing).
+# QOIMA_FUZZ_TARGETS="a b" limits the run to some targets; QOIMA_FUZZ_SECONDS=1800 with
+# QOIMA_FUZZ_WORK=DIR is the longer campaign. See docs/validation.md (Fuzzing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,10 +45,25 @@ dict_of() {
 
 # Scratch space for what the fuzzers add to their corpora and for the files the targets
 # write (archives, collection.toml): the committed corpora are only read.
-scratch="$(mktemp -d)"
-trap 'rm -rf "$scratch"' EXIT
-export TMPDIR="$scratch/tmp"
-mkdir -p "$TMPDIR"
+# QOIMA_FUZZ_WORK=DIR keeps them in DIR instead (for a longer campaign, whose grown corpora
+# and logs are worth reading afterwards).
+if [ -n "${QOIMA_FUZZ_WORK:-}" ]; then
+  scratch="$QOIMA_FUZZ_WORK"
+  mkdir -p "$scratch"
+else
+  scratch="$(mktemp -d)"
+  trap 'rm -rf "$scratch"' EXIT
+fi
+# The files the targets write go to memory when /dev/shm is there (several times the
+# executions per second of a disk under load).
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  TMPDIR="$(mktemp -d -p /dev/shm qoima-fuzz.XXXXXX)"
+  trap 'rm -rf "$TMPDIR"; [ -n "${QOIMA_FUZZ_WORK:-}" ] || rm -rf "$scratch"' EXIT
+else
+  TMPDIR="$scratch/tmp"
+  mkdir -p "$TMPDIR"
+fi
+export TMPDIR
 
 failed=()
 targets="${QOIMA_FUZZ_TARGETS:-$(cargo +nightly fuzz list)}"
@@ -71,7 +87,9 @@ for target in $targets; do
   if "$bin" "${limits[@]}" -max_total_time="$seconds" \
     -artifact_prefix="$artifacts/" ${dict:+-dict="$dict"} \
     "$scratch/corpus/$target" "fuzz/corpus/$target" >"$log" 2>&1; then
-    say "$target: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -n 1), ${#regressions[@]} regression input(s) replayed"
+    say "$target: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -n 1)," \
+      "$(grep -Eo 'DONE +cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -n 1 | sed 's/DONE *//')," \
+      "${#regressions[@]} regression input(s) replayed"
   else
     say "$target: FAILED (input kept in $artifacts/)"
     tail -n 40 "$log" >&2
