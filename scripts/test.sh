@@ -14,8 +14,10 @@
 #     system call);
 #   - bagit-python 1.9.0 from PyPI, in a virtual environment at .venv (interop tests), and
 #     fido (opf-fido 1.6.1, the PRONOM oracle of tests/it/identify.rs) in the same .venv.
-# Then: rustfmt and clippy (warnings are errors), the full test suite, and the library's
-# unit tests once more in the pure-Rust build (--no-default-features).
+# Then: rustfmt and clippy (warnings are errors), the full test suite, the library's unit
+# tests once more in the pure-Rust build (--no-default-features), and a short smoke run of
+# every cargo-fuzz target (scripts/fuzz-smoke.sh: nightly and cargo-fuzz, installed when
+# missing; QOIMA_SKIP_FUZZ=1 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,3 +75,7 @@ say "cargo test"
 cargo test --locked
 say "cargo test --lib --no-default-features (pure-Rust hashing)"
 cargo test --locked --lib --no-default-features
+if [ -z "${QOIMA_SKIP_FUZZ:-}" ]; then
+  say "fuzz smoke run (scripts/fuzz-smoke.sh)"
+  ./scripts/fuzz-smoke.sh
+fi

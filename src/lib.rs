@@ -25,6 +25,8 @@ pub mod digest;
 pub mod error;
 pub mod fetch;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod glob;
 pub mod metadata;
 pub mod package;

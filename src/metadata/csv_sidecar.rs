@@ -24,7 +24,7 @@ fn detect_delimiter(data: &[u8]) -> u8 {
     [b',', b';', b'\t'][best]
 }
 
-pub(super) fn parse(
+pub(crate) fn parse(
     bytes: &[u8],
     file: &str,
     delimiter: Option<u8>,

@@ -8,7 +8,7 @@ use super::{ELEMENTS, Record, SECTION, Sidecar, cell_values, column_name};
 use crate::error::{Code, Problem};
 use crate::report::Problems;
 
-pub(super) fn parse(bytes: &[u8], file: &str, problems: &mut Problems) -> Sidecar {
+pub(crate) fn parse(bytes: &[u8], file: &str, problems: &mut Problems) -> Sidecar {
     let mut sidecar = Sidecar {
         file: file.to_string(),
         ..Sidecar::default()

@@ -5,9 +5,9 @@
 //! Knows nothing of XML: writing Dublin Core and METS is `describe`'s job.
 
 mod collection;
-mod csv_sidecar;
+pub(crate) mod csv_sidecar;
 pub mod edtf;
-mod json_sidecar;
+pub(crate) mod json_sidecar;
 pub mod lang;
 pub mod rules;
 pub mod source;

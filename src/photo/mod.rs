@@ -18,12 +18,12 @@
 
 mod bytes;
 mod decode;
-mod exif;
+pub(crate) mod exif;
 mod exif_walk;
 mod gif;
 mod gps;
 mod heif;
-mod identify;
+pub(crate) mod identify;
 mod isobox;
 mod jp2;
 mod jpeg;

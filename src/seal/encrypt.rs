@@ -953,7 +953,7 @@ pub fn envelope(s: &BundleSummary) -> String {
 }
 
 /// The value of `label` in an envelope.
-fn envelope_field<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+pub(crate) fn envelope_field<'a>(text: &'a str, label: &str) -> Option<&'a str> {
     text.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
         (!k.starts_with('#') && k.trim().eq_ignore_ascii_case(label)).then(|| v.trim())
