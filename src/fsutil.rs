@@ -117,7 +117,7 @@ fn parse_temporary(name: &str) -> Option<(&str, &str, i32)> {
 
 /// Whether a process with this id exists (ours counts as alive). A process of another
 /// user is alive too (`EPERM`), so only a truly gone process makes a temporary stale.
-fn process_alive(pid: i32) -> bool {
+pub fn process_alive(pid: i32) -> bool {
     if pid <= 0 || pid as u32 == std::process::id() {
         return true;
     }

@@ -142,7 +142,15 @@ pub fn bag_in_place(
         stage: Stage::Prepared,
         entries,
     };
-    let done = move_and_tag(dir, journal, (files, digests), opts, engine, progress, warnings);
+    let done = move_and_tag(
+        dir,
+        journal,
+        (files, digests),
+        opts,
+        engine,
+        progress,
+        warnings,
+    );
     undo_on_disk_error(dir, done)
 }
 
@@ -150,7 +158,10 @@ pub fn bag_in_place(
 fn move_and_tag(
     dir: &Path,
     mut journal: Journal,
-    (files, digests): (Vec<super::create::SourceFile>, Vec<crate::digest::FileDigests>),
+    (files, digests): (
+        Vec<super::create::SourceFile>,
+        Vec<crate::digest::FileDigests>,
+    ),
     opts: &BagOptions,
     engine: &Engine,
     progress: &dyn Progress,

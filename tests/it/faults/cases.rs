@@ -451,17 +451,12 @@ pub fn seal_to() -> Option<Scenario> {
     )
 }
 
-/// No bundle file under its final name (temporaries are judged as leftovers), or a bundle
-/// that verifies and decrypts to a valid bag.
+/// No ciphertext under its final name, or a bundle that verifies and decrypts to a valid
+/// bag. The ciphertext is placed last (src/seal/placement.rs): companions without it are a
+/// placement a kill interrupted, which the rerun (`finish`) must undo and redo; no order of
+/// four links can avoid that state, so it is judged unfinished, not broken.
 fn bundle_state(ctx: &Ctx) -> Checked<State> {
-    let present = fs::read_dir(ctx.path("outbox"))
-        .map(|dir| {
-            dir.flatten()
-                .filter(|e| !e.file_name().to_string_lossy().contains(".qoima-"))
-                .count()
-        })
-        .unwrap_or(0);
-    if present == 0 {
+    if fs::symlink_metadata(ctx.path(BUNDLE)).is_err() {
         return Ok(State::Unfinished);
     }
     seal_verifies(ctx, BUNDLE, &["-i", "id.txt"])
