@@ -229,7 +229,11 @@ fn strike(scenario: &Scenario, fault: Fault, point: &Point) -> Checked<()> {
             ));
         }
     }
-    if (scenario.judge)(&ctx)? == State::Unfinished {
+    // Complete, but with a temporary a kill left (a replaced old version being removed when
+    // the kill came: no removal of a folder tree is one step): the next run must clear it.
+    if (scenario.judge)(&ctx)? == State::Unfinished
+        || (fault == Fault::Kill && !tree::leftovers(&ctx.work).is_empty())
+    {
         (scenario.finish)(&ctx)?;
     }
     ctx.no_leftovers()
