@@ -235,7 +235,7 @@ fn strike(scenario: &Scenario, fault: Fault, point: &Point) -> Checked<()> {
         &scenario.vars,
     );
     struck_as_planned(&ctx, &log, fault, point)?;
-    exit_as_required(&ctx, scenario, fault, point, &out)?;
+    exit_as_required(&ctx, scenario, (fault, point), &log, &out)?;
     for (source, was) in scenario.sources.iter().zip(&before) {
         let now = tree::snapshot(&ctx.path(source));
         if &now != was {
@@ -271,8 +271,8 @@ fn struck_as_planned(ctx: &Ctx, log: &Path, fault: Fault, point: &Point) -> Chec
 fn exit_as_required(
     ctx: &Ctx,
     scenario: &Scenario,
-    fault: Fault,
-    point: &Point,
+    (fault, point): (Fault, &Point),
+    log: &Path,
     out: &Output,
 ) -> Checked<()> {
     let hidden = scenario.hidden.as_ref();
@@ -290,6 +290,12 @@ fn exit_as_required(
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     if stderr.contains("failed printing to stderr") {
+        return Err(format!(
+            "a failed print to stderr panicked (exit {:?}): use output::errorln!",
+            out.status.code()
+        ));
+    }
+    if strace::stderr_struck(log) && out.status.code() == Some(2) {
         // strace also failed the print of the error (see strace.rs): only the disk is judged.
         return ctx
             .no_leftovers()
