@@ -65,6 +65,7 @@ pub struct Scenario {
 /// - when the write that makes a new database a WAL database fails, SQLite goes on in its
 ///   default journal mode without an error: the command finds that out afterwards and exits
 ///   2 with a message containing `phrase` instead of the OS error.
+///
 /// Everything else still holds at these points: the state is judged and finished as usual.
 pub struct Hidden {
     pub unseen: fn(&str) -> bool,
