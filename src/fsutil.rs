@@ -2,14 +2,16 @@
 //! failpoints that crash tests use to stop the process at a chosen step. Replacing a folder
 //! (`replace`) and clearing the temporaries of dead runs (`stale`) live in submodules.
 
+mod atomic;
 mod replace;
 mod stale;
 
+pub use atomic::write_atomic;
 pub use replace::{Replaced, replace_dir};
 pub use stale::{Cleaned, clean_stale};
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -115,7 +117,7 @@ fn parse_temporary(name: &str) -> Option<(&str, &str, i32)> {
 
 /// Whether a process with this id exists (ours counts as alive). A process of another
 /// user is alive too (`EPERM`), so only a truly gone process makes a temporary stale.
-fn process_alive(pid: i32) -> bool {
+pub fn process_alive(pid: i32) -> bool {
     if pid <= 0 || pid as u32 == std::process::id() {
         return true;
     }
@@ -124,27 +126,6 @@ fn process_alive(pid: i32) -> bool {
         return true;
     }
     io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
-}
-
-/// Writes `data` to `path` through a temporary file in the same directory: the file is
-/// flushed to disk and then renamed over `path`, so a reader sees the old or the new
-/// content, never half of it.
-pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
-    let tmp = temp_sibling(path, "write");
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// Moves the finished temporary file `tmp` to `path` only if nothing is there (a file that
@@ -703,16 +684,6 @@ mod tests {
                 .to_string()
                 .contains("UTF-8")
         );
-    }
-
-    #[test]
-    fn write_atomic_replaces_and_leaves_no_temporary() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("bag-info.txt");
-        write_atomic(&p, b"one").unwrap();
-        write_atomic(&p, b"two").unwrap();
-        assert_eq!(fs::read(&p).unwrap(), b"two");
-        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
     }
 
     #[test]

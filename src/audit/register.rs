@@ -74,6 +74,17 @@ pub enum RegisterError {
         /// The newest this qoima knows.
         supported: i64,
     },
+    /// The register is not in WAL mode after its setup: a write or flush failed meanwhile
+    /// and SQLite went on in its default mode without reporting it.
+    #[error(
+        "the fixity register {} could not be set up: SQLite left it in journal mode `{mode}`, not `wal`. A write or a flush failed while it was set up, and SQLite does not pass that error on (or this file system lacks what WAL needs, as some network shares do); check the disk, then run again: the setup is finished then", path.display()
+    )]
+    NotWal {
+        /// The register file.
+        path: PathBuf,
+        /// The journal mode SQLite reports.
+        mode: String,
+    },
     /// No run with this number.
     #[error("the fixity register {} has no run {run}", path.display())]
     UnknownRun {
@@ -207,6 +218,17 @@ impl Register {
                     path: path.to_path_buf(),
                 });
             }
+        }
+        // SQLite falls back to its default journal when the write that makes a new file a WAL
+        // register fails, and says nothing: the mode it reports is the only trace.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(RegisterError::NotWal {
+                path: path.to_path_buf(),
+                mode,
+            });
         }
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
             .map_err(open_err)?;

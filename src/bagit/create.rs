@@ -733,9 +733,17 @@ impl TagWriter {
 
     fn commit(mut self) -> io::Result<Vec<Digest>> {
         let out = self.out.take().expect("committed once");
-        let f = out.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        fs::rename(&self.tmp, &self.path)?;
+        let placed = (|| {
+            let f = out.into_inner().map_err(|e| e.into_error())?;
+            f.sync_all()?;
+            fs::rename(&self.tmp, &self.path)
+        })();
+        if let Err(e) = placed {
+            // A full or failing disk while flushing: the temporary is this run's, and
+            // incomplete; `Drop` no longer sees it, so remove it here.
+            let _ = fs::remove_file(&self.tmp);
+            return Err(e);
+        }
         Ok(std::mem::take(&mut self.hashers)
             .into_iter()
             .map(Hasher::finish)

@@ -120,7 +120,7 @@ pub fn bag_in_place(
         ));
     }
     if let Some(j) = read_journal(dir)? {
-        return finish(dir, j, opts, engine, progress);
+        return undo_on_disk_error(dir, finish(dir, j, opts, engine, progress));
     }
     if dir.join("bagit.txt").exists() {
         return Err(BagError::Usage(format!(
@@ -137,11 +137,36 @@ pub fn bag_in_place(
         files.len() as u64,
     );
     let digests = hash_files(dir, &files, &opts.algorithms, None, false, engine, progress)?;
-    let mut journal = Journal {
+    let journal = Journal {
         qoima_in_place: 1,
         stage: Stage::Prepared,
         entries,
     };
+    let done = move_and_tag(
+        dir,
+        journal,
+        (files, digests),
+        opts,
+        engine,
+        progress,
+        warnings,
+    );
+    undo_on_disk_error(dir, done)
+}
+
+/// From the journal on: moves every entry into data/ and writes the tag files.
+fn move_and_tag(
+    dir: &Path,
+    mut journal: Journal,
+    (files, digests): (
+        Vec<super::create::SourceFile>,
+        Vec<crate::digest::FileDigests>,
+    ),
+    opts: &BagOptions,
+    engine: &Engine,
+    progress: &dyn Progress,
+    warnings: Vec<Problem>,
+) -> Result<BagSummary, BagError> {
     write_journal(dir, &journal)?;
     fsutil::failpoint("inplace-journal");
     let staging = dir.join(STAGING);
@@ -173,6 +198,35 @@ pub fn bag_in_place(
         (now, d)
     };
     complete(dir, &files, &digests, opts, warnings)
+}
+
+/// After a disk error (a full or failing disk, a file that cannot be moved) once the journal
+/// exists: rolls the folder back, so that an error exit leaves it as it was before the run.
+/// Should the rollback fail too, the journal stays, and the message says how to finish or
+/// undo. Refusals and usage errors pass unchanged (they name their own way out).
+fn undo_on_disk_error(
+    dir: &Path,
+    result: Result<BagSummary, BagError>,
+) -> Result<BagSummary, BagError> {
+    let Err(BagError::Io { path, source }) = result else {
+        return result;
+    };
+    if fs::symlink_metadata(dir.join(JOURNAL)).is_err() {
+        return Err(BagError::Io { path, source });
+    }
+    let outcome = match rollback(dir) {
+        Ok(_) => format!(
+            "{source}. qoima rolled {} back: it is as it was before this run, nothing is lost; fix the cause and run `qoima bag --in-place` again",
+            dir.display()
+        ),
+        Err(undo) => format!(
+            "{source}. Rolling back failed too ({undo}): the journal {JOURNAL} is kept and nothing is lost; once the cause is fixed, run `qoima bag --in-place` again to finish, or `qoima bag --rollback` to undo"
+        ),
+    };
+    Err(BagError::Io {
+        path,
+        source: std::io::Error::new(source.kind(), outcome),
+    })
 }
 
 /// The names at the top of `dir`, sorted; a name that is not UTF-8 is refused.
@@ -250,7 +304,7 @@ fn move_entry(dir: &Path, staging: &Path, name: &str) -> Result<(), BagError> {
         source: std::io::Error::new(
             e.kind(),
             format!(
-                "{e}: it could not be moved into {STAGING}. Nothing is lost: make it movable (`chmod u+w`, `chattr -i`) and run `qoima bag --in-place` again to finish, or undo with `qoima bag --rollback`"
+                "{e}: it could not be moved into {STAGING} (to make it movable: `chmod u+w`, `chattr -i`)"
             ),
         ),
     })
@@ -268,7 +322,15 @@ fn complete(
     write_tag_files(dir, files, digests, opts, &[])?;
     remove_stale_temporaries(dir, opts)?;
     fs::remove_file(dir.join(JOURNAL)).map_err(BagError::io(dir.join(JOURNAL)))?;
-    let _ = fsutil::sync_dir(dir);
+    // The bag is complete; a failed flush here is still reported (the disk may be failing),
+    // though nothing is left to undo or finish.
+    fsutil::sync_dir(dir).map_err(|e| BagError::Io {
+        path: dir.to_path_buf(),
+        source: std::io::Error::new(
+            e.kind(),
+            format!("{e}: the bag is complete, but the folder could not be flushed to disk; check the disk, then `qoima validate` the bag"),
+        ),
+    })?;
     Ok(summary(dir, files, digests, opts, warnings))
 }
 
@@ -360,6 +422,23 @@ fn finish(
     complete(dir, &files, &digests, opts, warnings)
 }
 
+/// Removes the journal's temporaries a killed run left at the top of `dir` (one made while
+/// replacing the journal holds a complete journal: see [`fsutil::write_atomic`]), each proven
+/// qoima's by reading as a journal; anything else of that name is the user's and stays.
+fn remove_journal_temporaries(dir: &Path) -> Result<(), BagError> {
+    for e in fs::read_dir(dir).map_err(BagError::io(dir))?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        let ours = fsutil::temp_target(&name, "write") == Some(JOURNAL)
+            && e.file_type().is_ok_and(|t| t.is_file())
+            && fs::read(&path).is_ok_and(|b| serde_json::from_slice::<Journal>(&b).is_ok());
+        if ours {
+            fs::remove_file(&path).map_err(BagError::io(&path))?;
+        }
+    }
+    Ok(())
+}
+
 /// Undoes an interrupted in-place run: every original entry goes back to where it was and
 /// the tag files qoima wrote are removed. Returns the number of entries restored. The caller
 /// holds the folder's lock ([`fsutil::DirLock`]).
@@ -403,6 +482,7 @@ pub fn rollback(dir: &Path) -> Result<usize, BagError> {
         }
         fs::remove_dir(&staging).map_err(BagError::io(&staging))?;
     }
+    remove_journal_temporaries(dir)?;
     fs::remove_file(dir.join(JOURNAL)).map_err(BagError::io(dir.join(JOURNAL)))?;
     let _ = fsutil::sync_dir(dir);
     Ok(restored)

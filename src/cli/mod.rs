@@ -60,7 +60,9 @@ pub fn main() -> ExitCode {
             if output::is_broken_pipe(&e) {
                 Exit::Ok
             } else {
-                eprintln!("qoima: error: {e:#}");
+                // Never `eprintln!`: it panics (exit 101) when stderr itself fails, as it
+                // does on the full disk that caused the error; the exit code must still say 2.
+                output::errorln!("qoima: error: {e:#}");
                 Exit::Error
             }
         }

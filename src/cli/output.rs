@@ -53,3 +53,14 @@ pub fn problems(list: &[Problem], warnings: bool, indent: &str) {
 pub fn path(p: &std::path::Path) -> String {
     printable(&p.to_string_lossy()).into_owned()
 }
+
+/// `eprintln!` for an error message, which never panics: on the full or failing disk that
+/// caused the error, stderr itself may fail, and `eprintln!` would then panic (exit 101)
+/// where the error must end in exit 2.
+macro_rules! errorln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use errorln;

@@ -90,9 +90,20 @@ pub fn package(
     } else {
         out.to_path_buf()
     };
-    let mut summary = crate::bagit::create::create_bag_with(
+    let made = crate::bagit::create::create_bag_with(
         root, &target, &opts.bag, engine, progress, &describe,
-    )?;
+    );
+    let mut summary = match made {
+        Ok(summary) => summary,
+        Err(e) => {
+            // The new bag may have reached its temporary name before the error (a failed
+            // flush of the folder): it is this run's and replaces nothing, so it goes.
+            if exists && fs::symlink_metadata(&target).is_ok() {
+                let _ = fs::remove_dir_all(&target);
+            }
+            return Err(e);
+        }
+    };
     if exists {
         if let Err(e) = fsutil::replace_dir(&target, out) {
             let _ = fs::remove_dir_all(&target);

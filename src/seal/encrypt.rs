@@ -256,7 +256,8 @@ impl BundlePaths {
         }
     }
 
-    fn all(&self) -> [&PathBuf; 4] {
+    /// The ciphertext, the checksum, the signature, the envelope.
+    pub(super) fn all(&self) -> [&PathBuf; 4] {
         [
             &self.ciphertext,
             &self.checksum,
@@ -725,6 +726,7 @@ pub fn encrypt_sealed_bag(
     }
     let (tm, tm_sha) = signed_tag_manifest(bag)?;
     let paths = BundlePaths::new(&opts.out_dir, &opts.name);
+    clear_interrupted(&paths, pk)?;
     for p in paths.all() {
         if fs::symlink_metadata(p).is_ok() {
             return Err(SealError::Io {
@@ -740,7 +742,7 @@ pub fn encrypt_sealed_bag(
     let tmps: Vec<PathBuf> = paths
         .all()
         .iter()
-        .map(|p| fsutil::temp_sibling(p, "encrypt"))
+        .map(|p| fsutil::temp_sibling(p, super::placement::TAG))
         .collect();
     let result = write_bundle(bag, sk, pk, opts, progress, &tmps, (&tm, &tm_sha));
     let summary = match result {
@@ -754,24 +756,21 @@ pub fn encrypt_sealed_bag(
     };
     // Linked into place, never renamed over: a bundle of the same name written meanwhile (a
     // second seal into the same folder) is not replaced, nor mixed with this one's files.
-    let mut placed: Vec<&PathBuf> = Vec::new();
-    for (tmp, fin) in tmps.iter().zip(paths.all()) {
-        if let Err(e) = fsutil::place_new(tmp, fin) {
-            for p in &placed {
-                let _ = fs::remove_file(p);
-            }
-            for t in &tmps {
-                let _ = fs::remove_file(t);
-            }
-            return Err(SealError::Io {
-                path: fin.clone(),
-                source: e,
-            });
-        }
-        placed.push(fin);
-    }
-    let verify_sh_error = place_script(&opts.out_dir).err().map(|e| e.to_string());
-    let _ = fsutil::sync_dir(&opts.out_dir);
+    // The ciphertext comes last, so that it appears only with everything beside it.
+    let mut verify_sh_error = None;
+    super::placement::place(&tmps, &paths, || {
+        verify_sh_error = place_script(&opts.out_dir).err().map(|e| e.to_string());
+    })?;
+    fsutil::sync_dir(&opts.out_dir).map_err(|e| SealError::Io {
+        path: opts.out_dir.clone(),
+        source: io::Error::new(
+            e.kind(),
+            format!(
+                "{e}: the bundle is written, but this folder could not be flushed to disk; check the disk, then run `qoima verify-seal {}`",
+                paths.ciphertext.display()
+            ),
+        ),
+    })?;
     Ok(BundleSummary {
         verify_sh_error,
         ciphertext: paths.ciphertext,
@@ -780,6 +779,18 @@ pub fn encrypt_sealed_bag(
         envelope: paths.envelope,
         ..summary
     })
+}
+
+/// Before writing the bundle `paths`: undoes a placement a killed run left half done, then
+/// removes what dead runs left under temporary names beside the bundle's files.
+fn clear_interrupted(paths: &BundlePaths, pk: &PublicKey) -> Result<(), SealError> {
+    super::placement::undo_interrupted(paths, pk)?;
+    for p in paths.all() {
+        fsutil::sweep_stale(p, super::placement::TAG);
+    }
+    let script = fsutil::parent_dir(&paths.ciphertext).join(super::VERIFY_SH);
+    fsutil::sweep_stale(&script, "script");
+    Ok(())
 }
 
 fn write_bundle(

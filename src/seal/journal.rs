@@ -70,8 +70,30 @@ fn is_temporary_of(temp: &str, rel: &str) -> bool {
 }
 
 /// Writes `files` (bag-relative path, content) into `bag` and removes `remove` (stale
-/// signatures), as one step a crash cannot leave half done (see the module comment).
+/// signatures), as one step a crash cannot leave half done (see the module comment). An error
+/// before the commit point removes what this run staged, so the bag is as it was; an error
+/// after it is reported once the seal is rolled forward as far as it goes.
 pub fn commit(bag: &Path, files: &[(String, Vec<u8>)], remove: &[String]) -> Result<(), SealError> {
+    let mut staged = Vec::new();
+    let journal = match stage(bag, files, remove, &mut staged) {
+        Ok(journal) => journal,
+        Err(e) => {
+            discard(bag, &staged);
+            return Err(e);
+        }
+    };
+    fsutil::failpoint("seal-journal");
+    apply(bag, &journal)
+}
+
+/// Writes and flushes every temporary, then the journal (the commit point). `staged`
+/// collects each path this run creates, as it creates it, for [`discard`].
+fn stage(
+    bag: &Path,
+    files: &[(String, Vec<u8>)],
+    remove: &[String],
+    staged: &mut Vec<std::path::PathBuf>,
+) -> Result<Journal, SealError> {
     let mut journal = Journal {
         qoima_seal: 1,
         write: Vec::new(),
@@ -83,6 +105,7 @@ pub fn commit(bag: &Path, files: &[(String, Vec<u8>)], remove: &[String]) -> Res
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(SealError::io(parent))?;
         }
+        staged.push(path.clone());
         write_flushed(&path, data).map_err(SealError::io(&path))?;
         journal.write.push((rel.clone(), temp));
         fsutil::failpoint("seal-staged");
@@ -93,12 +116,28 @@ pub fn commit(bag: &Path, files: &[(String, Vec<u8>)], remove: &[String]) -> Res
     let path = bag.join(SEAL_JOURNAL);
     let text = serde_json::to_vec_pretty(&journal).expect("the journal serialises");
     fsutil::write_atomic(&path, &text).map_err(SealError::io(&path))?;
+    // Until the folder is flushed the journal is not known to be on disk: a failure here
+    // still undoes the seal (no file has moved yet).
+    staged.push(path);
     fsutil::sync_dir(bag).map_err(SealError::io(bag))?;
-    fsutil::failpoint("seal-journal");
-    apply(bag, &journal)
+    Ok(journal)
+}
+
+/// After an error before the commit point: removes what this run staged (no file of the bag
+/// has been touched yet), so the bag is as it was.
+fn discard(bag: &Path, staged: &[std::path::PathBuf]) {
+    for path in staged.iter().rev() {
+        let _ = fs::remove_file(path);
+    }
+    for folder in folders(bag) {
+        let _ = fsutil::sync_dir(&folder);
+    }
 }
 
 /// Finishes what a journal names: the renames still to do, the removals, then the journal.
+/// A rename or removal that fails stops here and the journal stays, for the next seal to
+/// finish; a flush that fails does not stop the roll forward (every rename is already done,
+/// and leaving the journal would only make the next seal redo them), but is reported.
 fn apply(bag: &Path, journal: &Journal) -> Result<(), SealError> {
     for (rel, temp) in &journal.write {
         let from = bag.join(temp);
@@ -117,14 +156,28 @@ fn apply(bag: &Path, journal: &Journal) -> Result<(), SealError> {
         }
     }
     fsutil::failpoint("seal-removed");
+    let mut unflushed = None;
     for folder in folders(bag) {
-        fsutil::sync_dir(&folder).map_err(SealError::io(&folder))?;
+        if let Err(e) = fsutil::sync_dir(&folder) {
+            unflushed.get_or_insert((folder, e));
+        }
     }
     let path = bag.join(SEAL_JOURNAL);
     fs::remove_file(&path).map_err(SealError::io(&path))?;
-    fsutil::sync_dir(bag).map_err(SealError::io(bag))?;
+    if let Err(e) = fsutil::sync_dir(bag) {
+        unflushed.get_or_insert((bag.to_path_buf(), e));
+    }
     fsutil::failpoint("seal-done");
-    Ok(())
+    match unflushed {
+        None => Ok(()),
+        Some((folder, e)) => Err(SealError::io(&folder)(std::io::Error::new(
+            e.kind(),
+            format!(
+                "{e}: the seal is written, but this folder could not be flushed to disk; check the disk, then run `qoima verify-seal {}`",
+                bag.display()
+            ),
+        ))),
+    }
 }
 
 /// The folders seal writes in (those that exist).

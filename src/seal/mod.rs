@@ -16,6 +16,7 @@ pub mod custody;
 pub mod encrypt;
 pub mod journal;
 pub mod keys;
+mod placement;
 pub mod script;
 pub mod sign;
 pub mod timestamp;

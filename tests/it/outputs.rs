@@ -442,3 +442,30 @@ fn issue13_zip_of_a_source_changed_after_hashing_is_refused() {
         assert_eq!(names, Vec::<String>::new(), "no archive and no leftover");
     }
 }
+
+/// Issue 13: on a full disk stderr itself may fail; the error must still end in exit 2 (it
+/// ended in a panic, exit 101, when the message was printed with `eprintln!`). Each command's
+/// error path, with stderr on `/dev/full` (every write to it fails with ENOSPC). Reports (a
+/// `validate` verdict, a summary line) still use `eprintln!`; only the error path is pinned.
+#[test]
+fn issue13_an_error_exits_2_even_when_stderr_cannot_be_written() {
+    let env = Env::new();
+    env.sample_bag("bag");
+    for args in [
+        vec!["bag", "missing", "-o", "out"],
+        vec!["package", "missing", "-o", "out"],
+        vec!["serialize", "missing", "--zip", "-o", "out.zip"],
+        vec!["unpack", "missing.zip", "-o", "out"],
+        vec!["seal", "bag", "--sign", "missing-key", "--name", "Desk"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_qoima"))
+            .args(&args)
+            .current_dir(env.path(""))
+            .env_remove("QOIMA_FAILPOINT")
+            .stdout(Stdio::null())
+            .stderr(fs::File::create("/dev/full").unwrap())
+            .status()
+            .unwrap();
+        assert_eq!(out.code(), Some(2), "qoima {}", args.join(" "));
+    }
+}

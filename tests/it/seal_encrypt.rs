@@ -967,3 +967,58 @@ fn a_bag_named_like_the_scratch_folders_verifies() {
         assert_eq!(code, 0, "{name}: {v:#}");
     }
 }
+
+/// Issue 13: `NAME.tar.age` appears only with everything beside it; a kill among the links
+/// leaves its companions without it, and the next seal into the folder undoes that placement
+/// (each companion proven the dead run's) and writes a complete bundle, leaving nothing else.
+#[test]
+fn issue13_a_bundle_placement_killed_midway_is_undone_by_the_next_seal() {
+    if !has_age() {
+        return;
+    }
+    let env = Env::new();
+    sealed_bag_and_key(&env, "bag");
+    let recipient = identity(&env, "id.txt");
+    let args = [
+        "seal", "bag", "--sign", "key", "--name", SIGNER, "--to", &recipient, "-o", "outbox",
+    ];
+    let killed = Command::new(env!("CARGO_BIN_EXE_qoima"))
+        .args(args)
+        .current_dir(env.path(""))
+        .env("QOIMA_FAILPOINT", "bundle-placed:2")
+        .output()
+        .unwrap();
+    assert_eq!(killed.status.code(), None, "the failpoint did not fire");
+    let names = |dir: &str| -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(env.path(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let left = names("outbox");
+    assert!(!left.contains(&"bundle.tar.age".to_string()), "{left:?}");
+    assert!(
+        left.contains(&"bundle.tar.age.sha256".to_string()),
+        "{left:?}"
+    );
+    assert!(
+        left.iter()
+            .any(|n| n.starts_with(".bundle.tar.age.qoima-encrypt-")),
+        "{left:?}"
+    );
+    env.qoima(&args).success();
+    assert_eq!(
+        names("outbox"),
+        [
+            "bundle.envelope.txt",
+            "bundle.tar.age",
+            "bundle.tar.age.sha256",
+            "bundle.tar.age.sha256.minisig",
+            "verify.sh"
+        ]
+    );
+    let (code, report) = verify(&env, "outbox/bundle.tar.age", &["id.txt"]);
+    assert_eq!(code, 0, "{report}");
+}

@@ -181,7 +181,7 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
         }
         (None, Some(e)) => {
             output::problems(&problems, true, "");
-            eprintln!("qoima: {e}");
+            output::errorln!("qoima: {e}");
         }
         (None, None) => {}
     }
@@ -219,7 +219,7 @@ fn rollback(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
         ),
         (Err(_), Some(e)) => {
             output::problems(&problems, true, "");
-            eprintln!("qoima: {e}");
+            output::errorln!("qoima: {e}");
         }
         _ => {}
     }

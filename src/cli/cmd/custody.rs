@@ -155,7 +155,7 @@ fn append(a: &CustodyAppendArgs, g: &Global) -> anyhow::Result<Exit> {
         }
         (None, Some(e)) => {
             output::problems(&problems, false, "");
-            eprintln!("qoima: {}: {e}", output::path(&a.bag));
+            output::errorln!("qoima: {}: {e}", output::path(&a.bag));
         }
         (None, None) => {}
     }

@@ -87,6 +87,6 @@ pub(super) fn refuse_writing_into(
 pub(super) fn report_refusal(e: &BagError) -> Exit {
     let (exit, message, problems) = failure(e);
     output::problems(&problems, true, "");
-    eprintln!("qoima: {message}");
+    output::errorln!("qoima: {message}");
     exit
 }

@@ -187,7 +187,7 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
     }
     output::problems(&refusal, true, "");
     if let Some(e) = error {
-        eprintln!("qoima: {e}");
+        output::errorln!("qoima: {e}");
     }
     Ok(exit)
 }

@@ -395,12 +395,12 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
                 }
             }
             if let Some(e) = &error {
-                eprintln!("qoima: {}: {e}", output::path(&a.bag));
+                output::errorln!("qoima: {}: {e}", output::path(&a.bag));
             }
         }
         (None, Some(e)) => {
             output::problems(&problems, false, "");
-            eprintln!("qoima: {}: {e}", output::path(&a.bag));
+            output::errorln!("qoima: {}: {e}", output::path(&a.bag));
         }
         (None, None) => {}
     }
@@ -575,7 +575,7 @@ fn encrypt_as_sealed(
         );
     }
     if let Some(e) = &error {
-        eprintln!("qoima: {}: {e}", output::path(&a.bag));
+        output::errorln!("qoima: {}: {e}", output::path(&a.bag));
     }
     Ok(exit)
 }

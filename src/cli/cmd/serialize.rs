@@ -210,7 +210,7 @@ pub fn run(a: &SerializeArgs, g: &Global) -> anyhow::Result<Exit> {
         print(s, &a.archive, g);
     }
     if let Some(e) = error {
-        eprintln!("qoima: {e}");
+        output::errorln!("qoima: {e}");
     }
     Ok(exit)
 }

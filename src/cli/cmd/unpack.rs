@@ -101,7 +101,7 @@ pub fn run(a: &UnpackArgs, g: &Global) -> anyhow::Result<Exit> {
         );
     }
     if let Some(e) = error {
-        eprintln!("qoima: {e}");
+        output::errorln!("qoima: {e}");
     }
     Ok(exit)
 }

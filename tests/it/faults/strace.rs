@@ -15,8 +15,9 @@
 //!
 //! The same per-tracee count means that an injected *error* strikes the N-th call of every
 //! thread: when the main thread's N-th `write` is the one printing the first error, that
-//! print fails too. Rust's `eprintln!` then panics ("failed printing to stderr"); the
-//! harness counts such runs as collateral and still checks everything on disk.
+//! print fails too ([`stderr_struck`]). qoima's error path ignores a failed print (it used
+//! `eprintln!`, which panics then), so such a run must still exit 2; only its message cannot
+//! be judged, and everything on disk still is.
 
 use std::collections::HashMap;
 use std::fs;
@@ -352,6 +353,17 @@ pub fn struck(log: &Path, fault: Fault, syscall: &str) -> Option<Call> {
     parse(&text)
         .into_iter()
         .find(|c| c.name == syscall && marker(c))
+}
+
+/// Whether the fault also struck a write to stderr (fd 2) in an injected run's log: the
+/// error message was then lost by the injection, not by qoima.
+pub fn stderr_struck(log: &Path) -> bool {
+    let Ok(text) = fs::read_to_string(log) else {
+        return false;
+    };
+    parse(&text).iter().any(|c| {
+        c.result.ends_with("(INJECTED)") && (c.args.starts_with("2<") || c.args.starts_with("2,"))
+    })
 }
 
 /// Whether strace is installed.
