@@ -689,19 +689,7 @@ fn run(
                 let disk = cx
                     .nfc_lookup(&e.path)
                     .filter(|&i| cx.entries[i].is_readable_file())?;
-                cx.push(
-                    Problem::new(
-                        Code::NormalizationMismatch,
-                        format!(
-                            "{} line {} names {} in another Unicode form than the file on disk",
-                            m.file,
-                            e.line,
-                            paths::printable(&e.path)
-                        ),
-                    )
-                    .file(&m.file)
-                    .line(e.line),
-                );
+                cx.push(other_unicode_form(m, e));
                 Some(disk)
             });
             let Some(idx) = idx else {
@@ -1075,19 +1063,7 @@ fn resolve(
     if let Some(disk) = cx.nfc_lookup(&e.path)
         && cx.entries[disk].is_readable_file()
     {
-        cx.push(
-            Problem::new(
-                Code::NormalizationMismatch,
-                format!(
-                    "{} line {} names {} in another Unicode form than the file on disk",
-                    m.file,
-                    e.line,
-                    paths::printable(&e.path)
-                ),
-            )
-            .file(&m.file)
-            .line(e.line),
-        );
+        cx.push(other_unicode_form(m, e));
         return Some(disk);
     }
     match cx.entry(&e.path).map(|x| x.kind.clone()) {
@@ -1136,6 +1112,22 @@ fn resolve(
         ),
     }
     None
+}
+
+/// The warning for a manifest line that names a file in another Unicode form than the one on
+/// disk (a bag copied through macOS): the file is matched all the same.
+fn other_unicode_form(m: &Manifest, e: &manifest::Entry) -> Problem {
+    Problem::new(
+        Code::NormalizationMismatch,
+        format!(
+            "{} line {} names {} in another Unicode form than the file on disk",
+            m.file,
+            e.line,
+            paths::printable(&e.path)
+        ),
+    )
+    .file(&m.file)
+    .line(e.line)
 }
 
 /// Names within one manifest that collide by Unicode form or by case. Found by sorting
