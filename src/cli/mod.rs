@@ -62,7 +62,7 @@ pub fn main() -> ExitCode {
             } else {
                 // Never `eprintln!`: it panics (exit 101) when stderr itself fails, as it
                 // does on the full disk that caused the error; the exit code must still say 2.
-                output::errorln!("qoima: error: {e:#}");
+                output::stderrln!("qoima: error: {e:#}");
                 Exit::Error
             }
         }

@@ -54,13 +54,14 @@ pub fn path(p: &std::path::Path) -> String {
     printable(&p.to_string_lossy()).into_owned()
 }
 
-/// `eprintln!` for an error message, which never panics: on the full or failing disk that
-/// caused the error, stderr itself may fail, and `eprintln!` would then panic (exit 101)
-/// where the error must end in exit 2.
-macro_rules! errorln {
+/// `eprintln!` that never panics, for every line qoima writes to stderr (errors, warnings,
+/// summaries): on the full or failing disk that caused an error, or with stderr closed, the
+/// write itself may fail, and `eprintln!` would then panic (exit 101) where the run must end
+/// with its own exit code.
+macro_rules! stderrln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr(), $($arg)*);
     }};
 }
-pub(crate) use errorln;
+pub(crate) use stderrln;

@@ -469,3 +469,28 @@ fn issue13_an_error_exits_2_even_when_stderr_cannot_be_written() {
         assert_eq!(out.code(), Some(2), "qoima {}", args.join(" "));
     }
 }
+
+/// A report line on a stderr that cannot be written (a full disk, a closed terminal) must not
+/// turn a run's verdict into a panic: the exit code stays the verdict's.
+#[test]
+fn issue13_a_report_to_an_unwritable_stderr_keeps_the_verdicts_exit_code() {
+    let env = Env::new();
+    env.sample_bag("bag");
+    env.sample_source("src");
+    let runs: [(Vec<&str>, i32); 3] = [
+        (vec!["validate", "bag"], 0),
+        (vec!["bag", "src", "-o", "made"], 0),
+        (vec!["validate", "src"], 1),
+    ];
+    for (args, want) in runs {
+        let out = Command::new(env!("CARGO_BIN_EXE_qoima"))
+            .args(&args)
+            .current_dir(env.path(""))
+            .env_remove("QOIMA_FAILPOINT")
+            .stdout(Stdio::null())
+            .stderr(fs::File::create("/dev/full").unwrap())
+            .status()
+            .unwrap();
+        assert_eq!(out.code(), Some(want), "qoima {}", args.join(" "));
+    }
+}

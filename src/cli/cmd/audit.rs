@@ -158,9 +158,9 @@ fn audit(a: &AuditArgs, g: &Global) -> anyhow::Result<Exit> {
                     Skip::Busy { run } => format!("being audited by run {run}"),
                     Skip::Budget => "left for the next run (--max-bytes/--max-duration)".into(),
                 };
-                eprintln!("{}: skipped, {why}", qoima::paths::printable(&s.bag));
+                output::stderrln!("{}: skipped, {why}", qoima::paths::printable(&s.bag));
             }
-            eprintln!(
+            output::stderrln!(
                 "audit run {}: {} bag(s) audited, {} failed, {} skipped, {} read; register {}",
                 summary.run,
                 summary.audits.len(),
@@ -176,7 +176,7 @@ fn audit(a: &AuditArgs, g: &Global) -> anyhow::Result<Exit> {
 
 fn print_audit(au: &BagAudit, verbose: bool) {
     let c = &au.counts;
-    eprintln!(
+    output::stderrln!(
         "{}: {} ({}; {} files, {}; {} confirmed, {} changed, {} missing, {} new, {} moved{}{})",
         qoima::paths::printable(&au.bag),
         au.outcome.as_str(),
@@ -200,11 +200,11 @@ fn print_audit(au: &BagAudit, verbose: bool) {
         },
     );
     if let Some(e) = &au.error {
-        eprintln!("  {e}");
+        output::stderrln!("  {e}");
     }
     if au.outcome != Outcome::Passed || verbose {
         for f in &au.findings {
-            eprintln!(
+            output::stderrln!(
                 "  {}{} {}: {}",
                 f.class.map(|c| c.as_str()).unwrap_or("problem"),
                 f.code
@@ -235,7 +235,7 @@ fn audits_of(
     let key = run::bag_key(bag);
     let rows = register.history(&key)?;
     if rows.is_empty() {
-        eprintln!(
+        output::stderrln!(
             "qoima: {} has no audits in {}",
             qoima::paths::printable(&key),
             register.path().display()

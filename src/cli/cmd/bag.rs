@@ -162,7 +162,7 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
             if !g.quiet {
                 output::problems(&problems, true, "");
                 print_excluded(s);
-                eprintln!(
+                output::stderrln!(
                     "{}: bagged {} files, {} ({}; Payload-Oxum {})",
                     output::path(&s.bag),
                     s.files,
@@ -181,7 +181,7 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
         }
         (None, Some(e)) => {
             output::problems(&problems, true, "");
-            output::errorln!("qoima: {e}");
+            output::stderrln!("qoima: {e}");
         }
         (None, None) => {}
     }
@@ -213,13 +213,13 @@ fn rollback(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
         })?;
     }
     match (&result, error) {
-        (Ok(n), _) if !g.quiet => eprintln!(
+        (Ok(n), _) if !g.quiet => output::stderrln!(
             "{}: rolled back; {n} entries restored",
             output::path(&a.source)
         ),
         (Err(_), Some(e)) => {
             output::problems(&problems, true, "");
-            output::errorln!("qoima: {e}");
+            output::stderrln!("qoima: {e}");
         }
         _ => {}
     }
@@ -409,11 +409,11 @@ pub(super) fn print_excluded(s: &BagSummary) {
     if s.excluded.is_empty() {
         return;
     }
-    eprintln!(
+    output::stderrln!(
         "left out of the bag ({} file(s), --exclude/--exclude-junk):",
         s.excluded.len()
     );
     for rel in &s.excluded {
-        eprintln!("  {}", qoima::paths::printable(rel));
+        output::stderrln!("  {}", qoima::paths::printable(rel));
     }
 }

@@ -244,7 +244,7 @@ fn report(
         (Some(s), _) if !g.quiet => print_summary(a, s, &problems),
         (None, Some(e)) => {
             output::problems(&problems, true, "");
-            eprintln!("qoima: {e}");
+            output::stderrln!("qoima: {e}");
         }
         _ => {}
     }
@@ -255,7 +255,7 @@ fn print_summary(a: &BagArgs, s: &UpdateSummary, problems: &[Problem]) {
     output::problems(problems, true, "");
     let bag = output::path(&a.source);
     if s.resumed {
-        eprintln!(
+        output::stderrln!(
             "{bag}: finished an interrupted update (Payload-Oxum {})",
             s.payload_oxum
         );
@@ -263,11 +263,11 @@ fn print_summary(a: &BagArgs, s: &UpdateSummary, problems: &[Problem]) {
     }
     for (sign, names) in [("+", &s.added), ("-", &s.removed), ("~", &s.changed)] {
         for n in names {
-            eprintln!("  {sign} {}", qoima::paths::printable(n));
+            output::stderrln!("  {sign} {}", qoima::paths::printable(n));
         }
     }
     let names = |v: &[Algorithm]| v.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ");
-    eprintln!(
+    output::stderrln!(
         "{bag}: updated: {} added, {} removed, {} changed; {} tag file(s) hashed again; manifests {}{}{}; Payload-Oxum {}",
         s.added.len(),
         s.removed.len(),
@@ -287,6 +287,6 @@ fn print_summary(a: &BagArgs, s: &UpdateSummary, problems: &[Problem]) {
         s.payload_oxum
     );
     if let Some(entry) = &s.custody_entry {
-        eprintln!("{bag}: the change is recorded, signed, in {entry}");
+        output::stderrln!("{bag}: the change is recorded, signed, in {entry}");
     }
 }

@@ -131,9 +131,9 @@ pub fn print_text(r: &CheckReport, g: &Global) {
         if p.severity == Severity::Warning && !show_warnings {
             return;
         }
-        eprintln!("{indent}{}", paint(p, color));
+        output::stderrln!("{indent}{}", paint(p, color));
         if hinted.insert(p.code) {
-            eprintln!("{indent}  hint: {}", p.hint);
+            output::stderrln!("{indent}  hint: {}", p.hint);
         }
     };
     for p in &r.problems {
@@ -150,12 +150,12 @@ pub fn print_text(r: &CheckReport, g: &Global) {
             .map(|f| printable(f).into_owned())
             .unwrap_or_default();
         let line = it.line.map(|l| format!(" (line {l})")).unwrap_or_default();
-        eprintln!("  {id}  {file}{line}");
+        output::stderrln!("  {id}  {file}{line}");
         for p in &it.problems {
             print(p, "    ");
         }
     }
-    eprintln!(
+    output::stderrln!(
         "{}: {} items, {} photos{}, {}; {} ({} error(s), {} warning(s))",
         printable(&r.collection),
         r.items.len(),

@@ -134,7 +134,7 @@ fn append(a: &CustodyAppendArgs, g: &Global) -> anyhow::Result<Exit> {
     match (done, error) {
         (Some(d), _) => {
             if !g.quiet {
-                eprintln!(
+                output::stderrln!(
                     "{}: appended {} ({}, by {}, key {}){}",
                     output::path(&a.bag),
                     d.file,
@@ -147,7 +147,7 @@ fn append(a: &CustodyAppendArgs, g: &Global) -> anyhow::Result<Exit> {
                         ""
                     }
                 );
-                eprintln!("head: {} (keep it outside the bag)", d.head);
+                output::stderrln!("head: {} (keep it outside the bag)", d.head);
             }
             if !g.json {
                 println!("{}", d.head);
@@ -155,7 +155,7 @@ fn append(a: &CustodyAppendArgs, g: &Global) -> anyhow::Result<Exit> {
         }
         (None, Some(e)) => {
             output::problems(&problems, false, "");
-            output::errorln!("qoima: {}: {e}", output::path(&a.bag));
+            output::stderrln!("qoima: {}: {e}", output::path(&a.bag));
         }
         (None, None) => {}
     }
@@ -221,7 +221,7 @@ fn show(a: &CustodyShowArgs, g: &Global) -> anyhow::Result<Exit> {
         }
     }
     if !g.quiet {
-        eprintln!(
+        output::stderrln!(
             "(not verified: run `qoima custody verify {} --trusted-keys FILE`)",
             output::path(&a.bag)
         );
@@ -265,7 +265,7 @@ fn verify(a: &CustodyVerifyArgs, g: &Global) -> anyhow::Result<Exit> {
                 (None, Some(r)) => format!("anchored by receipt {r}"),
                 (None, None) => "NOT anchored".into(),
             };
-            eprintln!(
+            output::stderrln!(
                 "  {} {:>4}  {who}{}; {anchor}",
                 if e.verified { "ok  " } else { "FAIL" },
                 e.seq,
@@ -273,9 +273,9 @@ fn verify(a: &CustodyVerifyArgs, g: &Global) -> anyhow::Result<Exit> {
             );
         }
         for n in &report.notes {
-            eprintln!("note: {n}");
+            output::stderrln!("note: {n}");
         }
-        eprintln!(
+        output::stderrln!(
             "{}: custody log {}; head {}",
             output::path(&a.bag),
             if report.verified {
@@ -296,10 +296,10 @@ fn export(a: &CustodyExportArgs, g: &Global) -> anyhow::Result<Exit> {
     let report = custody::verify(&a.bag, keys.as_deref(), None, roots.as_deref());
     if !report.verified {
         for c in report.checks.iter().filter(|c| !c.passed) {
-            eprintln!("FAIL  {}: {}", c.check, c.detail);
+            output::stderrln!("FAIL  {}: {}", c.check, c.detail);
         }
         output::problems(&report.problems, false, "  ");
-        eprintln!(
+        output::stderrln!(
             "qoima: {}: the custody log does not verify; nothing was exported",
             output::path(&a.bag)
         );
@@ -316,7 +316,7 @@ fn export(a: &CustodyExportArgs, g: &Global) -> anyhow::Result<Exit> {
     );
     if problems.iter().any(qoima::error::Problem::is_error) {
         output::problems(&problems, false, "  ");
-        eprintln!(
+        output::stderrln!(
             "qoima: {}: a time-stamp in {}/ does not verify; nothing was exported",
             output::path(&a.bag),
             qoima::seal::SEAL_DIR
@@ -337,7 +337,7 @@ fn export(a: &CustodyExportArgs, g: &Global) -> anyhow::Result<Exit> {
             qoima::fsutil::write_atomic(f, xml.as_bytes())
                 .with_context(|| format!("cannot write {}", f.display()))?;
             if !g.quiet {
-                eprintln!(
+                output::stderrln!(
                     "{}: {} PREMIS event(s) written to {}",
                     output::path(&a.bag),
                     report.entries.len(),

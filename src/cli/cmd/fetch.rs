@@ -110,11 +110,11 @@ fn print_text(bag: &str, fetched: &FetchReport, validation: &BagReport, g: &Glob
             Outcome::Present => "already present and verified".to_string(),
             Outcome::Failed => "not fetched".to_string(),
         };
-        eprintln!("{}: {what} from {}", shown(&f.path), shown(&f.url));
+        output::stderrln!("{}: {what} from {}", shown(&f.path), shown(&f.url));
     }
     let problems: Vec<Problem> = fetched.all_problems().cloned().collect();
     output::problems(&problems, true, "  ");
-    eprintln!(
+    output::stderrln!(
         "{}: {} fetched, {} present, {} failed, {} fetch.txt line(s) refused; the bag is {}",
         shown(bag),
         fetched.count(Outcome::Fetched),

@@ -94,7 +94,7 @@ fn max_jobs() -> usize {
 fn jobs(g: &Global) -> usize {
     let max = max_jobs();
     if g.jobs > max {
-        eprintln!(
+        crate::cli::output::stderrln!(
             "qoima: warning: --jobs {} is more than this machine can use; using {max} (4 per core, at most 256)",
             g.jobs
         );

@@ -30,17 +30,17 @@ pub(super) fn prepare(input: &Path, outputs: &[(&Path, &str)], g: &Global) -> Re
 pub(super) fn clean_stale(out: &Path, g: &Global) {
     for done in fsutil::clean_stale(out) {
         match &done {
-            Cleaned::Removed(p) if !g.quiet => eprintln!(
+            Cleaned::Removed(p) if !g.quiet => output::stderrln!(
                 "qoima: removed {}, left by an interrupted run",
                 output::path(p)
             ),
-            Cleaned::Restored { from, to } => eprintln!(
+            Cleaned::Restored { from, to } => output::stderrln!(
                 "qoima: restored {} from {}, where an interrupted run had set it aside",
                 output::path(to),
                 output::path(from)
             ),
             Cleaned::Kept { path, why } => {
-                eprintln!("qoima: left {} in place: {why}", output::path(path))
+                output::stderrln!("qoima: left {} in place: {why}", output::path(path))
             }
             Cleaned::Removed(_) => {}
         }
@@ -87,6 +87,6 @@ pub(super) fn refuse_writing_into(
 pub(super) fn report_refusal(e: &BagError) -> Exit {
     let (exit, message, problems) = failure(e);
     output::problems(&problems, true, "");
-    output::errorln!("qoima: {message}");
+    output::stderrln!("qoima: {message}");
     exit
 }

@@ -157,7 +157,7 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
                 if !g.quiet {
                     output::problems(&b.problems, true, "");
                     super::bag::print_excluded(b);
-                    eprintln!(
+                    output::stderrln!(
                         "{}: packaged {} files, {} (bag with mets.xml, metadata/dc.xml, metadata/report.json; Payload-Oxum {})",
                         output::path(&b.bag),
                         b.files,
@@ -169,14 +169,14 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
                     super::serialize::print(arch, &a.archive, g);
                 }
             }
-            None => eprintln!(
+            None => output::stderrln!(
                 "qoima: the collection has errors; nothing was written to {}",
                 output::path(&a.output)
             ),
         }
     }
     if !nonconforming.is_empty() {
-        eprintln!(
+        output::stderrln!(
             "qoima: the package does not conform to {}:",
             profile
                 .as_ref()
@@ -187,7 +187,7 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
     }
     output::problems(&refusal, true, "");
     if let Some(e) = error {
-        output::errorln!("qoima: {e}");
+        output::stderrln!("qoima: {e}");
     }
     Ok(exit)
 }

@@ -213,7 +213,7 @@ pub fn keygen(a: &KeygenArgs, g: &Global) -> anyhow::Result<Exit> {
         })?;
     }
     if !g.quiet {
-        eprintln!(
+        output::stderrln!(
             "secret key: {}{}",
             output::path(&key.secret_key),
             if key.encrypted {
@@ -222,9 +222,9 @@ pub fn keygen(a: &KeygenArgs, g: &Global) -> anyhow::Result<Exit> {
                 " (NOT encrypted: for tests and automation only)"
             }
         );
-        eprintln!("public key: {}", output::path(&key.public_key_file));
-        eprintln!("key id:     {}", key.key_id);
-        eprintln!("Publish this line (recipients put it in their --trusted-keys file):");
+        output::stderrln!("public key: {}", output::path(&key.public_key_file));
+        output::stderrln!("key id:     {}", key.key_id);
+        output::stderrln!("Publish this line (recipients put it in their --trusted-keys file):");
     }
     if !g.json {
         println!("{}", key.public_key);
@@ -381,7 +381,7 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
         (Some(s), _) => {
             if !g.quiet {
                 output::problems(&problems, true, "");
-                eprintln!(
+                output::stderrln!(
                     "{}: sealed as {:?} by key {} ({}); {} tag manifest(s) signed in seal/",
                     output::path(&s.bag),
                     s.bag_name,
@@ -391,16 +391,16 @@ pub fn seal(a: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
                 );
                 super::timestamp::print_tokens(&stamped.added, &stamped.skipped);
                 if let Some(b) = bundle {
-                    eprintln!("{}", bundle_line(b, "encrypted"));
+                    output::stderrln!("{}", bundle_line(b, "encrypted"));
                 }
             }
             if let Some(e) = &error {
-                output::errorln!("qoima: {}: {e}", output::path(&a.bag));
+                output::stderrln!("qoima: {}: {e}", output::path(&a.bag));
             }
         }
         (None, Some(e)) => {
             output::problems(&problems, false, "");
-            output::errorln!("qoima: {}: {e}", output::path(&a.bag));
+            output::stderrln!("qoima: {}: {e}", output::path(&a.bag));
         }
         (None, None) => {}
     }
@@ -566,7 +566,7 @@ fn encrypt_as_sealed(
         super::timestamp::print_tokens(&stamped.added, &stamped.skipped);
     }
     if let Some(b) = bundle.as_ref().filter(|_| !g.quiet) {
-        eprintln!(
+        output::stderrln!(
             "{}",
             bundle_line(
                 b,
@@ -575,7 +575,7 @@ fn encrypt_as_sealed(
         );
     }
     if let Some(e) = &error {
-        output::errorln!("qoima: {}: {e}", output::path(&a.bag));
+        output::stderrln!("qoima: {}: {e}", output::path(&a.bag));
     }
     Ok(exit)
 }
@@ -617,23 +617,23 @@ pub fn verify(a: &VerifySealArgs, g: &Global) -> anyhow::Result<Exit> {
     if !g.quiet || !report.sealed {
         print_checks(&report.checks, &report.problems);
         if report.sealed {
-            eprintln!(
+            output::stderrln!(
                 "{}: SEALED by key {} ({}), Seal-Created {} (self-asserted)",
                 output::path(&a.bag),
                 report.key_id.as_deref().unwrap_or("?"),
                 report.signer_name.as_deref().unwrap_or("no name"),
                 report.sealed_at.as_deref().unwrap_or("?")
             );
-            eprintln!("This proves:");
+            output::stderrln!("This proves:");
             for p in report.proves {
-                eprintln!("  - {p}");
+                output::stderrln!("  - {p}");
             }
         } else {
-            eprintln!("{}: NOT VERIFIED", output::path(&a.bag));
+            output::stderrln!("{}: NOT VERIFIED", output::path(&a.bag));
         }
-        eprintln!("A seal does not prove:");
+        output::stderrln!("A seal does not prove:");
         for p in report.does_not_prove {
-            eprintln!("  - {p}");
+            output::stderrln!("  - {p}");
         }
     }
     Ok(exit)
@@ -646,7 +646,7 @@ pub(super) fn print_checks(
     problems: &[qoima::error::Problem],
 ) {
     for c in checks {
-        eprintln!(
+        output::stderrln!(
             "{}  {}: {}",
             if c.passed { "ok  " } else { "FAIL" },
             c.check,

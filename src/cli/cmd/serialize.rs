@@ -86,7 +86,7 @@ pub(super) fn print(s: &ArchiveSummary, a: &ArchiveArgs, g: &Global) {
         println!("{sum}  {}", s.archive.display());
     }
     if !g.quiet {
-        eprintln!(
+        output::stderrln!(
             "{}: {} archive, {} entries, {} (folder {}/{})",
             output::path(&s.archive),
             s.format.extension(),
@@ -210,7 +210,7 @@ pub fn run(a: &SerializeArgs, g: &Global) -> anyhow::Result<Exit> {
         print(s, &a.archive, g);
     }
     if let Some(e) = error {
-        output::errorln!("qoima: {e}");
+        output::stderrln!("qoima: {e}");
     }
     Ok(exit)
 }

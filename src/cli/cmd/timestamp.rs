@@ -49,7 +49,7 @@ pub(super) fn authorities(
 /// One line per token added or already there.
 pub(super) fn print_tokens(added: &[AddedToken], skipped: &[String]) {
     for t in added {
-        eprintln!(
+        output::stderrln!(
             "stamped  {}: {} by {}{} -> {}",
             t.file,
             t.info.time,
@@ -64,7 +64,7 @@ pub(super) fn print_tokens(added: &[AddedToken], skipped: &[String]) {
         );
     }
     for s in skipped {
-        eprintln!("kept     {s} (already there)");
+        output::stderrln!("kept     {s} (already there)");
     }
 }
 
@@ -116,7 +116,7 @@ pub fn run(a: &TimestampArgs, g: &Global) -> anyhow::Result<Exit> {
     if !g.quiet || exit != Exit::Ok {
         print_tokens(&added, &skipped);
         output::problems(&problems, true, "  ");
-        eprintln!(
+        output::stderrln!(
             "{}: {} time-stamp(s) added, {} already there{}",
             output::path(&a.target),
             added.len(),

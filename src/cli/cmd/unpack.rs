@@ -92,7 +92,7 @@ pub fn run(a: &UnpackArgs, g: &Global) -> anyhow::Result<Exit> {
     if let Some(s) = summary
         && !g.quiet
     {
-        eprintln!(
+        output::stderrln!(
             "{}: unpacked {} files, {} from {}",
             output::path(&s.folder),
             s.files,
@@ -101,7 +101,7 @@ pub fn run(a: &UnpackArgs, g: &Global) -> anyhow::Result<Exit> {
         );
     }
     if let Some(e) = error {
-        output::errorln!("qoima: {e}");
+        output::stderrln!("qoima: {e}");
     }
     Ok(exit)
 }

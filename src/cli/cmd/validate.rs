@@ -187,7 +187,7 @@ fn print_text(r: &BagReport, g: &Global) {
         .as_deref()
         .map(|p| format!(" against profile {p}"))
         .unwrap_or_default();
-    eprintln!(
+    output::stderrln!(
         "{}: {}{profile} ({version}{} payload files, {}{}{})",
         qoima::paths::printable(&r.bag),
         r.verdict.describe(),
@@ -208,7 +208,7 @@ fn print_text(r: &BagReport, g: &Global) {
         }
     );
     if let (Some(false), Some(content)) = (r.serialization_conforms, r.content_verdict) {
-        eprintln!(
+        output::stderrln!(
             "  the archive does not conform to RFC 8493 §4.4; the bag's content on its own: {}",
             content.describe()
         );
@@ -226,7 +226,7 @@ fn print_owed(r: &BagReport) {
     if r.owed.is_empty() {
         return;
     }
-    eprintln!(
+    output::stderrln!(
         "  fetch.txt still owes {} file(s); `qoima fetch {}` gets and verifies them:",
         r.owed.len(),
         qoima::paths::printable(&r.bag)
@@ -241,7 +241,7 @@ fn print_owed(r: &BagReport) {
             .iter()
             .map(|(a, d)| format!("{a} {d}"))
             .collect();
-        eprintln!(
+        output::stderrln!(
             "    {} ({size}; {}) from {}",
             qoima::paths::printable(&o.path),
             sums.join(", "),
