@@ -118,10 +118,13 @@ fn parse_temporary(name: &str) -> Option<(&str, &str, i32)> {
 /// Whether a process with this id exists (ours counts as alive). A process of another
 /// user is alive too (`EPERM`), so only a truly gone process makes a temporary stale.
 pub fn process_alive(pid: i32) -> bool {
-    if pid <= 0 || pid as u32 == std::process::id() {
-        return true;
-    }
-    // SAFETY: signal 0 performs only the existence and permission checks.
+    pid <= 0 || pid as u32 == std::process::id() || process_exists(pid)
+}
+
+/// Whether the process `pid` (> 0) exists on this host: `kill(pid, 0)`, where only `ESRCH`
+/// says it is gone (`EPERM` is a process of another user). The one place qoima asks.
+pub fn process_exists(pid: libc::pid_t) -> bool {
+    // SAFETY: signal 0 performs only the existence and permission checks; nothing is sent.
     if unsafe { libc::kill(pid, 0) } == 0 {
         return true;
     }

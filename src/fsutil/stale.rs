@@ -221,14 +221,7 @@ fn alive(pid: u32) -> bool {
     let Ok(id) = libc::pid_t::try_from(pid) else {
         return true;
     };
-    if id <= 0 {
-        return true;
-    }
-    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
-    if unsafe { libc::kill(id, 0) } == 0 {
-        return true;
-    }
-    std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    id <= 0 || super::process_exists(id)
 }
 
 #[cfg(test)]
