@@ -11,14 +11,14 @@ use crate::photo::{Exif, exif, identify};
 
 /// The CSV sidecar parser (`metadata.csv`), with the delimiter given or detected.
 pub fn csv_sidecar(bytes: &[u8], delimiter: Option<u8>) -> (Sidecar, Vec<Problem>) {
-    let mut problems = crate::report::Problems::default();
+    let mut problems = crate::verdict::Problems::default();
     let sidecar = csv_sidecar::parse(bytes, "metadata.csv", delimiter, &mut problems);
     (sidecar, problems.into_vec())
 }
 
 /// The JSON sidecar parser (`metadata.json`).
 pub fn json_sidecar(bytes: &[u8]) -> (Sidecar, Vec<Problem>) {
-    let mut problems = crate::report::Problems::default();
+    let mut problems = crate::verdict::Problems::default();
     let sidecar = json_sidecar::parse(bytes, "metadata.json", &mut problems);
     (sidecar, problems.into_vec())
 }

@@ -13,7 +13,7 @@
 //! - [`package`]: the pipeline from a collection to a deposit (`check` so far);
 //! - [`fetch`]: completing a holey bag from its fetch.txt, every file verified before it enters;
 //! - [`seal`]: sealed evidence bundles — minisign keys, signing the tag manifests, verifying;
-//! - [`report`], [`error`]: the reports and the stable problem codes they carry;
+//! - [`verdict`], [`error`]: verdicts, exit codes, the problem cap, and the stable problem codes;
 //! - [`paths`], [`fsutil`]: path encoding and safety, atomic writes.
 #![deny(missing_docs)]
 
@@ -33,7 +33,7 @@ pub mod package;
 pub mod paths;
 pub mod photo;
 pub mod profile;
-pub mod report;
+pub mod verdict;
 pub mod seal;
 pub mod store;
 

@@ -5,7 +5,7 @@ use qoima_fuzz::READINGS;
 
 fuzz_target!(|data: &[u8]| {
     for (encoding, version) in READINGS {
-        let mut problems = qoima::report::Problems::default();
+        let mut problems = qoima::verdict::Problems::default();
         let info =
             qoima::bagit::baginfo::parse(data, "bag-info.txt", encoding, version, &mut problems);
         let _ = info.oxum();

@@ -3,6 +3,6 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut problems = qoima::report::Problems::default();
+    let mut problems = qoima::verdict::Problems::default();
     let _ = qoima::bagit::declaration::parse(data, &mut problems);
 });

@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
         .into_iter()
         .zip(["manifest-sha512.txt", "tagmanifest-md5.txt"])
     {
-        let mut problems = qoima::report::Problems::default();
+        let mut problems = qoima::verdict::Problems::default();
         let _ = qoima::bagit::manifest::parse(data, file, encoding, version, &mut problems);
     }
 });

@@ -148,7 +148,7 @@ impl Expected {
                 continue;
             }
             let file = File::open(&path).map_err(BagError::io(&path))?;
-            let mut problems = crate::report::Problems::default();
+            let mut problems = crate::verdict::Problems::default();
             let parsed = manifest::parse(
                 io::BufReader::new(file),
                 &name,

@@ -298,7 +298,7 @@ fn read_manifest(store: &dyn Store, tag: bool, a: Algorithm) -> Option<BTreeMap<
         &name,
         decl.encoding,
         decl.version,
-        &mut crate::report::Problems::default(),
+        &mut crate::verdict::Problems::default(),
     );
     Some(
         m.entries
@@ -382,7 +382,7 @@ pub fn audit_bag(
             return (audit, None);
         }
     };
-    if report.verdict == crate::report::Verdict::Unreadable && report.version.is_none() {
+    if report.verdict == crate::verdict::Verdict::Unreadable && report.version.is_none() {
         audit.error = report.problems.first().map(|p| p.message.clone());
         audit.ended = Utc::now();
         return (audit, None);
@@ -494,7 +494,7 @@ pub fn audit_bag(
     audit.findings = findings;
     let clean = c.counts.changed + c.counts.missing + c.counts.new + c.counts.moved == 0
         && !c.manifest_rewritten;
-    audit.outcome = if report.verdict == crate::report::Verdict::Unreadable {
+    audit.outcome = if report.verdict == crate::verdict::Verdict::Unreadable {
         Outcome::Unreadable
     } else if report.verdict.passed() && clean {
         Outcome::Passed

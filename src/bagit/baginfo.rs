@@ -9,7 +9,7 @@ use std::io::Read;
 use super::declaration::Version;
 use super::text::{Encoding, Line, Lines, MAX_LINE};
 use crate::error::{Code, Problem};
-use crate::report::{self, Problems};
+use crate::verdict::{self, Problems};
 
 /// One element.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -220,7 +220,7 @@ pub fn parse(
                     Code::LineTooLong,
                     format!(
                         "{file} has more than {} lines or {} MiB of text; qoima read no further than line {n}",
-                        report::thousands(MAX_INFO_LINES),
+                        verdict::thousands(MAX_INFO_LINES),
                         MAX_INFO_BYTES >> 20
                     ),
                 )

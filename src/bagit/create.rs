@@ -22,7 +22,7 @@ use crate::digest::{
 use crate::error::{Code, Problem};
 use crate::fsutil;
 use crate::paths;
-use crate::report::human_bytes;
+use crate::verdict::human_bytes;
 
 /// What to put in a new bag.
 #[derive(Clone, Debug)]

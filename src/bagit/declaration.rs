@@ -5,7 +5,7 @@ use std::io::Read;
 
 use super::text::{Encoding, Line, Lines};
 use crate::error::{Code, Problem};
-use crate::report::Problems;
+use crate::verdict::Problems;
 
 /// A BagIt version `major.minor`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

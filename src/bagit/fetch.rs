@@ -15,7 +15,7 @@ use super::manifest::Manifest;
 use super::text::{Encoding, Line, Lines};
 use crate::error::{Code, Problem};
 use crate::paths;
-use crate::report::Problems;
+use crate::verdict::Problems;
 
 /// One fetch.txt line.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use super::text::{Encoding, LineRef, Lines};
 use crate::digest::{Algorithm, Digest};
 use crate::error::{Code, Problem};
 use crate::paths;
-use crate::report::Problems;
+use crate::verdict::Problems;
 
 /// One manifest line.
 #[derive(Clone, Debug, PartialEq, Eq)]

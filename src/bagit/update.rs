@@ -267,7 +267,7 @@ fn read_current(bag: &Path) -> Result<Current, BagError> {
     };
     let decl_bytes = fs::read(bag.join("bagit.txt"))
         .map_err(|e| not_updatable("bagit.txt", format!("bagit.txt cannot be read ({e})")))?;
-    let decl = declaration::parse(&decl_bytes[..], &mut crate::report::Problems::default())
+    let decl = declaration::parse(&decl_bytes[..], &mut crate::verdict::Problems::default())
         .ok_or_else(|| not_updatable("bagit.txt", "bagit.txt is not a BagIt declaration".into()))?;
     let supported = decl.version
         == (Version {
@@ -303,7 +303,7 @@ fn read_current(bag: &Path) -> Result<Current, BagError> {
             "bag-info.txt",
             Encoding::Utf8,
             decl.version,
-            &mut crate::report::Problems::default(),
+            &mut crate::verdict::Problems::default(),
         ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => BagInfo::new(),
         Err(e) => return Err(BagError::io(bag.join("bag-info.txt"))(e)),
@@ -486,7 +486,7 @@ fn compare_payload(
         name,
         Encoding::Utf8,
         current.version,
-        &mut crate::report::Problems::default(),
+        &mut crate::verdict::Problems::default(),
     );
     let mut old: HashMap<String, Digest> = parsed
         .entries

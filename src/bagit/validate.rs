@@ -20,7 +20,7 @@ use super::manifest::{self, Manifest};
 use crate::digest::{Algorithm, AlgorithmSet, DigestError, Engine, FileDigests, Progress};
 use crate::error::{Code, Problem};
 use crate::paths;
-use crate::report::{self, Counts, Problems, Verdict};
+use crate::verdict::{self, Counts, Problems, Verdict};
 use crate::store::{DigestRequest, Entry, EntryKind, LinkTarget, Store};
 
 /// How deep to validate.
@@ -165,10 +165,10 @@ impl BagReport {
             return;
         }
         if opts.strict {
-            report::apply_strict(&mut extra, &opts.allow);
+            verdict::apply_strict(&mut extra, &opts.allow);
         }
         self.problems.extend(extra);
-        report::sort_problems(&mut self.problems);
+        verdict::sort_problems(&mut self.problems);
         self.verdict = Verdict::from_problems(&self.problems, self.verdict);
         self.counts = Counts::of(&self.problems);
     }
@@ -316,9 +316,9 @@ pub fn unopened(location: String, problem: Problem, opts: &ValidateOptions) -> B
 
 fn finish(mut report: BagReport, opts: &ValidateOptions, pass: Verdict) -> BagReport {
     if opts.strict {
-        report::apply_strict(&mut report.problems, &opts.allow);
+        verdict::apply_strict(&mut report.problems, &opts.allow);
     }
-    report::sort_problems(&mut report.problems);
+    verdict::sort_problems(&mut report.problems);
     report.verdict = Verdict::from_problems(&report.problems, pass);
     report.counts = Counts::of(&report.problems);
     report

@@ -467,7 +467,7 @@ pub struct CheckFlags {
 
     /// List at most N problems of one code in one file and count the rest in one BAG-W050
     /// summary (0: list every one). The verdict, counts and exit code do not depend on it.
-    #[arg(long, value_name = "N", default_value_t = qoima::report::DEFAULT_MAX_PROBLEMS)]
+    #[arg(long, value_name = "N", default_value_t = qoima::verdict::DEFAULT_MAX_PROBLEMS)]
     pub max_problems: usize,
 }
 
@@ -684,7 +684,7 @@ pub struct ValidateArgs {
 
     /// List at most N problems of one code in one file and count the rest in one BAG-W050
     /// summary (0: list every one). The verdict, counts and exit code do not depend on it.
-    #[arg(long, value_name = "N", default_value_t = qoima::report::DEFAULT_MAX_PROBLEMS)]
+    #[arg(long, value_name = "N", default_value_t = qoima::verdict::DEFAULT_MAX_PROBLEMS)]
     pub max_problems: usize,
 
     #[command(flatten)]

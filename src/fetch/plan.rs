@@ -45,7 +45,7 @@ pub fn plan(bag: &Path, opts: &FetchOptions) -> Result<Plan, FetchError> {
     }
     let Some(decl) = declaration::parse(
         open("bagit.txt")?,
-        &mut crate::report::Problems::unlimited(),
+        &mut crate::verdict::Problems::unlimited(),
     ) else {
         return Err(FetchError::NotABag {
             path: bag.to_path_buf(),
@@ -58,7 +58,7 @@ pub fn plan(bag: &Path, opts: &FetchOptions) -> Result<Plan, FetchError> {
             refused: Vec::new(),
         });
     }
-    let mut parse_problems = crate::report::Problems::unlimited();
+    let mut parse_problems = crate::verdict::Problems::unlimited();
     let entries = fetch_txt::parse(
         open("fetch.txt")?,
         decl.encoding,
@@ -109,7 +109,7 @@ fn payload_manifests(
             &name,
             decl.encoding,
             decl.version,
-            &mut crate::report::Problems::default(),
+            &mut crate::verdict::Problems::default(),
         );
         let digests = m
             .entries

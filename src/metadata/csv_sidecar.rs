@@ -4,7 +4,7 @@
 use super::{ELEMENTS, Record, SECTION, Sidecar, cell_values, column_name};
 use crate::error::{Code, Problem};
 use crate::paths;
-use crate::report::Problems;
+use crate::verdict::Problems;
 
 /// The delimiter the header line uses most, outside quotes: `,`, `;` or tab.
 fn detect_delimiter(data: &[u8]) -> u8 {

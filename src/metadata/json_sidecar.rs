@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{ELEMENTS, Record, SECTION, Sidecar, cell_values, column_name};
 use crate::error::{Code, Problem};
-use crate::report::Problems;
+use crate::verdict::Problems;
 
 pub(crate) fn parse(bytes: &[u8], file: &str, problems: &mut Problems) -> Sidecar {
     let mut sidecar = Sidecar {

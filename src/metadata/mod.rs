@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Code, Problem};
-use crate::report::Problems;
+use crate::verdict::Problems;
 
 /// The fifteen Dublin Core elements plus `file` (the item's path in the collection) and
 /// `spatial` (a DCMI term qualifying coverage), in the order reports list them.

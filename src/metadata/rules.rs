@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{Sidecar, edtf, lang};
 use crate::error::{Code, Kind, Problem, Severity};
 use crate::paths;
-use crate::report::Problems;
+use crate::verdict::Problems;
 
 /// The DCMI Type Vocabulary.
 pub const DCMI_TYPES: [&str; 12] = [

@@ -16,7 +16,7 @@ use crate::metadata::rules::{self, FileFacts, Rules};
 use crate::metadata::{self, LoadOptions, Record};
 use crate::paths;
 use crate::photo::{self, Decode, Exif, FormatId, Identification, Technical};
-use crate::report::{self, Counts};
+use crate::verdict::{self, Counts};
 
 /// Options of a check.
 #[derive(Debug, Clone, Default)]
@@ -407,14 +407,14 @@ pub fn check(
     items.extend(orphans);
     for it in &mut items {
         if opts.strict {
-            report::apply_strict(&mut it.problems, &opts.allow);
+            verdict::apply_strict(&mut it.problems, &opts.allow);
         }
-        report::sort_problems(&mut it.problems);
+        verdict::sort_problems(&mut it.problems);
     }
     if opts.strict {
-        report::apply_strict(&mut global, &opts.allow);
+        verdict::apply_strict(&mut global, &opts.allow);
     }
-    report::sort_problems(&mut global);
+    verdict::sort_problems(&mut global);
     let mut report = CheckReport {
         collection: root.display().to_string(),
         sidecar: sidecar_name,

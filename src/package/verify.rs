@@ -75,7 +75,7 @@ pub fn mets_against_manifests(store: &dyn Store) -> Vec<Problem> {
                     &name,
                     Encoding::Utf8,
                     Version::V1_0,
-                    &mut crate::report::Problems::default(),
+                    &mut crate::verdict::Problems::default(),
                 )
                 .entries
                 .into_iter()

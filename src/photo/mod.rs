@@ -250,12 +250,12 @@ fn decoded_outcome(outcome: decode::Outcome, budget: u64, out: &mut Findings<'_>
         }
         decode::Outcome::OverBudget { needed } => {
             let needs = match needed {
-                Some(n) => format!("its header asks for {}", crate::report::human_bytes(n)),
+                Some(n) => format!("its header asks for {}", crate::verdict::human_bytes(n)),
                 None => "it needs more memory than that".to_string(),
             };
             let why = format!(
                 "over the decoding memory budget of {} (--decode-memory); {needs}",
-                crate::report::limit_bytes(budget)
+                crate::verdict::limit_bytes(budget)
             );
             out.push(Code::PhotoOverDecodeBudget, format!("not decoded: {why}"));
             Decode::new(DecodeStatus::NotDecoded, Some(why))

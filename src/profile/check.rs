@@ -109,7 +109,7 @@ impl BagFacts {
         let decl = store
             .open("bagit.txt")
             .ok()
-            .and_then(|mut r| declaration::parse(&mut r, &mut crate::report::Problems::default()));
+            .and_then(|mut r| declaration::parse(&mut r, &mut crate::verdict::Problems::default()));
         let version = decl
             .map(|d| d.version)
             .unwrap_or(crate::bagit::Version::V1_0);
@@ -123,7 +123,7 @@ impl BagFacts {
                     file,
                     encoding,
                     version,
-                    &mut crate::report::Problems::default(),
+                    &mut crate::verdict::Problems::default(),
                 )
                 .elements()
                 .iter()

@@ -347,7 +347,7 @@ fn read_info(bag: &Path) -> baginfo::BagInfo {
                 "bag-info.txt",
                 Encoding::Utf8,
                 Version::V1_0,
-                &mut crate::report::Problems::default(),
+                &mut crate::verdict::Problems::default(),
             )
         })
         .unwrap_or_default()

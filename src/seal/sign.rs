@@ -173,7 +173,7 @@ pub fn seal_bag(
         "bag-info.txt",
         Encoding::Utf8,
         Version::V1_0,
-        &mut crate::report::Problems::default(),
+        &mut crate::verdict::Problems::default(),
     );
     let key_id = super::key_id(pk);
     let public_key = pk.to_base64();
@@ -404,7 +404,7 @@ fn tag_paths(bag: &Path, algorithms: &[Algorithm]) -> Result<BTreeSet<String>, S
                 &name,
                 Encoding::Utf8,
                 Version::V1_0,
-                &mut crate::report::Problems::default(),
+                &mut crate::verdict::Problems::default(),
             );
             set.extend(m.entries.into_iter().map(|e| e.path));
         }

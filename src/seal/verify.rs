@@ -215,7 +215,7 @@ pub fn verify_seal(
                 "bag-info.txt",
                 Encoding::Utf8,
                 Version::V1_0,
-                &mut crate::report::Problems::default(),
+                &mut crate::verdict::Problems::default(),
             )
         })
         .unwrap_or_default();
@@ -392,7 +392,7 @@ pub fn verify_seal(
                         tm,
                         Encoding::Utf8,
                         Version::V1_0,
-                        &mut crate::report::Problems::default(),
+                        &mut crate::verdict::Problems::default(),
                     )
                     .entries
                     .into_iter()
@@ -623,7 +623,7 @@ fn check_signature(
         tm,
         Encoding::Utf8,
         Version::V1_0,
-        &mut crate::report::Problems::default(),
+        &mut crate::verdict::Problems::default(),
     )
     .entries
     .into_iter()

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use crate::audit::model::{BagAudit, DayTotals, HistoryRow, Outcome, ReportData};
 use crate::paths::printable;
-use crate::report::human_bytes;
+use crate::verdict::human_bytes;
 
 use super::timestamp;
 

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use crate::audit::model::{BagAudit, ClassCounts, Finding, HistoryRow, Outcome, ReportData};
 use crate::paths::printable;
-use crate::report::human_bytes;
+use crate::verdict::human_bytes;
 
 use super::timestamp;
 

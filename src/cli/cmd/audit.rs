@@ -166,7 +166,7 @@ fn audit(a: &AuditArgs, g: &Global) -> anyhow::Result<Exit> {
                 summary.audits.len(),
                 summary.failed,
                 summary.skipped.len(),
-                qoima::report::human_bytes(summary.bytes),
+                qoima::verdict::human_bytes(summary.bytes),
                 register_path.display()
             );
         }
@@ -182,7 +182,7 @@ fn print_audit(au: &BagAudit, verbose: bool) {
         au.outcome.as_str(),
         au.verdict,
         au.files,
-        qoima::report::human_bytes(au.bytes),
+        qoima::verdict::human_bytes(au.bytes),
         c.confirmed,
         c.changed,
         c.missing,

@@ -166,7 +166,7 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
                     "{}: bagged {} files, {} ({}; Payload-Oxum {})",
                     output::path(&s.bag),
                     s.files,
-                    qoima::report::human_bytes(s.bytes),
+                    qoima::verdict::human_bytes(s.bytes),
                     s.algorithms
                         .iter()
                         .map(|a| a.name())
@@ -375,7 +375,7 @@ pub(super) fn info(a: &InfoArgs) -> anyhow::Result<BagInfo> {
     if let Some(path) = &a.info_file {
         let bytes = qoima::fsutil::read_bounded(path, qoima::fsutil::SMALL_FILE_LIMIT)
             .with_context(|| format!("cannot read --info-file {}", path.display()))?;
-        let mut problems = qoima::report::Problems::default();
+        let mut problems = qoima::verdict::Problems::default();
         let file = path.display().to_string();
         let parsed = bagit::baginfo::parse(
             &bytes[..],

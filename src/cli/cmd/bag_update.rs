@@ -112,7 +112,7 @@ fn profile_algorithms(bag: &std::path::Path) -> Vec<Algorithm> {
         "bag-info.txt",
         bagit::text::Encoding::Utf8,
         bagit::Version::V1_0,
-        &mut qoima::report::Problems::default(),
+        &mut qoima::verdict::Problems::default(),
     );
     let Some(id) = info.get("BagIt-Profile-Identifier") else {
         return Vec::new();

@@ -161,7 +161,7 @@ pub fn print_text(r: &CheckReport, g: &Global) {
         r.items.len(),
         r.photos,
         decode_summary(r),
-        qoima::report::human_bytes(r.bytes),
+        qoima::verdict::human_bytes(r.bytes),
         if r.passed { "passed" } else { "failed" },
         r.counts.errors,
         r.counts.warnings

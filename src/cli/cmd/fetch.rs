@@ -6,7 +6,7 @@ use qoima::bagit::{BagReport, Mode, ValidateOptions};
 use qoima::digest::NoProgress;
 use qoima::error::Problem;
 use qoima::fetch::{FetchOptions, FetchReport, FileReport, Outcome};
-use qoima::report::Verdict;
+use qoima::verdict::Verdict;
 
 use super::super::Exit;
 use super::super::args::{FetchArgs, Global};

@@ -161,7 +161,7 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
                         "{}: packaged {} files, {} (bag with mets.xml, metadata/dc.xml, metadata/report.json; Payload-Oxum {})",
                         output::path(&b.bag),
                         b.files,
-                        qoima::report::human_bytes(b.bytes),
+                        qoima::verdict::human_bytes(b.bytes),
                         b.payload_oxum
                     );
                 }

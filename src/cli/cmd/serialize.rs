@@ -91,7 +91,7 @@ pub(super) fn print(s: &ArchiveSummary, a: &ArchiveArgs, g: &Global) {
             output::path(&s.archive),
             s.format.extension(),
             s.entries,
-            qoima::report::human_bytes(s.bytes),
+            qoima::verdict::human_bytes(s.bytes),
             s.top,
             if a.checksum_file {
                 format!("; sha256 in {}.sha256", s.archive.display())

@@ -96,7 +96,7 @@ pub fn run(a: &UnpackArgs, g: &Global) -> anyhow::Result<Exit> {
             "{}: unpacked {} files, {} from {}",
             output::path(&s.folder),
             s.files,
-            qoima::report::human_bytes(s.bytes),
+            qoima::verdict::human_bytes(s.bytes),
             output::path(&s.archive)
         );
     }

@@ -192,7 +192,7 @@ fn print_text(r: &BagReport, g: &Global) {
         qoima::paths::printable(&r.bag),
         r.verdict.describe(),
         r.payload_files,
-        qoima::report::human_bytes(r.payload_bytes),
+        qoima::verdict::human_bytes(r.payload_bytes),
         if algs.is_empty() {
             String::new()
         } else {

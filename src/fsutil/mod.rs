@@ -644,7 +644,7 @@ pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
             io::ErrorKind::InvalidData,
             format!(
                 "it is larger than {}, the most qoima reads for this kind of file",
-                crate::report::limit_bytes(limit)
+                crate::verdict::limit_bytes(limit)
             ),
         ));
     }

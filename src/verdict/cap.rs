@@ -228,7 +228,7 @@ pub fn thousands(n: u64) -> String {
 mod tests {
     use super::*;
     use crate::error::Severity;
-    use crate::report::{Counts, Verdict, apply_strict};
+    use crate::verdict::{Counts, Verdict, apply_strict};
 
     fn blank(file: &str, line: u64) -> Problem {
         Problem::new(Code::BlankManifestLine, "blank")
