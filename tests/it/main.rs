@@ -16,6 +16,7 @@ mod hostile;
 mod identify;
 mod inplace;
 mod interop;
+mod layout;
 mod limits;
 mod outputs;
 mod package;
