@@ -2,6 +2,7 @@
 
 mod args;
 mod cmd;
+mod outcome;
 mod output;
 mod progress;
 

@@ -7,26 +7,20 @@ use serde::Serialize;
 use qoima::bagit::update::{self, Recorder, UpdateOptions, UpdateSummary};
 use qoima::bagit::{self, BagError};
 use qoima::digest::Algorithm;
-use qoima::error::Problem;
 use qoima::seal::custody::{self, AppendOptions, EventType};
 use qoima::seal::{self, SealError};
 
 use super::super::Exit;
 use super::super::args::{BagArgs, Global};
+use super::super::outcome::{self, Outcome};
 use super::super::output;
 use super::super::progress::Bar;
 
+/// What `bag --update` did, in `--json`.
 #[derive(Serialize)]
-struct Report<'a> {
-    qoima_version: &'static str,
-    command: &'static str,
-    outcome: &'static str,
+struct Updated<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     update: Option<&'a UpdateSummary>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    problems: &'a [Problem],
-    exit_code: u8,
 }
 
 /// The custodian's key and name, for the custody entry of a sealed bag.
@@ -71,7 +65,7 @@ fn refuse_creation_options(a: &BagArgs) -> anyhow::Result<()> {
             "--update keeps the bag's algorithms: change them with --add-algorithm and --remove-algorithm"
         );
     }
-    let info = bag::info(&a.info)?;
+    let info = super::bag_options::info(&a.info)?;
     if !info.elements().is_empty() || a.info.bagging_date.is_some() || !a.info.tag_file.is_empty() {
         bail!(
             "--update keeps bag-info.txt and the tag files as they are: edit them in the bag, then run --update to hash them again"
@@ -88,8 +82,6 @@ fn refuse_creation_options(a: &BagArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
-
-use super::bag;
 
 fn parse_algorithms(names: &[String], option: &str) -> anyhow::Result<Vec<Algorithm>> {
     names
@@ -204,15 +196,27 @@ fn detail(s: &UpdateSummary, new_root: Option<&[u8]>) -> String {
     parts.join("; ")
 }
 
+/// The outcome of the update, rendered.
 fn report(
     a: &BagArgs,
     g: &Global,
     result: Result<UpdateSummary, BagError>,
 ) -> anyhow::Result<Exit> {
-    let (exit, summary, error, problems) = match &result {
-        Ok(s) => (Exit::Ok, Some(s), None, s.problems.clone()),
+    let outcome = match &result {
+        Ok(summary) => {
+            let body = Updated {
+                update: Some(summary),
+            };
+            Outcome::done("bag", body, summary.problems.clone(), Exit::Ok).worded(
+                if summary.resumed {
+                    "resumed"
+                } else {
+                    "updated"
+                },
+            )
+        }
         Err(e) => {
-            let (exit, message, problems) = super::outputs::failure(e);
+            let (exit, message, problems) = outcome::failure(e);
             let message = match e {
                 BagError::Refused(p) => format!(
                     "{} was not updated ({} problem(s)); nothing was changed",
@@ -221,38 +225,18 @@ fn report(
                 ),
                 _ => message,
             };
-            (exit, None, Some(message), problems)
+            Outcome::not_done("bag", Updated { update: None }, exit, message, problems)
+                .worded("updated")
         }
     };
-    if g.json {
-        output::json(&Report {
-            qoima_version: qoima::VERSION,
-            command: "bag",
-            outcome: match (summary, exit) {
-                (Some(s), _) if s.resumed => "resumed",
-                (Some(_), _) => "updated",
-                (None, Exit::Invalid) => "refused",
-                _ => "error",
-            },
-            update: summary,
-            error: error.clone(),
-            problems: &problems,
-            exit_code: exit as u8,
-        })?;
-    }
-    match (summary, error) {
-        (Some(s), _) if !g.quiet => print_summary(a, s, &problems),
-        (None, Some(e)) => {
-            output::problems(&problems, true, "");
-            output::stderrln!("qoima: {e}");
+    outcome.render(g, |updated| {
+        if let (Some(summary), false) = (updated.update, g.quiet) {
+            print_summary(a, summary);
         }
-        _ => {}
-    }
-    Ok(exit)
+    })
 }
 
-fn print_summary(a: &BagArgs, s: &UpdateSummary, problems: &[Problem]) {
-    output::problems(problems, true, "");
+fn print_summary(a: &BagArgs, s: &UpdateSummary) {
     let bag = output::path(&a.source);
     if s.resumed {
         output::stderrln!(

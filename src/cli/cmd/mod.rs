@@ -2,6 +2,7 @@
 
 mod audit;
 mod bag;
+mod bag_options;
 mod bag_update;
 mod check;
 mod custody;

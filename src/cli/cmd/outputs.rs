@@ -6,11 +6,12 @@ use std::path::Path;
 
 use qoima::bagit::BagError;
 use qoima::bagit::create::refuse_overlap;
-use qoima::error::{Kind, Problem};
 use qoima::fsutil::{self, Cleaned};
+use qoima::package::stage::Destination;
 
 use super::super::Exit;
 use super::super::args::Global;
+use super::super::outcome;
 use super::super::output;
 
 /// Refuses when any of `outputs` (each with the words naming it in a message) overlaps
@@ -24,6 +25,27 @@ pub(super) fn prepare(input: &Path, outputs: &[(&Path, &str)], g: &Global) -> Re
         clean_stale(out, g);
     }
     Ok(())
+}
+
+/// [`prepare`] for a new bag's `destination`: the folder (named `folder` in a message), or
+/// the archive and its checksum file.
+pub(super) fn prepare_destination(
+    input: &Path,
+    destination: &Destination,
+    folder: &str,
+    global: &Global,
+) -> Result<(), BagError> {
+    match destination {
+        Destination::Folder(out) => prepare(input, &[(out, folder)], global),
+        Destination::Archive { file, plan } => {
+            let sums = qoima::archive::write::checksum_path(file);
+            let mut outputs = vec![(file.as_path(), "the archive")];
+            if plan.checksum_file {
+                outputs.push((sums.as_path(), "--checksum-file"));
+            }
+            prepare(input, &outputs, global)
+        }
+    }
 }
 
 /// Clears what dead runs left beside `out` ([`fsutil::clean_stale`]) and says what it did.
@@ -44,22 +66,6 @@ pub(super) fn clean_stale(out: &Path, g: &Global) {
             }
             Cleaned::Removed(_) => {}
         }
-    }
-}
-
-/// The exit status, the error line and the problems of a write that did not happen.
-pub(super) fn failure(e: &BagError) -> (Exit, String, Vec<Problem>) {
-    match e {
-        BagError::Coded(p) => (
-            match p.kind {
-                Kind::Unreadable => Exit::Error,
-                _ => Exit::Invalid,
-            },
-            format!("refused ({}); nothing was written", p.code),
-            vec![(**p).clone()],
-        ),
-        BagError::Refused(p) => (Exit::Invalid, e.to_string(), p.clone()),
-        _ => (Exit::Error, e.to_string(), Vec::new()),
     }
 }
 
@@ -85,7 +91,7 @@ pub(super) fn refuse_writing_into(
 /// Prints a refusal made before anything was written, for commands whose errors otherwise
 /// have no problem code, and gives its exit status.
 pub(super) fn report_refusal(e: &BagError) -> Exit {
-    let (exit, message, problems) = failure(e);
+    let (exit, message, problems) = outcome::failure(e);
     output::problems(&problems, true, "");
     output::stderrln!("qoima: {message}");
     exit
