@@ -24,38 +24,38 @@ pub(super) fn for_profile(
     let Some(name) = name else {
         return Ok(None);
     };
-    let p = profile::Profile::resolve(name)?;
-    let mut reasons = match profile::prepare_for(&p, opts, extra_tag_files) {
+    let profile = profile::Profile::resolve(name)?;
+    let mut reasons = match profile::prepare_for(&profile, opts, extra_tag_files) {
         Ok(()) => Vec::new(),
-        Err(r) => r,
+        Err(refused) => refused,
     };
-    match (p.serialization, format) {
+    match (profile.serialization, format) {
         (Serialization::Required, None) => reasons.push(format!(
             "{} requires a serialized bag: add --tar, --tar-gz or --zip (it accepts: {})",
-            p.display_name(),
-            p.accept_serialization.join(", ")
+            profile.display_name(),
+            profile.accept_serialization.join(", ")
         )),
-        (Serialization::Forbidden, Some(f)) => reasons.push(format!(
+        (Serialization::Forbidden, Some(format)) => reasons.push(format!(
             "{} forbids serialized bags: leave out --{}",
-            p.display_name(),
-            f.extension().replace('.', "-")
+            profile.display_name(),
+            format.extension().replace('.', "-")
         )),
         _ => {}
     }
     if !reasons.is_empty() {
         bail!(
             "the bag would not conform to {}; nothing was written:\n  - {}",
-            p.display_name(),
+            profile.display_name(),
             reasons.join("\n  - ")
         );
     }
-    Ok(Some(p))
+    Ok(Some(profile))
 }
 
 /// `--tag-file NAME=FILE`, read.
-fn tag_files(a: &InfoArgs) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+fn tag_files(args: &InfoArgs) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
-    for spec in &a.tag_file {
+    for spec in &args.tag_file {
         let Some((name, file)) = spec.split_once('=') else {
             bail!("--tag-file {spec:?}: write NAME=FILE, e.g. aptrust-info.txt=./aptrust.txt");
         };
@@ -74,8 +74,8 @@ fn tag_files(a: &InfoArgs) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// `--bagging-date`, parsed.
-fn bagging_date(a: &InfoArgs) -> anyhow::Result<Option<chrono::NaiveDate>> {
-    a.bagging_date
+fn bagging_date(args: &InfoArgs) -> anyhow::Result<Option<chrono::NaiveDate>> {
+    args.bagging_date
         .as_deref()
         .map(|d| {
             chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
@@ -84,20 +84,20 @@ fn bagging_date(a: &InfoArgs) -> anyhow::Result<Option<chrono::NaiveDate>> {
         .transpose()
 }
 
-fn algorithms(a: &AlgorithmArgs) -> anyhow::Result<Vec<Algorithm>> {
+fn algorithms(args: &AlgorithmArgs) -> anyhow::Result<Vec<Algorithm>> {
     let mut out: Vec<Algorithm> = Vec::new();
-    for name in &a.algorithm {
+    for name in &args.algorithm {
         let alg: Algorithm = name.parse()?;
         out.push(alg);
     }
     for (on, alg) in [
-        (a.md5, Algorithm::Md5),
-        (a.sha1, Algorithm::Sha1),
-        (a.sha224, Algorithm::Sha224),
-        (a.sha256, Algorithm::Sha256),
-        (a.sha384, Algorithm::Sha384),
-        (a.sha512, Algorithm::Sha512),
-        (a.blake3, Algorithm::Blake3),
+        (args.md5, Algorithm::Md5),
+        (args.sha1, Algorithm::Sha1),
+        (args.sha224, Algorithm::Sha224),
+        (args.sha256, Algorithm::Sha256),
+        (args.sha384, Algorithm::Sha384),
+        (args.sha512, Algorithm::Sha512),
+        (args.blake3, Algorithm::Blake3),
     ] {
         if on {
             out.push(alg);
@@ -111,30 +111,33 @@ fn algorithms(a: &AlgorithmArgs) -> anyhow::Result<Vec<Algorithm>> {
     Ok(out)
 }
 
-pub(super) fn info(a: &InfoArgs) -> anyhow::Result<BagInfo> {
+pub(super) fn info(args: &InfoArgs) -> anyhow::Result<BagInfo> {
     let mut info = BagInfo::new();
     for (label, value) in [
-        ("Source-Organization", &a.source_organization),
-        ("Organization-Address", &a.organization_address),
-        ("Contact-Name", &a.contact_name),
-        ("Contact-Phone", &a.contact_phone),
-        ("Contact-Email", &a.contact_email),
-        ("External-Description", &a.external_description),
-        ("External-Identifier", &a.external_identifier),
-        ("Bag-Group-Identifier", &a.bag_group_identifier),
-        ("Bag-Count", &a.bag_count),
-        ("Internal-Sender-Identifier", &a.internal_sender_identifier),
+        ("Source-Organization", &args.source_organization),
+        ("Organization-Address", &args.organization_address),
+        ("Contact-Name", &args.contact_name),
+        ("Contact-Phone", &args.contact_phone),
+        ("Contact-Email", &args.contact_email),
+        ("External-Description", &args.external_description),
+        ("External-Identifier", &args.external_identifier),
+        ("Bag-Group-Identifier", &args.bag_group_identifier),
+        ("Bag-Count", &args.bag_count),
+        (
+            "Internal-Sender-Identifier",
+            &args.internal_sender_identifier,
+        ),
         (
             "Internal-Sender-Description",
-            &a.internal_sender_description,
+            &args.internal_sender_description,
         ),
-        ("BagIt-Profile-Identifier", &a.bagit_profile_identifier),
+        ("BagIt-Profile-Identifier", &args.bagit_profile_identifier),
     ] {
         if let Some(v) = value {
             info.push(label, v.clone());
         }
     }
-    for item in &a.info {
+    for item in &args.info {
         let Some((label, value)) = item.split_once('=') else {
             bail!("--info {item:?} must be LABEL=VALUE");
         };
@@ -144,7 +147,7 @@ pub(super) fn info(a: &InfoArgs) -> anyhow::Result<BagInfo> {
         }
         info.push(label, value.to_string());
     }
-    if let Some(path) = &a.info_file {
+    if let Some(path) = &args.info_file {
         let bytes = qoima::fsutil::read_bounded(path, qoima::fsutil::SMALL_FILE_LIMIT)
             .with_context(|| format!("cannot read --info-file {}", path.display()))?;
         let mut problems = qoima::verdict::Problems::default();

@@ -17,12 +17,16 @@ use super::super::output;
 /// Refuses when any of `outputs` (each with the words naming it in a message) overlaps
 /// `input`; otherwise clears the leftovers of dead runs beside each output and says so on
 /// stderr. Nothing is created or deleted before every overlap has been ruled out.
-pub(super) fn prepare(input: &Path, outputs: &[(&Path, &str)], g: &Global) -> Result<(), BagError> {
+pub(super) fn prepare(
+    input: &Path,
+    outputs: &[(&Path, &str)],
+    global: &Global,
+) -> Result<(), BagError> {
     for (out, what) in outputs {
         refuse_overlap(input, out, what)?;
     }
     for (out, _) in outputs {
-        clean_stale(out, g);
+        clean_stale(out, global);
     }
     Ok(())
 }
@@ -49,10 +53,10 @@ pub(super) fn prepare_destination(
 }
 
 /// Clears what dead runs left beside `out` ([`fsutil::clean_stale`]) and says what it did.
-pub(super) fn clean_stale(out: &Path, g: &Global) {
+pub(super) fn clean_stale(out: &Path, global: &Global) {
     for done in fsutil::clean_stale(out) {
         match &done {
-            Cleaned::Removed(p) if !g.quiet => output::stderrln!(
+            Cleaned::Removed(p) if !global.quiet => output::stderrln!(
                 "qoima: removed {}, left by an interrupted run",
                 output::path(p)
             ),
@@ -90,8 +94,8 @@ pub(super) fn refuse_writing_into(
 
 /// Prints a refusal made before anything was written, for commands whose errors otherwise
 /// have no problem code, and gives its exit status.
-pub(super) fn report_refusal(e: &BagError) -> Exit {
-    let (exit, message, problems) = outcome::failure(e);
+pub(super) fn report_refusal(error: &BagError) -> Exit {
+    let (exit, message, problems) = outcome::failure(error);
     output::problems(&problems, true, "");
     output::stderrln!("qoima: {message}");
     exit

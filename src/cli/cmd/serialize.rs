@@ -14,12 +14,12 @@ use super::super::output;
 use super::super::progress::Bar;
 
 /// The serialization the flags ask for.
-pub(super) fn format(a: &ArchiveArgs) -> Option<Format> {
-    if a.zip {
+pub(super) fn format(args: &ArchiveArgs) -> Option<Format> {
+    if args.zip {
         Some(Format::Zip)
-    } else if a.tar {
+    } else if args.tar {
         Some(Format::Tar)
-    } else if a.tar_gz {
+    } else if args.tar_gz {
         Some(Format::TarGz)
     } else {
         None
@@ -27,11 +27,11 @@ pub(super) fn format(a: &ArchiveArgs) -> Option<Format> {
 }
 
 /// Refuses archive-only flags without a serialization.
-pub(super) fn check_flags(a: &ArchiveArgs) -> anyhow::Result<()> {
-    if format(a).is_none() && (a.compress || a.checksum || a.checksum_file) {
+pub(super) fn check_flags(args: &ArchiveArgs) -> anyhow::Result<()> {
+    if format(args).is_none() && (args.compress || args.checksum || args.checksum_file) {
         bail!("--compress, --checksum and --checksum-file need --zip, --tar or --tar-gz");
     }
-    if a.compress && !a.zip {
+    if args.compress && !args.zip {
         bail!("--compress applies to --zip (a tar.gz is always compressed)");
     }
     Ok(())
@@ -39,34 +39,34 @@ pub(super) fn check_flags(a: &ArchiveArgs) -> anyhow::Result<()> {
 
 /// The archive plan the flags ask for, once they are checked ([`check_flags`]); `None`
 /// without a serialization.
-pub(super) fn plan(a: &ArchiveArgs) -> anyhow::Result<Option<ArchivePlan>> {
-    check_flags(a)?;
-    Ok(format(a).map(|format| ArchivePlan {
+pub(super) fn plan(args: &ArchiveArgs) -> anyhow::Result<Option<ArchivePlan>> {
+    check_flags(args)?;
+    Ok(format(args).map(|format| ArchivePlan {
         format,
-        compress: a.compress,
-        checksum: a.checksum,
-        checksum_file: a.checksum_file,
+        compress: args.compress,
+        checksum: args.checksum,
+        checksum_file: args.checksum_file,
     }))
 }
 
 /// Prints an archive's line (and its sha256 on stdout when asked and not --json).
-pub(super) fn print(s: &ArchiveSummary, a: &ArchiveArgs, g: &Global) {
-    if let Some(sum) = &s.sha256
-        && a.checksum
-        && !g.json
+pub(super) fn print(summary: &ArchiveSummary, args: &ArchiveArgs, global: &Global) {
+    if let Some(sum) = &summary.sha256
+        && args.checksum
+        && !global.json
     {
-        println!("{sum}  {}", s.archive.display());
+        println!("{sum}  {}", summary.archive.display());
     }
-    if !g.quiet {
+    if !global.quiet {
         output::stderrln!(
             "{}: {} archive, {} entries, {} (folder {}/{})",
-            output::path(&s.archive),
-            s.format.extension(),
-            s.entries,
-            qoima::verdict::human_bytes(s.bytes),
-            s.top,
-            if a.checksum_file {
-                format!("; sha256 in {}.sha256", s.archive.display())
+            output::path(&summary.archive),
+            summary.format.extension(),
+            summary.entries,
+            qoima::verdict::human_bytes(summary.bytes),
+            summary.top,
+            if args.checksum_file {
+                format!("; sha256 in {}.sha256", summary.archive.display())
             } else {
                 String::new()
             }
@@ -75,32 +75,34 @@ pub(super) fn print(s: &ArchiveSummary, a: &ArchiveArgs, g: &Global) {
 }
 
 /// `--max-ratio` and `--max-size`, parsed.
-pub(super) fn limits(a: &LimitArgs) -> anyhow::Result<Limits> {
-    let s = a.max_size.trim();
-    let (num, mult) = match s.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let m: u64 = match c.to_ascii_uppercase() {
+pub(super) fn limits(args: &LimitArgs) -> anyhow::Result<Limits> {
+    let text = args.max_size.trim();
+    let (num, mult) = match text.char_indices().last() {
+        Some((index, suffix)) if suffix.is_ascii_alphabetic() => {
+            let multiplier: u64 = match suffix.to_ascii_uppercase() {
                 'K' => 1 << 10,
                 'M' => 1 << 20,
                 'G' => 1 << 30,
                 'T' => 1 << 40,
-                _ => bail!("--max-size {s:?}: use a number of bytes, optionally with K, M, G or T"),
+                _ => bail!(
+                    "--max-size {text:?}: use a number of bytes, optionally with K, M, G or T"
+                ),
             };
-            (&s[..i], m)
+            (&text[..index], multiplier)
         }
-        _ => (s, 1),
+        _ => (text, 1),
     };
-    let n: u64 = num.parse().map_err(|_| {
-        anyhow::anyhow!("--max-size {s:?}: use a number of bytes, optionally with K, M, G or T")
+    let number: u64 = num.parse().map_err(|_| {
+        anyhow::anyhow!("--max-size {text:?}: use a number of bytes, optionally with K, M, G or T")
     })?;
-    if a.max_ratio == 0 {
+    if args.max_ratio == 0 {
         bail!("--max-ratio must be at least 1");
     }
-    let max_size = n
+    let max_size = number
         .checked_mul(mult)
-        .with_context(|| format!("--max-size {s:?} is too large: at most 16 EiB (16777215T)"))?;
+        .with_context(|| format!("--max-size {text:?} is too large: at most 16 EiB (16777215T)"))?;
     Ok(Limits {
-        max_ratio: a.max_ratio,
+        max_ratio: args.max_ratio,
         max_size,
     })
 }
