@@ -44,6 +44,7 @@ pub fn run(args: &BagArgs, global: &Global) -> anyhow::Result<Exit> {
         exclude_junk: args.exclude_junk,
         exclude: &args.exclude,
     })?;
+    // The tag files the user adds, which the profile may ask for.
     let names: Vec<String> = opts
         .tag_files
         .iter()
@@ -77,7 +78,14 @@ pub fn run(args: &BagArgs, global: &Global) -> anyhow::Result<Exit> {
         }
         (made, archive)
     });
-    let outcome = match &result {
+    outcome(&result)
+        .worded("bagged")
+        .render(global, |bagged| print_bagged(bagged, args, global))
+}
+
+/// The outcome of making a bag: 1 when the bag has errors (its profile's, say).
+fn outcome(result: &Result<(BagSummary, Option<ArchiveSummary>), BagError>) -> Outcome<Bagged<'_>> {
+    match result {
         Ok((made, archive)) => {
             let exit = if made.problems.iter().any(Problem::is_error) {
                 Exit::Invalid
@@ -91,10 +99,7 @@ pub fn run(args: &BagArgs, global: &Global) -> anyhow::Result<Exit> {
             Outcome::done("bag", body, made.problems.clone(), exit)
         }
         Err(e) => Outcome::failed("bag", Bagged::default(), e),
-    };
-    outcome
-        .worded("bagged")
-        .render(global, |bagged| print_bagged(bagged, args, global))
+    }
 }
 
 /// Where `-o` (and `--zip`, `--tar`, `--tar-gz`) put the bag; `None` in place.

@@ -27,7 +27,7 @@ pub(super) fn format(args: &ArchiveArgs) -> Option<Format> {
 }
 
 /// Refuses archive-only flags without a serialization.
-pub(super) fn check_flags(args: &ArchiveArgs) -> anyhow::Result<()> {
+fn check_flags(args: &ArchiveArgs) -> anyhow::Result<()> {
     if format(args).is_none() && (args.compress || args.checksum || args.checksum_file) {
         bail!("--compress, --checksum and --checksum-file need --zip, --tar or --tar-gz");
     }
