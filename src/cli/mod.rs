@@ -2,6 +2,7 @@
 
 mod args;
 mod cmd;
+mod outcome;
 mod output;
 mod progress;
 
@@ -33,7 +34,7 @@ impl Exit {
     }
 
     pub fn merge(self, other: Exit) -> Exit {
-        let rank = |e: Exit| match e {
+        let rank = |exit: Exit| match exit {
             Exit::Ok => 0,
             Exit::Error => 1,
             Exit::Invalid => 2,
@@ -48,21 +49,21 @@ impl Exit {
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        Ok(parsed) => parsed,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
     let exit = match cmd::run(&cli) {
         Ok(exit) => exit,
-        Err(e) => {
-            if output::is_broken_pipe(&e) {
+        Err(error) => {
+            if output::is_broken_pipe(&error) {
                 Exit::Ok
             } else {
                 // Never `eprintln!`: it panics (exit 101) when stderr itself fails, as it
                 // does on the full disk that caused the error; the exit code must still say 2.
-                output::stderrln!("qoima: error: {e:#}");
+                output::stderrln!("qoima: error: {error:#}");
                 Exit::Error
             }
         }

@@ -8,12 +8,14 @@ use qoima::error::{Problem, Severity};
 use qoima::paths::printable;
 
 /// Whether an error chain ends in a broken pipe (e.g. `qoima validate … --json | head`).
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
             .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-            || c.downcast_ref::<serde_json::Error>()
-                .is_some_and(|j| j.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|json| json.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
     })
 }
 
@@ -32,12 +34,12 @@ pub fn problems(list: &[Problem], warnings: bool, indent: &str) {
     let mut hinted = std::collections::HashSet::new();
     let shown: Vec<&Problem> = list
         .iter()
-        .filter(|p| warnings || p.severity == Severity::Error)
+        .filter(|problem| warnings || problem.severity == Severity::Error)
         .collect();
-    for p in &shown {
-        let _ = writeln!(err, "{indent}{p}");
-        if hinted.insert(p.code) {
-            let _ = writeln!(err, "{indent}  hint: {}", p.hint);
+    for problem in &shown {
+        let _ = writeln!(err, "{indent}{problem}");
+        if hinted.insert(problem.code) {
+            let _ = writeln!(err, "{indent}  hint: {}", problem.hint);
         }
     }
     let hidden = list.len() - shown.len();
@@ -50,8 +52,8 @@ pub fn problems(list: &[Problem], warnings: bool, indent: &str) {
 }
 
 /// A path for the terminal.
-pub fn path(p: &std::path::Path) -> String {
-    printable(&p.to_string_lossy()).into_owned()
+pub fn path(path: &std::path::Path) -> String {
+    printable(&path.to_string_lossy()).into_owned()
 }
 
 /// `eprintln!` that never panics, for every line qoima writes to stderr (errors, warnings,

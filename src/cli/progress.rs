@@ -37,7 +37,7 @@ impl Bar {
         } else {
             ProgressBar::hidden()
         };
-        let b = Bar {
+        let bar = Bar {
             bar,
             files: Arc::new(AtomicU64::new(0)),
             total_files: Arc::new(AtomicU64::new(total_files)),
@@ -45,12 +45,12 @@ impl Bar {
             stage: AtomicUsize::new(0),
             label: Mutex::new(label.to_string()),
         };
-        b.restyle(total_bytes);
-        b.bar.set_prefix(label.to_string());
+        bar.restyle(total_bytes);
+        bar.bar.set_prefix(label.to_string());
         if show {
-            b.bar.enable_steady_tick(Duration::from_millis(200));
+            bar.bar.enable_steady_tick(Duration::from_millis(200));
         }
-        b
+        bar
     }
 
     fn restyle(&self, total_bytes: u64) {
@@ -89,16 +89,16 @@ impl Bar {
 }
 
 impl qoima::digest::Progress for Bar {
-    fn bytes(&self, n: u64) {
-        self.bar.inc(n);
+    fn bytes(&self, count: u64) {
+        self.bar.inc(count);
     }
     fn file_done(&self) {
         self.files.fetch_add(1, Ordering::Relaxed);
     }
     fn stage(&self, name: &str, total_bytes: u64, total_files: u64) {
-        let i = self.stage.fetch_add(1, Ordering::Relaxed) + 1;
+        let number = self.stage.fetch_add(1, Ordering::Relaxed) + 1;
         let label = if self.stages > 0 {
-            format!("[{}/{}] {name}", i.min(self.stages), self.stages)
+            format!("[{}/{}] {name}", number.min(self.stages), self.stages)
         } else {
             name.to_string()
         };

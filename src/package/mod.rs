@@ -3,4 +3,5 @@
 
 pub mod check;
 pub mod run;
+pub mod stage;
 pub mod verify;

@@ -17,6 +17,7 @@
 //! `profiles/*.json`; `docs/profiles.md` says where each comes from.
 
 mod check;
+mod conform;
 pub use crate::glob;
 mod parse;
 mod prepare;
@@ -24,6 +25,7 @@ mod prepare;
 use std::path::{Path, PathBuf};
 
 pub use check::{BagFacts, Chosen, check, check_chosen};
+pub use conform::conform;
 pub use prepare::{prepare, prepare_for};
 
 /// Why a profile could not be used. The message names the profile (file or built-in name),

@@ -492,3 +492,66 @@ fn issue14_an_identifier_of_another_profile_is_a_warning_when_the_user_names_the
     assert_eq!(r.code(), 1, "{}", r.stderr());
     assert!(r.stderr().contains("BAG-W060"), "{}", r.stderr());
 }
+
+/// Issue 15: `bag --profile` read the bag back to hold it to the profile, and dropped in
+/// silence whatever that reading found wrong (and any failure to read). A zip whose deflated
+/// entry expands more than the default `--max-ratio` is one that every reader with the
+/// default limits refuses (`qoima validate` says ARC-009): the bag's report now says so too,
+/// naming the entry, and the exit code is 1.
+#[test]
+fn issue15_bag_for_a_profile_shows_what_reading_it_back_found() {
+    let env = Env::new();
+    // 4 MiB of zeros deflate about 1028 to 1, over the default limit of 1000.
+    env.write("src/zeros.bin", vec![0u8; 4 << 20]);
+    env.write("src/a.txt", "a\n");
+    let args = [
+        "--json",
+        "bag",
+        "src",
+        "-o",
+        "made",
+        "--zip",
+        "--compress",
+        "--profile",
+        "btr",
+        "--source-organization",
+        "Central State Archive",
+    ];
+    let run = env.qoima(&args);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    let report = run.json();
+    let found: Vec<(String, String, String)> = report["bag"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let field = |name: &str| p[name].as_str().unwrap_or("").to_string();
+            (field("code"), field("file"), field("severity"))
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![(
+            "ARC-009".to_string(),
+            "made/data/zeros.bin".to_string(),
+            "error".to_string()
+        )]
+    );
+    assert_eq!(report["exit_code"], 1);
+    assert_eq!(report["outcome"], "bagged");
+    assert!(env.path("made.zip").is_file(), "the bag is kept");
+    assert!(
+        run.stderr()
+            .contains("error[ARC-009]: entry made/data/zeros.bin would expand"),
+        "{}",
+        run.stderr()
+    );
+    // The same archive, validated with the same default limits: the same finding.
+    let validated = env.qoima(&["--json", "validate", "made.zip"]);
+    assert_eq!(validated.code(), 1);
+    assert!(
+        problems(&validated.json())
+            .iter()
+            .any(|(code, file, _)| code == "ARC-009" && file == "made/data/zeros.bin")
+    );
+}

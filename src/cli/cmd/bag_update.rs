@@ -7,26 +7,20 @@ use serde::Serialize;
 use qoima::bagit::update::{self, Recorder, UpdateOptions, UpdateSummary};
 use qoima::bagit::{self, BagError};
 use qoima::digest::Algorithm;
-use qoima::error::Problem;
 use qoima::seal::custody::{self, AppendOptions, EventType};
 use qoima::seal::{self, SealError};
 
 use super::super::Exit;
 use super::super::args::{BagArgs, Global};
+use super::super::outcome::{self, Outcome};
 use super::super::output;
 use super::super::progress::Bar;
 
+/// What `bag --update` did, in `--json`.
 #[derive(Serialize)]
-struct Report<'a> {
-    qoima_version: &'static str,
-    command: &'static str,
-    outcome: &'static str,
+struct Updated<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     update: Option<&'a UpdateSummary>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    problems: &'a [Problem],
-    exit_code: u8,
 }
 
 /// The custodian's key and name, for the custody entry of a sealed bag.
@@ -37,30 +31,30 @@ struct Signer {
 }
 
 /// The caller holds the bag's lock (`bag::run` takes it).
-pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
-    refuse_creation_options(a)?;
+pub fn run(args: &BagArgs, global: &Global) -> anyhow::Result<Exit> {
+    refuse_creation_options(args)?;
     let opts = UpdateOptions {
-        add: parse_algorithms(&a.update.add_algorithm, "--add-algorithm")?,
-        remove: parse_algorithms(&a.update.remove_algorithm, "--remove-algorithm")?,
-        required: profile_algorithms(&a.source),
-        force: a.update.force,
+        add: parse_algorithms(&args.update.add_algorithm, "--add-algorithm")?,
+        remove: parse_algorithms(&args.update.remove_algorithm, "--remove-algorithm")?,
+        required: profile_algorithms(&args.source),
+        force: args.update.force,
     };
-    let signer = signer(a)?;
-    let engine = super::engine(g)?;
-    let bar = Bar::staged("scanning", 1, 0, 0, super::show_progress(g));
+    let signer = signer(args)?;
+    let engine = super::engine(global)?;
+    let bar = Bar::staged("scanning", 1, 0, 0, super::show_progress(global));
     let recorder = |summary: &UpdateSummary, root: Option<&[u8]>| match &signer {
-        Some(s) => record(&a.source, s, summary, root),
+        Some(s) => record(&args.source, s, summary, root),
         None => Ok(None),
     };
     let record: Option<&Recorder<'_>> = signer.is_some().then_some(&recorder as &Recorder<'_>);
-    let result = update::update_bag(&a.source, &opts, &engine, &bar, record);
+    let result = update::update_bag(&args.source, &opts, &engine, &bar, record);
     bar.finish();
-    report(a, g, result)
+    report(args, global, result)
 }
 
 /// Options that only make sense when a bag is made.
-fn refuse_creation_options(a: &BagArgs) -> anyhow::Result<()> {
-    let alg = &a.algorithms;
+fn refuse_creation_options(args: &BagArgs) -> anyhow::Result<()> {
+    let alg = &args.algorithms;
     let algorithms = !alg.algorithm.is_empty()
         || [
             alg.md5, alg.sha1, alg.sha224, alg.sha256, alg.sha384, alg.sha512, alg.blake3,
@@ -71,16 +65,19 @@ fn refuse_creation_options(a: &BagArgs) -> anyhow::Result<()> {
             "--update keeps the bag's algorithms: change them with --add-algorithm and --remove-algorithm"
         );
     }
-    let info = bag::info(&a.info)?;
-    if !info.elements().is_empty() || a.info.bagging_date.is_some() || !a.info.tag_file.is_empty() {
+    let info = super::bag_options::info(&args.info)?;
+    if !info.elements().is_empty()
+        || args.info.bagging_date.is_some()
+        || !args.info.tag_file.is_empty()
+    {
         bail!(
             "--update keeps bag-info.txt and the tag files as they are: edit them in the bag, then run --update to hash them again"
         );
     }
-    if a.profile.is_some()
-        || a.link
-        || a.follow_links
-        || super::serialize::format(&a.archive).is_some()
+    if args.profile.is_some()
+        || args.link
+        || args.follow_links
+        || super::serialize::format(&args.archive).is_some()
     {
         bail!(
             "--update cannot be combined with --profile, --link, --follow-links or an archive format"
@@ -88,8 +85,6 @@ fn refuse_creation_options(a: &BagArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
-
-use super::bag;
 
 fn parse_algorithms(names: &[String], option: &str) -> anyhow::Result<Vec<Algorithm>> {
     names
@@ -128,15 +123,15 @@ fn profile_algorithms(bag: &std::path::Path) -> Vec<Algorithm> {
 }
 
 /// `--sign KEY --agent NAME`, opened before anything is read.
-fn signer(a: &BagArgs) -> anyhow::Result<Option<Signer>> {
-    let Some(key) = &a.update.sign else {
+fn signer(args: &BagArgs) -> anyhow::Result<Option<Signer>> {
+    let Some(key) = &args.update.sign else {
         return Ok(None);
     };
-    let Some(agent) = a.update.agent.clone() else {
+    let Some(agent) = args.update.agent.clone() else {
         bail!("--sign needs --agent NAME: the custody entry says who made the change");
     };
     let (secret, public) = seal::load_secret_key(key, || {
-        super::custody::passphrase(a.update.passphrase_file.as_deref())
+        super::custody::passphrase(args.update.passphrase_file.as_deref())
             .map_err(|e| SealError::Key(e.to_string()))
     })
     .with_context(|| format!("cannot use the key {}", key.display()))?;
@@ -171,7 +166,7 @@ fn record(
 
 /// What the custody entry says: the counts, the first names of each list, the algorithms and
 /// the digest of the new tag manifest (bounded, whatever the size of the change).
-fn detail(s: &UpdateSummary, new_root: Option<&[u8]>) -> String {
+fn detail(summary: &UpdateSummary, new_root: Option<&[u8]>) -> String {
     const SHOWN: usize = 20;
     let list = |what: &str, names: &[String]| {
         let mut text: Vec<String> = names.iter().take(SHOWN).cloned().collect();
@@ -182,18 +177,19 @@ fn detail(s: &UpdateSummary, new_root: Option<&[u8]>) -> String {
     };
     let mut parts = vec![
         "qoima bag --update --force after sealing".to_string(),
-        list("added", &s.added),
-        list("removed", &s.removed),
-        list("changed", &s.changed),
+        list("added", &summary.added),
+        list("removed", &summary.removed),
+        list("changed", &summary.changed),
         format!(
             "manifests: {}",
-            s.algorithms
+            summary
+                .algorithms
                 .iter()
-                .map(|a| a.name())
+                .map(|algorithm| algorithm.name())
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        format!("Payload-Oxum {}", s.payload_oxum),
+        format!("Payload-Oxum {}", summary.payload_oxum),
     ];
     if let Some(root) = new_root {
         parts.push(format!(
@@ -204,89 +200,90 @@ fn detail(s: &UpdateSummary, new_root: Option<&[u8]>) -> String {
     parts.join("; ")
 }
 
+/// The outcome of the update, rendered.
 fn report(
-    a: &BagArgs,
-    g: &Global,
+    args: &BagArgs,
+    global: &Global,
     result: Result<UpdateSummary, BagError>,
 ) -> anyhow::Result<Exit> {
-    let (exit, summary, error, problems) = match &result {
-        Ok(s) => (Exit::Ok, Some(s), None, s.problems.clone()),
+    let outcome = match &result {
+        Ok(summary) => {
+            let body = Updated {
+                update: Some(summary),
+            };
+            Outcome::done("bag", body, summary.problems.clone(), Exit::Ok).worded(
+                if summary.resumed {
+                    "resumed"
+                } else {
+                    "updated"
+                },
+            )
+        }
         Err(e) => {
-            let (exit, message, problems) = super::outputs::failure(e);
+            let (exit, message, problems) = outcome::failure(e);
             let message = match e {
                 BagError::Refused(p) => format!(
                     "{} was not updated ({} problem(s)); nothing was changed",
-                    a.source.display(),
+                    args.source.display(),
                     p.len()
                 ),
                 _ => message,
             };
-            (exit, None, Some(message), problems)
+            Outcome::not_done("bag", Updated { update: None }, exit, message, problems)
+                .worded("updated")
         }
     };
-    if g.json {
-        output::json(&Report {
-            qoima_version: qoima::VERSION,
-            command: "bag",
-            outcome: match (summary, exit) {
-                (Some(s), _) if s.resumed => "resumed",
-                (Some(_), _) => "updated",
-                (None, Exit::Invalid) => "refused",
-                _ => "error",
-            },
-            update: summary,
-            error: error.clone(),
-            problems: &problems,
-            exit_code: exit as u8,
-        })?;
-    }
-    match (summary, error) {
-        (Some(s), _) if !g.quiet => print_summary(a, s, &problems),
-        (None, Some(e)) => {
-            output::problems(&problems, true, "");
-            output::stderrln!("qoima: {e}");
+    outcome.render(global, |updated| {
+        if let (Some(summary), false) = (updated.update, global.quiet) {
+            print_summary(args, summary);
         }
-        _ => {}
-    }
-    Ok(exit)
+    })
 }
 
-fn print_summary(a: &BagArgs, s: &UpdateSummary, problems: &[Problem]) {
-    output::problems(problems, true, "");
-    let bag = output::path(&a.source);
-    if s.resumed {
+fn print_summary(args: &BagArgs, summary: &UpdateSummary) {
+    let bag = output::path(&args.source);
+    if summary.resumed {
         output::stderrln!(
             "{bag}: finished an interrupted update (Payload-Oxum {})",
-            s.payload_oxum
+            summary.payload_oxum
         );
         return;
     }
-    for (sign, names) in [("+", &s.added), ("-", &s.removed), ("~", &s.changed)] {
-        for n in names {
-            output::stderrln!("  {sign} {}", qoima::paths::printable(n));
+    for (sign, names) in [
+        ("+", &summary.added),
+        ("-", &summary.removed),
+        ("~", &summary.changed),
+    ] {
+        for name in names {
+            output::stderrln!("  {sign} {}", qoima::paths::printable(name));
         }
     }
-    let names = |v: &[Algorithm]| v.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ");
+    let names = |list: &[Algorithm]| {
+        list.iter()
+            .map(|algorithm| algorithm.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     output::stderrln!(
         "{bag}: updated: {} added, {} removed, {} changed; {} tag file(s) hashed again; manifests {}{}{}; Payload-Oxum {}",
-        s.added.len(),
-        s.removed.len(),
-        s.changed.len(),
-        s.tag_files.len(),
-        names(&s.algorithms),
-        if s.algorithms_added.is_empty() {
+        summary.added.len(),
+        summary.removed.len(),
+        summary.changed.len(),
+        summary.tag_files.len(),
+        names(&summary.algorithms),
+        if summary.algorithms_added.is_empty() {
             String::new()
         } else {
-            format!(" (added {})", names(&s.algorithms_added))
+            format!(" (added {})", names(&summary.algorithms_added))
         },
-        if s.algorithms_removed.is_empty() {
+        if summary.algorithms_removed.is_empty() {
             String::new()
         } else {
-            format!(" (removed {})", names(&s.algorithms_removed))
+            format!(" (removed {})", names(&summary.algorithms_removed))
         },
-        s.payload_oxum
+        summary.payload_oxum
     );
-    if let Some(entry) = &s.custody_entry {
+    if let Some(entry) = &summary.custody_entry {
         output::stderrln!("{bag}: the change is recorded, signed, in {entry}");
     }
 }

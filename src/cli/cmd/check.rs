@@ -26,46 +26,48 @@ struct Report<'a> {
 }
 
 /// The library's check options from the command line's.
-pub fn options(a: &CheckFlags) -> anyhow::Result<CheckOptions> {
-    let mut rules = match &a.rules {
-        Some(p) => {
-            let text = qoima::fsutil::read_bounded_text(p, qoima::fsutil::SMALL_FILE_LIMIT)
-                .with_context(|| format!("cannot read --rules {}", p.display()))?;
+pub fn options(args: &CheckFlags) -> anyhow::Result<CheckOptions> {
+    let mut rules = match &args.rules {
+        Some(path) => {
+            let text = qoima::fsutil::read_bounded_text(path, qoima::fsutil::SMALL_FILE_LIMIT)
+                .with_context(|| format!("cannot read --rules {}", path.display()))?;
             serde_json::from_str::<Rules>(&text)
-                .with_context(|| format!("--rules {} is not a valid rules file", p.display()))?
+                .with_context(|| format!("--rules {} is not a valid rules file", path.display()))?
         }
         None => Rules::default(),
     };
-    if !a.require.is_empty() {
-        rules.required = a
+    if !args.require.is_empty() {
+        rules.required = args
             .require
             .iter()
-            .map(|s| s.trim().to_lowercase())
-            .filter(|s| !s.is_empty())
+            .map(|element| element.trim().to_lowercase())
+            .filter(|element| !element.is_empty())
             .collect();
     }
-    rules.allow_undescribed |= a.allow_undescribed;
-    let delimiter = match a.delimiter.as_deref() {
+    rules.allow_undescribed |= args.allow_undescribed;
+    let delimiter = match args.delimiter.as_deref() {
         None => None,
         Some("tab" | "\\t" | "\t") => Some(b'\t'),
-        Some(d) if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
-        Some(d) => bail!("--delimiter {d:?} must be one character, or `tab`"),
+        Some(delimiter) if delimiter.len() == 1 && delimiter.is_ascii() => {
+            Some(delimiter.as_bytes()[0])
+        }
+        Some(delimiter) => bail!("--delimiter {delimiter:?} must be one character, or `tab`"),
     };
-    let allow = a
+    let allow = args
         .allow
         .iter()
-        .map(|c| c.parse::<Code>())
+        .map(|code| code.parse::<Code>())
         .collect::<Result<Vec<_>, _>>()?;
     Ok(CheckOptions {
-        metadata: a.metadata.clone(),
+        metadata: args.metadata.clone(),
         load: LoadOptions {
             delimiter,
-            max_problems: a.max_problems,
+            max_problems: args.max_problems,
         },
         rules,
-        decode: a.decode,
-        decode_memory: Some(decode_memory(&a.decode_memory)?),
-        strict: a.strict,
+        decode: args.decode,
+        decode_memory: Some(decode_memory(&args.decode_memory)?),
+        strict: args.strict,
         allow,
         exclude: Vec::new(),
     })
@@ -80,20 +82,20 @@ fn decode_memory(text: &str) -> anyhow::Result<u64> {
     Ok(bytes)
 }
 
-pub fn run(a: &CheckArgs, g: &Global) -> anyhow::Result<Exit> {
-    let opts = options(&a.flags)?;
-    let engine = super::engine(g)?;
-    let show = super::show_progress(g);
+pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
+    let opts = options(&args.flags)?;
+    let engine = super::engine(global)?;
+    let show = super::show_progress(global);
     let bar = Bar::new("checking", 0, 0, show);
-    let report = check::check(&a.collection, &opts, &engine, &bar)
-        .with_context(|| format!("cannot check {}", a.collection.display()))?;
+    let report = check::check(&args.collection, &opts, &engine, &bar)
+        .with_context(|| format!("cannot check {}", args.collection.display()))?;
     bar.finish();
     let exit = if report.passed {
         Exit::Ok
     } else {
         Exit::Invalid
     };
-    if g.json {
+    if global.json {
         output::json(&Report {
             qoima_version: qoima::VERSION,
             command: "check",
@@ -101,18 +103,18 @@ pub fn run(a: &CheckArgs, g: &Global) -> anyhow::Result<Exit> {
             exit_code: exit as u8,
         })?;
     }
-    if !(g.quiet && report.passed) {
-        print_text(&report, g);
+    if !(global.quiet && report.passed) {
+        print_text(&report, global);
     }
     Ok(exit)
 }
 
-fn paint(p: &Problem, color: bool) -> String {
-    let text = p.to_string();
+fn paint(problem: &Problem, color: bool) -> String {
+    let text = problem.to_string();
     if !color {
         return text;
     }
-    let code = if p.severity == Severity::Error {
+    let code = if problem.severity == Severity::Error {
         "31"
     } else {
         "33"
@@ -123,59 +125,67 @@ fn paint(p: &Problem, color: bool) -> String {
     }
 }
 
-pub fn print_text(r: &CheckReport, g: &Global) {
+pub fn print_text(report: &CheckReport, global: &Global) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let show_warnings = g.verbose > 0 || r.counts.warnings <= 50 || !r.passed;
+    let show_warnings = global.verbose > 0 || report.counts.warnings <= 50 || !report.passed;
     let mut hinted = std::collections::HashSet::new();
-    let mut print = |p: &Problem, indent: &str| {
-        if p.severity == Severity::Warning && !show_warnings {
+    let mut print = |problem: &Problem, indent: &str| {
+        if problem.severity == Severity::Warning && !show_warnings {
             return;
         }
-        output::stderrln!("{indent}{}", paint(p, color));
-        if hinted.insert(p.code) {
-            output::stderrln!("{indent}  hint: {}", p.hint);
+        output::stderrln!("{indent}{}", paint(problem, color));
+        if hinted.insert(problem.code) {
+            output::stderrln!("{indent}  hint: {}", problem.hint);
         }
     };
-    for p in &r.problems {
-        print(p, "  ");
+    for problem in &report.problems {
+        print(problem, "  ");
     }
-    for it in &r.items {
-        if it.problems.is_empty() {
+    for item in &report.items {
+        if item.problems.is_empty() {
             continue;
         }
-        let id = it.identifier.as_deref().unwrap_or("(no record)");
-        let file = it
+        let id = item.identifier.as_deref().unwrap_or("(no record)");
+        let file = item
             .file
             .as_deref()
             .map(|f| printable(f).into_owned())
             .unwrap_or_default();
-        let line = it.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+        let line = item
+            .line
+            .map(|l| format!(" (line {l})"))
+            .unwrap_or_default();
         output::stderrln!("  {id}  {file}{line}");
-        for p in &it.problems {
-            print(p, "    ");
+        for problem in &item.problems {
+            print(problem, "    ");
         }
     }
     output::stderrln!(
         "{}: {} items, {} photos{}, {}; {} ({} error(s), {} warning(s))",
-        printable(&r.collection),
-        r.items.len(),
-        r.photos,
-        decode_summary(r),
-        qoima::verdict::human_bytes(r.bytes),
-        if r.passed { "passed" } else { "failed" },
-        r.counts.errors,
-        r.counts.warnings
+        printable(&report.collection),
+        report.items.len(),
+        report.photos,
+        decode_summary(report),
+        qoima::verdict::human_bytes(report.bytes),
+        if report.passed { "passed" } else { "failed" },
+        report.counts.errors,
+        report.counts.warnings
     );
 }
 
 /// With `--decode`: how many photos were decoded, not decoded and failed, e.g.
 /// ` (decoded 12, not decoded 2, failed 1)`; empty without it.
-fn decode_summary(r: &CheckReport) -> String {
+fn decode_summary(report: &CheckReport) -> String {
     use qoima::photo::DecodeStatus;
     let count = |status: DecodeStatus| {
-        r.items
+        report
+            .items
             .iter()
-            .filter(|i| i.decode.as_ref().is_some_and(|d| d.status == status))
+            .filter(|item| {
+                item.decode
+                    .as_ref()
+                    .is_some_and(|decode| decode.status == status)
+            })
             .count()
     };
     let (decoded, not_decoded, failed) = (

@@ -32,26 +32,26 @@ struct Summary {
     refused_lines: usize,
 }
 
-pub fn run(a: &FetchArgs, g: &Global) -> anyhow::Result<Exit> {
+pub fn run(args: &FetchArgs, global: &Global) -> anyhow::Result<Exit> {
     let opts = FetchOptions {
-        jobs: if g.jobs == 0 { 4 } else { g.jobs },
-        retries: a.retries,
-        timeout: std::time::Duration::from_secs(a.timeout.max(1)),
-        max_bytes: a
+        jobs: if global.jobs == 0 { 4 } else { global.jobs },
+        retries: args.retries,
+        timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        max_bytes: args
             .max_bytes
             .as_deref()
             .map(super::audit::parse_size)
             .transpose()?,
-        allow_redirects: a.allow_redirects,
+        allow_redirects: args.allow_redirects,
     };
-    let fetched = qoima::fetch::fetch_bag(&a.bag, &opts)?;
-    let validation = validate(a, g)?;
+    let fetched = qoima::fetch::fetch_bag(&args.bag, &opts)?;
+    let validation = validate(args, global)?;
     let exit = exit_of(&fetched, &validation);
-    let bag = a.bag.display().to_string();
-    if !g.json || !g.quiet {
-        print_text(&bag, &fetched, &validation, g);
+    let bag = args.bag.display().to_string();
+    if !global.json || !global.quiet {
+        print_text(&bag, &fetched, &validation, global);
     }
-    if g.json {
+    if global.json {
         output::json(&Report {
             qoima_version: qoima::VERSION,
             command: "fetch",
@@ -72,16 +72,16 @@ pub fn run(a: &FetchArgs, g: &Global) -> anyhow::Result<Exit> {
 }
 
 /// Full validation of the bag as it is after fetching: the only proof that it is complete.
-fn validate(a: &FetchArgs, g: &Global) -> anyhow::Result<BagReport> {
-    let engine = super::engine(g)?;
+fn validate(args: &FetchArgs, global: &Global) -> anyhow::Result<BagReport> {
+    let engine = super::engine(global)?;
     let opts = ValidateOptions {
         mode: Mode::Full,
         ..ValidateOptions::default()
     };
-    let store = qoima::store::DirStore::new(&a.bag);
-    let mut r = qoima::bagit::validate(&store, &opts, &engine, &NoProgress);
-    r.bag = a.bag.display().to_string();
-    Ok(r)
+    let store = qoima::store::DirStore::new(&args.bag);
+    let mut report = qoima::bagit::validate(&store, &opts, &engine, &NoProgress);
+    report.bag = args.bag.display().to_string();
+    Ok(report)
 }
 
 /// 1 when a download was refused or brought wrong bytes (or the bag is invalid); else 2 when
@@ -96,21 +96,21 @@ fn exit_of(fetched: &FetchReport, validation: &BagReport) -> Exit {
     }
 }
 
-fn print_text(bag: &str, fetched: &FetchReport, validation: &BagReport, g: &Global) {
+fn print_text(bag: &str, fetched: &FetchReport, validation: &BagReport, global: &Global) {
     let shown = qoima::paths::printable;
-    for f in &fetched.files {
-        if g.quiet && f.outcome != Outcome::Failed {
+    for file in &fetched.files {
+        if global.quiet && file.outcome != Outcome::Failed {
             continue;
         }
-        let what = match f.outcome {
-            Outcome::Fetched => match f.resumed_from {
-                Some(from) => format!("fetched ({} bytes, resumed from {from})", f.bytes),
-                None => format!("fetched ({} bytes)", f.bytes),
+        let what = match file.outcome {
+            Outcome::Fetched => match file.resumed_from {
+                Some(from) => format!("fetched ({} bytes, resumed from {from})", file.bytes),
+                None => format!("fetched ({} bytes)", file.bytes),
             },
             Outcome::Present => "already present and verified".to_string(),
             Outcome::Failed => "not fetched".to_string(),
         };
-        output::stderrln!("{}: {what} from {}", shown(&f.path), shown(&f.url));
+        output::stderrln!("{}: {what} from {}", shown(&file.path), shown(&file.url));
     }
     let problems: Vec<Problem> = fetched.all_problems().cloned().collect();
     output::problems(&problems, true, "  ");
@@ -124,6 +124,6 @@ fn print_text(bag: &str, fetched: &FetchReport, validation: &BagReport, g: &Glob
         validation.verdict.describe()
     );
     if !validation.verdict.passed() {
-        output::problems(&validation.problems, g.verbose > 0, "  ");
+        output::problems(&validation.problems, global.verbose > 0, "  ");
     }
 }

@@ -2,6 +2,7 @@
 
 mod audit;
 mod bag;
+mod bag_options;
 mod bag_update;
 mod check;
 mod custody;
@@ -21,25 +22,25 @@ use super::args::{Cli, Command, Global};
 
 pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
     match &cli.command {
-        Command::Bag(a) => bag::run(a, &cli.global),
-        Command::Validate(a) => validate::run(a, &cli.global),
-        Command::Check(a) => check::run(a, &cli.global),
-        Command::Package(a) => package::run(a, &cli.global),
-        Command::Serialize(a) => serialize::run(a, &cli.global),
-        Command::Unpack(a) => unpack::run(a, &cli.global),
-        Command::Audit(a) => audit::run(a, &cli.global),
-        Command::Keygen(a) => seal::keygen(a, &cli.global),
-        Command::Seal(a) => seal::seal(a, &cli.global),
-        Command::VerifySeal(a) => seal::verify(a, &cli.global),
-        Command::Custody(a) => custody::run(a, &cli.global),
-        Command::Timestamp(a) => timestamp::run(a, &cli.global),
-        Command::Fetch(a) => fetch::run(a, &cli.global),
+        Command::Bag(args) => bag::run(args, &cli.global),
+        Command::Validate(args) => validate::run(args, &cli.global),
+        Command::Check(args) => check::run(args, &cli.global),
+        Command::Package(args) => package::run(args, &cli.global),
+        Command::Serialize(args) => serialize::run(args, &cli.global),
+        Command::Unpack(args) => unpack::run(args, &cli.global),
+        Command::Audit(args) => audit::run(args, &cli.global),
+        Command::Keygen(args) => seal::keygen(args, &cli.global),
+        Command::Seal(args) => seal::seal(args, &cli.global),
+        Command::VerifySeal(args) => seal::verify(args, &cli.global),
+        Command::Custody(args) => custody::run(args, &cli.global),
+        Command::Timestamp(args) => timestamp::run(args, &cli.global),
+        Command::Fetch(args) => fetch::run(args, &cli.global),
     }
 }
 
 /// Whether to draw progress bars.
-fn show_progress(g: &Global) -> bool {
-    !g.quiet && std::io::stderr().is_terminal()
+fn show_progress(global: &Global) -> bool {
+    !global.quiet && std::io::stderr().is_terminal()
 }
 
 /// The TSA roots file given with --tsa-roots, read.
@@ -78,8 +79,8 @@ fn lock(dir: &std::path::Path, how: Contention) -> anyhow::Result<qoima::fsutil:
     Ok(lock?)
 }
 
-fn engine(g: &Global) -> anyhow::Result<qoima::digest::Engine> {
-    Ok(qoima::digest::Engine::new(jobs(g))?)
+fn engine(global: &Global) -> anyhow::Result<qoima::digest::Engine> {
+    Ok(qoima::digest::Engine::new(jobs(global))?)
 }
 
 /// The most threads `--jobs` may ask for: 4 per core, and never more than 256. Hashing is
@@ -91,14 +92,14 @@ fn max_jobs() -> usize {
 }
 
 /// `--jobs`, clamped to [`max_jobs`] with a warning.
-fn jobs(g: &Global) -> usize {
+fn jobs(global: &Global) -> usize {
     let max = max_jobs();
-    if g.jobs > max {
+    if global.jobs > max {
         crate::cli::output::stderrln!(
             "qoima: warning: --jobs {} is more than this machine can use; using {max} (4 per core, at most 256)",
-            g.jobs
+            global.jobs
         );
         return max;
     }
-    g.jobs
+    global.jobs
 }

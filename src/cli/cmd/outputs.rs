@@ -6,31 +6,57 @@ use std::path::Path;
 
 use qoima::bagit::BagError;
 use qoima::bagit::create::refuse_overlap;
-use qoima::error::{Kind, Problem};
 use qoima::fsutil::{self, Cleaned};
+use qoima::package::stage::Destination;
 
 use super::super::Exit;
 use super::super::args::Global;
+use super::super::outcome;
 use super::super::output;
 
 /// Refuses when any of `outputs` (each with the words naming it in a message) overlaps
 /// `input`; otherwise clears the leftovers of dead runs beside each output and says so on
 /// stderr. Nothing is created or deleted before every overlap has been ruled out.
-pub(super) fn prepare(input: &Path, outputs: &[(&Path, &str)], g: &Global) -> Result<(), BagError> {
+pub(super) fn prepare(
+    input: &Path,
+    outputs: &[(&Path, &str)],
+    global: &Global,
+) -> Result<(), BagError> {
     for (out, what) in outputs {
         refuse_overlap(input, out, what)?;
     }
     for (out, _) in outputs {
-        clean_stale(out, g);
+        clean_stale(out, global);
     }
     Ok(())
 }
 
+/// [`prepare`] for a new bag's `destination`: the folder (named `folder` in a message), or
+/// the archive and its checksum file.
+pub(super) fn prepare_destination(
+    input: &Path,
+    destination: &Destination,
+    folder: &str,
+    global: &Global,
+) -> Result<(), BagError> {
+    match destination {
+        Destination::Folder(out) => prepare(input, &[(out, folder)], global),
+        Destination::Archive { file, plan } => {
+            let sums = qoima::archive::write::checksum_path(file);
+            let mut outputs = vec![(file.as_path(), "the archive")];
+            if plan.checksum_file {
+                outputs.push((sums.as_path(), "--checksum-file"));
+            }
+            prepare(input, &outputs, global)
+        }
+    }
+}
+
 /// Clears what dead runs left beside `out` ([`fsutil::clean_stale`]) and says what it did.
-pub(super) fn clean_stale(out: &Path, g: &Global) {
+pub(super) fn clean_stale(out: &Path, global: &Global) {
     for done in fsutil::clean_stale(out) {
         match &done {
-            Cleaned::Removed(p) if !g.quiet => output::stderrln!(
+            Cleaned::Removed(p) if !global.quiet => output::stderrln!(
                 "qoima: removed {}, left by an interrupted run",
                 output::path(p)
             ),
@@ -44,22 +70,6 @@ pub(super) fn clean_stale(out: &Path, g: &Global) {
             }
             Cleaned::Removed(_) => {}
         }
-    }
-}
-
-/// The exit status, the error line and the problems of a write that did not happen.
-pub(super) fn failure(e: &BagError) -> (Exit, String, Vec<Problem>) {
-    match e {
-        BagError::Coded(p) => (
-            match p.kind {
-                Kind::Unreadable => Exit::Error,
-                _ => Exit::Invalid,
-            },
-            format!("refused ({}); nothing was written", p.code),
-            vec![(**p).clone()],
-        ),
-        BagError::Refused(p) => (Exit::Invalid, e.to_string(), p.clone()),
-        _ => (Exit::Error, e.to_string(), Vec::new()),
     }
 }
 
@@ -84,8 +94,8 @@ pub(super) fn refuse_writing_into(
 
 /// Prints a refusal made before anything was written, for commands whose errors otherwise
 /// have no problem code, and gives its exit status.
-pub(super) fn report_refusal(e: &BagError) -> Exit {
-    let (exit, message, problems) = failure(e);
+pub(super) fn report_refusal(error: &BagError) -> Exit {
+    let (exit, message, problems) = outcome::failure(error);
     output::problems(&problems, true, "");
     output::stderrln!("qoima: {message}");
     exit

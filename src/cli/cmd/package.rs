@@ -1,193 +1,155 @@
-//! `qoima package`.
+//! `qoima package`: the flags in, the collection checked and packaged (into a folder or an
+//! archive) and held to its profile, the outcome rendered.
 
 use serde::Serialize;
 
-use qoima::bagit::{BagError, BagOptions};
-use qoima::package::run::{self, PackageOptions, PackageReport};
+use qoima::archive::write::ArchiveSummary;
+use qoima::error::Problem;
+use qoima::package::run::{PackageOptions, PackageReport};
+use qoima::package::stage::{self, Destination};
+use qoima::profile::Profile;
 
 use super::super::Exit;
 use super::super::args::{Global, PackageArgs};
+use super::super::outcome::{EmptyProblems, Outcome};
 use super::super::output;
 use super::super::progress::Bar;
+use super::bag_options::{self, BagFlags};
 
-#[derive(Serialize)]
-struct Report<'a> {
-    qoima_version: &'static str,
-    command: &'static str,
+/// The tag files `package` writes itself.
+const OWN_TAG_FILES: [&str; 3] = ["mets.xml", "metadata/dc.xml", "metadata/report.json"];
+
+/// What `package` made, in `--json`: the package report's fields, then the archive's.
+#[derive(Serialize, Default)]
+struct Packaged<'a> {
     #[serde(flatten)]
     package: Option<&'a PackageReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    archive: Option<&'a qoima::archive::write::ArchiveSummary>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    /// Why nothing was written, when refused before the check (`BAG-083`, `BAG-084`).
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    problems: &'a [qoima::error::Problem],
-    exit_code: u8,
+    archive: Option<&'a ArchiveSummary>,
 }
 
-pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
-    let mut opts = PackageOptions {
-        check: super::check::options(&a.check)?,
-        bag: BagOptions {
-            algorithms: super::bag::algorithms(&a.algorithms)?,
-            info: super::bag::info(&a.info)?,
-            follow_links: false,
-            link: a.link,
-            date: super::bag::bagging_date(&a.info)?,
-            tag_files: super::bag::tag_files(&a.info)?,
-            exclude: super::bag::exclusions(a.exclude_junk, &a.exclude),
-        },
-        force: a.force,
-    };
-    // What the bag leaves out, the check does not judge.
-    opts.check.exclude = opts.bag.exclude.clone();
-    let mut names = vec!["mets.xml", "metadata/dc.xml", "metadata/report.json"];
-    let user: Vec<String> = opts.bag.tag_files.iter().map(|(n, _)| n.clone()).collect();
-    for n in &user {
-        if names.contains(&n.as_str()) {
-            anyhow::bail!("--tag-file {n:?}: qoima package writes that file itself");
-        }
-    }
-    names.extend(user.iter().map(String::as_str));
-    let profile = super::bag::for_profile(
-        a.profile.as_deref(),
-        &mut opts.bag,
-        &names,
-        super::serialize::format(&a.archive),
-    )?;
-    let engine = super::engine(g)?;
-    super::serialize::check_flags(&a.archive)?;
-    let fmt = super::serialize::format(&a.archive);
+pub fn run(args: &PackageArgs, global: &Global) -> anyhow::Result<Exit> {
+    let mut opts = options(args)?;
+    let names = tag_file_names(&opts)?;
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let format = super::serialize::format(&args.archive);
+    let profile = bag_options::for_profile(args.profile.as_deref(), &mut opts.bag, &names, format)?;
+    let engine = super::engine(global)?;
+    let destination = Destination::new(&args.output, super::serialize::plan(&args.archive)?);
     // check, copy and hash, sync, describe and write the tag files (and serialize)
-    let bar = Bar::staged(
-        "packaging",
-        if fmt.is_some() { 5 } else { 4 },
-        0,
-        0,
-        super::show_progress(g),
-    );
-    let mut archive = None;
-    let file = fmt.map(|f| qoima::archive::with_extension(&a.output, f));
-    let sums = file.as_deref().map(qoima::archive::write::checksum_path);
-    let mut outputs = match &file {
-        Some(f) => vec![(f.as_path(), "the archive")],
-        None => vec![(a.output.as_path(), "the package")],
+    let stages = match destination {
+        Destination::Archive { .. } => 5,
+        Destination::Folder(_) => 4,
     };
-    if let (Some(s), true) = (&sums, a.archive.checksum_file) {
-        outputs.push((s.as_path(), "--checksum-file"));
-    }
-    let prepared = super::outputs::prepare(&a.collection, &outputs, g);
-    let result = prepared.and_then(|()| match fmt {
-        None => run::package(&a.collection, &a.output, &opts, &engine, &bar),
-        Some(f) => {
-            let file = qoima::archive::with_extension(&a.output, f);
-            if std::fs::symlink_metadata(&file).is_ok() && !a.force {
-                Err(BagError::Exists(file))
-            } else {
-                // Packaged beside the archive, payload hard-linked where possible, then
-                // written into the archive, which replaces an old one only when complete.
-                let staged = super::serialize::staging_dir(&file);
-                let mut staged_opts = opts.clone();
-                staged_opts.bag.link = true;
-                staged_opts.force = false;
-                match run::package(&a.collection, &staged, &staged_opts, &engine, &bar) {
-                    Ok(mut r) if r.bag.is_some() => {
-                        match super::serialize::finish(&staged, &file, &a.archive, a.force, &bar) {
-                            Ok(arch) => {
-                                if let Some(b) = r.bag.as_mut() {
-                                    b.bag = file;
-                                }
-                                archive = Some(arch);
-                                Ok(r)
-                            }
-                            Err(e) => Err(e),
-                        }
-                    }
-                    other => {
-                        let _ = std::fs::remove_dir_all(&staged);
-                        other
-                    }
-                }
-            }
-        }
-    });
+    let bar = Bar::staged("packaging", stages, 0, 0, super::show_progress(global));
+    let result =
+        super::outputs::prepare_destination(&args.collection, &destination, "the package", global)
+            .and_then(|()| stage::package(&args.collection, &destination, &opts, &engine, &bar));
     bar.finish();
-    let nonconforming: Vec<qoima::error::Problem> = match (&result, &profile) {
-        (Ok(r), Some(p)) => r
+    let nonconforming: Vec<Problem> = match (&result, &profile) {
+        (Ok((report, _)), Some(profile)) => report
             .bag
             .as_ref()
-            .map(|b| super::bag::conformance(p, &b.bag))
+            .map(|made| qoima::profile::conform(profile, &made.bag))
             .unwrap_or_default(),
         _ => Vec::new(),
     };
-    let (exit, report, error) = match &result {
-        Ok(r) if r.outcome == "packaged" && nonconforming.iter().any(|p| p.is_error()) => {
-            (Exit::Invalid, Some(r), None)
+    let outcome = match &result {
+        Ok((report, archive)) => {
+            let packaged = report.outcome == "packaged";
+            let exit = if packaged && !nonconforming.iter().any(Problem::is_error) {
+                Exit::Ok
+            } else {
+                Exit::Invalid
+            };
+            let body = Packaged {
+                package: Some(report),
+                archive: archive.as_ref(),
+            };
+            Outcome::done("package", body, Vec::new(), exit)
         }
-        Ok(r) if r.outcome == "packaged" => (Exit::Ok, Some(r), None),
-        Ok(r) => (Exit::Invalid, Some(r), None),
-        Err(e) => {
-            let (exit, message, _) = super::outputs::failure(e);
-            (exit, None, Some(message))
-        }
+        Err(e) => Outcome::failed("package", Packaged::default(), e),
     };
-    let refusal = result
-        .as_ref()
-        .err()
-        .map(BagError::problems)
-        .unwrap_or_default();
-    if g.json {
-        output::json(&Report {
-            qoima_version: qoima::VERSION,
-            command: "package",
-            package: report,
-            archive: archive.as_ref(),
-            error: error.clone(),
-            problems: &refusal,
-            exit_code: exit as u8,
-        })?;
-    }
-    if let Some(r) = report {
-        if !(g.quiet && exit == Exit::Ok) {
-            super::check::print_text(&r.check, g);
+    let exit = outcome.exit();
+    outcome
+        .empty_problems(EmptyProblems::Omitted)
+        .render(global, |packaged| {
+            print_packaged(packaged, exit, args, global);
+            print_nonconforming(&nonconforming, profile.as_ref());
+        })
+}
+
+/// The library's options: how the collection is checked, and what goes into the bag.
+fn options(args: &PackageArgs) -> anyhow::Result<PackageOptions> {
+    let mut opts = PackageOptions {
+        check: super::check::options(&args.check)?,
+        bag: bag_options::options(&BagFlags {
+            algorithms: &args.algorithms,
+            info: &args.info,
+            follow_links: false,
+            link: args.link,
+            exclude_junk: args.exclude_junk,
+            exclude: &args.exclude,
+        })?,
+        force: args.force,
+    };
+    // What the bag leaves out, the check does not judge.
+    opts.check.exclude = opts.bag.exclude.clone();
+    Ok(opts)
+}
+
+/// Every extra tag file of the package: its own, then the user's `--tag-file`s, which may not
+/// take one of its own names.
+fn tag_file_names(opts: &PackageOptions) -> anyhow::Result<Vec<String>> {
+    let mut names: Vec<String> = OWN_TAG_FILES.iter().map(|name| name.to_string()).collect();
+    for (name, _) in &opts.bag.tag_files {
+        if OWN_TAG_FILES.contains(&name.as_str()) {
+            anyhow::bail!("--tag-file {name:?}: qoima package writes that file itself");
         }
-        match &r.bag {
-            Some(b) => {
-                if !g.quiet {
-                    output::problems(&b.problems, true, "");
-                    super::bag::print_excluded(b);
-                    output::stderrln!(
-                        "{}: packaged {} files, {} (bag with mets.xml, metadata/dc.xml, metadata/report.json; Payload-Oxum {})",
-                        output::path(&b.bag),
-                        b.files,
-                        qoima::verdict::human_bytes(b.bytes),
-                        b.payload_oxum
-                    );
-                }
-                if let Some(arch) = &archive {
-                    super::serialize::print(arch, &a.archive, g);
-                }
-            }
-            None => output::stderrln!(
-                "qoima: the collection has errors; nothing was written to {}",
-                output::path(&a.output)
-            ),
-        }
+        names.push(name.clone());
     }
-    if !nonconforming.is_empty() {
+    Ok(names)
+}
+
+/// The check's report, then the bag's summary and the archive's (or why nothing was written).
+fn print_packaged(packaged: &Packaged<'_>, exit: Exit, args: &PackageArgs, global: &Global) {
+    let Some(report) = packaged.package else {
+        return;
+    };
+    if !(global.quiet && exit == Exit::Ok) {
+        super::check::print_text(&report.check, global);
+    }
+    let Some(made) = &report.bag else {
         output::stderrln!(
-            "qoima: the package does not conform to {}:",
-            profile
-                .as_ref()
-                .map(|p| p.display_name())
-                .unwrap_or_default()
+            "qoima: the collection has errors; nothing was written to {}",
+            output::path(&args.output)
         );
-        output::problems(&nonconforming, true, "  ");
+        return;
+    };
+    if !global.quiet {
+        output::problems(&made.problems, true, "");
+        super::bag::print_excluded(made);
+        output::stderrln!(
+            "{}: packaged {} files, {} (bag with mets.xml, metadata/dc.xml, metadata/report.json; Payload-Oxum {})",
+            output::path(&made.bag),
+            made.files,
+            qoima::verdict::human_bytes(made.bytes),
+            made.payload_oxum
+        );
     }
-    output::problems(&refusal, true, "");
-    if let Some(e) = error {
-        output::stderrln!("qoima: {e}");
+    if let Some(archive) = packaged.archive {
+        super::serialize::print(archive, &args.archive, global);
     }
-    Ok(exit)
+}
+
+/// The profile's problems with the package just made.
+fn print_nonconforming(nonconforming: &[Problem], profile: Option<&Profile>) {
+    if nonconforming.is_empty() {
+        return;
+    }
+    output::stderrln!(
+        "qoima: the package does not conform to {}:",
+        profile.map(|p| p.display_name()).unwrap_or_default()
+    );
+    output::problems(nonconforming, true, "  ");
 }

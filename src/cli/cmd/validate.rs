@@ -27,36 +27,36 @@ struct Summary {
     failed: usize,
 }
 
-pub fn run(a: &ValidateArgs, g: &Global) -> anyhow::Result<Exit> {
-    let allow = a
+pub fn run(args: &ValidateArgs, global: &Global) -> anyhow::Result<Exit> {
+    let allow = args
         .allow
         .iter()
-        .map(|c| c.parse::<Code>())
+        .map(|code| code.parse::<Code>())
         .collect::<Result<Vec<_>, _>>()?;
     let opts = ValidateOptions {
-        mode: if a.fast {
+        mode: if args.fast {
             Mode::Fast
-        } else if a.completeness_only {
+        } else if args.completeness_only {
             Mode::Completeness
         } else {
             Mode::Full
         },
-        strict: a.strict,
+        strict: args.strict,
         allow,
-        max_problems: a.max_problems,
+        max_problems: args.max_problems,
     };
-    let limits = super::serialize::limits(&a.limits)?;
-    let explicit = a
+    let limits = super::serialize::limits(&args.limits)?;
+    let explicit = args
         .profile
         .as_deref()
         .map(qoima::profile::Profile::resolve)
         .transpose()?;
-    let engine = super::engine(g)?;
-    let show = super::show_progress(g);
+    let engine = super::engine(global)?;
+    let show = super::show_progress(global);
     let mut reports = Vec::new();
     let mut exit = Exit::Ok;
-    for path in &a.bags {
-        let mut r = match qoima::store::open(path, &limits, opts.mode == Mode::Full) {
+    for path in &args.bags {
+        let mut report = match qoima::store::open(path, &limits, opts.mode == Mode::Full) {
             Ok((store, format)) => {
                 let (bytes, files) = if show && opts.mode == Mode::Full {
                     payload_size(&*store)
@@ -64,54 +64,59 @@ pub fn run(a: &ValidateArgs, g: &Global) -> anyhow::Result<Exit> {
                     (0, 0)
                 };
                 let bar = Bar::new("validating", bytes, files, show && opts.mode == Mode::Full);
-                let mut r = qoima::package::verify::validate(&*store, &opts, &engine, &bar);
+                let mut report = qoima::package::verify::validate(&*store, &opts, &engine, &bar);
                 bar.finish();
                 use qoima::profile::Chosen;
                 let profile = match &explicit {
-                    Some(p) => Some((p.clone(), Chosen::ByUser)),
-                    None => {
-                        named_profile(&*store, path, &a.profiles_dir).map(|p| (p, Chosen::ByBag))
-                    }
+                    Some(problem) => Some((problem.clone(), Chosen::ByUser)),
+                    None => named_profile(&*store, path, &args.profiles_dir)
+                        .map(|problem| (problem, Chosen::ByBag)),
                 };
-                if let Some((p, chosen)) = profile {
+                if let Some((problem, chosen)) = profile {
                     let facts = qoima::profile::BagFacts::from_store(
                         &*store,
                         format.map(|f| f.media_type()),
                     );
                     // A listing that fails has been reported by validation already.
                     if let Ok(f) = facts {
-                        r.absorb(qoima::profile::check_chosen(&p, &f, chosen), &opts);
+                        report.absorb(qoima::profile::check_chosen(&problem, &f, chosen), &opts);
                     }
-                    r.profile = Some(p.display_name());
+                    report.profile = Some(problem.display_name());
                 }
-                r.judge_serialization(format);
-                r
+                report.judge_serialization(format);
+                report
             }
-            Err(e) => {
+            Err(error) => {
                 let is_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-                let p = if is_file {
+                let problem = if is_file {
                     Problem::new(
                         Code::ArchiveUnreadable,
-                        format!("cannot read {} as a serialized bag: {e}", path.display()),
+                        format!(
+                            "cannot read {} as a serialized bag: {error}",
+                            path.display()
+                        ),
                     )
                 } else {
                     Problem::new(
                         Code::NotABag,
-                        format!("cannot read {}: {e}", path.display()),
+                        format!("cannot read {}: {error}", path.display()),
                     )
                 };
-                qoima::bagit::validate::unopened(path.display().to_string(), p, &opts)
+                qoima::bagit::validate::unopened(path.display().to_string(), problem, &opts)
             }
         };
-        r.bag = path.display().to_string();
-        exit = exit.merge(Exit::from_code(r.verdict.exit_code()));
-        if !g.json || !g.quiet {
-            print_text(&r, g);
+        report.bag = path.display().to_string();
+        exit = exit.merge(Exit::from_code(report.verdict.exit_code()));
+        if !global.json || !global.quiet {
+            print_text(&report, global);
         }
-        reports.push(r);
+        reports.push(report);
     }
-    if g.json {
-        let passed = reports.iter().filter(|r| r.verdict.passed()).count();
+    if global.json {
+        let passed = reports
+            .iter()
+            .filter(|report| report.verdict.passed())
+            .count();
         output::json(&Report {
             qoima_version: qoima::VERSION,
             command: "validate",
@@ -143,8 +148,8 @@ fn named_profile(
         .take(1 << 20)
         .read_to_string(&mut text)
         .ok()?;
-    let id = text.lines().find_map(|l| {
-        let (label, value) = l.split_once(':')?;
+    let id = text.lines().find_map(|line| {
+        let (label, value) = line.split_once(':')?;
         label
             .trim()
             .eq_ignore_ascii_case("BagIt-Profile-Identifier")
@@ -152,10 +157,10 @@ fn named_profile(
     })?;
     let beside = std::path::absolute(bag)
         .ok()
-        .and_then(|b| b.parent().map(|p| p.join("profiles")));
-    let mut search: Vec<&std::path::Path> = dirs.iter().map(|d| d.as_path()).collect();
-    if let Some(b) = &beside {
-        search.push(b);
+        .and_then(|bag| bag.parent().map(|parent| parent.join("profiles")));
+    let mut search: Vec<&std::path::Path> = dirs.iter().map(|dir| dir.as_path()).collect();
+    if let Some(bag) = &beside {
+        search.push(bag);
     }
     qoima::profile::known(&id, &search)
 }
@@ -163,89 +168,91 @@ fn named_profile(
 /// The bar's size: every file of the bag (tag files are hashed too).
 fn payload_size(store: &dyn qoima::store::Store) -> (u64, u64) {
     let entries = store.list().unwrap_or_default();
-    let files = entries.iter().filter(|e| e.is_readable_file());
-    files.fold((0, 0), |(b, n), e| (b + e.size, n + 1))
+    let files = entries.iter().filter(|entry| entry.is_readable_file());
+    files.fold((0, 0), |(bytes, count), entry| {
+        (bytes + entry.size, count + 1)
+    })
 }
 
-fn print_text(r: &BagReport, g: &Global) {
-    if g.quiet && r.verdict.passed() {
+fn print_text(report: &BagReport, global: &Global) {
+    if global.quiet && report.verdict.passed() {
         return;
     }
-    let version = r
+    let version = report
         .version
         .as_deref()
-        .map(|v| format!("BagIt {v}; "))
+        .map(|version| format!("BagIt {version}; "))
         .unwrap_or_default();
-    let algs = r
+    let algs = report
         .algorithms
         .iter()
-        .map(|a| a.name())
+        .map(|algorithm| algorithm.name())
         .collect::<Vec<_>>()
         .join(", ");
-    let profile = r
+    let profile = report
         .profile
         .as_deref()
         .map(|p| format!(" against profile {p}"))
         .unwrap_or_default();
     output::stderrln!(
         "{}: {}{profile} ({version}{} payload files, {}{}{})",
-        qoima::paths::printable(&r.bag),
-        r.verdict.describe(),
-        r.payload_files,
-        qoima::verdict::human_bytes(r.payload_bytes),
+        qoima::paths::printable(&report.bag),
+        report.verdict.describe(),
+        report.payload_files,
+        qoima::verdict::human_bytes(report.payload_bytes),
         if algs.is_empty() {
             String::new()
         } else {
             format!("; {algs}")
         },
-        if r.counts.errors + r.counts.warnings > 0 {
+        if report.counts.errors + report.counts.warnings > 0 {
             format!(
                 "; {} error(s), {} warning(s)",
-                r.counts.errors, r.counts.warnings
+                report.counts.errors, report.counts.warnings
             )
         } else {
             String::new()
         }
     );
-    if let (Some(false), Some(content)) = (r.serialization_conforms, r.content_verdict) {
+    if let (Some(false), Some(content)) = (report.serialization_conforms, report.content_verdict) {
         output::stderrln!(
             "  the archive does not conform to RFC 8493 §4.4; the bag's content on its own: {}",
             content.describe()
         );
     }
     output::problems(
-        &r.problems,
-        g.verbose > 0 || !r.verdict.passed() || r.counts.warnings <= 20,
+        &report.problems,
+        global.verbose > 0 || !report.verdict.passed() || report.counts.warnings <= 20,
         "  ",
     );
-    print_owed(r);
+    print_owed(report);
 }
 
 /// The files fetch.txt still owes: what `qoima fetch` would get, and how it would check them.
-fn print_owed(r: &BagReport) {
-    if r.owed.is_empty() {
+fn print_owed(report: &BagReport) {
+    if report.owed.is_empty() {
         return;
     }
     output::stderrln!(
         "  fetch.txt still owes {} file(s); `qoima fetch {}` gets and verifies them:",
-        r.owed.len(),
-        qoima::paths::printable(&r.bag)
+        report.owed.len(),
+        qoima::paths::printable(&report.bag)
     );
-    for o in &r.owed {
-        let size = o
+    for owed in &report.owed {
+        let size = owed
             .length
-            .map(|l| format!("{l} bytes"))
+            .map(|length| format!("{length} bytes"))
             .unwrap_or_else(|| "size not given".into());
-        let sums: Vec<String> = o
+        let sums: Vec<String> = owed
             .checksums
             .iter()
-            .map(|(a, d)| format!("{a} {d}"))
+            .map(|(algorithm, digest)| format!("{algorithm} {digest}"))
             .collect();
         output::stderrln!(
             "    {} ({size}; {}) from {}",
-            qoima::paths::printable(&o.path),
+            qoima::paths::printable(&owed.path),
             sums.join(", "),
-            qoima::paths::printable(&o.url)
+            qoima::paths::printable(&owed.url)
         );
     }
 }
