@@ -11,12 +11,14 @@ pub mod mets;
 pub mod mets_read;
 pub mod mix;
 pub mod premis;
+pub(crate) mod xml;
 
 pub use dc::{oai_dc, write_dc_elements};
 pub use mets::{MetsInput, MetsItem, mets_document};
 pub use mix::{ImageFacts, mix_document, write_mix};
 pub use premis::{
-    AgentFacts, EventFacts, ObjectFacts, premis_document, write_agent, write_event, write_object,
+    AgentFacts, EntityFacts, EventFacts, LinkedAgent, ObjectFacts, PremisObject, RightsFacts,
+    premis_document, write_agent, write_event, write_object, write_rights,
 };
 
 /// Helpers shared by the tests of the writers.

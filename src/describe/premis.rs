@@ -1,26 +1,32 @@
-//! PREMIS 3.0 preservation metadata: a file object (identifier, fixity, size, format,
-//! original name), the events that happened to it and the software agent that acted.
+//! PREMIS 3.0 preservation metadata, written from plain data: objects (a file, or an
+//! intellectual entity such as a bag), the events that happened to them, the agents that
+//! acted, and rights statements. The one PREMIS writer: the package's METS, the audit's
+//! fixity history and the custody log's export all map their facts onto these types.
 //!
-//! [`write_object`], [`write_event`] and [`write_agent`] each write one standalone root
-//! (`premis:object`, `premis:event`, `premis:agent`) carrying its own namespace
-//! declarations and `version="3.0"`, the form a METS `mdWrap` holds (one record per md
-//! section: `premis:premis` requires an object, so an event alone cannot use it).
-//! [`premis_document`] puts objects, events and agents in one `premis:premis` document that
-//! `premis.xsd` validates on its own.
+//! [`write_object`], [`write_event`], [`write_agent`] and [`write_rights`] each write one
+//! standalone root (`premis:object`, `premis:event`, `premis:agent`, `premis:rights`)
+//! carrying its own namespace declarations and `version="3.0"`, the form a METS `mdWrap`
+//! holds (one record per md section: `premis:premis` requires an object, so an event alone
+//! cannot use it). [`premis_document`] puts objects, events and agents in one
+//! `premis:premis` document that `premis.xsd` validates on its own.
 //!
 //! PREMIS 3's sequences are strict (`fixity` is algorithm, digest; `objectCharacteristics`
-//! is compositionLevel, fixity*, size, format+), and `premis:object` is abstract, so every
-//! object carries `xsi:type="premis:file"`. Controlled values (hash functions, event types)
-//! point at the Library of Congress preservation vocabularies through the `authority`,
-//! `authorityURI` and `valueURI` attributes. Text is written as given, except characters
-//! XML 1.0 cannot carry, which become U+FFFD.
+//! is compositionLevel, fixity*, size, format+; an agent is identifier, name*, type?,
+//! version?, note*), and `premis:object` is abstract, so every object carries its
+//! `xsi:type` (`premis:file`, `premis:intellectualEntity`). Controlled values (hash
+//! functions, event types, agent roles) point at the Library of Congress preservation
+//! vocabularies through the `authority`, `authorityURI` and `valueURI` attributes. Text is
+//! written as given, except characters XML 1.0 cannot carry, which become U+FFFD.
 
 use std::io::{self, Write};
 
 use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::BytesStart;
 
-use super::dc::{XSI_NS, xml_safe};
+use super::xml::{XSI_NS, close, document, open, open_tag, open_with, text};
+// `<name attrs…>text</name>`, XML-safe: kept importable from here until the custody
+// export is written through this module's types.
+pub(crate) use super::xml::text_with;
 
 /// The PREMIS 3 namespace.
 pub const PREMIS_NS: &str = "http://www.loc.gov/premis/v3";
@@ -36,6 +42,11 @@ const HASH_AUTHORITY_URI: &str =
     "http://id.loc.gov/vocabulary/preservation/cryptographicHashFunctions";
 /// The LoC vocabulary of event types.
 pub const EVENT_TYPE_AUTHORITY_URI: &str = "http://id.loc.gov/vocabulary/preservation/eventType";
+/// The LoC vocabulary of event-related agent roles.
+pub const AGENT_ROLE_AUTHORITY_URI: &str =
+    "http://id.loc.gov/vocabulary/preservation/eventRelatedAgentRole";
+/// The role of the software that ran an event (written without a vocabulary reference).
+pub const EXECUTING_PROGRAM: &str = "executing program";
 
 /// What PREMIS records about one file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -57,6 +68,37 @@ pub struct ObjectFacts {
     pub puid: Option<String>,
 }
 
+/// What PREMIS records about an intellectual entity: a unit of content that is not one file
+/// (a bag), so it has no size or format; written as `xsi:type="premis:intellectualEntity"`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EntityFacts {
+    /// The local identifier (`objectIdentifierType` `local`).
+    pub identifier: String,
+    /// `originalName`, e.g. the bag's path.
+    pub original_name: String,
+}
+
+/// One object of a `premis:premis` document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PremisObject {
+    /// A file (`premis:file`).
+    File(ObjectFacts),
+    /// An intellectual entity (`premis:intellectualEntity`).
+    IntellectualEntity(EntityFacts),
+}
+
+impl From<ObjectFacts> for PremisObject {
+    fn from(facts: ObjectFacts) -> Self {
+        PremisObject::File(facts)
+    }
+}
+
+impl From<EntityFacts> for PremisObject {
+    fn from(facts: EntityFacts) -> Self {
+        PremisObject::IntellectualEntity(facts)
+    }
+}
+
 /// What PREMIS records about one event.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventFacts {
@@ -69,16 +111,45 @@ pub struct EventFacts {
     /// When it happened, as an `xs:dateTime` (UTC with `Z`): the schema types it as a plain
     /// string, so nothing checks it but the caller.
     pub date_time: String,
-    /// `eventDetail`, e.g. `program="qoima"; version="0.1.0"`.
-    pub detail: Option<String>,
-    /// `success`/`failure` for actions, `pass`/`fail` for checks.
+    /// `eventDetail`s, e.g. `program="qoima"; version="0.1.0"`: one
+    /// `eventDetailInformation` each, in order.
+    pub details: Vec<String>,
+    /// `success`/`failure` for actions, `pass`/`fail` for checks, or a sentence.
     pub outcome: String,
-    /// `eventOutcomeDetailNote`: the digest, or the tool's message.
-    pub outcome_detail: Option<String>,
-    /// `(identifier type, identifier value)` of the executing program.
-    pub agent: Option<(String, String)>,
+    /// `eventOutcomeDetailNote`s (the digest, the tool's message, a finding): one
+    /// `eventOutcomeDetail` each, in order.
+    pub outcome_details: Vec<String>,
+    /// The agents linked to the event, in order.
+    pub agents: Vec<LinkedAgent>,
     /// `(identifier type, identifier value)` of the object the event concerns.
     pub object: Option<(String, String)>,
+}
+
+/// An agent as an event links to it (`linkingAgentIdentifier`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinkedAgent {
+    /// `linkingAgentIdentifierType`, e.g. `local`.
+    pub identifier_type: String,
+    /// `linkingAgentIdentifierValue`, e.g. `qoima-0.1.0`.
+    pub identifier: String,
+    /// `linkingAgentRole`'s text, e.g. `executing program`, `implementer`.
+    pub role: String,
+    /// The role's term URI in [`AGENT_ROLE_AUTHORITY_URI`]'s vocabulary: when given, the
+    /// role carries the `authority`, `authorityURI` and `valueURI` attributes.
+    pub role_uri: Option<String>,
+}
+
+impl LinkedAgent {
+    /// `agent` as the executing program (role [`EXECUTING_PROGRAM`], no vocabulary
+    /// reference).
+    pub fn executing_program(agent: &AgentFacts) -> Self {
+        LinkedAgent {
+            identifier_type: agent.identifier_type.clone(),
+            identifier: agent.identifier.clone(),
+            role: EXECUTING_PROGRAM.into(),
+            role_uri: None,
+        }
+    }
 }
 
 /// What PREMIS records about an agent.
@@ -88,12 +159,14 @@ pub struct AgentFacts {
     pub identifier_type: String,
     /// `agentIdentifierValue`, e.g. `qoima-0.1.0`.
     pub identifier: String,
-    /// `agentName`, e.g. `qoima`.
-    pub name: String,
+    /// `agentName`s, e.g. `qoima` (one element each, in order).
+    pub names: Vec<String>,
     /// `agentType`: `software`, `organization`, `person`, …
-    pub agent_type: String,
+    pub agent_type: Option<String>,
     /// `agentVersion`, for software.
     pub version: Option<String>,
+    /// `agentNote`s (one element each, in order).
+    pub notes: Vec<String>,
 }
 
 /// What PREMIS records about the rights in a file: one `rightsStatement` whose basis is
@@ -115,13 +188,19 @@ impl AgentFacts {
     /// This program: identifier `qoima-<version>` (type `local`), name `qoima`, type
     /// `software` and its version.
     pub fn qoima() -> Self {
-        let version = env!("CARGO_PKG_VERSION");
+        Self::qoima_at(env!("CARGO_PKG_VERSION"))
+    }
+
+    /// qoima at `version` (the version that wrote a record being exported): identifier
+    /// `qoima-<version>` (type `local`), name `qoima`, type `software`, that version.
+    pub fn qoima_at(version: &str) -> Self {
         AgentFacts {
             identifier_type: "local".into(),
             identifier: format!("qoima-{version}"),
-            name: "qoima".into(),
-            agent_type: "software".into(),
+            names: vec!["qoima".into()],
+            agent_type: Some("software".into()),
             version: Some(version.into()),
+            notes: Vec::new(),
         }
     }
 }
@@ -145,39 +224,6 @@ fn hash_term(algorithm: &str) -> Option<&'static str> {
     })
 }
 
-/// Writes `<name>text</name>`, the text made XML-safe and escaped.
-fn text<W: Write>(w: &mut Writer<W>, name: &str, value: &str) -> io::Result<()> {
-    // BytesText::new escapes `<`, `>`, `&`, both quotes and CR.
-    w.create_element(name)
-        .write_text_content(BytesText::new(&xml_safe(value)))?;
-    Ok(())
-}
-
-/// Writes `<name attrs…>text</name>`, the attribute values and text made XML-safe.
-pub(crate) fn text_with<W: Write>(
-    w: &mut Writer<W>,
-    name: &str,
-    attributes: &[(&str, &str)],
-    value: &str,
-) -> io::Result<()> {
-    let safe: Vec<(&str, String)> = attributes
-        .iter()
-        .map(|(k, v)| (*k, xml_safe(v).into_owned()))
-        .collect();
-    w.create_element(name)
-        .with_attributes(safe.iter().map(|(k, v)| (*k, v.as_str())))
-        .write_text_content(BytesText::new(&xml_safe(value)))?;
-    Ok(())
-}
-
-fn open<W: Write>(w: &mut Writer<W>, start: BytesStart) -> io::Result<()> {
-    w.write_event(Event::Start(start))
-}
-
-fn close<W: Write>(w: &mut Writer<W>, name: &str) -> io::Result<()> {
-    w.write_event(Event::End(BytesEnd::new(name)))
-}
-
 /// A `premis:` root start tag: with its own namespace declarations and `version="3.0"` when
 /// it stands alone, bare inside `premis:premis`.
 fn root_start<'a>(name: &'a str, standalone: bool, xsi_type: Option<&'a str>) -> BytesStart<'a> {
@@ -185,11 +231,11 @@ fn root_start<'a>(name: &'a str, standalone: bool, xsi_type: Option<&'a str>) ->
     if standalone {
         start.push_attribute(("xmlns:premis", PREMIS_NS));
     }
-    if let Some(t) = xsi_type {
+    if let Some(xsi_type) = xsi_type {
         if standalone {
             start.push_attribute(("xmlns:xsi", XSI_NS));
         }
-        start.push_attribute(("xsi:type", t));
+        start.push_attribute(("xsi:type", xsi_type));
     }
     if standalone {
         start.push_attribute(("version", PREMIS_VERSION));
@@ -197,73 +243,108 @@ fn root_start<'a>(name: &'a str, standalone: bool, xsi_type: Option<&'a str>) ->
     start
 }
 
-/// Writes one `premis:object xsi:type="premis:file"`, standalone (its own `xmlns:premis`,
-/// `xmlns:xsi` and `version="3.0"`), as a METS `techMD` holds it.
-pub fn write_object<W: Write>(w: &mut Writer<W>, o: &ObjectFacts) -> io::Result<()> {
-    object(w, o, true)
+/// Writes `<wrapper><kind>…</kind><value>…</value></wrapper>`, the shape of every PREMIS
+/// identifier (`objectIdentifier`, `linkingObjectIdentifier`, …).
+fn identifier<W: Write>(
+    writer: &mut Writer<W>,
+    wrapper: &str,
+    (kind_element, kind): (&str, &str),
+    (value_element, value): (&str, &str),
+) -> io::Result<()> {
+    open(writer, wrapper)?;
+    text(writer, kind_element, kind)?;
+    text(writer, value_element, value)?;
+    close(writer, wrapper)
 }
 
-fn object<W: Write>(w: &mut Writer<W>, o: &ObjectFacts, standalone: bool) -> io::Result<()> {
-    open(
-        w,
+/// Writes one `premis:object xsi:type="premis:file"`, standalone (its own `xmlns:premis`,
+/// `xmlns:xsi` and `version="3.0"`), as a METS `techMD` holds it.
+pub fn write_object<W: Write>(writer: &mut Writer<W>, facts: &ObjectFacts) -> io::Result<()> {
+    file_object(writer, facts, true)
+}
+
+fn file_object<W: Write>(
+    writer: &mut Writer<W>,
+    facts: &ObjectFacts,
+    standalone: bool,
+) -> io::Result<()> {
+    open_tag(
+        writer,
         root_start("premis:object", standalone, Some("premis:file")),
     )?;
-
-    open(w, BytesStart::new("premis:objectIdentifier"))?;
-    text(w, "premis:objectIdentifierType", "local")?;
-    text(w, "premis:objectIdentifierValue", &o.identifier)?;
-    close(w, "premis:objectIdentifier")?;
-
-    open(w, BytesStart::new("premis:objectCharacteristics"))?;
-    text(w, "premis:compositionLevel", "0")?;
-    for (algorithm, hex) in &o.digests {
-        open(w, BytesStart::new("premis:fixity"))?;
-        match hash_term(algorithm) {
-            Some(term) => {
-                let value_uri = format!("{HASH_AUTHORITY_URI}/{term}");
-                text_with(
-                    w,
-                    "premis:messageDigestAlgorithm",
-                    &[
-                        ("authority", "cryptographicHashFunctions"),
-                        ("authorityURI", HASH_AUTHORITY_URI),
-                        ("valueURI", &value_uri),
-                    ],
-                    algorithm,
-                )?;
-            }
-            None => text(w, "premis:messageDigestAlgorithm", algorithm)?,
-        }
-        text(w, "premis:messageDigest", hex)?;
-        close(w, "premis:fixity")?;
+    object_identifier(writer, &facts.identifier)?;
+    open(writer, "premis:objectCharacteristics")?;
+    text(writer, "premis:compositionLevel", "0")?;
+    for (algorithm, hex) in &facts.digests {
+        fixity(writer, algorithm, hex)?;
     }
-    text(w, "premis:size", &o.size.to_string())?;
+    text(writer, "premis:size", &facts.size.to_string())?;
+    format(writer, facts)?;
+    close(writer, "premis:objectCharacteristics")?;
+    text(writer, "premis:originalName", &facts.original_name)?;
+    close(writer, "premis:object")
+}
+
+fn object_identifier<W: Write>(writer: &mut Writer<W>, value: &str) -> io::Result<()> {
+    identifier(
+        writer,
+        "premis:objectIdentifier",
+        ("premis:objectIdentifierType", "local"),
+        ("premis:objectIdentifierValue", value),
+    )
+}
+
+/// One `fixity`: the algorithm (with its LoC term when there is one) and the digest.
+fn fixity<W: Write>(writer: &mut Writer<W>, algorithm: &str, hex: &str) -> io::Result<()> {
+    open(writer, "premis:fixity")?;
+    match hash_term(algorithm) {
+        Some(term) => {
+            let value_uri = format!("{HASH_AUTHORITY_URI}/{term}");
+            text_with(
+                writer,
+                "premis:messageDigestAlgorithm",
+                &[
+                    ("authority", "cryptographicHashFunctions"),
+                    ("authorityURI", HASH_AUTHORITY_URI),
+                    ("valueURI", &value_uri),
+                ],
+                algorithm,
+            )?;
+        }
+        None => text(writer, "premis:messageDigestAlgorithm", algorithm)?,
+    }
+    text(writer, "premis:messageDigest", hex)?;
+    close(writer, "premis:fixity")
+}
+
+/// The required `format`: its designation and its PRONOM registry entry.
+fn format<W: Write>(writer: &mut Writer<W>, facts: &ObjectFacts) -> io::Result<()> {
     // `format` is required; a file whose format was not identified still gets one, named
     // `unknown`, rather than an invalid record.
-    open(w, BytesStart::new("premis:format"))?;
-    let name = match (&o.format_name, &o.puid) {
+    open(writer, "premis:format")?;
+    let name = match (&facts.format_name, &facts.puid) {
         (Some(name), _) => Some(name.as_str()),
         (None, Some(_)) => None,
         (None, None) => Some("unknown"),
     };
     if let Some(name) = name {
-        open(w, BytesStart::new("premis:formatDesignation"))?;
-        text(w, "premis:formatName", name)?;
-        if let (Some(version), Some(_)) = (&o.format_version, &o.format_name) {
-            text(w, "premis:formatVersion", version)?;
+        open(writer, "premis:formatDesignation")?;
+        text(writer, "premis:formatName", name)?;
+        if let (Some(version), Some(_)) = (&facts.format_version, &facts.format_name) {
+            text(writer, "premis:formatVersion", version)?;
         }
-        close(w, "premis:formatDesignation")?;
+        close(writer, "premis:formatDesignation")?;
     }
-    if let Some(puid) = &o.puid {
-        open(w, BytesStart::new("premis:formatRegistry"))?;
-        text(w, "premis:formatRegistryName", "PRONOM")?;
-        text(w, "premis:formatRegistryKey", puid)?;
-        text(w, "premis:formatRegistryRole", "identification")?;
-        close(w, "premis:formatRegistry")?;
+    if let Some(puid) = &facts.puid {
+        open(writer, "premis:formatRegistry")?;
+        text(writer, "premis:formatRegistryName", "PRONOM")?;
+        text(writer, "premis:formatRegistryKey", puid)?;
+        text(writer, "premis:formatRegistryRole", "identification")?;
+        close(writer, "premis:formatRegistry")?;
         // Which release of the registry's signatures the key follows: a PUID's meaning is
         // fixed, but which files it is given to changes between releases.
         text(
-            w,
+            writer,
             "premis:formatNote",
             &format!(
                 "PRONOM signatures: {}",
@@ -271,114 +352,162 @@ fn object<W: Write>(w: &mut Writer<W>, o: &ObjectFacts, standalone: bool) -> io:
             ),
         )?;
     }
-    close(w, "premis:format")?;
-    close(w, "premis:objectCharacteristics")?;
+    close(writer, "premis:format")
+}
 
-    text(w, "premis:originalName", &o.original_name)?;
-    close(w, "premis:object")
+/// One `premis:object xsi:type="premis:intellectualEntity"` inside `premis:premis`.
+fn entity_object<W: Write>(writer: &mut Writer<W>, facts: &EntityFacts) -> io::Result<()> {
+    open_tag(
+        writer,
+        root_start("premis:object", false, Some("premis:intellectualEntity")),
+    )?;
+    object_identifier(writer, &facts.identifier)?;
+    text(writer, "premis:originalName", &facts.original_name)?;
+    close(writer, "premis:object")
 }
 
 /// Writes one `premis:event`, standalone (its own `xmlns:premis` and `version="3.0"`), as a
-/// METS `digiprovMD` holds it. The executing program is linked with the role
-/// `executing program`.
-pub fn write_event<W: Write>(w: &mut Writer<W>, e: &EventFacts) -> io::Result<()> {
-    event(w, e, true)
+/// METS `digiprovMD` holds it.
+pub fn write_event<W: Write>(writer: &mut Writer<W>, facts: &EventFacts) -> io::Result<()> {
+    event(writer, facts, true)
 }
 
-fn event<W: Write>(w: &mut Writer<W>, e: &EventFacts, standalone: bool) -> io::Result<()> {
-    open(w, root_start("premis:event", standalone, None))?;
-
-    open(w, BytesStart::new("premis:eventIdentifier"))?;
-    text(w, "premis:eventIdentifierType", "local")?;
-    text(w, "premis:eventIdentifierValue", &e.identifier)?;
-    close(w, "premis:eventIdentifier")?;
-
+fn event<W: Write>(writer: &mut Writer<W>, facts: &EventFacts, standalone: bool) -> io::Result<()> {
+    open_tag(writer, root_start("premis:event", standalone, None))?;
+    identifier(
+        writer,
+        "premis:eventIdentifier",
+        ("premis:eventIdentifierType", "local"),
+        ("premis:eventIdentifierValue", &facts.identifier),
+    )?;
     text_with(
-        w,
+        writer,
         "premis:eventType",
         &[
             ("authority", "eventType"),
             ("authorityURI", EVENT_TYPE_AUTHORITY_URI),
-            ("valueURI", &e.event_type_uri),
+            ("valueURI", &facts.event_type_uri),
         ],
-        &e.event_type,
+        &facts.event_type,
     )?;
-    text(w, "premis:eventDateTime", &e.date_time)?;
-    if let Some(detail) = &e.detail {
-        open(w, BytesStart::new("premis:eventDetailInformation"))?;
-        text(w, "premis:eventDetail", detail)?;
-        close(w, "premis:eventDetailInformation")?;
+    text(writer, "premis:eventDateTime", &facts.date_time)?;
+    for detail in &facts.details {
+        open(writer, "premis:eventDetailInformation")?;
+        text(writer, "premis:eventDetail", detail)?;
+        close(writer, "premis:eventDetailInformation")?;
     }
+    event_outcome(writer, facts)?;
+    for agent in &facts.agents {
+        linking_agent(writer, agent)?;
+    }
+    if let Some((kind, value)) = &facts.object {
+        identifier(
+            writer,
+            "premis:linkingObjectIdentifier",
+            ("premis:linkingObjectIdentifierType", kind),
+            ("premis:linkingObjectIdentifierValue", value),
+        )?;
+    }
+    close(writer, "premis:event")
+}
 
-    open(w, BytesStart::new("premis:eventOutcomeInformation"))?;
-    text(w, "premis:eventOutcome", &e.outcome)?;
-    if let Some(note) = &e.outcome_detail {
-        open(w, BytesStart::new("premis:eventOutcomeDetail"))?;
-        text(w, "premis:eventOutcomeDetailNote", note)?;
-        close(w, "premis:eventOutcomeDetail")?;
+/// `eventOutcomeInformation`: the outcome and one `eventOutcomeDetail` per note.
+fn event_outcome<W: Write>(writer: &mut Writer<W>, facts: &EventFacts) -> io::Result<()> {
+    open(writer, "premis:eventOutcomeInformation")?;
+    text(writer, "premis:eventOutcome", &facts.outcome)?;
+    for note in &facts.outcome_details {
+        open(writer, "premis:eventOutcomeDetail")?;
+        text(writer, "premis:eventOutcomeDetailNote", note)?;
+        close(writer, "premis:eventOutcomeDetail")?;
     }
-    close(w, "premis:eventOutcomeInformation")?;
+    close(writer, "premis:eventOutcomeInformation")
+}
 
-    if let Some((kind, value)) = &e.agent {
-        open(w, BytesStart::new("premis:linkingAgentIdentifier"))?;
-        text(w, "premis:linkingAgentIdentifierType", kind)?;
-        text(w, "premis:linkingAgentIdentifierValue", value)?;
-        text(w, "premis:linkingAgentRole", "executing program")?;
-        close(w, "premis:linkingAgentIdentifier")?;
+fn linking_agent<W: Write>(writer: &mut Writer<W>, agent: &LinkedAgent) -> io::Result<()> {
+    open(writer, "premis:linkingAgentIdentifier")?;
+    text(
+        writer,
+        "premis:linkingAgentIdentifierType",
+        &agent.identifier_type,
+    )?;
+    text(
+        writer,
+        "premis:linkingAgentIdentifierValue",
+        &agent.identifier,
+    )?;
+    match &agent.role_uri {
+        Some(uri) => text_with(
+            writer,
+            "premis:linkingAgentRole",
+            &[
+                ("authority", "eventRelatedAgentRole"),
+                ("authorityURI", AGENT_ROLE_AUTHORITY_URI),
+                ("valueURI", uri),
+            ],
+            &agent.role,
+        )?,
+        None => text(writer, "premis:linkingAgentRole", &agent.role)?,
     }
-    if let Some((kind, value)) = &e.object {
-        open(w, BytesStart::new("premis:linkingObjectIdentifier"))?;
-        text(w, "premis:linkingObjectIdentifierType", kind)?;
-        text(w, "premis:linkingObjectIdentifierValue", value)?;
-        close(w, "premis:linkingObjectIdentifier")?;
-    }
-    close(w, "premis:event")
+    close(writer, "premis:linkingAgentIdentifier")
 }
 
 /// Writes one `premis:agent`, standalone (its own `xmlns:premis` and `version="3.0"`), as a
 /// METS `digiprovMD` holds it.
-pub fn write_agent<W: Write>(w: &mut Writer<W>, a: &AgentFacts) -> io::Result<()> {
-    agent(w, a, true)
+pub fn write_agent<W: Write>(writer: &mut Writer<W>, facts: &AgentFacts) -> io::Result<()> {
+    agent(writer, facts, true)
 }
 
-fn agent<W: Write>(w: &mut Writer<W>, a: &AgentFacts, standalone: bool) -> io::Result<()> {
-    open(w, root_start("premis:agent", standalone, None))?;
-    open(w, BytesStart::new("premis:agentIdentifier"))?;
-    text(w, "premis:agentIdentifierType", &a.identifier_type)?;
-    text(w, "premis:agentIdentifierValue", &a.identifier)?;
-    close(w, "premis:agentIdentifier")?;
-    text(w, "premis:agentName", &a.name)?;
-    text(w, "premis:agentType", &a.agent_type)?;
-    if let Some(version) = &a.version {
-        text(w, "premis:agentVersion", version)?;
+fn agent<W: Write>(writer: &mut Writer<W>, facts: &AgentFacts, standalone: bool) -> io::Result<()> {
+    open_tag(writer, root_start("premis:agent", standalone, None))?;
+    identifier(
+        writer,
+        "premis:agentIdentifier",
+        ("premis:agentIdentifierType", &facts.identifier_type),
+        ("premis:agentIdentifierValue", &facts.identifier),
+    )?;
+    for name in &facts.names {
+        text(writer, "premis:agentName", name)?;
     }
-    close(w, "premis:agent")
+    if let Some(agent_type) = &facts.agent_type {
+        text(writer, "premis:agentType", agent_type)?;
+    }
+    if let Some(version) = &facts.version {
+        text(writer, "premis:agentVersion", version)?;
+    }
+    for note in &facts.notes {
+        text(writer, "premis:agentNote", note)?;
+    }
+    close(writer, "premis:agent")
 }
 
 /// Writes one `premis:rights` holding one `rightsStatement`, standalone (its own
 /// `xmlns:premis` and `version="3.0"`), as a METS `rightsMD` holds it.
-pub fn write_rights<W: Write>(w: &mut Writer<W>, r: &RightsFacts) -> io::Result<()> {
-    open(w, root_start("premis:rights", true, None))?;
-    open(w, BytesStart::new("premis:rightsStatement"))?;
-    open(w, BytesStart::new("premis:rightsStatementIdentifier"))?;
-    text(w, "premis:rightsStatementIdentifierType", "local")?;
-    text(w, "premis:rightsStatementIdentifierValue", &r.identifier)?;
-    close(w, "premis:rightsStatementIdentifier")?;
-    text(w, "premis:rightsBasis", "other")?;
-    open(w, BytesStart::new("premis:otherRightsInformation"))?;
-    text(w, "premis:otherRightsBasis", &r.basis)?;
-    for note in &r.notes {
-        text(w, "premis:otherRightsNote", note)?;
+pub fn write_rights<W: Write>(writer: &mut Writer<W>, facts: &RightsFacts) -> io::Result<()> {
+    open_tag(writer, root_start("premis:rights", true, None))?;
+    open(writer, "premis:rightsStatement")?;
+    identifier(
+        writer,
+        "premis:rightsStatementIdentifier",
+        ("premis:rightsStatementIdentifierType", "local"),
+        ("premis:rightsStatementIdentifierValue", &facts.identifier),
+    )?;
+    text(writer, "premis:rightsBasis", "other")?;
+    open(writer, "premis:otherRightsInformation")?;
+    text(writer, "premis:otherRightsBasis", &facts.basis)?;
+    for note in &facts.notes {
+        text(writer, "premis:otherRightsNote", note)?;
     }
-    close(w, "premis:otherRightsInformation")?;
-    if let Some((kind, value)) = &r.object {
-        open(w, BytesStart::new("premis:linkingObjectIdentifier"))?;
-        text(w, "premis:linkingObjectIdentifierType", kind)?;
-        text(w, "premis:linkingObjectIdentifierValue", value)?;
-        close(w, "premis:linkingObjectIdentifier")?;
+    close(writer, "premis:otherRightsInformation")?;
+    if let Some((kind, value)) = &facts.object {
+        identifier(
+            writer,
+            "premis:linkingObjectIdentifier",
+            ("premis:linkingObjectIdentifierType", kind),
+            ("premis:linkingObjectIdentifierValue", value),
+        )?;
     }
-    close(w, "premis:rightsStatement")?;
-    close(w, "premis:rights")
+    close(writer, "premis:rightsStatement")?;
+    close(writer, "premis:rights")
 }
 
 /// Objects, events and agents as one standalone `premis:premis version="3.0"` document:
@@ -386,41 +515,35 @@ pub fn write_rights<W: Write>(w: &mut Writer<W>, r: &RightsFacts) -> io::Result<
 /// same facts always give the same bytes. PREMIS requires at least one object, so
 /// `objects` should not be empty (the document would not validate).
 pub fn premis_document(
-    objects: &[ObjectFacts],
+    objects: &[PremisObject],
     events: &[EventFacts],
     agents: &[AgentFacts],
 ) -> String {
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    write_document(&mut w, objects, events, agents).expect("writing to a Vec cannot fail");
-    let mut bytes = w.into_inner();
-    bytes.push(b'\n');
-    String::from_utf8(bytes).expect("the writer only writes UTF-8")
-}
-
-fn write_document<W: Write>(
-    w: &mut Writer<W>,
-    objects: &[ObjectFacts],
-    events: &[EventFacts],
-    agents: &[AgentFacts],
-) -> io::Result<()> {
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let root = BytesStart::new("premis:premis").with_attributes([
-        ("xmlns:premis", PREMIS_NS),
-        ("xmlns:xsi", XSI_NS),
-        ("xsi:schemaLocation", PREMIS_SCHEMA_LOCATION),
-        ("version", PREMIS_VERSION),
-    ]);
-    open(w, root)?;
-    for o in objects {
-        object(w, o, false)?;
-    }
-    for e in events {
-        event(w, e, false)?;
-    }
-    for a in agents {
-        agent(w, a, false)?;
-    }
-    close(w, "premis:premis")
+    document(|writer| {
+        open_with(
+            writer,
+            "premis:premis",
+            &[
+                ("xmlns:premis", PREMIS_NS),
+                ("xmlns:xsi", XSI_NS),
+                ("xsi:schemaLocation", PREMIS_SCHEMA_LOCATION),
+                ("version", PREMIS_VERSION),
+            ],
+        )?;
+        for object in objects {
+            match object {
+                PremisObject::File(facts) => file_object(writer, facts, false)?,
+                PremisObject::IntellectualEntity(facts) => entity_object(writer, facts)?,
+            }
+        }
+        for facts in events {
+            event(writer, facts, false)?;
+        }
+        for facts in agents {
+            agent(writer, facts, false)?;
+        }
+        close(writer, "premis:premis")
+    })
 }
 
 #[cfg(test)]
@@ -452,10 +575,10 @@ mod tests {
             event_type: "message digest calculation".into(),
             event_type_uri: format!("{EVENT_TYPE_AUTHORITY_URI}/mes"),
             date_time: "2025-01-15T09:59:58Z".into(),
-            detail: Some("program=\"qoima\"; algorithm=\"SHA-256\"".into()),
+            details: vec!["program=\"qoima\"; algorithm=\"SHA-256\"".into()],
             outcome: "success".into(),
-            outcome_detail: Some(o.digests[0].1.clone()),
-            agent: Some(("local".into(), AgentFacts::qoima().identifier)),
+            outcome_details: vec![o.digests[0].1.clone()],
+            agents: vec![LinkedAgent::executing_program(&AgentFacts::qoima())],
             object: Some(("local".into(), o.identifier.clone())),
         }
     }
@@ -477,10 +600,10 @@ mod tests {
             event_type: "validation".into(),
             event_type_uri: format!("{EVENT_TYPE_AUTHORITY_URI}/val"),
             date_time: "2025-01-15T09:59:58Z".into(),
-            detail: Some(HOSTILE.into()),
+            details: vec![HOSTILE.into()],
             outcome: "fail".into(),
-            outcome_detail: Some("]]> & <![CDATA[".into()),
-            agent: None,
+            outcome_details: vec!["]]> & <![CDATA[".into()],
+            agents: Vec::new(),
             object: Some(("local".into(), o.identifier.clone())),
         };
         (o, e)
@@ -504,7 +627,7 @@ mod tests {
             let e = digest_event(i + 1, &o);
             let path = dir.path().join(format!("premis-{i:03}.xml"));
             let xml = premis_document(
-                std::slice::from_ref(&o),
+                &[o.clone().into()],
                 std::slice::from_ref(&e),
                 std::slice::from_ref(&agent),
             );
@@ -530,6 +653,7 @@ mod tests {
         let (o, e) = hostile();
         objects.push(o);
         events.push(e);
+        let objects: Vec<PremisObject> = objects.into_iter().map(Into::into).collect();
         let all = premis_document(&objects, &events, &[agent]);
         assert_eq!(
             all,
@@ -571,7 +695,7 @@ mod tests {
     #[should_panic(expected = "xmllint rejected")]
     fn an_invalid_record_is_rejected() {
         let (o, _) = hostile();
-        let xml = premis_document(&[o], &[], &[]);
+        let xml = premis_document(&[o.into()], &[], &[]);
         let algorithm = "<premis:messageDigestAlgorithm>BLAKE3</premis:messageDigestAlgorithm>";
         let digest = "<premis:messageDigest>00</premis:messageDigest>";
         assert!(xml.contains(algorithm) && xml.contains(digest));
@@ -590,7 +714,7 @@ mod tests {
         let (rel, bytes) = &fixture_photos()[0];
         let o = object_for(1, rel, bytes);
         let xml = premis_document(
-            std::slice::from_ref(&o),
+            &[o.clone().into()],
             &[digest_event(1, &o)],
             &[AgentFacts::qoima()],
         );
@@ -646,7 +770,7 @@ mod tests {
         for xml in [
             standalone(write_object, &o),
             standalone(write_event, &e),
-            premis_document(std::slice::from_ref(&o), std::slice::from_ref(&e), &[]),
+            premis_document(&[o.clone().into()], std::slice::from_ref(&e), &[]),
         ] {
             assert!(!xml.contains('\u{7}') && !xml.contains('\r'), "{xml}");
             let names = texts_of(&xml, "premis:originalName");
