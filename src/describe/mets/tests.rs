@@ -221,16 +221,33 @@ fn fixture_mets_validates_and_references_resolve() {
     assert_references(&xml);
 
     let all = elements(&xml);
-    let files: Vec<_> = all
-        .iter()
-        .filter(|(name, _)| name == "mets:file")
-        .map(|(_, a)| a)
-        .collect();
-    let flocats: Vec<_> = all
-        .iter()
-        .filter(|(name, _)| name == "mets:FLocat")
-        .map(|(_, a)| a)
-        .collect();
+    let files = assert_files_and_locations(&input, &all, &sha256);
+    assert_wrapped_records(&input, &all);
+    assert_admids(&input, &files);
+    assert_rights_and_events(&input, &xml);
+    assert_logical_map(&input, &all);
+}
+
+/// The attributes of every element named `name`, in document order.
+fn attributes_of<'a>(
+    all: &'a [(String, BTreeMap<String, String>)],
+    name: &str,
+) -> Vec<&'a BTreeMap<String, String>> {
+    all.iter()
+        .filter(|(element, _)| element == name)
+        .map(|(_, attributes)| attributes)
+        .collect()
+}
+
+/// One `file` and one `FLocat` per item, each located under `data/photos/` with the
+/// item's SHA-256; returns the `file`s' attributes.
+fn assert_files_and_locations<'a>(
+    input: &MetsInput,
+    all: &'a [(String, BTreeMap<String, String>)],
+    sha256: &BTreeMap<String, String>,
+) -> Vec<&'a BTreeMap<String, String>> {
+    let files = attributes_of(all, "mets:file");
+    let flocats = attributes_of(all, "mets:FLocat");
     assert_eq!(files.len(), input.items.len());
     assert_eq!(flocats.len(), input.items.len());
     for (file, flocat) in files.iter().zip(&flocats) {
@@ -249,14 +266,23 @@ fn fixture_mets_validates_and_references_resolve() {
             .count(),
         input.items.iter().filter(|i| i.mix.is_some()).count()
     );
+    files
+}
 
-    // Every wrapped record is in a namespace the wrapper schema validates.
-    let count = |name: &str| all.iter().filter(|(n, _)| n == name).count();
-    let with_rights = input
+/// How many items have `rights` values in their record.
+fn with_rights(input: &MetsInput) -> usize {
+    input
         .items
         .iter()
         .filter(|i| !i.record.all("rights").is_empty())
-        .count();
+        .count()
+}
+
+/// Every wrapped record is in a namespace the wrapper schema validates, as many as the
+/// items call for.
+fn assert_wrapped_records(input: &MetsInput, all: &[(String, BTreeMap<String, String>)]) {
+    let count = |name: &str| all.iter().filter(|(n, _)| n == name).count();
+    let with_rights = with_rights(input);
     assert!(with_rights > 0, "the fixture records rights");
     assert_eq!(
         count("mets:xmlData"),
@@ -270,8 +296,10 @@ fn fixture_mets_validates_and_references_resolve() {
     assert_eq!(count("premis:event"), EVENT_TYPES.len() * input.items.len());
     assert_eq!(count("mets:digiprovMD"), count("premis:event") + 1);
     assert_eq!(count("premis:agent"), 1);
+}
 
-    // Each file's ADMID: its techMDs, its rightsMD when it has rights, its four events.
+/// Each file's ADMID: its techMDs, its rightsMD when it has rights, its four events.
+fn assert_admids(input: &MetsInput, files: &[&BTreeMap<String, String>]) {
     for (i, (file, item)) in files.iter().zip(&input.items).enumerate() {
         let adm: Vec<&str> = file["ADMID"].split(' ').collect();
         assert_eq!(adm[0], premis_id(i));
@@ -287,16 +315,18 @@ fn fixture_mets_validates_and_references_resolve() {
             event_id(i, 3).as_str(),
         ]));
     }
+}
 
-    // The rights text and the events as the guide describes them.
-    let notes = texts_of(&xml, "premis:otherRightsNote");
+/// The rights text and the events as the guide describes them.
+fn assert_rights_and_events(input: &MetsInput, xml: &str) {
+    let notes = texts_of(xml, "premis:otherRightsNote");
     let expected: Vec<String> = input
         .items
         .iter()
         .flat_map(|i| i.record.all("rights").iter().cloned())
         .collect();
     assert_eq!(notes, expected);
-    let types = texts_of(&xml, "premis:eventType");
+    let types = texts_of(xml, "premis:eventType");
     for (k, (label, code)) in EVENT_TYPES.iter().enumerate() {
         assert_eq!(types[k], *label);
         assert!(xml.contains(&format!(
@@ -304,11 +334,11 @@ fn fixture_mets_validates_and_references_resolve() {
         )));
     }
     assert!(
-        texts_of(&xml, "premis:eventDateTime")
+        texts_of(xml, "premis:eventDateTime")
             .iter()
             .all(|d| d == &input.create_date)
     );
-    let details = texts_of(&xml, "premis:eventDetail");
+    let details = texts_of(xml, "premis:eventDetail");
     if let Some(puid) = &input.items[0].premis.puid {
         assert!(
             details[1].contains(&format!("puid=\"{puid}\"")),
@@ -319,20 +349,22 @@ fn fixture_mets_validates_and_references_resolve() {
     assert!(details[2].ends_with(VALIDATION_DETAIL));
     assert!(details[3].ends_with("algorithms=\"SHA-256, SHA-512\""));
     assert!(
-        texts_of(&xml, "premis:eventOutcome")
+        texts_of(xml, "premis:eventOutcome")
             .iter()
             .all(|o| o == "success"),
         "every fixture photo's format is identified"
     );
-    let objects = texts_of(&xml, "premis:objectIdentifierValue");
-    let linked = texts_of(&xml, "premis:linkingObjectIdentifierValue");
+    let objects = texts_of(xml, "premis:objectIdentifierValue");
+    let linked = texts_of(xml, "premis:linkingObjectIdentifierValue");
     assert_eq!(
         linked.len(),
-        (EVENT_TYPES.len()) * objects.len() + with_rights
+        (EVENT_TYPES.len()) * objects.len() + with_rights(input)
     );
     assert!(linked.iter().all(|l| objects.contains(l)));
+}
 
-    // Logical map: sections in first-seen order, dates non-decreasing inside each.
+/// Logical map: sections in first-seen order, dates non-decreasing inside each.
+fn assert_logical_map(input: &MetsInput, all: &[(String, BTreeMap<String, String>)]) {
     let mut seen = Vec::new();
     for item in &input.items {
         if let Some(s) = &item.section

@@ -1,0 +1,260 @@
+//! The PREMIS writer's tests: schema validation of documents and standalone roots, the
+//! document's shape, hostile text.
+
+use super::*;
+use crate::describe::test_support::{assert_valid, fixture_photos, texts_of};
+use crate::digest::{Algorithm, digest_bytes};
+
+fn object_for(i: usize, rel: &str, bytes: &[u8]) -> ObjectFacts {
+    let report = crate::photo::examine(rel, bytes, false);
+    let format = report.format.as_ref();
+    ObjectFacts {
+        identifier: format!("object-{i:04}"),
+        original_name: rel.to_string(),
+        size: bytes.len() as u64,
+        digests: vec![
+            ("SHA-256".into(), digest_bytes(Algorithm::Sha256, bytes)),
+            ("SHA-512".into(), digest_bytes(Algorithm::Sha512, bytes)),
+        ],
+        format_name: format.map(|f| f.name.to_string()),
+        format_version: format.and_then(|f| f.version.map(String::from)),
+        puid: format.and_then(|f| f.puid.map(String::from)),
+    }
+}
+
+fn digest_event(i: usize, o: &ObjectFacts) -> EventFacts {
+    EventFacts {
+        identifier: format!("event-{i:04}-01"),
+        event_type: "message digest calculation".into(),
+        event_type_uri: format!("{EVENT_TYPE_AUTHORITY_URI}/mes"),
+        date_time: "2025-01-15T09:59:58Z".into(),
+        details: vec!["program=\"qoima\"; algorithm=\"SHA-256\"".into()],
+        outcome: "success".into(),
+        outcome_details: vec![o.digests[0].1.clone()],
+        agents: vec![LinkedAgent::executing_program(&AgentFacts::qoima())],
+        object: Some(("local".into(), o.identifier.clone())),
+    }
+}
+
+const HOSTILE: &str = "photos/<1 & 2> \"q\" 'a' bell\u{7}here العربية עברית 📷 tab\tcr\r.jpg";
+
+fn hostile() -> (ObjectFacts, EventFacts) {
+    let o = ObjectFacts {
+        identifier: "object-&<'\">".into(),
+        original_name: HOSTILE.into(),
+        size: 0,
+        digests: vec![("BLAKE3".into(), "00".into())],
+        format_name: None,
+        format_version: Some("ignored without a name".into()),
+        puid: None,
+    };
+    let e = EventFacts {
+        identifier: "event-hostile".into(),
+        event_type: "validation".into(),
+        event_type_uri: format!("{EVENT_TYPE_AUTHORITY_URI}/val"),
+        date_time: "2025-01-15T09:59:58Z".into(),
+        details: vec![HOSTILE.into()],
+        outcome: "fail".into(),
+        outcome_details: vec!["]]> & <![CDATA[".into()],
+        agents: Vec::new(),
+        object: Some(("local".into(), o.identifier.clone())),
+    };
+    (o, e)
+}
+
+fn standalone<T>(f: fn(&mut Writer<Vec<u8>>, &T) -> io::Result<()>, value: &T) -> String {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    f(&mut w, value).unwrap();
+    String::from_utf8(w.into_inner()).unwrap()
+}
+
+#[test]
+fn fixture_photos_validate_against_the_official_schema() {
+    let agent = AgentFacts::qoima();
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut objects = Vec::new();
+    let mut events = Vec::new();
+    for (i, (rel, bytes)) in fixture_photos().iter().enumerate() {
+        let o = object_for(i + 1, rel, bytes);
+        let e = digest_event(i + 1, &o);
+        let path = dir.path().join(format!("premis-{i:03}.xml"));
+        let xml = premis_document(
+            &[o.clone().into()],
+            std::slice::from_ref(&e),
+            std::slice::from_ref(&agent),
+        );
+        std::fs::write(&path, &xml).unwrap();
+        files.push(path);
+        objects.push(o);
+        events.push(e);
+    }
+    assert!(
+        objects.iter().any(|o| o.puid.is_some()),
+        "some fixture formats have a PUID"
+    );
+    // Each PUID names the signature release it follows (issue 14).
+    let with_puid = objects.iter().position(|o| o.puid.is_some()).unwrap();
+    let xml = std::fs::read_to_string(&files[with_puid]).unwrap();
+    assert!(
+        xml.contains(&format!(
+            "<premis:formatNote>PRONOM signatures: {}</premis:formatNote>",
+            crate::photo::PRONOM_SIGNATURE_RELEASE
+        )),
+        "{xml}"
+    );
+    let (o, e) = hostile();
+    objects.push(o);
+    events.push(e);
+    let objects: Vec<PremisObject> = objects.into_iter().map(Into::into).collect();
+    let all = premis_document(&objects, &events, &[agent]);
+    assert_eq!(
+        all,
+        premis_document(&objects, &events, &[AgentFacts::qoima()]),
+        "deterministic"
+    );
+    let path = dir.path().join("premis-all.xml");
+    std::fs::write(&path, &all).unwrap();
+    files.push(path);
+    // The standalone roots a METS `mdWrap` holds validate too.
+    let (o, e) = hostile();
+    let declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    for (name, xml) in [
+        ("object", standalone(write_object, &o)),
+        ("event", standalone(write_event, &e)),
+        ("agent", standalone(write_agent, &AgentFacts::qoima())),
+        (
+            "rights",
+            standalone(
+                write_rights,
+                &RightsFacts {
+                    identifier: "rights-hostile".into(),
+                    basis: "rights statement from the descriptive metadata".into(),
+                    notes: vec![HOSTILE.into(), "CC BY 4.0".into()],
+                    object: Some(("local".into(), o.identifier.clone())),
+                },
+            ),
+        ),
+    ] {
+        let path = dir.path().join(format!("standalone-{name}.xml"));
+        std::fs::write(&path, format!("{declaration}{xml}\n")).unwrap();
+        files.push(path);
+    }
+    assert_valid("premis.xsd", &files);
+}
+
+/// The validation is real: a swapped `fixity` sequence is rejected.
+#[test]
+#[should_panic(expected = "xmllint rejected")]
+fn an_invalid_record_is_rejected() {
+    let (o, _) = hostile();
+    let xml = premis_document(&[o.into()], &[], &[]);
+    let algorithm = "<premis:messageDigestAlgorithm>BLAKE3</premis:messageDigestAlgorithm>";
+    let digest = "<premis:messageDigest>00</premis:messageDigest>";
+    assert!(xml.contains(algorithm) && xml.contains(digest));
+    let swapped = xml
+        .replace(algorithm, "@@")
+        .replace(digest, algorithm)
+        .replace("@@", digest);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("premis-bad.xml");
+    std::fs::write(&path, swapped).unwrap();
+    assert_valid("premis.xsd", &[path]);
+}
+
+#[test]
+fn document_shape() {
+    let (rel, bytes) = &fixture_photos()[0];
+    let o = object_for(1, rel, bytes);
+    let xml = premis_document(
+        &[o.clone().into()],
+        &[digest_event(1, &o)],
+        &[AgentFacts::qoima()],
+    );
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<premis:premis "));
+    assert!(xml.contains(&format!("xsi:schemaLocation=\"{PREMIS_SCHEMA_LOCATION}\"")));
+    assert!(xml.ends_with("</premis:premis>\n"));
+    assert!(xml.contains("\n  <premis:object xsi:type=\"premis:file\">\n"));
+    assert!(xml.contains(
+        "<premis:messageDigestAlgorithm authority=\"cryptographicHashFunctions\" \
+         authorityURI=\"http://id.loc.gov/vocabulary/preservation/cryptographicHashFunctions\" \
+         valueURI=\"http://id.loc.gov/vocabulary/preservation/cryptographicHashFunctions/sha512\">SHA-512<"
+    ));
+    assert!(xml.contains(
+        "valueURI=\"http://id.loc.gov/vocabulary/preservation/eventType/mes\">message digest calculation<"
+    ));
+    assert_eq!(texts_of(&xml, "premis:originalName"), [rel.as_str()]);
+    assert_eq!(texts_of(&xml, "premis:size"), [bytes.len().to_string()]);
+    assert_eq!(
+        texts_of(&xml, "premis:messageDigest"),
+        [o.digests[0].1.as_str(), o.digests[1].1.as_str()]
+    );
+    assert_eq!(
+        texts_of(&xml, "premis:linkingAgentIdentifierValue"),
+        [format!("qoima-{}", env!("CARGO_PKG_VERSION"))]
+    );
+}
+
+#[test]
+fn standalone_roots_declare_their_namespace() {
+    let (o, e) = hostile();
+    let object = standalone(write_object, &o);
+    assert!(object.starts_with(
+        "<premis:object xmlns:premis=\"http://www.loc.gov/premis/v3\" \
+         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+         xsi:type=\"premis:file\" version=\"3.0\">"
+    ));
+    let event = standalone(write_event, &e);
+    assert!(event.starts_with(
+        "<premis:event xmlns:premis=\"http://www.loc.gov/premis/v3\" version=\"3.0\">"
+    ));
+    let agent = standalone(write_agent, &AgentFacts::qoima());
+    assert!(agent.starts_with(
+        "<premis:agent xmlns:premis=\"http://www.loc.gov/premis/v3\" version=\"3.0\">"
+    ));
+    assert_eq!(texts_of(&agent, "premis:agentType"), ["software"]);
+    assert_eq!(texts_of(&agent, "premis:agentName"), ["qoima"]);
+}
+
+#[test]
+fn hostile_text_round_trips() {
+    let (o, e) = hostile();
+    let expected = HOSTILE.replace('\u{7}', "\u{fffd}");
+    for xml in [
+        standalone(write_object, &o),
+        standalone(write_event, &e),
+        premis_document(&[o.clone().into()], std::slice::from_ref(&e), &[]),
+    ] {
+        assert!(!xml.contains('\u{7}') && !xml.contains('\r'), "{xml}");
+        let names = texts_of(&xml, "premis:originalName");
+        let details = texts_of(&xml, "premis:eventDetail");
+        for got in names.iter().chain(&details) {
+            assert_eq!(got, &expected);
+        }
+        assert_eq!(names.len() + details.len(), xml.matches("📷").count());
+    }
+    let object = standalone(write_object, &o);
+    assert_eq!(
+        texts_of(&object, "premis:objectIdentifierValue"),
+        [o.identifier]
+    );
+    // No name, no PUID: the required format is `unknown`, without a version; an algorithm
+    // the LoC list lacks is written without authority attributes.
+    assert_eq!(texts_of(&object, "premis:formatName"), ["unknown"]);
+    assert!(texts_of(&object, "premis:formatVersion").is_empty());
+    assert!(object.contains("<premis:messageDigestAlgorithm>BLAKE3<"));
+    let event = standalone(write_event, &e);
+    assert_eq!(
+        texts_of(&event, "premis:eventOutcomeDetailNote"),
+        ["]]> & <![CDATA["]
+    );
+}
+
+#[test]
+fn hash_terms() {
+    assert_eq!(hash_term("SHA-256"), Some("sha256"));
+    assert_eq!(hash_term("sha512"), Some("sha512"));
+    assert_eq!(hash_term("MD5"), Some("md5"));
+    assert_eq!(hash_term("SHA-1"), Some("sha1"));
+    assert_eq!(hash_term("BLAKE3"), None);
+}
