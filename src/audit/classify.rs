@@ -263,8 +263,9 @@ mod tests {
     ];
     const TAGS: [(&str, &str); 2] = [("bag-info.txt", "i1"), ("manifest-sha512.txt", "m1")];
 
-    fn classes(c: &Classified) -> Vec<(String, Option<FileClass>)> {
-        c.findings
+    fn classes(classified: &Classified) -> Vec<(String, Option<FileClass>)> {
+        classified
+            .findings
             .iter()
             .map(|f| (f.path.clone(), f.class))
             .collect()
@@ -272,7 +273,7 @@ mod tests {
 
     #[test]
     fn an_untouched_bag_is_all_confirmed() {
-        let c = classify(
+        let classified = classify(
             &baseline(),
             &now(
                 &[
@@ -285,15 +286,15 @@ mod tests {
                 &TAGS,
             ),
         );
-        assert_eq!(c.counts.confirmed, 4);
-        assert!(c.findings.is_empty());
-        assert!(!c.manifest_rewritten);
+        assert_eq!(classified.counts.confirmed, 4);
+        assert!(classified.findings.is_empty());
+        assert!(!classified.manifest_rewritten);
     }
 
     #[test]
     fn the_five_classes_on_disk_without_rebagging() {
         // a: bit rot; b: renamed to b2 on disk; c: deleted; e: a stray new file; d: fine.
-        let c = classify(
+        let classified = classify(
             &baseline(),
             &now(
                 &[
@@ -307,7 +308,7 @@ mod tests {
             ),
         );
         assert_eq!(
-            c.counts,
+            classified.counts,
             ClassCounts {
                 confirmed: 1,
                 changed: 1,
@@ -317,7 +318,7 @@ mod tests {
             }
         );
         assert_eq!(
-            classes(&c),
+            classes(&classified),
             [
                 ("data/a.jpg".into(), Some(FileClass::Changed)),
                 ("data/b2.jpg".into(), Some(FileClass::Moved)),
@@ -325,15 +326,15 @@ mod tests {
                 ("data/e.jpg".into(), Some(FileClass::New)),
             ]
         );
-        assert!(c.findings[1].detail.contains("was data/b.jpg"));
+        assert!(classified.findings[1].detail.contains("was data/b.jpg"));
         // The manifests are as deposited: the changes are on disk only.
-        assert!(!c.manifest_rewritten);
+        assert!(!classified.manifest_rewritten);
     }
 
     #[test]
     fn a_rebagged_altered_file_is_changed_and_the_manifest_rewritten() {
         // The bag validates against itself (manifest says a!), but the baseline said aa.
-        let c = classify(
+        let classified = classify(
             &baseline(),
             &now(
                 &[
@@ -351,10 +352,10 @@ mod tests {
                 &[("bag-info.txt", "i1"), ("manifest-sha512.txt", "m2")],
             ),
         );
-        assert_eq!(c.counts.changed, 1);
-        assert!(c.manifest_rewritten);
+        assert_eq!(classified.counts.changed, 1);
+        assert!(classified.manifest_rewritten);
         assert_eq!(
-            classes(&c),
+            classes(&classified),
             [
                 ("data/a.jpg".into(), Some(FileClass::Changed)),
                 ("manifest-sha512.txt".into(), None),
@@ -364,7 +365,7 @@ mod tests {
 
     #[test]
     fn a_swap_of_two_files_is_two_changes_and_unreadable_is_changed() {
-        let c = classify(
+        let classified = classify(
             &baseline(),
             &now(
                 &[
@@ -377,13 +378,16 @@ mod tests {
                 &TAGS,
             ),
         );
-        assert_eq!((c.counts.changed, c.counts.confirmed), (3, 1));
-        assert_eq!(c.findings[2].detail, "could not be read");
+        assert_eq!(
+            (classified.counts.changed, classified.counts.confirmed),
+            (3, 1)
+        );
+        assert_eq!(classified.findings[2].detail, "could not be read");
     }
 
     #[test]
     fn duplicated_content_moves_once_and_the_rest_is_new() {
-        let c = classify(
+        let classified = classify(
             &baseline(),
             &now(
                 &[
@@ -397,9 +401,9 @@ mod tests {
                 &TAGS,
             ),
         );
-        assert_eq!((c.counts.moved, c.counts.new), (1, 1));
+        assert_eq!((classified.counts.moved, classified.counts.new), (1, 1));
         assert_eq!(
-            classes(&c),
+            classes(&classified),
             [
                 ("data/x/d.jpg".into(), Some(FileClass::Moved)),
                 ("data/y/d.jpg".into(), Some(FileClass::New)),
@@ -409,7 +413,7 @@ mod tests {
 
     #[test]
     fn a_manifest_gone_or_a_tag_file_added_is_a_rewrite() {
-        let mut n = now(
+        let mut current = now(
             &[
                 ("data/a.jpg", Some("aa")),
                 ("data/b.jpg", Some("bb")),
@@ -423,15 +427,15 @@ mod tests {
                 ("x.txt", "x"),
             ],
         );
-        let c = classify(&baseline(), &n);
-        assert!(c.manifest_rewritten);
-        assert_eq!(classes(&c), [("x.txt".into(), None)]);
-        n.manifest = None;
-        n.tags = Some(
+        let classified = classify(&baseline(), &current);
+        assert!(classified.manifest_rewritten);
+        assert_eq!(classes(&classified), [("x.txt".into(), None)]);
+        current.manifest = None;
+        current.tags = Some(
             TAGS.iter()
                 .map(|(p, d)| (p.to_string(), d.to_string()))
                 .collect(),
         );
-        assert!(classify(&baseline(), &n).manifest_rewritten);
+        assert!(classify(&baseline(), &current).manifest_rewritten);
     }
 }

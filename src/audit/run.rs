@@ -329,25 +329,25 @@ mod tests {
     #[test]
     fn the_throttle_holds_readers_to_the_rate() {
         // 4 MiB at 8 MiB/s cannot take less than half a second, however fast the machine.
-        let t = Throttle {
+        let throttle = Throttle {
             inner: &crate::digest::NoProgress,
             rate: Some(8 << 20),
             start: Instant::now(),
             bytes: AtomicU64::new(0),
         };
         for _ in 0..4 {
-            t.bytes(1 << 20);
+            throttle.bytes(1 << 20);
         }
         assert!(
-            t.start.elapsed() >= Duration::from_millis(490),
+            throttle.start.elapsed() >= Duration::from_millis(490),
             "{:?}",
-            t.start.elapsed()
+            throttle.start.elapsed()
         );
         // Without a rate, nothing waits.
         let free = Throttle {
             rate: None,
             start: Instant::now(),
-            ..t
+            ..throttle
         };
         free.bytes(1 << 30);
         assert!(free.start.elapsed() < Duration::from_millis(490));

@@ -97,7 +97,7 @@ mod tests {
             line: 2,
             values: pairs
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+                .map(|(k, value)| (k.to_string(), value.iter().map(|s| s.to_string()).collect()))
                 .collect(),
             ragged: false,
         }
@@ -185,8 +185,8 @@ mod tests {
         let mut expected = Vec::new();
         for element in ELEMENTS {
             if let Some(name) = dc_name(element) {
-                for v in rec.all(element) {
-                    expected.push((name.to_string(), v.replace('\u{7}', "\u{fffd}")));
+                for value in rec.all(element) {
+                    expected.push((name.to_string(), value.replace('\u{7}', "\u{fffd}")));
                 }
             }
         }
@@ -197,10 +197,10 @@ mod tests {
 
     #[test]
     fn dc_elements_alone_have_no_root() {
-        let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-        write_dc_elements(&mut w, &record(&[("title", &["T"]), ("file", &["f"])])).unwrap();
+        let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
+        write_dc_elements(&mut writer, &record(&[("title", &["T"]), ("file", &["f"])])).unwrap();
         assert_eq!(
-            String::from_utf8(w.into_inner()).unwrap(),
+            String::from_utf8(writer.into_inner()).unwrap(),
             "<dc:title>T</dc:title>"
         );
     }
@@ -220,8 +220,8 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let mut files = Vec::new();
-        for (i, rec) in sidecar.records.iter().chain([&tricky()]).enumerate() {
-            let path = dir.path().join(format!("dc-{i:03}.xml"));
+        for (index, rec) in sidecar.records.iter().chain([&tricky()]).enumerate() {
+            let path = dir.path().join(format!("dc-{index:03}.xml"));
             std::fs::write(&path, oai_dc(rec)).unwrap();
             files.push(path);
         }

@@ -291,11 +291,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut files = Vec::new();
         let mut all = Vec::new();
-        for (i, (rel, bytes)) in fixture_photos().iter().enumerate() {
+        for (index, (rel, bytes)) in fixture_photos().iter().enumerate() {
             let image = facts(rel, bytes);
             let xml = mix_document(&image);
             assert_eq!(xml, mix_document(&image), "deterministic");
-            let path = dir.path().join(format!("mix-{i:03}.xml"));
+            let path = dir.path().join(format!("mix-{index:03}.xml"));
             std::fs::write(&path, &xml).unwrap();
             files.push(path);
             all.push(image);
@@ -309,8 +309,8 @@ mod tests {
                 .any(|f| f.make.is_some() && f.date_time_created.is_some()),
             "some fixture photos have Exif: {all:?}"
         );
-        for (i, image) in [hostile(), ImageFacts::default()].iter().enumerate() {
-            let path = dir.path().join(format!("mix-extra-{i}.xml"));
+        for (index, image) in [hostile(), ImageFacts::default()].iter().enumerate() {
+            let path = dir.path().join(format!("mix-extra-{index}.xml"));
             std::fs::write(&path, mix_document(image)).unwrap();
             files.push(path);
         }
@@ -378,9 +378,9 @@ mod tests {
     #[test]
     fn hostile_text_round_trips() {
         let image = hostile();
-        let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-        write_mix(&mut w, &image).unwrap();
-        let xml = String::from_utf8(w.into_inner()).unwrap();
+        let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
+        write_mix(&mut writer, &image).unwrap();
+        let xml = String::from_utf8(writer.into_inner()).unwrap();
         assert!(xml.starts_with("<mix:mix xmlns:mix=\"http://www.loc.gov/mix/v20\">\n"));
         assert!(!xml.contains('\u{7}') && !xml.contains('\r'));
         assert_eq!(

@@ -17,7 +17,7 @@ fn record(pairs: &[(&str, &[&str])]) -> Record {
         line: 2,
         values: pairs
             .iter()
-            .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+            .map(|(event, v)| (event.to_string(), v.iter().map(|s| s.to_string()).collect()))
             .collect(),
         ragged: false,
     }
@@ -139,11 +139,12 @@ fn elements(xml: &str) -> Vec<(String, BTreeMap<String, String>)> {
             Event::Start(e) | Event::Empty(e) => {
                 let attrs = e
                     .attributes()
-                    .map(|a| {
-                        let a = a.expect("well-formed attribute");
+                    .map(|attribute| {
+                        let attribute = attribute.expect("well-formed attribute");
                         (
-                            a.key.into_inner().to_string(),
-                            a.normalized_value(XmlVersion::Implicit1_0)
+                            attribute.key.into_inner().to_string(),
+                            attribute
+                                .normalized_value(XmlVersion::Implicit1_0)
                                 .expect("valid escapes")
                                 .into_owned(),
                         )
@@ -191,7 +192,7 @@ fn assert_references(xml: &str) {
             for id in attrs.get(attr).into_iter().flat_map(|v| v.split(' ')) {
                 let kind = kind_of.get(id).map(String::as_str);
                 assert!(
-                    kind.is_some_and(|k| kinds.contains(&k)),
+                    kind.is_some_and(|event| kinds.contains(&event)),
                     "{attr}={id} names {kind:?}"
                 );
                 checked += 1;
@@ -262,9 +263,15 @@ fn assert_files_and_locations<'a>(
     );
     assert_eq!(
         all.iter()
-            .filter(|(n, a)| n == "mets:techMD" && a["ID"].starts_with("techmd-mix-"))
+            .filter(
+                |(n, attribute)| n == "mets:techMD" && attribute["ID"].starts_with("techmd-mix-")
+            )
             .count(),
-        input.items.iter().filter(|i| i.mix.is_some()).count()
+        input
+            .items
+            .iter()
+            .filter(|index| index.mix.is_some())
+            .count()
     );
     files
 }
@@ -274,7 +281,7 @@ fn with_rights(input: &MetsInput) -> usize {
     input
         .items
         .iter()
-        .filter(|i| !i.record.all("rights").is_empty())
+        .filter(|index| !index.record.all("rights").is_empty())
         .count()
 }
 
@@ -300,19 +307,19 @@ fn assert_wrapped_records(input: &MetsInput, all: &[(String, BTreeMap<String, St
 
 /// Each file's ADMID: its techMDs, its rightsMD when it has rights, its four events.
 fn assert_admids(input: &MetsInput, files: &[&BTreeMap<String, String>]) {
-    for (i, (file, item)) in files.iter().zip(&input.items).enumerate() {
+    for (index, (file, item)) in files.iter().zip(&input.items).enumerate() {
         let adm: Vec<&str> = file["ADMID"].split(' ').collect();
-        assert_eq!(adm[0], premis_id(i));
-        assert_eq!(adm.contains(&mix_id(i).as_str()), item.mix.is_some());
+        assert_eq!(adm[0], premis_id(index));
+        assert_eq!(adm.contains(&mix_id(index).as_str()), item.mix.is_some());
         assert_eq!(
-            adm.contains(&rights_id(i).as_str()),
+            adm.contains(&rights_id(index).as_str()),
             !item.record.all("rights").is_empty()
         );
         assert!(adm.ends_with(&[
-            event_id(i, 0).as_str(),
-            event_id(i, 1).as_str(),
-            event_id(i, 2).as_str(),
-            event_id(i, 3).as_str(),
+            event_id(index, 0).as_str(),
+            event_id(index, 1).as_str(),
+            event_id(index, 2).as_str(),
+            event_id(index, 3).as_str(),
         ]));
     }
 }
@@ -323,12 +330,12 @@ fn assert_rights_and_events(input: &MetsInput, xml: &str) {
     let expected: Vec<String> = input
         .items
         .iter()
-        .flat_map(|i| i.record.all("rights").iter().cloned())
+        .flat_map(|index| index.record.all("rights").iter().cloned())
         .collect();
     assert_eq!(notes, expected);
     let types = texts_of(xml, "premis:eventType");
-    for (k, (label, code)) in EVENT_TYPES.iter().enumerate() {
-        assert_eq!(types[k], *label);
+    for (event, (label, code)) in EVENT_TYPES.iter().enumerate() {
+        assert_eq!(types[event], *label);
         assert!(xml.contains(&format!(
             "valueURI=\"http://id.loc.gov/vocabulary/preservation/eventType/{code}\">{label}<"
         )));
@@ -375,22 +382,24 @@ fn assert_logical_map(input: &MetsInput, all: &[(String, BTreeMap<String, String
     }
     let labels: Vec<_> = all
         .iter()
-        .filter(|(n, a)| n == "mets:div" && a.get("TYPE").map(String::as_str) == Some("section"))
-        .map(|(_, a)| a["LABEL"].clone())
+        .filter(|(n, attribute)| {
+            n == "mets:div" && attribute.get("TYPE").map(String::as_str) == Some("section")
+        })
+        .map(|(_, attribute)| attribute["LABEL"].clone())
         .collect();
     assert_eq!(labels, seen);
     assert!(seen.len() >= 2, "the fixture has several sections");
     let logical = all
         .iter()
-        .position(|(n, a)| n == "mets:structMap" && a["TYPE"] == "logical")
+        .position(|(n, attribute)| n == "mets:structMap" && attribute["TYPE"] == "logical")
         .unwrap();
     let mut dates: Vec<Vec<&str>> = Vec::new();
     for (name, attrs) in &all[logical..] {
         match (name.as_str(), attrs.get("TYPE").map(String::as_str)) {
             ("mets:div", Some("section")) => dates.push(Vec::new()),
             ("mets:div", Some("photograph")) => {
-                let i: usize = attrs["DMDID"]["dmd-item-".len()..].parse().unwrap();
-                let date = input.items[i - 1].record.first("date").unwrap_or("");
+                let index: usize = attrs["DMDID"]["dmd-item-".len()..].parse().unwrap();
+                let date = input.items[index - 1].record.first("date").unwrap_or("");
                 dates.last_mut().expect("inside a section").push(date);
             }
             _ => {}

@@ -5,41 +5,41 @@ use super::*;
 use crate::describe::test_support::{assert_valid, fixture_photos, texts_of};
 use crate::digest::{Algorithm, digest_bytes};
 
-fn object_for(i: usize, rel: &str, bytes: &[u8]) -> ObjectFacts {
+fn object_for(index: usize, rel: &str, bytes: &[u8]) -> ObjectFacts {
     let report = crate::photo::examine(rel, bytes, false);
     let format = report.format.as_ref();
     ObjectFacts {
-        identifier: format!("object-{i:04}"),
+        identifier: format!("object-{index:04}"),
         original_name: rel.to_string(),
         size: bytes.len() as u64,
         digests: vec![
             ("SHA-256".into(), digest_bytes(Algorithm::Sha256, bytes)),
             ("SHA-512".into(), digest_bytes(Algorithm::Sha512, bytes)),
         ],
-        format_name: format.map(|f| f.name.to_string()),
-        format_version: format.and_then(|f| f.version.map(String::from)),
-        puid: format.and_then(|f| f.puid.map(String::from)),
+        format_name: format.map(|write| write.name.to_string()),
+        format_version: format.and_then(|write| write.version.map(String::from)),
+        puid: format.and_then(|write| write.puid.map(String::from)),
     }
 }
 
-fn digest_event(i: usize, o: &ObjectFacts) -> EventFacts {
+fn digest_event(index: usize, object_facts: &ObjectFacts) -> EventFacts {
     EventFacts {
-        identifier: format!("event-{i:04}-01"),
+        identifier: format!("event-{index:04}-01"),
         event_type: "message digest calculation".into(),
         event_type_uri: format!("{EVENT_TYPE_AUTHORITY_URI}/mes"),
         date_time: "2025-01-15T09:59:58Z".into(),
         details: vec!["program=\"qoima\"; algorithm=\"SHA-256\"".into()],
         outcome: "success".into(),
-        outcome_details: vec![o.digests[0].1.clone()],
+        outcome_details: vec![object_facts.digests[0].1.clone()],
         agents: vec![LinkedAgent::executing_program(&AgentFacts::qoima())],
-        object: Some(("local".into(), o.identifier.clone())),
+        object: Some(("local".into(), object_facts.identifier.clone())),
     }
 }
 
 const HOSTILE: &str = "photos/<1 & 2> \"q\" 'a' bell\u{7}here العربية עברית 📷 tab\tcr\r.jpg";
 
 fn hostile() -> (ObjectFacts, EventFacts) {
-    let o = ObjectFacts {
+    let object_facts = ObjectFacts {
         identifier: "object-&<'\">".into(),
         original_name: HOSTILE.into(),
         size: 0,
@@ -48,7 +48,7 @@ fn hostile() -> (ObjectFacts, EventFacts) {
         format_version: Some("ignored without a name".into()),
         puid: None,
     };
-    let e = EventFacts {
+    let event = EventFacts {
         identifier: "event-hostile".into(),
         event_type: "validation".into(),
         event_type_uri: format!("{EVENT_TYPE_AUTHORITY_URI}/val"),
@@ -57,15 +57,15 @@ fn hostile() -> (ObjectFacts, EventFacts) {
         outcome: "fail".into(),
         outcome_details: vec!["]]> & <![CDATA[".into()],
         agents: Vec::new(),
-        object: Some(("local".into(), o.identifier.clone())),
+        object: Some(("local".into(), object_facts.identifier.clone())),
     };
-    (o, e)
+    (object_facts, event)
 }
 
-fn standalone<T>(f: fn(&mut Writer<Vec<u8>>, &T) -> io::Result<()>, value: &T) -> String {
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    f(&mut w, value).unwrap();
-    String::from_utf8(w.into_inner()).unwrap()
+fn standalone<T>(write: fn(&mut Writer<Vec<u8>>, &T) -> io::Result<()>, value: &T) -> String {
+    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
+    write(&mut writer, value).unwrap();
+    String::from_utf8(writer.into_inner()).unwrap()
 }
 
 #[test]
@@ -75,26 +75,31 @@ fn fixture_photos_validate_against_the_official_schema() {
     let mut files = Vec::new();
     let mut objects = Vec::new();
     let mut events = Vec::new();
-    for (i, (rel, bytes)) in fixture_photos().iter().enumerate() {
-        let o = object_for(i + 1, rel, bytes);
-        let e = digest_event(i + 1, &o);
-        let path = dir.path().join(format!("premis-{i:03}.xml"));
+    for (index, (rel, bytes)) in fixture_photos().iter().enumerate() {
+        let object_facts = object_for(index + 1, rel, bytes);
+        let event = digest_event(index + 1, &object_facts);
+        let path = dir.path().join(format!("premis-{index:03}.xml"));
         let xml = premis_document(
-            &[o.clone().into()],
-            std::slice::from_ref(&e),
+            &[object_facts.clone().into()],
+            std::slice::from_ref(&event),
             std::slice::from_ref(&agent),
         );
         std::fs::write(&path, &xml).unwrap();
         files.push(path);
-        objects.push(o);
-        events.push(e);
+        objects.push(object_facts);
+        events.push(event);
     }
     assert!(
-        objects.iter().any(|o| o.puid.is_some()),
+        objects
+            .iter()
+            .any(|object_facts| object_facts.puid.is_some()),
         "some fixture formats have a PUID"
     );
     // Each PUID names the signature release it follows (issue 14).
-    let with_puid = objects.iter().position(|o| o.puid.is_some()).unwrap();
+    let with_puid = objects
+        .iter()
+        .position(|object_facts| object_facts.puid.is_some())
+        .unwrap();
     let xml = std::fs::read_to_string(&files[with_puid]).unwrap();
     assert!(
         xml.contains(&format!(
@@ -103,9 +108,9 @@ fn fixture_photos_validate_against_the_official_schema() {
         )),
         "{xml}"
     );
-    let (o, e) = hostile();
-    objects.push(o);
-    events.push(e);
+    let (object_facts, event) = hostile();
+    objects.push(object_facts);
+    events.push(event);
     let objects: Vec<PremisObject> = objects.into_iter().map(Into::into).collect();
     let all = premis_document(&objects, &events, &[agent]);
     assert_eq!(
@@ -117,11 +122,11 @@ fn fixture_photos_validate_against_the_official_schema() {
     std::fs::write(&path, &all).unwrap();
     files.push(path);
     // The standalone roots a METS `mdWrap` holds validate too.
-    let (o, e) = hostile();
+    let (object_facts, event) = hostile();
     let declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     for (name, xml) in [
-        ("object", standalone(write_object, &o)),
-        ("event", standalone(write_event, &e)),
+        ("object", standalone(write_object, &object_facts)),
+        ("event", standalone(write_event, &event)),
         ("agent", standalone(write_agent, &AgentFacts::qoima())),
         (
             "rights",
@@ -131,7 +136,7 @@ fn fixture_photos_validate_against_the_official_schema() {
                     identifier: "rights-hostile".into(),
                     basis: "rights statement from the descriptive metadata".into(),
                     notes: vec![HOSTILE.into(), "CC BY 4.0".into()],
-                    object: Some(("local".into(), o.identifier.clone())),
+                    object: Some(("local".into(), object_facts.identifier.clone())),
                 },
             ),
         ),
@@ -147,8 +152,8 @@ fn fixture_photos_validate_against_the_official_schema() {
 #[test]
 #[should_panic(expected = "xmllint rejected")]
 fn an_invalid_record_is_rejected() {
-    let (o, _) = hostile();
-    let xml = premis_document(&[o.into()], &[], &[]);
+    let (object, _) = hostile();
+    let xml = premis_document(&[object.into()], &[], &[]);
     let algorithm = "<premis:messageDigestAlgorithm>BLAKE3</premis:messageDigestAlgorithm>";
     let digest = "<premis:messageDigest>00</premis:messageDigest>";
     assert!(xml.contains(algorithm) && xml.contains(digest));
@@ -165,10 +170,10 @@ fn an_invalid_record_is_rejected() {
 #[test]
 fn document_shape() {
     let (rel, bytes) = &fixture_photos()[0];
-    let o = object_for(1, rel, bytes);
+    let object = object_for(1, rel, bytes);
     let xml = premis_document(
-        &[o.clone().into()],
-        &[digest_event(1, &o)],
+        &[object.clone().into()],
+        &[digest_event(1, &object)],
         &[AgentFacts::qoima()],
     );
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<premis:premis "));
@@ -187,7 +192,7 @@ fn document_shape() {
     assert_eq!(texts_of(&xml, "premis:size"), [bytes.len().to_string()]);
     assert_eq!(
         texts_of(&xml, "premis:messageDigest"),
-        [o.digests[0].1.as_str(), o.digests[1].1.as_str()]
+        [object.digests[0].1.as_str(), object.digests[1].1.as_str()]
     );
     assert_eq!(
         texts_of(&xml, "premis:linkingAgentIdentifierValue"),
@@ -197,14 +202,14 @@ fn document_shape() {
 
 #[test]
 fn standalone_roots_declare_their_namespace() {
-    let (o, e) = hostile();
-    let object = standalone(write_object, &o);
+    let (object_facts, event_facts) = hostile();
+    let object = standalone(write_object, &object_facts);
     assert!(object.starts_with(
         "<premis:object xmlns:premis=\"http://www.loc.gov/premis/v3\" \
          xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
          xsi:type=\"premis:file\" version=\"3.0\">"
     ));
-    let event = standalone(write_event, &e);
+    let event = standalone(write_event, &event_facts);
     assert!(event.starts_with(
         "<premis:event xmlns:premis=\"http://www.loc.gov/premis/v3\" version=\"3.0\">"
     ));
@@ -218,12 +223,16 @@ fn standalone_roots_declare_their_namespace() {
 
 #[test]
 fn hostile_text_round_trips() {
-    let (o, e) = hostile();
+    let (object_facts, event_facts) = hostile();
     let expected = HOSTILE.replace('\u{7}', "\u{fffd}");
     for xml in [
-        standalone(write_object, &o),
-        standalone(write_event, &e),
-        premis_document(&[o.clone().into()], std::slice::from_ref(&e), &[]),
+        standalone(write_object, &object_facts),
+        standalone(write_event, &event_facts),
+        premis_document(
+            &[object_facts.clone().into()],
+            std::slice::from_ref(&event_facts),
+            &[],
+        ),
     ] {
         assert!(!xml.contains('\u{7}') && !xml.contains('\r'), "{xml}");
         let names = texts_of(&xml, "premis:originalName");
@@ -233,17 +242,17 @@ fn hostile_text_round_trips() {
         }
         assert_eq!(names.len() + details.len(), xml.matches("📷").count());
     }
-    let object = standalone(write_object, &o);
+    let object = standalone(write_object, &object_facts);
     assert_eq!(
         texts_of(&object, "premis:objectIdentifierValue"),
-        [o.identifier]
+        [object_facts.identifier]
     );
     // No name, no PUID: the required format is `unknown`, without a version; an algorithm
     // the LoC list lacks is written without authority attributes.
     assert_eq!(texts_of(&object, "premis:formatName"), ["unknown"]);
     assert!(texts_of(&object, "premis:formatVersion").is_empty());
     assert!(object.contains("<premis:messageDigestAlgorithm>BLAKE3<"));
-    let event = standalone(write_event, &e);
+    let event = standalone(write_event, &event_facts);
     assert_eq!(
         texts_of(&event, "premis:eventOutcomeDetailNote"),
         ["]]> & <![CDATA["]
