@@ -44,67 +44,95 @@ pub fn classify(baseline: &Baseline, now: &Current) -> Classified {
     let base: HashMap<&str, &str> = baseline
         .files
         .iter()
-        .map(|(p, d, _)| (p.as_str(), d.as_str()))
+        .map(|(path, digest, _)| (path.as_str(), digest.as_str()))
         .collect();
+    let moved_to = baseline_files(baseline, now, &base, &mut out);
+    new_files(baseline, now, &base, &moved_to, &mut out);
+    // Both are checked, so that every differing tag file is a finding.
+    let manifest_differs = manifest_differs(baseline, now, &base);
+    let tags_differ = tags_differ(baseline, now, &mut out.findings);
+    out.manifest_rewritten = manifest_differs || tags_differ;
+    out
+}
+
+/// Sorts every baseline file into confirmed, changed, moved or missing; returns the moves
+/// (new path → baseline path).
+fn baseline_files<'a>(
+    baseline: &'a Baseline,
+    now: &'a Current,
+    base: &HashMap<&str, &str>,
+    out: &mut Classified,
+) -> HashMap<&'a str, &'a str> {
     // New paths by digest, for moves: a digest may be claimed once per new path.
     let mut new_by_digest: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (p, d) in &now.files {
-        if !base.contains_key(p.as_str())
-            && let Some(d) = d
+    for (path, digest) in &now.files {
+        if !base.contains_key(path.as_str())
+            && let Some(digest) = digest
         {
             new_by_digest
-                .entry(d.as_str())
+                .entry(digest.as_str())
                 .or_default()
-                .push(p.as_str());
+                .push(path.as_str());
         }
     }
     let mut moved_to: HashMap<&str, &str> = HashMap::new();
     for (path, digest, _) in &baseline.files {
-        match now.files.get(path) {
-            Some(Some(d)) if d == digest => out.counts.add(FileClass::Confirmed),
-            Some(actual) => {
-                out.counts.add(FileClass::Changed);
-                out.findings.push(Finding {
-                    path: path.clone(),
-                    class: Some(FileClass::Changed),
-                    code: None,
-                    detail: match actual {
-                        Some(a) => format!(
-                            "{} was {digest} at the baseline, is {a} now",
-                            baseline.algorithm
-                        ),
-                        None => "could not be read".to_string(),
-                    },
-                });
+        let (class, finding_path, detail) = match now.files.get(path) {
+            Some(Some(actual)) if actual == digest => {
+                out.counts.add(FileClass::Confirmed);
+                continue;
             }
+            Some(actual) => (
+                FileClass::Changed,
+                path.clone(),
+                match actual {
+                    Some(actual) => format!(
+                        "{} was {digest} at the baseline, is {actual} now",
+                        baseline.algorithm
+                    ),
+                    None => "could not be read".to_string(),
+                },
+            ),
             None => {
-                let dest = new_by_digest
+                let destination = new_by_digest
                     .get_mut(digest.as_str())
-                    .and_then(|v| (!v.is_empty()).then(|| v.remove(0)));
-                match dest {
+                    .and_then(|paths| (!paths.is_empty()).then(|| paths.remove(0)));
+                match destination {
                     Some(to) => {
                         moved_to.insert(to, path.as_str());
-                        out.counts.add(FileClass::Moved);
-                        out.findings.push(Finding {
-                            path: to.to_string(),
-                            class: Some(FileClass::Moved),
-                            code: None,
-                            detail: format!("was {path} at the baseline (same content)"),
-                        });
+                        (
+                            FileClass::Moved,
+                            to.to_string(),
+                            format!("was {path} at the baseline (same content)"),
+                        )
                     }
-                    None => {
-                        out.counts.add(FileClass::Missing);
-                        out.findings.push(Finding {
-                            path: path.clone(),
-                            class: Some(FileClass::Missing),
-                            code: None,
-                            detail: "at the baseline, not in the bag now".to_string(),
-                        });
-                    }
+                    None => (
+                        FileClass::Missing,
+                        path.clone(),
+                        "at the baseline, not in the bag now".to_string(),
+                    ),
                 }
             }
-        }
+        };
+        out.counts.add(class);
+        out.findings.push(Finding {
+            path: finding_path,
+            class: Some(class),
+            code: None,
+            detail,
+        });
     }
+    moved_to
+}
+
+/// Every file not at the baseline, and not the destination of a move, is new.
+fn new_files(
+    baseline: &Baseline,
+    now: &Current,
+    base: &HashMap<&str, &str>,
+    moved_to: &HashMap<&str, &str>,
+    out: &mut Classified,
+) {
     for (path, digest) in &now.files {
         if base.contains_key(path.as_str()) || moved_to.contains_key(path.as_str()) {
             continue;
@@ -115,64 +143,72 @@ pub fn classify(baseline: &Baseline, now: &Current) -> Classified {
             class: Some(FileClass::New),
             code: None,
             detail: match digest {
-                Some(d) => format!("not at the baseline ({} {d})", baseline.algorithm),
+                Some(digest) => format!("not at the baseline ({} {digest})", baseline.algorithm),
                 None => "not at the baseline".to_string(),
             },
         });
     }
-    // ---- were the manifests made anew? ----
-    let manifest_differs = match &now.manifest {
+}
+
+/// The payload manifest differs from the baseline (gone, or any line added, removed or
+/// changed).
+fn manifest_differs(baseline: &Baseline, now: &Current, base: &HashMap<&str, &str>) -> bool {
+    match &now.manifest {
         None => !baseline.files.is_empty(),
-        Some(m) => {
-            m.len() != base.len()
-                || m.iter()
-                    .any(|(p, d)| base.get(p.as_str()).is_none_or(|b| *b != d.as_str()))
+        Some(manifest) => {
+            manifest.len() != base.len()
+                || manifest.iter().any(|(path, digest)| {
+                    base.get(path.as_str())
+                        .is_none_or(|at_baseline| *at_baseline != digest.as_str())
+                })
         }
-    };
+    }
+}
+
+/// Whether the tag manifest differs from the baseline's; each differing tag file is a
+/// finding.
+fn tags_differ(baseline: &Baseline, now: &Current, findings: &mut Vec<Finding>) -> bool {
     let base_tags: BTreeMap<&str, &str> = baseline
         .tags
         .iter()
-        .map(|(p, d)| (p.as_str(), d.as_str()))
+        .map(|(path, digest)| (path.as_str(), digest.as_str()))
         .collect();
-    let mut tags_differ = false;
-    if !base_tags.is_empty() {
-        let now_tags: BTreeMap<&str, &str> = now
-            .tags
-            .iter()
-            .flatten()
-            .map(|(p, d)| (p.as_str(), d.as_str()))
-            .collect();
-        for (p, d) in &base_tags {
-            let detail = match now_tags.get(p) {
-                Some(n) if n == d => continue,
-                Some(n) => format!(
-                    "tag file differs from the baseline ({} was {d}, is {n})",
-                    baseline.algorithm
-                ),
-                None => "tag file listed at the baseline, not in the tag manifest now".into(),
-            };
-            tags_differ = true;
-            out.findings.push(Finding {
-                path: p.to_string(),
-                class: None,
-                code: None,
-                detail,
-            });
-        }
-        for p in now_tags.keys() {
-            if !base_tags.contains_key(p) {
-                tags_differ = true;
-                out.findings.push(Finding {
-                    path: p.to_string(),
-                    class: None,
-                    code: None,
-                    detail: "tag file not listed at the baseline".into(),
-                });
-            }
+    if base_tags.is_empty() {
+        return false;
+    }
+    let now_tags: BTreeMap<&str, &str> = now
+        .tags
+        .iter()
+        .flatten()
+        .map(|(path, digest)| (path.as_str(), digest.as_str()))
+        .collect();
+    let mut differ = false;
+    let mut tag_finding = |path: &str, detail: String| {
+        differ = true;
+        findings.push(Finding {
+            path: path.to_string(),
+            class: None,
+            code: None,
+            detail,
+        });
+    };
+    for (path, digest) in &base_tags {
+        let detail = match now_tags.get(path) {
+            Some(current) if current == digest => continue,
+            Some(current) => format!(
+                "tag file differs from the baseline ({} was {digest}, is {current})",
+                baseline.algorithm
+            ),
+            None => "tag file listed at the baseline, not in the tag manifest now".into(),
+        };
+        tag_finding(path, detail);
+    }
+    for path in now_tags.keys() {
+        if !base_tags.contains_key(path) {
+            tag_finding(path, "tag file not listed at the baseline".into());
         }
     }
-    out.manifest_rewritten = manifest_differs || tags_differ;
-    out
+    differ
 }
 
 #[cfg(test)]
@@ -227,8 +263,9 @@ mod tests {
     ];
     const TAGS: [(&str, &str); 2] = [("bag-info.txt", "i1"), ("manifest-sha512.txt", "m1")];
 
-    fn classes(c: &Classified) -> Vec<(String, Option<FileClass>)> {
-        c.findings
+    fn classes(classified: &Classified) -> Vec<(String, Option<FileClass>)> {
+        classified
+            .findings
             .iter()
             .map(|f| (f.path.clone(), f.class))
             .collect()
@@ -236,7 +273,7 @@ mod tests {
 
     #[test]
     fn an_untouched_bag_is_all_confirmed() {
-        let c = classify(
+        let classified = classify(
             &baseline(),
             &now(
                 &[
@@ -249,15 +286,15 @@ mod tests {
                 &TAGS,
             ),
         );
-        assert_eq!(c.counts.confirmed, 4);
-        assert!(c.findings.is_empty());
-        assert!(!c.manifest_rewritten);
+        assert_eq!(classified.counts.confirmed, 4);
+        assert!(classified.findings.is_empty());
+        assert!(!classified.manifest_rewritten);
     }
 
     #[test]
     fn the_five_classes_on_disk_without_rebagging() {
         // a: bit rot; b: renamed to b2 on disk; c: deleted; e: a stray new file; d: fine.
-        let c = classify(
+        let classified = classify(
             &baseline(),
             &now(
                 &[
@@ -271,7 +308,7 @@ mod tests {
             ),
         );
         assert_eq!(
-            c.counts,
+            classified.counts,
             ClassCounts {
                 confirmed: 1,
                 changed: 1,
@@ -281,7 +318,7 @@ mod tests {
             }
         );
         assert_eq!(
-            classes(&c),
+            classes(&classified),
             [
                 ("data/a.jpg".into(), Some(FileClass::Changed)),
                 ("data/b2.jpg".into(), Some(FileClass::Moved)),
@@ -289,15 +326,15 @@ mod tests {
                 ("data/e.jpg".into(), Some(FileClass::New)),
             ]
         );
-        assert!(c.findings[1].detail.contains("was data/b.jpg"));
+        assert!(classified.findings[1].detail.contains("was data/b.jpg"));
         // The manifests are as deposited: the changes are on disk only.
-        assert!(!c.manifest_rewritten);
+        assert!(!classified.manifest_rewritten);
     }
 
     #[test]
     fn a_rebagged_altered_file_is_changed_and_the_manifest_rewritten() {
         // The bag validates against itself (manifest says a!), but the baseline said aa.
-        let c = classify(
+        let classified = classify(
             &baseline(),
             &now(
                 &[
@@ -315,10 +352,10 @@ mod tests {
                 &[("bag-info.txt", "i1"), ("manifest-sha512.txt", "m2")],
             ),
         );
-        assert_eq!(c.counts.changed, 1);
-        assert!(c.manifest_rewritten);
+        assert_eq!(classified.counts.changed, 1);
+        assert!(classified.manifest_rewritten);
         assert_eq!(
-            classes(&c),
+            classes(&classified),
             [
                 ("data/a.jpg".into(), Some(FileClass::Changed)),
                 ("manifest-sha512.txt".into(), None),
@@ -328,7 +365,7 @@ mod tests {
 
     #[test]
     fn a_swap_of_two_files_is_two_changes_and_unreadable_is_changed() {
-        let c = classify(
+        let classified = classify(
             &baseline(),
             &now(
                 &[
@@ -341,13 +378,16 @@ mod tests {
                 &TAGS,
             ),
         );
-        assert_eq!((c.counts.changed, c.counts.confirmed), (3, 1));
-        assert_eq!(c.findings[2].detail, "could not be read");
+        assert_eq!(
+            (classified.counts.changed, classified.counts.confirmed),
+            (3, 1)
+        );
+        assert_eq!(classified.findings[2].detail, "could not be read");
     }
 
     #[test]
     fn duplicated_content_moves_once_and_the_rest_is_new() {
-        let c = classify(
+        let classified = classify(
             &baseline(),
             &now(
                 &[
@@ -361,9 +401,9 @@ mod tests {
                 &TAGS,
             ),
         );
-        assert_eq!((c.counts.moved, c.counts.new), (1, 1));
+        assert_eq!((classified.counts.moved, classified.counts.new), (1, 1));
         assert_eq!(
-            classes(&c),
+            classes(&classified),
             [
                 ("data/x/d.jpg".into(), Some(FileClass::Moved)),
                 ("data/y/d.jpg".into(), Some(FileClass::New)),
@@ -373,7 +413,7 @@ mod tests {
 
     #[test]
     fn a_manifest_gone_or_a_tag_file_added_is_a_rewrite() {
-        let mut n = now(
+        let mut current = now(
             &[
                 ("data/a.jpg", Some("aa")),
                 ("data/b.jpg", Some("bb")),
@@ -387,15 +427,15 @@ mod tests {
                 ("x.txt", "x"),
             ],
         );
-        let c = classify(&baseline(), &n);
-        assert!(c.manifest_rewritten);
-        assert_eq!(classes(&c), [("x.txt".into(), None)]);
-        n.manifest = None;
-        n.tags = Some(
+        let classified = classify(&baseline(), &current);
+        assert!(classified.manifest_rewritten);
+        assert_eq!(classes(&classified), [("x.txt".into(), None)]);
+        current.manifest = None;
+        current.tags = Some(
             TAGS.iter()
                 .map(|(p, d)| (p.to_string(), d.to_string()))
                 .collect(),
         );
-        assert!(classify(&baseline(), &n).manifest_rewritten);
+        assert!(classify(&baseline(), &current).manifest_rewritten);
     }
 }

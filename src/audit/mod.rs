@@ -2,6 +2,7 @@
 //! a register (SQLite), compares each bag with the baseline recorded at its first audit,
 //! and reports.
 
+pub mod bag;
 pub mod classify;
 pub mod model;
 pub mod register;

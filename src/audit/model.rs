@@ -32,9 +32,9 @@ impl FileClass {
         }
     }
 
-    /// The class named by `s`.
-    pub fn parse(s: &str) -> Option<FileClass> {
-        Some(match s {
+    /// The class named by `text`.
+    pub fn parse(text: &str) -> Option<FileClass> {
+        Some(match text {
             "confirmed" => FileClass::Confirmed,
             "changed" => FileClass::Changed,
             "missing" => FileClass::Missing,
@@ -61,9 +61,9 @@ pub struct ClassCounts {
 }
 
 impl ClassCounts {
-    /// Adds one file of class `c`.
-    pub fn add(&mut self, c: FileClass) {
-        match c {
+    /// Adds one file of class `class`.
+    pub fn add(&mut self, class: FileClass) {
+        match class {
             FileClass::Confirmed => self.confirmed += 1,
             FileClass::Changed => self.changed += 1,
             FileClass::Missing => self.missing += 1,
@@ -109,9 +109,9 @@ impl Outcome {
         }
     }
 
-    /// The outcome named by `s`.
-    pub fn parse(s: &str) -> Option<Outcome> {
-        Some(match s {
+    /// The outcome named by `text`.
+    pub fn parse(text: &str) -> Option<Outcome> {
+        Some(match text {
             "passed" => Outcome::Passed,
             "failed" => Outcome::Failed,
             "unreadable" => Outcome::Unreadable,

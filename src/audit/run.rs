@@ -1,11 +1,10 @@
-//! Running an audit: each bag is claimed in the register, fully validated (folder or
-//! archive), compared with its baseline (recorded at its first audit) from the digests
-//! validation computes — one read of the bag — and recorded, a group of bags per
-//! transaction, so a run killed at any moment loses at most a quarter second of results.
+//! Running an audit: each bag is claimed in the register, audited ([`audit_bag`]: fully
+//! validated, folder or archive, and compared with its baseline, recorded at its first
+//! audit, from the digests validation computes — one read of the bag) and recorded, a group
+//! of bags per transaction, so a run killed at any moment loses at most a quarter second of
+//! results.
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -13,13 +12,11 @@ use chrono::Utc;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::classify::{Current, classify};
-use super::model::{BagAudit, Baseline, ClassCounts, Finding, Outcome};
+use super::bag::audit_bag;
+use super::model::{BagAudit, Baseline, Outcome};
 use super::register::{Claim, Register, RegisterError, RunInfo};
 use crate::archive::Limits;
-use crate::bagit::{Mode, ValidateOptions, manifest};
-use crate::digest::{Algorithm, AlgorithmSet, Engine, FileDigests, Progress};
-use crate::store::{DigestRequest, EntryKind, Store};
+use crate::digest::{Engine, Progress};
 
 /// How a run is bounded.
 #[derive(Clone, Debug, Default)]
@@ -122,6 +119,9 @@ impl Progress for Throttle<'_> {
     }
 }
 
+/// A bag claimed for this run: its key, its id in the register and its baseline.
+type Claimed = (String, i64, Option<Baseline>);
+
 /// Audits `bags` into `register`.
 pub fn audit(
     register: &Register,
@@ -132,7 +132,7 @@ pub fn audit(
 ) -> Result<RunSummary, RegisterError> {
     let start = Instant::now();
     let run = register.begin_run(&RunInfo::current())?;
-    let keys: Vec<String> = bags.iter().map(|b| bag_key(b)).collect();
+    let keys: Vec<String> = bags.iter().map(|bag| bag_key(bag)).collect();
     let order = register.due_order(&keys)?;
     let throttle = Throttle {
         inner: progress,
@@ -148,6 +148,12 @@ pub fn audit(
         bytes: 0,
         failed: 0,
     };
+    let mut pending = Pending {
+        register,
+        run,
+        results: Vec::new(),
+        last_flush: Instant::now(),
+    };
     let mut stopped = false;
     // Small bags take less time to audit than to record one by one: claims are taken, and
     // results recorded, a group at a time. A group grows while bags go fast and falls back to
@@ -156,114 +162,46 @@ pub fn audit(
     // second; those bags are audited again by the next run.
     let mut group = 1usize;
     let mut next = 0usize;
-    let mut unrecorded: Vec<(i64, Option<Baseline>, BagAudit)> = Vec::new();
-    let mut last_flush = Instant::now();
-    let flush = |unrecorded: &mut Vec<(i64, Option<Baseline>, BagAudit)>| {
-        if unrecorded.is_empty() {
-            return Ok(());
-        }
-        let n = unrecorded.len();
-        register.batch(|r| {
-            for (bag_id, baseline, audit) in unrecorded.drain(..) {
-                if let Some(b) = &baseline {
-                    r.set_baseline(bag_id, b)?;
-                }
-                r.record(run, bag_id, &audit)?;
-            }
-            Ok(())
-        })?;
-        for _ in 0..n {
-            crate::fsutil::failpoint("audit-after-bag");
-        }
-        Ok::<(), RegisterError>(())
-    };
-    'groups: while next < order.len() {
+    while next < order.len() {
         let chunk = &order[next..(next + group).min(order.len())];
         next += chunk.len();
         let claims = register.batch(|r| {
             chunk
                 .iter()
-                .map(|b| r.claim(run, b, opts.older_than))
+                .map(|bag| r.claim(run, bag, opts.older_than))
                 .collect::<Result<Vec<Claim>, RegisterError>>()
         })?;
         let began = Instant::now();
-        let over = opts.max_bytes.is_some_and(|m| summary.bytes >= m)
-            || opts.max_duration.is_some_and(|d| start.elapsed() >= d);
-        let mut work: Vec<(String, i64, Option<Baseline>)> = Vec::new();
-        for (bag, &claim) in chunk.iter().zip(&claims) {
-            match claim {
-                Claim::Claimed { bag_id } if over => {
-                    // Left for the next run, which starts with it.
-                    register.release(bag_id)?;
-                    summary.skipped.push(Skipped {
-                        bag: bag.clone(),
-                        why: Skip::Budget,
-                    });
-                }
-                Claim::Claimed { bag_id } => {
-                    work.push((bag.clone(), bag_id, register.baseline(bag_id)?));
-                }
-                Claim::Fresh { last_verified } => summary.skipped.push(Skipped {
-                    bag: bag.clone(),
-                    why: Skip::Fresh { last_verified },
-                }),
-                Claim::Busy { run } => summary.skipped.push(Skipped {
-                    bag: bag.clone(),
-                    why: Skip::Busy { run },
-                }),
-            }
-        }
-        if over {
+        let over_budget = opts.max_bytes.is_some_and(|max| summary.bytes >= max)
+            || opts.max_duration.is_some_and(|max| start.elapsed() >= max);
+        let work = sort_claims(register, chunk, &claims, over_budget, &mut summary)?;
+        if over_budget {
             stopped = true;
             summary
                 .skipped
-                .extend(order[next..].iter().map(|b| Skipped {
-                    bag: b.clone(),
+                .extend(order[next..].iter().map(|bag| Skipped {
+                    bag: bag.clone(),
                     why: Skip::Budget,
                 }));
-            break 'groups;
+            break;
         }
-        // A group of small bags is audited side by side: a bag of a few files cannot keep
-        // every core busy on its own.
-        let audit_one = |(bag, bag_id, baseline): (String, i64, Option<Baseline>)| {
-            let (audit, new_baseline) =
-                audit_bag(Path::new(&bag), baseline, opts, engine, &throttle);
-            (bag_id, audit, new_baseline)
-        };
-        let done: Vec<(i64, BagAudit, Option<Baseline>)> = if work.len() == 1 {
-            progress.stage(&format!("auditing {}", work[0].0), 0, 0);
-            work.into_iter().map(audit_one).collect()
-        } else {
-            progress.stage(&format!("auditing {} bags", work.len()), 0, 0);
-            engine.install(|| work.into_par_iter().map(audit_one).collect())
-        };
-        for (bag_id, audit, new_baseline) in done {
+        for (bag_id, audit, new_baseline) in audit_group(work, opts, engine, &throttle, progress) {
             summary.bytes += audit.bytes;
             if audit.outcome != Outcome::Passed {
                 summary.failed += 1;
             }
             summary.audits.push(audit.clone());
-            unrecorded.push((bag_id, new_baseline, audit));
+            pending.results.push((bag_id, new_baseline, audit));
         }
-        if last_flush.elapsed() >= Duration::from_millis(250) {
-            flush(&mut unrecorded)?;
-            last_flush = Instant::now();
-        }
+        pending.flush_when_due()?;
         group = if began.elapsed() < Duration::from_millis(100) {
             (group * 2).min(64)
         } else {
             1
         };
     }
-    flush(&mut unrecorded)?;
-    summary.outcome = if summary.failed > 0 {
-        "failed"
-    } else if stopped {
-        "stopped"
-    } else {
-        "passed"
-    }
-    .to_string();
+    pending.flush()?;
+    summary.outcome = run_outcome(&summary, stopped).to_string();
     register.finish_run(
         run,
         &summary.outcome,
@@ -274,235 +212,114 @@ pub fn audit(
     Ok(summary)
 }
 
-/// The strongest of the algorithms, for the baseline.
-fn strongest(algs: impl IntoIterator<Item = Algorithm>) -> Option<Algorithm> {
-    let rank = |a: Algorithm| match a {
-        Algorithm::Sha512 => 7,
-        Algorithm::Sha384 => 6,
-        Algorithm::Sha256 => 5,
-        Algorithm::Blake3 => 4,
-        Algorithm::Sha224 => 3,
-        Algorithm::Sha1 => 2,
-        Algorithm::Md5 => 1,
-    };
-    algs.into_iter().max_by_key(|&a| rank(a))
+/// The claims of a group: the bags to audit now, in order; the others go to `summary` as
+/// skipped (fresh, busy, or — when the budget is spent — released for the next run).
+fn sort_claims(
+    register: &Register,
+    chunk: &[String],
+    claims: &[Claim],
+    over_budget: bool,
+    summary: &mut RunSummary,
+) -> Result<Vec<Claimed>, RegisterError> {
+    let mut work = Vec::new();
+    for (bag, &claim) in chunk.iter().zip(claims) {
+        let why = match claim {
+            Claim::Claimed { bag_id } if over_budget => {
+                // Left for the next run, which starts with it.
+                register.release(bag_id)?;
+                Skip::Budget
+            }
+            Claim::Claimed { bag_id } => {
+                work.push((bag.clone(), bag_id, register.baseline(bag_id)?));
+                continue;
+            }
+            Claim::Fresh { last_verified } => Skip::Fresh { last_verified },
+            Claim::Busy { run } => Skip::Busy { run },
+        };
+        summary.skipped.push(Skipped {
+            bag: bag.clone(),
+            why,
+        });
+    }
+    Ok(work)
 }
 
-/// A manifest's lines (path → hex digest), when the bag has it.
-fn read_manifest(store: &dyn Store, tag: bool, a: Algorithm) -> Option<BTreeMap<String, String>> {
-    let name = manifest::file_name(tag, a);
-    let decl = crate::bagit::validate::read_declaration(store)?;
-    let r = store.open(&name).ok()?;
-    let m = manifest::parse(
-        r,
-        &name,
-        decl.encoding,
-        decl.version,
-        &mut crate::verdict::Problems::default(),
-    );
-    Some(
-        m.entries
-            .into_iter()
-            .map(|e| (e.path, e.digest.to_hex()))
-            .collect(),
-    )
-}
-
-/// Audits one bag against `baseline` (or records its baseline, at its first audit). Never
-/// fails: a bag that cannot be read is an `unreadable` audit.
-pub fn audit_bag(
-    bag: &Path,
-    baseline: Option<Baseline>,
+/// Audits the claimed bags of a group: `(bag id, audit, baseline recorded)` each, in order.
+/// A group of small bags is audited side by side: a bag of a few files cannot keep every
+/// core busy on its own.
+fn audit_group(
+    work: Vec<Claimed>,
     opts: &AuditOptions,
     engine: &Engine,
+    throttle: &Throttle<'_>,
     progress: &dyn Progress,
-) -> (BagAudit, Option<Baseline>) {
-    let started = Utc::now();
-    let mut audit = BagAudit {
-        bag: bag.display().to_string(),
-        started,
-        ended: started,
-        outcome: Outcome::Unreadable,
-        verdict: "unreadable".into(),
-        files: 0,
-        bytes: 0,
-        counts: ClassCounts::default(),
-        manifest_rewritten: false,
-        baseline_recorded: false,
-        findings: Vec::new(),
-        error: None,
+) -> Vec<(i64, BagAudit, Option<Baseline>)> {
+    let audit_one = |(bag, bag_id, baseline): Claimed| {
+        let (audit, new_baseline) =
+            audit_bag(Path::new(&bag), baseline, &opts.limits, engine, throttle);
+        (bag_id, audit, new_baseline)
     };
-    let store = match crate::store::open(bag, &opts.limits, true) {
-        Ok((s, _)) => s,
-        Err(e) => {
-            audit.error = Some(format!("cannot read {}: {e}", bag.display()));
-            audit.ended = Utc::now();
-            return (audit, None);
-        }
-    };
-    let observed: Mutex<HashMap<String, FileDigests>> = Mutex::new(HashMap::new());
-    let vopts = ValidateOptions {
-        mode: Mode::Full,
-        strict: false,
-        allow: Vec::new(),
-        // Every error becomes a finding in the register, so none is left out.
-        max_problems: 0,
-    };
-    let report =
-        crate::package::verify::validate_observed(&*store, &vopts, engine, progress, &|p, d| {
-            if p.starts_with("data/") {
-                observed
-                    .lock()
-                    .expect("no panic while held")
-                    .insert(p.to_string(), d.clone());
-            }
-        });
-    audit.verdict = report.verdict.describe().to_string();
-    audit.files = report.payload_files;
-    audit.bytes = report.bytes_hashed;
-    for p in report.problems.iter().filter(|p| p.is_error()) {
-        audit.findings.push(Finding {
-            path: p
-                .location
-                .field
-                .clone()
-                .filter(|f| f.starts_with("data/"))
-                .or_else(|| p.location.file.clone())
-                .unwrap_or_default(),
-            class: None,
-            code: Some(p.code.as_str().to_string()),
-            detail: p.message.clone(),
-        });
-    }
-    let entries = match store.list() {
-        Ok(e) => e,
-        Err(e) => {
-            audit.error = Some(format!("cannot list {}: {e}", bag.display()));
-            audit.ended = Utc::now();
-            return (audit, None);
-        }
-    };
-    if report.verdict == crate::verdict::Verdict::Unreadable && report.version.is_none() {
-        audit.error = report.problems.first().map(|p| p.message.clone());
-        audit.ended = Utc::now();
-        return (audit, None);
-    }
-    // The baseline's algorithm, or the strongest this bag's manifests have.
-    let algorithm = baseline
-        .as_ref()
-        .and_then(|b| b.algorithm.parse::<Algorithm>().ok())
-        .or_else(|| {
-            strongest(entries.iter().filter_map(|e| {
-                let (tag, a) = manifest::classify(&e.path)?;
-                (!tag && !e.path.contains('/'))
-                    .then(|| Algorithm::from_manifest_name(a))
-                    .flatten()
-            }))
-        })
-        .unwrap_or(Algorithm::Sha512);
-    let mut observed = observed.into_inner().expect("no panic while held");
-    // Payload files validation did not hash in this algorithm (not listed, or listed only in
-    // other manifests) are hashed now: their content decides between new and moved.
-    let payload: Vec<(&str, u64)> = entries
-        .iter()
-        .filter(|e| e.path.starts_with("data/") && e.kind == EntryKind::File && e.utf8)
-        .map(|e| (e.path.as_str(), e.size))
-        .collect();
-    let missing: Vec<(&str, u64)> = payload
-        .iter()
-        .copied()
-        .filter(|(p, _)| observed.get(*p).and_then(|d| d.get(algorithm)).is_none())
-        .collect();
-    if !missing.is_empty() {
-        let algs: AlgorithmSet = [algorithm].into_iter().collect();
-        let requests: Vec<DigestRequest<'_>> = missing
-            .iter()
-            .map(|&(path, size)| DigestRequest {
-                path,
-                size_hint: size,
-                algorithms: algs,
-            })
-            .collect();
-        let extra: Mutex<Vec<(String, FileDigests)>> = Mutex::new(Vec::new());
-        store.digest(&requests, engine, progress, &|i, r| {
-            if let Ok(d) = r {
-                extra
-                    .lock()
-                    .expect("no panic while held")
-                    .push((requests[i].path.to_string(), d));
-            }
-        });
-        for (p, d) in extra.into_inner().expect("no panic while held") {
-            audit.bytes += d.size;
-            observed.insert(p, d);
-        }
-    }
-    let now = Current {
-        files: payload
-            .iter()
-            .map(|(p, _)| {
-                (
-                    p.to_string(),
-                    observed
-                        .get(*p)
-                        .and_then(|d| d.get(algorithm))
-                        .map(|d| d.to_hex()),
-                )
-            })
-            .collect(),
-        manifest: read_manifest(&*store, false, algorithm),
-        tags: read_manifest(&*store, true, algorithm),
-    };
-    let sizes: HashMap<&str, u64> = payload.iter().copied().collect();
-    let (base, recorded) = match baseline {
-        Some(b) => (b, None),
-        None => {
-            // The first audit: what the depositor's manifests claim is the baseline (a file
-            // they do not list is new from the start, a listed file not there is missing).
-            let files = match &now.manifest {
-                Some(m) => m
-                    .iter()
-                    .map(|(p, d)| {
-                        (
-                            p.clone(),
-                            d.clone(),
-                            sizes.get(p.as_str()).copied().unwrap_or(0),
-                        )
-                    })
-                    .collect(),
-                None => Vec::new(),
-            };
-            let b = Baseline {
-                algorithm: algorithm.name().to_string(),
-                files,
-                tags: now
-                    .tags
-                    .iter()
-                    .flatten()
-                    .map(|(p, d)| (p.clone(), d.clone()))
-                    .collect(),
-            };
-            (b.clone(), Some(b))
-        }
-    };
-    let c = classify(&base, &now);
-    audit.counts = c.counts;
-    audit.manifest_rewritten = c.manifest_rewritten;
-    audit.baseline_recorded = recorded.is_some();
-    let mut findings = c.findings;
-    findings.append(&mut audit.findings);
-    audit.findings = findings;
-    let clean = c.counts.changed + c.counts.missing + c.counts.new + c.counts.moved == 0
-        && !c.manifest_rewritten;
-    audit.outcome = if report.verdict == crate::verdict::Verdict::Unreadable {
-        Outcome::Unreadable
-    } else if report.verdict.passed() && clean {
-        Outcome::Passed
+    if work.len() == 1 {
+        progress.stage(&format!("auditing {}", work[0].0), 0, 0);
+        work.into_iter().map(audit_one).collect()
     } else {
-        Outcome::Failed
-    };
-    audit.ended = Utc::now();
-    (audit, recorded)
+        progress.stage(&format!("auditing {} bags", work.len()), 0, 0);
+        engine.install(|| work.into_par_iter().map(audit_one).collect())
+    }
+}
+
+/// Audited bags not recorded yet, written to the register a group at a time.
+struct Pending<'a> {
+    register: &'a Register,
+    run: i64,
+    /// `(bag id, baseline to set at a first audit, audit)`.
+    results: Vec<(i64, Option<Baseline>, BagAudit)>,
+    last_flush: Instant,
+}
+
+impl Pending<'_> {
+    /// Records the results once a quarter second has passed since the last time.
+    fn flush_when_due(&mut self) -> Result<(), RegisterError> {
+        if self.last_flush.elapsed() >= Duration::from_millis(250) {
+            self.flush()?;
+            self.last_flush = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// Records every result in one transaction.
+    fn flush(&mut self) -> Result<(), RegisterError> {
+        if self.results.is_empty() {
+            return Ok(());
+        }
+        let count = self.results.len();
+        let run = self.run;
+        let results = &mut self.results;
+        self.register.batch(|register| {
+            for (bag_id, baseline, audit) in results.drain(..) {
+                if let Some(baseline) = &baseline {
+                    register.set_baseline(bag_id, baseline)?;
+                }
+                register.record(run, bag_id, &audit)?;
+            }
+            Ok(())
+        })?;
+        for _ in 0..count {
+            crate::fsutil::failpoint("audit-after-bag");
+        }
+        Ok(())
+    }
+}
+
+/// `failed` when a bag failed, else `stopped` when the budget ran out, else `passed`.
+fn run_outcome(summary: &RunSummary, stopped: bool) -> &'static str {
+    if summary.failed > 0 {
+        "failed"
+    } else if stopped {
+        "stopped"
+    } else {
+        "passed"
+    }
 }
 
 #[cfg(test)]
@@ -512,40 +329,27 @@ mod tests {
     #[test]
     fn the_throttle_holds_readers_to_the_rate() {
         // 4 MiB at 8 MiB/s cannot take less than half a second, however fast the machine.
-        let t = Throttle {
+        let throttle = Throttle {
             inner: &crate::digest::NoProgress,
             rate: Some(8 << 20),
             start: Instant::now(),
             bytes: AtomicU64::new(0),
         };
         for _ in 0..4 {
-            t.bytes(1 << 20);
+            throttle.bytes(1 << 20);
         }
         assert!(
-            t.start.elapsed() >= Duration::from_millis(490),
+            throttle.start.elapsed() >= Duration::from_millis(490),
             "{:?}",
-            t.start.elapsed()
+            throttle.start.elapsed()
         );
         // Without a rate, nothing waits.
         let free = Throttle {
             rate: None,
             start: Instant::now(),
-            ..t
+            ..throttle
         };
         free.bytes(1 << 30);
         assert!(free.start.elapsed() < Duration::from_millis(490));
-    }
-
-    #[test]
-    fn the_baseline_algorithm_is_the_strongest_the_bag_has() {
-        assert_eq!(
-            strongest([Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha1]),
-            Some(Algorithm::Sha256)
-        );
-        assert_eq!(
-            strongest([Algorithm::Sha256, Algorithm::Sha512]),
-            Some(Algorithm::Sha512)
-        );
-        assert_eq!(strongest([]), None);
     }
 }

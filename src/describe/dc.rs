@@ -7,20 +7,20 @@
 //! `dc:coverage`, since simple DC has no `spatial`. Values are written as given (a date as it
 //! was entered, EDTF included), except characters XML 1.0 cannot carry, which become U+FFFD.
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 
 use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
+use super::xml::{close, open_with, text};
 use crate::metadata::{ELEMENTS, Record};
+
+/// The XML Schema instance namespace (defined with the XML toolkit).
+pub use super::xml::XSI_NS;
 
 /// The OAI-PMH `oai_dc` namespace.
 pub const OAI_DC_NS: &str = "http://www.openarchives.org/OAI/2.0/oai_dc/";
 /// The Dublin Core elements 1.1 namespace.
 pub const DC_NS: &str = "http://purl.org/dc/elements/1.1/";
-/// The XML Schema instance namespace.
-pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
 /// The canonical `xsi:schemaLocation` of an `oai_dc:dc` record.
 pub const OAI_DC_SCHEMA_LOCATION: &str =
     "http://www.openarchives.org/OAI/2.0/oai_dc/ http://www.openarchives.org/OAI/2.0/oai_dc.xsd";
@@ -49,36 +49,16 @@ fn dc_name(element: &str) -> Option<&'static str> {
     }
 }
 
-/// `text` with every character XML 1.0 cannot hold, or that we refuse to write (control
-/// characters other than tab, CR and LF, and the non-characters U+FFFE and U+FFFF), replaced
-/// by U+FFFD.
-pub(crate) fn xml_safe(text: &str) -> Cow<'_, str> {
-    fn bad(c: char) -> bool {
-        (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
-    }
-    if text.chars().any(bad) {
-        text.chars()
-            .map(|c| if bad(c) { '\u{fffd}' } else { c })
-            .collect::<String>()
-            .into()
-    } else {
-        text.into()
-    }
-}
-
 /// Writes the `dc:*` elements of a record, one per value, in [`ELEMENTS`] order, into an
 /// element already opened by the caller (`oai_dc:dc` here, `mets:xmlData` in a METS). The
 /// `dc` prefix must be bound to [`DC_NS`] by an enclosing element.
-pub fn write_dc_elements<W: Write>(w: &mut Writer<W>, record: &Record) -> io::Result<()> {
+pub fn write_dc_elements<W: Write>(writer: &mut Writer<W>, record: &Record) -> io::Result<()> {
     for element in ELEMENTS {
         let Some(name) = dc_name(element) else {
             continue;
         };
         for value in record.all(element) {
-            // BytesText::new escapes `<`, `>`, `&`, both quotes and CR (as `&#13;`, which
-            // an XML parser would otherwise turn into LF).
-            w.create_element(name)
-                .write_text_content(BytesText::new(&xml_safe(value)))?;
+            text(writer, name, value)?;
         }
     }
     Ok(())
@@ -88,24 +68,20 @@ pub fn write_dc_elements<W: Write>(w: &mut Writer<W>, record: &Record) -> io::Re
 /// indentation, LF line endings and a final newline; the same record always gives the same
 /// bytes.
 pub fn oai_dc(record: &Record) -> String {
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    write_document(&mut w, record).expect("writing to a Vec cannot fail");
-    let mut bytes = w.into_inner();
-    bytes.push(b'\n');
-    String::from_utf8(bytes).expect("the writer only writes UTF-8")
-}
-
-fn write_document<W: Write>(w: &mut Writer<W>, record: &Record) -> io::Result<()> {
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let root = BytesStart::new("oai_dc:dc").with_attributes([
-        ("xmlns:oai_dc", OAI_DC_NS),
-        ("xmlns:dc", DC_NS),
-        ("xmlns:xsi", XSI_NS),
-        ("xsi:schemaLocation", OAI_DC_SCHEMA_LOCATION),
-    ]);
-    w.write_event(Event::Start(root))?;
-    write_dc_elements(w, record)?;
-    w.write_event(Event::End(BytesEnd::new("oai_dc:dc")))
+    super::xml::document(|writer| {
+        open_with(
+            writer,
+            "oai_dc:dc",
+            &[
+                ("xmlns:oai_dc", OAI_DC_NS),
+                ("xmlns:dc", DC_NS),
+                ("xmlns:xsi", XSI_NS),
+                ("xsi:schemaLocation", OAI_DC_SCHEMA_LOCATION),
+            ],
+        )?;
+        write_dc_elements(writer, record)?;
+        close(writer, "oai_dc:dc")
+    })
 }
 
 #[cfg(test)]
@@ -113,6 +89,7 @@ mod tests {
     use super::*;
     use quick_xml::Reader;
     use quick_xml::escape::resolve_predefined_entity;
+    use quick_xml::events::Event;
     use std::path::Path;
 
     fn record(pairs: &[(&str, &[&str])]) -> Record {
@@ -120,7 +97,7 @@ mod tests {
             line: 2,
             values: pairs
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+                .map(|(k, value)| (k.to_string(), value.iter().map(|s| s.to_string()).collect()))
                 .collect(),
             ragged: false,
         }
@@ -208,8 +185,8 @@ mod tests {
         let mut expected = Vec::new();
         for element in ELEMENTS {
             if let Some(name) = dc_name(element) {
-                for v in rec.all(element) {
-                    expected.push((name.to_string(), v.replace('\u{7}', "\u{fffd}")));
+                for value in rec.all(element) {
+                    expected.push((name.to_string(), value.replace('\u{7}', "\u{fffd}")));
                 }
             }
         }
@@ -219,21 +196,11 @@ mod tests {
     }
 
     #[test]
-    fn unsafe_characters_are_replaced() {
-        assert_eq!(
-            xml_safe("a\u{0}b\u{1b}c\u{7f}d\u{85}e"),
-            "a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}e"
-        );
-        assert_eq!(xml_safe("x\u{fffe}\u{ffff}"), "x\u{fffd}\u{fffd}");
-        assert!(matches!(xml_safe("tab\tcr\rlf\n 📷"), Cow::Borrowed(_)));
-    }
-
-    #[test]
     fn dc_elements_alone_have_no_root() {
-        let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-        write_dc_elements(&mut w, &record(&[("title", &["T"]), ("file", &["f"])])).unwrap();
+        let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
+        write_dc_elements(&mut writer, &record(&[("title", &["T"]), ("file", &["f"])])).unwrap();
         assert_eq!(
-            String::from_utf8(w.into_inner()).unwrap(),
+            String::from_utf8(writer.into_inner()).unwrap(),
             "<dc:title>T</dc:title>"
         );
     }
@@ -253,8 +220,8 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let mut files = Vec::new();
-        for (i, rec) in sidecar.records.iter().chain([&tricky()]).enumerate() {
-            let path = dir.path().join(format!("dc-{i:03}.xml"));
+        for (index, rec) in sidecar.records.iter().chain([&tricky()]).enumerate() {
+            let path = dir.path().join(format!("dc-{index:03}.xml"));
             std::fs::write(&path, oai_dc(rec)).unwrap();
             files.push(path);
         }

@@ -91,22 +91,22 @@ pub fn files(xml: &str) -> Result<Vec<MetsFile>, String> {
 
 /// `%XX` escapes decoded to bytes, then read as UTF-8 (lossily: a bad escape shows as U+FFFD
 /// and then names no file).
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let Some(v) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'%'
+            && let Some(byte) = text
+                .get(at + 1..at + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
         {
-            out.push(v);
-            i += 3;
+            out.push(byte);
+            at += 3;
             continue;
         }
-        out.push(b[i]);
-        i += 1;
+        out.push(bytes[at]);
+        at += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
 }
@@ -121,11 +121,11 @@ mod tests {
             <mets:file ID="f1" CHECKSUMTYPE="SHA-256" CHECKSUM="AB12"><mets:FLocat LOCTYPE="URL" xlink:href="data/%D0%BC%D0%B8%D1%82%D0%B8%D0%BD%D0%B3%205.jpg"/></mets:file>
             <mets:file ID="f2"><mets:FLocat LOCTYPE="URL" xlink:href="data/a%25b.png"/></mets:file>
         </mets:fileGrp></mets:fileSec></mets:mets>"#;
-        let f = files(xml).unwrap();
-        assert_eq!(f[0].href, "data/митинг 5.jpg");
-        assert_eq!(f[0].checksum.as_deref(), Some("ab12"));
-        assert_eq!(f[1].href, "data/a%b.png");
-        assert_eq!(f[1].checksum, None);
+        let listed = files(xml).unwrap();
+        assert_eq!(listed[0].href, "data/митинг 5.jpg");
+        assert_eq!(listed[0].checksum.as_deref(), Some("ab12"));
+        assert_eq!(listed[1].href, "data/a%b.png");
+        assert_eq!(listed[1].checksum, None);
         assert!(files("<mets:mets><unclosed>").is_err());
         assert!(files("<a></b>").is_err());
         assert!(files("<other/>").is_err());

@@ -15,9 +15,9 @@
 use std::io::{self, Write};
 
 use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::BytesStart;
 
-use super::dc::{XSI_NS, xml_safe};
+use super::xml::{XSI_NS, close, document, open, open_tag, start, text};
 use crate::photo::{Exif, Technical};
 
 /// The NISO MIX 2.0 namespace.
@@ -92,13 +92,13 @@ impl ImageFacts {
 /// range (a blank `0000:00:00 00:00:00` included). A malformed offset is dropped, keeping the
 /// local time.
 pub fn exif_date_time(date_time: &str, offset: Option<&str>) -> Option<String> {
-    let s = date_time.trim().trim_end_matches('\0');
-    let b = s.as_bytes();
-    if b.len() != 19 {
+    let text = date_time.trim().trim_end_matches('\0');
+    let bytes = text.as_bytes();
+    if bytes.len() != 19 {
         return None;
     }
     let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        let part = &s[range];
+        let part = &text[range];
         if part.bytes().all(|c| c.is_ascii_digit()) {
             part.parse().ok()
         } else {
@@ -106,7 +106,10 @@ pub fn exif_date_time(date_time: &str, offset: Option<&str>) -> Option<String> {
         }
     };
     let separators = [(4, b':'), (7, b':'), (10, b' '), (13, b':'), (16, b':')];
-    if separators.iter().any(|&(i, c)| b[i] != c) {
+    if separators
+        .iter()
+        .any(|&(at, separator)| bytes[at] != separator)
+    {
         return None;
     }
     let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
@@ -122,13 +125,21 @@ pub fn exif_date_time(date_time: &str, offset: Option<&str>) -> Option<String> {
     if year == 0 || day == 0 || day > month_days || hour > 23 || minute > 59 || second > 59 {
         return None;
     }
-    let mut out = format!("{}-{}-{}T{}", &s[0..4], &s[5..7], &s[8..10], &s[11..19]);
+    let mut out = format!(
+        "{}-{}-{}T{}",
+        &text[0..4],
+        &text[5..7],
+        &text[8..10],
+        &text[11..19]
+    );
     if let Some(offset) = offset.map(str::trim) {
-        let ob = offset.as_bytes();
-        let well_formed = ob.len() == 6
-            && matches!(ob[0], b'+' | b'-')
-            && ob[3] == b':'
-            && [1, 2, 4, 5].iter().all(|&i| ob[i].is_ascii_digit());
+        let offset_bytes = offset.as_bytes();
+        let well_formed = offset_bytes.len() == 6
+            && matches!(offset_bytes[0], b'+' | b'-')
+            && offset_bytes[3] == b':'
+            && [1, 2, 4, 5]
+                .iter()
+                .all(|&at| offset_bytes[at].is_ascii_digit());
         if well_formed {
             let hours: u32 = offset[1..3].parse().ok()?;
             let minutes: u32 = offset[4..6].parse().ok()?;
@@ -140,22 +151,6 @@ pub fn exif_date_time(date_time: &str, offset: Option<&str>) -> Option<String> {
     Some(out)
 }
 
-/// Writes `<name>text</name>`, the text made XML-safe and escaped.
-fn text<W: Write>(w: &mut Writer<W>, name: &str, value: &str) -> io::Result<()> {
-    // BytesText::new escapes `<`, `>`, `&`, both quotes and CR.
-    w.create_element(name)
-        .write_text_content(BytesText::new(&xml_safe(value)))?;
-    Ok(())
-}
-
-fn open<W: Write>(w: &mut Writer<W>, name: &str) -> io::Result<()> {
-    w.write_event(Event::Start(BytesStart::new(name)))
-}
-
-fn close<W: Write>(w: &mut Writer<W>, name: &str) -> io::Result<()> {
-    w.write_event(Event::End(BytesEnd::new(name)))
-}
-
 /// A MIX positive integer, or `None` for zero.
 fn positive(n: Option<impl Into<u64>>) -> Option<u64> {
     n.map(Into::into).filter(|&n| n > 0)
@@ -163,112 +158,107 @@ fn positive(n: Option<impl Into<u64>>) -> Option<u64> {
 
 /// Writes one `mix:mix` with its own `xmlns:mix`, as a METS `mdWrap MDTYPE="NISOIMG"`
 /// holds it.
-pub fn write_mix<W: Write>(w: &mut Writer<W>, image: &ImageFacts) -> io::Result<()> {
-    let start = BytesStart::new("mix:mix").with_attributes([("xmlns:mix", MIX_NS)]);
-    write_mix_element(w, start, image)
+pub fn write_mix<W: Write>(writer: &mut Writer<W>, image: &ImageFacts) -> io::Result<()> {
+    write_mix_element(writer, start("mix:mix", &[("xmlns:mix", MIX_NS)]), image)
 }
 
 fn write_mix_element<W: Write>(
-    w: &mut Writer<W>,
-    start: BytesStart,
+    writer: &mut Writer<W>,
+    root: BytesStart,
     image: &ImageFacts,
 ) -> io::Result<()> {
-    w.write_event(Event::Start(start))?;
+    open_tag(writer, root)?;
 
     if let Some(compression) = &image.compression {
-        open(w, "mix:BasicDigitalObjectInformation")?;
-        open(w, "mix:Compression")?;
-        text(w, "mix:compressionScheme", compression)?;
-        close(w, "mix:Compression")?;
-        close(w, "mix:BasicDigitalObjectInformation")?;
+        open(writer, "mix:BasicDigitalObjectInformation")?;
+        open(writer, "mix:Compression")?;
+        text(writer, "mix:compressionScheme", compression)?;
+        close(writer, "mix:Compression")?;
+        close(writer, "mix:BasicDigitalObjectInformation")?;
     }
 
     let width = positive(image.width);
     let height = positive(image.height);
     if width.is_some() || height.is_some() || image.colour_space.is_some() {
-        open(w, "mix:BasicImageInformation")?;
-        open(w, "mix:BasicImageCharacteristics")?;
+        open(writer, "mix:BasicImageInformation")?;
+        open(writer, "mix:BasicImageCharacteristics")?;
         if let Some(width) = width {
-            text(w, "mix:imageWidth", &width.to_string())?;
+            text(writer, "mix:imageWidth", &width.to_string())?;
         }
         if let Some(height) = height {
-            text(w, "mix:imageHeight", &height.to_string())?;
+            text(writer, "mix:imageHeight", &height.to_string())?;
         }
         if let Some(colour_space) = &image.colour_space {
-            open(w, "mix:PhotometricInterpretation")?;
-            text(w, "mix:colorSpace", colour_space)?;
-            close(w, "mix:PhotometricInterpretation")?;
+            open(writer, "mix:PhotometricInterpretation")?;
+            text(writer, "mix:colorSpace", colour_space)?;
+            close(writer, "mix:PhotometricInterpretation")?;
         }
-        close(w, "mix:BasicImageCharacteristics")?;
-        close(w, "mix:BasicImageInformation")?;
+        close(writer, "mix:BasicImageCharacteristics")?;
+        close(writer, "mix:BasicImageInformation")?;
     }
 
     if image.has_capture() {
-        open(w, "mix:ImageCaptureMetadata")?;
+        open(writer, "mix:ImageCaptureMetadata")?;
         if let Some(created) = &image.date_time_created {
-            open(w, "mix:GeneralCaptureInformation")?;
-            text(w, "mix:dateTimeCreated", created)?;
-            close(w, "mix:GeneralCaptureInformation")?;
+            open(writer, "mix:GeneralCaptureInformation")?;
+            text(writer, "mix:dateTimeCreated", created)?;
+            close(writer, "mix:GeneralCaptureInformation")?;
         }
         if image.make.is_some() || image.model.is_some() {
-            open(w, "mix:DigitalCameraCapture")?;
+            open(writer, "mix:DigitalCameraCapture")?;
             if let Some(make) = &image.make {
-                text(w, "mix:digitalCameraManufacturer", make)?;
+                text(writer, "mix:digitalCameraManufacturer", make)?;
             }
             if let Some(model) = &image.model {
-                open(w, "mix:DigitalCameraModel")?;
-                text(w, "mix:digitalCameraModelName", model)?;
-                close(w, "mix:DigitalCameraModel")?;
+                open(writer, "mix:DigitalCameraModel")?;
+                text(writer, "mix:digitalCameraModelName", model)?;
+                close(writer, "mix:DigitalCameraModel")?;
             }
-            close(w, "mix:DigitalCameraCapture")?;
+            close(writer, "mix:DigitalCameraCapture")?;
         }
-        close(w, "mix:ImageCaptureMetadata")?;
+        close(writer, "mix:ImageCaptureMetadata")?;
     }
 
     let bits = positive(image.bits_per_sample);
     let samples = positive(image.samples_per_pixel);
     if bits.is_some() || samples.is_some() {
-        open(w, "mix:ImageAssessmentMetadata")?;
-        open(w, "mix:ImageColorEncoding")?;
+        open(writer, "mix:ImageAssessmentMetadata")?;
+        open(writer, "mix:ImageColorEncoding")?;
         if let Some(bits) = bits {
             // One value per sample (8, 8, 8 for RGB); once when the count is unknown.
-            open(w, "mix:BitsPerSample")?;
+            open(writer, "mix:BitsPerSample")?;
             let value = bits.to_string();
             for _ in 0..samples.unwrap_or(1) {
-                text(w, "mix:bitsPerSampleValue", &value)?;
+                text(writer, "mix:bitsPerSampleValue", &value)?;
             }
-            text(w, "mix:bitsPerSampleUnit", "integer")?;
-            close(w, "mix:BitsPerSample")?;
+            text(writer, "mix:bitsPerSampleUnit", "integer")?;
+            close(writer, "mix:BitsPerSample")?;
         }
         if let Some(samples) = samples {
-            text(w, "mix:samplesPerPixel", &samples.to_string())?;
+            text(writer, "mix:samplesPerPixel", &samples.to_string())?;
         }
-        close(w, "mix:ImageColorEncoding")?;
-        close(w, "mix:ImageAssessmentMetadata")?;
+        close(writer, "mix:ImageColorEncoding")?;
+        close(writer, "mix:ImageAssessmentMetadata")?;
     }
 
-    close(w, "mix:mix")
+    close(writer, "mix:mix")
 }
 
 /// One image's facts as a standalone `mix:mix` document: XML declaration, UTF-8, 2-space
 /// indentation, LF line endings and a final newline; the same facts always give the same
 /// bytes.
 pub fn mix_document(image: &ImageFacts) -> String {
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    write_document(&mut w, image).expect("writing to a Vec cannot fail");
-    let mut bytes = w.into_inner();
-    bytes.push(b'\n');
-    String::from_utf8(bytes).expect("the writer only writes UTF-8")
-}
-
-fn write_document<W: Write>(w: &mut Writer<W>, image: &ImageFacts) -> io::Result<()> {
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let root = BytesStart::new("mix:mix").with_attributes([
-        ("xmlns:mix", MIX_NS),
-        ("xmlns:xsi", XSI_NS),
-        ("xsi:schemaLocation", MIX_SCHEMA_LOCATION),
-    ]);
-    write_mix_element(w, root, image)
+    document(|writer| {
+        let root = start(
+            "mix:mix",
+            &[
+                ("xmlns:mix", MIX_NS),
+                ("xmlns:xsi", XSI_NS),
+                ("xsi:schemaLocation", MIX_SCHEMA_LOCATION),
+            ],
+        );
+        write_mix_element(writer, root, image)
+    })
 }
 
 #[cfg(test)]
@@ -301,11 +291,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut files = Vec::new();
         let mut all = Vec::new();
-        for (i, (rel, bytes)) in fixture_photos().iter().enumerate() {
+        for (index, (rel, bytes)) in fixture_photos().iter().enumerate() {
             let image = facts(rel, bytes);
             let xml = mix_document(&image);
             assert_eq!(xml, mix_document(&image), "deterministic");
-            let path = dir.path().join(format!("mix-{i:03}.xml"));
+            let path = dir.path().join(format!("mix-{index:03}.xml"));
             std::fs::write(&path, &xml).unwrap();
             files.push(path);
             all.push(image);
@@ -319,8 +309,8 @@ mod tests {
                 .any(|f| f.make.is_some() && f.date_time_created.is_some()),
             "some fixture photos have Exif: {all:?}"
         );
-        for (i, image) in [hostile(), ImageFacts::default()].iter().enumerate() {
-            let path = dir.path().join(format!("mix-extra-{i}.xml"));
+        for (index, image) in [hostile(), ImageFacts::default()].iter().enumerate() {
+            let path = dir.path().join(format!("mix-extra-{index}.xml"));
             std::fs::write(&path, mix_document(image)).unwrap();
             files.push(path);
         }
@@ -388,9 +378,9 @@ mod tests {
     #[test]
     fn hostile_text_round_trips() {
         let image = hostile();
-        let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-        write_mix(&mut w, &image).unwrap();
-        let xml = String::from_utf8(w.into_inner()).unwrap();
+        let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
+        write_mix(&mut writer, &image).unwrap();
+        let xml = String::from_utf8(writer.into_inner()).unwrap();
         assert!(xml.starts_with("<mix:mix xmlns:mix=\"http://www.loc.gov/mix/v20\">\n"));
         assert!(!xml.contains('\u{7}') && !xml.contains('\r'));
         assert_eq!(

@@ -1,22 +1,27 @@
 //! Descriptive and preservation metadata as XML: the records `metadata` reads, written as
-//! Dublin Core (and, as `qoima package` grows, METS, PREMIS and MIX).
+//! Dublin Core (`dc`), METS (`mets`, read back by `mets_read`), PREMIS (`premis`: the one
+//! PREMIS writer, from plain data; the audit's export maps its history onto it) and MIX
+//! (`mix`).
 //!
-//! Every writer here goes through quick-xml's event `Writer`, never string formatting, so
-//! escaping is done in one place; and each one is safe on its own — a value that would make
-//! the XML ill-formed (a control character) is replaced, not trusted to have been caught by
-//! `qoima check`. Output is deterministic: UTF-8, 2-space indentation, LF line endings.
+//! Every writer here goes through one toolkit (`xml`: quick-xml's event `Writer`, never
+//! string formatting), so escaping is done in one place; and each one is safe on its own — a
+//! value that would make the XML ill-formed (a control character) is replaced, not trusted to
+//! have been caught by `qoima check`. Output is deterministic: UTF-8, 2-space indentation, LF
+//! line endings.
 
 pub mod dc;
 pub mod mets;
 pub mod mets_read;
 pub mod mix;
 pub mod premis;
+pub(crate) mod xml;
 
 pub use dc::{oai_dc, write_dc_elements};
 pub use mets::{MetsInput, MetsItem, mets_document};
 pub use mix::{ImageFacts, mix_document, write_mix};
 pub use premis::{
-    AgentFacts, EventFacts, ObjectFacts, premis_document, write_agent, write_event, write_object,
+    AgentFacts, EntityFacts, EventFacts, LinkedAgent, ObjectFacts, PremisObject, RightsFacts,
+    premis_document, write_agent, write_event, write_object, write_rights,
 };
 
 /// Helpers shared by the tests of the writers.

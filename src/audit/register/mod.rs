@@ -279,9 +279,9 @@ impl Register {
 
     fn begin_run_as(&self, info: &RunInfo, pid: u32) -> Result<i64, RegisterError> {
         let host = hostname();
-        self.write(|c| {
-            reap_dead_runs(c, &host)?;
-            c.execute(
+        self.write(|conn| {
+            reap_dead_runs(conn, &host)?;
+            conn.execute(
                 "INSERT INTO runs (started, user, host, pid, pid_host, qoima_version, outcome)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running')",
                 params![
@@ -293,7 +293,7 @@ impl Register {
                     info.qoima_version
                 ],
             )?;
-            Ok(c.last_insert_rowid())
+            Ok(conn.last_insert_rowid())
         })
     }
 
@@ -312,12 +312,12 @@ impl Register {
                 outcome: outcome.to_string(),
             });
         }
-        let n = self.write(|c| {
-            c.execute(
+        let updated = self.write(|conn| {
+            conn.execute(
                 "UPDATE bags SET claimed_by = NULL WHERE claimed_by = ?1",
                 [run],
             )?;
-            c.execute(
+            conn.execute(
                 "UPDATE runs SET ended = ?2, outcome = ?3, bags = ?4, bytes = ?5, failed = ?6
                  WHERE id = ?1",
                 params![
@@ -330,7 +330,7 @@ impl Register {
                 ],
             )
         })?;
-        if n == 0 {
+        if updated == 0 {
             return Err(self.unknown_run(run));
         }
         Ok(())
@@ -349,8 +349,8 @@ impl Register {
     ) -> Result<Claim, RegisterError> {
         let host = hostname();
         let now = Utc::now();
-        let claim = self.write(|c| {
-            let Some(run_started) = c
+        let claim = self.write(|conn| {
+            let Some(run_started) = conn
                 .query_row("SELECT started FROM runs WHERE id = ?1", [run], |r| {
                     r.get::<_, i64>(0)
                 })
@@ -358,7 +358,7 @@ impl Register {
             else {
                 return Ok(None);
             };
-            let row = c
+            let row = conn
                 .query_row(
                     "SELECT id, last_verified, claimed_by FROM bags WHERE path = ?1",
                     [bag],
@@ -374,15 +374,15 @@ impl Register {
             let (bag_id, last, holder) = match row {
                 Some(row) => row,
                 None => {
-                    c.execute(
+                    conn.execute(
                         "INSERT INTO bags (path, first_seen) VALUES (?1, ?2)",
                         params![bag, micros(now)],
                     )?;
-                    (c.last_insert_rowid(), None, None)
+                    (conn.last_insert_rowid(), None, None)
                 }
             };
             if let Some(holder) = holder.filter(|&h| h != run)
-                && run_is_live(c, holder, &host)?
+                && run_is_live(conn, holder, &host)?
             {
                 return Ok(Some(Claim::Busy { run: holder }));
             }
@@ -395,7 +395,7 @@ impl Register {
                     }));
                 }
             }
-            c.execute(
+            conn.execute(
                 "UPDATE bags SET claimed_by = ?2 WHERE id = ?1",
                 [bag_id, run],
             )?;
@@ -406,7 +406,9 @@ impl Register {
 
     /// Releases a claim without recording anything (the run stopped before auditing it).
     pub fn release(&self, bag_id: i64) -> Result<(), RegisterError> {
-        self.write(|c| c.execute("UPDATE bags SET claimed_by = NULL WHERE id = ?1", [bag_id]))?;
+        self.write(|conn| {
+            conn.execute("UPDATE bags SET claimed_by = NULL WHERE id = ?1", [bag_id])
+        })?;
         Ok(())
     }
 
@@ -414,8 +416,8 @@ impl Register {
     /// verified first, so that a run cut short is continued by the next. Unknown bags count
     /// as never verified; ties keep their input order.
     pub fn due_order(&self, bags: &[String]) -> Result<Vec<String>, RegisterError> {
-        let keyed = self.read(|c| {
-            let mut stmt = c.prepare_cached("SELECT last_verified FROM bags WHERE path = ?1")?;
+        let keyed = self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT last_verified FROM bags WHERE path = ?1")?;
             let mut keyed = Vec::with_capacity(bags.len());
             for bag in bags {
                 let last: Option<i64> = stmt.query_row([bag], |r| r.get(0)).optional()?.flatten();
@@ -431,55 +433,55 @@ impl Register {
 
     /// The bag's baseline, when one was recorded.
     pub fn baseline(&self, bag_id: i64) -> Result<Option<Baseline>, RegisterError> {
-        self.read(|c| {
-            let Some(algorithm) = c
+        self.read(|conn| {
+            let Some(algorithm) = conn
                 .query_row(
                     "SELECT algorithm FROM baselines WHERE bag_id = ?1",
                     [bag_id],
-                    |r| r.get::<_, String>(0),
+                    |row| row.get::<_, String>(0),
                 )
                 .optional()?
             else {
                 return Ok(None);
             };
-            let mut b = Baseline {
+            let mut found = Baseline {
                 algorithm,
                 ..Baseline::default()
             };
-            let mut stmt = c.prepare(
+            let mut stmt = conn.prepare(
                 "SELECT tag, path, digest, size FROM baseline_files
                  WHERE bag_id = ?1 ORDER BY tag, seq",
             )?;
             let mut rows = stmt.query([bag_id])?;
-            while let Some(r) = rows.next()? {
-                let (path, digest) = (r.get::<_, String>(1)?, r.get::<_, String>(2)?);
-                if r.get::<_, bool>(0)? {
-                    b.tags.push((path, digest));
+            while let Some(row) = rows.next()? {
+                let (path, digest) = (row.get::<_, String>(1)?, row.get::<_, String>(2)?);
+                if row.get::<_, bool>(0)? {
+                    found.tags.push((path, digest));
                 } else {
-                    b.files.push((path, digest, uint(r.get(3)?)));
+                    found.files.push((path, digest, uint(row.get(3)?)));
                 }
             }
-            Ok(Some(b))
+            Ok(Some(found))
         })
     }
 
     /// Records (or replaces) the bag's baseline.
-    pub fn set_baseline(&self, bag_id: i64, b: &Baseline) -> Result<(), RegisterError> {
-        self.write(|c| {
-            c.execute("DELETE FROM baseline_files WHERE bag_id = ?1", [bag_id])?;
-            c.execute(
+    pub fn set_baseline(&self, bag_id: i64, baseline: &Baseline) -> Result<(), RegisterError> {
+        self.write(|conn| {
+            conn.execute("DELETE FROM baseline_files WHERE bag_id = ?1", [bag_id])?;
+            conn.execute(
                 "INSERT OR REPLACE INTO baselines (bag_id, algorithm, recorded)
                  VALUES (?1, ?2, ?3)",
-                params![bag_id, b.algorithm, micros(Utc::now())],
+                params![bag_id, baseline.algorithm, micros(Utc::now())],
             )?;
-            let mut stmt = c.prepare_cached(
+            let mut stmt = conn.prepare_cached(
                 "INSERT INTO baseline_files (bag_id, tag, seq, path, digest, size)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            for (seq, (path, digest, size)) in b.files.iter().enumerate() {
+            for (seq, (path, digest, size)) in baseline.files.iter().enumerate() {
                 stmt.execute(params![bag_id, false, seq as i64, path, digest, int(*size)])?;
             }
-            for (seq, (path, digest)) in b.tags.iter().enumerate() {
+            for (seq, (path, digest)) in baseline.tags.iter().enumerate() {
                 stmt.execute(params![bag_id, true, seq as i64, path, digest, None::<i64>])?;
             }
             Ok(())
@@ -489,9 +491,9 @@ impl Register {
     /// Records one bag's audit and its findings in one transaction, sets the bag's
     /// last-verified time (the audit's end) and outcome, and releases the run's claim on it.
     /// Returns the audit's number.
-    pub fn record(&self, run: i64, bag_id: i64, a: &BagAudit) -> Result<i64, RegisterError> {
-        self.write(|c| {
-            c.prepare_cached(
+    pub fn record(&self, run: i64, bag_id: i64, audit: &BagAudit) -> Result<i64, RegisterError> {
+        self.write(|conn| {
+            conn.prepare_cached(
                 "INSERT INTO audits (run_id, bag_id, started, ended, outcome, verdict, files,
                      bytes, confirmed, changed, missing, new, moved, manifest_rewritten,
                      baseline_recorded, error)
@@ -500,51 +502,56 @@ impl Register {
             .execute(params![
                 run,
                 bag_id,
-                micros(a.started),
-                micros(a.ended),
-                a.outcome.as_str(),
-                a.verdict,
-                int(a.files),
-                int(a.bytes),
-                int(a.counts.confirmed),
-                int(a.counts.changed),
-                int(a.counts.missing),
-                int(a.counts.new),
-                int(a.counts.moved),
-                a.manifest_rewritten,
-                a.baseline_recorded,
-                a.error,
+                micros(audit.started),
+                micros(audit.ended),
+                audit.outcome.as_str(),
+                audit.verdict,
+                int(audit.files),
+                int(audit.bytes),
+                int(audit.counts.confirmed),
+                int(audit.counts.changed),
+                int(audit.counts.missing),
+                int(audit.counts.new),
+                int(audit.counts.moved),
+                audit.manifest_rewritten,
+                audit.baseline_recorded,
+                audit.error,
             ])?;
-            let audit = c.last_insert_rowid();
-            let mut stmt = c.prepare_cached(
+            let audit_id = conn.last_insert_rowid();
+            let mut stmt = conn.prepare_cached(
                 "INSERT INTO findings (audit_id, seq, path, class, code, detail)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            for (seq, f) in a.findings.iter().enumerate() {
+            for (seq, finding) in audit.findings.iter().enumerate() {
                 stmt.execute(params![
-                    audit,
+                    audit_id,
                     seq as i64,
-                    f.path,
-                    f.class.map(FileClass::as_str),
-                    f.code,
-                    f.detail
+                    finding.path,
+                    finding.class.map(FileClass::as_str),
+                    finding.code,
+                    finding.detail
                 ])?;
             }
-            c.prepare_cached(
+            conn.prepare_cached(
                 "UPDATE bags SET last_verified = ?2, last_outcome = ?3,
                      claimed_by = CASE WHEN claimed_by = ?4 THEN NULL ELSE claimed_by END
                  WHERE id = ?1",
             )?
-            .execute(params![bag_id, micros(a.ended), a.outcome.as_str(), run])?;
+            .execute(params![
+                bag_id,
+                micros(audit.ended),
+                audit.outcome.as_str(),
+                run
+            ])?;
             crate::fsutil::failpoint("register-record");
-            Ok(audit)
+            Ok(audit_id)
         })
     }
 
     /// Every audit of `bag` (an absolute path), oldest first, with its findings.
     pub fn history(&self, bag: &str) -> Result<Vec<HistoryRow>, RegisterError> {
-        self.read(|c| {
-            let Some(bag_id) = c
+        self.read(|conn| {
+            let Some(bag_id) = conn
                 .query_row("SELECT id FROM bags WHERE path = ?1", [bag], |r| {
                     r.get::<_, i64>(0)
                 })
@@ -552,12 +559,12 @@ impl Register {
             else {
                 return Ok(Vec::new());
             };
-            let mut findings = findings_where(c, "a.bag_id = ?1", [bag_id])?;
+            let mut findings = findings_where(conn, "a.bag_id = ?1", [bag_id])?;
             let sql = format!(
                 "SELECT {AUDIT_COLUMNS} FROM audits a JOIN bags b ON b.id = a.bag_id
                  WHERE a.bag_id = ?1 ORDER BY a.started, a.id"
             );
-            let mut stmt = c.prepare(&sql)?;
+            let mut stmt = conn.prepare(&sql)?;
             let rows = stmt.query_map([bag_id], audit_from_row)?;
             rows.map(|r| {
                 let (id, run, mut audit) = r?;
@@ -574,8 +581,8 @@ impl Register {
     pub fn report(&self, since: Option<DateTime<Utc>>) -> Result<ReportData, RegisterError> {
         let from = since.map_or(i64::MIN, micros);
         let generated = Utc::now();
-        let mut data = self.read(|c| {
-            let mut data = c.query_row(
+        let mut data = self.read(|conn| {
+            let mut data = conn.query_row(
                 "SELECT count(*), count(DISTINCT bag_id), coalesce(sum(bytes), 0),
                         coalesce(sum(outcome <> 'passed'), 0)
                  FROM audits WHERE started >= ?1",
@@ -590,7 +597,7 @@ impl Register {
                     })
                 },
             )?;
-            let mut stmt = c.prepare(
+            let mut stmt = conn.prepare(
                 "SELECT date(started / 1000000, 'unixepoch') AS day, sum(bytes), count(*),
                         sum(outcome <> 'passed')
                  FROM audits WHERE started >= ?1 GROUP BY day ORDER BY day",
@@ -607,7 +614,7 @@ impl Register {
                 .collect::<rusqlite::Result<_>>()?;
             let sql =
                 format!("SELECT {RUN_COLUMNS} FROM runs WHERE started >= ?1 ORDER BY started, id");
-            data.runs = c
+            data.runs = conn
                 .prepare(&sql)?
                 .query_map([from], run_from_row)?
                 .collect::<rusqlite::Result<_>>()?;
@@ -616,12 +623,12 @@ impl Register {
                     SELECT (SELECT x.id FROM audits x WHERE x.bag_id = b.id AND x.started >= ?1
                             ORDER BY x.started DESC, x.id DESC LIMIT 1)
                     FROM bags b)";
-            let mut findings = findings_where(c, latest, [from])?;
+            let mut findings = findings_where(conn, latest, [from])?;
             let sql = format!(
                 "SELECT {AUDIT_COLUMNS} FROM audits a JOIN bags b ON b.id = a.bag_id
                  WHERE {latest} ORDER BY b.path"
             );
-            data.failing = c
+            data.failing = conn
                 .prepare(&sql)?
                 .query_map([from], audit_from_row)?
                 .map(|r| {
@@ -640,9 +647,11 @@ impl Register {
     /// The `limit` most recent runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, RegisterError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.read(|c| {
+        self.read(|conn| {
             let sql = format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1");
-            c.prepare(&sql)?.query_map([limit], run_from_row)?.collect()
+            conn.prepare(&sql)?
+                .query_map([limit], run_from_row)?
+                .collect()
         })
     }
 

@@ -4,10 +4,10 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// Marks the runs of this host whose process is gone as `interrupted`, and frees their claims.
-pub(super) fn reap_dead_runs(c: &Connection, host: &str) -> rusqlite::Result<()> {
+pub(super) fn reap_dead_runs(conn: &Connection, host: &str) -> rusqlite::Result<()> {
     let dead: Vec<i64> = {
         let mut stmt =
-            c.prepare("SELECT id, pid FROM runs WHERE outcome = 'running' AND pid_host = ?1")?;
+            conn.prepare("SELECT id, pid FROM runs WHERE outcome = 'running' AND pid_host = ?1")?;
         let rows = stmt.query_map([host], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
         let mut dead = Vec::new();
         for row in rows {
@@ -19,11 +19,11 @@ pub(super) fn reap_dead_runs(c: &Connection, host: &str) -> rusqlite::Result<()>
         dead
     };
     for id in dead {
-        c.execute(
+        conn.execute(
             "UPDATE bags SET claimed_by = NULL WHERE claimed_by = ?1",
             [id],
         )?;
-        c.execute(
+        conn.execute(
             "UPDATE runs SET outcome = 'interrupted' WHERE id = ?1",
             [id],
         )?;
@@ -33,8 +33,8 @@ pub(super) fn reap_dead_runs(c: &Connection, host: &str) -> rusqlite::Result<()>
 
 /// Whether `run` is running: not finished, and (on this host) its process exists. A run of
 /// another host is taken to be live while it says it is running.
-pub(super) fn run_is_live(c: &Connection, run: i64, host: &str) -> rusqlite::Result<bool> {
-    let row = c
+pub(super) fn run_is_live(conn: &Connection, run: i64, host: &str) -> rusqlite::Result<bool> {
+    let row = conn
         .query_row(
             "SELECT outcome, pid, pid_host FROM runs WHERE id = ?1",
             [run],

@@ -15,35 +15,35 @@ pub(super) const AUDIT_COLUMNS: &str =
     a.manifest_rewritten, a.baseline_recorded, a.error";
 
 /// (audit id, run, the audit without its findings).
-pub(super) fn audit_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, i64, BagAudit)> {
-    let outcome: String = r.get(5)?;
+pub(super) fn audit_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, i64, BagAudit)> {
+    let outcome: String = row.get(5)?;
     let outcome = Outcome::parse(&outcome).ok_or_else(|| bad_word(5, &outcome))?;
     let audit = BagAudit {
-        bag: r.get(2)?,
-        started: from_micros(r.get(3)?),
-        ended: from_micros(r.get(4)?),
+        bag: row.get(2)?,
+        started: from_micros(row.get(3)?),
+        ended: from_micros(row.get(4)?),
         outcome,
-        verdict: r.get(6)?,
-        files: uint(r.get(7)?),
-        bytes: uint(r.get(8)?),
+        verdict: row.get(6)?,
+        files: uint(row.get(7)?),
+        bytes: uint(row.get(8)?),
         counts: ClassCounts {
-            confirmed: uint(r.get(9)?),
-            changed: uint(r.get(10)?),
-            missing: uint(r.get(11)?),
-            new: uint(r.get(12)?),
-            moved: uint(r.get(13)?),
+            confirmed: uint(row.get(9)?),
+            changed: uint(row.get(10)?),
+            missing: uint(row.get(11)?),
+            new: uint(row.get(12)?),
+            moved: uint(row.get(13)?),
         },
-        manifest_rewritten: r.get(14)?,
-        baseline_recorded: r.get(15)?,
+        manifest_rewritten: row.get(14)?,
+        baseline_recorded: row.get(15)?,
         findings: Vec::new(),
-        error: r.get(16)?,
+        error: row.get(16)?,
     };
-    Ok((r.get(0)?, r.get(1)?, audit))
+    Ok((row.get(0)?, row.get(1)?, audit))
 }
 
 /// The findings of the audits `a` matching `filter`, by audit id, in recorded order.
 pub(super) fn findings_where(
-    c: &Connection,
+    conn: &Connection,
     filter: &str,
     p: impl rusqlite::Params,
 ) -> rusqlite::Result<HashMap<i64, Vec<Finding>>> {
@@ -52,7 +52,7 @@ pub(super) fn findings_where(
          FROM audits a JOIN findings f ON f.audit_id = a.id
          WHERE {filter} ORDER BY f.audit_id, f.seq"
     );
-    let mut stmt = c.prepare(&sql)?;
+    let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(p)?;
     let mut out: HashMap<i64, Vec<Finding>> = HashMap::new();
     while let Some(r) = rows.next()? {
@@ -73,18 +73,18 @@ pub(super) fn findings_where(
 pub(super) const RUN_COLUMNS: &str =
     "id, started, ended, user, host, qoima_version, bags, bytes, failed, outcome";
 
-pub(super) fn run_from_row(r: &Row<'_>) -> rusqlite::Result<RunRecord> {
+pub(super) fn run_from_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
-        id: r.get(0)?,
-        started: from_micros(r.get(1)?),
-        ended: r.get::<_, Option<i64>>(2)?.map(from_micros),
-        user: r.get(3)?,
-        host: r.get(4)?,
-        qoima_version: r.get(5)?,
-        bags: uint(r.get(6)?),
-        bytes: uint(r.get(7)?),
-        failed: uint(r.get(8)?),
-        outcome: r.get(9)?,
+        id: row.get(0)?,
+        started: from_micros(row.get(1)?),
+        ended: row.get::<_, Option<i64>>(2)?.map(from_micros),
+        user: row.get(3)?,
+        host: row.get(4)?,
+        qoima_version: row.get(5)?,
+        bags: uint(row.get(6)?),
+        bytes: uint(row.get(7)?),
+        failed: uint(row.get(8)?),
+        outcome: row.get(9)?,
     })
 }
 

@@ -114,9 +114,9 @@ pub(super) fn prepare(conn: &Connection) -> rusqlite::Result<State> {
     // would otherwise make a fresh register look foreign (version 0, yet tables).
     let first = {
         let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Deferred)?;
-        let s = refuse(&tx)?;
+        let refused = refuse(&tx)?;
         tx.commit()?;
-        s
+        refused
     };
     if let Some(state) = first {
         return Ok(state);

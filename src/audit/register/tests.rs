@@ -46,8 +46,8 @@ fn audit(bag: &str, started: DateTime<Utc>, outcome: Outcome, bytes: u64) -> Bag
     }
 }
 
-fn claimed(c: Claim) -> i64 {
-    match c {
+fn claimed(conn: Claim) -> i64 {
+    match conn {
         Claim::Claimed { bag_id } => bag_id,
         other => panic!("expected Claimed, got {other:?}"),
     }
@@ -68,7 +68,8 @@ fn tmp() -> (TempDir, PathBuf) {
 }
 
 fn pragma_i64(conn: &Connection, name: &str) -> i64 {
-    conn.pragma_query_value(None, name, |r| r.get(0)).unwrap()
+    conn.pragma_query_value(None, name, |report| report.get(0))
+        .unwrap()
 }
 
 #[test]
@@ -88,7 +89,7 @@ fn schema_is_created_and_reopened() {
     assert_eq!(pragma_i64(&reg.conn, "foreign_keys"), 1);
     let mode: String = reg
         .conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .query_row("PRAGMA journal_mode", [], |report| report.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
     let runs = reg.runs(10).unwrap();
@@ -105,12 +106,12 @@ fn a_v1_register_is_migrated_and_keeps_its_rows() {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     {
         // What the first qoima with a register wrote: the v1 tables, no indexes.
-        let c = Connection::open(&path).unwrap();
-        c.execute_batch(schema::MIGRATIONS[0]).unwrap();
-        c.pragma_update(None, "user_version", 1).unwrap();
-        c.pragma_update(None, "application_id", schema::APPLICATION_ID)
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
             .unwrap();
-        c.execute_batch(
+        conn.execute_batch(
             "INSERT INTO runs (id, started, ended, user, host, pid, pid_host, qoima_version,
                  outcome, bags, bytes, failed)
              VALUES (1, 1700000000000000, 1700000060000000, 'old', 'vault', 1, 'vault',
@@ -131,20 +132,20 @@ fn a_v1_register_is_migrated_and_keeps_its_rows() {
         .query_row(
             "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'audits_by_bag'",
             [],
-            |r| r.get(0),
+            |report| report.get(0),
         )
         .unwrap();
     assert_eq!(indexes, 1);
-    let h = reg.history("/bags/a").unwrap();
-    assert_eq!(h.len(), 1);
-    assert_eq!(h[0].run, 1);
-    assert_eq!(h[0].audit.outcome, Outcome::Failed);
+    let history = reg.history("/bags/a").unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].run, 1);
+    assert_eq!(history[0].audit.outcome, Outcome::Failed);
     assert_eq!(
-        h[0].audit.started,
+        history[0].audit.started,
         Utc.timestamp_opt(1_700_000_000, 0).unwrap()
     );
     assert_eq!(
-        h[0].audit.findings,
+        history[0].audit.findings,
         vec![Finding {
             path: "data/x".into(),
             class: Some(FileClass::Changed),
@@ -167,8 +168,8 @@ fn a_newer_register_is_refused_and_left_untouched() {
     let (_d, path) = tmp();
     drop(Register::open(&path).unwrap());
     {
-        let c = Connection::open(&path).unwrap();
-        c.pragma_update(None, "user_version", schema::VERSION + 1)
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", schema::VERSION + 1)
             .unwrap();
     }
     let before = std::fs::read(&path).unwrap();
@@ -198,8 +199,8 @@ fn a_foreign_sqlite_file_or_junk_is_refused_untouched() {
     let (_d, path) = tmp();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     {
-        let c = Connection::open(&path).unwrap();
-        c.execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY)")
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY)")
             .unwrap();
     }
     let before = std::fs::read(&path).unwrap();
@@ -248,67 +249,71 @@ fn default_path_follows_the_environment() {
 #[test]
 fn claims_fresh_busy_released() {
     let (_d, path) = tmp();
-    let a = Register::open(&path).unwrap();
-    let b = Register::open(&path).unwrap();
+    let first = Register::open(&path).unwrap();
+    let second = Register::open(&path).unwrap();
     let bag = "/bags/one";
 
     // Audited an hour ago by an earlier run.
-    let r0 = a.begin_run(&info()).unwrap();
-    let id = claimed(a.claim(r0, bag, None).unwrap());
+    let r0 = first.begin_run(&info()).unwrap();
+    let id = claimed(first.claim(r0, bag, None).unwrap());
     let hour_ago = Utc::now() - Duration::hours(1);
     let mut done = audit(bag, hour_ago, Outcome::Failed, 5);
     done.ended = hour_ago;
-    a.record(r0, id, &done).unwrap();
-    a.finish_run(r0, "failed", 1, 5, 1).unwrap();
+    first.record(r0, id, &done).unwrap();
+    first.finish_run(r0, "failed", 1, 5, 1).unwrap();
 
-    let r1 = a.begin_run(&info()).unwrap();
-    let r2 = b.begin_run(&info()).unwrap();
+    let r1 = first.begin_run(&info()).unwrap();
+    let r2 = second.begin_run(&info()).unwrap();
     let micro = |t: DateTime<Utc>| from_micros(micros(t));
     assert_eq!(
-        a.claim(r1, bag, Some(Duration::hours(2))).unwrap(),
+        first.claim(r1, bag, Some(Duration::hours(2))).unwrap(),
         Claim::Fresh {
             last_verified: micro(hour_ago)
         }
     );
     // Old enough: claimed by r1; r2, through another handle, finds it busy.
     assert_eq!(
-        a.claim(r1, bag, Some(Duration::minutes(30))).unwrap(),
+        first.claim(r1, bag, Some(Duration::minutes(30))).unwrap(),
         Claim::Claimed { bag_id: id }
     );
-    assert_eq!(b.claim(r2, bag, None).unwrap(), Claim::Busy { run: r1 });
+    assert_eq!(
+        second.claim(r2, bag, None).unwrap(),
+        Claim::Busy { run: r1 }
+    );
     // Claiming again in the same run is harmless.
     assert_eq!(
-        a.claim(r1, bag, None).unwrap(),
+        first.claim(r1, bag, None).unwrap(),
         Claim::Claimed { bag_id: id }
     );
-    a.release(id).unwrap();
+    first.release(id).unwrap();
     assert_eq!(
-        b.claim(r2, bag, None).unwrap(),
+        second.claim(r2, bag, None).unwrap(),
         Claim::Claimed { bag_id: id }
     );
 
     // Recorded by r2 now: r1 (running at the same time) must not audit it again.
-    b.record(r2, id, &audit(bag, Utc::now(), Outcome::Passed, 5))
+    second
+        .record(r2, id, &audit(bag, Utc::now(), Outcome::Passed, 5))
         .unwrap();
     assert!(matches!(
-        a.claim(r1, bag, None).unwrap(),
+        first.claim(r1, bag, None).unwrap(),
         Claim::Fresh { .. }
     ));
     // A run that finished no longer blocks anyone.
     let other = "/bags/two";
-    let id2 = claimed(b.claim(r2, other, None).unwrap());
-    b.finish_run(r2, "stopped", 1, 5, 0).unwrap();
+    let id2 = claimed(second.claim(r2, other, None).unwrap());
+    second.finish_run(r2, "stopped", 1, 5, 0).unwrap();
     assert_eq!(
-        a.claim(r1, other, None).unwrap(),
+        first.claim(r1, other, None).unwrap(),
         Claim::Claimed { bag_id: id2 }
     );
 
     assert!(matches!(
-        a.claim(9999, bag, None),
+        first.claim(9999, bag, None),
         Err(RegisterError::UnknownRun { run: 9999, .. })
     ));
     assert!(matches!(
-        a.finish_run(r1, "great", 0, 0, 0),
+        first.finish_run(r1, "great", 0, 0, 0),
         Err(RegisterError::BadOutcome { .. })
     ));
 }
@@ -324,13 +329,18 @@ fn a_dead_runs_claims_are_freed() {
     let other = Register::open(&path).unwrap();
     let live = other.begin_run(&info()).unwrap();
     let runs = other.runs(10).unwrap();
-    let d = runs.iter().find(|r| r.id == dead).unwrap();
-    assert_eq!((d.outcome.as_str(), d.ended), ("interrupted", None));
+    let dead_run = runs.iter().find(|report| report.id == dead).unwrap();
+    assert_eq!(
+        (dead_run.outcome.as_str(), dead_run.ended),
+        ("interrupted", None)
+    );
     let holder: Option<i64> = reg
         .conn
-        .query_row("SELECT claimed_by FROM bags WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT claimed_by FROM bags WHERE id = ?1",
+            [id],
+            |report| report.get(0),
+        )
         .unwrap();
     assert_eq!(holder, None);
     assert_eq!(
@@ -342,7 +352,7 @@ fn a_dead_runs_claims_are_freed() {
         .runs(10)
         .unwrap()
         .into_iter()
-        .find(|r| r.id == live)
+        .find(|report| report.id == live)
         .unwrap();
     assert_eq!(l.outcome, "running");
 }
@@ -413,8 +423,11 @@ fn record_and_history_roundtrip() {
     let a3 = reg.record(run, id, &gone).unwrap();
     assert!(a1 < a2 && a2 < a3);
 
-    let h = reg.history(bag).unwrap();
-    let got: Vec<_> = h.iter().map(|r| (r.run, r.audit.clone())).collect();
+    let history = reg.history(bag).unwrap();
+    let got: Vec<_> = history
+        .iter()
+        .map(|report| (report.run, report.audit.clone()))
+        .collect();
     assert_eq!(got, vec![(run, first), (run, second), (run, gone)]);
     assert!(reg.history("/bags/never").unwrap().is_empty());
 }
@@ -424,10 +437,10 @@ fn report_totals_days_and_failing() {
     let (_d, path) = tmp();
     let reg = Register::open(&path).unwrap();
     let run = reg.begin_run(&info()).unwrap();
-    let rec = |bag: &str, at: &str, o: Outcome, bytes: u64| {
+    let rec = |bag: &str, at: &str, outcome: Outcome, bytes: u64| {
         let id = claimed(reg.claim(run, bag, None).unwrap());
-        let mut a = audit(bag, t(at), o, bytes);
-        if o != Outcome::Passed {
+        let mut a = audit(bag, t(at), outcome, bytes);
+        if outcome != Outcome::Passed {
             a.findings.push(Finding {
                 path: "data/x".into(),
                 class: Some(FileClass::Missing),
@@ -448,14 +461,24 @@ fn report_totals_days_and_failing() {
     rec("/b/d", "2024-02-02T12:00:00Z", Outcome::Failed, 5);
     rec("/b/d", "2024-02-03T12:00:00Z", Outcome::Passed, 5);
 
-    let r = reg.report(Some(t("2024-02-01T00:00:00Z"))).unwrap();
-    assert_eq!(r.since, Some(t("2024-02-01T00:00:00Z")));
-    assert!(r.generated.is_some());
-    assert_eq!((r.audits, r.bags, r.bytes, r.failures), (6, 4, 1120, 4));
-    let days: Vec<_> = r
+    let report = reg.report(Some(t("2024-02-01T00:00:00Z"))).unwrap();
+    assert_eq!(report.since, Some(t("2024-02-01T00:00:00Z")));
+    assert!(report.generated.is_some());
+    assert_eq!(
+        (report.audits, report.bags, report.bytes, report.failures),
+        (6, 4, 1120, 4)
+    );
+    let days: Vec<_> = report
         .days
         .iter()
-        .map(|d| (d.day.as_str(), d.bytes, d.audits, d.failures))
+        .map(|dead_run| {
+            (
+                dead_run.day.as_str(),
+                dead_run.bytes,
+                dead_run.audits,
+                dead_run.failures,
+            )
+        })
         .collect();
     assert_eq!(
         days,
@@ -465,10 +488,10 @@ fn report_totals_days_and_failing() {
             ("2024-02-03", 5, 2, 1),
         ]
     );
-    assert_eq!(r.failing, vec![b_fail, c_again]);
+    assert_eq!(report.failing, vec![b_fail, c_again]);
     // The run began now, after `since`.
-    assert_eq!(r.runs.len(), 1);
-    assert_eq!(r.runs[0].id, run);
+    assert_eq!(report.runs.len(), 1);
+    assert_eq!(report.runs[0].id, run);
 
     let all = reg.report(None).unwrap();
     assert_eq!((all.audits, all.bags, all.failures), (7, 4, 5));
@@ -539,8 +562,8 @@ fn two_concurrent_audits_never_audit_a_bag_twice() {
                 let mut mine = Vec::new();
                 for i in 0..bags.len() {
                     // Different, scattered orders in the two threads.
-                    let j = (i * 17 + k as usize * 23) % bags.len();
-                    let bag = &bags[j];
+                    let pick = (i * 17 + k as usize * 23) % bags.len();
+                    let bag = &bags[pick];
                     if let Claim::Claimed { bag_id } = reg.claim(run, bag, None).unwrap() {
                         let a = audit(bag, Utc::now(), Outcome::Passed, 1);
                         reg.record(run, bag_id, &a).unwrap();
@@ -553,7 +576,10 @@ fn two_concurrent_audits_never_audit_a_bag_twice() {
             })
         })
         .collect();
-    let results: Vec<Vec<String>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let results: Vec<Vec<String>> = handles
+        .into_iter()
+        .map(|history| history.join().unwrap())
+        .collect();
     let total: usize = results.iter().map(Vec::len).sum();
     let distinct: HashSet<&String> = results.iter().flatten().collect();
     assert_eq!(
@@ -574,20 +600,20 @@ fn history_over_a_hundred_thousand_audits() {
     let start = t("2020-01-01T00:00:00Z");
     reg.batch(|reg| {
         let run = reg.begin_run(&info())?;
-        for b in 0..100 {
-            let bag = format!("/bags/{b:03}");
+        for bag_number in 0..100 {
+            let bag = format!("/bags/{bag_number:03}");
             let Claim::Claimed { bag_id } = reg.claim(run, &bag, None)? else {
                 panic!("not claimed")
             };
             for i in 0..1000 {
-                let at = start + Duration::hours(i * 24) + Duration::minutes(b);
-                let o = if i % 100 == 99 {
+                let at = start + Duration::hours(i * 24) + Duration::minutes(bag_number);
+                let outcome = if i % 100 == 99 {
                     Outcome::Failed
                 } else {
                     Outcome::Passed
                 };
-                let mut a = audit(&bag, at, o, 1 << 20);
-                if o == Outcome::Failed {
+                let mut a = audit(&bag, at, outcome, 1 << 20);
+                if outcome == Outcome::Failed {
                     a.findings.push(Finding {
                         path: format!("data/{i}.tif"),
                         class: Some(FileClass::Changed),
@@ -602,29 +628,34 @@ fn history_over_a_hundred_thousand_audits() {
     })
     .unwrap();
 
-    let h = reg.history("/bags/042").unwrap();
-    assert_eq!(h.len(), 1000);
-    assert!(h.iter().all(|r| r.audit.bag == "/bags/042"));
+    let history = reg.history("/bags/042").unwrap();
+    assert_eq!(history.len(), 1000);
+    assert!(history.iter().all(|report| report.audit.bag == "/bags/042"));
     assert!(
-        h.windows(2)
+        history
+            .windows(2)
             .all(|w| w[0].audit.started < w[1].audit.started)
     );
-    assert_eq!(h[0].audit.started, start + Duration::minutes(42));
-    let failed: Vec<_> = h
+    assert_eq!(history[0].audit.started, start + Duration::minutes(42));
+    let failed: Vec<_> = history
         .iter()
-        .filter(|r| r.audit.outcome == Outcome::Failed)
+        .filter(|report| report.audit.outcome == Outcome::Failed)
         .collect();
     assert_eq!(failed.len(), 10);
-    assert!(failed.iter().all(|r| r.audit.findings.len() == 1));
+    assert!(failed.iter().all(|report| report.audit.findings.len() == 1));
     assert_eq!(failed[0].audit.findings[0].path, "data/99.tif");
 
-    let r = reg.report(None).unwrap();
-    assert_eq!((r.audits, r.bags, r.failures), (100_000, 100, 1000));
-    assert_eq!(r.days.len(), 1000);
+    let report = reg.report(None).unwrap();
+    assert_eq!(
+        (report.audits, report.bags, report.failures),
+        (100_000, 100, 1000)
+    );
+    assert_eq!(report.days.len(), 1000);
     // The last audit of every bag (i = 999) failed.
-    assert_eq!(r.failing.len(), 100);
+    assert_eq!(report.failing.len(), 100);
     assert!(
-        r.failing
+        report
+            .failing
             .iter()
             .all(|a| a.findings[0].path == "data/999.tif")
     );

@@ -13,17 +13,17 @@ use crate::verdict::human_bytes;
 use super::timestamp;
 
 /// Text made safe for HTML element content and quoted attribute values.
-fn esc(s: &str) -> String {
-    let s = printable(s);
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
+fn esc(text: &str) -> String {
+    let text = printable(text);
+    let mut out = String::with_capacity(text.len() + 16);
+    for character in text.chars() {
+        match character {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+            other => out.push(other),
         }
     }
     out
@@ -73,23 +73,23 @@ fn bytes(n: u64) -> String {
     )
 }
 
-fn outcome(o: Outcome) -> String {
-    format!("<td class=\"{0}\">{0}</td>", o.as_str())
+fn outcome(value: Outcome) -> String {
+    format!("<td class=\"{0}\">{0}</td>", value.as_str())
 }
 
-/// One row per finding of `a` (or its error, or a single row saying there is none), each
+/// One row per finding of `audit` (or its error, or a single row saying there is none), each
 /// starting with `lead` (cells spanning every row of the audit).
-fn finding_rows(out: &mut String, lead: &str, a: &BagAudit) {
+fn finding_rows(out: &mut String, lead: &str, audit: &BagAudit) {
     let mut cells: Vec<[String; 4]> = Vec::new();
-    if let Some(e) = &a.error {
-        cells.push(["-".into(), "-".into(), "-".into(), esc(e)]);
+    if let Some(error) = &audit.error {
+        cells.push(["-".into(), "-".into(), "-".into(), esc(error)]);
     }
-    for f in &a.findings {
+    for finding in &audit.findings {
         cells.push([
-            esc(f.class.map_or("-", |c| c.as_str())),
-            esc(f.code.as_deref().unwrap_or("-")),
-            esc(&f.path),
-            esc(&f.detail),
+            esc(finding.class.map_or("-", |c| c.as_str())),
+            esc(finding.code.as_deref().unwrap_or("-")),
+            esc(&finding.path),
+            esc(&finding.detail),
         ]);
     }
     if cells.is_empty() {
@@ -101,9 +101,9 @@ fn finding_rows(out: &mut String, lead: &str, a: &BagAudit) {
         ]);
     }
     let span = cells.len();
-    for (i, [class, code, path, detail]) in cells.iter().enumerate() {
+    for (index, [class, code, path, detail]) in cells.iter().enumerate() {
         out.push_str("<tr>");
-        if i == 0 {
+        if index == 0 {
             out.push_str(&lead.replace("<td", &format!("<td rowspan=\"{span}\"")));
         }
         let _ = writeln!(
@@ -114,17 +114,17 @@ fn finding_rows(out: &mut String, lead: &str, a: &BagAudit) {
 }
 
 /// The period report: totals, the chart, failing bags with their findings, runs.
-pub(super) fn report(d: &ReportData) -> String {
+pub(super) fn report(data: &ReportData) -> String {
     let mut out = open("Fixity audit report");
     out.push_str("<p class=\"period\">");
-    match &d.since {
-        Some(t) => {
-            let _ = write!(out, "Period: since <time>{}</time>", timestamp(t));
+    match &data.since {
+        Some(time) => {
+            let _ = write!(out, "Period: since <time>{}</time>", timestamp(time));
         }
         None => out.push_str("Period: since the register began"),
     }
-    if let Some(t) = &d.generated {
-        let _ = write!(out, "; generated <time>{}</time>", timestamp(t));
+    if let Some(time) = &data.generated {
+        let _ = write!(out, "; generated <time>{}</time>", timestamp(time));
     }
     out.push_str(".</p>\n");
 
@@ -134,64 +134,68 @@ pub(super) fn report(d: &ReportData) -> String {
          <div><dt>Bags</dt><dd>{}</dd></div>\n\
          <div><dt>Verified</dt><dd title=\"{} bytes\">{}</dd></div>\n\
          <div><dt>Failures</dt><dd class=\"{}\">{}</dd></div>\n</dl>",
-        d.audits,
-        d.bags,
-        d.bytes,
-        human_bytes(d.bytes),
-        if d.failures > 0 { "failed" } else { "passed" },
-        d.failures
+        data.audits,
+        data.bags,
+        data.bytes,
+        human_bytes(data.bytes),
+        if data.failures > 0 {
+            "failed"
+        } else {
+            "passed"
+        },
+        data.failures
     );
 
     out.push_str("<h2>Bytes verified and failures per day (UTC)</h2>\n");
-    chart(&mut out, &d.days);
+    chart(&mut out, &data.days);
 
-    let _ = writeln!(out, "<h2>Failing bags ({})</h2>", d.failing.len());
-    if d.failing.is_empty() {
+    let _ = writeln!(out, "<h2>Failing bags ({})</h2>", data.failing.len());
+    if data.failing.is_empty() {
         out.push_str("<p>No bag's latest audit in the period failed.</p>\n");
     } else {
         out.push_str(
             "<table>\n<thead><tr><th>Bag</th><th>Audited</th><th>Outcome</th><th>Verdict</th>\
              <th>Class</th><th>Code</th><th>Path</th><th>Detail</th></tr></thead>\n<tbody>\n",
         );
-        for a in &d.failing {
-            let mut verdict = esc(&a.verdict);
-            if a.manifest_rewritten {
+        for audit in &data.failing {
+            let mut verdict = esc(&audit.verdict);
+            if audit.manifest_rewritten {
                 verdict.push_str("; manifest re-written");
             }
             let lead = format!(
                 "<td class=\"bag\">{}</td><td><time>{}</time></td>{}<td>{}</td>",
-                esc(&a.bag),
-                timestamp(&a.started),
-                outcome(a.outcome),
+                esc(&audit.bag),
+                timestamp(&audit.started),
+                outcome(audit.outcome),
                 verdict
             );
-            finding_rows(&mut out, &lead, a);
+            finding_rows(&mut out, &lead, audit);
         }
         out.push_str("</tbody>\n</table>\n");
     }
 
-    let _ = writeln!(out, "<h2>Runs ({})</h2>", d.runs.len());
+    let _ = writeln!(out, "<h2>Runs ({})</h2>", data.runs.len());
     out.push_str(
         "<table>\n<thead><tr><th>Run</th><th>Started</th><th>Ended</th><th>Outcome</th>\
          <th>Bags</th><th>Verified</th><th>Failed</th><th>User</th><th>Host</th>\
          <th>qoima</th></tr></thead>\n<tbody>\n",
     );
-    for r in &d.runs {
-        let ended = r.ended.as_ref().map_or_else(|| "-".into(), timestamp);
+    for run in &data.runs {
+        let ended = run.ended.as_ref().map_or_else(|| "-".into(), timestamp);
         let _ = writeln!(
             out,
             "<tr><td class=\"n\">{}</td><td><time>{}</time></td><td>{}</td>\
              <td class=\"{o}\">{o}</td>{}{}{}<td>{}</td><td>{}</td><td>{}</td></tr>",
-            r.id,
-            timestamp(&r.started),
+            run.id,
+            timestamp(&run.started),
             ended,
-            num(r.bags),
-            bytes(r.bytes),
-            num(r.failed),
-            esc(&r.user),
-            esc(&r.host),
-            esc(&r.qoima_version),
-            o = esc(&r.outcome),
+            num(run.bags),
+            bytes(run.bytes),
+            num(run.failed),
+            esc(&run.user),
+            esc(&run.host),
+            esc(&run.qoima_version),
+            o = esc(&run.outcome),
         );
     }
     out.push_str("</tbody>\n</table>\n");
@@ -255,37 +259,37 @@ fn chart(out: &mut String, days: &[DayTotals]) {
             ty = TOP + 4.0,
         );
     }
-    for (i, d) in days.iter().enumerate() {
-        let x = LEFT + slot * i as f64 + (slot - bar - fail_bar) / 2.0;
-        let h = plot_h * d.bytes as f64 / max_bytes;
-        let day = esc(&d.day);
+    for (index, totals) in days.iter().enumerate() {
+        let bar_x = LEFT + slot * index as f64 + (slot - bar - fail_bar) / 2.0;
+        let bar_height = plot_h * totals.bytes as f64 / max_bytes;
+        let day = esc(&totals.day);
         let tip = format!(
             "{day}: {}, {} audits, {} failures",
-            human_bytes(d.bytes),
-            d.audits,
-            d.failures
+            human_bytes(totals.bytes),
+            totals.audits,
+            totals.failures
         );
         let _ = writeln!(
             out,
-            "<rect class=\"bar\" fill=\"#4a78b5\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{h:.1}\">\
+            "<rect class=\"bar\" fill=\"#4a78b5\" x=\"{bar_x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{bar_height:.1}\">\
              <title>{tip}</title></rect>",
-            base - h
+            base - bar_height
         );
-        if d.failures > 0 {
-            let fh = plot_h * d.failures as f64 / max_fail as f64;
+        if totals.failures > 0 {
+            let fail_height = plot_h * totals.failures as f64 / max_fail as f64;
             let _ = writeln!(
                 out,
                 "<rect class=\"fail\" fill=\"#c62828\" x=\"{:.1}\" y=\"{:.1}\" width=\"{fail_bar:.1}\" \
-                 height=\"{fh:.1}\"><title>{tip}</title></rect>",
-                x + bar,
-                base - fh
+                 height=\"{fail_height:.1}\"><title>{tip}</title></rect>",
+                bar_x + bar,
+                base - fail_height
             );
         }
-        if i % every == 0 {
+        if index % every == 0 {
             let _ = writeln!(
                 out,
                 "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{day}</text>",
-                x + (bar + fail_bar) / 2.0,
+                bar_x + (bar + fail_bar) / 2.0,
                 base + 16.0
             );
         }
@@ -319,38 +323,38 @@ pub(super) fn history(bag: &str, rows: &[HistoryRow]) -> String {
          <th>Files</th><th>Verified</th><th>Confirmed</th><th>Changed</th><th>Missing</th>\
          <th>New</th><th>Moved</th><th>Notes</th></tr></thead>\n<tbody>\n",
     );
-    for r in rows {
-        let a = &r.audit;
-        let c = &a.counts;
+    for row in rows {
+        let audit = &row.audit;
+        let counts = &audit.counts;
         let mut notes = Vec::new();
-        if a.baseline_recorded {
+        if audit.baseline_recorded {
             notes.push("baseline recorded");
         }
-        if a.manifest_rewritten {
+        if audit.manifest_rewritten {
             notes.push("manifest re-written");
         }
         let _ = writeln!(
             out,
             "<tr><td><time>{}</time></td><td class=\"n\">{}</td>{}<td>{}</td>{}{}{}{}{}{}{}\
              <td>{}</td></tr>",
-            timestamp(&a.started),
-            r.run,
-            outcome(a.outcome),
-            esc(&a.verdict),
-            num(a.files),
-            bytes(a.bytes),
-            num(c.confirmed),
-            num(c.changed),
-            num(c.missing),
-            num(c.new),
-            num(c.moved),
+            timestamp(&audit.started),
+            row.run,
+            outcome(audit.outcome),
+            esc(&audit.verdict),
+            num(audit.files),
+            bytes(audit.bytes),
+            num(counts.confirmed),
+            num(counts.changed),
+            num(counts.missing),
+            num(counts.new),
+            num(counts.moved),
             notes.join("; ")
         );
     }
     out.push_str("</tbody>\n</table>\n");
     let failed: Vec<&HistoryRow> = rows
         .iter()
-        .filter(|r| r.audit.outcome != Outcome::Passed)
+        .filter(|row| row.audit.outcome != Outcome::Passed)
         .collect();
     if !failed.is_empty() {
         out.push_str(
@@ -358,9 +362,9 @@ pub(super) fn history(bag: &str, rows: &[HistoryRow]) -> String {
              <th>Started</th><th>Class</th><th>Code</th><th>Path</th><th>Detail</th></tr>\
              </thead>\n<tbody>\n",
         );
-        for r in failed {
-            let lead = format!("<td><time>{}</time></td>", timestamp(&r.audit.started));
-            finding_rows(&mut out, &lead, &r.audit);
+        for row in failed {
+            let lead = format!("<td><time>{}</time></td>", timestamp(&row.audit.started));
+            finding_rows(&mut out, &lead, &row.audit);
         }
         out.push_str("</tbody>\n</table>\n");
     }

@@ -51,8 +51,8 @@ impl Format {
 }
 
 impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+    fn fmt(&self, format: &mut fmt::Formatter<'_>) -> fmt::Result {
+        format.write_str(self.as_str())
     }
 }
 
@@ -64,11 +64,11 @@ pub struct UnknownFormat(pub String);
 impl FromStr for Format {
     type Err = UnknownFormat;
 
-    fn from_str(s: &str) -> Result<Format, UnknownFormat> {
+    fn from_str(name: &str) -> Result<Format, UnknownFormat> {
         Format::ALL
             .into_iter()
-            .find(|f| f.as_str() == s)
-            .ok_or_else(|| UnknownFormat(s.to_string()))
+            .find(|format| format.as_str() == name)
+            .ok_or_else(|| UnknownFormat(name.to_string()))
     }
 }
 
@@ -98,8 +98,8 @@ pub fn report(data: &ReportData, format: Format) -> String {
 
 /// A moment as every rendering writes it: `2025-01-15T09:59:58Z` (UTC, whole seconds), which
 /// is also a valid `xs:dateTime`.
-fn timestamp(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+fn timestamp(moment: &DateTime<Utc>) -> String {
+    moment.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Hand-built register data full of hostile names, shared by the renderers' tests.
@@ -127,9 +127,9 @@ pub(crate) mod fixtures {
             confirmed: 10,
             ..ClassCounts::default()
         };
-        for f in &findings {
-            if let Some(c) = f.class {
-                counts.add(c);
+        for format in &findings {
+            if let Some(class) = format.class {
+                counts.add(class);
             }
         }
         BagAudit {
@@ -263,9 +263,9 @@ mod tests {
 
     #[test]
     fn formats_parse_by_their_word() {
-        for f in Format::ALL {
-            assert_eq!(f.as_str().parse::<Format>(), Ok(f));
-            assert_eq!(f.to_string(), f.as_str());
+        for format in Format::ALL {
+            assert_eq!(format.as_str().parse::<Format>(), Ok(format));
+            assert_eq!(format.to_string(), format.as_str());
         }
         let err = "xml".parse::<Format>().unwrap_err();
         assert_eq!(err, UnknownFormat("xml".into()));
@@ -282,14 +282,14 @@ mod tests {
     fn every_format_is_deterministic() {
         let rows = fixtures::rows();
         let data = fixtures::report();
-        for f in Format::ALL {
+        for format in Format::ALL {
             assert_eq!(
-                history(fixtures::BAG, &rows, f),
-                history(fixtures::BAG, &rows, f)
+                history(fixtures::BAG, &rows, format),
+                history(fixtures::BAG, &rows, format)
             );
-            assert_eq!(report(&data, f), report(&data, f));
-            assert!(!report(&ReportData::default(), f).is_empty());
-            assert!(!history(fixtures::BAG, &[], f).is_empty());
+            assert_eq!(report(&data, format), report(&data, format));
+            assert!(!report(&ReportData::default(), format).is_empty());
+            assert!(!history(fixtures::BAG, &[], format).is_empty());
         }
     }
 }

@@ -3,21 +3,14 @@
 //! category would demand a size and a format it does not have), one `fixity check` event per
 //! audit, and qoima as the software agent.
 //!
-//! Written through quick-xml's event writer in the style of [`crate::describe::premis`]
-//! (whose namespace constants and `xml_safe` it shares), so escaping is done in one place and
-//! no control character reaches the XML. Identifiers are derived from the history alone
+//! The history is mapped onto [`crate::describe::premis`]'s plain data and written by its
+//! writer, so escaping is done in one place and no control character reaches the XML. Identifiers are derived from the history alone
 //! (`audit-<run>-<n>`), so exporting the same history twice gives the same bytes, and an
 //! export made later only adds events.
 
-use std::io::{self, Write};
-
-use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
-
 use crate::audit::model::{BagAudit, HistoryRow, Outcome};
-use crate::describe::dc::XSI_NS;
 use crate::describe::premis::{
-    EVENT_TYPE_AUTHORITY_URI, PREMIS_NS, PREMIS_SCHEMA_LOCATION, PREMIS_VERSION,
+    AgentFacts, EVENT_TYPE_AUTHORITY_URI, EntityFacts, EventFacts, LinkedAgent, premis_document,
 };
 
 use super::text::counts;
@@ -28,14 +21,10 @@ const FIXITY_CHECK: &str = "fixity check";
 /// Its code in the LoC vocabulary.
 const FIXITY_CHECK_CODE: &str = "fix";
 
-/// The `eventIdentifierValue` of the `n`th audit (1-based) of a history, made in run `run`.
-fn event_identifier(run: i64, n: usize) -> String {
-    format!("audit-{run}-{n}")
-}
-
-/// The `agentIdentifierValue` of qoima at `version` (as `describe` writes it).
-fn agent_identifier(version: &str) -> String {
-    format!("qoima-{version}")
+/// The `eventIdentifierValue` of the `position`th audit (1-based) of a history, made in run
+/// `run`.
+fn event_identifier(run: i64, position: usize) -> String {
+    format!("audit-{run}-{position}")
 }
 
 /// The history of `bag` (`rows` oldest first) as one standalone `premis:premis` document that
@@ -52,170 +41,88 @@ fn agent_identifier(version: &str) -> String {
 ///   object;
 /// - the agent: `qoima-<version>` (type `local`), name `qoima`, type `software`, version.
 pub fn export_premis(bag: &str, rows: &[HistoryRow], qoima_version: &str) -> String {
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    document(&mut w, bag, rows, qoima_version).expect("writing to a Vec cannot fail");
-    let mut bytes = w.into_inner();
-    bytes.push(b'\n');
-    String::from_utf8(bytes).expect("the writer only writes UTF-8")
+    let agent = AgentFacts::qoima_at(qoima_version);
+    let bag_object = EntityFacts {
+        identifier: bag.to_string(),
+        original_name: bag.to_string(),
+    };
+    let events: Vec<EventFacts> = rows
+        .iter()
+        .enumerate()
+        .map(|(index, row)| {
+            fixity_event(
+                event_identifier(row.run, index + 1),
+                &row.audit,
+                bag,
+                &agent,
+            )
+        })
+        .collect();
+    premis_document(&[bag_object.into()], &events, &[agent])
 }
 
-// `<name attrs…>text</name>`, XML-safe: the writer the METS's PREMIS uses.
-use crate::describe::premis::text_with as text;
-
-fn open<W: Write>(w: &mut Writer<W>, name: &str) -> io::Result<()> {
-    w.write_event(Event::Start(BytesStart::new(name)))
-}
-
-fn close<W: Write>(w: &mut Writer<W>, name: &str) -> io::Result<()> {
-    w.write_event(Event::End(BytesEnd::new(name)))
-}
-
-fn document<W: Write>(
-    w: &mut Writer<W>,
-    bag: &str,
-    rows: &[HistoryRow],
-    version: &str,
-) -> io::Result<()> {
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let root = BytesStart::new("premis:premis").with_attributes([
-        ("xmlns:premis", PREMIS_NS),
-        ("xmlns:xsi", XSI_NS),
-        ("xsi:schemaLocation", PREMIS_SCHEMA_LOCATION),
-        ("version", PREMIS_VERSION),
-    ]);
-    w.write_event(Event::Start(root))?;
-
-    w.write_event(Event::Start(
-        BytesStart::new("premis:object")
-            .with_attributes([("xsi:type", "premis:intellectualEntity")]),
-    ))?;
-    open(w, "premis:objectIdentifier")?;
-    text(w, "premis:objectIdentifierType", &[], "local")?;
-    text(w, "premis:objectIdentifierValue", &[], bag)?;
-    close(w, "premis:objectIdentifier")?;
-    text(w, "premis:originalName", &[], bag)?;
-    close(w, "premis:object")?;
-
-    let agent = agent_identifier(version);
-    for (i, row) in rows.iter().enumerate() {
-        event(
-            w,
-            &event_identifier(row.run, i + 1),
-            &row.audit,
-            bag,
-            &agent,
-        )?;
-    }
-
-    open(w, "premis:agent")?;
-    open(w, "premis:agentIdentifier")?;
-    text(w, "premis:agentIdentifierType", &[], "local")?;
-    text(w, "premis:agentIdentifierValue", &[], &agent)?;
-    close(w, "premis:agentIdentifier")?;
-    text(w, "premis:agentName", &[], "qoima")?;
-    text(w, "premis:agentType", &[], "software")?;
-    text(w, "premis:agentVersion", &[], version)?;
-    close(w, "premis:agent")?;
-
-    close(w, "premis:premis")
-}
-
-/// The `eventDetail`: what the audit read.
-fn detail(a: &BagAudit) -> String {
-    format!(
-        "program=\"qoima\"; files={}; bytes={}; verdict=\"{}\"; ended=\"{}\"",
-        a.files,
-        a.bytes,
-        a.verdict,
-        timestamp(&a.ended)
-    )
-}
-
-/// The `eventOutcomeDetailNote`s: counts, error, findings.
-fn outcome_notes(a: &BagAudit) -> Vec<String> {
-    let mut first = format!("{}: {}", a.outcome.as_str(), counts(&a.counts));
-    if a.manifest_rewritten {
-        first.push_str("; manifest re-written");
-    }
-    if a.baseline_recorded {
-        first.push_str("; baseline recorded");
-    }
-    let mut notes = vec![first];
-    if let Some(e) = &a.error {
-        notes.push(format!("error: {e}"));
-    }
-    for f in &a.findings {
-        let mut note = String::new();
-        if let Some(c) = f.class {
-            note.push_str(c.as_str());
-            note.push(' ');
-        }
-        if let Some(code) = &f.code {
-            note.push_str(code);
-            note.push(' ');
-        }
-        note.push_str(&f.path);
-        if !f.detail.is_empty() {
-            note.push_str(": ");
-            note.push_str(&f.detail);
-        }
-        notes.push(note);
-    }
-    notes
-}
-
-fn event<W: Write>(
-    w: &mut Writer<W>,
-    id: &str,
-    a: &BagAudit,
-    bag: &str,
-    agent: &str,
-) -> io::Result<()> {
-    open(w, "premis:event")?;
-    open(w, "premis:eventIdentifier")?;
-    text(w, "premis:eventIdentifierType", &[], "local")?;
-    text(w, "premis:eventIdentifierValue", &[], id)?;
-    close(w, "premis:eventIdentifier")?;
-    let value_uri = format!("{EVENT_TYPE_AUTHORITY_URI}/{FIXITY_CHECK_CODE}");
-    text(
-        w,
-        "premis:eventType",
-        &[
-            ("authority", "eventType"),
-            ("authorityURI", EVENT_TYPE_AUTHORITY_URI),
-            ("valueURI", &value_uri),
-        ],
-        FIXITY_CHECK,
-    )?;
-    text(w, "premis:eventDateTime", &[], &timestamp(&a.started))?;
-    open(w, "premis:eventDetailInformation")?;
-    text(w, "premis:eventDetail", &[], &detail(a))?;
-    close(w, "premis:eventDetailInformation")?;
-
-    open(w, "premis:eventOutcomeInformation")?;
-    let outcome = if a.outcome == Outcome::Passed {
+/// One audit as a `fixity check` event on the bag, run by `agent`.
+fn fixity_event(identifier: String, audit: &BagAudit, bag: &str, agent: &AgentFacts) -> EventFacts {
+    let outcome = if audit.outcome == Outcome::Passed {
         "pass"
     } else {
         "fail"
     };
-    text(w, "premis:eventOutcome", &[], outcome)?;
-    for note in outcome_notes(a) {
-        open(w, "premis:eventOutcomeDetail")?;
-        text(w, "premis:eventOutcomeDetailNote", &[], &note)?;
-        close(w, "premis:eventOutcomeDetail")?;
+    EventFacts {
+        identifier,
+        event_type: FIXITY_CHECK.into(),
+        event_type_uri: format!("{EVENT_TYPE_AUTHORITY_URI}/{FIXITY_CHECK_CODE}"),
+        date_time: timestamp(&audit.started),
+        details: vec![detail(audit)],
+        outcome: outcome.into(),
+        outcome_details: outcome_notes(audit),
+        agents: vec![LinkedAgent::executing_program(agent)],
+        object: Some(("local".into(), bag.to_string())),
     }
-    close(w, "premis:eventOutcomeInformation")?;
+}
 
-    open(w, "premis:linkingAgentIdentifier")?;
-    text(w, "premis:linkingAgentIdentifierType", &[], "local")?;
-    text(w, "premis:linkingAgentIdentifierValue", &[], agent)?;
-    text(w, "premis:linkingAgentRole", &[], "executing program")?;
-    close(w, "premis:linkingAgentIdentifier")?;
-    open(w, "premis:linkingObjectIdentifier")?;
-    text(w, "premis:linkingObjectIdentifierType", &[], "local")?;
-    text(w, "premis:linkingObjectIdentifierValue", &[], bag)?;
-    close(w, "premis:linkingObjectIdentifier")?;
-    close(w, "premis:event")
+/// The `eventDetail`: what the audit read.
+fn detail(audit: &BagAudit) -> String {
+    format!(
+        "program=\"qoima\"; files={}; bytes={}; verdict=\"{}\"; ended=\"{}\"",
+        audit.files,
+        audit.bytes,
+        audit.verdict,
+        timestamp(&audit.ended)
+    )
+}
+
+/// The `eventOutcomeDetailNote`s: counts, error, findings.
+fn outcome_notes(audit: &BagAudit) -> Vec<String> {
+    let mut first = format!("{}: {}", audit.outcome.as_str(), counts(&audit.counts));
+    if audit.manifest_rewritten {
+        first.push_str("; manifest re-written");
+    }
+    if audit.baseline_recorded {
+        first.push_str("; baseline recorded");
+    }
+    let mut notes = vec![first];
+    if let Some(error) = &audit.error {
+        notes.push(format!("error: {error}"));
+    }
+    for finding in &audit.findings {
+        let mut note = String::new();
+        if let Some(class) = finding.class {
+            note.push_str(class.as_str());
+            note.push(' ');
+        }
+        if let Some(code) = &finding.code {
+            note.push_str(code);
+            note.push(' ');
+        }
+        note.push_str(&finding.path);
+        if !finding.detail.is_empty() {
+            note.push_str(": ");
+            note.push_str(&finding.detail);
+        }
+        notes.push(note);
+    }
+    notes
 }
 
 #[cfg(test)]

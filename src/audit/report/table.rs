@@ -48,10 +48,10 @@ struct History<'a> {
 }
 
 /// Removes every `null` member of every object, at any depth.
-fn drop_nulls(v: &mut Value) {
-    match v {
+fn drop_nulls(value: &mut Value) {
+    match value {
         Value::Object(map) => {
-            map.retain(|_, v| !v.is_null());
+            map.retain(|_, value| !value.is_null());
             map.values_mut().for_each(drop_nulls);
         }
         Value::Array(items) => items.iter_mut().for_each(drop_nulls),
@@ -61,9 +61,9 @@ fn drop_nulls(v: &mut Value) {
 
 /// Pretty-printed, nulls dropped, with a final newline.
 fn json<T: Serialize>(value: &T) -> String {
-    let mut v = serde_json::to_value(value).expect("the model serializes");
-    drop_nulls(&mut v);
-    let mut out = serde_json::to_string_pretty(&v).expect("a Value serializes");
+    let mut tree = serde_json::to_value(value).expect("the model serializes");
+    drop_nulls(&mut tree);
+    let mut out = serde_json::to_string_pretty(&tree).expect("a Value serializes");
     out.push('\n');
     out
 }
@@ -73,9 +73,9 @@ pub(super) fn history_json(bag: &str, rows: &[HistoryRow]) -> String {
         bag,
         audits: rows
             .iter()
-            .map(|r| AuditEntry {
-                run: r.run,
-                audit: &r.audit,
+            .map(|row| AuditEntry {
+                run: row.run,
+                audit: &row.audit,
             })
             .collect(),
     })
@@ -86,39 +86,42 @@ pub(super) fn report_json(data: &ReportData) -> String {
 }
 
 fn csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header)
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(header)
         .expect("writing to a Vec cannot fail");
     for row in rows {
-        w.write_record(&row).expect("writing to a Vec cannot fail");
+        writer
+            .write_record(&row)
+            .expect("writing to a Vec cannot fail");
     }
-    let bytes = w.into_inner().expect("flushing a Vec cannot fail");
+    let bytes = writer.into_inner().expect("flushing a Vec cannot fail");
     String::from_utf8(bytes).expect("every field is UTF-8")
 }
 
 pub(super) fn history_csv(rows: &[HistoryRow]) -> String {
     csv(
         &HISTORY_COLUMNS,
-        rows.iter().map(|r| {
-            let a = &r.audit;
+        rows.iter().map(|row| {
+            let audit = &row.audit;
             vec![
-                r.run.to_string(),
-                a.bag.clone(),
-                timestamp(&a.started),
-                timestamp(&a.ended),
-                a.outcome.as_str().into(),
-                a.verdict.clone(),
-                a.files.to_string(),
-                a.bytes.to_string(),
-                a.counts.confirmed.to_string(),
-                a.counts.changed.to_string(),
-                a.counts.missing.to_string(),
-                a.counts.new.to_string(),
-                a.counts.moved.to_string(),
-                a.manifest_rewritten.to_string(),
-                a.baseline_recorded.to_string(),
-                a.findings.len().to_string(),
-                a.error.clone().unwrap_or_default(),
+                row.run.to_string(),
+                audit.bag.clone(),
+                timestamp(&audit.started),
+                timestamp(&audit.ended),
+                audit.outcome.as_str().into(),
+                audit.verdict.clone(),
+                audit.files.to_string(),
+                audit.bytes.to_string(),
+                audit.counts.confirmed.to_string(),
+                audit.counts.changed.to_string(),
+                audit.counts.missing.to_string(),
+                audit.counts.new.to_string(),
+                audit.counts.moved.to_string(),
+                audit.manifest_rewritten.to_string(),
+                audit.baseline_recorded.to_string(),
+                audit.findings.len().to_string(),
+                audit.error.clone().unwrap_or_default(),
             ]
         }),
     )
@@ -127,12 +130,12 @@ pub(super) fn history_csv(rows: &[HistoryRow]) -> String {
 pub(super) fn report_csv(data: &ReportData) -> String {
     csv(
         &REPORT_COLUMNS,
-        data.days.iter().map(|d| {
+        data.days.iter().map(|day| {
             vec![
-                d.day.clone(),
-                d.audits.to_string(),
-                d.bytes.to_string(),
-                d.failures.to_string(),
+                day.day.clone(),
+                day.audits.to_string(),
+                day.bytes.to_string(),
+                day.failures.to_string(),
             ]
         }),
     )
@@ -144,9 +147,9 @@ mod tests {
     use super::*;
 
     fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
-        let mut r = csv::Reader::from_reader(text.as_bytes());
-        let header = r.headers().unwrap().iter().map(String::from).collect();
-        let rows = r
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header = reader.headers().unwrap().iter().map(String::from).collect();
+        let rows = reader
             .records()
             .map(|rec| rec.unwrap().iter().map(String::from).collect())
             .collect();
@@ -156,12 +159,17 @@ mod tests {
     #[test]
     fn history_json_has_the_documented_keys() {
         let rows = fixtures::rows();
-        let v: Value = serde_json::from_str(&history_json(fixtures::BAG, &rows)).unwrap();
-        assert_eq!(v["bag"], fixtures::BAG, "the real name, bell and all");
-        let audits = v["audits"].as_array().unwrap();
+        let value: Value = serde_json::from_str(&history_json(fixtures::BAG, &rows)).unwrap();
+        assert_eq!(value["bag"], fixtures::BAG, "the real name, bell and all");
+        let audits = value["audits"].as_array().unwrap();
         assert_eq!(audits.len(), 3);
-        for (a, row) in audits.iter().zip(&rows) {
-            let keys: Vec<&str> = a.as_object().unwrap().keys().map(String::as_str).collect();
+        for (audit, row) in audits.iter().zip(&rows) {
+            let keys: Vec<&str> = audit
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
             for key in [
                 "run",
                 "bag",
@@ -178,23 +186,23 @@ mod tests {
             ] {
                 assert!(keys.contains(&key), "{key} in {keys:?}");
             }
-            assert_eq!(a["run"], row.run);
-            assert_eq!(a["outcome"], row.audit.outcome.as_str());
-            assert_eq!(a["bytes"], row.audit.bytes);
-            assert_eq!(a["counts"]["confirmed"], row.audit.counts.confirmed);
+            assert_eq!(audit["run"], row.run);
+            assert_eq!(audit["outcome"], row.audit.outcome.as_str());
+            assert_eq!(audit["bytes"], row.audit.bytes);
+            assert_eq!(audit["counts"]["confirmed"], row.audit.counts.confirmed);
             assert_eq!(
-                a.get("error").is_some(),
+                audit.get("error").is_some(),
                 row.audit.error.is_some(),
                 "no null"
             );
         }
         assert_eq!(audits[0]["started"], "2025-01-01T03:00:00Z");
         assert_eq!(audits[1]["manifest_rewritten"], true);
-        let f = &audits[1]["findings"];
-        assert_eq!(f[0]["path"], fixtures::FILE);
-        assert_eq!(f[0]["class"], "changed");
-        assert_eq!(f[0]["code"], "BAG-036");
-        assert!(f[1].get("code").is_none() && f[2].get("class").is_none());
+        let findings = &audits[1]["findings"];
+        assert_eq!(findings[0]["path"], fixtures::FILE);
+        assert_eq!(findings[0]["class"], "changed");
+        assert_eq!(findings[0]["code"], "BAG-036");
+        assert!(findings[1].get("code").is_none() && findings[2].get("class").is_none());
         assert_eq!(audits[2]["error"], "permission denied: <root> & \u{0}");
         let empty: Value = serde_json::from_str(&history_json("b", &[])).unwrap();
         assert_eq!(empty["audits"].as_array().unwrap().len(), 0);
@@ -203,7 +211,7 @@ mod tests {
     #[test]
     fn report_json_has_the_documented_keys() {
         let data = fixtures::report();
-        let v: Value = serde_json::from_str(&report_json(&data)).unwrap();
+        let value: Value = serde_json::from_str(&report_json(&data)).unwrap();
         for key in [
             "since",
             "generated",
@@ -215,14 +223,17 @@ mod tests {
             "days",
             "failing",
         ] {
-            assert!(v.get(key).is_some(), "{key}");
+            assert!(value.get(key).is_some(), "{key}");
         }
-        assert_eq!(v["audits"], 10);
-        assert_eq!(v["bytes"], 7_500_000_000u64);
-        assert_eq!(v["days"][1]["failures"], 1);
-        assert_eq!(v["failing"][0]["bag"], fixtures::BAG);
-        assert_eq!(v["runs"][0]["ended"], "2025-01-01T05:00:00Z");
-        assert!(v["runs"][2].get("ended").is_none(), "an interrupted run");
+        assert_eq!(value["audits"], 10);
+        assert_eq!(value["bytes"], 7_500_000_000u64);
+        assert_eq!(value["days"][1]["failures"], 1);
+        assert_eq!(value["failing"][0]["bag"], fixtures::BAG);
+        assert_eq!(value["runs"][0]["ended"], "2025-01-01T05:00:00Z");
+        assert!(
+            value["runs"][2].get("ended").is_none(),
+            "an interrupted run"
+        );
         let empty: Value = serde_json::from_str(&report_json(&ReportData::default())).unwrap();
         assert!(empty.get("since").is_none() && empty.get("generated").is_none());
         assert_eq!(empty["audits"], 0);
@@ -254,7 +265,11 @@ mod tests {
         let (header, records) = parse_csv(&report_csv(&data));
         assert_eq!(header, REPORT_COLUMNS);
         assert_eq!(records.len(), data.days.len());
-        assert!(records.iter().all(|r| r.len() == REPORT_COLUMNS.len()));
+        assert!(
+            records
+                .iter()
+                .all(|reader| reader.len() == REPORT_COLUMNS.len())
+        );
         assert_eq!(records[1], ["2025-01-08", "4", "3500000000", "1"]);
     }
 }

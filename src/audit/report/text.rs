@@ -12,52 +12,56 @@ use crate::verdict::human_bytes;
 use super::timestamp;
 
 /// `confirmed 10, changed 1, missing 0, new 0, moved 1`.
-pub(super) fn counts(c: &ClassCounts) -> String {
+pub(super) fn counts(tally: &ClassCounts) -> String {
     format!(
         "confirmed {}, changed {}, missing {}, new {}, moved {}",
-        c.confirmed, c.changed, c.missing, c.new, c.moved
+        tally.confirmed, tally.changed, tally.missing, tally.new, tally.moved
     )
 }
 
 /// One finding on one line: class (or `-`), code (or `-`), path, detail.
-fn finding(out: &mut String, indent: &str, f: &Finding) {
-    let class = f.class.map_or("-", |c| c.as_str());
-    let code = f.code.as_deref().unwrap_or("-");
-    let _ = write!(out, "{indent}{class:<9} {code:<9} {}", printable(&f.path));
-    if !f.detail.is_empty() {
-        let _ = write!(out, ": {}", printable(&f.detail));
+fn finding(out: &mut String, indent: &str, entry: &Finding) {
+    let class = entry.class.map_or("-", |class_of| class_of.as_str());
+    let code = entry.code.as_deref().unwrap_or("-");
+    let _ = write!(
+        out,
+        "{indent}{class:<9} {code:<9} {}",
+        printable(&entry.path)
+    );
+    if !entry.detail.is_empty() {
+        let _ = write!(out, ": {}", printable(&entry.detail));
     }
     out.push('\n');
 }
 
 /// The audit's line (without the bag), then its error and findings when it did not pass.
-fn audit(out: &mut String, run: Option<i64>, a: &BagAudit) {
+fn audit(out: &mut String, run: Option<i64>, bag_audit: &BagAudit) {
     let _ = write!(
         out,
         "{}  {:<10} {:<10} {} files, {}  {}",
-        timestamp(&a.started),
-        a.outcome.as_str(),
-        printable(&a.verdict),
-        a.files,
-        human_bytes(a.bytes),
-        counts(&a.counts)
+        timestamp(&bag_audit.started),
+        bag_audit.outcome.as_str(),
+        printable(&bag_audit.verdict),
+        bag_audit.files,
+        human_bytes(bag_audit.bytes),
+        counts(&bag_audit.counts)
     );
-    if a.manifest_rewritten {
+    if bag_audit.manifest_rewritten {
         out.push_str("  manifest re-written");
     }
-    if a.baseline_recorded {
+    if bag_audit.baseline_recorded {
         out.push_str("  baseline recorded");
     }
     if let Some(run) = run {
         let _ = write!(out, "  (run {run})");
     }
     out.push('\n');
-    if a.outcome != Outcome::Passed {
-        if let Some(e) = &a.error {
-            let _ = writeln!(out, "    error: {}", printable(e));
+    if bag_audit.outcome != Outcome::Passed {
+        if let Some(error) = &bag_audit.error {
+            let _ = writeln!(out, "    error: {}", printable(error));
         }
-        for f in &a.findings {
-            finding(out, "    ", f);
+        for entry in &bag_audit.findings {
+            finding(out, "    ", entry);
         }
     }
 }
@@ -70,7 +74,7 @@ pub(super) fn history(bag: &str, rows: &[HistoryRow]) -> String {
     }
     let failed = rows
         .iter()
-        .filter(|r| r.audit.outcome != Outcome::Passed)
+        .filter(|row| row.audit.outcome != Outcome::Passed)
         .count();
     let _ = writeln!(
         out,
@@ -79,67 +83,67 @@ pub(super) fn history(bag: &str, rows: &[HistoryRow]) -> String {
         rows.len() - failed,
         failed
     );
-    for r in rows {
+    for row in rows {
         out.push_str("  ");
-        audit(&mut out, Some(r.run), &r.audit);
+        audit(&mut out, Some(row.run), &row.audit);
     }
     out
 }
 
-pub(super) fn report(d: &ReportData) -> String {
+pub(super) fn report(data: &ReportData) -> String {
     let mut out = String::from("Fixity audit report, ");
-    match &d.since {
-        Some(t) => {
-            let _ = write!(out, "since {}", timestamp(t));
+    match &data.since {
+        Some(time) => {
+            let _ = write!(out, "since {}", timestamp(time));
         }
         None => out.push_str("since the register began"),
     }
-    if let Some(t) = &d.generated {
-        let _ = write!(out, " (generated {})", timestamp(t));
+    if let Some(time) = &data.generated {
+        let _ = write!(out, " (generated {})", timestamp(time));
     }
     out.push('\n');
     let _ = writeln!(
         out,
         "  {} audits of {} bags, {} verified ({} bytes), {} failures",
-        d.audits,
-        d.bags,
-        human_bytes(d.bytes),
-        d.bytes,
-        d.failures
+        data.audits,
+        data.bags,
+        human_bytes(data.bytes),
+        data.bytes,
+        data.failures
     );
 
-    if d.failing.is_empty() {
+    if data.failing.is_empty() {
         out.push_str("\nNo failing bags.\n");
     } else {
-        let _ = writeln!(out, "\nFailing bags ({}):", d.failing.len());
-        for a in &d.failing {
-            let _ = writeln!(out, "  {}", printable(&a.bag));
+        let _ = writeln!(out, "\nFailing bags ({}):", data.failing.len());
+        for bag_audit in &data.failing {
+            let _ = writeln!(out, "  {}", printable(&bag_audit.bag));
             out.push_str("    ");
-            audit(&mut out, None, a);
+            audit(&mut out, None, bag_audit);
         }
     }
 
-    let _ = writeln!(out, "\nRuns ({}):", d.runs.len());
-    for r in &d.runs {
-        let ended = r.ended.as_ref().map_or_else(|| "-".into(), timestamp);
+    let _ = writeln!(out, "\nRuns ({}):", data.runs.len());
+    for run in &data.runs {
+        let ended = run.ended.as_ref().map_or_else(|| "-".into(), timestamp);
         let _ = writeln!(
             out,
             "  #{:<5} {} .. {}  {:<11} {} bags, {}, {} failed  {}@{}  qoima {}",
-            r.id,
-            timestamp(&r.started),
+            run.id,
+            timestamp(&run.started),
             ended,
-            printable(&r.outcome),
-            r.bags,
-            human_bytes(r.bytes),
-            r.failed,
-            printable(&r.user),
-            printable(&r.host),
-            printable(&r.qoima_version)
+            printable(&run.outcome),
+            run.bags,
+            human_bytes(run.bytes),
+            run.failed,
+            printable(&run.user),
+            printable(&run.host),
+            printable(&run.qoima_version)
         );
     }
 
-    let _ = writeln!(out, "\nDays ({}):", d.days.len());
-    for day in &d.days {
+    let _ = writeln!(out, "\nDays ({}):", data.days.len());
+    for day in &data.days {
         let _ = writeln!(
             out,
             "  {}  {} audits, {}, {} failures",
