@@ -234,10 +234,10 @@ fn sealed_bag_encrypts_and_verifies_and_reveals_nothing() {
     ])
     .success();
     let tar = fs::read(env.path(&format!("plain/{EXTERNAL_ID}.tar"))).unwrap();
-    let ids = qoima::seal::encrypt::read_identities(&env.path("alice.txt")).unwrap();
+    let ids = qoima::seal::bundle::read_identities(&env.path("alice.txt")).unwrap();
     let mut back = Vec::new();
     let (sha, n) =
-        qoima::seal::encrypt::decrypt_file(&env.path("out/bundle.tar.age"), &ids, &mut back)
+        qoima::seal::bundle::decrypt_file(&env.path("out/bundle.tar.age"), &ids, &mut back)
             .unwrap();
     assert_eq!(back, tar);
     assert_eq!((sha, n), (sha256_hex(&ct), tar.len() as u64));
@@ -544,17 +544,17 @@ fn age_cli_decrypts_qoima_bundles_and_qoima_decrypts_age_files() {
         .status()
         .unwrap();
     assert!(st.success());
-    let ids = qoima::seal::encrypt::read_identities(&env.path("lib-id.txt")).unwrap();
+    let ids = qoima::seal::bundle::read_identities(&env.path("lib-id.txt")).unwrap();
     let mut back = Vec::new();
     let (sha, n) =
-        qoima::seal::encrypt::decrypt_file(&env.path("x.tar.age"), &ids, &mut back).unwrap();
+        qoima::seal::bundle::decrypt_file(&env.path("x.tar.age"), &ids, &mut back).unwrap();
     assert_eq!(back, tar);
     assert_eq!(n, tar.len() as u64);
     assert_eq!(sha, sha256_hex(&fs::read(env.path("x.tar.age")).unwrap()));
     // A CLI identity file works with the library too (it was a recipient of the bundle).
-    let cli_ids = qoima::seal::encrypt::read_identities(&env.path("cli-id.txt")).unwrap();
+    let cli_ids = qoima::seal::bundle::read_identities(&env.path("cli-id.txt")).unwrap();
     let mut back = Vec::new();
-    qoima::seal::encrypt::decrypt_file(&env.path("out/bundle.tar.age"), &cli_ids, &mut back)
+    qoima::seal::bundle::decrypt_file(&env.path("out/bundle.tar.age"), &cli_ids, &mut back)
         .unwrap();
     assert_eq!(back, tar);
 }
@@ -679,9 +679,9 @@ fn ssh_recipients_work_both_ways_with_a_warning() {
         .output()
         .unwrap();
     assert!(enc.status.success());
-    let ids = qoima::seal::encrypt::read_identities(&env.path("legal")).unwrap();
+    let ids = qoima::seal::bundle::read_identities(&env.path("legal")).unwrap();
     let mut plain = Vec::new();
-    qoima::seal::encrypt::decrypt_file(&env.path("plain.txt.age"), &ids, &mut plain).unwrap();
+    qoima::seal::bundle::decrypt_file(&env.path("plain.txt.age"), &ids, &mut plain).unwrap();
     assert_eq!(plain, "Алматы, январь 2022\n".as_bytes());
     // A passphrase-protected SSH key is refused with a way out.
     let keygen = Command::new("ssh-keygen")
