@@ -203,33 +203,39 @@ mod tests {
         let id = x25519::Identity::generate();
         let other = x25519::Identity::generate();
         let plain = b"a tar, say".repeat(10_000);
-        let r = id.to_public();
-        let (head, payload) = agefile::start(&[&r as &dyn age::Recipient]).unwrap();
+        let recipient = id.to_public();
+        let (head, payload) = agefile::start(&[&recipient as &dyn age::Recipient]).unwrap();
         let dir = std::env::temp_dir().join(format!("qoima-enc-rt-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("x.age");
-        let mut w = agefile::Encryptor::new(File::create(&f).unwrap(), &head, payload).unwrap();
-        w.write_all(&plain).unwrap();
-        w.finish().unwrap();
+        let file = dir.join("x.age");
+        let mut writer =
+            agefile::Encryptor::new(File::create(&file).unwrap(), &head, payload).unwrap();
+        writer.write_all(&plain).unwrap();
+        writer.finish().unwrap();
         let mut out = Vec::new();
         let other = [BundleIdentity::X25519(other)];
         let id = [BundleIdentity::X25519(id)];
-        let (sha, n) = decrypt_file(&f, &id, &mut out).unwrap();
+        let (sha256, plaintext_bytes) = decrypt_file(&file, &id, &mut out).unwrap();
         assert_eq!(out, plain);
-        assert_eq!(n, plain.len() as u64);
-        assert_eq!(sha, digest_bytes(Algorithm::Sha256, &fs::read(&f).unwrap()));
+        assert_eq!(plaintext_bytes, plain.len() as u64);
+        assert_eq!(
+            sha256,
+            digest_bytes(Algorithm::Sha256, &fs::read(&file).unwrap())
+        );
         assert!(matches!(
-            decrypt_file(&f, &other, &mut Vec::new()),
+            decrypt_file(&file, &other, &mut Vec::new()),
             Err(DecryptFailure::NoIdentity)
         ));
         // Altered early: decryption stops there, the hash still covers the whole file.
-        let mut bytes = fs::read(&f).unwrap();
+        let mut bytes = fs::read(&file).unwrap();
         let at = bytes.len() - plain.len();
         bytes[at] ^= 1;
-        fs::write(&f, &bytes).unwrap();
-        let (sha, plain) = read_ciphertext(&f, &id, &mut |r| copy_plaintext(r, &mut io::sink()));
+        fs::write(&file, &bytes).unwrap();
+        let (sha256, plain) = read_ciphertext(&file, &id, &mut |reader| {
+            copy_plaintext(reader, &mut io::sink())
+        });
         assert!(matches!(plain, Err(DecryptFailure::Damaged(_))));
-        assert_eq!(sha.unwrap(), digest_bytes(Algorithm::Sha256, &bytes));
+        assert_eq!(sha256.unwrap(), digest_bytes(Algorithm::Sha256, &bytes));
         let _ = fs::remove_dir_all(&dir);
     }
 }

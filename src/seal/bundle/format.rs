@@ -219,22 +219,25 @@ mod tests {
 
     #[test]
     fn statement_round_trips() {
-        let s = BundleStatement {
+        let statement = BundleStatement {
             verify_sh_sha256: "ef".repeat(32),
             tag_manifest: "tagmanifest-sha256".into(),
             tag_manifest_sha256: "cd".repeat(32),
         };
         assert_eq!(
-            s.render(),
+            statement.render(),
             format!(
                 "qoima-bundle/2 verify-sh-sha256={} tagmanifest-sha256={}",
                 "ef".repeat(32),
                 "cd".repeat(32)
             )
         );
-        assert_eq!(BundleStatement::parse(&s.render()), Some(s.clone()));
+        assert_eq!(
+            BundleStatement::parse(&statement.render()),
+            Some(statement.clone())
+        );
         assert_eq!(BundleStatement::parse("qoima-seal/1 bag=x"), None);
-        let extra = format!("{} more", s.render());
+        let extra = format!("{} more", statement.render());
         assert_eq!(BundleStatement::parse(&extra), None);
         // The first format's statement is not this one.
         let v1 = format!(
@@ -248,21 +251,21 @@ mod tests {
 
     #[test]
     fn checksum_files_name_the_bundle_and_nothing_else() {
-        let h = "0a".repeat(32);
-        let line = checksum_line(&h, "bundle.tar.age");
-        assert_eq!(line, format!("{h}  bundle.tar.age\n"));
-        assert_eq!(parse_checksum(&line, "bundle.tar.age"), Some(h.clone()));
-        let binary = format!("{} *bundle.tar.age\n", h.to_uppercase());
-        assert_eq!(parse_checksum(&binary, "bundle.tar.age"), Some(h.clone()));
-        let bare = format!("{h}  bundle.tar.age");
-        assert_eq!(parse_checksum(&bare, "bundle.tar.age"), Some(h.clone()));
+        let hex = "0a".repeat(32);
+        let line = checksum_line(&hex, "bundle.tar.age");
+        assert_eq!(line, format!("{hex}  bundle.tar.age\n"));
+        assert_eq!(parse_checksum(&line, "bundle.tar.age"), Some(hex.clone()));
+        let binary = format!("{} *bundle.tar.age\n", hex.to_uppercase());
+        assert_eq!(parse_checksum(&binary, "bundle.tar.age"), Some(hex.clone()));
+        let bare = format!("{hex}  bundle.tar.age");
+        assert_eq!(parse_checksum(&bare, "bundle.tar.age"), Some(hex.clone()));
         for bad in [
-            format!("{h}  other.tar.age\n"),
-            format!("{h}  bundle.tar.age\n{h}  x\n"),
-            format!("{h}  ../bundle.tar.age\n"),
-            format!("{}  bundle.tar.age\n", &h[1..]),
-            format!("{h} bundle.tar.age\n"),
-            format!("{h}  bundle.tar.age\r\n"),
+            format!("{hex}  other.tar.age\n"),
+            format!("{hex}  bundle.tar.age\n{hex}  x\n"),
+            format!("{hex}  ../bundle.tar.age\n"),
+            format!("{}  bundle.tar.age\n", &hex[1..]),
+            format!("{hex} bundle.tar.age\n"),
+            format!("{hex}  bundle.tar.age\r\n"),
         ] {
             assert_eq!(parse_checksum(&bad, "bundle.tar.age"), None, "{bad:?}");
         }

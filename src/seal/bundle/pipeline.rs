@@ -165,26 +165,26 @@ mod tests {
     #[test]
     fn handoff_runs_its_stage_and_reports_its_error() {
         let data: Vec<u8> = (0..3 * CHUNK + 5).map(|i| (i % 241) as u8).collect();
-        let mut h = Handoff::new(|rx, back| {
+        let mut handoff = Handoff::new(|chunks, back| {
             let mut all = Vec::new();
-            for b in rx {
-                all.extend_from_slice(&b);
-                let _ = back.send(b);
+            for buf in chunks {
+                all.extend_from_slice(&buf);
+                let _ = back.send(buf);
             }
             Ok(all)
         });
         for part in data.chunks(8192) {
-            h.write_all(part).unwrap();
+            handoff.write_all(part).unwrap();
         }
-        assert_eq!(h.finish().unwrap(), data);
+        assert_eq!(handoff.finish().unwrap(), data);
         // A stage that fails (a full disk) stops the writer with the stage's own error.
-        let mut h: Handoff<()> = Handoff::new(|rx, _| {
-            let _first = rx.recv();
+        let mut handoff: Handoff<()> = Handoff::new(|chunks, _| {
+            let _first = chunks.recv();
             Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"))
         });
-        let e = (0..100)
-            .find_map(|_| h.write_all(&data).err())
+        let error = (0..100)
+            .find_map(|_| handoff.write_all(&data).err())
             .expect("the writer went on after its stage stopped");
-        assert_eq!(e.kind(), io::ErrorKind::StorageFull);
+        assert_eq!(error.kind(), io::ErrorKind::StorageFull);
     }
 }

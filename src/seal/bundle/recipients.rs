@@ -184,11 +184,11 @@ mod tests {
     #[test]
     fn recipients_and_identities_parse() {
         let id = x25519::Identity::generate();
-        let r = id.to_public().to_string();
-        assert!(parse_recipient(&format!("  {r}  ")).is_ok());
+        let recipient = id.to_public().to_string();
+        assert!(parse_recipient(&format!("  {recipient}  ")).is_ok());
         assert!(parse_recipient("ssh-ed25519 AAAA").is_err());
         let ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJTx9XgY3rVbK2LG5xM1LhV8wqXvpWc8Z2m6bQ1mJxWq me@host";
-        assert!(parse_recipient(ssh).is_ok_and(|r| r.is_ssh()));
+        assert!(parse_recipient(ssh).is_ok_and(|recipient| recipient.is_ssh()));
         assert!(
             parse_recipient("-----BEGIN OPENSSH PRIVATE KEY-----")
                 .unwrap_err()
@@ -197,28 +197,31 @@ mod tests {
         );
         use age::secrecy::ExposeSecret;
         let secret = id.to_string();
-        let e = parse_recipient(secret.expose_secret()).unwrap_err();
-        assert!(e.to_string().contains("secret identity"));
+        let error = parse_recipient(secret.expose_secret()).unwrap_err();
+        assert!(error.to_string().contains("secret identity"));
         let dir = std::env::temp_dir().join(format!("qoima-enc-unit-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("ids.txt");
+        let file = dir.join("ids.txt");
         fs::write(
-            &f,
+            &file,
             format!(
-                "# created: now\n# public key: {r}\n{}\n",
+                "# created: now\n# public key: {recipient}\n{}\n",
                 secret.expose_secret()
             ),
         )
         .unwrap();
-        assert_eq!(read_identities(&f).unwrap().len(), 1);
-        fs::write(&f, "# c\n\nnot a key\n").unwrap();
-        let Err(e) = read_identities(&f) else {
+        assert_eq!(read_identities(&file).unwrap().len(), 1);
+        fs::write(&file, "# c\n\nnot a key\n").unwrap();
+        let Err(error) = read_identities(&file) else {
             panic!("a bad line was accepted")
         };
-        let e = e.to_string();
-        assert!(e.contains("line 3") && !e.contains("not a key"), "{e}");
-        fs::write(&f, format!("# team\n{r}\n\n{r}\n")).unwrap();
-        assert_eq!(read_recipients_file(&f).unwrap().len(), 2);
+        let error = error.to_string();
+        assert!(
+            error.contains("line 3") && !error.contains("not a key"),
+            "{error}"
+        );
+        fs::write(&file, format!("# team\n{recipient}\n\n{recipient}\n")).unwrap();
+        assert_eq!(read_recipients_file(&file).unwrap().len(), 2);
         let _ = fs::remove_dir_all(&dir);
     }
 }

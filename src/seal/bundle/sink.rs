@@ -266,24 +266,24 @@ mod tests {
     fn cipher_tee_writes_every_byte_and_hashes_it() {
         let dir = std::env::temp_dir().join(format!("qoima-enc-ct-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("out");
+        let path = dir.join("out");
         let data: Vec<u8> = (0..5 * CHUNK + 4099).map(|i| (i % 253) as u8).collect();
-        let (file, direct) = create_ciphertext(&p).unwrap();
+        let (file, direct) = create_ciphertext(&path).unwrap();
         assert!(
-            create_ciphertext(&p).is_err(),
+            create_ciphertext(&path).is_err(),
             "an existing file was replaced"
         );
-        let mut w = CipherTee::new(file, direct);
+        let mut tee = CipherTee::new(file, direct);
         for part in data.chunks(70_001) {
-            w.write_all(part).unwrap();
-            w.flush().unwrap();
+            tee.write_all(part).unwrap();
+            tee.flush().unwrap();
         }
-        let (file, d) = w.finish().unwrap();
+        let (file, digests) = tee.finish().unwrap();
         file.sync_all().unwrap();
         drop(file);
-        assert_eq!(fs::read(&p).unwrap(), data);
-        assert_eq!(d.bytes, data.len() as u64);
-        assert_eq!(d.sha256, digest_bytes(Algorithm::Sha256, &data));
+        assert_eq!(fs::read(&path).unwrap(), data);
+        assert_eq!(digests.bytes, data.len() as u64);
+        assert_eq!(digests.sha256, digest_bytes(Algorithm::Sha256, &data));
         let _ = fs::remove_dir_all(&dir);
     }
 
@@ -316,18 +316,18 @@ mod tests {
             want.extend(std::iter::repeat_n(fill, len));
         }
         for round in 0..2 {
-            let p = dir.join(format!("out{round}"));
-            let (file, direct) = create_ciphertext(&p).unwrap();
+            let path = dir.join(format!("out{round}"));
+            let (file, direct) = create_ciphertext(&path).unwrap();
             let direct = if round == 0 { direct } else { None };
-            let (tx, rx) = sync_channel(chunks.len());
+            let (sender, receiver) = sync_channel(chunks.len());
             for &(len, fill, shift) in &chunks {
-                tx.send(chunk(len, fill, shift)).unwrap();
+                sender.send(chunk(len, fill, shift)).unwrap();
             }
-            drop(tx);
-            let file = write_chunks(file, direct, rx).unwrap();
+            drop(sender);
+            let file = write_chunks(file, direct, receiver).unwrap();
             file.sync_all().unwrap();
             drop(file);
-            assert_eq!(fs::read(&p).unwrap(), want, "round {round}");
+            assert_eq!(fs::read(&path).unwrap(), want, "round {round}");
         }
         assert_eq!(pool.lock().unwrap().len(), 2 * chunks.len());
         let _ = fs::remove_dir_all(&dir);
