@@ -7,8 +7,8 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 
-use super::pipeline::{CHUNK, Handoff};
 use super::recipients::BundleIdentity;
+use super::stage::{CHUNK, Handoff};
 use crate::archive::Limits;
 use crate::archive::unpack::{StageError, Staged};
 use crate::digest::{Algorithm, Hasher};

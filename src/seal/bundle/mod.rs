@@ -31,6 +31,7 @@
 //! - `format`: the four files' names, the label, the signed statement, the `sha256sum` line and
 //!   the envelope — text only;
 //! - `recipients`: who a bundle is for (`--to`, `--recipients-file`) and who can open it (`-i`);
+//! - `stage`: a writer that feeds a stage on a thread of its own, over a bounded channel;
 //! - `agefile`: the age v1 format written for speed; `sink`: the ciphertext's writing and
 //!   hashing threads; `pipeline`: the reader → encrypt → sink stages that join them;
 //! - `decrypt`: one read of a ciphertext that hashes it while age decrypts it;
@@ -44,6 +45,7 @@ mod pipeline;
 mod recipients;
 mod signature;
 mod sink;
+mod stage;
 mod verifier;
 mod writer;
 

@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use super::pipeline::{CHUNK, DEPTH};
+use super::stage::{CHUNK, DEPTH};
 use crate::digest::{Algorithm, Hasher};
 
 /// Alignment of the ciphertext chunks (their first byte, and the length of all but the last):
