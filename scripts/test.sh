@@ -11,7 +11,7 @@
 #     imagemagick and libtiff-tools (the oracle for JPEG scans that end early; tests/it/decode.rs
 #     makes photo variants with tiffcp and convert, and checks qoima's verdicts against
 #     tiffinfo -D and identify -regard-warnings), strace (fault injection at every durable
-#     system call);
+#     system call), shellcheck (the verify.sh every sealed bag carries is linted);
 #   - bagit-python 1.9.0 from PyPI, in a virtual environment at .venv (interop tests), and
 #     fido (opf-fido 1.6.1, the PRONOM oracle of tests/it/identify.rs) in the same .venv.
 # Then: rustfmt and clippy (warnings are errors), the full test suite, the library's unit
@@ -40,6 +40,7 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # ImageMagick's own convert (some machines carry a stand-in elsewhere on the PATH).
 [ -x /usr/bin/convert ] || missing+=(imagemagick)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 if [ -z "${QOIMA_SKIP_BROWSER:-}" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fi

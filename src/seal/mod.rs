@@ -11,9 +11,8 @@
 //!
 //! The design is `shared/design/evidence-seal.md`; the user's guide is `docs/evidence.md`.
 
-pub mod agefile;
+pub mod bundle;
 pub mod custody;
-pub mod encrypt;
 pub mod journal;
 pub mod keys;
 mod placement;
@@ -26,6 +25,10 @@ use std::path::PathBuf;
 
 use crate::error::Problem;
 
+/// The former path of [`bundle`] (`seal::encrypt`), kept so that callers compile until they
+/// name `seal::bundle`.
+#[doc(hidden)]
+pub use bundle as encrypt;
 pub use keys::{GeneratedKey, TrustedKey, generate, key_id, load_secret_key, read_trusted_keys};
 pub use sign::{SealOptions, SealSummary, seal_bag};
 pub use verify::{Pins, SealReport, SignatureError, verify_detached, verify_seal};

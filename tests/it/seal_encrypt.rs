@@ -234,10 +234,10 @@ fn sealed_bag_encrypts_and_verifies_and_reveals_nothing() {
     ])
     .success();
     let tar = fs::read(env.path(&format!("plain/{EXTERNAL_ID}.tar"))).unwrap();
-    let ids = qoima::seal::encrypt::read_identities(&env.path("alice.txt")).unwrap();
+    let ids = qoima::seal::bundle::read_identities(&env.path("alice.txt")).unwrap();
     let mut back = Vec::new();
     let (sha, n) =
-        qoima::seal::encrypt::decrypt_file(&env.path("out/bundle.tar.age"), &ids, &mut back)
+        qoima::seal::bundle::decrypt_file(&env.path("out/bundle.tar.age"), &ids, &mut back)
             .unwrap();
     assert_eq!(back, tar);
     assert_eq!((sha, n), (sha256_hex(&ct), tar.len() as u64));
@@ -544,17 +544,17 @@ fn age_cli_decrypts_qoima_bundles_and_qoima_decrypts_age_files() {
         .status()
         .unwrap();
     assert!(st.success());
-    let ids = qoima::seal::encrypt::read_identities(&env.path("lib-id.txt")).unwrap();
+    let ids = qoima::seal::bundle::read_identities(&env.path("lib-id.txt")).unwrap();
     let mut back = Vec::new();
     let (sha, n) =
-        qoima::seal::encrypt::decrypt_file(&env.path("x.tar.age"), &ids, &mut back).unwrap();
+        qoima::seal::bundle::decrypt_file(&env.path("x.tar.age"), &ids, &mut back).unwrap();
     assert_eq!(back, tar);
     assert_eq!(n, tar.len() as u64);
     assert_eq!(sha, sha256_hex(&fs::read(env.path("x.tar.age")).unwrap()));
     // A CLI identity file works with the library too (it was a recipient of the bundle).
-    let cli_ids = qoima::seal::encrypt::read_identities(&env.path("cli-id.txt")).unwrap();
+    let cli_ids = qoima::seal::bundle::read_identities(&env.path("cli-id.txt")).unwrap();
     let mut back = Vec::new();
-    qoima::seal::encrypt::decrypt_file(&env.path("out/bundle.tar.age"), &cli_ids, &mut back)
+    qoima::seal::bundle::decrypt_file(&env.path("out/bundle.tar.age"), &cli_ids, &mut back)
         .unwrap();
     assert_eq!(back, tar);
 }
@@ -679,9 +679,9 @@ fn ssh_recipients_work_both_ways_with_a_warning() {
         .output()
         .unwrap();
     assert!(enc.status.success());
-    let ids = qoima::seal::encrypt::read_identities(&env.path("legal")).unwrap();
+    let ids = qoima::seal::bundle::read_identities(&env.path("legal")).unwrap();
     let mut plain = Vec::new();
-    qoima::seal::encrypt::decrypt_file(&env.path("plain.txt.age"), &ids, &mut plain).unwrap();
+    qoima::seal::bundle::decrypt_file(&env.path("plain.txt.age"), &ids, &mut plain).unwrap();
     assert_eq!(plain, "Алматы, январь 2022\n".as_bytes());
     // A passphrase-protected SSH key is refused with a way out.
     let keygen = Command::new("ssh-keygen")
@@ -1021,4 +1021,79 @@ fn issue13_a_bundle_placement_killed_midway_is_undone_by_the_next_seal() {
     );
     let (code, report) = verify(&env, "outbox/bundle.tar.age", &["id.txt"]);
     assert_eq!(code, 0, "{report}");
+}
+
+/// What shellcheck may report on verify.sh, each with the line it is on and why it stays. The
+/// script's bytes are in every sealed bag and signed in every bundle's statement, so a note is
+/// not silenced by editing the script (a `# shellcheck disable=` line would change those bytes
+/// too): it is judged here, and anything else shellcheck reports fails the test.
+const SHELLCHECK_ALLOWED: &[(&str, &str, &str)] = &[
+    (
+        "SC2015",
+        r#"mkdir "$tmp/x" && (cd "$tmp/x" && tar -xf "$tmp/plain.tar") 2>"$tmp/err" || {"#,
+        "`A && B || C` is meant: the block reports a failure to unpack whether mkdir or tar failed",
+    ),
+    (
+        "SC2012",
+        r#"ls -A custody | sort >"$tmp/found""#,
+        "the listing is compared with the expected names: an odd name (a newline, a quoting style) only adds or changes lines, so the check fails and cannot pass a custody/ with extra files",
+    ),
+];
+
+#[test]
+fn issue15_verify_sh_passes_shellcheck() {
+    if !has("shellcheck", "--version") {
+        if std::env::var("QOIMA_ALLOW_MISSING_TOOLS").as_deref() == Ok("1") {
+            eprintln!(
+                "SKIPPED issue15_verify_sh_passes_shellcheck: shellcheck is not installed and QOIMA_ALLOW_MISSING_TOOLS=1 (scripts/test.sh installs it)"
+            );
+            return;
+        }
+        panic!(
+            "shellcheck is not installed: scripts/test.sh installs it (QOIMA_ALLOW_MISSING_TOOLS=1 skips this test)"
+        );
+    }
+    let env = Env::new();
+    let shipped = qoima::seal::script::VERIFY_SH;
+    let script = env.write("verify.sh", shipped);
+    let out = Command::new("shellcheck")
+        .args(["--shell=sh", "--severity=style", "--format=json1"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "shellcheck gave no report ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let lines: Vec<&str> = shipped.lines().collect();
+    let mut matched = vec![false; SHELLCHECK_ALLOWED.len()];
+    let mut unexpected = Vec::new();
+    for comment in report["comments"].as_array().unwrap() {
+        let code = format!("SC{}", comment["code"]);
+        let line_number = comment["line"].as_u64().unwrap() as usize;
+        let text = lines[line_number - 1].trim();
+        let allowed = SHELLCHECK_ALLOWED
+            .iter()
+            .position(|(allowed_code, line, _)| *allowed_code == code && *line == text);
+        match allowed {
+            Some(index) => matched[index] = true,
+            None => unexpected.push(format!(
+                "src/seal/script/verify.sh line {line_number}: {code} {}: {text}",
+                comment["message"]
+            )),
+        }
+    }
+    assert!(
+        unexpected.is_empty(),
+        "shellcheck reports on verify.sh:\n{}",
+        unexpected.join("\n")
+    );
+    for ((code, line, _), seen) in SHELLCHECK_ALLOWED.iter().zip(matched) {
+        assert!(
+            seen,
+            "shellcheck no longer reports {code} on `{line}`: take it out of SHELLCHECK_ALLOWED"
+        );
+    }
 }

@@ -48,25 +48,27 @@ pub fn start(recipients: &[&dyn age::Recipient]) -> Result<(Vec<u8>, Payload), S
         .map_err(|e| format!("no randomness for the file key: {e}"))?;
     let mut stanzas: Vec<Stanza> = Vec::new();
     let mut labels: Option<HashSet<String>> = None;
-    for r in recipients {
-        let (mut s, l) = r.wrap_file_key(&file_key).map_err(|e| e.to_string())?;
+    for recipient in recipients {
+        let (mut wrapped, recipient_labels) = recipient
+            .wrap_file_key(&file_key)
+            .map_err(|e| e.to_string())?;
         // age's rule: recipients that constrain how they combine (labels) combine only with
         // recipients of the very same labels.
         match &labels {
-            Some(first) if *first != l => {
+            Some(first) if *first != recipient_labels => {
                 return Err("these recipients cannot be combined in one file".into());
             }
             Some(_) => {}
-            None => labels = Some(l),
+            None => labels = Some(recipient_labels),
         }
-        stanzas.append(&mut s);
+        stanzas.append(&mut wrapped);
     }
     // As the `age` crate does: a random stanza that readers must skip keeps them honest.
     stanzas.push(age_core::format::grease_the_joint());
 
     let mut header = b"age-encryption.org/v1\n".to_vec();
-    for s in &stanzas {
-        write_stanza(&mut header, s);
+    for stanza in &stanzas {
+        write_stanza(&mut header, stanza);
     }
     header.extend_from_slice(b"---");
     let key = file_key.expose_secret();
@@ -92,15 +94,15 @@ fn b64(data: &[u8]) -> String {
 
 /// `-> TAG ARG…` then the body in base64 lines of 64 columns, the last one shorter (empty when
 /// the body fills its lines exactly).
-fn write_stanza(out: &mut Vec<u8>, s: &Stanza) {
+fn write_stanza(out: &mut Vec<u8>, stanza: &Stanza) {
     out.extend_from_slice(b"-> ");
-    out.extend_from_slice(s.tag.as_bytes());
-    for a in &s.args {
+    out.extend_from_slice(stanza.tag.as_bytes());
+    for arg in &stanza.args {
         out.push(b' ');
-        out.extend_from_slice(a.as_bytes());
+        out.extend_from_slice(arg.as_bytes());
     }
     out.push(b'\n');
-    let body = b64(&s.body);
+    let body = b64(&stanza.body);
     let mut rest = body.as_bytes();
     while rest.len() >= 64 {
         out.extend_from_slice(&rest[..64]);
@@ -158,40 +160,40 @@ impl Payload {
             return Err(io::Error::other("the last chunk is already sealed"));
         }
         assert!(plain.len() <= CHUNK_SIZE && (last || plain.len() == CHUNK_SIZE));
-        let n = plain.len();
+        let len = plain.len();
         let mut nonce = [0u8; 12];
         nonce[3..11].copy_from_slice(&self.counter.to_be_bytes());
         nonce[11] = u8::from(last);
-        let out = &mut out[..n + TAG_SIZE];
+        let out = &mut out[..len + TAG_SIZE];
         #[cfg(feature = "openssl")]
         {
             let ctx = &mut self.imp.ctx;
-            let e = |e: openssl::error::ErrorStack| io::Error::other(e.to_string());
+            let to_io = |e: openssl::error::ErrorStack| io::Error::other(e.to_string());
             ctx.encrypt_init(None, Some(&self.imp.key[..]), Some(&nonce))
-                .map_err(e)?;
-            let (body, tag) = out.split_at_mut(n);
-            let w = ctx.cipher_update(plain, Some(body)).map_err(e)?;
-            let f = ctx.cipher_final(&mut body[w..]).map_err(e)?;
-            if w + f != n {
+                .map_err(to_io)?;
+            let (body, tag) = out.split_at_mut(len);
+            let updated = ctx.cipher_update(plain, Some(body)).map_err(to_io)?;
+            let finalized = ctx.cipher_final(&mut body[updated..]).map_err(to_io)?;
+            if updated + finalized != len {
                 return Err(io::Error::other("ChaCha20-Poly1305 wrote a short chunk"));
             }
-            ctx.tag(tag).map_err(e)?;
+            ctx.tag(tag).map_err(to_io)?;
         }
         #[cfg(not(feature = "openssl"))]
         {
             use chacha20poly1305::AeadInPlace;
-            let (body, tag) = out.split_at_mut(n);
+            let (body, tag) = out.split_at_mut(len);
             body.copy_from_slice(plain);
-            let t = self
+            let computed_tag = self
                 .imp
                 .0
                 .encrypt_in_place_detached(&nonce.into(), &[], body)
                 .map_err(|_| io::Error::other("ChaCha20-Poly1305 refused the chunk"))?;
-            tag.copy_from_slice(&t);
+            tag.copy_from_slice(&computed_tag);
         }
         self.counter += 1;
         self.finished = last;
-        Ok(n + TAG_SIZE)
+        Ok(len + TAG_SIZE)
     }
 }
 
@@ -219,8 +221,8 @@ impl<W: Write> Encryptor<W> {
 
     fn seal_out(&mut self, plain: Option<&[u8]>, last: bool) -> io::Result<()> {
         let plain = plain.unwrap_or(&self.pending);
-        let n = self.payload.seal(plain, last, &mut self.sealed)?;
-        self.inner.write_all(&self.sealed[..n])
+        let sealed_len = self.payload.seal(plain, last, &mut self.sealed)?;
+        self.inner.write_all(&self.sealed[..sealed_len])
     }
 
     /// Seals the last chunk; returns the inner writer (not flushed).
@@ -248,9 +250,9 @@ impl<W: Write> Write for Encryptor<W> {
             done = CHUNK_SIZE;
         }
         let rest = &data[done..];
-        let n = rest.len().min(CHUNK_SIZE - self.pending.len());
-        self.pending.extend_from_slice(&rest[..n]);
-        Ok(done + n)
+        let taken = rest.len().min(CHUNK_SIZE - self.pending.len());
+        self.pending.extend_from_slice(&rest[..taken]);
+        Ok(done + taken)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -263,30 +265,30 @@ mod tests {
     use super::*;
     use std::io::Read;
 
-    fn encrypt(plain: &[u8], writes: usize, r: &age::x25519::Recipient) -> Vec<u8> {
-        let (head, payload) = start(&[r as &dyn age::Recipient]).unwrap();
-        let mut e = Encryptor::new(Vec::new(), &head, payload).unwrap();
+    fn encrypt(plain: &[u8], writes: usize, recipient: &age::x25519::Recipient) -> Vec<u8> {
+        let (head, payload) = start(&[recipient as &dyn age::Recipient]).unwrap();
+        let mut encryptor = Encryptor::new(Vec::new(), &head, payload).unwrap();
         let step = plain.len().div_ceil(writes.max(1)).max(1);
         for part in plain.chunks(step) {
-            e.write_all(part).unwrap();
+            encryptor.write_all(part).unwrap();
         }
-        e.finish().unwrap()
+        encryptor.finish().unwrap()
     }
 
-    fn decrypt(ct: &[u8], id: &age::x25519::Identity) -> Vec<u8> {
-        let d = age::Decryptor::new(ct).unwrap();
-        let mut r = d
+    fn decrypt(ciphertext: &[u8], id: &age::x25519::Identity) -> Vec<u8> {
+        let decryptor = age::Decryptor::new(ciphertext).unwrap();
+        let mut reader = decryptor
             .decrypt(std::iter::once(id as &dyn age::Identity))
             .unwrap();
         let mut out = Vec::new();
-        r.read_to_end(&mut out).unwrap();
+        reader.read_to_end(&mut out).unwrap();
         out
     }
 
     #[test]
     fn the_age_crate_reads_it_at_every_chunk_boundary() {
         let id = age::x25519::Identity::generate();
-        let r = id.to_public();
+        let recipient = id.to_public();
         for len in [
             0,
             1,
@@ -298,13 +300,17 @@ mod tests {
         ] {
             let plain: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
             for writes in [1, 3, 1000] {
-                let ct = encrypt(&plain, writes, &r);
+                let ciphertext = encrypt(&plain, writes, &recipient);
                 // Header, nonce, then one tag per chunk (an empty file has one empty chunk).
                 let chunks = len.div_ceil(CHUNK_SIZE).max(1);
-                let head = ct.len() - len - chunks * TAG_SIZE;
-                assert!(ct.starts_with(b"age-encryption.org/v1\n-> X25519 "));
-                assert_eq!(&ct[head - 16 - 48..head - 16 - 44], b"--- ");
-                assert_eq!(decrypt(&ct, &id), plain, "len {len}, {writes} writes");
+                let head = ciphertext.len() - len - chunks * TAG_SIZE;
+                assert!(ciphertext.starts_with(b"age-encryption.org/v1\n-> X25519 "));
+                assert_eq!(&ciphertext[head - 16 - 48..head - 16 - 44], b"--- ");
+                assert_eq!(
+                    decrypt(&ciphertext, &id),
+                    plain,
+                    "len {len}, {writes} writes"
+                );
             }
         }
     }
@@ -313,71 +319,76 @@ mod tests {
     fn a_flipped_bit_or_a_cut_is_refused() {
         let id = age::x25519::Identity::generate();
         let plain = vec![7u8; 2 * CHUNK_SIZE + 5];
-        let ct = encrypt(&plain, 1, &id.to_public());
-        let read = |ct: &[u8]| -> io::Result<Vec<u8>> {
-            let d = age::Decryptor::new(ct).map_err(io::Error::other)?;
-            let mut r = d
+        let ciphertext = encrypt(&plain, 1, &id.to_public());
+        let read = |ciphertext: &[u8]| -> io::Result<Vec<u8>> {
+            let decryptor = age::Decryptor::new(ciphertext).map_err(io::Error::other)?;
+            let mut reader = decryptor
                 .decrypt(std::iter::once(&id as &dyn age::Identity))
                 .map_err(io::Error::other)?;
             let mut out = Vec::new();
-            r.read_to_end(&mut out)?;
+            reader.read_to_end(&mut out)?;
             Ok(out)
         };
-        let mut flipped = ct.clone();
-        let at = ct.len() - CHUNK_SIZE;
+        let mut flipped = ciphertext.clone();
+        let at = ciphertext.len() - CHUNK_SIZE;
         flipped[at] ^= 1;
         assert!(read(&flipped).is_err());
         // Cut after the first full chunk: no chunk says it is the last.
-        let head = ct.len() - plain.len() - 3 * TAG_SIZE;
-        assert!(read(&ct[..head + CHUNK_SIZE + TAG_SIZE]).is_err());
+        let head = ciphertext.len() - plain.len() - 3 * TAG_SIZE;
+        assert!(read(&ciphertext[..head + CHUNK_SIZE + TAG_SIZE]).is_err());
         // The header's MAC covers every stanza, even the one readers skip (the last).
-        let mut header = ct.clone();
-        let grease = ct.windows(4).rposition(|w| w == b"\n-> ").unwrap() + 4;
-        header[grease] = if ct[grease] == b'A' { b'B' } else { b'A' };
-        let d = age::Decryptor::new(&header[..]).unwrap();
+        let mut header = ciphertext.clone();
+        let grease = ciphertext.windows(4).rposition(|w| w == b"\n-> ").unwrap() + 4;
+        header[grease] = if ciphertext[grease] == b'A' {
+            b'B'
+        } else {
+            b'A'
+        };
+        let decryptor = age::Decryptor::new(&header[..]).unwrap();
         assert!(matches!(
-            d.decrypt(std::iter::once(&id as &dyn age::Identity)),
+            decryptor.decrypt(std::iter::once(&id as &dyn age::Identity)),
             Err(age::DecryptError::InvalidMac)
         ));
     }
 
     #[test]
     fn two_recipients_each_read_it_and_every_file_key_is_new() {
-        let a = age::x25519::Identity::generate();
-        let b = age::x25519::Identity::generate();
-        let (ra, rb) = (a.to_public(), b.to_public());
-        let rs: [&dyn age::Recipient; 2] = [&ra, &rb];
+        let alice = age::x25519::Identity::generate();
+        let bob = age::x25519::Identity::generate();
+        let (to_alice, to_bob) = (alice.to_public(), bob.to_public());
+        let recipients: [&dyn age::Recipient; 2] = [&to_alice, &to_bob];
         let once = || {
-            let (head, payload) = start(&rs).unwrap();
-            let mut e = Encryptor::new(Vec::new(), &head, payload).unwrap();
-            e.write_all(b"evidence").unwrap();
-            e.finish().unwrap()
+            let (head, payload) = start(&recipients).unwrap();
+            let mut encryptor = Encryptor::new(Vec::new(), &head, payload).unwrap();
+            encryptor.write_all(b"evidence").unwrap();
+            encryptor.finish().unwrap()
         };
-        let (x, y) = (once(), once());
-        assert_ne!(x, y);
-        assert_eq!(decrypt(&x, &a), b"evidence");
-        assert_eq!(decrypt(&x, &b), b"evidence");
+        let (first, second) = (once(), once());
+        assert_ne!(first, second);
+        assert_eq!(decrypt(&first, &alice), b"evidence");
+        assert_eq!(decrypt(&first, &bob), b"evidence");
     }
 
     #[test]
     fn a_caller_of_plain_write_cannot_end_on_an_empty_chunk() {
         let id = age::x25519::Identity::generate();
-        let r = id.to_public();
-        let (head, payload) = start(&[&r as &dyn age::Recipient]).unwrap();
-        let mut e = Encryptor::new(Vec::new(), &head, payload).unwrap();
+        let recipient = id.to_public();
+        let (head, payload) = start(&[&recipient as &dyn age::Recipient]).unwrap();
+        let mut encryptor = Encryptor::new(Vec::new(), &head, payload).unwrap();
         // One call, then stop at whatever it accepted: the file is still whole and valid.
         let plain = vec![9u8; 3 * CHUNK_SIZE];
-        let n = e.write(&plain).unwrap();
-        assert!(n > CHUNK_SIZE, "accepted {n}");
-        let ct = e.finish().unwrap();
-        assert_eq!(decrypt(&ct, &id), plain[..n]);
+        let accepted = encryptor.write(&plain).unwrap();
+        assert!(accepted > CHUNK_SIZE, "accepted {accepted}");
+        let ciphertext = encryptor.finish().unwrap();
+        assert_eq!(decrypt(&ciphertext, &id), plain[..accepted]);
     }
 
     #[test]
     fn a_sealer_seals_one_last_chunk_only() {
-        let (_, mut p) = start(&[&age::x25519::Identity::generate().to_public() as _]).unwrap();
+        let (_, mut payload) =
+            start(&[&age::x25519::Identity::generate().to_public() as _]).unwrap();
         let mut out = vec![0u8; CHUNK_SIZE + TAG_SIZE];
-        assert_eq!(p.seal(b"end", true, &mut out).unwrap(), 3 + TAG_SIZE);
-        assert!(p.seal(b"more", true, &mut out).is_err());
+        assert_eq!(payload.seal(b"end", true, &mut out).unwrap(), 3 + TAG_SIZE);
+        assert!(payload.seal(b"more", true, &mut out).is_err());
     }
 }
