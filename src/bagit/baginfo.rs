@@ -7,7 +7,7 @@
 use std::io::Read;
 
 use super::declaration::Version;
-use super::text::{Encoding, Line, Lines, MAX_LINE};
+use super::text::{Encoding, LineWording, Lines, MAX_LINE, Usable, report_utf8_bom, usable_line};
 use crate::error::{Code, Problem};
 use crate::verdict::{self, Problems};
 
@@ -160,6 +160,17 @@ pub const MAX_INFO_BYTES: usize = 8 * 1024 * 1024;
 /// its text, so 8 MiB of `N: v` lines would still take 250 MB.
 pub const MAX_INFO_LINES: u64 = 100_000;
 
+/// How a bag-info file's unusable lines are worded.
+const WORDING: LineWording = LineWording {
+    too_long: |file, n| format!("line {n} of {file} is too long"),
+    bad_encoding: |file, n, prefix| {
+        format!(
+            "line {n} of {file} is not valid text after {}",
+            crate::paths::quoted(prefix)
+        )
+    },
+};
+
 /// Parses a bag-info (or package-info) file, reporting every malformed line. An element
 /// longer than [`MAX_LINE`] once unfolded, or a file of more than [`MAX_INFO_LINES`] lines or
 /// [`MAX_INFO_BYTES`] of text, is reported as `BAG-011`; reading stops at the second.
@@ -175,58 +186,13 @@ pub fn parse(
     // The last element's continuation lines were cut at MAX_LINE.
     let mut cut = false;
     let mut lines = Lines::new(reader, encoding);
-    for item in lines.by_ref() {
-        let (n, line) = match item {
-            Ok(x) => x,
-            Err(e) => {
-                problems.push(
-                    Problem::new(
-                        super::text::read_error_code(&e),
-                        format!("cannot read {file}: {e}"),
-                    )
-                    .file(file),
-                );
-                break;
-            }
+    while let Some(item) = lines.next_line() {
+        let (n, text) = match usable_line(item, file, &WORDING, problems) {
+            Usable::Text(number, text) => (number, text),
+            Usable::Skipped => continue,
+            Usable::Unreadable => break,
         };
-        let text = match line {
-            Line::Text(t) => t,
-            Line::TooLong => {
-                problems.push(
-                    Problem::new(Code::LineTooLong, format!("line {n} of {file} is too long"))
-                        .file(file)
-                        .line(n),
-                );
-                continue;
-            }
-            Line::BadEncoding(prefix) => {
-                problems.push(
-                    Problem::new(
-                        Code::BadEncoding,
-                        format!(
-                            "line {n} of {file} is not valid text after {}",
-                            crate::paths::quoted(&prefix)
-                        ),
-                    )
-                    .file(file)
-                    .line(n),
-                );
-                continue;
-            }
-        };
-        if kept + text.len() > MAX_INFO_BYTES || n > MAX_INFO_LINES {
-            problems.push(
-                Problem::new(
-                    Code::LineTooLong,
-                    format!(
-                        "{file} has more than {} lines or {} MiB of text; qoima read no further than line {n}",
-                        verdict::thousands(MAX_INFO_LINES),
-                        MAX_INFO_BYTES >> 20
-                    ),
-                )
-                .file(file)
-                .line(n),
-            );
+        if over_budget(kept, text, n, file, problems) {
             break;
         }
         kept += text.len();
@@ -244,7 +210,7 @@ pub fn parse(
         }
         if text.starts_with([' ', '\t']) {
             match info.elements.last_mut() {
-                Some(last) => unfold(last, &text, &mut cut, file, n, problems),
+                Some(last) => unfold(last, text, &mut cut, file, n, problems),
                 None => problems.push(
                     Problem::new(
                         Code::BagInfoMalformed,
@@ -256,76 +222,97 @@ pub fn parse(
             }
             continue;
         }
-        let Some((label, rest)) = text.split_once(':') else {
-            problems.push(
-                Problem::new(
-                    Code::BagInfoMalformed,
-                    format!(
-                        "line {n} of {file} is not `Label: value`: {}",
-                        crate::paths::quoted(&text)
-                    ),
-                )
-                .file(file)
-                .line(n),
-            );
-            continue;
-        };
-        let value = if version.is_rfc() {
-            if label.is_empty() || label.trim() != label {
-                problems.push(
-                    Problem::new(
-                        Code::BagInfoMalformed,
-                        format!(
-                            "label {} is empty or has leading or trailing whitespace",
-                            crate::paths::quoted(label)
-                        ),
-                    )
-                    .file(file)
-                    .line(n)
-                    .field(label.trim()),
-                );
-            }
-            match rest.chars().next() {
-                None => String::new(),
-                Some(' ' | '\t') => rest[1..].trim_end().to_string(),
-                Some(_) => {
-                    problems.push(
-                        Problem::new(
-                            Code::BagInfoMalformed,
-                            format!(
-                                "no space after the colon in {}",
-                                crate::paths::quoted(&text)
-                            ),
-                        )
-                        .file(file)
-                        .line(n)
-                        .field(label.trim()),
-                    );
-                    rest.trim().to_string()
-                }
-            }
-        } else {
-            rest.trim().to_string()
-        };
-        cut = false;
-        info.elements.push(Element {
-            label: label.trim().to_string(),
-            value,
-            line: n,
-        });
+        if let Some(element) = parse_element(text, n, file, version, problems) {
+            cut = false;
+            info.elements.push(element);
+        }
     }
-    if lines.had_bom() && encoding == Encoding::Utf8 {
-        problems.push(
-            Problem::new(
-                Code::TagFileBom,
-                format!("{file} starts with a byte-order mark"),
-            )
-            .file(file)
-            .line(1),
-        );
-    }
+    report_utf8_bom(lines.had_bom(), encoding, file, problems);
     check_reserved(&info, file, problems);
     info
+}
+
+/// Whether line `n` passes [`MAX_INFO_LINES`] or takes the text kept past [`MAX_INFO_BYTES`]
+/// (reported as `BAG-011`: reading stops there).
+fn over_budget(kept: usize, text: &str, n: u64, file: &str, problems: &mut Problems) -> bool {
+    if kept + text.len() <= MAX_INFO_BYTES && n <= MAX_INFO_LINES {
+        return false;
+    }
+    problems.push(
+        Problem::new(
+            Code::LineTooLong,
+            format!(
+                "{file} has more than {} lines or {} MiB of text; qoima read no further than line {n}",
+                verdict::thousands(MAX_INFO_LINES),
+                MAX_INFO_BYTES >> 20
+            ),
+        )
+        .file(file)
+        .line(n),
+    );
+    true
+}
+
+/// The element on line `n`, `Label: value`; from BagIt 1.0 on, a label with whitespace
+/// around it or a value without its space is reported (and the element kept).
+fn parse_element(
+    text: &str,
+    n: u64,
+    file: &str,
+    version: Version,
+    problems: &mut Problems,
+) -> Option<Element> {
+    let Some((label, rest)) = text.split_once(':') else {
+        problems.push(
+            Problem::new(
+                Code::BagInfoMalformed,
+                format!(
+                    "line {n} of {file} is not `Label: value`: {}",
+                    crate::paths::quoted(text)
+                ),
+            )
+            .file(file)
+            .line(n),
+        );
+        return None;
+    };
+    let malformed = |problems: &mut Problems, message: String| {
+        problems.push(
+            Problem::new(Code::BagInfoMalformed, message)
+                .file(file)
+                .line(n)
+                .field(label.trim()),
+        );
+    };
+    let value = if version.is_rfc() {
+        if label.is_empty() || label.trim() != label {
+            malformed(
+                problems,
+                format!(
+                    "label {} is empty or has leading or trailing whitespace",
+                    crate::paths::quoted(label)
+                ),
+            );
+        }
+        match rest.chars().next() {
+            None => String::new(),
+            Some(' ' | '\t') => rest[1..].trim_end().to_string(),
+            Some(_) => {
+                malformed(
+                    problems,
+                    format!("no space after the colon in {}", crate::paths::quoted(text)),
+                );
+                rest.trim().to_string()
+            }
+        }
+    } else {
+        rest.trim().to_string()
+    };
+    Some(Element {
+        label: label.trim().to_string(),
+        value,
+        line: n,
+    })
 }
 
 /// Appends a continuation line to its element (the line break goes, the indentation stays as
