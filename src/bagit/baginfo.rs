@@ -47,14 +47,14 @@ impl std::fmt::Display for Oxum {
 impl Oxum {
     /// Parses `OctetCount.StreamCount`.
     pub fn parse(s: &str) -> Option<Oxum> {
-        let (a, b) = s.trim().split_once('.')?;
+        let (octets, streams) = s.trim().split_once('.')?;
         let digits = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
-        if !digits(a) || !digits(b) {
+        if !digits(octets) || !digits(streams) {
             return None;
         }
         Some(Oxum {
-            octets: a.parse().ok()?,
-            streams: b.parse().ok()?,
+            octets: octets.parse().ok()?,
+            streams: streams.parse().ok()?,
         })
     }
 }
@@ -88,12 +88,12 @@ impl BagInfo {
             .iter()
             .position(|e| e.label.eq_ignore_ascii_case(label))
         {
-            Some(i) => {
-                self.elements[i].value = value;
-                let mut k = 0;
+            Some(first) => {
+                self.elements[first].value = value;
+                let mut position = 0;
                 self.elements.retain(|e| {
-                    k += 1;
-                    k - 1 == i || !e.label.eq_ignore_ascii_case(label)
+                    position += 1;
+                    position - 1 == first || !e.label.eq_ignore_ascii_case(label)
                 });
             }
             None => self.push(label, value),
@@ -162,10 +162,10 @@ pub const MAX_INFO_LINES: u64 = 100_000;
 
 /// How a bag-info file's unusable lines are worded.
 const WORDING: LineWording = LineWording {
-    too_long: |file, n| format!("line {n} of {file} is too long"),
-    bad_encoding: |file, n, prefix| {
+    too_long: |file, line| format!("line {line} of {file} is too long"),
+    bad_encoding: |file, line, prefix| {
         format!(
-            "line {n} of {file} is not valid text after {}",
+            "line {line} of {file} is not valid text after {}",
             crate::paths::quoted(prefix)
         )
     },
@@ -187,12 +187,12 @@ pub fn parse(
     let mut cut = false;
     let mut lines = Lines::new(reader, encoding);
     while let Some(item) = lines.next_line() {
-        let (n, text) = match usable_line(item, file, &WORDING, problems) {
-            Usable::Text(number, text) => (number, text),
+        let (line, text) = match usable_line(item, file, &WORDING, problems) {
+            Usable::Text(line, text) => (line, text),
             Usable::Skipped => continue,
             Usable::Unreadable => break,
         };
-        if over_budget(kept, text, n, file, problems) {
+        if over_budget(kept, text, line, file, problems) {
             break;
         }
         kept += text.len();
@@ -201,28 +201,28 @@ pub fn parse(
             problems.push(
                 Problem::new(
                     Code::BagInfoBlankLine,
-                    format!("line {n} of {file} is blank; it was skipped"),
+                    format!("line {line} of {file} is blank; it was skipped"),
                 )
                 .file(file)
-                .line(n),
+                .line(line),
             );
             continue;
         }
         if text.starts_with([' ', '\t']) {
             match info.elements.last_mut() {
-                Some(last) => unfold(last, text, &mut cut, file, n, problems),
+                Some(last) => unfold(last, text, &mut cut, file, line, problems),
                 None => problems.push(
                     Problem::new(
                         Code::BagInfoMalformed,
                         format!("{file} starts with a continuation line"),
                     )
                     .file(file)
-                    .line(n),
+                    .line(line),
                 ),
             }
             continue;
         }
-        if let Some(element) = parse_element(text, n, file, version, problems) {
+        if let Some(element) = parse_element(text, line, file, version, problems) {
             cut = false;
             info.elements.push(element);
         }
@@ -232,32 +232,32 @@ pub fn parse(
     info
 }
 
-/// Whether line `n` passes [`MAX_INFO_LINES`] or takes the text kept past [`MAX_INFO_BYTES`]
+/// Whether `line` passes [`MAX_INFO_LINES`] or takes the text kept past [`MAX_INFO_BYTES`]
 /// (reported as `BAG-011`: reading stops there).
-fn over_budget(kept: usize, text: &str, n: u64, file: &str, problems: &mut Problems) -> bool {
-    if kept + text.len() <= MAX_INFO_BYTES && n <= MAX_INFO_LINES {
+fn over_budget(kept: usize, text: &str, line: u64, file: &str, problems: &mut Problems) -> bool {
+    if kept + text.len() <= MAX_INFO_BYTES && line <= MAX_INFO_LINES {
         return false;
     }
     problems.push(
         Problem::new(
             Code::LineTooLong,
             format!(
-                "{file} has more than {} lines or {} MiB of text; qoima read no further than line {n}",
+                "{file} has more than {} lines or {} MiB of text; qoima read no further than line {line}",
                 verdict::thousands(MAX_INFO_LINES),
                 MAX_INFO_BYTES >> 20
             ),
         )
         .file(file)
-        .line(n),
+        .line(line),
     );
     true
 }
 
-/// The element on line `n`, `Label: value`; from BagIt 1.0 on, a label with whitespace
+/// The element on `line`, `Label: value`; from BagIt 1.0 on, a label with whitespace
 /// around it or a value without its space is reported (and the element kept).
 fn parse_element(
     text: &str,
-    n: u64,
+    line: u64,
     file: &str,
     version: Version,
     problems: &mut Problems,
@@ -267,12 +267,12 @@ fn parse_element(
             Problem::new(
                 Code::BagInfoMalformed,
                 format!(
-                    "line {n} of {file} is not `Label: value`: {}",
+                    "line {line} of {file} is not `Label: value`: {}",
                     crate::paths::quoted(text)
                 ),
             )
             .file(file)
-            .line(n),
+            .line(line),
         );
         return None;
     };
@@ -280,7 +280,7 @@ fn parse_element(
         problems.push(
             Problem::new(Code::BagInfoMalformed, message)
                 .file(file)
-                .line(n)
+                .line(line)
                 .field(label.trim()),
         );
     };
@@ -311,7 +311,7 @@ fn parse_element(
     Some(Element {
         label: label.trim().to_string(),
         value,
-        line: n,
+        line,
     })
 }
 
@@ -355,29 +355,29 @@ fn check_reserved(info: &BagInfo, file: &str, problems: &mut Problems) {
     let all = |label: &'static str| {
         info.elements
             .iter()
-            .filter(move |e| e.label.eq_ignore_ascii_case(label))
+            .filter(move |element| element.label.eq_ignore_ascii_case(label))
     };
-    for (i, e) in all("Payload-Oxum").enumerate() {
-        if i == 1 {
+    for (index, element) in all("Payload-Oxum").enumerate() {
+        if index == 1 {
             problems.push(
                 Problem::new(Code::OxumRepeated, "Payload-Oxum appears more than once")
                     .file(file)
-                    .line(e.line)
-                    .field(&e.label),
+                    .line(element.line)
+                    .field(&element.label),
             );
         }
-        if Oxum::parse(&e.value).is_none() {
+        if Oxum::parse(&element.value).is_none() {
             problems.push(
                 Problem::new(
                     Code::OxumMalformed,
                     format!(
                         "Payload-Oxum {} is not OctetCount.StreamCount",
-                        crate::paths::quoted(&e.value)
+                        crate::paths::quoted(&element.value)
                     ),
                 )
                 .file(file)
-                .line(e.line)
-                .field(&e.label),
+                .line(element.line)
+                .field(&element.label),
             );
         }
     }
@@ -387,53 +387,56 @@ fn check_reserved(info: &BagInfo, file: &str, problems: &mut Problems) {
         "Bag-Group-Identifier",
         "Bag-Count",
     ] {
-        if let Some(e) = all(label).nth(1) {
+        if let Some(element) = all(label).nth(1) {
             problems.push(
                 Problem::new(
                     Code::BagInfoRepeated,
                     format!("{label} appears more than once"),
                 )
                 .file(file)
-                .line(e.line)
-                .field(&e.label),
+                .line(element.line)
+                .field(&element.label),
             );
         }
     }
-    for e in all("Bagging-Date") {
-        if chrono::NaiveDate::parse_from_str(e.value.trim(), "%Y-%m-%d").is_err()
-            || e.value.trim().len() != 10
+    for element in all("Bagging-Date") {
+        if chrono::NaiveDate::parse_from_str(element.value.trim(), "%Y-%m-%d").is_err()
+            || element.value.trim().len() != 10
         {
             problems.push(
                 Problem::new(
                     Code::BagInfoValue,
                     format!(
                         "Bagging-Date {} is not YYYY-MM-DD",
-                        crate::paths::quoted(&e.value)
+                        crate::paths::quoted(&element.value)
                     ),
                 )
                 .file(file)
-                .line(e.line)
-                .field(&e.label),
+                .line(element.line)
+                .field(&element.label),
             );
         }
     }
-    for e in all("Bag-Count") {
-        let ok = e.value.split_once(" of ").is_some_and(|(n, t)| {
-            let num = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
-            num(n.trim()) && (num(t.trim()) || t.trim() == "?")
-        });
+    for element in all("Bag-Count") {
+        let ok = element
+            .value
+            .split_once(" of ")
+            .is_some_and(|(count, total)| {
+                let num = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
+                num(count.trim()) && (num(total.trim()) || total.trim() == "?")
+            });
         if !ok {
             problems.push(
                 Problem::new(
                     Code::BagInfoValue,
                     format!(
                         "Bag-Count {} is not `N of T`",
-                        crate::paths::quoted(&e.value)
+                        crate::paths::quoted(&element.value)
                     ),
                 )
                 .file(file)
-                .line(e.line)
-                .field(&e.label),
+                .line(element.line)
+                .field(&element.label),
             );
         }
     }

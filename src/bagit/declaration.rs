@@ -41,14 +41,14 @@ impl Version {
     }
 
     fn parse(s: &str) -> Option<Version> {
-        let (a, b) = s.split_once('.')?;
+        let (major, minor) = s.split_once('.')?;
         let digits = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
-        if !digits(a) || !digits(b) {
+        if !digits(major) || !digits(minor) {
             return None;
         }
         Some(Version {
-            major: a.parse().ok()?,
-            minor: b.parse().ok()?,
+            major: major.parse().ok()?,
+            minor: minor.parse().ok()?,
         })
     }
 }

@@ -100,19 +100,24 @@ pub fn parse(
 }
 
 /// One line `url length path`, checked: an absolute URL, digits or `-`, a safe payload path.
-fn parse_line(text: &str, n: u64, version: Version, problems: &mut Problems) -> Option<FetchEntry> {
+fn parse_line(
+    text: &str,
+    line: u64,
+    version: Version,
+    problems: &mut Problems,
+) -> Option<FetchEntry> {
     let malformed = |problems: &mut Problems, why: String| {
         problems.push(
             Problem::new(Code::FetchLineMalformed, why)
                 .file(FILE)
-                .line(n),
+                .line(line),
         );
     };
     let mut parts = text.splitn(3, [' ', '\t']);
     let (Some(url), Some(length), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
         malformed(
             problems,
-            format!("line {n} of fetch.txt is not `url length path`"),
+            format!("line {line} of fetch.txt is not `url length path`"),
         );
         return None;
     };
@@ -121,7 +126,7 @@ fn parse_line(text: &str, n: u64, version: Version, problems: &mut Problems) -> 
         malformed(
             problems,
             format!(
-                "line {n} of fetch.txt: {} is not an absolute URL",
+                "line {line} of fetch.txt: {} is not an absolute URL",
                 crate::paths::quoted(url)
             ),
         );
@@ -136,26 +141,31 @@ fn parse_line(text: &str, n: u64, version: Version, problems: &mut Problems) -> 
             malformed(
                 problems,
                 format!(
-                    "line {n} of fetch.txt: length {} is neither digits nor `-`",
+                    "line {line} of fetch.txt: length {} is neither digits nor `-`",
                     crate::paths::quoted(other)
                 ),
             );
             return None;
         }
     };
-    let decoded = payload_path(path, n, version, problems)?;
+    let decoded = payload_path(path, line, version, problems)?;
     Some(FetchEntry {
-        line: n,
+        line,
         url: url.to_string(),
         length,
         path: decoded,
     })
 }
 
-/// The decoded bag-relative path of line `n`, if it is a safe path under `data/`.
-fn payload_path(path: &str, n: u64, version: Version, problems: &mut Problems) -> Option<String> {
+/// The decoded bag-relative path on `line`, if it is a safe path under `data/`.
+fn payload_path(
+    path: &str,
+    line: u64,
+    version: Version,
+    problems: &mut Problems,
+) -> Option<String> {
     let refuse = |problems: &mut Problems, code: Code, message: String| {
-        problems.push(Problem::new(code, message).file(FILE).line(n));
+        problems.push(Problem::new(code, message).file(FILE).line(line));
     };
     let decoded = if version.is_rfc() {
         match paths::decode(path) {
@@ -165,7 +175,7 @@ fn payload_path(path: &str, n: u64, version: Version, problems: &mut Problems) -
                     problems,
                     Code::BadPercentEncoding,
                     format!(
-                        "line {n} of fetch.txt: {} has an invalid percent escape",
+                        "line {line} of fetch.txt: {} has an invalid percent escape",
                         paths::printable(path)
                     ),
                 );
@@ -180,7 +190,7 @@ fn payload_path(path: &str, n: u64, version: Version, problems: &mut Problems) -
             problems,
             Code::UnsafePath,
             format!(
-                "line {n} of fetch.txt names {}: {why}",
+                "line {line} of fetch.txt names {}: {why}",
                 paths::printable(path)
             ),
         );
@@ -191,7 +201,7 @@ fn payload_path(path: &str, n: u64, version: Version, problems: &mut Problems) -
             problems,
             Code::FetchOutsideData,
             format!(
-                "line {n} of fetch.txt names {}, which is not a payload file",
+                "line {line} of fetch.txt names {}, which is not a payload file",
                 paths::printable(&decoded)
             ),
         );

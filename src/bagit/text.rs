@@ -154,14 +154,14 @@ impl<R: Read> Lines<R> {
             }
             any = true;
             match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
-                Some(i) => {
-                    let cr = chunk[i] == b'\r';
-                    if !too_long && self.buf.len() + i <= MAX_LINE {
-                        self.buf.extend_from_slice(&chunk[..i]);
+                Some(end) => {
+                    let cr = chunk[end] == b'\r';
+                    if !too_long && self.buf.len() + end <= MAX_LINE {
+                        self.buf.extend_from_slice(&chunk[..end]);
                     } else {
                         too_long = true;
                     }
-                    self.inner.consume(i + 1);
+                    self.inner.consume(end + 1);
                     if cr {
                         // CRLF counts as one terminator.
                         let next = self.inner.fill_buf()?;
@@ -172,14 +172,14 @@ impl<R: Read> Lines<R> {
                     return Ok((true, too_long));
                 }
                 None => {
-                    let n = chunk.len();
-                    if !too_long && self.buf.len() + n <= MAX_LINE {
+                    let length = chunk.len();
+                    if !too_long && self.buf.len() + length <= MAX_LINE {
                         self.buf.extend_from_slice(chunk);
                     } else {
                         too_long = true;
                         self.buf.clear();
                     }
-                    self.inner.consume(n);
+                    self.inner.consume(length);
                 }
             }
         }

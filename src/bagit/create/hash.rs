@@ -64,9 +64,9 @@ pub(super) fn hash_files_linked(
         progress,
     );
     let mut out = Vec::with_capacity(files.len());
-    for r in results {
-        match r {
-            Ok(d) => out.push(d),
+    for result in results {
+        match result {
+            Ok(digests) => out.push(digests),
             Err(DigestError::Changed {
                 path,
                 expected,

@@ -52,12 +52,12 @@ pub fn is_junk(name: &str) -> bool {
 /// `/` is matched against every component of the path (so a folder's name leaves out all it
 /// holds), a pattern with `/` against the whole path and each of its folders.
 pub fn excluded_by(patterns: &[String], rel: &str) -> bool {
-    patterns.iter().any(|p| {
-        if p.contains('/') {
-            let p = p.trim_end_matches('/');
+    patterns.iter().any(|pattern| {
+        if pattern.contains('/') {
+            let pattern = pattern.trim_end_matches('/');
             let mut prefix = rel;
             loop {
-                if crate::glob::matches(p, prefix) {
+                if crate::glob::matches(pattern, prefix) {
                     return true;
                 }
                 match prefix.rsplit_once('/') {
@@ -66,7 +66,8 @@ pub fn excluded_by(patterns: &[String], rel: &str) -> bool {
                 }
             }
         } else {
-            rel.split('/').any(|c| crate::glob::matches(p, c))
+            rel.split('/')
+                .any(|component| crate::glob::matches(pattern, component))
         }
     })
 }
@@ -120,13 +121,13 @@ pub fn bagging_date(opt: Option<chrono::NaiveDate>) -> chrono::NaiveDate {
 /// The time a bag is made, as an `xs:dateTime` in UTC: the Bagging-Date option at midnight,
 /// else `SOURCE_DATE_EPOCH`, else now — so that reproducible runs give identical METS headers.
 pub fn bagging_time(opt: Option<chrono::NaiveDate>) -> String {
-    if let Some(d) = opt {
-        return format!("{}T00:00:00Z", d.format("%Y-%m-%d"));
+    if let Some(date) = opt {
+        return format!("{}T00:00:00Z", date.format("%Y-%m-%d"));
     }
-    let t = std::env::var("SOURCE_DATE_EPOCH")
+    let time = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|text| text.trim().parse::<i64>().ok())
         .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
         .unwrap_or_else(chrono::Utc::now);
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }

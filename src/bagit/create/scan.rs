@@ -228,38 +228,38 @@ fn names_other_systems_merge(files: &[SourceFile], dirs: &[String]) -> Vec<Probl
 /// and report the file missing.
 fn lint_source_names(files: &[SourceFile]) -> Vec<Problem> {
     let mut found = Vec::new();
-    for f in files {
-        if f.rel.split('/').any(is_junk) {
+    for file in files {
+        if file.rel.split('/').any(is_junk) {
             found.push(
                 Problem::new(
                     Code::OsJunkFile,
                     format!(
                         "{} looks like an operating-system file (--exclude-junk leaves it out)",
-                        paths::printable(&f.rel)
+                        paths::printable(&file.rel)
                     ),
                 )
-                .file(f.rel.as_str()),
+                .file(file.rel.as_str()),
             );
         }
-        if f.rel.contains('%') {
+        if file.rel.contains('%') {
             found.push(
                 Problem::new(
                     Code::PercentInName,
                     format!(
                         "{} has `%` in its name; the manifests write it `%25` as RFC 8493 requires, and bagit-python 1.9 and earlier will report the file missing",
-                        paths::printable(&f.rel)
+                        paths::printable(&file.rel)
                     ),
                 )
-                .file(f.rel.as_str()),
+                .file(file.rel.as_str()),
             );
         }
-        if let Some(why) = f.rel.split('/').find_map(paths::windows_unsafe) {
+        if let Some(why) = file.rel.split('/').find_map(paths::windows_unsafe) {
             found.push(
                 Problem::new(
                     Code::WindowsUnsafeName,
-                    format!("{}: {why}", paths::printable(&f.rel)),
+                    format!("{}: {why}", paths::printable(&file.rel)),
                 )
-                .file(f.rel.as_str()),
+                .file(file.rel.as_str()),
             );
         }
     }

@@ -33,46 +33,48 @@ pub fn write_tag_files(
     let write = |rel: &str,
                  fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>|
      -> Result<(String, Vec<Digest>), BagError> {
-        let p = bag.join(rel);
-        if let Some(parent) = p.parent() {
+        let path = bag.join(rel);
+        if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(BagError::io(parent))?;
         }
-        let mut w = TagWriter::create(&p, &opts.algorithms).map_err(BagError::io(&p))?;
-        fill(&mut w).map_err(BagError::io(&p))?;
-        let d = w.commit().map_err(BagError::io(&p))?;
+        let mut writer = TagWriter::create(&path, &opts.algorithms).map_err(BagError::io(&path))?;
+        fill(&mut writer).map_err(BagError::io(&path))?;
+        let written = writer.commit().map_err(BagError::io(&path))?;
         fsutil::failpoint("tag-write");
-        Ok((rel.to_string(), d))
+        Ok((rel.to_string(), written))
     };
     let mut tags: Vec<(String, Vec<Digest>)> = Vec::new();
     for (rel, data) in opts.tag_files.iter().chain(extra_tags) {
-        tags.push(write(rel, &mut |w| w.write_all(data))?);
+        tags.push(write(rel, &mut |out| out.write_all(data))?);
     }
     let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by(|&a, &b| files[a].rel.cmp(&files[b].rel));
-    for &a in &opts.algorithms {
-        let name = manifest::file_name(false, a);
-        tags.push(write(&name, &mut |w| {
+    order.sort_by(|&first, &second| files[first].rel.cmp(&files[second].rel));
+    for &algorithm in &opts.algorithms {
+        let name = manifest::file_name(false, algorithm);
+        tags.push(write(&name, &mut |out| {
             let mut path = String::new();
-            for &i in &order {
+            for &index in &order {
                 path.clear();
                 path.push_str("data/");
-                path.push_str(&files[i].rel);
-                let d = digests[i].get(a).expect("every algorithm was computed");
-                manifest::write_line(w, &path, d)?;
+                path.push_str(&files[index].rel);
+                let digest = digests[index]
+                    .get(algorithm)
+                    .expect("every algorithm was computed");
+                manifest::write_line(out, &path, digest)?;
             }
             Ok(())
         })?);
     }
     let oxum = Oxum {
-        octets: digests.iter().map(|d| d.size).sum(),
+        octets: digests.iter().map(|file| file.size).sum(),
         streams: files.len() as u64,
     };
     let info = final_info(&opts.info, opts.date, oxum);
     let info_text = info.render();
-    tags.push(write("bag-info.txt", &mut |w| {
-        w.write_all(info_text.as_bytes())
+    tags.push(write("bag-info.txt", &mut |out| {
+        out.write_all(info_text.as_bytes())
     })?);
-    let decl = declaration::render(Declaration {
+    let declared = declaration::render(Declaration {
         version: Version::V1_0,
         encoding: Encoding::Utf8,
     });
@@ -80,27 +82,27 @@ pub fn write_tag_files(
         "bagit.txt".into(),
         opts.algorithms
             .iter()
-            .map(|&a| digest_of(a, decl.as_bytes()))
+            .map(|&algorithm| digest_of(algorithm, declared.as_bytes()))
             .collect(),
     ));
-    tags.sort_by(|a, b| a.0.cmp(&b.0));
-    for (k, &a) in opts.algorithms.iter().enumerate() {
-        let name = manifest::file_name(true, a);
-        write(&name, &mut |w| {
-            for (path, d) in &tags {
-                manifest::write_line(w, path, &d[k])?;
+    tags.sort_by(|first, second| first.0.cmp(&second.0));
+    for (position, &algorithm) in opts.algorithms.iter().enumerate() {
+        let name = manifest::file_name(true, algorithm);
+        write(&name, &mut |out| {
+            for (path, tag_digests) in &tags {
+                manifest::write_line(out, path, &tag_digests[position])?;
             }
             Ok(())
         })?;
     }
-    write("bagit.txt", &mut |w| w.write_all(decl.as_bytes()))?;
+    write("bagit.txt", &mut |out| out.write_all(declared.as_bytes()))?;
     Ok(info)
 }
 
-fn digest_of(a: Algorithm, data: &[u8]) -> Digest {
-    let mut h = Hasher::new(a);
-    h.update(data);
-    h.finish()
+fn digest_of(algorithm: Algorithm, data: &[u8]) -> Digest {
+    let mut hasher = Hasher::new(algorithm);
+    hasher.update(data);
+    hasher.finish()
 }
 
 /// A tag file being written: buffered, hashed as it goes, under a temporary name until
@@ -116,14 +118,17 @@ struct TagWriter {
 impl TagWriter {
     fn create(path: &Path, algorithms: &[Algorithm]) -> io::Result<TagWriter> {
         let tmp = fsutil::temp_sibling(path, "write");
-        let f = fs::OpenOptions::new()
+        let file = fs::OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .open(&tmp)?;
         Ok(TagWriter {
-            out: Some(io::BufWriter::with_capacity(256 * 1024, f)),
-            hashers: algorithms.iter().map(|&a| Hasher::new(a)).collect(),
+            out: Some(io::BufWriter::with_capacity(256 * 1024, file)),
+            hashers: algorithms
+                .iter()
+                .map(|&algorithm| Hasher::new(algorithm))
+                .collect(),
             tmp,
             path: path.to_path_buf(),
         })
@@ -132,15 +137,15 @@ impl TagWriter {
     fn commit(mut self) -> io::Result<Vec<Digest>> {
         let out = self.out.take().expect("committed once");
         let placed = (|| {
-            let f = out.into_inner().map_err(|e| e.into_error())?;
-            f.sync_all()?;
+            let file = out.into_inner().map_err(|error| error.into_error())?;
+            file.sync_all()?;
             fs::rename(&self.tmp, &self.path)
         })();
-        if let Err(e) = placed {
+        if let Err(error) = placed {
             // A full or failing disk while flushing: the temporary is this run's, and
             // incomplete; `Drop` no longer sees it, so remove it here.
             let _ = fs::remove_file(&self.tmp);
-            return Err(e);
+            return Err(error);
         }
         Ok(std::mem::take(&mut self.hashers)
             .into_iter()
@@ -151,11 +156,11 @@ impl TagWriter {
 
 impl Write for TagWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.out.as_mut().expect("not committed").write(buf)?;
-        for h in &mut self.hashers {
-            h.update(&buf[..n]);
+        let written = self.out.as_mut().expect("not committed").write(buf)?;
+        for hasher in &mut self.hashers {
+            hasher.update(&buf[..written]);
         }
-        Ok(n)
+        Ok(written)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -177,11 +182,11 @@ impl Drop for TagWriter {
 /// replace any given, since only the computed values can be true).
 pub fn final_info(user: &BagInfo, date: Option<chrono::NaiveDate>, oxum: Oxum) -> BagInfo {
     let mut info = BagInfo::new();
-    for e in user.elements() {
-        if !e.label.eq_ignore_ascii_case("Payload-Oxum")
-            && !e.label.eq_ignore_ascii_case("Bag-Size")
+    for element in user.elements() {
+        if !element.label.eq_ignore_ascii_case("Payload-Oxum")
+            && !element.label.eq_ignore_ascii_case("Bag-Size")
         {
-            info.push(e.label.clone(), e.value.clone());
+            info.push(element.label.clone(), element.value.clone());
         }
     }
     if !info.contains("Bagging-Date") {
