@@ -7,7 +7,10 @@
 use std::io::Read;
 
 use super::declaration::Version;
-use super::text::{Encoding, LineWording, Lines, MAX_LINE, Usable, report_utf8_bom, usable_line};
+use super::text::{
+    Encoding, LineWording, Lines, MAX_LINE, Usable, not_valid_text_after, report_utf8_bom,
+    usable_line,
+};
 use crate::error::{Code, Problem};
 use crate::verdict::{self, Problems};
 
@@ -163,12 +166,7 @@ pub const MAX_INFO_LINES: u64 = 100_000;
 /// How a bag-info file's unusable lines are worded.
 const WORDING: LineWording = LineWording {
     too_long: |file, line| format!("line {line} of {file} is too long"),
-    bad_encoding: |file, line, prefix| {
-        format!(
-            "line {line} of {file} is not valid text after {}",
-            crate::paths::quoted(prefix)
-        )
-    },
+    bad_encoding: not_valid_text_after,
 };
 
 /// Parses a bag-info (or package-info) file, reporting every malformed line. An element

@@ -243,28 +243,40 @@ impl Element<'_> {
             && !self.label.ends_with([' ', '\t'])
     }
 
+    /// Reports the element when it is not line number `place` (0 is the first) of the file,
+    /// with `out_of_place`, and when it is not written exactly `FIELD: value`, with the line
+    /// quoted before `form`.
+    fn check_place_and_form(
+        &self,
+        place: usize,
+        field: &str,
+        out_of_place: &str,
+        form: &str,
+        problems: &mut Problems,
+    ) {
+        if self.index != place {
+            malformed(problems, self.number, field, out_of_place.into());
+        }
+        if !self.is_exact() || self.label != field {
+            malformed(
+                problems,
+                self.number,
+                field,
+                format!("{} {form}", crate::paths::quoted(self.text)),
+            );
+        }
+    }
+
     /// The `BagIt-Version` line: first, exactly written, `M.N`.
     fn version(&self, problems: &mut Problems) -> Option<Version> {
         const FIELD: &str = "BagIt-Version";
-        if self.index != 0 {
-            malformed(
-                problems,
-                self.number,
-                FIELD,
-                "BagIt-Version must be the first line".into(),
-            );
-        }
-        if !self.is_exact() || self.label != FIELD {
-            malformed(
-                problems,
-                self.number,
-                FIELD,
-                format!(
-                    "{} must read exactly `BagIt-Version: M.N` (one space after the colon, none before)",
-                    crate::paths::quoted(self.text)
-                ),
-            );
-        }
+        self.check_place_and_form(
+            0,
+            FIELD,
+            "BagIt-Version must be the first line",
+            "must read exactly `BagIt-Version: M.N` (one space after the colon, none before)",
+            problems,
+        );
         let value = self.value.trim();
         let version = Version::parse(value);
         if version.is_none() {
@@ -285,25 +297,13 @@ impl Element<'_> {
     /// reads (`BAG-005` otherwise).
     fn encoding(&self, problems: &mut Problems) -> Option<Encoding> {
         const FIELD: &str = "Tag-File-Character-Encoding";
-        if self.index != 1 {
-            malformed(
-                problems,
-                self.number,
-                FIELD,
-                "Tag-File-Character-Encoding must be the second line".into(),
-            );
-        }
-        if !self.is_exact() || self.label != FIELD {
-            malformed(
-                problems,
-                self.number,
-                FIELD,
-                format!(
-                    "{} must read exactly `Tag-File-Character-Encoding: ENCODING`",
-                    crate::paths::quoted(self.text)
-                ),
-            );
-        }
+        self.check_place_and_form(
+            1,
+            FIELD,
+            "Tag-File-Character-Encoding must be the second line",
+            "must read exactly `Tag-File-Character-Encoding: ENCODING`",
+            problems,
+        );
         let value = self.value.trim();
         let encoding = Encoding::from_label(value);
         if encoding.is_none() {

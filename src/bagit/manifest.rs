@@ -3,7 +3,9 @@
 use std::io::Read;
 
 use super::declaration::Version;
-use super::text::{Encoding, LineWording, Lines, Usable, report_utf8_bom, usable_line};
+use super::text::{
+    Encoding, LineWording, Lines, Usable, not_valid_text_after, report_utf8_bom, usable_line,
+};
 use crate::digest::{Algorithm, Digest};
 use crate::error::{Code, Problem};
 use crate::paths;
@@ -64,12 +66,7 @@ pub fn file_name(tag: bool, a: Algorithm) -> String {
 /// How a manifest's unusable lines are worded.
 const WORDING: LineWording = LineWording {
     too_long: |file, n| format!("line {n} of {file} is longer than 64 KiB and was skipped"),
-    bad_encoding: |file, n, prefix| {
-        format!(
-            "line {n} of {file} is not valid text after {}",
-            crate::paths::quoted(prefix)
-        )
-    },
+    bad_encoding: not_valid_text_after,
 };
 
 /// Parses a manifest, reporting every malformed, unsafe or duplicate line.

@@ -256,6 +256,15 @@ pub struct LineWording {
     pub bad_encoding: fn(&str, u64, &str) -> String,
 }
 
+/// The message for line `line` of `file` that is not valid text, quoting the valid part
+/// before the fault (the wording of bag-info files and manifests).
+pub fn not_valid_text_after(file: &str, line: u64, prefix: &str) -> String {
+    format!(
+        "line {line} of {file} is not valid text after {}",
+        crate::paths::quoted(prefix)
+    )
+}
+
 /// What became of one line read from a tag file (see [`usable_line`]).
 pub enum Usable<'a> {
     /// The line's number and text.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::Observer;
+use super::options::Observer;
 use crate::error::{Code, Problem};
 use crate::store::{Entry, Store};
 use crate::verdict::Problems;

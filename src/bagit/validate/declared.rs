@@ -2,8 +2,8 @@
 //! by), bag-info.txt, and Payload-Oxum against the payload found.
 
 use super::context::Context;
+use super::options::{Mode, Stopped};
 use super::report::BagReport;
-use super::{Mode, Stopped};
 use crate::bagit::baginfo::{self, BagInfo};
 use crate::bagit::declaration::{self, Declaration};
 use crate::bagit::inplace;

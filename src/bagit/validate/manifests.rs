@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::checksums::HashPlan;
 use super::context::Context;
+use super::plan::HashPlan;
 use crate::bagit::declaration::Declaration;
 use crate::bagit::fetch::FetchEntry;
 use crate::bagit::manifest::{self, Manifest};
@@ -198,18 +198,16 @@ pub(super) fn resolve_payload_entries(
     for (manifest_index, listing) in payload_manifests.iter().enumerate() {
         for (line_index, line) in listing.entries.iter().enumerate() {
             if !line.path.starts_with("data/") {
-                context.push(
-                    Problem::new(
-                        Code::PayloadOutsideData,
-                        format!(
-                            "{} lists {}, which is not under data/",
-                            listing.file,
-                            paths::printable(&line.path)
-                        ),
-                    )
-                    .file(&listing.file)
-                    .line(line.line),
-                );
+                context.push(at_line(
+                    Code::PayloadOutsideData,
+                    format!(
+                        "{} lists {}, which is not under data/",
+                        listing.file,
+                        paths::printable(&line.path)
+                    ),
+                    listing,
+                    line,
+                ));
                 continue;
             }
             let Some(disk) = resolve(context, listing, line, &fetch_paths, &mut resolved.pending)
@@ -240,29 +238,24 @@ fn resolve(
     if line.raw.is_some() || line.bad_escape {
         if let Some(index) = context.file(line.raw()) {
             context.push(
-                Problem::new(
+                at_line(
                     Code::PercentLiteralFallback,
-                    format!("{} line {} lists {:?}; read literally, it names an existing file, which was used", listing.file, line.line, line.raw()),
-                )
-                .file(&listing.file)
-                .line(line.line),
+                    format!("{} line {} lists {:?}; read literally, it names an existing file, which was used", listing.file, line.line, line.raw()), listing, line),
             );
             return Some(index);
         }
         if line.bad_escape {
-            context.push(
-                Problem::new(
-                    Code::BadPercentEncoding,
-                    format!(
-                        "{} line {}: {} has a `%` that is not %25, %0A or %0D",
-                        listing.file,
-                        line.line,
-                        paths::printable(line.raw())
-                    ),
-                )
-                .file(&listing.file)
-                .line(line.line),
-            );
+            context.push(at_line(
+                Code::BadPercentEncoding,
+                format!(
+                    "{} line {}: {} has a `%` that is not %25, %0A or %0D",
+                    listing.file,
+                    line.line,
+                    paths::printable(line.raw())
+                ),
+                listing,
+                line,
+            ));
             return None;
         }
     }
@@ -286,18 +279,16 @@ fn report_unresolved(
     pending_reported: &mut BTreeSet<String>,
 ) {
     match context.entry(&line.path).map(|entry| entry.kind.clone()) {
-        Some(crate::store::EntryKind::Dir) => context.push(
-            Problem::new(
-                Code::ManifestListsDirectory,
-                format!(
-                    "{} lists the directory {}",
-                    listing.file,
-                    paths::printable(&line.path)
-                ),
-            )
-            .file(&listing.file)
-            .line(line.line),
-        ),
+        Some(crate::store::EntryKind::Dir) => context.push(at_line(
+            Code::ManifestListsDirectory,
+            format!(
+                "{} lists the directory {}",
+                listing.file,
+                paths::printable(&line.path)
+            ),
+            listing,
+            line,
+        )),
         // Links out of the bag and special files were reported when the payload was scanned.
         Some(_) => {}
         None if fetch.contains_key(line.path.as_str()) => {
@@ -317,25 +308,35 @@ fn report_unresolved(
                 );
             }
         }
-        None => context.push(
-            Problem::new(
-                Code::FileMissing,
-                format!(
-                    "{} lists {}, which is not in the bag",
-                    listing.file,
-                    paths::printable(&line.path)
-                ),
-            )
-            .file(&listing.file)
-            .line(line.line),
-        ),
+        None => context.push(at_line(
+            Code::FileMissing,
+            format!(
+                "{} lists {}, which is not in the bag",
+                listing.file,
+                paths::printable(&line.path)
+            ),
+            listing,
+            line,
+        )),
     }
+}
+
+/// A problem found on `line` of the manifest `listing`.
+pub(super) fn at_line(
+    code: Code,
+    message: impl Into<String>,
+    listing: &Manifest,
+    line: &manifest::Entry,
+) -> Problem {
+    Problem::new(code, message)
+        .file(&listing.file)
+        .line(line.line)
 }
 
 /// The warning for a manifest line that names a file in another Unicode form than the one on
 /// disk (a bag copied through macOS): the file is matched all the same.
 pub(super) fn other_unicode_form(listing: &Manifest, line: &manifest::Entry) -> Problem {
-    Problem::new(
+    at_line(
         Code::NormalizationMismatch,
         format!(
             "{} line {} names {} in another Unicode form than the file on disk",
@@ -343,9 +344,9 @@ pub(super) fn other_unicode_form(listing: &Manifest, line: &manifest::Entry) -> 
             line.line,
             paths::printable(&line.path)
         ),
+        listing,
+        line,
     )
-    .file(&listing.file)
-    .line(line.line)
 }
 
 /// Names within one manifest that collide by Unicode form or by case. Found by sorting

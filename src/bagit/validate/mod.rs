@@ -6,59 +6,38 @@
 //! - `Completeness`: everything but the checksums.
 //! - `Full`: completeness plus every checksum of every payload and tag manifest qoima can
 //!   compute, each file read once for all of its algorithms.
-
 //!
 //! The steps, in the order [`validate`] takes them, each in its own file: `declared`
 //! (bagit.txt, bag-info.txt, Payload-Oxum), `payload` (the files found), `manifests` (the
-//! payload manifests read and resolved), `fetch_txt`, `tag_manifests`, `checksums` (full
-//! mode); `context` is what they share and `report` what they fill.
+//! payload manifests read and resolved), `fetch_txt`, `tag_manifests`, `plan` (what to hash)
+//! and `checksums` (full mode); `options` and `context` are what they share, `report` what
+//! they fill. Imports point one way: from this file to the steps; from a step to
+//! `manifests` (the parsed manifests) and to `options`, `context`, `report` and `plan`, which
+//! import no step.
 
 mod checksums;
 mod context;
 mod declared;
 mod fetch_txt;
 mod manifests;
+mod options;
 mod payload;
+mod plan;
 mod report;
 mod tag_manifests;
 
-use serde::Serialize;
-
-use self::checksums::HashPlan;
 use self::context::Context;
+use self::options::Stopped;
+pub use self::options::{Mode, Observer, ValidateOptions};
+use self::plan::HashPlan;
 pub use self::report::BagReport;
 use super::declaration::{self, Declaration};
 use super::fetch;
-use crate::digest::{Engine, FileDigests, Progress};
+use crate::digest::{Engine, Progress};
 use crate::error::{Code, Problem};
 use crate::store::Store;
 use crate::verdict::{self, Counts, Problems, Verdict};
-/// How deep to validate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    /// Everything, checksums included.
-    #[default]
-    Full,
-    /// Everything but checksums.
-    Completeness,
-    /// Payload-Oxum only.
-    Fast,
-}
 
-/// Options of a validation.
-#[derive(Clone, Debug, Default)]
-pub struct ValidateOptions {
-    /// How deep.
-    pub mode: Mode,
-    /// Warnings count as errors.
-    pub strict: bool,
-    /// Warnings that stay warnings under `strict`.
-    pub allow: Vec<Code>,
-    /// Problems listed per code and file; the rest are counted in one `BAG-W050` summary
-    /// (0: list every one). The verdict and counts do not depend on it.
-    pub max_problems: usize,
-}
 /// Validates the bag in `store`.
 pub fn validate(
     store: &dyn Store,
@@ -68,9 +47,6 @@ pub fn validate(
 ) -> BagReport {
     validate_observed(store, opts, engine, progress, &|_, _| {})
 }
-
-/// Sees each file's digests as validation computes them (bag-relative path as on disk).
-pub type Observer<'a> = dyn Fn(&str, &FileDigests) + Sync + 'a;
 
 /// [`validate`], handing every file's digests to `observe` as they are computed (an audit
 /// compares them with the bag's baseline without reading the bag a second time).
@@ -112,9 +88,6 @@ pub fn unopened(location: String, problem: Problem, opts: &ValidateOptions) -> B
     report.problems.push(problem);
     finish(report, opts, Verdict::Unreadable)
 }
-
-/// The verdict a validation reaches when it stops early: the bag could be judged no further.
-type Stopped = Verdict;
 
 /// Sorts the problems (after `--strict`) and sets the verdict and counts from them; `pass`
 /// is the verdict when nothing worse was found.

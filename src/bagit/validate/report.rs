@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Mode, ValidateOptions};
+use super::options::{Mode, ValidateOptions};
 use crate::bagit::fetch;
 use crate::digest::Algorithm;
 use crate::error::{Code, Problem};

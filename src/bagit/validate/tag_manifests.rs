@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::checksums::HashPlan;
 use super::context::Context;
-use super::manifests::{Manifests, other_unicode_form};
+use super::manifests::{Manifests, at_line, other_unicode_form};
+use super::plan::HashPlan;
 use crate::bagit::baginfo::BagInfo;
 use crate::bagit::manifest::{self, Manifest};
 use crate::digest::Algorithm;
@@ -63,29 +63,25 @@ fn resolve_lines(
     let mut seen = BTreeSet::new();
     for (line_index, line) in listing.entries.iter().enumerate() {
         if line.path.starts_with("data/") {
-            context.push(
-                Problem::new(
-                    Code::TagManifestListsPayload,
-                    format!(
-                        "{} lists the payload file {}",
-                        listing.file,
-                        paths::printable(&line.path)
-                    ),
-                )
-                .file(&listing.file)
-                .line(line.line),
-            );
+            context.push(at_line(
+                Code::TagManifestListsPayload,
+                format!(
+                    "{} lists the payload file {}",
+                    listing.file,
+                    paths::printable(&line.path)
+                ),
+                listing,
+                line,
+            ));
             continue;
         }
         if manifest::classify(&line.path).is_some_and(|(tag, _)| tag) {
-            context.push(
-                Problem::new(
-                    Code::TagManifestListsTagManifest,
-                    format!("{} lists the tag manifest {}", listing.file, line.path),
-                )
-                .file(&listing.file)
-                .line(line.line),
-            );
+            context.push(at_line(
+                Code::TagManifestListsTagManifest,
+                format!("{} lists the tag manifest {}", listing.file, line.path),
+                listing,
+                line,
+            ));
             continue;
         }
         seen.insert(line.path.clone());
@@ -106,18 +102,16 @@ fn resolve_lines(
             } else {
                 Code::FileMissing
             };
-            context.push(
-                Problem::new(
-                    code,
-                    format!(
-                        "{} lists {}, which is not a file in the bag",
-                        listing.file,
-                        paths::printable(&line.path)
-                    ),
-                )
-                .file(&listing.file)
-                .line(line.line),
-            );
+            context.push(at_line(
+                code,
+                format!(
+                    "{} lists {}, which is not a file in the bag",
+                    listing.file,
+                    paths::printable(&line.path)
+                ),
+                listing,
+                line,
+            ));
             continue;
         };
         tag_listed.insert(context.entries[index].path.clone());
