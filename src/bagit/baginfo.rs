@@ -7,7 +7,10 @@
 use std::io::Read;
 
 use super::declaration::Version;
-use super::text::{Encoding, Line, Lines, MAX_LINE};
+use super::text::{
+    Encoding, LineWording, Lines, MAX_LINE, Usable, not_valid_text_after, report_utf8_bom,
+    usable_line,
+};
 use crate::error::{Code, Problem};
 use crate::verdict::{self, Problems};
 
@@ -47,14 +50,14 @@ impl std::fmt::Display for Oxum {
 impl Oxum {
     /// Parses `OctetCount.StreamCount`.
     pub fn parse(s: &str) -> Option<Oxum> {
-        let (a, b) = s.trim().split_once('.')?;
+        let (octets, streams) = s.trim().split_once('.')?;
         let digits = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
-        if !digits(a) || !digits(b) {
+        if !digits(octets) || !digits(streams) {
             return None;
         }
         Some(Oxum {
-            octets: a.parse().ok()?,
-            streams: b.parse().ok()?,
+            octets: octets.parse().ok()?,
+            streams: streams.parse().ok()?,
         })
     }
 }
@@ -88,12 +91,12 @@ impl BagInfo {
             .iter()
             .position(|e| e.label.eq_ignore_ascii_case(label))
         {
-            Some(i) => {
-                self.elements[i].value = value;
-                let mut k = 0;
+            Some(first) => {
+                self.elements[first].value = value;
+                let mut position = 0;
                 self.elements.retain(|e| {
-                    k += 1;
-                    k - 1 == i || !e.label.eq_ignore_ascii_case(label)
+                    position += 1;
+                    position - 1 == first || !e.label.eq_ignore_ascii_case(label)
                 });
             }
             None => self.push(label, value),
@@ -160,6 +163,12 @@ pub const MAX_INFO_BYTES: usize = 8 * 1024 * 1024;
 /// its text, so 8 MiB of `N: v` lines would still take 250 MB.
 pub const MAX_INFO_LINES: u64 = 100_000;
 
+/// How a bag-info file's unusable lines are worded.
+const WORDING: LineWording = LineWording {
+    too_long: |file, line| format!("line {line} of {file} is too long"),
+    bad_encoding: not_valid_text_after,
+};
+
 /// Parses a bag-info (or package-info) file, reporting every malformed line. An element
 /// longer than [`MAX_LINE`] once unfolded, or a file of more than [`MAX_INFO_LINES`] lines or
 /// [`MAX_INFO_BYTES`] of text, is reported as `BAG-011`; reading stops at the second.
@@ -175,58 +184,13 @@ pub fn parse(
     // The last element's continuation lines were cut at MAX_LINE.
     let mut cut = false;
     let mut lines = Lines::new(reader, encoding);
-    for item in lines.by_ref() {
-        let (n, line) = match item {
-            Ok(x) => x,
-            Err(e) => {
-                problems.push(
-                    Problem::new(
-                        super::text::read_error_code(&e),
-                        format!("cannot read {file}: {e}"),
-                    )
-                    .file(file),
-                );
-                break;
-            }
+    while let Some(item) = lines.next_line() {
+        let (line, text) = match usable_line(item, file, &WORDING, problems) {
+            Usable::Text(line, text) => (line, text),
+            Usable::Skipped => continue,
+            Usable::Unreadable => break,
         };
-        let text = match line {
-            Line::Text(t) => t,
-            Line::TooLong => {
-                problems.push(
-                    Problem::new(Code::LineTooLong, format!("line {n} of {file} is too long"))
-                        .file(file)
-                        .line(n),
-                );
-                continue;
-            }
-            Line::BadEncoding(prefix) => {
-                problems.push(
-                    Problem::new(
-                        Code::BadEncoding,
-                        format!(
-                            "line {n} of {file} is not valid text after {}",
-                            crate::paths::quoted(&prefix)
-                        ),
-                    )
-                    .file(file)
-                    .line(n),
-                );
-                continue;
-            }
-        };
-        if kept + text.len() > MAX_INFO_BYTES || n > MAX_INFO_LINES {
-            problems.push(
-                Problem::new(
-                    Code::LineTooLong,
-                    format!(
-                        "{file} has more than {} lines or {} MiB of text; qoima read no further than line {n}",
-                        verdict::thousands(MAX_INFO_LINES),
-                        MAX_INFO_BYTES >> 20
-                    ),
-                )
-                .file(file)
-                .line(n),
-            );
+        if over_budget(kept, text, line, file, problems) {
             break;
         }
         kept += text.len();
@@ -235,97 +199,118 @@ pub fn parse(
             problems.push(
                 Problem::new(
                     Code::BagInfoBlankLine,
-                    format!("line {n} of {file} is blank; it was skipped"),
+                    format!("line {line} of {file} is blank; it was skipped"),
                 )
                 .file(file)
-                .line(n),
+                .line(line),
             );
             continue;
         }
         if text.starts_with([' ', '\t']) {
             match info.elements.last_mut() {
-                Some(last) => unfold(last, &text, &mut cut, file, n, problems),
+                Some(last) => unfold(last, text, &mut cut, file, line, problems),
                 None => problems.push(
                     Problem::new(
                         Code::BagInfoMalformed,
                         format!("{file} starts with a continuation line"),
                     )
                     .file(file)
-                    .line(n),
+                    .line(line),
                 ),
             }
             continue;
         }
-        let Some((label, rest)) = text.split_once(':') else {
-            problems.push(
-                Problem::new(
-                    Code::BagInfoMalformed,
-                    format!(
-                        "line {n} of {file} is not `Label: value`: {}",
-                        crate::paths::quoted(&text)
-                    ),
-                )
-                .file(file)
-                .line(n),
-            );
-            continue;
-        };
-        let value = if version.is_rfc() {
-            if label.is_empty() || label.trim() != label {
-                problems.push(
-                    Problem::new(
-                        Code::BagInfoMalformed,
-                        format!(
-                            "label {} is empty or has leading or trailing whitespace",
-                            crate::paths::quoted(label)
-                        ),
-                    )
-                    .file(file)
-                    .line(n)
-                    .field(label.trim()),
-                );
-            }
-            match rest.chars().next() {
-                None => String::new(),
-                Some(' ' | '\t') => rest[1..].trim_end().to_string(),
-                Some(_) => {
-                    problems.push(
-                        Problem::new(
-                            Code::BagInfoMalformed,
-                            format!(
-                                "no space after the colon in {}",
-                                crate::paths::quoted(&text)
-                            ),
-                        )
-                        .file(file)
-                        .line(n)
-                        .field(label.trim()),
-                    );
-                    rest.trim().to_string()
-                }
-            }
-        } else {
-            rest.trim().to_string()
-        };
-        cut = false;
-        info.elements.push(Element {
-            label: label.trim().to_string(),
-            value,
-            line: n,
-        });
+        if let Some(element) = parse_element(text, line, file, version, problems) {
+            cut = false;
+            info.elements.push(element);
+        }
     }
-    if lines.had_bom() && encoding == Encoding::Utf8 {
-        problems.push(
-            Problem::new(
-                Code::TagFileBom,
-                format!("{file} starts with a byte-order mark"),
-            )
-            .file(file)
-            .line(1),
-        );
-    }
+    report_utf8_bom(lines.had_bom(), encoding, file, problems);
     check_reserved(&info, file, problems);
     info
+}
+
+/// Whether `line` passes [`MAX_INFO_LINES`] or takes the text kept past [`MAX_INFO_BYTES`]
+/// (reported as `BAG-011`: reading stops there).
+fn over_budget(kept: usize, text: &str, line: u64, file: &str, problems: &mut Problems) -> bool {
+    if kept + text.len() <= MAX_INFO_BYTES && line <= MAX_INFO_LINES {
+        return false;
+    }
+    problems.push(
+        Problem::new(
+            Code::LineTooLong,
+            format!(
+                "{file} has more than {} lines or {} MiB of text; qoima read no further than line {line}",
+                verdict::thousands(MAX_INFO_LINES),
+                MAX_INFO_BYTES >> 20
+            ),
+        )
+        .file(file)
+        .line(line),
+    );
+    true
+}
+
+/// The element on `line`, `Label: value`; from BagIt 1.0 on, a label with whitespace
+/// around it or a value without its space is reported (and the element kept).
+fn parse_element(
+    text: &str,
+    line: u64,
+    file: &str,
+    version: Version,
+    problems: &mut Problems,
+) -> Option<Element> {
+    let Some((label, rest)) = text.split_once(':') else {
+        problems.push(
+            Problem::new(
+                Code::BagInfoMalformed,
+                format!(
+                    "line {line} of {file} is not `Label: value`: {}",
+                    crate::paths::quoted(text)
+                ),
+            )
+            .file(file)
+            .line(line),
+        );
+        return None;
+    };
+    let malformed = |problems: &mut Problems, message: String| {
+        problems.push(
+            Problem::new(Code::BagInfoMalformed, message)
+                .file(file)
+                .line(line)
+                .field(label.trim()),
+        );
+    };
+    let value = if version.is_rfc() {
+        if label.is_empty() || label.trim() != label {
+            malformed(
+                problems,
+                format!(
+                    "label {} is empty or has leading or trailing whitespace",
+                    crate::paths::quoted(label)
+                ),
+            );
+        }
+        match rest.chars().next() {
+            None => String::new(),
+            Some(' ' | '\t') => rest[1..].trim_end().to_string(),
+            Some(_) => {
+                malformed(
+                    problems,
+                    format!("no space after the colon in {}", crate::paths::quoted(text)),
+                );
+                rest.trim().to_string()
+            }
+        }
+    } else {
+        rest.trim().to_string()
+    };
+    Some(Element {
+        label: label.trim().to_string(),
+        value,
+        line,
+    })
 }
 
 /// Appends a continuation line to its element (the line break goes, the indentation stays as
@@ -368,29 +353,29 @@ fn check_reserved(info: &BagInfo, file: &str, problems: &mut Problems) {
     let all = |label: &'static str| {
         info.elements
             .iter()
-            .filter(move |e| e.label.eq_ignore_ascii_case(label))
+            .filter(move |element| element.label.eq_ignore_ascii_case(label))
     };
-    for (i, e) in all("Payload-Oxum").enumerate() {
-        if i == 1 {
+    for (index, element) in all("Payload-Oxum").enumerate() {
+        if index == 1 {
             problems.push(
                 Problem::new(Code::OxumRepeated, "Payload-Oxum appears more than once")
                     .file(file)
-                    .line(e.line)
-                    .field(&e.label),
+                    .line(element.line)
+                    .field(&element.label),
             );
         }
-        if Oxum::parse(&e.value).is_none() {
+        if Oxum::parse(&element.value).is_none() {
             problems.push(
                 Problem::new(
                     Code::OxumMalformed,
                     format!(
                         "Payload-Oxum {} is not OctetCount.StreamCount",
-                        crate::paths::quoted(&e.value)
+                        crate::paths::quoted(&element.value)
                     ),
                 )
                 .file(file)
-                .line(e.line)
-                .field(&e.label),
+                .line(element.line)
+                .field(&element.label),
             );
         }
     }
@@ -400,53 +385,56 @@ fn check_reserved(info: &BagInfo, file: &str, problems: &mut Problems) {
         "Bag-Group-Identifier",
         "Bag-Count",
     ] {
-        if let Some(e) = all(label).nth(1) {
+        if let Some(element) = all(label).nth(1) {
             problems.push(
                 Problem::new(
                     Code::BagInfoRepeated,
                     format!("{label} appears more than once"),
                 )
                 .file(file)
-                .line(e.line)
-                .field(&e.label),
+                .line(element.line)
+                .field(&element.label),
             );
         }
     }
-    for e in all("Bagging-Date") {
-        if chrono::NaiveDate::parse_from_str(e.value.trim(), "%Y-%m-%d").is_err()
-            || e.value.trim().len() != 10
+    for element in all("Bagging-Date") {
+        if chrono::NaiveDate::parse_from_str(element.value.trim(), "%Y-%m-%d").is_err()
+            || element.value.trim().len() != 10
         {
             problems.push(
                 Problem::new(
                     Code::BagInfoValue,
                     format!(
                         "Bagging-Date {} is not YYYY-MM-DD",
-                        crate::paths::quoted(&e.value)
+                        crate::paths::quoted(&element.value)
                     ),
                 )
                 .file(file)
-                .line(e.line)
-                .field(&e.label),
+                .line(element.line)
+                .field(&element.label),
             );
         }
     }
-    for e in all("Bag-Count") {
-        let ok = e.value.split_once(" of ").is_some_and(|(n, t)| {
-            let num = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
-            num(n.trim()) && (num(t.trim()) || t.trim() == "?")
-        });
+    for element in all("Bag-Count") {
+        let ok = element
+            .value
+            .split_once(" of ")
+            .is_some_and(|(count, total)| {
+                let num = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
+                num(count.trim()) && (num(total.trim()) || total.trim() == "?")
+            });
         if !ok {
             problems.push(
                 Problem::new(
                     Code::BagInfoValue,
                     format!(
                         "Bag-Count {} is not `N of T`",
-                        crate::paths::quoted(&e.value)
+                        crate::paths::quoted(&element.value)
                     ),
                 )
                 .file(file)
-                .line(e.line)
-                .field(&e.label),
+                .line(element.line)
+                .field(&element.label),
             );
         }
     }

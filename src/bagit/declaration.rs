@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io::Read;
 
-use super::text::{Encoding, Line, Lines};
+use super::text::{Encoding, LineWording, Lines, Usable, usable_line};
 use crate::error::{Code, Problem};
 use crate::verdict::Problems;
 
@@ -41,14 +41,14 @@ impl Version {
     }
 
     fn parse(s: &str) -> Option<Version> {
-        let (a, b) = s.split_once('.')?;
+        let (major, minor) = s.split_once('.')?;
         let digits = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
-        if !digits(a) || !digits(b) {
+        if !digits(major) || !digits(minor) {
             return None;
         }
         Some(Version {
-            major: a.parse().ok()?,
-            minor: b.parse().ok()?,
+            major: major.parse().ok()?,
+            minor: minor.parse().ok()?,
         })
     }
 }
@@ -117,63 +117,17 @@ pub fn parse(reader: impl Read, problems: &mut Problems) -> Option<Declaration> 
     Some(declaration)
 }
 
-fn parse_lines(mut lines: Lines<impl Read>, problems: &mut Problems) -> Option<Declaration> {
-    let mut texts = Vec::new();
-    // Two lines are due; a third is enough to report. The rest are only counted, so that a
-    // bagit.txt of a billion lines costs no memory.
-    let mut count = 0usize;
-    for item in lines.by_ref() {
-        match item {
-            Ok((n, Line::Text(t))) => {
-                count += 1;
-                if texts.len() < 3 {
-                    texts.push((n, t));
-                }
-            }
-            Ok((n, Line::TooLong)) => {
-                problems.push(
-                    Problem::new(Code::LineTooLong, "bagit.txt has an overlong line")
-                        .file(FILE)
-                        .line(n),
-                );
-                return None;
-            }
-            Ok((n, Line::BadEncoding(_))) => {
-                problems.push(
-                    Problem::new(Code::BadEncoding, "bagit.txt is not valid UTF-8")
-                        .file(FILE)
-                        .line(n),
-                );
-                return None;
-            }
-            Err(e) => {
-                problems.push(
-                    Problem::new(
-                        super::text::read_error_code(&e),
-                        format!("cannot read bagit.txt: {e}"),
-                    )
-                    .file(FILE),
-                );
-                return None;
-            }
-        }
-    }
-    if lines.had_bom() {
-        problems.push(
-            Problem::new(Code::BagitTxtBom, "bagit.txt starts with a byte-order mark")
-                .file(FILE)
-                .line(1),
-        );
-    }
-    let malformed = |problems: &mut Problems, line: u64, field: &str, msg: String| {
-        let mut p = Problem::new(Code::BagitTxtMalformed, msg)
-            .file(FILE)
-            .line(line);
-        if !field.is_empty() {
-            p = p.field(field);
-        }
-        problems.push(p);
-    };
+/// How bagit.txt's unusable lines are worded; either one ends the reading.
+const WORDING: LineWording = LineWording {
+    too_long: |_, _| "bagit.txt has an overlong line".into(),
+    bad_encoding: |_, _, _| "bagit.txt is not valid UTF-8".into(),
+};
+
+/// One line of bagit.txt, kept with its number.
+type NumberedLine = (u64, String);
+
+fn parse_lines(lines: Lines<impl Read>, problems: &mut Problems) -> Option<Declaration> {
+    let (texts, count) = read_lines(lines, problems)?;
     if count != 2 {
         malformed(
             problems,
@@ -184,93 +138,29 @@ fn parse_lines(mut lines: Lines<impl Read>, problems: &mut Problems) -> Option<D
     }
     let mut version = None;
     let mut encoding = None;
-    for (i, (n, t)) in texts.iter().enumerate() {
-        let Some((label, value)) = t.split_once(':') else {
+    for (index, (n, text)) in texts.iter().enumerate() {
+        let Some((label, value)) = text.split_once(':') else {
             malformed(
                 problems,
                 *n,
                 "",
                 format!(
                     "line {n} is not `Label: value`: {}",
-                    crate::paths::quoted(t)
+                    crate::paths::quoted(text)
                 ),
             );
             continue;
         };
-        let exact = value.starts_with(' ')
-            && !value[1..].starts_with([' ', '\t'])
-            && !label.ends_with([' ', '\t']);
-        let value = value.trim();
+        let element = Element {
+            index,
+            number: *n,
+            text,
+            label,
+            value,
+        };
         match label.trim() {
-            "BagIt-Version" => {
-                if i != 0 {
-                    malformed(
-                        problems,
-                        *n,
-                        "BagIt-Version",
-                        "BagIt-Version must be the first line".into(),
-                    );
-                }
-                if !exact || label != "BagIt-Version" {
-                    malformed(
-                        problems,
-                        *n,
-                        "BagIt-Version",
-                        format!(
-                            "{} must read exactly `BagIt-Version: M.N` (one space after the colon, none before)",
-                            crate::paths::quoted(t)
-                        ),
-                    );
-                }
-                match Version::parse(value) {
-                    Some(v) => version = Some(v),
-                    None => malformed(
-                        problems,
-                        *n,
-                        "BagIt-Version",
-                        format!(
-                            "{} is not a version of the form M.N",
-                            crate::paths::quoted(value)
-                        ),
-                    ),
-                }
-            }
-            "Tag-File-Character-Encoding" => {
-                if i != 1 {
-                    malformed(
-                        problems,
-                        *n,
-                        "Tag-File-Character-Encoding",
-                        "Tag-File-Character-Encoding must be the second line".into(),
-                    );
-                }
-                if !exact || label != "Tag-File-Character-Encoding" {
-                    malformed(
-                        problems,
-                        *n,
-                        "Tag-File-Character-Encoding",
-                        format!(
-                            "{} must read exactly `Tag-File-Character-Encoding: ENCODING`",
-                            crate::paths::quoted(t)
-                        ),
-                    );
-                }
-                match Encoding::from_label(value) {
-                    Some(e) => encoding = Some(e),
-                    None => problems.push(
-                        Problem::new(
-                            Code::UnsupportedEncoding,
-                            format!(
-                                "tag file encoding {} is not supported",
-                                crate::paths::quoted(value)
-                            ),
-                        )
-                        .file(FILE)
-                        .line(*n)
-                        .field("Tag-File-Character-Encoding"),
-                    ),
-                }
-            }
+            "BagIt-Version" => version = element.version(problems).or(version),
+            "Tag-File-Character-Encoding" => encoding = element.encoding(problems).or(encoding),
             other => malformed(
                 problems,
                 *n,
@@ -282,11 +172,172 @@ fn parse_lines(mut lines: Lines<impl Read>, problems: &mut Problems) -> Option<D
             ),
         }
     }
-    if version.is_none()
-        && !texts
+    report_missing(&texts, version.is_none(), encoding.is_none(), problems);
+    let version = supported(version?, problems)?;
+    Some(Declaration {
+        version,
+        encoding: encoding?,
+    })
+}
+
+/// Reads the lines of bagit.txt: the first three are kept (two are due; a third is enough
+/// to report), the rest only counted, so that a bagit.txt of a billion lines costs no memory.
+/// `None` when a line is overlong or not valid text, or the file cannot be read.
+fn read_lines(
+    mut lines: Lines<impl Read>,
+    problems: &mut Problems,
+) -> Option<(Vec<NumberedLine>, usize)> {
+    let mut texts = Vec::new();
+    let mut count = 0usize;
+    while let Some(item) = lines.next_line() {
+        match usable_line(item, FILE, &WORDING, problems) {
+            Usable::Text(number, text) => {
+                count += 1;
+                if texts.len() < 3 {
+                    texts.push((number, text.to_string()));
+                }
+            }
+            Usable::Skipped | Usable::Unreadable => return None,
+        }
+    }
+    if lines.had_bom() {
+        problems.push(
+            Problem::new(Code::BagitTxtBom, "bagit.txt starts with a byte-order mark")
+                .file(FILE)
+                .line(1),
+        );
+    }
+    Some((texts, count))
+}
+
+/// Reports `BAG-002` on `line` of bagit.txt, naming `field` unless it is empty.
+fn malformed(problems: &mut Problems, line: u64, field: &str, message: String) {
+    let mut problem = Problem::new(Code::BagitTxtMalformed, message)
+        .file(FILE)
+        .line(line);
+    if !field.is_empty() {
+        problem = problem.field(field);
+    }
+    problems.push(problem);
+}
+
+/// One `Label: value` line of bagit.txt.
+struct Element<'a> {
+    /// Its place among the lines read (0 is the first).
+    index: usize,
+    /// Its line number.
+    number: u64,
+    /// The whole line.
+    text: &'a str,
+    /// Before the colon, as written.
+    label: &'a str,
+    /// After the colon, as written.
+    value: &'a str,
+}
+
+impl Element<'_> {
+    /// One space after the colon, none before, none more.
+    fn is_exact(&self) -> bool {
+        self.value.starts_with(' ')
+            && !self.value[1..].starts_with([' ', '\t'])
+            && !self.label.ends_with([' ', '\t'])
+    }
+
+    /// Reports the element when it is not line number `place` (0 is the first) of the file,
+    /// with `out_of_place`, and when it is not written exactly `FIELD: value`, with the line
+    /// quoted before `form`.
+    fn check_place_and_form(
+        &self,
+        place: usize,
+        field: &str,
+        out_of_place: &str,
+        form: &str,
+        problems: &mut Problems,
+    ) {
+        if self.index != place {
+            malformed(problems, self.number, field, out_of_place.into());
+        }
+        if !self.is_exact() || self.label != field {
+            malformed(
+                problems,
+                self.number,
+                field,
+                format!("{} {form}", crate::paths::quoted(self.text)),
+            );
+        }
+    }
+
+    /// The `BagIt-Version` line: first, exactly written, `M.N`.
+    fn version(&self, problems: &mut Problems) -> Option<Version> {
+        const FIELD: &str = "BagIt-Version";
+        self.check_place_and_form(
+            0,
+            FIELD,
+            "BagIt-Version must be the first line",
+            "must read exactly `BagIt-Version: M.N` (one space after the colon, none before)",
+            problems,
+        );
+        let value = self.value.trim();
+        let version = Version::parse(value);
+        if version.is_none() {
+            malformed(
+                problems,
+                self.number,
+                FIELD,
+                format!(
+                    "{} is not a version of the form M.N",
+                    crate::paths::quoted(value)
+                ),
+            );
+        }
+        version
+    }
+
+    /// The `Tag-File-Character-Encoding` line: second, exactly written, an encoding qoima
+    /// reads (`BAG-005` otherwise).
+    fn encoding(&self, problems: &mut Problems) -> Option<Encoding> {
+        const FIELD: &str = "Tag-File-Character-Encoding";
+        self.check_place_and_form(
+            1,
+            FIELD,
+            "Tag-File-Character-Encoding must be the second line",
+            "must read exactly `Tag-File-Character-Encoding: ENCODING`",
+            problems,
+        );
+        let value = self.value.trim();
+        let encoding = Encoding::from_label(value);
+        if encoding.is_none() {
+            problems.push(
+                Problem::new(
+                    Code::UnsupportedEncoding,
+                    format!(
+                        "tag file encoding {} is not supported",
+                        crate::paths::quoted(value)
+                    ),
+                )
+                .file(FILE)
+                .line(self.number)
+                .field(FIELD),
+            );
+        }
+        encoding
+    }
+}
+
+/// Reports a version or encoding line that is not there at all (one that is there but
+/// unreadable was reported with its line).
+fn report_missing(
+    texts: &[NumberedLine],
+    no_version: bool,
+    no_encoding: bool,
+    problems: &mut Problems,
+) {
+    let present = |label: &str| {
+        texts
             .iter()
-            .any(|(_, t)| t.trim_start().starts_with("BagIt-Version"))
-    {
+            .any(|(_, text)| text.trim_start().starts_with(label))
+    };
+    if no_version && !present("BagIt-Version") {
         malformed(
             problems,
             1,
@@ -294,11 +345,7 @@ fn parse_lines(mut lines: Lines<impl Read>, problems: &mut Problems) -> Option<D
             "bagit.txt has no BagIt-Version line".into(),
         );
     }
-    if encoding.is_none()
-        && !texts
-            .iter()
-            .any(|(_, t)| t.trim_start().starts_with("Tag-File-Character-Encoding"))
-    {
+    if no_encoding && !present("Tag-File-Character-Encoding") {
         malformed(
             problems,
             2,
@@ -306,7 +353,10 @@ fn parse_lines(mut lines: Lines<impl Read>, problems: &mut Problems) -> Option<D
             "bagit.txt has no Tag-File-Character-Encoding line".into(),
         );
     }
-    let version = version?;
+}
+
+/// `version`, if qoima reads it: 0.93 to 1.x (`BAG-004` otherwise).
+fn supported(version: Version, problems: &mut Problems) -> Option<Version> {
     if version.major >= 2
         || version
             < (Version {
@@ -325,10 +375,7 @@ fn parse_lines(mut lines: Lines<impl Read>, problems: &mut Problems) -> Option<D
         );
         return None;
     }
-    Some(Declaration {
-        version,
-        encoding: encoding?,
-    })
+    Some(version)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::declaration::Version;
 use super::manifest::Manifest;
-use super::text::{Encoding, Line, Lines};
+use super::text::{Encoding, LineWording, Lines, Usable, usable_line};
 use crate::error::{Code, Problem};
 use crate::paths;
 use crate::verdict::Problems;
@@ -72,6 +72,12 @@ pub fn owed(fetch: &[FetchEntry], pending: &BTreeSet<String>, manifests: &[Manif
 
 const FILE: &str = "fetch.txt";
 
+/// How fetch.txt's unusable lines are worded.
+const WORDING: LineWording = LineWording {
+    too_long: |file, n| format!("line {n} of {file} is too long"),
+    bad_encoding: |file, n, _| format!("line {n} of {file} is not valid text"),
+};
+
 /// Parses fetch.txt, reporting malformed and unsafe lines.
 pub fn parse(
     reader: impl Read,
@@ -79,144 +85,129 @@ pub fn parse(
     version: Version,
     problems: &mut Problems,
 ) -> Vec<FetchEntry> {
-    let mut out = Vec::new();
-    for item in Lines::new(reader, encoding) {
-        let (n, line) = match item {
-            Ok(x) => x,
-            Err(e) => {
-                problems.push(
-                    Problem::new(
-                        super::text::read_error_code(&e),
-                        format!("cannot read fetch.txt: {e}"),
-                    )
-                    .file(FILE),
-                );
-                break;
+    let mut entries = Vec::new();
+    let mut lines = Lines::new(reader, encoding);
+    while let Some(item) = lines.next_line() {
+        match usable_line(item, FILE, &WORDING, problems) {
+            Usable::Text(number, text) => {
+                entries.extend(parse_line(text, number, version, problems));
             }
-        };
-        let text = match line {
-            Line::Text(t) => t,
-            Line::TooLong => {
-                problems.push(
-                    Problem::new(
-                        Code::LineTooLong,
-                        format!("line {n} of fetch.txt is too long"),
-                    )
-                    .file(FILE)
-                    .line(n),
-                );
-                continue;
-            }
-            Line::BadEncoding(_) => {
-                problems.push(
-                    Problem::new(
-                        Code::BadEncoding,
-                        format!("line {n} of fetch.txt is not valid text"),
-                    )
-                    .file(FILE)
-                    .line(n),
-                );
-                continue;
-            }
-        };
-        let bad = |problems: &mut Problems, why: String| {
-            problems.push(
-                Problem::new(Code::FetchLineMalformed, why)
-                    .file(FILE)
-                    .line(n),
-            );
-        };
-        let mut parts = text.splitn(3, [' ', '\t']);
-        let (Some(url), Some(length), Some(path)) = (parts.next(), parts.next(), parts.next())
-        else {
-            bad(
-                problems,
-                format!("line {n} of fetch.txt is not `url length path`"),
-            );
-            continue;
-        };
-        let path = path.trim_start_matches([' ', '\t']);
-        if !is_absolute_url(url) {
-            bad(
+            Usable::Skipped => {}
+            Usable::Unreadable => break,
+        }
+    }
+    entries
+}
+
+/// One line `url length path`, checked: an absolute URL, digits or `-`, a safe payload path.
+fn parse_line(
+    text: &str,
+    line: u64,
+    version: Version,
+    problems: &mut Problems,
+) -> Option<FetchEntry> {
+    let malformed = |problems: &mut Problems, why: String| {
+        problems.push(
+            Problem::new(Code::FetchLineMalformed, why)
+                .file(FILE)
+                .line(line),
+        );
+    };
+    let mut parts = text.splitn(3, [' ', '\t']);
+    let (Some(url), Some(length), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
+        malformed(
+            problems,
+            format!("line {line} of fetch.txt is not `url length path`"),
+        );
+        return None;
+    };
+    let path = path.trim_start_matches([' ', '\t']);
+    if !is_absolute_url(url) {
+        malformed(
+            problems,
+            format!(
+                "line {line} of fetch.txt: {} is not an absolute URL",
+                crate::paths::quoted(url)
+            ),
+        );
+        return None;
+    }
+    let length = match length {
+        "-" => None,
+        digits if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            digits.parse().ok()
+        }
+        other => {
+            malformed(
                 problems,
                 format!(
-                    "line {n} of fetch.txt: {} is not an absolute URL",
-                    crate::paths::quoted(url)
+                    "line {line} of fetch.txt: length {} is neither digits nor `-`",
+                    crate::paths::quoted(other)
                 ),
             );
-            continue;
+            return None;
         }
-        let length = match length {
-            "-" => None,
-            l if !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) => l.parse().ok(),
-            l => {
-                bad(
+    };
+    let decoded = payload_path(path, line, version, problems)?;
+    Some(FetchEntry {
+        line,
+        url: url.to_string(),
+        length,
+        path: decoded,
+    })
+}
+
+/// The decoded bag-relative path on `line`, if it is a safe path under `data/`.
+fn payload_path(
+    path: &str,
+    line: u64,
+    version: Version,
+    problems: &mut Problems,
+) -> Option<String> {
+    let refuse = |problems: &mut Problems, code: Code, message: String| {
+        problems.push(Problem::new(code, message).file(FILE).line(line));
+    };
+    let decoded = if version.is_rfc() {
+        match paths::decode(path) {
+            Ok(decoded) => decoded.into_owned(),
+            Err(_) => {
+                refuse(
                     problems,
+                    Code::BadPercentEncoding,
                     format!(
-                        "line {n} of fetch.txt: length {} is neither digits nor `-`",
-                        crate::paths::quoted(l)
-                    ),
-                );
-                continue;
-            }
-        };
-        let decoded = if version.is_rfc() {
-            match paths::decode(path) {
-                Ok(d) => d.into_owned(),
-                Err(_) => {
-                    problems.push(
-                        Problem::new(
-                            Code::BadPercentEncoding,
-                            format!(
-                                "line {n} of fetch.txt: {} has an invalid percent escape",
-                                paths::printable(path)
-                            ),
-                        )
-                        .file(FILE)
-                        .line(n),
-                    );
-                    continue;
-                }
-            }
-        } else {
-            path.to_string()
-        };
-        if let Some(why) = paths::unsafe_reason(&decoded) {
-            problems.push(
-                Problem::new(
-                    Code::UnsafePath,
-                    format!(
-                        "line {n} of fetch.txt names {}: {why}",
+                        "line {line} of fetch.txt: {} has an invalid percent escape",
                         paths::printable(path)
                     ),
-                )
-                .file(FILE)
-                .line(n),
-            );
-            continue;
+                );
+                return None;
+            }
         }
-        if !decoded.starts_with("data/") {
-            problems.push(
-                Problem::new(
-                    Code::FetchOutsideData,
-                    format!(
-                        "line {n} of fetch.txt names {}, which is not a payload file",
-                        paths::printable(&decoded)
-                    ),
-                )
-                .file(FILE)
-                .line(n),
-            );
-            continue;
-        }
-        out.push(FetchEntry {
-            line: n,
-            url: url.to_string(),
-            length,
-            path: decoded,
-        });
+    } else {
+        path.to_string()
+    };
+    if let Some(why) = paths::unsafe_reason(&decoded) {
+        refuse(
+            problems,
+            Code::UnsafePath,
+            format!(
+                "line {line} of fetch.txt names {}: {why}",
+                paths::printable(path)
+            ),
+        );
+        return None;
     }
-    out
+    if !decoded.starts_with("data/") {
+        refuse(
+            problems,
+            Code::FetchOutsideData,
+            format!(
+                "line {line} of fetch.txt names {}, which is not a payload file",
+                paths::printable(&decoded)
+            ),
+        );
+        return None;
+    }
+    Some(decoded)
 }
 
 fn is_absolute_url(url: &str) -> bool {

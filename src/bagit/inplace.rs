@@ -59,16 +59,18 @@ struct Journal {
 }
 
 fn read_journal(dir: &Path) -> Result<Option<Journal>, BagError> {
-    let p = dir.join(JOURNAL);
-    let bytes = match fs::read(&p) {
+    let path = dir.join(JOURNAL);
+    let bytes = match fs::read(&path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(BagError::Io { path: p, source: e }),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(BagError::Io { path, source }),
     };
     let why = match serde_json::from_slice::<Journal>(&bytes) {
-        Ok(j) if j.entries.iter().all(|n| is_top_level_name(n)) => return Ok(Some(j)),
+        Ok(journal) if journal.entries.iter().all(|n| is_top_level_name(n)) => {
+            return Ok(Some(journal));
+        }
         Ok(_) => "it names an entry that is not a top-level name".to_string(),
-        Err(e) => e.to_string(),
+        Err(error) => error.to_string(),
     };
     Err(BagError::Refused(vec![
         Problem::new(
@@ -98,10 +100,10 @@ fn is_tag_temporary(name: &str) -> bool {
     })
 }
 
-fn write_journal(dir: &Path, j: &Journal) -> Result<(), BagError> {
-    let p = dir.join(JOURNAL);
-    let text = serde_json::to_vec_pretty(j).expect("journal serialises");
-    fsutil::write_atomic(&p, &text).map_err(BagError::io(&p))?;
+fn write_journal(dir: &Path, journal: &Journal) -> Result<(), BagError> {
+    let path = dir.join(JOURNAL);
+    let text = serde_json::to_vec_pretty(journal).expect("journal serialises");
+    fsutil::write_atomic(&path, &text).map_err(BagError::io(&path))?;
     fsutil::sync_dir(dir).map_err(BagError::io(dir))
 }
 
@@ -119,8 +121,8 @@ pub fn bag_in_place(
             "--follow-links cannot be combined with --in-place: moving a link into data/ changes what a relative link points to; bag into a new place with -o".into(),
         ));
     }
-    if let Some(j) = read_journal(dir)? {
-        return undo_on_disk_error(dir, finish(dir, j, opts, engine, progress));
+    if let Some(journal) = read_journal(dir)? {
+        return undo_on_disk_error(dir, finish(dir, journal, opts, engine, progress));
     }
     if dir.join("bagit.txt").exists() {
         return Err(BagError::Usage(format!(
@@ -194,8 +196,8 @@ fn move_and_tag(
     let (files, digests) = if same {
         (files, digests)
     } else {
-        let d = hash_files(&data, &now, &opts.algorithms, None, false, engine, progress)?;
-        (now, d)
+        let rehashed = hash_files(&data, &now, &opts.algorithms, None, false, engine, progress)?;
+        (now, rehashed)
     };
     complete(dir, &files, &digests, opts, warnings)
 }
@@ -232,9 +234,9 @@ fn undo_on_disk_error(
 /// The names at the top of `dir`, sorted; a name that is not UTF-8 is refused.
 fn top_level_names(dir: &Path) -> Result<Vec<String>, BagError> {
     let mut names = Vec::new();
-    for e in fs::read_dir(dir).map_err(BagError::io(dir))? {
-        let e = e.map_err(BagError::io(dir))?;
-        let name = e.file_name().into_string().map_err(|n| {
+    for entry in fs::read_dir(dir).map_err(BagError::io(dir))? {
+        let entry = entry.map_err(BagError::io(dir))?;
+        let name = entry.file_name().into_string().map_err(|n| {
             BagError::Refused(vec![Problem::new(
                 Code::NonUtf8Name,
                 format!("{} has a name that is not valid UTF-8", n.to_string_lossy()),
@@ -349,14 +351,14 @@ fn remove_stale_temporaries(dir: &Path, opts: &BagOptions) -> Result<(), BagErro
         let Ok(listing) = fs::read_dir(&folder) else {
             continue;
         };
-        for e in listing.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
+        for entry in listing.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
             let stale = match extra {
                 None => is_tag_temporary(&name),
                 Some(tag) => fsutil::temp_target(&name, "write") == Some(tag),
             };
-            if stale && e.file_type().is_ok_and(|t| t.is_file()) {
-                fs::remove_file(e.path()).map_err(BagError::io(e.path()))?;
+            if stale && entry.file_type().is_ok_and(|kind| kind.is_file()) {
+                fs::remove_file(entry.path()).map_err(BagError::io(entry.path()))?;
             }
         }
     }
@@ -366,25 +368,25 @@ fn remove_stale_temporaries(dir: &Path, opts: &BagOptions) -> Result<(), BagErro
 /// Finishes an interrupted in-place run from its journal.
 fn finish(
     dir: &Path,
-    mut j: Journal,
+    mut journal: Journal,
     opts: &BagOptions,
     engine: &Engine,
     progress: &dyn Progress,
 ) -> Result<BagSummary, BagError> {
-    if j.stage == Stage::RollingBack {
+    if journal.stage == Stage::RollingBack {
         return Err(BagError::Usage(format!(
             "a rollback of {} was interrupted; finish it with `qoima bag --rollback` first",
             dir.display()
         )));
     }
     let staging = dir.join(STAGING);
-    if j.stage == Stage::Prepared {
+    if journal.stage == Stage::Prepared {
         if !staging.exists() {
             // Nothing moved yet: start again from the beginning.
             fs::remove_file(dir.join(JOURNAL)).map_err(BagError::io(dir.join(JOURNAL)))?;
             return bag_in_place(dir, opts, engine, progress);
         }
-        let left: Vec<String> = j
+        let left: Vec<String> = journal
             .entries
             .iter()
             .filter(|name| {
@@ -401,8 +403,8 @@ fn finish(
         for name in &left {
             move_entry(dir, &staging, name)?;
         }
-        j.stage = Stage::Moved;
-        write_journal(dir, &j)?;
+        journal.stage = Stage::Moved;
+        write_journal(dir, &journal)?;
     }
     if staging.exists() {
         fs::rename(&staging, dir.join("data")).map_err(BagError::io(&staging))?;
@@ -426,12 +428,12 @@ fn finish(
 /// replacing the journal holds a complete journal: see [`fsutil::write_atomic`]), each proven
 /// qoima's by reading as a journal; anything else of that name is the user's and stays.
 fn remove_journal_temporaries(dir: &Path) -> Result<(), BagError> {
-    for e in fs::read_dir(dir).map_err(BagError::io(dir))?.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let path = e.path();
+    for entry in fs::read_dir(dir).map_err(BagError::io(dir))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
         let ours = fsutil::temp_target(&name, "write") == Some(JOURNAL)
-            && e.file_type().is_ok_and(|t| t.is_file())
-            && fs::read(&path).is_ok_and(|b| serde_json::from_slice::<Journal>(&b).is_ok());
+            && entry.file_type().is_ok_and(|kind| kind.is_file())
+            && fs::read(&path).is_ok_and(|bytes| serde_json::from_slice::<Journal>(&bytes).is_ok());
         if ours {
             fs::remove_file(&path).map_err(BagError::io(&path))?;
         }
@@ -443,36 +445,36 @@ fn remove_journal_temporaries(dir: &Path) -> Result<(), BagError> {
 /// the tag files qoima wrote are removed. Returns the number of entries restored. The caller
 /// holds the folder's lock ([`fsutil::DirLock`]).
 pub fn rollback(dir: &Path) -> Result<usize, BagError> {
-    let Some(mut j) = read_journal(dir)? else {
+    let Some(mut journal) = read_journal(dir)? else {
         return Err(BagError::Usage(format!(
             "{} has no interrupted in-place run to roll back (no {JOURNAL})",
             dir.display()
         )));
     };
     let staging = dir.join(STAGING);
-    if j.stage == Stage::Moved && !staging.exists() {
+    if journal.stage == Stage::Moved && !staging.exists() {
         // The staging folder had become data/: every original is inside it, so what stands
         // beside it at the top was written by qoima — but only its own names are removed.
-        for e in fs::read_dir(dir).map_err(BagError::io(dir))? {
-            let e = e.map_err(BagError::io(dir))?;
-            let name = e.file_name().to_string_lossy().into_owned();
+        for entry in fs::read_dir(dir).map_err(BagError::io(dir))? {
+            let entry = entry.map_err(BagError::io(dir))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
             let ours = name == "bagit.txt"
                 || name == "bag-info.txt"
                 || super::manifest::classify(&name).is_some()
                 || is_tag_temporary(&name);
-            if ours && e.file_type().is_ok_and(|t| t.is_file()) {
-                fs::remove_file(e.path()).map_err(BagError::io(e.path()))?;
+            if ours && entry.file_type().is_ok_and(|kind| kind.is_file()) {
+                fs::remove_file(entry.path()).map_err(BagError::io(entry.path()))?;
             }
         }
         fs::rename(dir.join("data"), &staging).map_err(BagError::io(dir.join("data")))?;
         // From here on, what reappears at the top is the user's: say so before restoring,
         // so that a crash during the restore can never lead a rerun to delete or overwrite it.
-        j.stage = Stage::RollingBack;
-        write_journal(dir, &j)?;
+        journal.stage = Stage::RollingBack;
+        write_journal(dir, &journal)?;
     }
     let mut restored = 0;
     if staging.exists() {
-        for name in &j.entries {
+        for name in &journal.entries {
             let from = staging.join(name);
             if fs::symlink_metadata(&from).is_ok() {
                 fs::rename(&from, dir.join(name)).map_err(BagError::io(&from))?;

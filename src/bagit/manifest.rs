@@ -3,7 +3,9 @@
 use std::io::Read;
 
 use super::declaration::Version;
-use super::text::{Encoding, LineRef, Lines};
+use super::text::{
+    Encoding, LineWording, Lines, Usable, not_valid_text_after, report_utf8_bom, usable_line,
+};
 use crate::digest::{Algorithm, Digest};
 use crate::error::{Code, Problem};
 use crate::paths;
@@ -61,6 +63,12 @@ pub fn file_name(tag: bool, a: Algorithm) -> String {
     }
 }
 
+/// How a manifest's unusable lines are worded.
+const WORDING: LineWording = LineWording {
+    too_long: |file, n| format!("line {n} of {file} is longer than 64 KiB and was skipped"),
+    bad_encoding: not_valid_text_after,
+};
+
 /// Parses a manifest, reporting every malformed, unsafe or duplicate line.
 pub fn parse(
     reader: impl Read,
@@ -80,46 +88,10 @@ pub fn parse(
     };
     let mut lines = Lines::new(reader, encoding);
     while let Some(item) = lines.next_line() {
-        let (n, line) = match item {
-            Ok(x) => x,
-            Err(e) => {
-                problems.push(
-                    Problem::new(
-                        super::text::read_error_code(&e),
-                        format!("cannot read {file}: {e}"),
-                    )
-                    .file(file),
-                );
-                break;
-            }
-        };
-        let text = match line {
-            LineRef::Text(t) => t,
-            LineRef::TooLong => {
-                problems.push(
-                    Problem::new(
-                        Code::LineTooLong,
-                        format!("line {n} of {file} is longer than 64 KiB and was skipped"),
-                    )
-                    .file(file)
-                    .line(n),
-                );
-                continue;
-            }
-            LineRef::BadEncoding(prefix) => {
-                problems.push(
-                    Problem::new(
-                        Code::BadEncoding,
-                        format!(
-                            "line {n} of {file} is not valid text after {}",
-                            crate::paths::quoted(&prefix)
-                        ),
-                    )
-                    .file(file)
-                    .line(n),
-                );
-                continue;
-            }
+        let (n, text) = match usable_line(item, file, &WORDING, problems) {
+            Usable::Text(number, text) => (number, text),
+            Usable::Skipped => continue,
+            Usable::Unreadable => break,
         };
         if text.trim().is_empty() || text.starts_with('#') {
             problems.push(
@@ -138,16 +110,7 @@ pub fn parse(
         m.entries.push(entry);
     }
     remove_duplicates(&mut m, file, version, problems);
-    if lines.had_bom() && encoding == Encoding::Utf8 {
-        problems.push(
-            Problem::new(
-                Code::TagFileBom,
-                format!("{file} starts with a byte-order mark"),
-            )
-            .file(file)
-            .line(1),
-        );
-    }
+    report_utf8_bom(lines.had_bom(), encoding, file, problems);
     m
 }
 

@@ -6,7 +6,8 @@
 use std::io::{self, BufRead, BufReader, Read};
 
 use super::transcode::Transcoder;
-use crate::error::Code;
+use crate::error::{Code, Problem};
+use crate::verdict::Problems;
 
 /// The longest tag-file line qoima accepts (bytes, terminator excluded).
 pub const MAX_LINE: usize = 64 * 1024;
@@ -153,14 +154,14 @@ impl<R: Read> Lines<R> {
             }
             any = true;
             match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
-                Some(i) => {
-                    let cr = chunk[i] == b'\r';
-                    if !too_long && self.buf.len() + i <= MAX_LINE {
-                        self.buf.extend_from_slice(&chunk[..i]);
+                Some(end) => {
+                    let cr = chunk[end] == b'\r';
+                    if !too_long && self.buf.len() + end <= MAX_LINE {
+                        self.buf.extend_from_slice(&chunk[..end]);
                     } else {
                         too_long = true;
                     }
-                    self.inner.consume(i + 1);
+                    self.inner.consume(end + 1);
                     if cr {
                         // CRLF counts as one terminator.
                         let next = self.inner.fill_buf()?;
@@ -171,14 +172,14 @@ impl<R: Read> Lines<R> {
                     return Ok((true, too_long));
                 }
                 None => {
-                    let n = chunk.len();
-                    if !too_long && self.buf.len() + n <= MAX_LINE {
+                    let length = chunk.len();
+                    if !too_long && self.buf.len() + length <= MAX_LINE {
                         self.buf.extend_from_slice(chunk);
                     } else {
                         too_long = true;
                         self.buf.clear();
                     }
-                    self.inner.consume(n);
+                    self.inner.consume(length);
                 }
             }
         }
@@ -242,6 +243,92 @@ impl<R: Read> Lines<R> {
                 Some(Ok((self.number, line)))
             }
         }
+    }
+}
+
+/// How a tag-file parser words the lines it cannot use. Each file kept its own wording (and
+/// reports stay byte-identical), so the words are given; the codes and locations are shared.
+pub struct LineWording {
+    /// The message for a line longer than [`MAX_LINE`]: (file, line number).
+    pub too_long: fn(&str, u64) -> String,
+    /// The message for a line that is not valid in the encoding: (file, line number, the
+    /// valid prefix).
+    pub bad_encoding: fn(&str, u64, &str) -> String,
+}
+
+/// The message for line `line` of `file` that is not valid text, quoting the valid part
+/// before the fault (the wording of bag-info files and manifests).
+pub fn not_valid_text_after(file: &str, line: u64, prefix: &str) -> String {
+    format!(
+        "line {line} of {file} is not valid text after {}",
+        crate::paths::quoted(prefix)
+    )
+}
+
+/// What became of one line read from a tag file (see [`usable_line`]).
+pub enum Usable<'a> {
+    /// The line's number and text.
+    Text(u64, &'a str),
+    /// The line was too long or not valid text; it was reported, and the next can be read.
+    Skipped,
+    /// The file could not be read further; that was reported.
+    Unreadable,
+}
+
+/// The text of one line from [`Lines::next_line`], or the problem that line is, reported for
+/// `file`: `BAG-011` for an overlong line, `BAG-010` for one that is not valid text (both
+/// located at the line), `BAG-012`/`BAG-130` when reading failed.
+pub fn usable_line<'a>(
+    item: io::Result<(u64, LineRef<'a>)>,
+    file: &str,
+    wording: &LineWording,
+    problems: &mut Problems,
+) -> Usable<'a> {
+    match item {
+        Ok((number, LineRef::Text(text))) => Usable::Text(number, text),
+        Ok((number, LineRef::TooLong)) => {
+            problems.push(
+                Problem::new(Code::LineTooLong, (wording.too_long)(file, number))
+                    .file(file)
+                    .line(number),
+            );
+            Usable::Skipped
+        }
+        Ok((number, LineRef::BadEncoding(prefix))) => {
+            problems.push(
+                Problem::new(
+                    Code::BadEncoding,
+                    (wording.bad_encoding)(file, number, &prefix),
+                )
+                .file(file)
+                .line(number),
+            );
+            Usable::Skipped
+        }
+        Err(error) => {
+            problems.push(
+                Problem::new(
+                    read_error_code(&error),
+                    format!("cannot read {file}: {error}"),
+                )
+                .file(file),
+            );
+            Usable::Unreadable
+        }
+    }
+}
+
+/// Reports `BAG-W012` when a UTF-8 tag file `file` started with a byte-order mark.
+pub fn report_utf8_bom(had_bom: bool, encoding: Encoding, file: &str, problems: &mut Problems) {
+    if had_bom && encoding == Encoding::Utf8 {
+        problems.push(
+            Problem::new(
+                Code::TagFileBom,
+                format!("{file} starts with a byte-order mark"),
+            )
+            .file(file)
+            .line(1),
+        );
     }
 }
 

@@ -325,8 +325,8 @@ fn manifests(
 ) -> Result<(Vec<Algorithm>, Vec<String>), BagError> {
     let mut algorithms = Vec::new();
     let mut files = Vec::new();
-    for e in fs::read_dir(bag).map_err(BagError::io(bag))? {
-        let name = e
+    for entry in fs::read_dir(bag).map_err(BagError::io(bag))? {
+        let name = entry
             .map_err(BagError::io(bag))?
             .file_name()
             .to_string_lossy()
@@ -335,7 +335,7 @@ fn manifests(
             continue;
         };
         match Algorithm::from_manifest_name(alg) {
-            Some(a) if !tag => algorithms.push(a),
+            Some(algorithm) if !tag => algorithms.push(algorithm),
             Some(_) => {}
             None => {
                 return Err(not_updatable(
@@ -420,21 +420,21 @@ fn plan_algorithms(
     let mut algorithms: BTreeSet<Algorithm> = current.algorithms.iter().copied().collect();
     algorithms.extend(&opts.add);
     let mut removed = Vec::new();
-    for a in &opts.remove {
-        if opts.required.contains(a) {
+    for algorithm in &opts.remove {
+        if opts.required.contains(algorithm) {
             warnings.push(
                 Problem::new(
                     Code::UpdateProfileAlgorithmKept,
                     format!(
                         "{} was kept: the profile the bag names requires it",
-                        manifest::file_name(false, *a)
+                        manifest::file_name(false, *algorithm)
                     ),
                 )
                 .file("bag-info.txt")
                 .field("BagIt-Profile-Identifier"),
             );
-        } else if algorithms.remove(a) && current.algorithms.contains(a) {
-            removed.push(*a);
+        } else if algorithms.remove(algorithm) && current.algorithms.contains(algorithm) {
+            removed.push(*algorithm);
         }
     }
     if algorithms.is_empty() {
@@ -494,11 +494,11 @@ fn compare_payload(
         .map(|e| (e.path, e.digest))
         .collect();
     let (mut added, mut changed) = (Vec::new(), Vec::new());
-    for (f, d) in files.iter().zip(digests) {
-        let path = format!("data/{}", f.rel);
+    for (file, now) in files.iter().zip(digests) {
+        let path = format!("data/{}", file.rel);
         match old.remove(&path) {
             None => added.push(path),
-            Some(before) if Some(&before) != d.get(compare) => changed.push(path),
+            Some(before) if Some(&before) != now.get(compare) => changed.push(path),
             Some(_) => {}
         }
     }

@@ -125,9 +125,9 @@ pub fn commit(bag: &Path, journal: &Journal) -> Result<(), BagError> {
 
 /// Flushes the entries of `dir` and of every folder below it.
 fn sync_tree(dir: &Path) -> Result<(), BagError> {
-    for e in fs::read_dir(dir).map_err(BagError::io(dir))?.flatten() {
-        if e.file_type().is_ok_and(|t| t.is_dir()) {
-            sync_tree(&e.path())?;
+    for entry in fs::read_dir(dir).map_err(BagError::io(dir))?.flatten() {
+        if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            sync_tree(&entry.path())?;
         }
     }
     fsutil::sync_dir(dir).map_err(BagError::io(dir))
@@ -217,13 +217,15 @@ pub fn recover(bag: &Path) -> Result<bool, BagError> {
 /// Removes the staging folders and the journal's temporaries a run killed before its commit
 /// point left at the bag's top.
 fn remove_stale(bag: &Path) -> Result<(), BagError> {
-    for e in fs::read_dir(bag).map_err(BagError::io(bag))?.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Ok(kind) = e.file_type() else { continue };
+    for entry in fs::read_dir(bag).map_err(BagError::io(bag))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() && is_staging(&name) {
-            fs::remove_dir_all(e.path()).map_err(BagError::io(e.path()))?;
+            fs::remove_dir_all(entry.path()).map_err(BagError::io(entry.path()))?;
         } else if kind.is_file() && name != JOURNAL && is_journal(&name) {
-            fs::remove_file(e.path()).map_err(BagError::io(e.path()))?;
+            fs::remove_file(entry.path()).map_err(BagError::io(entry.path()))?;
         }
     }
     Ok(())
