@@ -38,8 +38,9 @@ use minisign::{PublicKey, SecretKey, SignatureBox};
 use serde::Serialize;
 
 use super::SealError;
+use super::check::Check;
 use super::keys::{TrustedKey, key_id};
-use super::verify::{Check, SealReport};
+use super::verify::SealReport;
 use crate::archive::Limits;
 use crate::archive::unpack::{StageError, Staged};
 use crate::archive::write::checksum_line;

@@ -12,14 +12,19 @@
 //! The design is `shared/design/evidence-seal.md`; the user's guide is `docs/evidence.md`.
 
 pub mod agefile;
+pub mod check;
 pub mod custody;
 pub mod encrypt;
 pub mod journal;
 pub mod keys;
+pub mod layout;
+pub mod minisig;
+pub mod pipeline;
 mod placement;
 pub mod script;
 pub mod sign;
 pub mod timestamp;
+pub mod tsp;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -27,22 +32,16 @@ use std::path::PathBuf;
 use crate::error::Problem;
 
 pub use keys::{GeneratedKey, TrustedKey, generate, key_id, load_secret_key, read_trusted_keys};
+pub use layout::{KEY_FILE, SEAL_DIR, VERIFY_SH, VERIFY_TXT};
+pub use minisig::{SignatureError, verify_detached};
 pub use sign::{SealOptions, SealSummary, seal_bag};
-pub use verify::{Pins, SealReport, SignatureError, verify_detached, verify_seal};
+pub use verify::{Pins, SealReport, verify_seal};
 
 /// The value of `Seal-Version`, and the first word of every signed statement.
 pub const SEAL_VERSION: &str = "qoima-seal/1";
-/// Where the sealer's public key is kept in the bag (listed in the tag manifests).
-pub const KEY_FILE: &str = "metadata/keys/sealer.minisign.pub";
-/// The human instructions at the bag's root.
-pub const VERIFY_TXT: &str = "VERIFY.txt";
-/// The stock-tools verifier at the bag's root.
-pub const VERIFY_SH: &str = "verify.sh";
 /// The BagIt-Profile-Identifier of a sealed bag (the built-in profile `qoima-evidence-1.0`,
 /// `profiles/qoima-evidence-1.0.json`), written by `qoima seal` when the bag names no profile.
 pub const EVIDENCE_PROFILE: &str = "urn:qoima:bagit-profile:evidence-1.0";
-/// The folder of detached signatures (not in the tag manifests).
-pub const SEAL_DIR: &str = "seal";
 
 /// What a seal proves (design §4.1, for what this version builds).
 pub const PROVES: &[&str] = &[

@@ -3,37 +3,32 @@
 //! Every check runs and reports on its own (as validation does): BagIt validity, what a
 //! sealed bag may not hold, the seal fields, the key kept in the bag, trust in the key, and
 //! each signature with its signed statement. `verify.sh` in the bag makes the same checks
-//! with stock tools; the two must agree.
+//! with stock tools; the two must agree. [`verify_seal`] reads as the list of those steps.
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::Cursor;
 use std::path::Path;
 
-use minisign::{PublicKey, SignatureBox};
+use minisign::PublicKey;
 use serde::Serialize;
 
+use super::check::Check;
 use super::keys::{TrustedKey, key_id, parse_public_key, public_key_in};
-use super::{DOES_NOT_PROVE, KEY_FILE, PROVES, SEAL_DIR, SEAL_VERSION, Statement};
+use super::layout::{
+    CUSTODY_DIR, KEY_FILE, SEAL_DIR, TOKEN_EXTENSION, external_identifier, folder_name,
+    is_tag_manifest_signature, read_info,
+};
+use super::minisig::{SignatureError, verify_detached};
+use super::timestamp::CheckedToken;
+use super::{DOES_NOT_PROVE, PROVES, SEAL_VERSION, Statement};
 use crate::bagit::Version;
-use crate::bagit::baginfo;
+use crate::bagit::baginfo::BagInfo;
 use crate::bagit::manifest;
 use crate::bagit::text::Encoding;
 use crate::bagit::validate::{Mode, ValidateOptions};
 use crate::digest::{Algorithm, Engine, Progress, digest_bytes};
 use crate::error::{Code, Problem};
 use crate::store::DirStore;
-
-/// One check and its outcome.
-#[derive(Clone, Debug, Serialize)]
-pub struct Check {
-    /// A short stable name, e.g. `signature:tagmanifest-sha256.txt`.
-    pub check: String,
-    /// Whether it passed.
-    pub passed: bool,
-    /// What was checked, or why it failed.
-    pub detail: String,
-}
 
 /// What verifying a seal found.
 #[derive(Clone, Debug, Serialize)]
@@ -59,7 +54,7 @@ pub struct SealReport {
     /// Every problem found (BagIt's with their `BAG-` codes, the seal's with `SEAL-`).
     pub problems: Vec<Problem>,
     /// The RFC 3161 time-stamps over the seal's signatures (`seal/*.tsr`, or the bundle's).
-    pub timestamps: Vec<super::timestamp::CheckedToken>,
+    pub timestamps: Vec<CheckedToken>,
     /// What a passing seal proves (with the time a trusted time-stamp gives, when there is one).
     pub proves: Vec<String>,
     /// What it does not prove.
@@ -68,66 +63,9 @@ pub struct SealReport {
 
 impl SealReport {
     fn check(&mut self, name: impl Into<String>, found: Vec<Problem>, ok: impl Into<String>) {
-        let passed = !found.iter().any(Problem::is_error);
-        let detail = match found.iter().find(|p| p.is_error()) {
-            Some(p) if found.iter().filter(|p| p.is_error()).count() > 1 => format!(
-                "{} (and {} more)",
-                p,
-                found.iter().filter(|p| p.is_error()).count() - 1
-            ),
-            Some(p) => p.to_string(),
-            None => ok.into(),
-        };
-        self.checks.push(Check {
-            check: name.into(),
-            passed,
-            detail,
-        });
+        self.checks.push(Check::judge(name, &found, ok));
         self.problems.extend(found);
     }
-}
-
-/// Why a detached signature did not verify.
-#[derive(Debug, thiserror::Error)]
-pub enum SignatureError {
-    /// Not a minisign signature.
-    #[error("not a minisign signature: {0}")]
-    Unreadable(String),
-    /// Made by another key.
-    #[error("made by key {found}, not by {expected}")]
-    WrongKey {
-        /// The key id expected.
-        expected: String,
-        /// The key id in the signature.
-        found: String,
-    },
-    /// The signature (or its trusted comment) does not match the data.
-    #[error("{0}")]
-    Invalid(String),
-}
-
-/// Verifies a minisign signature (`.minisig` text) of `data` by `key` — made by qoima or by
-/// the `minisign` CLI — and returns its verified trusted comment. Only prehashed (current)
-/// signatures are accepted.
-pub fn verify_detached(
-    data: &[u8],
-    signature: &str,
-    key: &PublicKey,
-) -> Result<String, SignatureError> {
-    let sig = SignatureBox::from_string(signature)
-        .map_err(|e| SignatureError::Unreadable(e.to_string()))?;
-    if sig.keynum() != key.keynum() {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&sig.keynum()[..8]);
-        return Err(SignatureError::WrongKey {
-            expected: key_id(key),
-            found: format!("{:016X}", u64::from_le_bytes(b)),
-        });
-    }
-    minisign::verify(key, &sig, Cursor::new(data), true, false, false)
-        .map_err(|e| SignatureError::Invalid(e.to_string()))?;
-    sig.trusted_comment()
-        .map_err(|e| SignatureError::Invalid(e.to_string()))
 }
 
 impl SealReport {
@@ -169,63 +107,87 @@ pub fn verify_seal(
     engine: &Engine,
     progress: &dyn Progress,
 ) -> SealReport {
-    let tsa_roots = pins.tsa_roots;
-    let mut r = SealReport::new(bag);
+    let mut report = SealReport::new(bag);
+    check_bagit(bag, engine, progress, &mut report);
+    check_sealability(bag, &mut report);
+    let info = read_info(bag);
+    let Some(key) = check_seal_fields(&info, &mut report) else {
+        return finish(report);
+    };
+    check_key_file(bag, &mut report);
+    check_trusted(trusted, &key, &mut report);
+    let bag_name =
+        external_identifier(&info).unwrap_or_else(|| folder_name(bag).unwrap_or_default());
+    let tag_manifests = check_signatures(bag, &key, &bag_name, &mut report);
+    check_sealed_files(bag, &tag_manifests, &mut report);
+    check_seal_folder(bag, &mut report);
+    let (tokens, found) = super::timestamp::check_folder(
+        &bag.join(SEAL_DIR),
+        SEAL_DIR,
+        "",
+        &|name| super::timestamp::seal_signature_of(bag, name),
+        pins.tsa_roots,
+    );
+    record_timestamps(
+        &mut report,
+        "the seal",
+        tokens,
+        found,
+        pins.tsa_roots.is_some(),
+    );
+    check_custody(bag, trusted, pins, &mut report);
+    finish(report)
+}
 
-    // 1. BagIt: complete and every checksum right.
+/// Step 1, BagIt: complete and every checksum right.
+fn check_bagit(bag: &Path, engine: &Engine, progress: &dyn Progress, report: &mut SealReport) {
     let store = DirStore::new(bag);
-    let vopts = ValidateOptions {
+    let options = ValidateOptions {
         mode: Mode::Full,
         ..Default::default()
     };
-    let report = crate::package::verify::validate(&store, &vopts, engine, progress);
-    let errors: Vec<Problem> = report
+    let validated = crate::package::verify::validate(&store, &options, engine, progress);
+    let errors: Vec<Problem> = validated
         .problems
         .into_iter()
         .filter(Problem::is_error)
         .collect();
-    r.check(
+    report.check(
         "bagit",
         errors,
         format!(
             "valid BagIt bag: {} payload files, every checksum verified",
-            report.payload_files
+            validated.payload_files
         ),
     );
+}
 
-    // 2. What a sealed bag may not hold.
+/// Step 2, what a sealed bag may not hold: fetch.txt, links, names needing encoding.
+fn check_sealability(bag: &Path, report: &mut SealReport) {
     let mut found = super::sign::sealability(bag);
-    let pick = |found: &mut Vec<Problem>, c: Code| -> Vec<Problem> {
-        let (mine, rest): (Vec<Problem>, Vec<Problem>) =
-            std::mem::take(found).into_iter().partition(|p| p.code == c);
+    let pick = |found: &mut Vec<Problem>, code: Code| -> Vec<Problem> {
+        let (mine, rest): (Vec<Problem>, Vec<Problem>) = std::mem::take(found)
+            .into_iter()
+            .partition(|p| p.code == code);
         *found = rest;
         mine
     };
     let fetch = pick(&mut found, Code::SealFetch);
-    r.check("no-fetch", fetch, "no fetch.txt");
+    report.check("no-fetch", fetch, "no fetch.txt");
     let links = pick(&mut found, Code::SealSymlink);
-    r.check("plain-files", links, "plain files and folders only");
-    r.check("plain-names", found, "no payload names holding %, CR or LF");
+    report.check("plain-files", links, "plain files and folders only");
+    report.check("plain-names", found, "no payload names holding %, CR or LF");
+}
 
-    // 3. The seal fields.
-    let info = crate::fsutil::read_regular(&bag.join("bag-info.txt"))
-        .map(|b| {
-            baginfo::parse(
-                &b[..],
-                "bag-info.txt",
-                Encoding::Utf8,
-                Version::V1_0,
-                &mut crate::verdict::Problems::default(),
-            )
-        })
-        .unwrap_or_default();
-    r.signer_name = info.get("Seal-Signer-Name").map(str::to_string);
-    r.sealed_at = info.get("Seal-Created").map(str::to_string);
+/// Step 3, the seal fields: Seal-Version and a Seal-Signer-Key holding a key (returned).
+fn check_seal_fields(info: &BagInfo, report: &mut SealReport) -> Option<PublicKey> {
+    report.signer_name = info.get("Seal-Signer-Name").map(str::to_string);
+    report.sealed_at = info.get("Seal-Created").map(str::to_string);
     let key_text = info.get("Seal-Signer-Key").map(|s| s.trim().to_string());
     let key = key_text.as_deref().and_then(parse_public_key);
-    let mut p = Vec::new();
+    let mut found = Vec::new();
     if info.get("Seal-Version").map(str::trim) != Some(SEAL_VERSION) {
-        p.push(
+        found.push(
             Problem::new(
                 Code::SealInfoMissing,
                 format!("bag-info.txt has no `Seal-Version: {SEAL_VERSION}`"),
@@ -235,7 +197,7 @@ pub fn verify_seal(
         );
     }
     if key.is_none() {
-        p.push(
+        found.push(
             Problem::new(
                 Code::SealInfoMissing,
                 "bag-info.txt has no Seal-Signer-Key holding a minisign public key",
@@ -244,21 +206,22 @@ pub fn verify_seal(
             .field("Seal-Signer-Key"),
         );
     }
-    r.check("seal-fields", p, format!("Seal-Version {SEAL_VERSION}"));
-    let Some(key) = key else {
-        return finish(r);
-    };
-    let key_text = key_text.unwrap_or_default();
-    r.signer_key = Some(key_text.clone());
-    r.key_id = Some(key_id(&key));
+    report.check("seal-fields", found, format!("Seal-Version {SEAL_VERSION}"));
+    let key = key?;
+    report.signer_key = Some(key_text.unwrap_or_default());
+    report.key_id = Some(key_id(&key));
+    Some(key)
+}
 
-    // 4. The key kept in the bag is the one named.
+/// Step 4, the key kept in the bag is the one named.
+fn check_key_file(bag: &Path, report: &mut SealReport) {
+    let key_text = report.signer_key.clone().unwrap_or_default();
     let kept = crate::fsutil::read_regular_string(&bag.join(KEY_FILE))
         .ok()
-        .and_then(|t| public_key_in(&t));
-    let mut p = Vec::new();
-    if kept.as_ref().map(|(b64, _)| b64.as_str()) != Some(key_text.as_str()) {
-        p.push(
+        .and_then(|text| public_key_in(&text));
+    let mut found = Vec::new();
+    if kept.as_ref().map(|(base64, _)| base64.as_str()) != Some(key_text.as_str()) {
+        found.push(
             Problem::new(
                 Code::SealKeyFileMismatch,
                 format!("{KEY_FILE} is missing or does not hold Seal-Signer-Key"),
@@ -266,99 +229,87 @@ pub fn verify_seal(
             .file(KEY_FILE),
         );
     }
-    r.check("key-file", p, format!("{KEY_FILE} holds Seal-Signer-Key"));
+    report.check(
+        "key-file",
+        found,
+        format!("{KEY_FILE} holds Seal-Signer-Key"),
+    );
+}
 
-    // 5. Trust.
-    let mut p = Vec::new();
-    if !trusted.iter().any(|t| t.key == key) {
-        p.push(
+/// Step 5, trust: the key is in the verifier's list.
+fn check_trusted(trusted: &[TrustedKey], key: &PublicKey, report: &mut SealReport) {
+    let mut found = Vec::new();
+    if !trusted.iter().any(|t| t.key == *key) {
+        found.push(
             Problem::new(
                 Code::SealUntrustedKey,
                 format!(
-                    "the bag is sealed by key {} ({key_text}), which is not in the trusted-keys list",
-                    key_id(&key)
+                    "the bag is sealed by key {} ({}), which is not in the trusted-keys list",
+                    key_id(key),
+                    report.signer_key.as_deref().unwrap_or_default()
                 ),
             )
             .file("bag-info.txt")
             .field("Seal-Signer-Key"),
         );
     }
-    r.check(
+    report.check(
         "trusted-key",
-        p,
-        format!("key {} is in the trusted-keys list", key_id(&key)),
+        found,
+        format!("key {} is in the trusted-keys list", key_id(key)),
     );
+}
 
-    // 6. The signatures.
-    let bag_name = match info.get("External-Identifier") {
-        Some(id) if !id.trim().is_empty() => id.to_string(),
-        _ => super::sign::folder_name(bag).unwrap_or_default(),
-    };
-    let mut tag_manifests: Vec<(String, Option<Algorithm>)> = Vec::new();
-    if let Ok(rd) = fs::read_dir(bag) {
-        for e in rd.flatten() {
-            let n = e.file_name().to_string_lossy().into_owned();
-            if let Some((true, alg)) = manifest::classify(&n) {
-                tag_manifests.push((n.clone(), Algorithm::from_manifest_name(alg)));
-            }
-        }
-    }
-    tag_manifests.sort();
+/// The tag manifests a seal signs, each with its algorithm.
+type TagManifests = Vec<(String, Option<Algorithm>)>;
+
+/// Step 6, the signatures: one per tag manifest (those kept in `seal/` by an update after
+/// sealing, else the bag's), no signature of a tag manifest that is not there, a strong one
+/// among them, and — after an update — the change reported. Returns the tag manifests signed.
+fn check_signatures(
+    bag: &Path,
+    key: &PublicKey,
+    bag_name: &str,
+    report: &mut SealReport,
+) -> TagManifests {
     // A bag updated after sealing keeps the tag manifests as sealed in seal/: the signatures
     // are checked against those, and the change is reported below.
     let kept = kept_tag_manifests(bag);
-    if !kept.is_empty() {
-        tag_manifests = kept
-            .iter()
-            .map(|n| {
-                let alg = manifest::classify(n).and_then(|(_, a)| Algorithm::from_manifest_name(a));
-                (n.clone(), alg)
+    let tag_manifests = if kept.is_empty() {
+        bag_tag_manifests(bag)
+    } else {
+        kept.iter()
+            .map(|name| {
+                let algorithm = manifest::classify(name)
+                    .and_then(|(_, alg)| Algorithm::from_manifest_name(alg));
+                (name.clone(), algorithm)
             })
-            .collect();
-    }
+            .collect()
+    };
     let mut strong_signed = false;
     let mut strong_failed = false;
     let mut signed_names = HashSet::new();
-    for (tm, alg) in &tag_manifests {
-        let sig_rel = format!("{SEAL_DIR}/{tm}.minisig");
-        signed_names.insert(format!("{tm}.minisig"));
-        let p = check_signature(bag, tm, &sig_rel, &key, &bag_name);
-        if matches!(alg, Some(Algorithm::Sha256 | Algorithm::Sha512)) {
-            if p.is_empty() {
+    for (tag_manifest, algorithm) in &tag_manifests {
+        let signature_rel = format!("{SEAL_DIR}/{tag_manifest}.minisig");
+        signed_names.insert(format!("{tag_manifest}.minisig"));
+        let found = check_signature(bag, tag_manifest, &signature_rel, key, bag_name);
+        if matches!(algorithm, Some(Algorithm::Sha256 | Algorithm::Sha512)) {
+            if found.is_empty() {
                 strong_signed = true;
             } else {
                 strong_failed = true;
             }
         }
-        r.check(
-            format!("signature:{tm}"),
-            p,
-            format!("{sig_rel} verifies with key {}; its statement names this bag and the file's sha256", key_id(&key)),
+        report.check(
+            format!("signature:{tag_manifest}"),
+            found,
+            format!("{signature_rel} verifies with key {}; its statement names this bag and the file's sha256", key_id(key)),
         );
     }
-    // Signatures of tag manifests that are not there.
-    let mut p = Vec::new();
-    if let Ok(rd) = fs::read_dir(bag.join(SEAL_DIR)) {
-        let mut orphans: Vec<String> = rd
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("tagmanifest-") && n.ends_with(".txt.minisig"))
-            .filter(|n| !signed_names.contains(n))
-            .collect();
-        orphans.sort();
-        for n in orphans {
-            p.push(
-                Problem::new(
-                    Code::SealSignatureInvalid,
-                    format!("{SEAL_DIR}/{n} signs a tag manifest the bag does not have"),
-                )
-                .file(format!("{SEAL_DIR}/{n}")),
-            );
-        }
-    }
+    let mut found = orphan_signatures(bag, &signed_names);
     // A strong signature that failed has said why already; this is for a bag that has none.
     if !strong_signed && !strong_failed {
-        p.push(
+        found.push(
             Problem::new(
                 Code::SealSignatureMissing,
                 "no sha256 or sha512 tag manifest carries a valid signature",
@@ -366,59 +317,84 @@ pub fn verify_seal(
             .file(SEAL_DIR),
         );
     }
-    if strong_signed || !p.is_empty() {
-        r.check(
+    if strong_signed || !found.is_empty() {
+        report.check(
             "signed",
-            p,
+            found,
             "a sha256 or sha512 tag manifest is signed, and every signature present verifies",
         );
     }
     if !kept.is_empty() {
-        r.check(
+        report.check(
             "unchanged-since-seal",
             vec![changed_after_seal(bag, &kept)],
             "",
         );
     }
-    // Everything outside data/, seal/ and custody/ is listed in every tag manifest.
-    let mut p = Vec::new();
+    tag_manifests
+}
+
+/// The bag's own tag manifests, sorted, each with its algorithm.
+fn bag_tag_manifests(bag: &Path) -> TagManifests {
+    let mut tag_manifests = TagManifests::new();
+    if let Ok(listing) = fs::read_dir(bag) {
+        for entry in listing.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some((true, alg)) = manifest::classify(&name) {
+                tag_manifests.push((name.clone(), Algorithm::from_manifest_name(alg)));
+            }
+        }
+    }
+    tag_manifests.sort();
+    tag_manifests
+}
+
+/// Signatures in `seal/` of tag manifests that are not there.
+fn orphan_signatures(bag: &Path, signed_names: &HashSet<String>) -> Vec<Problem> {
+    let Ok(listing) = fs::read_dir(bag.join(SEAL_DIR)) else {
+        return Vec::new();
+    };
+    let mut orphans: Vec<String> = listing
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| is_tag_manifest_signature(name))
+        .filter(|name| !signed_names.contains(name))
+        .collect();
+    orphans.sort();
+    orphans
+        .into_iter()
+        .map(|name| {
+            Problem::new(
+                Code::SealSignatureInvalid,
+                format!("{SEAL_DIR}/{name} signs a tag manifest the bag does not have"),
+            )
+            .file(format!("{SEAL_DIR}/{name}"))
+        })
+        .collect()
+}
+
+/// Everything outside data/, seal/ and custody/ is listed in every tag manifest.
+fn check_sealed_files(bag: &Path, tag_manifests: &TagManifests, report: &mut SealReport) {
     let lists: Vec<(String, HashSet<String>)> = tag_manifests
         .iter()
-        .map(|(tm, _)| {
-            let set = crate::fsutil::read_regular(&bag.join(tm))
-                .map(|d| {
-                    manifest::parse(
-                        &d[..],
-                        tm,
-                        Encoding::Utf8,
-                        Version::V1_0,
-                        &mut crate::verdict::Problems::default(),
-                    )
-                    .entries
-                    .into_iter()
-                    .map(|e| e.path)
-                    .collect()
-                })
-                .unwrap_or_default();
-            (tm.clone(), set)
-        })
+        .map(|(tag_manifest, _)| (tag_manifest.clone(), listed_paths(bag, tag_manifest)))
         .collect();
-    let (walked, _) =
-        crate::fsutil::walk(bag, false, &["data", SEAL_DIR, super::custody::CUSTODY_DIR]);
+    let (walked, _) = crate::fsutil::walk(bag, false, &["data", SEAL_DIR, CUSTODY_DIR]);
     let mut outside: Vec<String> = walked
         .into_iter()
-        .filter(|e| e.file_type.is_file())
-        .map(|e| e.rel.to_string_lossy().into_owned())
+        .filter(|entry| entry.file_type.is_file())
+        .map(|entry| entry.rel.to_string_lossy().into_owned())
         .filter(|rel| !matches!(manifest::classify(rel), Some((true, _))))
         .collect();
     outside.sort();
+    let mut found = Vec::new();
     for rel in outside {
-        if let Some((tm, _)) = lists.iter().find(|(_, set)| !set.contains(&rel)) {
-            p.push(
+        if let Some((tag_manifest, _)) = lists.iter().find(|(_, set)| !set.contains(&rel)) {
+            found.push(
                 Problem::new(
                     Code::SealUnsealedFile,
                     format!(
-                        "{} is not listed in {tm}: it is not part of the seal",
+                        "{} is not listed in {tag_manifest}: it is not part of the seal",
                         crate::paths::printable(&rel)
                     ),
                 )
@@ -426,30 +402,54 @@ pub fn verify_seal(
             );
         }
     }
-    r.check(
+    report.check(
         "sealed-files",
-        p,
+        found,
         "every file outside data/, seal/ and custody/ is listed in the signed tag manifests",
     );
+}
 
-    // seal/ holds signatures and time-stamps, nothing else.
-    let mut p = Vec::new();
-    if let Ok(rd) = fs::read_dir(bag.join(SEAL_DIR)) {
-        let mut stray: Vec<String> = rd
+/// The paths the bag's tag manifest `tag_manifest` lists (none when it cannot be read).
+fn listed_paths(bag: &Path, tag_manifest: &str) -> HashSet<String> {
+    crate::fsutil::read_regular(&bag.join(tag_manifest))
+        .map(|data| parse_listed(&data, tag_manifest))
+        .unwrap_or_default()
+}
+
+/// The paths a tag manifest's bytes list.
+fn parse_listed(data: &[u8], tag_manifest: &str) -> HashSet<String> {
+    manifest::parse(
+        data,
+        tag_manifest,
+        Encoding::Utf8,
+        Version::V1_0,
+        &mut crate::verdict::Problems::default(),
+    )
+    .entries
+    .into_iter()
+    .map(|entry| entry.path)
+    .collect()
+}
+
+/// seal/ holds signatures and time-stamps (and the tag manifests as sealed), nothing else.
+fn check_seal_folder(bag: &Path, report: &mut SealReport) {
+    let mut found = Vec::new();
+    if let Ok(listing) = fs::read_dir(bag.join(SEAL_DIR)) {
+        let mut stray: Vec<String> = listing
             .flatten()
-            .filter(|e| {
-                let n = e.file_name().to_string_lossy().into_owned();
-                let known = (n.starts_with("tagmanifest-") && n.ends_with(".txt.minisig"))
-                    || matches!(manifest::classify(&n), Some((true, _)))
-                    || n.ends_with(super::timestamp::TOKEN_EXTENSION);
-                !(known && e.file_type().is_ok_and(|t| t.is_file()))
+            .filter(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let known = is_tag_manifest_signature(&name)
+                    || matches!(manifest::classify(&name), Some((true, _)))
+                    || name.ends_with(TOKEN_EXTENSION);
+                !(known && entry.file_type().is_ok_and(|t| t.is_file()))
             })
-            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
             .collect();
         stray.sort();
-        for n in stray {
-            let rel = format!("{SEAL_DIR}/{}", crate::paths::printable(&n));
-            p.push(
+        for name in stray {
+            let rel = format!("{SEAL_DIR}/{}", crate::paths::printable(&name));
+            found.push(
                 Problem::new(
                     Code::SealStrayFile,
                     format!("{rel} is neither a tag manifest's signature nor a time-stamp"),
@@ -458,43 +458,34 @@ pub fn verify_seal(
             );
         }
     }
-    r.check(
+    report.check(
         "seal-folder",
-        p,
+        found,
         format!("{SEAL_DIR}/ holds only signatures, time-stamps and the tag manifests as sealed"),
     );
+}
 
-    // 7. Time-stamps over the signatures.
-    let (tokens, p) = super::timestamp::check_folder(
-        &bag.join(SEAL_DIR),
-        SEAL_DIR,
-        "",
-        &|n| super::timestamp::seal_signature_of(bag, n),
-        tsa_roots,
-    );
-    record_timestamps(&mut r, "the seal", tokens, p, tsa_roots.is_some());
-
-    // ---- custody log (src/seal/custody.rs): the same checks as `qoima custody verify` ----
-    if bag.join(super::custody::CUSTODY_DIR).exists() {
-        let c = super::custody::verify(bag, Some(trusted), pins.expect_head, tsa_roots);
-        r.timestamps.extend(c.timestamps);
-        r.checks.extend(c.checks);
-        r.problems.extend(c.problems);
-    } else if let Some(h) = pins.expect_head {
-        r.check(
+/// The custody log: the same checks as `qoima custody verify`, or, without a log, the head
+/// the verifier expected reported missing.
+fn check_custody(bag: &Path, trusted: &[TrustedKey], pins: Pins, report: &mut SealReport) {
+    if bag.join(CUSTODY_DIR).exists() {
+        let custody = super::custody::verify(bag, Some(trusted), pins.expect_head, pins.tsa_roots);
+        report.timestamps.extend(custody.timestamps);
+        report.checks.extend(custody.checks);
+        report.problems.extend(custody.problems);
+    } else if let Some(head) = pins.expect_head {
+        report.check(
             "custody:head",
             vec![
                 Problem::new(
                     Code::CustodyHeadMissing,
-                    format!("you expected the custody head {h}, but the bag has no custody log"),
+                    format!("you expected the custody head {head}, but the bag has no custody log"),
                 )
-                .file(super::custody::CUSTODY_DIR),
+                .file(CUSTODY_DIR),
             ],
             "",
         );
     }
-    // ---- end custody log ----
-    finish(r)
 }
 
 /// Adds the check of time-stamp tokens to `r` (none when there are none), and what the
@@ -502,15 +493,14 @@ pub fn verify_seal(
 pub(crate) fn record_timestamps(
     r: &mut SealReport,
     what: &str,
-    tokens: Vec<super::timestamp::CheckedToken>,
+    tokens: Vec<CheckedToken>,
     found: Vec<Problem>,
     checked: bool,
 ) {
     if tokens.is_empty() && found.is_empty() {
         return;
     }
-    let trusted: Vec<&super::timestamp::CheckedToken> =
-        tokens.iter().filter(|t| t.trusted).collect();
+    let trusted: Vec<&CheckedToken> = tokens.iter().filter(|t| t.trusted).collect();
     let ok = if checked {
         format!(
             "{} time-stamp(s), each over its signature file and signed by a time-stamp authority you trust",
@@ -536,107 +526,107 @@ pub(crate) fn record_timestamps(
     r.timestamps.extend(tokens);
 }
 
-fn finish(mut r: SealReport) -> SealReport {
-    r.sealed = r.checks.iter().all(|c| c.passed);
-    r
+fn finish(mut report: SealReport) -> SealReport {
+    report.sealed = report.checks.iter().all(|c| c.passed);
+    report
 }
 
 /// The problems with one tag manifest's signature.
 fn check_signature(
     bag: &Path,
-    tm: &str,
-    sig_rel: &str,
+    tag_manifest: &str,
+    signature_rel: &str,
     key: &PublicKey,
     bag_name: &str,
 ) -> Vec<Problem> {
-    let mut p = Vec::new();
-    let kept = bag.join(SEAL_DIR).join(tm);
-    let signed = if kept.is_file() { kept } else { bag.join(tm) };
+    let kept = bag.join(SEAL_DIR).join(tag_manifest);
+    let signed = if kept.is_file() {
+        kept
+    } else {
+        bag.join(tag_manifest)
+    };
     let data = match crate::fsutil::read_regular(&signed) {
-        Ok(d) => d,
+        Ok(data) => data,
         Err(e) => {
-            p.push(
-                Problem::new(Code::TagFileUnreadable, format!("cannot read {tm}: {e}")).file(tm),
-            );
-            return p;
+            return vec![
+                Problem::new(
+                    Code::TagFileUnreadable,
+                    format!("cannot read {tag_manifest}: {e}"),
+                )
+                .file(tag_manifest),
+            ];
         }
     };
-    let sig = match crate::fsutil::read_regular_string(&bag.join(sig_rel)) {
-        Ok(s) => s,
-        Err(_) => {
-            p.push(
-                Problem::new(
-                    Code::SealSignatureMissing,
-                    format!("{tm} has no signature {sig_rel}"),
-                )
-                .file(sig_rel),
-            );
-            return p;
-        }
+    let comment = match signed_comment(bag, tag_manifest, signature_rel, &data, key) {
+        Ok(comment) => comment,
+        Err(problem) => return vec![problem],
     };
-    let comment = match verify_detached(&data, &sig, key) {
-        Ok(c) => c,
-        Err(SignatureError::Unreadable(e)) => {
-            p.push(
-                Problem::new(Code::SealSignatureUnreadable, format!("{sig_rel} is {e}"))
-                    .file(sig_rel),
-            );
-            return p;
-        }
-        Err(e @ SignatureError::WrongKey { .. }) => {
-            p.push(
-                Problem::new(
-                    Code::SealSignatureWrongKey,
-                    format!("{sig_rel} was {e} (Seal-Signer-Key)"),
-                )
-                .file(sig_rel),
-            );
-            return p;
-        }
-        Err(SignatureError::Invalid(e)) => {
-            p.push(
-                Problem::new(
-                    Code::SealSignatureInvalid,
-                    format!("{sig_rel} does not verify against {tm}: {e}"),
-                )
-                .file(sig_rel),
-            );
-            return p;
-        }
-    };
-    let sha = digest_bytes(Algorithm::Sha256, &data);
-    let stem = tm.trim_end_matches(".txt");
+    let mut found = Vec::new();
+    let sha256 = digest_bytes(Algorithm::Sha256, &data);
+    let stem = tag_manifest.trim_end_matches(".txt");
     match Statement::parse(&comment) {
-        Some(s) if s.bag == bag_name && s.tag_manifest == stem && s.sha256 == sha => {}
-        _ => p.push(
+        Some(statement)
+            if statement.bag == bag_name
+                && statement.tag_manifest == stem
+                && statement.sha256 == sha256 => {}
+        _ => found.push(
             Problem::new(
                 Code::SealCommentMismatch,
                 format!(
-                    "the signed statement of {sig_rel} does not name bag {bag_name:?} and {stem}={sha}: it says {comment:?}"
+                    "the signed statement of {signature_rel} does not name bag {bag_name:?} and {stem}={sha256}: it says {comment:?}"
                 ),
             )
-            .file(sig_rel),
+            .file(signature_rel),
         ),
     }
-    let listed: HashSet<String> = manifest::parse(
-        &data[..],
-        tm,
-        Encoding::Utf8,
-        Version::V1_0,
-        &mut crate::verdict::Problems::default(),
-    )
-    .entries
-    .into_iter()
-    .map(|e| e.path)
-    .collect();
+    let listed = parse_listed(&data, tag_manifest);
     for must in ["bag-info.txt", KEY_FILE] {
         if !listed.contains(must) {
-            p.push(
-                Problem::new(Code::SealNotCovered, format!("{tm} does not list {must}")).file(tm),
+            found.push(
+                Problem::new(
+                    Code::SealNotCovered,
+                    format!("{tag_manifest} does not list {must}"),
+                )
+                .file(tag_manifest),
             );
         }
     }
-    p
+    found
+}
+
+/// The verified trusted comment of the signature `signature_rel` over `data`, or the one
+/// problem that stops it: missing, unreadable, by another key, not matching.
+fn signed_comment(
+    bag: &Path,
+    tag_manifest: &str,
+    signature_rel: &str,
+    data: &[u8],
+    key: &PublicKey,
+) -> Result<String, Problem> {
+    let Ok(signature) = crate::fsutil::read_regular_string(&bag.join(signature_rel)) else {
+        return Err(Problem::new(
+            Code::SealSignatureMissing,
+            format!("{tag_manifest} has no signature {signature_rel}"),
+        )
+        .file(signature_rel));
+    };
+    verify_detached(data, &signature, key).map_err(|error| {
+        let (code, message) = match error {
+            SignatureError::Unreadable(e) => (
+                Code::SealSignatureUnreadable,
+                format!("{signature_rel} is {e}"),
+            ),
+            e @ SignatureError::WrongKey { .. } => (
+                Code::SealSignatureWrongKey,
+                format!("{signature_rel} was {e} (Seal-Signer-Key)"),
+            ),
+            SignatureError::Invalid(e) => (
+                Code::SealSignatureInvalid,
+                format!("{signature_rel} does not verify against {tag_manifest}: {e}"),
+            ),
+        };
+        Problem::new(code, message).file(signature_rel)
+    })
 }
 
 /// The tag manifests `qoima bag --update --force` kept in `seal/` as they were sealed, sorted.
@@ -663,7 +653,7 @@ fn changed_after_seal(bag: &Path, kept: &[String]) -> Problem {
         .filter_map(|(file, entry)| entry.ok().map(|e| (file, e)))
         .filter(|(_, e)| EventType::from_uri(&e.event) == Some(EventType::Modification))
         .map(|(file, e)| {
-            let key = super::keys::parse_public_key(&e.agent.key)
+            let key = parse_public_key(&e.agent.key)
                 .map(|k| key_id(&k))
                 .unwrap_or_else(|| "?".into());
             format!(

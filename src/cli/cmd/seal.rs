@@ -642,7 +642,7 @@ pub fn verify(a: &VerifySealArgs, g: &Global) -> anyhow::Result<Exit> {
 /// One line per check (`ok` or `FAIL`), then the problems: the text report of `verify-seal`
 /// and `custody verify`.
 pub(super) fn print_checks(
-    checks: &[qoima::seal::verify::Check],
+    checks: &[qoima::seal::check::Check],
     problems: &[qoima::error::Problem],
 ) {
     for c in checks {
