@@ -6,15 +6,16 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use qoima::error::Problem;
-use qoima::seal::custody::{self, AppendOptions, Appended, Entry, EventType};
+use qoima::seal::custody::{self, AppendOptions, Appended, Entry};
 use qoima::seal::{self, SealError, TrustedKey};
 
 use super::super::Exit;
 use super::super::args::{
-    CustodyAppendArgs, CustodyArgs, CustodyCommand, CustodyEvent, CustodyExportArgs,
-    CustodyOutcome, CustodyShowArgs, CustodyVerifyArgs, Global,
+    CustodyAppendArgs, CustodyArgs, CustodyCommand, CustodyExportArgs, CustodyOutcome,
+    CustodyShowArgs, CustodyVerifyArgs, Global,
 };
 use super::super::output;
+use super::super::passphrase;
 
 pub fn run(a: &CustodyArgs, g: &Global) -> anyhow::Result<Exit> {
     match &a.command {
@@ -25,38 +26,9 @@ pub fn run(a: &CustodyArgs, g: &Global) -> anyhow::Result<Exit> {
     }
 }
 
-fn event(e: CustodyEvent) -> EventType {
-    match e {
-        CustodyEvent::Transfer => EventType::Transfer,
-        CustodyEvent::Accession => EventType::Accession,
-        CustodyEvent::FixityCheck => EventType::FixityCheck,
-        CustodyEvent::Validation => EventType::Validation,
-        CustodyEvent::SignatureValidation => EventType::SignatureValidation,
-        CustodyEvent::Replication => EventType::Replication,
-        CustodyEvent::Dissemination => EventType::Dissemination,
-    }
-}
-
-/// The passphrase, as `qoima seal` reads it: `--passphrase-file` (first line), else
-/// `$QOIMA_PASSPHRASE`, else asked on the terminal.
+/// The custodian's passphrase; `bag --update --sign` reads it the same way.
 pub(super) fn passphrase(file: Option<&Path>) -> anyhow::Result<String> {
-    if let Some(f) = file {
-        let text = qoima::fsutil::read_bounded_text(f, qoima::fsutil::SMALL_FILE_LIMIT)
-            .with_context(|| format!("cannot read --passphrase-file {}", f.display()))?;
-        let line = text.lines().next().unwrap_or("").to_string();
-        if line.is_empty() {
-            bail!("--passphrase-file {} is empty", f.display());
-        }
-        return Ok(line);
-    }
-    if let Ok(p) = std::env::var("QOIMA_PASSPHRASE")
-        && !p.is_empty()
-    {
-        return Ok(p);
-    }
-    let p = rpassword::prompt_password("Passphrase for the secret key: ")
-        .context("cannot read a passphrase from the terminal (set QOIMA_PASSPHRASE or use --passphrase-file)")?;
-    Ok(p)
+    passphrase::read(file, passphrase::CUSTODIAN_KEY)
 }
 
 fn trusted(file: Option<&Path>) -> anyhow::Result<Option<Vec<TrustedKey>>> {
@@ -98,7 +70,7 @@ fn append(a: &CustodyAppendArgs, g: &Global) -> anyhow::Result<Exit> {
     // Two appends at once would both take the next number: the second waits its turn.
     let _lock = super::lock(&a.bag, super::Contention::Wait)?;
     let opts = AppendOptions {
-        event: event(a.event),
+        event: a.event,
         agent: a.agent.clone(),
         success: a.outcome == CustodyOutcome::Success,
         detail: a.detail.clone(),

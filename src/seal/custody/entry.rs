@@ -2,6 +2,8 @@
 //! bytes, its file name, the statement its signature carries, and reading one back in its
 //! canonical form only.
 
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
 
 use super::{AGENT_ROLE_AUTHORITY_URI, CUSTODY_DIR, CUSTODY_VERSION, ENTRY_VERSION};
@@ -82,6 +84,54 @@ impl EventType {
         }
     }
 
+    /// The event types `custody append` offers, in the order its help lists them (a
+    /// modification is written by `bag --update --force` only).
+    pub const APPENDABLE: &'static [EventType] = &[
+        EventType::Transfer,
+        EventType::Accession,
+        EventType::FixityCheck,
+        EventType::Validation,
+        EventType::SignatureValidation,
+        EventType::Replication,
+        EventType::Dissemination,
+    ];
+
+    /// The name a user gives it (`--event fixity-check`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EventType::Transfer => "transfer",
+            EventType::Accession => "accession",
+            EventType::FixityCheck => "fixity-check",
+            EventType::Validation => "validation",
+            EventType::SignatureValidation => "signature-validation",
+            EventType::Replication => "replication",
+            EventType::Dissemination => "dissemination",
+            EventType::Modification => "modification",
+        }
+    }
+
+    /// What it records, in one line (the help of `--event`).
+    pub fn help(self) -> &'static str {
+        match self {
+            EventType::Transfer => {
+                "transfer (eventType/tra): the bag changed hands; signed by the receiver, a receipt"
+            }
+            EventType::Accession => "accession (eventType/acc)",
+            EventType::FixityCheck => "fixity check (eventType/fix)",
+            EventType::Validation => "validation (eventType/val)",
+            EventType::SignatureValidation => {
+                "digital signature validation (eventType/dig): the seal was verified"
+            }
+            EventType::Replication => "replication (eventType/rep): a copy was made",
+            EventType::Dissemination => {
+                "dissemination (eventType/dis): a copy was given out for access"
+            }
+            EventType::Modification => {
+                "modification (eventType/mod): the bag was changed after sealing"
+            }
+        }
+    }
+
     /// The LoC URI.
     pub fn uri(self) -> String {
         format!("{EVENT_TYPE_AUTHORITY_URI}/{}", self.code())
@@ -90,6 +140,19 @@ impl EventType {
     /// The event type of a URI written in an entry.
     pub fn from_uri(uri: &str) -> Option<EventType> {
         EventType::ALL.iter().copied().find(|e| e.uri() == uri)
+    }
+}
+
+/// An event type by its [`EventType::name`].
+impl FromStr for EventType {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<EventType, String> {
+        EventType::ALL
+            .iter()
+            .copied()
+            .find(|event| event.name() == name)
+            .ok_or_else(|| format!("{name:?} is not an event type qoima records"))
     }
 }
 
@@ -299,6 +362,10 @@ mod tests {
         for e in EventType::ALL {
             assert_eq!(EventType::from_uri(&e.uri()), Some(*e));
         }
+        for event in EventType::ALL {
+            assert_eq!(event.name().parse::<EventType>(), Ok(*event));
+        }
+        assert!("fixity check".parse::<EventType>().is_err());
         assert_eq!(
             EventType::FixityCheck.uri(),
             "http://id.loc.gov/vocabulary/preservation/eventType/fix"
