@@ -289,10 +289,10 @@ pub fn leftover_temporaries(bag: &Path) -> Vec<Problem> {
     let (walked, _) = fsutil::walk(bag, false, &["data", SEAL_DIR, super::custody::CUSTODY_DIR]);
     walked
         .into_iter()
-        .filter(|e| e.file_type.is_file())
-        .filter_map(|e| {
-            let rel = e.rel.to_string_lossy().into_owned();
-            let name = e.rel.file_name()?.to_string_lossy().into_owned();
+        .filter(|entry| entry.file_type.is_file())
+        .filter_map(|entry| {
+            let rel = entry.rel.to_string_lossy().into_owned();
+            let name = entry.rel.file_name()?.to_string_lossy().into_owned();
             TAGS.iter()
                 .any(|tag| fsutil::temp_target(&name, tag).is_some())
                 .then_some(rel)

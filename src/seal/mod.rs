@@ -88,15 +88,15 @@ impl Statement {
 
     /// Reads a statement back; `None` when it is not one. The bag name may hold spaces, so
     /// the tag-manifest token is found by its form.
-    pub fn parse(s: &str) -> Option<Statement> {
-        let rest = s.strip_prefix(SEAL_VERSION)?.strip_prefix(" bag=")?;
-        for (i, _) in rest.match_indices(" tagmanifest-") {
-            let bag = &rest[..i];
-            let after = &rest[i + 1..];
+    pub fn parse(text: &str) -> Option<Statement> {
+        let rest = text.strip_prefix(SEAL_VERSION)?.strip_prefix(" bag=")?;
+        for (index, _) in rest.match_indices(" tagmanifest-") {
+            let bag = &rest[..index];
+            let after = &rest[index + 1..];
             let Some((token, tail)) = after.split_once(' ') else {
                 continue;
             };
-            let Some((tm, hex)) = token.split_once('=') else {
+            let Some((tag_manifest, hex)) = token.split_once('=') else {
                 continue;
             };
             if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -108,7 +108,7 @@ impl Statement {
             let (sealed, signer) = tail.split_once(" signer=")?;
             return Some(Statement {
                 bag: bag.to_string(),
-                tag_manifest: tm.to_string(),
+                tag_manifest: tag_manifest.to_string(),
                 sha256: hex.to_ascii_lowercase(),
                 sealed: sealed.to_string(),
                 signer: signer.to_string(),
@@ -119,8 +119,8 @@ impl Statement {
 }
 
 /// A value made fit for a one-line statement: line breaks become spaces.
-pub fn one_line(s: &str) -> String {
-    s.replace(['\r', '\n'], " ")
+pub fn one_line(value: &str) -> String {
+    value.replace(['\r', '\n'], " ")
 }
 
 /// Why sealing or key handling could not be done.
@@ -160,27 +160,27 @@ mod tests {
 
     #[test]
     fn statement_round_trips_with_spaces_in_names() {
-        let s = Statement {
+        let statement = Statement {
             bag: "HRO 2022 tagmanifest-x".into(),
             tag_manifest: "tagmanifest-sha512".into(),
             sha256: "ab".repeat(32),
             sealed: "2022-01-05T00:00:00Z".into(),
             signer: "Intake desk sealed=no".into(),
         };
-        let text = s.render();
-        assert_eq!(Statement::parse(&text), Some(s));
+        let text = statement.render();
+        assert_eq!(Statement::parse(&text), Some(statement));
         assert_eq!(Statement::parse("timestamp:1234 file:x"), None);
     }
 
     #[test]
     fn statement_is_one_line() {
-        let s = Statement {
+        let statement = Statement {
             bag: "a\nb".into(),
             tag_manifest: "tagmanifest-sha256".into(),
             sha256: "00".repeat(32),
             sealed: "x".into(),
             signer: "c\r\nd".into(),
         };
-        assert!(!s.render().contains(['\n', '\r']));
+        assert!(!statement.render().contains(['\n', '\r']));
     }
 }

@@ -437,10 +437,10 @@ pub fn sealability(bag: &Path) -> Vec<Problem> {
         );
     }
     let (entries, _) = fsutil::walk(bag, false, &[]);
-    for e in entries {
-        let rel = e.rel.to_string_lossy().into_owned();
-        let ft = e.file_type;
-        if !ft.is_file() && !ft.is_dir() {
+    for entry in entries {
+        let rel = entry.rel.to_string_lossy().into_owned();
+        let file_type = entry.file_type;
+        if !file_type.is_file() && !file_type.is_dir() {
             problems.push(
                 Problem::new(
                     Code::SealSymlink,
@@ -473,21 +473,21 @@ pub fn sealability(bag: &Path) -> Vec<Problem> {
 fn tag_algorithms(bag: &Path, problems: &mut Vec<Problem>) -> Vec<Algorithm> {
     let mut tag = Vec::new();
     let mut payload = Vec::new();
-    if let Ok(rd) = fs::read_dir(bag) {
-        for e in rd.flatten() {
-            let n = e.file_name().to_string_lossy().into_owned();
-            let Some((is_tag, alg)) = manifest::classify(&n) else {
+    if let Ok(listing) = fs::read_dir(bag) {
+        for entry in listing.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some((is_tag, alg)) = manifest::classify(&name) else {
                 continue;
             };
             match Algorithm::from_manifest_name(alg) {
-                Some(a) if is_tag => tag.push(a),
-                Some(a) => payload.push(a),
+                Some(algorithm) if is_tag => tag.push(algorithm),
+                Some(algorithm) => payload.push(algorithm),
                 None if is_tag => problems.push(
                     Problem::new(
                         Code::SealUnsupportedBag,
-                        format!("{n} uses an algorithm qoima cannot compute"),
+                        format!("{name} uses an algorithm qoima cannot compute"),
                     )
-                    .file(n),
+                    .file(name),
                 ),
                 None => {}
             }
@@ -498,7 +498,7 @@ fn tag_algorithms(bag: &Path, problems: &mut Vec<Problem>) -> Vec<Algorithm> {
     out.dedup();
     if !out
         .iter()
-        .any(|a| matches!(a, Algorithm::Sha256 | Algorithm::Sha512))
+        .any(|algorithm| matches!(algorithm, Algorithm::Sha256 | Algorithm::Sha512))
     {
         problems.push(Problem::new(
             Code::SealUnsupportedBag,
@@ -512,44 +512,44 @@ fn tag_algorithms(bag: &Path, problems: &mut Vec<Problem>) -> Vec<Algorithm> {
 /// every payload manifest, and the seal's own files — never a tag manifest or `seal/`.
 fn tag_paths(bag: &Path, algorithms: &[Algorithm]) -> Result<BTreeSet<String>, SealError> {
     let mut set = BTreeSet::new();
-    for a in algorithms {
-        let name = manifest::file_name(true, *a);
-        let p = bag.join(&name);
-        if let Ok(f) = fs::File::open(&p) {
-            let m = manifest::parse(
-                f,
+    for algorithm in algorithms {
+        let name = manifest::file_name(true, *algorithm);
+        let path = bag.join(&name);
+        if let Ok(file) = fs::File::open(&path) {
+            let listed = manifest::parse(
+                file,
                 &name,
                 Encoding::Utf8,
                 Version::V1_0,
                 &mut crate::verdict::Problems::default(),
             );
-            set.extend(m.entries.into_iter().map(|e| e.path));
+            set.extend(listed.entries.into_iter().map(|entry| entry.path));
         }
     }
-    let rd = fs::read_dir(bag).map_err(SealError::io(bag))?;
-    for e in rd.flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        if matches!(manifest::classify(&n), Some((false, _))) {
-            set.insert(n);
+    let listing = fs::read_dir(bag).map_err(SealError::io(bag))?;
+    for entry in listing.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if matches!(manifest::classify(&name), Some((false, _))) {
+            set.insert(name);
         }
     }
-    for f in ["bagit.txt", "bag-info.txt", KEY_FILE, VERIFY_TXT, VERIFY_SH] {
-        set.insert(f.to_string());
+    for file in ["bagit.txt", "bag-info.txt", KEY_FILE, VERIFY_TXT, VERIFY_SH] {
+        set.insert(file.to_string());
     }
     // Every other file outside data/, seal/ and custody/ too: a seal covers the whole bag, so a
     // verifier can refuse any file it does not list (a planted manifest, a note).
     let (walked, _) = fsutil::walk(bag, false, &["data", SEAL_DIR, CUSTODY_DIR]);
-    for e in walked {
-        if e.file_type.is_file()
-            && let Some(p) = e.rel.to_str()
+    for entry in walked {
+        if entry.file_type.is_file()
+            && let Some(path) = entry.rel.to_str()
         {
-            set.insert(p.to_string());
+            set.insert(path.to_string());
         }
     }
-    set.retain(|p| {
-        !p.starts_with("data/")
-            && !p.starts_with(&format!("{SEAL_DIR}/"))
-            && !matches!(manifest::classify(p), Some((true, _)))
+    set.retain(|path| {
+        !path.starts_with("data/")
+            && !path.starts_with(&format!("{SEAL_DIR}/"))
+            && !matches!(manifest::classify(path), Some((true, _)))
     });
     Ok(set)
 }
@@ -563,14 +563,14 @@ fn digest_all(
     let mut hashers: Vec<Hasher> = algorithms.iter().map(|&a| Hasher::new(a)).collect();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
-        let n = match reader.read(&mut buf) {
+        let count = match reader.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => n,
+            Ok(count) => count,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        for h in &mut hashers {
-            h.update(&buf[..n]);
+        for hasher in &mut hashers {
+            hasher.update(&buf[..count]);
         }
     }
     Ok(hashers.into_iter().map(Hasher::finish).collect())

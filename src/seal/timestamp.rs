@@ -31,9 +31,9 @@ use crate::error::{Code, Problem};
 
 /// `FILE.NAME.tsr` for the signature file `file` and the TSA `tsa`.
 pub fn token_path(file: &Path, tsa: &str) -> PathBuf {
-    let mut s = file.as_os_str().to_os_string();
-    s.push(format!(".{tsa}{TOKEN_EXTENSION}"));
-    PathBuf::from(s)
+    let mut name = file.as_os_str().to_os_string();
+    name.push(format!(".{tsa}{TOKEN_EXTENSION}"));
+    PathBuf::from(name)
 }
 
 /// The file a token file time-stamps, and the TSA's name, from `FILE.NAME.tsr`.
@@ -75,23 +75,24 @@ pub fn check_folder(
         .map(|rd| {
             rd.flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(TOKEN_EXTENSION) && n.starts_with(prefix))
+                .filter(|name| name.ends_with(TOKEN_EXTENSION) && name.starts_with(prefix))
                 .collect()
         })
         .unwrap_or_default();
     names.sort();
     let mut tokens = Vec::new();
     let mut problems = Vec::new();
-    let join = |n: &str| {
+    let join = |name: &str| {
         if rel.is_empty() {
-            n.to_string()
+            name.to_string()
         } else {
-            format!("{rel}/{n}")
+            format!("{rel}/{name}")
         }
     };
-    for n in names {
-        let token_rel = join(&n);
-        let Some((data_name, tsa)) = split_token_name(&n).filter(|(d, _)| stamped(d)) else {
+    for name in names {
+        let token_rel = join(&name);
+        let Some((data_name, tsa)) = split_token_name(&name).filter(|(bytes, _)| stamped(bytes))
+        else {
             problems.push(
                 Problem::new(
                     Code::TimestampOrphan,
@@ -104,7 +105,7 @@ pub fn check_folder(
             continue;
         };
         let data_rel = join(data_name);
-        let mut t = CheckedToken {
+        let mut token = CheckedToken {
             token: token_rel.clone(),
             data: data_rel.clone(),
             tsa: tsa.to_string(),
@@ -112,7 +113,7 @@ pub fn check_folder(
             trusted: false,
         };
         let data = match read_limited(&dir.join(data_name)) {
-            Ok(d) => d,
+            Ok(bytes) => bytes,
             Err(e) => {
                 problems.push(
                     Problem::new(
@@ -121,11 +122,11 @@ pub fn check_folder(
                     )
                     .file(&token_rel),
                 );
-                tokens.push(t);
+                tokens.push(token);
                 continue;
             }
         };
-        let reply = read_limited(&dir.join(&n));
+        let reply = read_limited(&dir.join(&name));
         match (reply, roots) {
             (Err(e), Some(_)) => problems.push(
                 Problem::new(
@@ -137,8 +138,8 @@ pub fn check_folder(
             (Err(_), None) => {}
             (Ok(reply), Some(_)) => match verify(&reply, &data, roots) {
                 Ok(info) => {
-                    t.trusted = true;
-                    t.info = Some(info);
+                    token.trusted = true;
+                    token.info = Some(info);
                 }
                 Err(e) => {
                     problems
@@ -146,9 +147,9 @@ pub fn check_folder(
                 }
             },
             // Unchecked, a token is only listed: what it says, when it can be read.
-            (Ok(reply), None) => t.info = read_reply(&reply).ok().map(|(_, i)| i),
+            (Ok(reply), None) => token.info = read_reply(&reply).ok().map(|(_, i)| i),
         }
-        tokens.push(t);
+        tokens.push(token);
     }
     if roots.is_none() && !tokens.is_empty() {
         problems.push(
@@ -316,8 +317,8 @@ pub fn add_token(
                 .into(),
         ));
     }
-    if let Some(n) = nonce {
-        let want = int_hex(n);
+    if let Some(sent) = nonce {
+        let want = int_hex(sent);
         if info.nonce.as_deref() != Some(want.as_str()) {
             return Err(refused(format!(
                 "the reply does not answer this request: its nonce is {}, the request's {want}",
@@ -326,13 +327,15 @@ pub fn add_token(
         }
     }
     let mut last_err = None;
-    for f in files {
-        let data = read_limited(&base.join(f)).map_err(|e| {
-            Problem::new(Code::TimestampIo, format!("cannot read {f}: {e}")).file(f)
+    for file in files {
+        let data = read_limited(&base.join(file)).map_err(|e| {
+            Problem::new(Code::TimestampIo, format!("cannot read {file}: {e}")).file(file)
         })?;
         match verify(reply, &data, roots) {
             Ok(info) => {
-                let token = token_path(Path::new(f), tsa).to_string_lossy().into_owned();
+                let token = token_path(Path::new(file), tsa)
+                    .to_string_lossy()
+                    .into_owned();
                 let path = base.join(&token);
                 // Written aside, then linked into place: a token that appeared meanwhile (another
                 // run) is never replaced.
@@ -357,7 +360,7 @@ pub fn add_token(
                     Err(e) => return Err(io(e)),
                 }
                 return Ok(Added::New(Box::new(AddedToken {
-                    file: f.clone(),
+                    file: file.clone(),
                     token,
                     tsa: tsa.to_string(),
                     info,
@@ -365,7 +368,7 @@ pub fn add_token(
                 })));
             }
             Err(TokenError::OtherData(e)) => last_err = Some(refused(e)),
-            Err(e) => return Err(Problem::new(e.code(), e.to_string()).file(f)),
+            Err(e) => return Err(Problem::new(e.code(), e.to_string()).file(file)),
         }
     }
     Err(last_err
@@ -403,40 +406,48 @@ pub fn stamp(
     authorities: &[(String, String)],
     roots: Option<&[u8]>,
 ) -> Result<StampReport, String> {
-    let mut r = StampReport::default();
+    let mut report = StampReport::default();
     for (url, name) in authorities {
-        for f in files {
-            let token = token_path(Path::new(f), name);
+        for file in files {
+            let token = token_path(Path::new(file), name);
             if base.join(&token).exists() {
-                r.skipped.push(token.to_string_lossy().into_owned());
+                report.skipped.push(token.to_string_lossy().into_owned());
                 continue;
             }
-            let data = read_limited(&base.join(f)).map_err(|e| format!("cannot read {f}: {e}"))?;
+            let data =
+                read_limited(&base.join(file)).map_err(|e| format!("cannot read {file}: {e}"))?;
             let sha: [u8; 32] =
                 sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&data))
                     .into();
-            let n = nonce();
-            let reply = match fetch(url, &request(&sha, &n)) {
+            let sent_nonce = nonce();
+            let reply = match fetch(url, &request(&sha, &sent_nonce)) {
                 Ok(reply) => reply,
                 Err(e) => {
-                    r.problems.push(
+                    report.problems.push(
                         Problem::new(
                             Code::TsaUnreachable,
-                            format!("cannot get a time-stamp for {f}: {e}"),
+                            format!("cannot get a time-stamp for {file}: {e}"),
                         )
-                        .file(f),
+                        .file(file),
                     );
                     continue;
                 }
             };
-            match add_token(base, std::slice::from_ref(f), name, &reply, roots, Some(&n)) {
-                Ok(Added::New(t)) => r.added.push(*t),
-                Ok(Added::Kept(t)) => r.skipped.push(t),
-                Err(p) => r.problems.push(p),
+            match add_token(
+                base,
+                std::slice::from_ref(file),
+                name,
+                &reply,
+                roots,
+                Some(&sent_nonce),
+            ) {
+                Ok(Added::New(t)) => report.added.push(*t),
+                Ok(Added::Kept(t)) => report.skipped.push(t),
+                Err(p) => report.problems.push(p),
             }
         }
     }
-    Ok(r)
+    Ok(report)
 }
 
 /// Reads a small file (a token, a signature, a roots file): a regular file, not a link, of at

@@ -21,30 +21,30 @@ use crate::seal::timestamp::CheckedToken;
 /// and outcome, linked to the custodian, to qoima and to the bag), and the agents: one per
 /// signing key (identifier type `minisign public key`) and qoima.
 pub fn export_premis(report: &CustodyReport, seal_tokens: &[CheckedToken]) -> String {
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    premis_document(&mut w, report, seal_tokens).expect("writing to a Vec cannot fail");
-    let mut bytes = w.into_inner();
+    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
+    premis_document(&mut writer, report, seal_tokens).expect("writing to a Vec cannot fail");
+    let mut bytes = writer.into_inner();
     bytes.push(b'\n');
     String::from_utf8(bytes).expect("the writer only writes UTF-8")
 }
 
-fn open<W: Write>(w: &mut Writer<W>, name: &str) -> io::Result<()> {
-    w.write_event(Event::Start(BytesStart::new(name)))
+fn open<W: Write>(writer: &mut Writer<W>, name: &str) -> io::Result<()> {
+    writer.write_event(Event::Start(BytesStart::new(name)))
 }
 
-fn close<W: Write>(w: &mut Writer<W>, name: &str) -> io::Result<()> {
-    w.write_event(Event::End(BytesEnd::new(name)))
+fn close<W: Write>(writer: &mut Writer<W>, name: &str) -> io::Result<()> {
+    writer.write_event(Event::End(BytesEnd::new(name)))
 }
 
 const KEY_ID_TYPE: &str = "minisign public key";
 
 fn premis_document<W: Write>(
-    w: &mut Writer<W>,
-    r: &CustodyReport,
+    writer: &mut Writer<W>,
+    report: &CustodyReport,
     seal_tokens: &[CheckedToken],
 ) -> io::Result<()> {
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    w.write_event(Event::Start(
+    writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    writer.write_event(Event::Start(
         BytesStart::new("premis:premis").with_attributes([
             ("xmlns:premis", PREMIS_NS),
             ("xmlns:xsi", XSI_NS),
@@ -52,114 +52,128 @@ fn premis_document<W: Write>(
             ("version", PREMIS_VERSION),
         ]),
     ))?;
-    w.write_event(Event::Start(
+    writer.write_event(Event::Start(
         BytesStart::new("premis:object")
             .with_attributes([("xsi:type", "premis:intellectualEntity")]),
     ))?;
-    open(w, "premis:objectIdentifier")?;
-    text_with(w, "premis:objectIdentifierType", &[], "local")?;
-    text_with(w, "premis:objectIdentifierValue", &[], &r.bag_name)?;
-    close(w, "premis:objectIdentifier")?;
-    text_with(w, "premis:originalName", &[], &r.bag_name)?;
-    close(w, "premis:object")?;
+    open(writer, "premis:objectIdentifier")?;
+    text_with(writer, "premis:objectIdentifierType", &[], "local")?;
+    text_with(
+        writer,
+        "premis:objectIdentifierValue",
+        &[],
+        &report.bag_name,
+    )?;
+    close(writer, "premis:objectIdentifier")?;
+    text_with(writer, "premis:originalName", &[], &report.bag_name)?;
+    close(writer, "premis:object")?;
 
     // Agents by key, with every name they signed under, in order of first appearance.
     let mut agents: Vec<(String, Vec<String>)> = Vec::new();
     let mut versions: BTreeSet<String> = BTreeSet::new();
-    for s in &r.entries {
-        let Some(e) = &s.entry else { continue };
-        versions.insert(e.software.version.clone());
-        match agents.iter_mut().find(|(k, _)| *k == e.agent.key) {
-            Some((_, names)) if !names.contains(&e.agent.name) => names.push(e.agent.name.clone()),
+    for summary in &report.entries {
+        let Some(entry) = &summary.entry else {
+            continue;
+        };
+        versions.insert(entry.software.version.clone());
+        match agents.iter_mut().find(|(k, _)| *k == entry.agent.key) {
+            Some((_, names)) if !names.contains(&entry.agent.name) => {
+                names.push(entry.agent.name.clone())
+            }
             Some(_) => {}
-            None => agents.push((e.agent.key.clone(), vec![e.agent.name.clone()])),
+            None => agents.push((entry.agent.key.clone(), vec![entry.agent.name.clone()])),
         }
-        premis_event(w, r, s, e)?;
+        premis_event(writer, report, summary, entry)?;
     }
     // Time-stamps, dated by their authority's clock: over the seal, then over entries.
     let tokens: Vec<&CheckedToken> = seal_tokens
         .iter()
-        .chain(&r.timestamps)
-        .filter(|t| t.info.is_some())
+        .chain(&report.timestamps)
+        .filter(|token| token.info.is_some())
         .collect();
     let mut tsas: Vec<(String, Option<String>)> = Vec::new();
-    for t in &tokens {
-        timestamp_event(w, r, t)?;
-        if !tsas.iter().any(|(n, _)| *n == t.tsa) {
+    for token in &tokens {
+        timestamp_event(writer, report, token)?;
+        if !tsas.iter().any(|(name, _)| *name == token.tsa) {
             tsas.push((
-                t.tsa.clone(),
-                t.info.as_ref().and_then(|i| i.signer.clone()),
+                token.tsa.clone(),
+                token.info.as_ref().and_then(|i| i.signer.clone()),
             ));
         }
     }
     for (name, signer) in &tsas {
-        open(w, "premis:agent")?;
-        open(w, "premis:agentIdentifier")?;
-        text_with(w, "premis:agentIdentifierType", &[], TSA_ID_TYPE)?;
-        text_with(w, "premis:agentIdentifierValue", &[], name)?;
-        close(w, "premis:agentIdentifier")?;
+        open(writer, "premis:agent")?;
+        open(writer, "premis:agentIdentifier")?;
+        text_with(writer, "premis:agentIdentifierType", &[], TSA_ID_TYPE)?;
+        text_with(writer, "premis:agentIdentifierValue", &[], name)?;
+        close(writer, "premis:agentIdentifier")?;
         text_with(
-            w,
+            writer,
             "premis:agentName",
             &[],
             signer.as_deref().unwrap_or(name),
         )?;
-        text_with(w, "premis:agentType", &[], "organization")?;
+        text_with(writer, "premis:agentType", &[], "organization")?;
         text_with(
-            w,
+            writer,
             "premis:agentNote",
             &[],
             "RFC 3161 time-stamp authority (the name its tokens carry in this bag)",
         )?;
-        close(w, "premis:agent")?;
+        close(writer, "premis:agent")?;
     }
     for (key, names) in &agents {
-        open(w, "premis:agent")?;
-        open(w, "premis:agentIdentifier")?;
-        text_with(w, "premis:agentIdentifierType", &[], KEY_ID_TYPE)?;
-        text_with(w, "premis:agentIdentifierValue", &[], key)?;
-        close(w, "premis:agentIdentifier")?;
-        for n in names {
-            text_with(w, "premis:agentName", &[], n)?;
+        open(writer, "premis:agent")?;
+        open(writer, "premis:agentIdentifier")?;
+        text_with(writer, "premis:agentIdentifierType", &[], KEY_ID_TYPE)?;
+        text_with(writer, "premis:agentIdentifierValue", &[], key)?;
+        close(writer, "premis:agentIdentifier")?;
+        for name in names {
+            text_with(writer, "premis:agentName", &[], name)?;
         }
         if let Some(pk) = parse_public_key(key) {
             text_with(
-                w,
+                writer,
                 "premis:agentNote",
                 &[],
                 &format!("minisign key id {}", key_id(&pk)),
             )?;
         }
-        close(w, "premis:agent")?;
+        close(writer, "premis:agent")?;
     }
-    for v in &versions {
-        open(w, "premis:agent")?;
-        open(w, "premis:agentIdentifier")?;
-        text_with(w, "premis:agentIdentifierType", &[], "local")?;
-        text_with(w, "premis:agentIdentifierValue", &[], &format!("qoima-{v}"))?;
-        close(w, "premis:agentIdentifier")?;
-        text_with(w, "premis:agentName", &[], "qoima")?;
-        text_with(w, "premis:agentType", &[], "software")?;
-        text_with(w, "premis:agentVersion", &[], v)?;
-        close(w, "premis:agent")?;
+    for version in &versions {
+        open(writer, "premis:agent")?;
+        open(writer, "premis:agentIdentifier")?;
+        text_with(writer, "premis:agentIdentifierType", &[], "local")?;
+        text_with(
+            writer,
+            "premis:agentIdentifierValue",
+            &[],
+            &format!("qoima-{version}"),
+        )?;
+        close(writer, "premis:agentIdentifier")?;
+        text_with(writer, "premis:agentName", &[], "qoima")?;
+        text_with(writer, "premis:agentType", &[], "software")?;
+        text_with(writer, "premis:agentVersion", &[], version)?;
+        close(writer, "premis:agent")?;
     }
-    close(w, "premis:premis")
+    close(writer, "premis:premis")
 }
 
 /// Opens a PREMIS event: its local identifier and its type (LoC eventType URI and label).
 fn event_head<W: Write>(
-    w: &mut Writer<W>,
+    writer: &mut Writer<W>,
     id: &str,
     type_uri: &str,
     label: &str,
 ) -> io::Result<()> {
-    open(w, "premis:event")?;
-    open(w, "premis:eventIdentifier")?;
-    text_with(w, "premis:eventIdentifierType", &[], "local")?;
-    text_with(w, "premis:eventIdentifierValue", &[], id)?;
-    close(w, "premis:eventIdentifier")?;
+    open(writer, "premis:event")?;
+    open(writer, "premis:eventIdentifier")?;
+    text_with(writer, "premis:eventIdentifierType", &[], "local")?;
+    text_with(writer, "premis:eventIdentifierValue", &[], id)?;
+    close(writer, "premis:eventIdentifier")?;
     text_with(
-        w,
+        writer,
         "premis:eventType",
         &[
             ("authority", "eventType"),
@@ -177,27 +191,29 @@ const SIGNATURE_GENERATION: &str = "http://id.loc.gov/vocabulary/preservation/ev
 /// A PREMIS event for an RFC 3161 token: the authority signed, at its time, a digest of the
 /// signature file. The date is the token's; the outcome says whether it was checked.
 fn timestamp_event<W: Write>(
-    w: &mut Writer<W>,
-    r: &CustodyReport,
-    t: &CheckedToken,
+    writer: &mut Writer<W>,
+    report: &CustodyReport,
+    token: &CheckedToken,
 ) -> io::Result<()> {
-    let Some(info) = &t.info else { return Ok(()) };
+    let Some(info) = &token.info else {
+        return Ok(());
+    };
     event_head(
-        w,
-        &format!("timestamp-{}", t.token),
+        writer,
+        &format!("timestamp-{}", token.token),
         SIGNATURE_GENERATION,
         "digital signature generation",
     )?;
-    text_with(w, "premis:eventDateTime", &[], &info.time)?;
-    open(w, "premis:eventDetailInformation")?;
+    text_with(writer, "premis:eventDateTime", &[], &info.time)?;
+    open(writer, "premis:eventDetailInformation")?;
     text_with(
-        w,
+        writer,
         "premis:eventDetail",
         &[],
         &format!(
             "RFC 3161 time-stamp {} over {} ({} {}); serial {}, policy {}{}",
-            t.token,
-            t.data,
+            token.token,
+            token.data,
             info.imprint_algorithm,
             info.imprint,
             info.serial,
@@ -208,24 +224,34 @@ fn timestamp_event<W: Write>(
                 .unwrap_or_default()
         ),
     )?;
-    close(w, "premis:eventDetailInformation")?;
-    open(w, "premis:eventOutcomeInformation")?;
+    close(writer, "premis:eventDetailInformation")?;
+    open(writer, "premis:eventOutcomeInformation")?;
     text_with(
-        w,
+        writer,
         "premis:eventOutcome",
         &[],
-        if t.trusted {
+        if token.trusted {
             "verified against the trusted time-stamp authority roots"
         } else {
             "not checked: no trusted time-stamp authority roots were given"
         },
     )?;
-    close(w, "premis:eventOutcomeInformation")?;
-    open(w, "premis:linkingAgentIdentifier")?;
-    text_with(w, "premis:linkingAgentIdentifierType", &[], TSA_ID_TYPE)?;
-    text_with(w, "premis:linkingAgentIdentifierValue", &[], &t.tsa)?;
+    close(writer, "premis:eventOutcomeInformation")?;
+    open(writer, "premis:linkingAgentIdentifier")?;
     text_with(
-        w,
+        writer,
+        "premis:linkingAgentIdentifierType",
+        &[],
+        TSA_ID_TYPE,
+    )?;
+    text_with(
+        writer,
+        "premis:linkingAgentIdentifierValue",
+        &[],
+        &token.tsa,
+    )?;
+    text_with(
+        writer,
         "premis:linkingAgentRole",
         &[
             ("authority", "eventRelatedAgentRole"),
@@ -237,65 +263,75 @@ fn timestamp_event<W: Write>(
         ],
         "implementer",
     )?;
-    close(w, "premis:linkingAgentIdentifier")?;
-    open(w, "premis:linkingObjectIdentifier")?;
-    text_with(w, "premis:linkingObjectIdentifierType", &[], "local")?;
-    text_with(w, "premis:linkingObjectIdentifierValue", &[], &r.bag_name)?;
-    close(w, "premis:linkingObjectIdentifier")?;
-    close(w, "premis:event")
+    close(writer, "premis:linkingAgentIdentifier")?;
+    open(writer, "premis:linkingObjectIdentifier")?;
+    text_with(writer, "premis:linkingObjectIdentifierType", &[], "local")?;
+    text_with(
+        writer,
+        "premis:linkingObjectIdentifierValue",
+        &[],
+        &report.bag_name,
+    )?;
+    close(writer, "premis:linkingObjectIdentifier")?;
+    close(writer, "premis:event")
 }
 
 fn premis_event<W: Write>(
-    w: &mut Writer<W>,
-    r: &CustodyReport,
-    s: &EntrySummary,
-    e: &Entry,
+    writer: &mut Writer<W>,
+    report: &CustodyReport,
+    summary: &EntrySummary,
+    entry: &Entry,
 ) -> io::Result<()> {
-    event_head(w, &format!("custody-{}", s.seq), &e.event, &e.event_label)?;
-    text_with(w, "premis:eventDateTime", &[], &e.time)?;
-    if !e.detail.is_empty() {
-        open(w, "premis:eventDetailInformation")?;
-        text_with(w, "premis:eventDetail", &[], &e.detail)?;
-        close(w, "premis:eventDetailInformation")?;
+    event_head(
+        writer,
+        &format!("custody-{}", summary.seq),
+        &entry.event,
+        &entry.event_label,
+    )?;
+    text_with(writer, "premis:eventDateTime", &[], &entry.time)?;
+    if !entry.detail.is_empty() {
+        open(writer, "premis:eventDetailInformation")?;
+        text_with(writer, "premis:eventDetail", &[], &entry.detail)?;
+        close(writer, "premis:eventDetailInformation")?;
     }
-    open(w, "premis:eventDetailInformation")?;
+    open(writer, "premis:eventDetailInformation")?;
     text_with(
-        w,
+        writer,
         "premis:eventDetail",
         &[],
         &format!(
             "custody log entry {} ({}, {}); prev={}; signed by minisign key {}{}",
-            s.seq,
-            s.file,
-            s.digest,
-            e.prev,
-            s.key_id.as_deref().unwrap_or("?"),
-            if s.receipt { "; a receipt" } else { "" }
+            summary.seq,
+            summary.file,
+            summary.digest,
+            entry.prev,
+            summary.key_id.as_deref().unwrap_or("?"),
+            if summary.receipt { "; a receipt" } else { "" }
         ),
     )?;
-    close(w, "premis:eventDetailInformation")?;
-    open(w, "premis:eventOutcomeInformation")?;
-    text_with(w, "premis:eventOutcome", &[], &e.outcome)?;
-    close(w, "premis:eventOutcomeInformation")?;
+    close(writer, "premis:eventDetailInformation")?;
+    open(writer, "premis:eventOutcomeInformation")?;
+    text_with(writer, "premis:eventOutcome", &[], &entry.outcome)?;
+    close(writer, "premis:eventOutcomeInformation")?;
     for (kind, value, role, label) in [
         (
             KEY_ID_TYPE,
-            e.agent.key.clone(),
-            &e.agent.role,
+            entry.agent.key.clone(),
+            &entry.agent.role,
             "implementer",
         ),
         (
             "local",
-            format!("qoima-{}", e.software.version),
-            &e.software.role,
+            format!("qoima-{}", entry.software.version),
+            &entry.software.role,
             "executing program",
         ),
     ] {
-        open(w, "premis:linkingAgentIdentifier")?;
-        text_with(w, "premis:linkingAgentIdentifierType", &[], kind)?;
-        text_with(w, "premis:linkingAgentIdentifierValue", &[], &value)?;
+        open(writer, "premis:linkingAgentIdentifier")?;
+        text_with(writer, "premis:linkingAgentIdentifierType", &[], kind)?;
+        text_with(writer, "premis:linkingAgentIdentifierValue", &[], &value)?;
         text_with(
-            w,
+            writer,
             "premis:linkingAgentRole",
             &[
                 ("authority", "eventRelatedAgentRole"),
@@ -304,13 +340,18 @@ fn premis_event<W: Write>(
             ],
             label,
         )?;
-        close(w, "premis:linkingAgentIdentifier")?;
+        close(writer, "premis:linkingAgentIdentifier")?;
     }
-    open(w, "premis:linkingObjectIdentifier")?;
-    text_with(w, "premis:linkingObjectIdentifierType", &[], "local")?;
-    text_with(w, "premis:linkingObjectIdentifierValue", &[], &r.bag_name)?;
-    close(w, "premis:linkingObjectIdentifier")?;
-    close(w, "premis:event")
+    open(writer, "premis:linkingObjectIdentifier")?;
+    text_with(writer, "premis:linkingObjectIdentifierType", &[], "local")?;
+    text_with(
+        writer,
+        "premis:linkingObjectIdentifierValue",
+        &[],
+        &report.bag_name,
+    )?;
+    close(writer, "premis:linkingObjectIdentifier")?;
+    close(writer, "premis:event")
 }
 
 #[cfg(test)]

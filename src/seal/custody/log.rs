@@ -54,14 +54,14 @@ pub struct Appended {
     pub key_id: String,
 }
 
-/// Appends an entry signed by `(sk, pk)` to the custody log of the sealed bag folder `bag`.
+/// Appends an entry signed by `(secret, public)` to the custody log of the sealed bag folder `bag`.
 /// Refuses (writing nothing) a bag whose seal signature over `tagmanifest-sha256.txt` does not
 /// verify, and a log that does not verify (`trusted`, when given, must trust every signer).
 pub fn append(
     bag: &Path,
-    sk: &SecretKey,
-    pk: &PublicKey,
-    opts: &AppendOptions,
+    secret: &SecretKey,
+    public: &PublicKey,
+    options: &AppendOptions,
     trusted: Option<&[TrustedKey]>,
 ) -> Result<Appended, SealError> {
     if !bag.is_dir() {
@@ -89,7 +89,7 @@ pub fn append(
     let prev = last
         .map(|e| e.digest.clone())
         .unwrap_or_else(|| sha256_ref(&root));
-    let key = pk.to_base64();
+    let key = public.to_base64();
     let receipt = last
         .and_then(|e| e.entry.as_ref())
         .is_some_and(|e| e.agent.key.trim() != key);
@@ -98,12 +98,12 @@ pub fn append(
         seq,
         prev,
         time: crate::bagit::create::bagging_time(None),
-        event: opts.event.uri(),
-        event_label: opts.event.label().to_string(),
+        event: options.event.uri(),
+        event_label: options.event.label().to_string(),
         agent: Agent {
             key: key.clone(),
             role: role_implementer(),
-            name: opts.agent.clone(),
+            name: options.agent.clone(),
         },
         software: Software {
             name: "qoima".into(),
@@ -114,17 +114,25 @@ pub fn append(
             bag: report.bag_name.clone(),
             tagmanifest_sha256: digest_bytes(Algorithm::Sha256, &root),
         },
-        outcome: if opts.success { "success" } else { "failure" }.into(),
-        detail: opts.detail.clone(),
+        outcome: if options.success {
+            "success"
+        } else {
+            "failure"
+        }
+        .into(),
+        detail: options.detail.clone(),
     };
     let text = entry.canonical();
     let hex = digest_bytes(Algorithm::Sha256, text.as_bytes());
     let sig = minisign::sign(
-        Some(pk),
-        sk,
+        Some(public),
+        secret,
         text.as_bytes(),
         Some(&statement(&report.bag_name, seq, &hex)),
-        Some(&format!("qoima custody entry {seq}, key {}", key_id(pk))),
+        Some(&format!(
+            "qoima custody entry {seq}, key {}",
+            key_id(public)
+        )),
     )
     .map_err(|e| SealError::Key(format!("cannot sign the entry: {e}")))?;
     let dir = bag.join(CUSTODY_DIR);
@@ -158,7 +166,7 @@ pub fn append(
         signature: sig_file,
         head: format!("sha256:{hex}"),
         receipt,
-        key_id: key_id(pk),
+        key_id: key_id(public),
     })
 }
 
@@ -231,13 +239,13 @@ fn recover_interrupted_append(bag: &Path) -> Result<(), SealError> {
 
 /// Writes `data` to the file `path` (made or emptied) and flushes it.
 fn write_flushed(path: &Path, data: &[u8]) -> io::Result<()> {
-    let mut f = fs::OpenOptions::new()
+    let mut file = fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .open(path)?;
-    f.write_all(data)?;
-    f.sync_all()
+    file.write_all(data)?;
+    file.sync_all()
 }
 
 /// Writes a new file under a temporary name beside the bag, then moves it into place: fails
@@ -304,21 +312,21 @@ fn seal_problems(bag: &Path) -> Vec<Problem> {
 /// The log's entries as they are, in order, without verifying them (`custody show`).
 pub fn read_entries(bag: &Path) -> Vec<(String, Result<Entry, String>)> {
     let mut out = Vec::new();
-    let Ok(rd) = fs::read_dir(bag.join(CUSTODY_DIR)) else {
+    let Ok(listing) = fs::read_dir(bag.join(CUSTODY_DIR)) else {
         return out;
     };
     let mut names: BTreeSet<String> = BTreeSet::new();
-    for e in rd.flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        if n.ends_with(".json") {
-            names.insert(n);
+    for entry in listing.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".json") {
+            names.insert(name);
         }
     }
-    for n in names {
-        let rel = format!("{CUSTODY_DIR}/{n}");
+    for name in names {
+        let rel = format!("{CUSTODY_DIR}/{name}");
         let parsed = crate::fsutil::read_regular(&bag.join(&rel))
-            .map_err(|e| e.to_string())
-            .and_then(|d| parse_entry(&d));
+            .map_err(|entry| entry.to_string())
+            .and_then(|bytes| parse_entry(&bytes));
         out.push((rel, parsed));
     }
     out

@@ -77,41 +77,41 @@ fn check_signing_certificate(token_der: &[u8]) -> Result<(), TokenError> {
             "{m}: the token is not bound to the certificate that signed it"
         ))
     };
-    let ci = cms::content_info::ContentInfo::from_der(token_der)
+    let content = cms::content_info::ContentInfo::from_der(token_der)
         .map_err(|e| TokenError::Unreadable(format!("the token is not CMS: {e}")))?;
-    let sd = ci
+    let signed_data = content
         .content
         .decode_as::<cms::signed_data::SignedData>()
         .map_err(|e| TokenError::Unreadable(format!("SignedData does not decode ({e})")))?;
-    let si = sd
+    let signer = signed_data
         .signer_infos
         .0
         .iter()
         .next()
         .ok_or_else(|| bad("no signer"))?;
-    let attrs = si
+    let attrs = signer
         .signed_attrs
         .as_ref()
         .ok_or_else(|| bad("no signed attributes"))?;
     let (v2, value) = attrs
         .iter()
         .find_map(|a| {
-            let v = a.values.iter().next()?;
+            let attribute_value = a.values.iter().next()?;
             if a.oid == ID_SIGNING_CERTIFICATE_V2 {
-                Some((true, v.clone()))
+                Some((true, attribute_value.clone()))
             } else if a.oid == ID_SIGNING_CERTIFICATE {
-                Some((false, v.clone()))
+                Some((false, attribute_value.clone()))
             } else {
                 None
             }
         })
         .ok_or_else(|| bad("no ESS signing-certificate attribute"))?;
-    let sc: SigningCertificate = value.decode_as().map_err(|e| {
+    let signing: SigningCertificate = value.decode_as().map_err(|e| {
         bad(&format!(
             "the ESS signing-certificate attribute does not decode ({e})"
         ))
     })?;
-    let first = sc
+    let first = signing
         .certs
         .first()
         .ok_or_else(|| bad("the ESS attribute names no certificate"))?;
@@ -120,26 +120,26 @@ fn check_signing_certificate(token_der: &[u8]) -> Result<(), TokenError> {
     } else {
         match first.hash_algorithm.as_ref().map(|a| a.oid) {
             None => Algorithm::Sha256,
-            Some(o) if o == ID_SHA256 => Algorithm::Sha256,
-            Some(o) if o == ID_SHA384 => Algorithm::Sha384,
-            Some(o) if o == ID_SHA512 => Algorithm::Sha512,
-            Some(o) if o == ID_SHA1 => Algorithm::Sha1,
-            Some(o) => {
+            Some(oid) if oid == ID_SHA256 => Algorithm::Sha256,
+            Some(oid) if oid == ID_SHA384 => Algorithm::Sha384,
+            Some(oid) if oid == ID_SHA512 => Algorithm::Sha512,
+            Some(oid) if oid == ID_SHA1 => Algorithm::Sha1,
+            Some(oid) => {
                 return Err(bad(&format!(
-                    "the ESS certificate hash uses {o}, unknown to qoima"
+                    "the ESS certificate hash uses {oid}, unknown to qoima"
                 )));
             }
         }
     };
     let want = hex(first.cert_hash.as_bytes());
-    let certs = sd.certificates.as_ref().ok_or_else(|| {
+    let certs = signed_data.certificates.as_ref().ok_or_else(|| {
         bad("the token does not carry its certificate (ask the TSA with certReq)")
     })?;
-    for c in certs.0.iter() {
-        let CertificateChoices::Certificate(cert) = c else {
+    for choice in certs.0.iter() {
+        let CertificateChoices::Certificate(cert) = choice else {
             continue;
         };
-        let is_signer = match &si.sid {
+        let is_signer = match &signer.sid {
             SignerIdentifier::IssuerAndSerialNumber(is) => {
                 cert.tbs_certificate.issuer == is.issuer
                     && cert.tbs_certificate.serial_number == is.serial_number
@@ -152,7 +152,7 @@ fn check_signing_certificate(token_der: &[u8]) -> Result<(), TokenError> {
                 .filter(|e| e.extn_id == ID_SUBJECT_KEY_IDENTIFIER)
                 .any(|e| {
                     OctetString::from_der(e.extn_value.as_bytes())
-                        .is_ok_and(|v| v.as_bytes() == ski.0.as_bytes())
+                        .is_ok_and(|attribute_value| attribute_value.as_bytes() == ski.0.as_bytes())
                 }),
         };
         if !is_signer {
@@ -186,13 +186,16 @@ fn check_signature(token_der: &[u8], roots: &[u8]) -> Result<(), TokenError> {
     if certs.is_empty() {
         return Err(untrusted("the TSA roots file holds no certificate".into()));
     }
-    let mut sb = X509StoreBuilder::new().map_err(|e| untrusted(e.to_string()))?;
-    for c in certs {
-        sb.add_cert(c).map_err(|e| untrusted(e.to_string()))?;
+    let mut store_builder = X509StoreBuilder::new().map_err(|e| untrusted(e.to_string()))?;
+    for certificate in certs {
+        store_builder
+            .add_cert(certificate)
+            .map_err(|e| untrusted(e.to_string()))?;
     }
-    sb.set_purpose(X509PurposeId::TIMESTAMP_SIGN)
+    store_builder
+        .set_purpose(X509PurposeId::TIMESTAMP_SIGN)
         .map_err(|e| untrusted(e.to_string()))?;
-    let store = sb.build();
+    let store = store_builder.build();
     let mut cms = CmsContentInfo::from_der(token_der)
         .map_err(|e| TokenError::Unreadable(format!("the token is not CMS: {e}")))?;
     let mut out = Vec::new();

@@ -36,20 +36,20 @@ fn spki_alg(oid: ObjectIdentifier) -> cms::cert::x509::spki::AlgorithmIdentifier
 /// A positive DER INTEGER from big-endian bytes (a leading zero is added when needed).
 fn positive_int(bytes: &[u8]) -> Int {
     let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|&b| b == 0).collect();
-    let mut v = Vec::with_capacity(trimmed.len() + 1);
+    let mut value = Vec::with_capacity(trimmed.len() + 1);
     if trimmed.first().is_none_or(|&b| b & 0x80 != 0) {
-        v.push(0);
+        value.push(0);
     }
-    v.extend_from_slice(&trimmed);
-    Int::new(&v).expect("a valid integer")
+    value.extend_from_slice(&trimmed);
+    Int::new(&value).expect("a valid integer")
 }
 
 /// Eight random bytes for a request's nonce.
 pub fn nonce() -> [u8; 8] {
-    let mut n = [0u8; 8];
+    let mut bytes = [0u8; 8];
     // Without randomness the nonce only loses its replay protection; the token stays sound.
-    let _ = getrandom::getrandom(&mut n);
-    n
+    let _ = getrandom::getrandom(&mut bytes);
+    bytes
 }
 
 /// Sends `request` to the TSA at `url` (HTTP POST, `application/timestamp-query`) and returns
@@ -141,17 +141,17 @@ pub fn check_url(url: &str) -> Result<(), String> {
 /// --tsa-roots is refused before anything is done.
 pub fn check_roots(roots: &[u8]) -> Result<usize, String> {
     #[cfg(feature = "openssl")]
-    let n = openssl::x509::X509::stack_from_pem(roots)
+    let count = openssl::x509::X509::stack_from_pem(roots)
         .map_err(|e| format!("it is not PEM certificates: {e}"))?
         .len();
     #[cfg(not(feature = "openssl"))]
-    let n = String::from_utf8_lossy(roots)
+    let count = String::from_utf8_lossy(roots)
         .matches("-----BEGIN CERTIFICATE-----")
         .count();
-    if n == 0 {
+    if count == 0 {
         return Err("it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into());
     }
-    Ok(n)
+    Ok(count)
 }
 
 #[cfg(test)]

@@ -38,22 +38,32 @@ struct Tst {
 }
 
 /// `YYYYMMDDhhmmss[.f+]Z` as RFC 3339 (`YYYY-MM-DDThh:mm:ss[.f+]Z`).
-fn gen_time(t: &Any) -> Option<String> {
-    if der::Tagged::tag(t) != der::Tag::GeneralizedTime {
+fn gen_time(time: &Any) -> Option<String> {
+    if der::Tagged::tag(time) != der::Tag::GeneralizedTime {
         return None;
     }
-    let v = std::str::from_utf8(t.value()).ok()?;
-    let v = v.strip_suffix('Z')?;
-    let (whole, frac) = match v.split_once('.') {
-        Some((w, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => (w, Some(f)),
+    let value = std::str::from_utf8(time.value()).ok()?;
+    let value = value.strip_suffix('Z')?;
+    let (whole, frac) = match value.split_once('.') {
+        Some((whole_part, fraction))
+            if !fraction.is_empty() && fraction.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            (whole_part, Some(fraction))
+        }
         Some(_) => return None,
-        None => (v, None),
+        None => (value, None),
     };
     if whole.len() != 14 || !whole.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let n = |r: std::ops::Range<usize>| whole[r].parse::<u32>().ok();
-    let (mo, d, h, mi, sec) = (n(4..6)?, n(6..8)?, n(8..10)?, n(10..12)?, n(12..14)?);
+    let number = |r: std::ops::Range<usize>| whole[r].parse::<u32>().ok();
+    let (mo, d, h, mi, sec) = (
+        number(4..6)?,
+        number(6..8)?,
+        number(8..10)?,
+        number(10..12)?,
+        number(12..14)?,
+    );
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
         return None;
     }
@@ -65,7 +75,8 @@ fn gen_time(t: &Any) -> Option<String> {
         &whole[8..10],
         &whole[10..12],
         &whole[12..14],
-        frac.map(|f| format!(".{f}")).unwrap_or_default()
+        frac.map(|fraction| format!(".{fraction}"))
+            .unwrap_or_default()
     ))
 }
 
@@ -156,21 +167,21 @@ fn token_info(token: &cms::content_info::ContentInfo) -> Result<TokenInfo, Token
     if token.content_type != ID_SIGNED_DATA {
         return Err(bad("its content is not CMS SignedData"));
     }
-    let sd = token
+    let signed_data = token
         .content
         .decode_as::<cms::signed_data::SignedData>()
         .map_err(|e| bad(&format!("SignedData does not decode ({e})")))?;
-    if sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
+    if signed_data.encap_content_info.econtent_type != ID_CT_TST_INFO {
         return Err(bad("the signed content is not a TSTInfo"));
     }
-    let content = sd
+    let content = signed_data
         .encap_content_info
         .econtent
         .as_ref()
         .ok_or_else(|| bad("the signed content is missing"))?;
     let tst = Tst::from_der(content.value())
         .map_err(|e| bad(&format!("TSTInfo does not decode ({e})")))?;
-    let signer = signer_subject(&sd);
+    let signer = signer_subject(&signed_data);
     let alg = match tst.message_imprint.hash_algorithm.oid {
         o if o == ID_SHA256 => "sha256",
         o if o == ID_SHA384 => "sha384",
@@ -191,12 +202,12 @@ fn token_info(token: &cms::content_info::ContentInfo) -> Result<TokenInfo, Token
 }
 
 /// The subject of the certificate that signed the token, when the token carries it.
-fn signer_subject(sd: &cms::signed_data::SignedData) -> Option<String> {
+fn signer_subject(signed_data: &cms::signed_data::SignedData) -> Option<String> {
     use cms::cert::CertificateChoices;
     use cms::signed_data::SignerIdentifier;
-    let si = sd.signer_infos.0.iter().next()?;
-    let certs = sd.certificates.as_ref()?;
-    certs.0.iter().find_map(|c| match (c, &si.sid) {
+    let signer = signed_data.signer_infos.0.iter().next()?;
+    let certs = signed_data.certificates.as_ref()?;
+    certs.0.iter().find_map(|c| match (c, &signer.sid) {
         (CertificateChoices::Certificate(cert), SignerIdentifier::IssuerAndSerialNumber(is))
             if cert.tbs_certificate.issuer == is.issuer
                 && cert.tbs_certificate.serial_number == is.serial_number =>
@@ -208,9 +219,13 @@ fn signer_subject(sd: &cms::signed_data::SignedData) -> Option<String> {
 }
 
 /// An INTEGER's value in hex, without the sign byte DER may put in front.
-pub(crate) fn int_hex(b: &[u8]) -> String {
-    let t: Vec<u8> = b.iter().copied().skip_while(|&x| x == 0).collect();
-    if t.is_empty() { "00".into() } else { hex(&t) }
+pub(crate) fn int_hex(bytes: &[u8]) -> String {
+    let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|&x| x == 0).collect();
+    if trimmed.is_empty() {
+        "00".into()
+    } else {
+        hex(&trimmed)
+    }
 }
 
 #[cfg(test)]

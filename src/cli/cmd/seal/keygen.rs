@@ -17,17 +17,17 @@ struct KeygenReport<'a> {
     exit_code: u8,
 }
 
-pub fn keygen(a: &KeygenArgs, g: &Global) -> anyhow::Result<Exit> {
-    let pw = if a.unencrypted {
+pub fn keygen(args: &KeygenArgs, global: &Global) -> anyhow::Result<Exit> {
+    let passphrase_text = if args.unencrypted {
         None
     } else {
         Some(passphrase::read(
-            a.passphrase_file.as_deref(),
+            args.passphrase_file.as_deref(),
             passphrase::NEW_KEY,
         )?)
     };
-    let key = seal::generate(&a.output, pw.as_deref())?;
-    if g.json {
+    let key = seal::generate(&args.output, passphrase_text.as_deref())?;
+    if global.json {
         output::json(&KeygenReport {
             qoima_version: qoima::VERSION,
             command: "keygen",
@@ -35,7 +35,7 @@ pub fn keygen(a: &KeygenArgs, g: &Global) -> anyhow::Result<Exit> {
             exit_code: 0,
         })?;
     }
-    if !g.quiet {
+    if !global.quiet {
         output::stderrln!(
             "secret key: {}{}",
             output::path(&key.secret_key),
@@ -49,7 +49,7 @@ pub fn keygen(a: &KeygenArgs, g: &Global) -> anyhow::Result<Exit> {
         output::stderrln!("key id:     {}", key.key_id);
         output::stderrln!("Publish this line (recipients put it in their --trusted-keys file):");
     }
-    if !g.json {
+    if !global.json {
         println!("{}", key.public_key);
     }
     Ok(Exit::Ok)

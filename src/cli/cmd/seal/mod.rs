@@ -40,7 +40,7 @@ struct SealJson<'a> {
     exit_code: u8,
 }
 
-pub fn seal(args: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
+pub fn seal(args: &SealArgs, global: &Global) -> anyhow::Result<Exit> {
     // Recipients and --tsa are read before anything is written, so that a typo seals nothing.
     let encrypt = encrypt_options(args)?;
     if let Some(encrypt) = &encrypt
@@ -54,7 +54,7 @@ pub fn seal(args: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
             .map_err(|e| SealError::Key(e.to_string()))
     })
     .with_context(|| format!("cannot use the key {}", args.sign.display()))?;
-    let engine = super::engine(g)?;
+    let engine = super::engine(global)?;
     // Sealing rewrites the bag's tag files: one run at a time, and a second one is refused.
     // The lock is held until the command ends (time-stamps and encryption included).
     let _lock = args
@@ -71,7 +71,7 @@ pub fn seal(args: &SealArgs, g: &Global) -> anyhow::Result<Exit> {
         stamping,
     };
     let outcome = pipeline::seal(&args.bag, (&sk, &pk), &plan, &engine, &NoProgress);
-    render_seal(args, g, &outcome)
+    render_seal(args, global, &outcome)
 }
 
 /// `-o` with `--to`/`--recipients-file`: the bundle to write.
@@ -128,13 +128,13 @@ fn stamping(args: &SealArgs) -> anyhow::Result<Option<Stamping>> {
 }
 
 /// Prints what `seal` did: `--json`, then the text report on stderr.
-fn render_seal(args: &SealArgs, g: &Global, outcome: &SealOutcome) -> anyhow::Result<Exit> {
+fn render_seal(args: &SealArgs, global: &Global, outcome: &SealOutcome) -> anyhow::Result<Exit> {
     let exit = match outcome.status {
         Status::Done => Exit::Ok,
         Status::Refused => Exit::Invalid,
         Status::Failed => Exit::Error,
     };
-    if g.json {
+    if global.json {
         output::json(&SealJson {
             qoima_version: qoima::VERSION,
             command: "seal",
@@ -153,9 +153,9 @@ fn render_seal(args: &SealArgs, g: &Global, outcome: &SealOutcome) -> anyhow::Re
         })?;
     }
     if outcome.as_sealed {
-        render_as_sealed(g, outcome);
+        render_as_sealed(global, outcome);
     } else if let Some(summary) = &outcome.seal {
-        if !g.quiet {
+        if !global.quiet {
             output::problems(&outcome.problems, true, "");
             output::stderrln!(
                 "{}: sealed as {:?} by key {} ({}); {} tag manifest(s) signed in seal/",
@@ -180,12 +180,12 @@ fn render_seal(args: &SealArgs, g: &Global, outcome: &SealOutcome) -> anyhow::Re
 }
 
 /// The text report of a bag encrypted as it was sealed: the problems always.
-fn render_as_sealed(g: &Global, outcome: &SealOutcome) {
+fn render_as_sealed(global: &Global, outcome: &SealOutcome) {
     output::problems(&outcome.problems, true, "");
-    if !g.quiet {
+    if !global.quiet {
         super::timestamp::print_tokens(&outcome.added, &outcome.skipped);
     }
-    if let Some(bundle) = outcome.bundle.as_ref().filter(|_| !g.quiet) {
+    if let Some(bundle) = outcome.bundle.as_ref().filter(|_| !global.quiet) {
         output::stderrln!(
             "{}",
             bundle_line(

@@ -24,14 +24,14 @@ pub(crate) struct VerifyJson<'a, R: Serialize> {
 /// The exit status of a verification, and its JSON report with `--json`: `ok_word` when it
 /// passed, `not-verified` otherwise.
 pub(crate) fn verdict<R: Serialize>(
-    g: &Global,
+    global: &Global,
     command: &'static str,
     passed: bool,
     ok_word: &'static str,
     report: &R,
 ) -> anyhow::Result<Exit> {
     let exit = if passed { Exit::Ok } else { Exit::Invalid };
-    if g.json {
+    if global.json {
         output::json(&VerifyJson {
             qoima_version: qoima::VERSION,
             command,
@@ -43,60 +43,60 @@ pub(crate) fn verdict<R: Serialize>(
     Ok(exit)
 }
 
-pub fn verify(a: &VerifySealArgs, g: &Global) -> anyhow::Result<Exit> {
-    let trusted = seal::read_trusted_keys(&a.trusted_keys)?;
-    let bundle = encrypt::is_bundle(&a.bag);
-    if bundle && !a.bag.is_file() {
-        bail!("cannot read the encrypted bundle {}", a.bag.display());
+pub fn verify(args: &VerifySealArgs, global: &Global) -> anyhow::Result<Exit> {
+    let trusted = seal::read_trusted_keys(&args.trusted_keys)?;
+    let bundle = encrypt::is_bundle(&args.bag);
+    if bundle && !args.bag.is_file() {
+        bail!("cannot read the encrypted bundle {}", args.bag.display());
     }
-    if !bundle && !a.bag.is_dir() {
+    if !bundle && !args.bag.is_dir() {
         bail!(
             "{} is not a bag folder or an encrypted bundle NAME.tar.age (unpack a serialized bag first)",
-            a.bag.display()
+            args.bag.display()
         );
     }
-    if !bundle && !a.identity.is_empty() {
+    if !bundle && !args.identity.is_empty() {
         bail!(
             "-i decrypts an encrypted bundle (NAME.tar.age); {} is a folder",
-            a.bag.display()
+            args.bag.display()
         );
     }
-    let engine = super::super::engine(g)?;
-    let roots = super::super::tsa_roots(a.tsa_roots.as_deref())?;
+    let engine = super::super::engine(global)?;
+    let roots = super::super::tsa_roots(args.tsa_roots.as_deref())?;
     let pins = seal::Pins {
         tsa_roots: roots.as_deref(),
-        expect_head: a.expect_head.as_deref(),
+        expect_head: args.expect_head.as_deref(),
     };
     let report = if bundle {
         let mut identities = Vec::new();
-        for f in &a.identity {
-            identities.extend(encrypt::read_identities(f)?);
+        for file in &args.identity {
+            identities.extend(encrypt::read_identities(file)?);
         }
-        encrypt::verify_bundle(&a.bag, &trusted, pins, &identities, &engine, &NoProgress)
+        encrypt::verify_bundle(&args.bag, &trusted, pins, &identities, &engine, &NoProgress)
     } else {
-        seal::verify_seal(&a.bag, &trusted, pins, &engine, &NoProgress)
+        seal::verify_seal(&args.bag, &trusted, pins, &engine, &NoProgress)
     };
-    let exit = verdict(g, "verify-seal", report.sealed, "sealed", &report)?;
-    if !g.quiet || !report.sealed {
+    let exit = verdict(global, "verify-seal", report.sealed, "sealed", &report)?;
+    if !global.quiet || !report.sealed {
         print_checks(&report.checks, &report.problems);
         if report.sealed {
             output::stderrln!(
                 "{}: SEALED by key {} ({}), Seal-Created {} (self-asserted)",
-                output::path(&a.bag),
+                output::path(&args.bag),
                 report.key_id.as_deref().unwrap_or("?"),
                 report.signer_name.as_deref().unwrap_or("no name"),
                 report.sealed_at.as_deref().unwrap_or("?")
             );
             output::stderrln!("This proves:");
-            for p in report.proves {
-                output::stderrln!("  - {p}");
+            for line in report.proves {
+                output::stderrln!("  - {line}");
             }
         } else {
-            output::stderrln!("{}: NOT VERIFIED", output::path(&a.bag));
+            output::stderrln!("{}: NOT VERIFIED", output::path(&args.bag));
         }
         output::stderrln!("A seal does not prove:");
-        for p in report.does_not_prove {
-            output::stderrln!("  - {p}");
+        for line in report.does_not_prove {
+            output::stderrln!("  - {line}");
         }
     }
     Ok(exit)
@@ -108,12 +108,12 @@ pub(crate) fn print_checks(
     checks: &[qoima::seal::check::Check],
     problems: &[qoima::error::Problem],
 ) {
-    for c in checks {
+    for check in checks {
         output::stderrln!(
             "{}  {}: {}",
-            if c.passed { "ok  " } else { "FAIL" },
-            c.check,
-            c.detail
+            if check.passed { "ok  " } else { "FAIL" },
+            check.check,
+            check.detail
         );
     }
     // A seal's warnings (an unanchored custody tail, unchecked time-stamps) are what a
