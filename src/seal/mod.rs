@@ -10,6 +10,16 @@
 //! be added later without breaking it. The payload is never touched.
 //!
 //! The design is `shared/design/evidence-seal.md`; the user's guide is `docs/evidence.md`.
+//!
+//! The files, in layers (each imports only from the layers under it):
+//! - the workflow: `pipeline` (`qoima seal`: seal, stamp, encrypt, stamp);
+//! - the features: `sign` (making a seal, committed by `journal`), `verify` (`verify-seal`),
+//!   `custody/` (the custody log: entry, log, verify, export), `timestamp` (where RFC 3161
+//!   tokens sit in a bag, and stamping one), `encrypt` and `agefile` (bundles), `script`
+//!   (verify.sh and VERIFY.txt);
+//! - the building blocks: `layout` (where things sit in a sealed bag, and their names),
+//!   `minisig` (detached signatures), `keys` (minisign keys), `check` (one verification
+//!   line), `tsp/` (RFC 3161 as a protocol, knowing nothing of bags).
 
 pub mod agefile;
 pub mod check;
