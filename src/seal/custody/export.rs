@@ -101,7 +101,19 @@ fn premis_document<W: Write>(
             ));
         }
     }
-    for (name, signer) in &tsas {
+    agents_of(writer, &tsas, &agents, &versions)?;
+    close(writer, "premis:premis")
+}
+
+/// The agents: the time-stamp authorities, the custodians by key (with every name they
+/// signed under), and each version of qoima that wrote an entry.
+fn agents_of<W: Write>(
+    writer: &mut Writer<W>,
+    tsas: &[(String, Option<String>)],
+    agents: &[(String, Vec<String>)],
+    versions: &BTreeSet<String>,
+) -> io::Result<()> {
+    for (name, signer) in tsas {
         open(writer, "premis:agent")?;
         open(writer, "premis:agentIdentifier")?;
         text_with(writer, "premis:agentIdentifierType", &[], TSA_ID_TYPE)?;
@@ -122,7 +134,7 @@ fn premis_document<W: Write>(
         )?;
         close(writer, "premis:agent")?;
     }
-    for (key, names) in &agents {
+    for (key, names) in agents {
         open(writer, "premis:agent")?;
         open(writer, "premis:agentIdentifier")?;
         text_with(writer, "premis:agentIdentifierType", &[], KEY_ID_TYPE)?;
@@ -141,7 +153,7 @@ fn premis_document<W: Write>(
         }
         close(writer, "premis:agent")?;
     }
-    for version in &versions {
+    for version in versions {
         open(writer, "premis:agent")?;
         open(writer, "premis:agentIdentifier")?;
         text_with(writer, "premis:agentIdentifierType", &[], "local")?;
@@ -157,7 +169,7 @@ fn premis_document<W: Write>(
         text_with(writer, "premis:agentVersion", &[], version)?;
         close(writer, "premis:agent")?;
     }
-    close(writer, "premis:premis")
+    Ok(())
 }
 
 /// Opens a PREMIS event: its local identifier and its type (LoC eventType URI and label).
