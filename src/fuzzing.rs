@@ -33,5 +33,5 @@ pub fn exif(data: &[u8]) -> Option<Result<Option<Exif>, String>> {
 
 /// The value of `label` in a bundle's `NAME.envelope.txt`, as `verify-bundle` reads it.
 pub fn envelope_field<'a>(text: &'a str, label: &str) -> Option<&'a str> {
-    crate::seal::encrypt::envelope_field(text, label)
+    crate::seal::bundle::envelope_field(text, label)
 }

@@ -3,7 +3,7 @@
 //! trusted comment, and a sealed bag's).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use qoima::seal::encrypt::{BundleStatement, parse_checksum};
+use qoima::seal::bundle::{BundleStatement, parse_checksum};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

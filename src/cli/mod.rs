@@ -4,6 +4,7 @@ mod args;
 mod cmd;
 mod outcome;
 mod output;
+mod passphrase;
 mod progress;
 
 use std::process::ExitCode;

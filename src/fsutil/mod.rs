@@ -3,10 +3,12 @@
 //! (`replace`) and clearing the temporaries of dead runs (`stale`) live in submodules.
 
 mod atomic;
+mod read;
 mod replace;
 mod stale;
 
 pub use atomic::write_atomic;
+pub use read::read_limited;
 pub use replace::{Replaced, replace_dir};
 pub use stale::{Cleaned, clean_stale};
 

@@ -16,7 +16,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{KEY_FILE, SEAL_DIR, SealError, VERIFY_SH, VERIFY_TXT};
+use super::SealError;
+use super::layout::{CUSTODY_DIR, KEY_FILE, SEAL_DIR, VERIFY_SH, VERIFY_TXT};
 use crate::bagit::manifest;
 use crate::error::{Code, Problem};
 use crate::fsutil;
@@ -286,13 +287,13 @@ fn remove_stale_temporaries(bag: &Path) -> Result<(), SealError> {
 /// would sign them, so it refuses them (SEAL-067).
 pub fn leftover_temporaries(bag: &Path) -> Vec<Problem> {
     const TAGS: [&str; 6] = ["write", "seal", "custody", "token", "bag", "inplace"];
-    let (walked, _) = fsutil::walk(bag, false, &["data", SEAL_DIR, super::custody::CUSTODY_DIR]);
+    let (walked, _) = fsutil::walk(bag, false, &["data", SEAL_DIR, CUSTODY_DIR]);
     walked
         .into_iter()
-        .filter(|e| e.file_type.is_file())
-        .filter_map(|e| {
-            let rel = e.rel.to_string_lossy().into_owned();
-            let name = e.rel.file_name()?.to_string_lossy().into_owned();
+        .filter(|entry| entry.file_type.is_file())
+        .filter_map(|entry| {
+            let rel = entry.rel.to_string_lossy().into_owned();
+            let name = entry.rel.file_name()?.to_string_lossy().into_owned();
             TAGS.iter()
                 .any(|tag| fsutil::temp_target(&name, tag).is_some())
                 .then_some(rel)

@@ -38,10 +38,10 @@ pub struct TrustedKey {
 }
 
 /// The key id of a public key, as minisign prints it (16 upper-case hex digits).
-pub fn key_id(pk: &PublicKey) -> String {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&pk.keynum()[..8]);
-    format!("{:016X}", u64::from_le_bytes(b))
+pub fn key_id(key: &PublicKey) -> String {
+    let mut keynum = [0u8; 8];
+    keynum.copy_from_slice(&key.keynum()[..8]);
+    format!("{:016X}", u64::from_le_bytes(keynum))
 }
 
 /// Makes a key pair: the secret key at `path` (encrypted with `passphrase`, or unencrypted
@@ -50,13 +50,15 @@ pub fn key_id(pk: &PublicKey) -> String {
 /// never replaced, even by a concurrent run.
 pub fn generate(path: &Path, passphrase: Option<&str>) -> Result<GeneratedKey, SealError> {
     let pub_path = public_path(path);
-    for p in [path, pub_path.as_path()] {
-        if fs::symlink_metadata(p).is_ok() {
-            return Err(SealError::Exists(p.to_path_buf()));
+    for file in [path, pub_path.as_path()] {
+        if fs::symlink_metadata(file).is_ok() {
+            return Err(SealError::Exists(file.to_path_buf()));
         }
     }
-    let kp = match passphrase {
-        Some(pw) => KeyPair::generate_encrypted_keypair(Some(pw.to_string())),
+    let pair = match passphrase {
+        Some(passphrase_text) => {
+            KeyPair::generate_encrypted_keypair(Some(passphrase_text.to_string()))
+        }
         None => KeyPair::generate_unencrypted_keypair(),
     }
     .map_err(|e| SealError::Key(format!("cannot make a key pair: {e}")))?;
@@ -65,12 +67,12 @@ pub fn generate(path: &Path, passphrase: Option<&str>) -> Result<GeneratedKey, S
     } else {
         "minisign secret key (unencrypted: for tests and automation only)"
     };
-    let sk_text = kp
+    let sk_text = pair
         .sk
         .to_box(Some(comment))
         .map_err(|e| SealError::Key(e.to_string()))?
         .to_string();
-    let pk_text = kp
+    let pk_text = pair
         .pk
         .to_box()
         .map_err(|e| SealError::Key(e.to_string()))?
@@ -83,17 +85,17 @@ pub fn generate(path: &Path, passphrase: Option<&str>) -> Result<GeneratedKey, S
     Ok(GeneratedKey {
         secret_key: path.to_path_buf(),
         public_key_file: pub_path,
-        key_id: key_id(&kp.pk),
-        public_key: kp.pk.to_base64(),
+        key_id: key_id(&pair.pk),
+        public_key: pair.pk.to_base64(),
         encrypted: passphrase.is_some(),
     })
 }
 
 /// `PATH.pub`.
 pub fn public_path(path: &Path) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(".pub");
-    PathBuf::from(s)
+    let mut name = path.as_os_str().to_owned();
+    name.push(".pub");
+    PathBuf::from(name)
 }
 
 /// Writes a new file, never replacing one: temporary name, then `link(2)`, which fails when
@@ -102,13 +104,13 @@ fn write_new(path: &Path, data: &[u8], mode: u32) -> Result<(), SealError> {
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = fsutil::temp_sibling(path, "key");
     let result = (|| {
-        let mut f = fs::OpenOptions::new()
+        let mut file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(mode)
             .open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
+        file.write_all(data)?;
+        file.sync_all()?;
         fs::hard_link(&tmp, path)
     })();
     let _ = fs::remove_file(&tmp);
@@ -130,11 +132,11 @@ pub fn load_secret_key(
     let text =
         fsutil::read_bounded_text(path, fsutil::SMALL_FILE_LIMIT).map_err(SealError::io(path))?;
     let boxed = || SecretKeyBox::from_string(&text).map_err(|e| SealError::Key(e.to_string()));
-    let sk = match SecretKey::from_unencrypted_box(boxed()?) {
-        Ok(sk) => sk,
+    let secret = match SecretKey::from_unencrypted_box(boxed()?) {
+        Ok(secret) => secret,
         Err(e) if e.to_string().contains("encrypted") => {
-            let pw = passphrase()?;
-            SecretKey::from_box(boxed()?, Some(pw)).map_err(|e| {
+            let passphrase_text = passphrase()?;
+            SecretKey::from_box(boxed()?, Some(passphrase_text)).map_err(|e| {
                 SealError::Key(format!(
                     "cannot open the secret key {}: {e}",
                     path.display()
@@ -142,7 +144,7 @@ pub fn load_secret_key(
             })?
         }
         Err(e) => match unchecked_unencrypted(&text) {
-            Some(sk) => sk,
+            Some(secret) => secret,
             None => {
                 return Err(SealError::Key(format!(
                     "{} is not a minisign secret key: {e}",
@@ -151,9 +153,9 @@ pub fn load_secret_key(
             }
         },
     };
-    let pk = PublicKey::from_secret_key(&sk)
+    let public = PublicKey::from_secret_key(&secret)
         .map_err(|e| SealError::Key(format!("cannot derive the public key: {e}")))?;
-    Ok((sk, pk))
+    Ok((secret, public))
 }
 
 /// An unencrypted key as `minisign -G -W` (0.11) writes it: no KDF and an all-zero checksum,
@@ -171,8 +173,8 @@ fn unchecked_unencrypted(text: &str) -> Option<SecretKey> {
 }
 
 /// Parses one public key in base64 (`RW…`).
-pub fn parse_public_key(s: &str) -> Option<PublicKey> {
-    PublicKey::from_base64(s.trim()).ok()
+pub fn parse_public_key(text: &str) -> Option<PublicKey> {
+    PublicKey::from_base64(text.trim()).ok()
 }
 
 /// Reads a public key file in minisign's two-line form (or a bare base64 line).
@@ -192,22 +194,25 @@ pub fn read_trusted_keys(path: &Path) -> Result<Vec<TrustedKey>, SealError> {
     let text =
         fsutil::read_bounded_text(path, fsutil::SMALL_FILE_LIMIT).map_err(SealError::io(path))?;
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let l = line.trim();
-        if l.is_empty() || l.starts_with('#') || l.starts_with("untrusted comment:") {
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty()
+            || trimmed.starts_with('#')
+            || trimmed.starts_with("untrusted comment:")
+        {
             continue;
         }
-        let key = parse_public_key(l).ok_or_else(|| {
+        let key = parse_public_key(trimmed).ok_or_else(|| {
             SealError::Key(format!(
                 "{} line {}: not a minisign public key (expected one base64 `RW…` line)",
                 path.display(),
-                i + 1
+                index + 1
             ))
         })?;
         out.push(TrustedKey {
-            base64: l.to_string(),
+            base64: trimmed.to_string(),
             key,
-            line: i + 1,
+            line: index + 1,
         });
     }
     if out.is_empty() {

@@ -10,42 +10,47 @@
 //! be added later without breaking it. The payload is never touched.
 //!
 //! The design is `shared/design/evidence-seal.md`; the user's guide is `docs/evidence.md`.
+//!
+//! The files, in layers (each imports only from the layers under it):
+//! - the workflow: `pipeline` (`qoima seal`: seal, stamp, encrypt, stamp);
+//! - the features: `sign` (making a seal, committed by `journal`), `verify` (`verify-seal`),
+//!   `custody/` (the custody log: entry, log, verify, export), `timestamp` (where RFC 3161
+//!   tokens sit in a bag, and stamping one), `bundle/` (encrypted bundles: recipients, the
+//!   age format, the chunk pipeline, writing, verifying), `script` (verify.sh and VERIFY.txt);
+//! - the building blocks: `layout` (where things sit in a sealed bag, and their names),
+//!   `minisig` (detached signatures), `keys` (minisign keys), `check` (one verification
+//!   line), `tsp/` (RFC 3161 as a protocol, knowing nothing of bags).
 
 pub mod bundle;
+pub mod check;
 pub mod custody;
 pub mod journal;
 pub mod keys;
+pub mod layout;
+pub mod minisig;
+pub mod pipeline;
 mod placement;
 pub mod script;
 pub mod sign;
 pub mod timestamp;
+pub mod tsp;
 pub mod verify;
 
 use std::path::PathBuf;
 
 use crate::error::Problem;
 
-/// The former path of [`bundle`] (`seal::encrypt`), kept so that callers compile until they
-/// name `seal::bundle`.
-#[doc(hidden)]
-pub use bundle as encrypt;
 pub use keys::{GeneratedKey, TrustedKey, generate, key_id, load_secret_key, read_trusted_keys};
+pub use layout::{KEY_FILE, SEAL_DIR, VERIFY_SH, VERIFY_TXT};
+pub use minisig::{SignatureError, verify_detached};
 pub use sign::{SealOptions, SealSummary, seal_bag};
-pub use verify::{Pins, SealReport, SignatureError, verify_detached, verify_seal};
+pub use verify::{Pins, SealReport, verify_seal};
 
 /// The value of `Seal-Version`, and the first word of every signed statement.
 pub const SEAL_VERSION: &str = "qoima-seal/1";
-/// Where the sealer's public key is kept in the bag (listed in the tag manifests).
-pub const KEY_FILE: &str = "metadata/keys/sealer.minisign.pub";
-/// The human instructions at the bag's root.
-pub const VERIFY_TXT: &str = "VERIFY.txt";
-/// The stock-tools verifier at the bag's root.
-pub const VERIFY_SH: &str = "verify.sh";
 /// The BagIt-Profile-Identifier of a sealed bag (the built-in profile `qoima-evidence-1.0`,
 /// `profiles/qoima-evidence-1.0.json`), written by `qoima seal` when the bag names no profile.
 pub const EVIDENCE_PROFILE: &str = "urn:qoima:bagit-profile:evidence-1.0";
-/// The folder of detached signatures (not in the tag manifests).
-pub const SEAL_DIR: &str = "seal";
 
 /// What a seal proves (design §4.1, for what this version builds).
 pub const PROVES: &[&str] = &[
@@ -92,15 +97,15 @@ impl Statement {
 
     /// Reads a statement back; `None` when it is not one. The bag name may hold spaces, so
     /// the tag-manifest token is found by its form.
-    pub fn parse(s: &str) -> Option<Statement> {
-        let rest = s.strip_prefix(SEAL_VERSION)?.strip_prefix(" bag=")?;
-        for (i, _) in rest.match_indices(" tagmanifest-") {
-            let bag = &rest[..i];
-            let after = &rest[i + 1..];
+    pub fn parse(text: &str) -> Option<Statement> {
+        let rest = text.strip_prefix(SEAL_VERSION)?.strip_prefix(" bag=")?;
+        for (index, _) in rest.match_indices(" tagmanifest-") {
+            let bag = &rest[..index];
+            let after = &rest[index + 1..];
             let Some((token, tail)) = after.split_once(' ') else {
                 continue;
             };
-            let Some((tm, hex)) = token.split_once('=') else {
+            let Some((tag_manifest, hex)) = token.split_once('=') else {
                 continue;
             };
             if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -112,7 +117,7 @@ impl Statement {
             let (sealed, signer) = tail.split_once(" signer=")?;
             return Some(Statement {
                 bag: bag.to_string(),
-                tag_manifest: tm.to_string(),
+                tag_manifest: tag_manifest.to_string(),
                 sha256: hex.to_ascii_lowercase(),
                 sealed: sealed.to_string(),
                 signer: signer.to_string(),
@@ -123,8 +128,8 @@ impl Statement {
 }
 
 /// A value made fit for a one-line statement: line breaks become spaces.
-pub fn one_line(s: &str) -> String {
-    s.replace(['\r', '\n'], " ")
+pub fn one_line(value: &str) -> String {
+    value.replace(['\r', '\n'], " ")
 }
 
 /// Why sealing or key handling could not be done.
@@ -164,27 +169,27 @@ mod tests {
 
     #[test]
     fn statement_round_trips_with_spaces_in_names() {
-        let s = Statement {
+        let statement = Statement {
             bag: "HRO 2022 tagmanifest-x".into(),
             tag_manifest: "tagmanifest-sha512".into(),
             sha256: "ab".repeat(32),
             sealed: "2022-01-05T00:00:00Z".into(),
             signer: "Intake desk sealed=no".into(),
         };
-        let text = s.render();
-        assert_eq!(Statement::parse(&text), Some(s));
+        let text = statement.render();
+        assert_eq!(Statement::parse(&text), Some(statement));
         assert_eq!(Statement::parse("timestamp:1234 file:x"), None);
     }
 
     #[test]
     fn statement_is_one_line() {
-        let s = Statement {
+        let statement = Statement {
             bag: "a\nb".into(),
             tag_manifest: "tagmanifest-sha256".into(),
             sha256: "00".repeat(32),
             sealed: "x".into(),
             signer: "c\r\nd".into(),
         };
-        assert!(!s.render().contains(['\n', '\r']));
+        assert!(!statement.render().contains(['\n', '\r']));
     }
 }

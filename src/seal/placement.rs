@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use minisign::{PublicKey, SignatureBox};
 
 use super::SealError;
-use super::encrypt::BundlePaths;
+use super::bundle::BundlePaths;
 use crate::archive::write::checksum_line;
 use crate::digest::{Algorithm, Hasher};
 use crate::fsutil;
@@ -44,11 +44,11 @@ pub(super) fn place(
         }
         let (tmp, fin) = (&tmps[index], finals[index]);
         if let Err(e) = fsutil::place_new(tmp, fin) {
-            for p in &placed {
-                let _ = fs::remove_file(p);
+            for path in &placed {
+                let _ = fs::remove_file(path);
             }
-            for t in tmps {
-                let _ = fs::remove_file(t);
+            for tmp in tmps {
+                let _ = fs::remove_file(tmp);
             }
             return Err(SealError::Io {
                 path: fin.clone(),
@@ -149,10 +149,10 @@ fn sha256_of(path: &Path) -> io::Result<String> {
     let mut hasher = Hasher::new(Algorithm::Sha256);
     let mut buf = vec![0u8; 256 * 1024];
     loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
+        let count = file.read(&mut buf)?;
+        if count == 0 {
             return Ok(hasher.finish_hex());
         }
-        hasher.update(&buf[..n]);
+        hasher.update(&buf[..count]);
     }
 }

@@ -14,7 +14,13 @@ use std::path::{Path, PathBuf};
 use minisign::{PublicKey, SecretKey};
 use serde::Serialize;
 
-use super::{KEY_FILE, SEAL_DIR, SEAL_VERSION, SealError, Statement, VERIFY_SH, VERIFY_TXT};
+// `folder_name` lives in `layout`; re-exported for `seal::encrypt`, which still names it
+// by this path (the lead moves that call when the bundle split lands).
+use super::layout::{
+    CUSTODY_DIR, KEY_FILE, SEAL_DIR, VERIFY_SH, VERIFY_TXT, external_identifier, folder_name,
+    has_entries, is_tag_manifest_signature, seal_tokens,
+};
+use super::{SEAL_VERSION, SealError, Statement};
 use crate::bagit::Version;
 use crate::bagit::baginfo::{self, BagInfo};
 use crate::bagit::manifest;
@@ -75,6 +81,32 @@ pub fn seal_bag(
     engine: &Engine,
     progress: &dyn Progress,
 ) -> Result<SealSummary, SealError> {
+    require_folder(bag)?;
+    // A seal interrupted by a crash is finished (or its temporaries removed) first.
+    super::journal::recover(bag)?;
+    let (algorithms, warnings) = check_sealable(bag, engine, progress)?;
+    let fields = SealFields::new(bag, pk, opts)?;
+    // Every new file is made in memory first, and written by one journaled commit.
+    let mut files = seal_files(pk, &fields, &algorithms)?;
+    let texts = tag_manifest_texts(bag, &algorithms, &files)?;
+    let stale = stale_signatures(bag, &texts);
+    let signatures = sign_tag_manifests(&texts, &fields, (sk, pk), &mut files)?;
+    order_for_commit(&mut files);
+    super::journal::commit(bag, &files, &stale)?;
+    Ok(SealSummary {
+        bag: bag.to_path_buf(),
+        bag_name: fields.bag_name,
+        key_id: fields.key_id,
+        public_key: fields.public_key,
+        signer_name: fields.signer_name,
+        sealed: fields.sealed,
+        signatures,
+        problems: warnings,
+    })
+}
+
+/// Only a folder is sealed.
+fn require_folder(bag: &Path) -> Result<(), SealError> {
     let meta = fs::metadata(bag).map_err(SealError::io(bag))?;
     if !meta.is_dir() {
         return Err(SealError::Key(format!(
@@ -82,25 +114,61 @@ pub fn seal_bag(
             bag.display()
         )));
     }
-    // A seal interrupted by a crash is finished (or its temporaries removed) first.
-    super::journal::recover(bag)?;
-    // What a sealed bag may not hold, then full validation; every reason at once.
+    Ok(())
+}
+
+/// What a sealed bag may not hold, then full validation, then what makes sealing again
+/// harmful (time-stamps, a custody log): every reason at once, as [`SealError::Refused`].
+/// Returns the tag manifests' algorithms and the validation's warnings.
+fn check_sealable(
+    bag: &Path,
+    engine: &Engine,
+    progress: &dyn Progress,
+) -> Result<(Vec<Algorithm>, Vec<Problem>), SealError> {
     let mut problems = sealability(bag);
     problems.extend(super::journal::leftover_temporaries(bag));
     let store = DirStore::new(bag);
-    let vopts = ValidateOptions {
+    let warnings = validate_for_seal(bag, &store, engine, progress, &mut problems);
+    match crate::bagit::validate::read_declaration(&store) {
+        Some(declaration) if declaration.encoding == Encoding::Utf8 => {}
+        _ => problems.push(
+            Problem::new(
+                Code::SealUnsupportedBag,
+                "bagit.txt does not declare UTF-8 tag files",
+            )
+            .file("bagit.txt"),
+        ),
+    }
+    let algorithms = tag_algorithms(bag, &mut problems);
+    problems.extend(already_proven(bag));
+    if !problems.is_empty() {
+        return Err(SealError::Refused(problems));
+    }
+    Ok((algorithms, warnings))
+}
+
+/// Full validation: its errors go to `problems` (with SEAL-010 when there is any), its
+/// warnings are returned.
+fn validate_for_seal(
+    bag: &Path,
+    store: &DirStore,
+    engine: &Engine,
+    progress: &dyn Progress,
+    problems: &mut Vec<Problem>,
+) -> Vec<Problem> {
+    let options = ValidateOptions {
         mode: Mode::Full,
         ..Default::default()
     };
-    let report = crate::package::verify::validate(&store, &vopts, engine, progress);
+    let report = crate::package::verify::validate(store, &options, engine, progress);
     let mut warnings = Vec::new();
     let mut invalid = false;
-    for p in report.problems {
-        if p.is_error() {
+    for problem in report.problems {
+        if problem.is_error() {
             invalid = true;
-            problems.push(p);
+            problems.push(problem);
         } else {
-            warnings.push(p);
+            warnings.push(problem);
         }
     }
     if invalid {
@@ -113,25 +181,14 @@ pub fn seal_bag(
             ),
         ));
     }
-    match crate::bagit::validate::read_declaration(&store) {
-        Some(d) if d.encoding == Encoding::Utf8 => {}
-        _ => problems.push(
-            Problem::new(
-                Code::SealUnsupportedBag,
-                "bagit.txt does not declare UTF-8 tag files",
-            )
-            .file("bagit.txt"),
-        ),
-    }
-    let algorithms = tag_algorithms(bag, &mut problems);
-    let stamped: Vec<String> = fs::read_dir(bag.join(SEAL_DIR))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(super::timestamp::TOKEN_EXTENSION))
-                .collect()
-        })
-        .unwrap_or_default();
+    warnings
+}
+
+/// Proofs over the present seal that sealing again would orphan: time-stamps in `seal/`, a
+/// custody log.
+fn already_proven(bag: &Path) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let stamped = seal_tokens(bag);
     if let Some(first) = stamped.first() {
         problems.push(
             Problem::new(
@@ -149,7 +206,7 @@ pub fn seal_bag(
             .file(format!("{SEAL_DIR}/{first}")),
         );
     }
-    if super::custody::has_entries(bag) {
+    if has_entries(bag) {
         problems.push(
             Problem::new(
                 Code::SealHasCustody,
@@ -158,125 +215,204 @@ pub fn seal_bag(
                     bag.display()
                 ),
             )
-            .file(super::custody::CUSTODY_DIR),
+            .file(CUSTODY_DIR),
         );
     }
-    if !problems.is_empty() {
-        return Err(SealError::Refused(problems));
+    problems
+}
+
+/// The values the seal writes into `bag-info.txt` and its statements.
+struct SealFields {
+    /// The bag's `bag-info.txt`, as read.
+    info: BagInfo,
+    key_id: String,
+    public_key: String,
+    signer_name: String,
+    /// Seal-Created.
+    sealed: String,
+    /// The name the statements give the bag.
+    bag_name: String,
+}
+
+impl SealFields {
+    fn new(bag: &Path, pk: &PublicKey, opts: &SealOptions) -> Result<SealFields, SealError> {
+        let info_path = bag.join("bag-info.txt");
+        let bytes = fsutil::read_regular(&info_path).map_err(SealError::io(&info_path))?;
+        let info: BagInfo = baginfo::parse(
+            &bytes[..],
+            "bag-info.txt",
+            Encoding::Utf8,
+            Version::V1_0,
+            &mut crate::verdict::Problems::default(),
+        );
+        let key_id = super::key_id(pk);
+        let signer_name = super::one_line(opts.signer_name.as_deref().unwrap_or(&key_id));
+        let sealed = crate::bagit::create::bagging_time(None);
+        let bag_name = match external_identifier(&info) {
+            Some(id) => id,
+            None => folder_name(bag)?,
+        };
+        Ok(SealFields {
+            info,
+            key_id,
+            public_key: pk.to_base64(),
+            signer_name,
+            sealed,
+            bag_name,
+        })
     }
 
-    // bag-info.txt with the seal fields.
-    let info_path = bag.join("bag-info.txt");
-    let bytes = fsutil::read_regular(&info_path).map_err(SealError::io(&info_path))?;
-    let mut info: BagInfo = baginfo::parse(
-        &bytes[..],
-        "bag-info.txt",
-        Encoding::Utf8,
-        Version::V1_0,
-        &mut crate::verdict::Problems::default(),
-    );
-    let key_id = super::key_id(pk);
-    let public_key = pk.to_base64();
-    let signer_name = super::one_line(opts.signer_name.as_deref().unwrap_or(&key_id));
-    let sealed = crate::bagit::create::bagging_time(None);
-    let bag_name = match info.get("External-Identifier") {
-        Some(id) if !id.trim().is_empty() => id.to_string(),
-        _ => folder_name(bag)?,
-    };
-    info.set("Seal-Version", SEAL_VERSION);
-    info.set("Seal-Signer-Key", public_key.as_str());
-    info.set("Seal-Signer-Name", signer_name.as_str());
-    info.set(
-        "Seal-Algorithms",
-        std::iter::once("minisign-ed25519ph".to_string())
-            .chain(algorithms.iter().map(|a| a.name().to_string()))
-            .collect::<Vec<_>>()
-            .join("; "),
-    );
-    info.set("Seal-Created", sealed.as_str());
-    // The bag names the shape it has (profiles/qoima-evidence-1.0.json), so that `qoima
-    // validate` checks it; a profile the bag already names (a repository's) is kept.
-    if info.get("BagIt-Profile-Identifier").is_none() {
-        info.set("BagIt-Profile-Identifier", super::EVIDENCE_PROFILE);
+    /// `bag-info.txt` with the seal fields (and the evidence profile, when the bag names
+    /// none).
+    fn render_info(&self, algorithms: &[Algorithm]) -> String {
+        let mut info = self.info.clone();
+        info.set("Seal-Version", SEAL_VERSION);
+        info.set("Seal-Signer-Key", self.public_key.as_str());
+        info.set("Seal-Signer-Name", self.signer_name.as_str());
+        info.set(
+            "Seal-Algorithms",
+            std::iter::once("minisign-ed25519ph".to_string())
+                .chain(algorithms.iter().map(|a| a.name().to_string()))
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+        info.set("Seal-Created", self.sealed.as_str());
+        // The bag names the shape it has (profiles/qoima-evidence-1.0.json), so that `qoima
+        // validate` checks it; a profile the bag already names (a repository's) is kept.
+        if info.get("BagIt-Profile-Identifier").is_none() {
+            info.set("BagIt-Profile-Identifier", super::EVIDENCE_PROFILE);
+        }
+        info.render()
     }
-    // Every new file is made in memory first, and written by one journaled commit.
+}
+
+/// The files the seal adds or rewrites, before the tag manifests: `bag-info.txt`, the key,
+/// `VERIFY.txt` and `verify.sh`.
+fn seal_files(
+    pk: &PublicKey,
+    fields: &SealFields,
+    algorithms: &[Algorithm],
+) -> Result<Vec<(String, Vec<u8>)>, SealError> {
     let pk_box = pk.to_box().map_err(|e| SealError::Key(e.to_string()))?;
-    let verify_txt =
-        super::script::verify_txt(&bag_name, &public_key, &key_id, &signer_name, &sealed);
-    let mut files: Vec<(String, Vec<u8>)> = vec![
-        ("bag-info.txt".into(), info.render().into_bytes()),
+    let verify_txt = super::script::verify_txt(
+        &fields.bag_name,
+        &fields.public_key,
+        &fields.key_id,
+        &fields.signer_name,
+        &fields.sealed,
+    );
+    Ok(vec![
+        (
+            "bag-info.txt".into(),
+            fields.render_info(algorithms).into_bytes(),
+        ),
         (KEY_FILE.into(), pk_box.to_string().into_bytes()),
         (VERIFY_TXT.into(), verify_txt.into_bytes()),
         (
             VERIFY_SH.into(),
             super::script::VERIFY_SH.as_bytes().to_vec(),
         ),
-    ];
+    ])
+}
 
-    // Every tag manifest, recomputed over the union of what they listed and the seal's files.
-    let listed = tag_paths(bag, &algorithms)?;
-    let mut texts: Vec<_> = algorithms
+/// One tag manifest to write: its algorithm, its name, its text.
+type TagManifestText = (Algorithm, String, String);
+
+/// Every tag manifest, recomputed over the union of what they listed and the seal's files
+/// (`files`, digested from memory).
+fn tag_manifest_texts(
+    bag: &Path,
+    algorithms: &[Algorithm],
+    files: &[(String, Vec<u8>)],
+) -> Result<Vec<TagManifestText>, SealError> {
+    let listed = tag_paths(bag, algorithms)?;
+    let mut texts: Vec<TagManifestText> = algorithms
         .iter()
-        .map(|&a| (a, manifest::file_name(true, a), String::new()))
+        .map(|&algorithm| {
+            (
+                algorithm,
+                manifest::file_name(true, algorithm),
+                String::new(),
+            )
+        })
         .collect();
     for path in &listed {
         let digests = match files.iter().find(|(rel, _)| rel == path) {
             Some((_, data)) => {
-                digest_all(&algorithms, &mut &data[..]).map_err(SealError::io(&bag.join(path)))?
+                digest_all(algorithms, &mut &data[..]).map_err(SealError::io(&bag.join(path)))?
             }
             None => {
-                let p = bag.join(path);
-                fsutil::open_regular(&p)
-                    .and_then(|mut file| digest_all(&algorithms, &mut file))
-                    .map_err(SealError::io(&p))?
+                let full = bag.join(path);
+                fsutil::open_regular(&full)
+                    .and_then(|mut file| digest_all(algorithms, &mut file))
+                    .map_err(SealError::io(&full))?
             }
         };
         for ((_, _, text), digest) in texts.iter_mut().zip(&digests) {
             text.push_str(&manifest::render([(path.as_str(), digest)]));
         }
     }
+    Ok(texts)
+}
 
-    // The signatures, one per tag manifest; stale ones (of tag manifests gone) removed.
-    let stale: Vec<String> = fs::read_dir(bag.join(SEAL_DIR))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| {
-                    n.starts_with("tagmanifest-")
-                        && n.ends_with(".txt.minisig")
-                        && !texts.iter().any(|(_, tm, _)| *n == format!("{tm}.minisig"))
+/// The signatures in `seal/` of tag manifests the new seal does not have: removed.
+fn stale_signatures(bag: &Path, texts: &[TagManifestText]) -> Vec<String> {
+    fs::read_dir(bag.join(SEAL_DIR))
+        .map(|listing| {
+            listing
+                .flatten()
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| {
+                    is_tag_manifest_signature(name)
+                        && !texts
+                            .iter()
+                            .any(|(_, tm, _)| *name == format!("{tm}.minisig"))
                 })
-                .map(|n| format!("{SEAL_DIR}/{n}"))
+                .map(|name| format!("{SEAL_DIR}/{name}"))
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Signs each tag manifest with its statement, adding the manifest and its signature to
+/// `files`.
+fn sign_tag_manifests(
+    texts: &[TagManifestText],
+    fields: &SealFields,
+    (sk, pk): (&SecretKey, &PublicKey),
+    files: &mut Vec<(String, Vec<u8>)>,
+) -> Result<Vec<SignedManifest>, SealError> {
     let mut signatures = Vec::new();
-    for (_, name, text) in &texts {
+    for (_, name, text) in texts {
         let statement = Statement {
-            bag: bag_name.clone(),
+            bag: fields.bag_name.clone(),
             tag_manifest: name.trim_end_matches(".txt").to_string(),
             sha256: digest_bytes(Algorithm::Sha256, text.as_bytes()),
-            sealed: sealed.clone(),
-            signer: signer_name.clone(),
+            sealed: fields.sealed.clone(),
+            signer: fields.signer_name.clone(),
         };
-        let sig = minisign::sign(
+        let signature = minisign::sign(
             Some(pk),
             sk,
             text.as_bytes(),
             Some(&statement.render()),
-            Some(&format!("qoima seal of {name}, key {key_id}")),
+            Some(&format!("qoima seal of {name}, key {}", fields.key_id)),
         )
         .map_err(|e| SealError::Key(format!("cannot sign {name}: {e}")))?;
         let rel = format!("{SEAL_DIR}/{name}.minisig");
         files.push((name.clone(), text.clone().into_bytes()));
-        files.push((rel.clone(), sig.to_string().into_bytes()));
+        files.push((rel.clone(), signature.to_string().into_bytes()));
         signatures.push(SignedManifest {
             tag_manifest: name.clone(),
             signature: rel,
             statement,
         });
     }
-    // The tag manifests go in after the files they list, the signatures last.
+    Ok(signatures)
+}
+
+/// The tag manifests go in after the files they list, the signatures last.
+fn order_for_commit(files: &mut [(String, Vec<u8>)]) {
     files.sort_by_key(|(rel, _)| {
         if rel.starts_with(&format!("{SEAL_DIR}/")) {
             2
@@ -284,26 +420,6 @@ pub fn seal_bag(
             usize::from(matches!(manifest::classify(rel), Some((true, _))))
         }
     });
-    super::journal::commit(bag, &files, &stale)?;
-    Ok(SealSummary {
-        bag: bag.to_path_buf(),
-        bag_name,
-        key_id,
-        public_key,
-        signer_name,
-        sealed,
-        signatures,
-        problems: warnings,
-    })
-}
-
-/// The bag folder's own name (what the statements name a bag without External-Identifier).
-pub fn folder_name(bag: &Path) -> Result<String, SealError> {
-    let abs = fs::canonicalize(bag).map_err(SealError::io(bag))?;
-    Ok(abs
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default())
 }
 
 /// What a sealed bag may not hold, found by walking it: fetch.txt, links and special files,
@@ -320,10 +436,10 @@ pub fn sealability(bag: &Path) -> Vec<Problem> {
         );
     }
     let (entries, _) = fsutil::walk(bag, false, &[]);
-    for e in entries {
-        let rel = e.rel.to_string_lossy().into_owned();
-        let ft = e.file_type;
-        if !ft.is_file() && !ft.is_dir() {
+    for entry in entries {
+        let rel = entry.rel.to_string_lossy().into_owned();
+        let file_type = entry.file_type;
+        if !file_type.is_file() && !file_type.is_dir() {
             problems.push(
                 Problem::new(
                     Code::SealSymlink,
@@ -356,21 +472,21 @@ pub fn sealability(bag: &Path) -> Vec<Problem> {
 fn tag_algorithms(bag: &Path, problems: &mut Vec<Problem>) -> Vec<Algorithm> {
     let mut tag = Vec::new();
     let mut payload = Vec::new();
-    if let Ok(rd) = fs::read_dir(bag) {
-        for e in rd.flatten() {
-            let n = e.file_name().to_string_lossy().into_owned();
-            let Some((is_tag, alg)) = manifest::classify(&n) else {
+    if let Ok(listing) = fs::read_dir(bag) {
+        for entry in listing.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some((is_tag, alg)) = manifest::classify(&name) else {
                 continue;
             };
             match Algorithm::from_manifest_name(alg) {
-                Some(a) if is_tag => tag.push(a),
-                Some(a) => payload.push(a),
+                Some(algorithm) if is_tag => tag.push(algorithm),
+                Some(algorithm) => payload.push(algorithm),
                 None if is_tag => problems.push(
                     Problem::new(
                         Code::SealUnsupportedBag,
-                        format!("{n} uses an algorithm qoima cannot compute"),
+                        format!("{name} uses an algorithm qoima cannot compute"),
                     )
-                    .file(n),
+                    .file(name),
                 ),
                 None => {}
             }
@@ -381,7 +497,7 @@ fn tag_algorithms(bag: &Path, problems: &mut Vec<Problem>) -> Vec<Algorithm> {
     out.dedup();
     if !out
         .iter()
-        .any(|a| matches!(a, Algorithm::Sha256 | Algorithm::Sha512))
+        .any(|algorithm| matches!(algorithm, Algorithm::Sha256 | Algorithm::Sha512))
     {
         problems.push(Problem::new(
             Code::SealUnsupportedBag,
@@ -395,44 +511,44 @@ fn tag_algorithms(bag: &Path, problems: &mut Vec<Problem>) -> Vec<Algorithm> {
 /// every payload manifest, and the seal's own files — never a tag manifest or `seal/`.
 fn tag_paths(bag: &Path, algorithms: &[Algorithm]) -> Result<BTreeSet<String>, SealError> {
     let mut set = BTreeSet::new();
-    for a in algorithms {
-        let name = manifest::file_name(true, *a);
-        let p = bag.join(&name);
-        if let Ok(f) = fs::File::open(&p) {
-            let m = manifest::parse(
-                f,
+    for algorithm in algorithms {
+        let name = manifest::file_name(true, *algorithm);
+        let path = bag.join(&name);
+        if let Ok(file) = fs::File::open(&path) {
+            let listed = manifest::parse(
+                file,
                 &name,
                 Encoding::Utf8,
                 Version::V1_0,
                 &mut crate::verdict::Problems::default(),
             );
-            set.extend(m.entries.into_iter().map(|e| e.path));
+            set.extend(listed.entries.into_iter().map(|entry| entry.path));
         }
     }
-    let rd = fs::read_dir(bag).map_err(SealError::io(bag))?;
-    for e in rd.flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        if matches!(manifest::classify(&n), Some((false, _))) {
-            set.insert(n);
+    let listing = fs::read_dir(bag).map_err(SealError::io(bag))?;
+    for entry in listing.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if matches!(manifest::classify(&name), Some((false, _))) {
+            set.insert(name);
         }
     }
-    for f in ["bagit.txt", "bag-info.txt", KEY_FILE, VERIFY_TXT, VERIFY_SH] {
-        set.insert(f.to_string());
+    for file in ["bagit.txt", "bag-info.txt", KEY_FILE, VERIFY_TXT, VERIFY_SH] {
+        set.insert(file.to_string());
     }
     // Every other file outside data/, seal/ and custody/ too: a seal covers the whole bag, so a
     // verifier can refuse any file it does not list (a planted manifest, a note).
-    let (walked, _) = fsutil::walk(bag, false, &["data", SEAL_DIR, super::custody::CUSTODY_DIR]);
-    for e in walked {
-        if e.file_type.is_file()
-            && let Some(p) = e.rel.to_str()
+    let (walked, _) = fsutil::walk(bag, false, &["data", SEAL_DIR, CUSTODY_DIR]);
+    for entry in walked {
+        if entry.file_type.is_file()
+            && let Some(path) = entry.rel.to_str()
         {
-            set.insert(p.to_string());
+            set.insert(path.to_string());
         }
     }
-    set.retain(|p| {
-        !p.starts_with("data/")
-            && !p.starts_with(&format!("{SEAL_DIR}/"))
-            && !matches!(manifest::classify(p), Some((true, _)))
+    set.retain(|path| {
+        !path.starts_with("data/")
+            && !path.starts_with(&format!("{SEAL_DIR}/"))
+            && !matches!(manifest::classify(path), Some((true, _)))
     });
     Ok(set)
 }
@@ -446,14 +562,14 @@ fn digest_all(
     let mut hashers: Vec<Hasher> = algorithms.iter().map(|&a| Hasher::new(a)).collect();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
-        let n = match reader.read(&mut buf) {
+        let count = match reader.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => n,
+            Ok(count) => count,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        for h in &mut hashers {
-            h.update(&buf[..n]);
+        for hasher in &mut hashers {
+            hasher.update(&buf[..count]);
         }
     }
     Ok(hashers.into_iter().map(Hasher::finish).collect())

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use qoima::seal::custody::EventType;
 
 #[derive(Args, Debug)]
 pub struct CustodyArgs {
@@ -24,23 +25,20 @@ pub enum CustodyCommand {
     Export(CustodyExportArgs),
 }
 
-/// The events a custody entry records (LoC PREMIS event types).
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-pub enum CustodyEvent {
-    /// transfer (eventType/tra): the bag changed hands; signed by the receiver, a receipt.
-    Transfer,
-    /// accession (eventType/acc).
-    Accession,
-    /// fixity check (eventType/fix).
-    FixityCheck,
-    /// validation (eventType/val).
-    Validation,
-    /// digital signature validation (eventType/dig): the seal was verified.
-    SignatureValidation,
-    /// replication (eventType/rep): a copy was made.
-    Replication,
-    /// dissemination (eventType/dis): a copy was given out for access.
-    Dissemination,
+/// `--event`: the events `custody append` records (LoC PREMIS event types), named and
+/// described by the library's list, so that the two cannot drift apart.
+fn custody_event() -> impl clap::builder::TypedValueParser<Value = EventType> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let events = EventType::APPENDABLE;
+    PossibleValuesParser::new(
+        events
+            .iter()
+            .map(|event| PossibleValue::new(event.name()).help(event.help())),
+    )
+    .map(|name| {
+        name.parse::<EventType>()
+            .expect("every possible value is an event")
+    })
 }
 
 /// An event's outcome.
@@ -56,8 +54,8 @@ pub struct CustodyAppendArgs {
     pub bag: PathBuf,
 
     /// What happened.
-    #[arg(long, value_enum)]
-    pub event: CustodyEvent,
+    #[arg(long, value_parser = custody_event())]
+    pub event: EventType,
 
     /// Who acted: the custodian's name or label (a pseudonym is fine).
     #[arg(long, value_name = "NAME")]

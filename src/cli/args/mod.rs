@@ -18,8 +18,8 @@ pub use archive::{ArchiveArgs, LimitArgs, SerializeArgs, UnpackArgs};
 pub use audit::{AuditArgs, AuditCommand};
 pub use bag::{AlgorithmArgs, BagArgs, InfoArgs};
 pub use custody::{
-    CustodyAppendArgs, CustodyArgs, CustodyCommand, CustodyEvent, CustodyExportArgs,
-    CustodyOutcome, CustodyShowArgs, CustodyVerifyArgs,
+    CustodyAppendArgs, CustodyArgs, CustodyCommand, CustodyExportArgs, CustodyOutcome,
+    CustodyShowArgs, CustodyVerifyArgs,
 };
 pub use fetch::FetchArgs;
 pub use package::{CheckArgs, CheckFlags, PackageArgs};

@@ -131,8 +131,11 @@ fn signer(args: &BagArgs) -> anyhow::Result<Option<Signer>> {
         bail!("--sign needs --agent NAME: the custody entry says who made the change");
     };
     let (secret, public) = seal::load_secret_key(key, || {
-        super::custody::passphrase(args.update.passphrase_file.as_deref())
-            .map_err(|e| SealError::Key(e.to_string()))
+        crate::cli::passphrase::read(
+            args.update.passphrase_file.as_deref(),
+            crate::cli::passphrase::CUSTODIAN_KEY,
+        )
+        .map_err(|e| SealError::Key(e.to_string()))
     })
     .with_context(|| format!("cannot use the key {}", key.display()))?;
     Ok(Some(Signer {

@@ -6,57 +6,24 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use qoima::error::Problem;
-use qoima::seal::custody::{self, AppendOptions, Appended, Entry, EventType};
+use qoima::seal::custody::{self, AppendOptions, Appended, Entry};
 use qoima::seal::{self, SealError, TrustedKey};
 
 use super::super::Exit;
 use super::super::args::{
-    CustodyAppendArgs, CustodyArgs, CustodyCommand, CustodyEvent, CustodyExportArgs,
-    CustodyOutcome, CustodyShowArgs, CustodyVerifyArgs, Global,
+    CustodyAppendArgs, CustodyArgs, CustodyCommand, CustodyExportArgs, CustodyOutcome,
+    CustodyShowArgs, CustodyVerifyArgs, Global,
 };
 use super::super::output;
+use super::super::passphrase;
 
-pub fn run(a: &CustodyArgs, g: &Global) -> anyhow::Result<Exit> {
-    match &a.command {
-        CustodyCommand::Append(a) => append(a, g),
-        CustodyCommand::Show(a) => show(a, g),
-        CustodyCommand::Verify(a) => verify(a, g),
-        CustodyCommand::Export(a) => export(a, g),
+pub fn run(args: &CustodyArgs, global: &Global) -> anyhow::Result<Exit> {
+    match &args.command {
+        CustodyCommand::Append(args) => append(args, global),
+        CustodyCommand::Show(args) => show(args, global),
+        CustodyCommand::Verify(args) => verify(args, global),
+        CustodyCommand::Export(args) => export(args, global),
     }
-}
-
-fn event(e: CustodyEvent) -> EventType {
-    match e {
-        CustodyEvent::Transfer => EventType::Transfer,
-        CustodyEvent::Accession => EventType::Accession,
-        CustodyEvent::FixityCheck => EventType::FixityCheck,
-        CustodyEvent::Validation => EventType::Validation,
-        CustodyEvent::SignatureValidation => EventType::SignatureValidation,
-        CustodyEvent::Replication => EventType::Replication,
-        CustodyEvent::Dissemination => EventType::Dissemination,
-    }
-}
-
-/// The passphrase, as `qoima seal` reads it: `--passphrase-file` (first line), else
-/// `$QOIMA_PASSPHRASE`, else asked on the terminal.
-pub(super) fn passphrase(file: Option<&Path>) -> anyhow::Result<String> {
-    if let Some(f) = file {
-        let text = qoima::fsutil::read_bounded_text(f, qoima::fsutil::SMALL_FILE_LIMIT)
-            .with_context(|| format!("cannot read --passphrase-file {}", f.display()))?;
-        let line = text.lines().next().unwrap_or("").to_string();
-        if line.is_empty() {
-            bail!("--passphrase-file {} is empty", f.display());
-        }
-        return Ok(line);
-    }
-    if let Ok(p) = std::env::var("QOIMA_PASSPHRASE")
-        && !p.is_empty()
-    {
-        return Ok(p);
-    }
-    let p = rpassword::prompt_password("Passphrase for the secret key: ")
-        .context("cannot read a passphrase from the terminal (set QOIMA_PASSPHRASE or use --passphrase-file)")?;
-    Ok(p)
 }
 
 fn trusted(file: Option<&Path>) -> anyhow::Result<Option<Vec<TrustedKey>>> {
@@ -88,24 +55,25 @@ struct AppendJson<'a> {
     exit_code: u8,
 }
 
-fn append(a: &CustodyAppendArgs, g: &Global) -> anyhow::Result<Exit> {
-    need_folder(&a.bag)?;
-    let keys = trusted(a.trusted_keys.as_deref())?;
-    let (sk, pk) = seal::load_secret_key(&a.sign, || {
-        passphrase(a.passphrase_file.as_deref()).map_err(|e| SealError::Key(e.to_string()))
+fn append(args: &CustodyAppendArgs, global: &Global) -> anyhow::Result<Exit> {
+    need_folder(&args.bag)?;
+    let keys = trusted(args.trusted_keys.as_deref())?;
+    let (sk, pk) = seal::load_secret_key(&args.sign, || {
+        passphrase::read(args.passphrase_file.as_deref(), passphrase::CUSTODIAN_KEY)
+            .map_err(|e| SealError::Key(e.to_string()))
     })
-    .with_context(|| format!("cannot use the key {}", a.sign.display()))?;
+    .with_context(|| format!("cannot use the key {}", args.sign.display()))?;
     // Two appends at once would both take the next number: the second waits its turn.
-    let _lock = super::lock(&a.bag, super::Contention::Wait)?;
+    let _lock = super::lock(&args.bag, super::Contention::Wait)?;
     let opts = AppendOptions {
-        event: event(a.event),
-        agent: a.agent.clone(),
-        success: a.outcome == CustodyOutcome::Success,
-        detail: a.detail.clone(),
+        event: args.event,
+        agent: args.agent.clone(),
+        success: args.outcome == CustodyOutcome::Success,
+        detail: args.detail.clone(),
     };
-    let result = custody::append(&a.bag, &sk, &pk, &opts, keys.as_deref());
+    let result = custody::append(&args.bag, &sk, &pk, &opts, keys.as_deref());
     let (exit, done, error, problems) = match &result {
-        Ok(d) => (Exit::Ok, Some(d), None, Vec::new()),
+        Ok(appended) => (Exit::Ok, Some(appended), None, Vec::new()),
         // The closing SEAL-030 says which condition failed (not sealed, an untrusted signer, a
         // log that does not verify); the generic "was not sealed" would mislead.
         Err(SealError::Refused(p)) => (
@@ -116,7 +84,7 @@ fn append(a: &CustodyAppendArgs, g: &Global) -> anyhow::Result<Exit> {
         ),
         Err(e) => (Exit::Error, None, Some(e.to_string()), Vec::new()),
     };
-    if g.json {
+    if global.json {
         output::json(&AppendJson {
             qoima_version: qoima::VERSION,
             command: "custody append",
@@ -132,30 +100,30 @@ fn append(a: &CustodyAppendArgs, g: &Global) -> anyhow::Result<Exit> {
         })?;
     }
     match (done, error) {
-        (Some(d), _) => {
-            if !g.quiet {
+        (Some(appended), _) => {
+            if !global.quiet {
                 output::stderrln!(
                     "{}: appended {} ({}, by {}, key {}){}",
-                    output::path(&a.bag),
-                    d.file,
-                    d.entry.event_label,
-                    d.entry.agent.name,
-                    d.key_id,
-                    if d.receipt {
+                    output::path(&args.bag),
+                    appended.file,
+                    appended.entry.event_label,
+                    appended.entry.agent.name,
+                    appended.key_id,
+                    if appended.receipt {
                         "; signed by a key other than the previous entry's: a receipt of the head it records"
                     } else {
                         ""
                     }
                 );
-                output::stderrln!("head: {} (keep it outside the bag)", d.head);
+                output::stderrln!("head: {} (keep it outside the bag)", appended.head);
             }
-            if !g.json {
-                println!("{}", d.head);
+            if !global.json {
+                println!("{}", appended.head);
             }
         }
         (None, Some(e)) => {
             output::problems(&problems, false, "");
-            output::stderrln!("qoima: {}: {e}", output::path(&a.bag));
+            output::stderrln!("qoima: {}: {e}", output::path(&args.bag));
         }
         (None, None) => {}
     }
@@ -181,21 +149,21 @@ struct ShowJson<'a> {
     exit_code: u8,
 }
 
-fn show(a: &CustodyShowArgs, g: &Global) -> anyhow::Result<Exit> {
-    need_folder(&a.bag)?;
-    let entries = custody::read_entries(&a.bag);
-    if g.json {
+fn show(args: &CustodyShowArgs, global: &Global) -> anyhow::Result<Exit> {
+    need_folder(&args.bag)?;
+    let entries = custody::read_entries(&args.bag);
+    if global.json {
         output::json(&ShowJson {
             qoima_version: qoima::VERSION,
             command: "custody show",
-            bag: a.bag.display().to_string(),
+            bag: args.bag.display().to_string(),
             verified: false,
             entries: entries
                 .iter()
-                .map(|(f, e)| ShowEntry {
-                    file: f,
-                    entry: e.as_ref().ok(),
-                    error: e.as_ref().err().map(String::as_str),
+                .map(|(file, entry)| ShowEntry {
+                    file,
+                    entry: entry.as_ref().ok(),
+                    error: entry.as_ref().err().map(String::as_str),
                 })
                 .collect(),
             exit_code: 0,
@@ -203,51 +171,57 @@ fn show(a: &CustodyShowArgs, g: &Global) -> anyhow::Result<Exit> {
         return Ok(Exit::Ok);
     }
     if entries.is_empty() {
-        println!("{}: no custody entries", output::path(&a.bag));
+        println!("{}: no custody entries", output::path(&args.bag));
     }
-    for (file, e) in &entries {
-        match e {
-            Ok(e) => {
+    for (file, entry) in &entries {
+        match entry {
+            Ok(entry) => {
                 println!(
                     "{:>4}  {}  {:<14} {:<8} {}",
-                    e.seq, e.time, e.event_label, e.outcome, e.agent.name
+                    entry.seq, entry.time, entry.event_label, entry.outcome, entry.agent.name
                 );
-                println!("      key {}  prev {}", e.agent.key, e.prev);
-                if !e.detail.is_empty() {
-                    println!("      {}", e.detail.replace('\n', "\n      "));
+                println!("      key {}  prev {}", entry.agent.key, entry.prev);
+                if !entry.detail.is_empty() {
+                    println!("      {}", entry.detail.replace('\n', "\n      "));
                 }
             }
             Err(why) => println!("   ?  {file}: unreadable: {why}"),
         }
     }
-    if !g.quiet {
+    if !global.quiet {
         output::stderrln!(
             "(not verified: run `qoima custody verify {} --trusted-keys FILE`)",
-            output::path(&a.bag)
+            output::path(&args.bag)
         );
     }
     Ok(Exit::Ok)
 }
 
-fn verify(a: &CustodyVerifyArgs, g: &Global) -> anyhow::Result<Exit> {
-    let keys = seal::read_trusted_keys(&a.trusted_keys)?;
-    need_folder(&a.bag)?;
-    if !a.bag.join(custody::CUSTODY_DIR).is_dir() {
+fn verify(args: &CustodyVerifyArgs, global: &Global) -> anyhow::Result<Exit> {
+    let keys = seal::read_trusted_keys(&args.trusted_keys)?;
+    need_folder(&args.bag)?;
+    if !args.bag.join(custody::CUSTODY_DIR).is_dir() {
         bail!(
             "{} has no custody log ({}/)",
-            a.bag.display(),
+            args.bag.display(),
             custody::CUSTODY_DIR
         );
     }
-    let roots = super::tsa_roots(a.tsa_roots.as_deref())?;
+    let roots = super::tsa_roots(args.tsa_roots.as_deref())?;
     let report = custody::verify(
-        &a.bag,
+        &args.bag,
         Some(&keys),
-        a.expect_head.as_deref(),
+        args.expect_head.as_deref(),
         roots.as_deref(),
     );
-    let exit = super::seal::verdict(g, "custody verify", report.verified, "verified", &report)?;
-    if !g.quiet || !report.verified {
+    let exit = super::seal::verdict(
+        global,
+        "custody verify",
+        report.verified,
+        "verified",
+        &report,
+    )?;
+    if !global.quiet || !report.verified {
         super::seal::print_checks(&report.checks, &report.problems);
         for e in &report.entries {
             let who = e
@@ -277,7 +251,7 @@ fn verify(a: &CustodyVerifyArgs, g: &Global) -> anyhow::Result<Exit> {
         }
         output::stderrln!(
             "{}: custody log {}; head {}",
-            output::path(&a.bag),
+            output::path(&args.bag),
             if report.verified {
                 "VERIFIED"
             } else {
@@ -289,11 +263,11 @@ fn verify(a: &CustodyVerifyArgs, g: &Global) -> anyhow::Result<Exit> {
     Ok(exit)
 }
 
-fn export(a: &CustodyExportArgs, g: &Global) -> anyhow::Result<Exit> {
-    let keys = trusted(a.trusted_keys.as_deref())?;
-    need_folder(&a.bag)?;
-    let roots = super::tsa_roots(a.tsa_roots.as_deref())?;
-    let report = custody::verify(&a.bag, keys.as_deref(), None, roots.as_deref());
+fn export(args: &CustodyExportArgs, global: &Global) -> anyhow::Result<Exit> {
+    let keys = trusted(args.trusted_keys.as_deref())?;
+    need_folder(&args.bag)?;
+    let roots = super::tsa_roots(args.tsa_roots.as_deref())?;
+    let report = custody::verify(&args.bag, keys.as_deref(), None, roots.as_deref());
     if !report.verified {
         for c in report.checks.iter().filter(|c| !c.passed) {
             output::stderrln!("FAIL  {}: {}", c.check, c.detail);
@@ -301,45 +275,45 @@ fn export(a: &CustodyExportArgs, g: &Global) -> anyhow::Result<Exit> {
         output::problems(&report.problems, false, "  ");
         output::stderrln!(
             "qoima: {}: the custody log does not verify; nothing was exported",
-            output::path(&a.bag)
+            output::path(&args.bag)
         );
         return Ok(Exit::Invalid);
     }
     // The seal's time-stamps are events of the bag's history too (the custody log's are in the
     // report); they are checked as verify-seal checks them.
     let (seal_tokens, problems) = qoima::seal::timestamp::check_folder(
-        &a.bag.join(qoima::seal::SEAL_DIR),
+        &args.bag.join(qoima::seal::SEAL_DIR),
         qoima::seal::SEAL_DIR,
         "",
-        &|n| qoima::seal::timestamp::seal_signature_of(&a.bag, n),
+        &|n| qoima::seal::timestamp::seal_signature_of(&args.bag, n),
         roots.as_deref(),
     );
     if problems.iter().any(qoima::error::Problem::is_error) {
         output::problems(&problems, false, "  ");
         output::stderrln!(
             "qoima: {}: a time-stamp in {}/ does not verify; nothing was exported",
-            output::path(&a.bag),
+            output::path(&args.bag),
             qoima::seal::SEAL_DIR
         );
         return Ok(Exit::Invalid);
     }
     let xml = custody::export_premis(&report, &seal_tokens);
     // A PREMIS file written into the bag would change the bag it describes.
-    if let Some(Err(e)) = a
+    if let Some(Err(e)) = args
         .output
         .as_deref()
-        .map(|f| qoima::bagit::create::refuse_overlap(&a.bag, f, "-o"))
+        .map(|f| qoima::bagit::create::refuse_overlap(&args.bag, f, "-o"))
     {
         return Ok(super::outputs::report_refusal(&e));
     }
-    match &a.output {
+    match &args.output {
         Some(f) => {
             qoima::fsutil::write_atomic(f, xml.as_bytes())
                 .with_context(|| format!("cannot write {}", f.display()))?;
-            if !g.quiet {
+            if !global.quiet {
                 output::stderrln!(
                     "{}: {} PREMIS event(s) written to {}",
-                    output::path(&a.bag),
+                    output::path(&args.bag),
                     report.entries.len(),
                     output::path(f)
                 );

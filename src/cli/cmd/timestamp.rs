@@ -48,46 +48,49 @@ pub(super) fn authorities(
 
 /// One line per token added or already there.
 pub(super) fn print_tokens(added: &[AddedToken], skipped: &[String]) {
-    for t in added {
+    for token in added {
         output::stderrln!(
             "stamped  {}: {} by {}{} -> {}",
-            t.file,
-            t.info.time,
-            t.tsa,
-            match (&t.info.signer, t.trusted) {
-                (Some(s), true) => format!(" ({s}; checked against --tsa-roots)"),
-                (Some(s), false) => format!(" ({s}; not checked: no --tsa-roots)"),
+            token.file,
+            token.info.time,
+            token.tsa,
+            match (&token.info.signer, token.trusted) {
+                (Some(skipped_token), true) =>
+                    format!(" ({skipped_token}; checked against --tsa-roots)"),
+                (Some(skipped_token), false) =>
+                    format!(" ({skipped_token}; not checked: no --tsa-roots)"),
                 (None, true) => " (checked against --tsa-roots)".into(),
                 (None, false) => " (not checked: no --tsa-roots)".into(),
             },
-            t.token
+            token.token
         );
     }
-    for s in skipped {
-        output::stderrln!("kept     {s} (already there)");
+    for skipped_token in skipped {
+        output::stderrln!("kept     {skipped_token} (already there)");
     }
 }
 
-pub fn run(a: &TimestampArgs, g: &Global) -> anyhow::Result<Exit> {
-    let roots = super::tsa_roots(a.tsa_roots.as_deref())?;
-    let authorities = authorities(&a.tsa, a.tsa_name.as_deref())?;
+pub fn run(args: &TimestampArgs, global: &Global) -> anyhow::Result<Exit> {
+    let roots = super::tsa_roots(args.tsa_roots.as_deref())?;
+    let authorities = authorities(&args.tsa, args.tsa_name.as_deref())?;
     // The folder that receives the tokens (the bag, or the bundle's folder) is locked, so
     // that tokens and custody entries are added one run at a time; a second run waits.
-    let (base, _) = timestamp::stamp_targets(&a.target).map_err(anyhow::Error::msg)?;
+    let (base, _) = timestamp::stamp_targets(&args.target).map_err(anyhow::Error::msg)?;
     let _lock = super::lock(&base, super::Contention::Wait)?;
     // Read again under the lock: an append that held it may have added a new custody head.
-    let (base, files) = timestamp::stamp_targets(&a.target).map_err(anyhow::Error::msg)?;
+    let (base, files) = timestamp::stamp_targets(&args.target).map_err(anyhow::Error::msg)?;
     let StampReport {
         mut added,
         mut skipped,
         mut problems,
     } = timestamp::stamp(&base, &files, &authorities, roots.as_deref())
         .map_err(anyhow::Error::msg)?;
-    if !a.reply.is_empty() {
-        let name = timestamp::tsa_name(None, a.tsa_name.as_deref()).map_err(anyhow::Error::msg)?;
-        for r in &a.reply {
-            let reply = timestamp::read_limited(r)
-                .with_context(|| format!("cannot read the reply {}", r.display()))?;
+    if !args.reply.is_empty() {
+        let name =
+            timestamp::tsa_name(None, args.tsa_name.as_deref()).map_err(anyhow::Error::msg)?;
+        for reply_file in &args.reply {
+            let reply = timestamp::read_limited(reply_file)
+                .with_context(|| format!("cannot read the reply {}", reply_file.display()))?;
             match timestamp::add_token(&base, &files, &name, &reply, roots.as_deref(), None) {
                 Ok(timestamp::Added::New(t)) => added.push(*t),
                 Ok(timestamp::Added::Kept(t)) => skipped.push(t),
@@ -102,23 +105,23 @@ pub fn run(a: &TimestampArgs, g: &Global) -> anyhow::Result<Exit> {
     } else {
         Exit::Ok
     };
-    if g.json {
+    if global.json {
         output::json(&Report {
             qoima_version: qoima::VERSION,
             command: "timestamp",
-            target: a.target.display().to_string(),
+            target: args.target.display().to_string(),
             added: &added,
             skipped: &skipped,
             problems: &problems,
             exit_code: exit as u8,
         })?;
     }
-    if !g.quiet || exit != Exit::Ok {
+    if !global.quiet || exit != Exit::Ok {
         print_tokens(&added, &skipped);
         output::problems(&problems, true, "  ");
         output::stderrln!(
             "{}: {} time-stamp(s) added, {} already there{}",
-            output::path(&a.target),
+            output::path(&args.target),
             added.len(),
             skipped.len(),
             if problems.is_empty() {

@@ -14,7 +14,7 @@ pub const BUNDLE_VERSION: &str = "qoima-bundle/2";
 /// The label used when none is given.
 pub const DEFAULT_NAME: &str = "bundle";
 /// The ciphertext's extension.
-pub const EXTENSION: &str = ".tar.age";
+pub const EXTENSION: &str = crate::seal::layout::BUNDLE_EXTENSION;
 
 /// Whether `name` may label a bundle: 1–64 of `A–Z a–z 0–9 . _ -`, not starting with `.`.
 pub fn check_name(name: &str) -> Result<(), SealError> {
@@ -31,13 +31,6 @@ pub fn check_name(name: &str) -> Result<(), SealError> {
             "{name:?} cannot name a bundle: use 1 to 64 letters, digits, '.', '_' or '-' (and keep it neutral: it is readable by anyone who holds the files)"
         )))
     }
-}
-
-/// Whether `path` names an encrypted bundle (`*.tar.age`).
-pub fn is_bundle(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|name| name.to_str())
-        .is_some_and(|name| name.len() > EXTENSION.len() && name.ends_with(EXTENSION))
 }
 
 /// The files of the bundle `name` in a folder.
@@ -278,8 +271,5 @@ mod tests {
         for bad in ["", ".hidden", "a/b", "a b", "Қойма", &"x".repeat(65)] {
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
-        assert!(is_bundle(Path::new("d/bundle.tar.age")));
-        assert!(!is_bundle(Path::new(".tar.age")));
-        assert!(!is_bundle(Path::new("bag")));
     }
 }

@@ -49,11 +49,12 @@ mod stage;
 mod verifier;
 mod writer;
 
+pub use crate::seal::layout::is_bundle;
 pub use decrypt::{DecryptFailure, decrypt_file};
 pub(crate) use format::envelope_field;
 pub use format::{
     BUNDLE_VERSION, BundlePaths, BundleStatement, BundleSummary, DEFAULT_NAME, EXTENSION,
-    check_name, envelope, is_bundle, parse_checksum,
+    check_name, envelope, parse_checksum,
 };
 pub use recipients::{
     BundleIdentity, BundleRecipient, parse_recipient, read_identities, read_recipients_file,

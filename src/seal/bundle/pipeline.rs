@@ -38,7 +38,7 @@ pub(super) fn encrypt_tar(
     let mtime = crate::archive::write::archive_time(bag);
     // The tar's folder keeps the bag's own name (it is inside the encryption): when the bag
     // has no External-Identifier, its signed statements name the folder.
-    let top = crate::seal::sign::folder_name(bag)?;
+    let top = crate::seal::layout::folder_name(bag)?;
     let plaintext = crate::archive::write::write_tar_stream(bag, &top, plaintext, mtime, progress)
         .map_err(|e| match e {
             BagError::Io { path, source } => SealError::Io { path, source },

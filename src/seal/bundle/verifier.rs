@@ -16,8 +16,9 @@ use crate::archive::unpack::{StageError, Staged};
 use crate::bagit::BagError;
 use crate::digest::{Algorithm, Engine, Progress, digest_bytes};
 use crate::error::{Code, Problem};
+use crate::seal::check::Check;
 use crate::seal::keys::TrustedKey;
-use crate::seal::verify::{Check, Pins, SealReport};
+use crate::seal::verify::{Pins, SealReport};
 
 /// Verifies the encrypted bundle `file` (`NAME.tar.age`): the signature of its
 /// `NAME.tar.age.sha256` by a trusted key, the ciphertext against that digest (and the
