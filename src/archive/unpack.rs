@@ -13,12 +13,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{Format, Limits, RawEntry, RawKind};
 use crate::bagit::BagError;
 use crate::digest::Progress;
 use crate::error::{Code, Problem};
 use crate::fsutil;
-use crate::store::{Entry, EntryKind};
+use crate::store::{Entry, EntryKind, Format, Limits, RawEntry, RawKind};
 
 /// What an unpacking did.
 #[derive(Clone, Debug, Serialize)]
@@ -299,8 +298,13 @@ impl Staged {
         parent: &Path,
         limits: &Limits,
     ) -> Result<UnpackSummary, BagError> {
-        let screened = super::screen(archive, &self.raw, limits);
-        let out = parent.join(screened.top.clone().unwrap_or_else(|| super::stem(archive)));
+        let screened = crate::store::screen(archive, &self.raw, limits);
+        let out = parent.join(
+            screened
+                .top
+                .clone()
+                .unwrap_or_else(|| crate::store::stem(archive)),
+        );
         let out = out.as_path();
         if fs::symlink_metadata(out).is_ok() {
             return Err(BagError::Exists(out.to_path_buf()));

@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::Format;
 use crate::bagit::text::Encoding;
 use crate::bagit::{BagError, Version, manifest};
 use crate::digest::{Algorithm, Digest, Hasher, Progress};
 use crate::error::{Code, Problem};
 use crate::fsutil;
+use crate::store::Format;
 
 /// How to write an archive.
 #[derive(Clone, Debug)]
@@ -269,7 +269,7 @@ pub fn serialize(
             bag.display()
         )));
     }
-    let top = super::stem(out);
+    let top = crate::store::stem(out);
     if top.is_empty() || top.contains(['/', '\\']) || top == "." || top == ".." {
         return Err(BagError::Usage(format!(
             "{} does not name an archive file",

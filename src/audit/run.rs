@@ -16,10 +16,9 @@ use serde::Serialize;
 use super::classify::{Current, classify};
 use super::model::{BagAudit, Baseline, ClassCounts, Finding, Outcome};
 use super::register::{Claim, Register, RegisterError, RunInfo};
-use crate::archive::Limits;
 use crate::bagit::{Mode, ValidateOptions, manifest};
 use crate::digest::{Algorithm, AlgorithmSet, Engine, FileDigests, Progress};
-use crate::store::{DigestRequest, EntryKind, Store};
+use crate::store::{DigestRequest, EntryKind, Limits, Store};
 
 /// How a run is bounded.
 #[derive(Clone, Debug, Default)]

@@ -40,13 +40,13 @@ use serde::Serialize;
 use super::SealError;
 use super::keys::{TrustedKey, key_id};
 use super::verify::{Check, SealReport};
-use crate::archive::Limits;
 use crate::archive::unpack::{StageError, Staged};
 use crate::archive::write::checksum_line;
 use crate::bagit::BagError;
 use crate::digest::{Algorithm, Engine, Hasher, Progress, digest_bytes};
 use crate::error::{Code, Problem};
 use crate::fsutil;
+use crate::store::Limits;
 
 /// The first word of the outer signature's trusted comment and of the envelope.
 pub const BUNDLE_VERSION: &str = "qoima-bundle/2";

@@ -1,7 +1,19 @@
 //! Read-only access to a bag wherever it lies, behind one trait, so the validator does not
-//! care whether the bag is a folder or (later) an archive.
+//! care whether the bag is a folder or an archive: [`DirStore`] for a folder; [`ZipStore`]
+//! and [`TarStore`] (positioned reads of entries, in parallel) and [`TarGzStore`] (streamed,
+//! tag files kept in memory) for a serialized bag; [`open`] picks one by content.
+//!
+//! Everything needed to read an archive safely lives here too: the formats and their names
+//! ([`Format`]), the [`Limits`] against bombs, the screening every reader shares ([`screen`]:
+//! hostile entries are left out and reported), the ratio guard on compressed streams and the
+//! positioned range reader. `archive` (writing and unpacking) builds on this, not the reverse.
 
 mod dir;
+mod format;
+mod limits;
+mod range;
+mod ratio;
+mod screen;
 mod tar;
 mod zip;
 
@@ -9,6 +21,9 @@ use std::io::{self, Read};
 
 pub(crate) use self::tar::raw_of as tar_raw_entry;
 pub use dir::DirStore;
+pub use format::{Format, stem, with_extension};
+pub use limits::Limits;
+pub use screen::{RawEntry, RawKind, Screened, screen};
 pub use tar::{TarGzStore, TarStore};
 pub use zip::ZipStore;
 
@@ -155,10 +170,9 @@ pub(crate) fn digest_entries<'s>(
 /// its first pass.
 pub fn open(
     path: &std::path::Path,
-    limits: &crate::archive::Limits,
+    limits: &Limits,
     hash_hint: bool,
-) -> io::Result<(Box<dyn Store>, Option<crate::archive::Format>)> {
-    use crate::archive::Format;
+) -> io::Result<(Box<dyn Store>, Option<Format>)> {
     let meta = std::fs::metadata(path)?;
     if meta.is_dir() {
         return Ok((Box::new(DirStore::new(path)), None));

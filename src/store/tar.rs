@@ -13,8 +13,9 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::range::RangeReader;
 use super::{DigestRequest, Entry, EntryKind, Store};
-use crate::archive::{self, Limits, RangeReader, RawEntry, RawKind};
+use super::{Limits, RawEntry, RawKind, ratio, screen};
 use crate::digest::{
     Algorithm, AlgorithmSet, DigestError, Engine, FileDigests, Hasher, Progress, StreamJob,
 };
@@ -119,7 +120,7 @@ impl TarStore {
             raw.push(raw_of(&mut e)?);
             offsets.push(e.raw_file_position());
         }
-        let screened = archive::screen(path, &raw, limits);
+        let screened = screen(path, &raw, limits);
         let mut data = HashMap::new();
         let mut entries = Vec::with_capacity(screened.entries.len());
         let mut problems = screened.problems;
@@ -206,14 +207,13 @@ pub struct TarGzStore {
     max_ratio: u64,
 }
 
-/// The decompressed stream of a tar.gz, guarded by `--max-ratio` (see `archive::ratio`).
-type GzStream =
-    archive::ratio::RatioGuard<flate2::read::GzDecoder<archive::ratio::Counted<BufReader<File>>>>;
+/// The decompressed stream of a tar.gz, guarded by `--max-ratio` (see `super::ratio`).
+type GzStream = ratio::RatioGuard<flate2::read::GzDecoder<ratio::Counted<BufReader<File>>>>;
 
 fn gz_entries(path: &Path, max_ratio: u64) -> io::Result<tar::Archive<GzStream>> {
     let f = File::open(path)?;
     let source = BufReader::with_capacity(256 << 10, f);
-    Ok(tar::Archive::new(archive::ratio::guard(
+    Ok(tar::Archive::new(ratio::guard(
         source,
         max_ratio,
         flate2::read::GzDecoder::new,
@@ -267,9 +267,9 @@ impl TarGzStore {
     /// hashes each payload file with the algorithms of the payload manifests met before it.
     pub fn open(path: &Path, limits: &Limits, hash_payload: bool) -> io::Result<TarGzStore> {
         match Self::read_listing(path, limits, hash_payload) {
-            Err(e) if archive::ratio::exceeded(&e).is_some() => {
+            Err(e) if ratio::exceeded(&e).is_some() => {
                 // A bomb is a finding about the archive, not a failure to read it.
-                let why = archive::ratio::exceeded(&e).expect("just matched");
+                let why = ratio::exceeded(&e).expect("just matched");
                 Ok(TarGzStore {
                     path: path.to_path_buf(),
                     entries: Vec::new(),
@@ -335,7 +335,7 @@ impl TarGzStore {
             }
             raw.push(r);
         }
-        let screened = archive::screen(path, &raw, limits);
+        let screened = screen(path, &raw, limits);
         let mut entries = Vec::with_capacity(screened.entries.len());
         let mut index = HashMap::new();
         let mut tags = HashMap::new();

@@ -7,8 +7,9 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::range::RangeReader;
 use super::{DigestRequest, Entry, Store};
-use crate::archive::{self, Limits, RangeReader, RawEntry, RawKind};
+use super::{Limits, RawEntry, RawKind, screen};
 use crate::digest::{DigestError, Engine, FileDigests, Progress};
 use crate::error::{Code, Problem};
 
@@ -113,7 +114,7 @@ impl ZipStore {
                 });
             }
         }
-        let screened = archive::screen(path, &raw, limits);
+        let screened = screen(path, &raw, limits);
         problems.extend(screened.problems);
         let mut entries = Vec::with_capacity(screened.entries.len());
         let mut by_path = HashMap::new();

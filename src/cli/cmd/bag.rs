@@ -75,7 +75,7 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
     let mut archive = None;
     let prepared = match (&a.output, fmt) {
         (Some(out), Some(f)) => {
-            let file = qoima::archive::with_extension(out, f);
+            let file = qoima::store::with_extension(out, f);
             let sums = qoima::archive::write::checksum_path(&file);
             let mut outputs = vec![(file.as_path(), "the archive")];
             if a.archive.checksum_file {
@@ -88,7 +88,7 @@ pub fn run(a: &BagArgs, g: &Global) -> anyhow::Result<Exit> {
     };
     let result = prepared.and_then(|()| match (&a.output, fmt) {
         (Some(out), Some(f)) => {
-            let file = qoima::archive::with_extension(out, f);
+            let file = qoima::store::with_extension(out, f);
             if std::fs::symlink_metadata(&file).is_ok() {
                 Err(BagError::Exists(file))
             } else {
@@ -232,7 +232,7 @@ pub(super) fn for_profile(
     name: Option<&str>,
     opts: &mut BagOptions,
     extra_tag_files: &[&str],
-    format: Option<qoima::archive::Format>,
+    format: Option<qoima::store::Format>,
 ) -> anyhow::Result<Option<qoima::profile::Profile>> {
     use qoima::profile::{self, Serialization};
     let Some(name) = name else {
@@ -268,7 +268,7 @@ pub(super) fn for_profile(
 
 /// The profile's problems with a bag just made (a folder or an archive).
 pub(super) fn conformance(p: &qoima::profile::Profile, bag: &std::path::Path) -> Vec<Problem> {
-    let limits = qoima::archive::Limits::default();
+    let limits = qoima::store::Limits::default();
     match qoima::store::open(bag, &limits, false) {
         Ok((store, format)) => {
             match qoima::profile::BagFacts::from_store(&*store, format.map(|f| f.media_type())) {

@@ -68,7 +68,7 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
         super::show_progress(g),
     );
     let mut archive = None;
-    let file = fmt.map(|f| qoima::archive::with_extension(&a.output, f));
+    let file = fmt.map(|f| qoima::store::with_extension(&a.output, f));
     let sums = file.as_deref().map(qoima::archive::write::checksum_path);
     let mut outputs = match &file {
         Some(f) => vec![(f.as_path(), "the archive")],
@@ -81,7 +81,7 @@ pub fn run(a: &PackageArgs, g: &Global) -> anyhow::Result<Exit> {
     let result = prepared.and_then(|()| match fmt {
         None => run::package(&a.collection, &a.output, &opts, &engine, &bar),
         Some(f) => {
-            let file = qoima::archive::with_extension(&a.output, f);
+            let file = qoima::store::with_extension(&a.output, f);
             if std::fs::symlink_metadata(&file).is_ok() && !a.force {
                 Err(BagError::Exists(file))
             } else {

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use qoima::archive::write::{self, ArchiveSummary, WriteOptions};
-use qoima::archive::{self, Format, Limits};
+use qoima::store::{self, Format, Limits};
 
 use super::super::Exit;
 use super::super::args::{ArchiveArgs, Global, LimitArgs, SerializeArgs};
@@ -153,10 +153,10 @@ pub fn run(a: &SerializeArgs, g: &Global) -> anyhow::Result<Exit> {
     check_flags(&a.archive)?;
     let bag = a.bag.as_path();
     let out = match &a.output {
-        Some(o) => archive::with_extension(o, fmt),
+        Some(o) => store::with_extension(o, fmt),
         None => {
             let trimmed = bag.components().as_path();
-            archive::with_extension(trimmed, fmt)
+            store::with_extension(trimmed, fmt)
         }
     };
     let opts = WriteOptions {
