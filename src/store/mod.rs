@@ -23,7 +23,7 @@ pub(crate) use self::tar::raw_of as tar_raw_entry;
 pub use dir::DirStore;
 pub use format::{Format, stem, with_extension};
 pub use limits::Limits;
-pub use screen::{RawEntry, RawKind, Screened, screen};
+pub use screen::{IMPLIED, RawEntry, RawKind, Screened, screen};
 pub use tar::{TarGzStore, TarStore};
 pub use zip::ZipStore;
 

@@ -4,7 +4,7 @@
 //! absolute, drive letters), links, devices, duplicates, entries beside the single top-level
 //! folder, encrypted entries and likely decompression bombs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::format::stem;
@@ -53,254 +53,357 @@ pub struct RawEntry {
 pub struct Screened {
     /// The top-level folder (the bag's name inside the archive).
     pub top: Option<String>,
-    /// Bag-relative entries with the index of their raw entry, sorted by path.
+    /// Bag-relative entries with the index of their raw entry ([`IMPLIED`] for a folder only
+    /// implied by other names), sorted by path.
     pub entries: Vec<(Entry, usize)>,
     /// What was wrong, naming the entries (each left out of `entries`).
     pub problems: Vec<Problem>,
 }
+
+/// The raw-entry index [`Screened::entries`] gives a folder that no entry names, only the
+/// paths of others imply.
+pub const IMPLIED: usize = usize::MAX;
 
 /// Sorts the archive's raw entries into the bag they hold and the problems they pose.
 /// `archive` names the archive file (whose stem the top-level folder should match).
 pub fn screen(archive: &Path, raw: &[RawEntry], limits: &Limits) -> Screened {
     let mut out = Screened::default();
     let expected = stem(archive);
-    // The top-level folder is the first component most entries share.
-    let mut tops: Vec<(String, usize)> = Vec::new();
-    for r in raw {
-        let name = r.name.trim_start_matches("./");
-        if let Some(first) = name.split('/').next().filter(|f| !f.is_empty()) {
-            match tops.iter_mut().find(|(t, _)| t == first) {
-                Some((_, n)) => *n += 1,
-                None => tops.push((first.to_string(), 1)),
-            }
-        }
-    }
-    // A bag whose tag files lie at the archive's root (as `cd bag && zip -r ../bag.zip .`
-    // makes) breaks §4.4 but is still read, so that its content is judged too.
-    let at_root = raw
-        .iter()
-        .any(|r| r.name.trim_start_matches("./") == "bagit.txt");
-    let top = if at_root {
-        out.problems.push(Problem::new(
-            Code::ArchiveBagAtRoot,
-            format!(
-                "the bag's tag files lie at the top of {} instead of inside one folder named {expected}/ (RFC 8493 §4.4); its content was read as it is",
-                archive.display()
-            ),
-        ));
-        None
-    } else {
-        tops.iter()
-            .max_by_key(|(t, n)| (*n, *t == expected))
-            .map(|(t, _)| t.clone())
-    };
-    // A name given twice (or a file that is also a folder) is left out in every copy: which
-    // copy a tool would read depends on the tool.
-    let key = |r: &RawEntry| -> String {
-        let n = r.name.trim_start_matches("./").trim_end_matches('/');
-        if at_root {
-            return n.to_string();
-        }
-        match (&top, n.split_once('/')) {
-            (Some(t), Some((first, rest))) if first == t => rest.to_string(),
-            _ => String::new(),
-        }
-    };
-    let mut count: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for r in raw {
-        let k = key(r);
-        if !k.is_empty() {
-            *count.entry(k).or_default() += 1;
-        }
-    }
-    let mut folders: HashSet<String> = HashSet::new();
-    for r in raw {
-        let k = key(r);
-        let mut p = k.as_str();
-        while let Some((parent, _)) = p.rsplit_once('/') {
-            folders.insert(parent.to_string());
-            p = parent;
-        }
-    }
+    let layout = Layout::find(archive, raw, &expected, &mut out.problems);
+    let names = Names::count(raw, &layout);
     let mut reported: HashSet<String> = HashSet::new();
-    let mut total: u64 = 0;
-    let mut total_compressed: u64 = 0;
-    for (i, r) in raw.iter().enumerate() {
-        let shown = crate::paths::printable(&r.name).into_owned();
-        let name = r.name.trim_start_matches("./").trim_end_matches('/');
-        let problem = |code: Code, what: String| Problem::new(code, what).file(r.name.clone());
-        if name.is_empty() || name == "." {
-            continue;
-        }
-        if let Some(why) = crate::paths::unsafe_reason(name) {
-            out.problems.push(problem(
-                Code::ArchiveUnsafeName,
-                format!("entry {shown}: {why}; it was not read"),
-            ));
-            continue;
-        }
-        let rel = match (&top, name.split_once('/')) {
-            (None, _) if at_root => name.to_string(),
-            (Some(t), Some((first, rest))) if first == t => rest.to_string(),
-            (Some(t), None) if name == t => {
-                if !matches!(r.kind, RawKind::Dir) {
-                    out.problems.push(problem(
-                        Code::ArchiveSeveralTops,
-                        format!("entry {shown} is a file beside the bag's folder {t}/"),
-                    ));
-                }
-                continue;
+    let mut totals = Totals::default();
+    for (index, raw_entry) in raw.iter().enumerate() {
+        match judge(raw_entry, &layout, &names, limits, &mut reported) {
+            Judged::Kept(entry) => {
+                totals.add(raw_entry);
+                out.entries.push((entry, index));
             }
-            _ => {
-                out.problems.push(problem(
-                    Code::ArchiveSeveralTops,
-                    format!(
-                        "entry {shown} lies outside the bag's folder {}/: a serialized bag holds one folder",
-                        top.as_deref().unwrap_or("")
-                    ),
-                ));
-                continue;
-            }
-        };
-        let twice = count.get(&rel).copied().unwrap_or(0) > 1;
-        let file_and_folder = r.kind != RawKind::Dir && folders.contains(&rel);
-        if twice || file_and_folder {
-            if reported.insert(rel.clone()) {
-                out.problems.push(problem(
-                    Code::ArchiveDuplicateEntry,
-                    if twice {
-                        format!("entry {shown} appears more than once; none of its copies can be trusted")
-                    } else {
-                        format!("entry {shown} is a file, and other entries use it as a folder; neither can be trusted")
-                    },
-                ));
-            }
-            continue;
+            Judged::Refused(problem) => out.problems.push(problem),
+            Judged::Ignored => {}
         }
-        match &r.kind {
-            RawKind::Symlink(t) | RawKind::Hardlink(t) => {
-                let to = if t.is_empty() {
-                    String::new()
-                } else {
-                    format!(" to {}", crate::paths::printable(t))
-                };
-                out.problems.push(problem(
-                    Code::ArchiveLinkEntry,
-                    format!("entry {shown} is a link{to}; qoima never follows links in archives"),
-                ));
-                continue;
-            }
-            RawKind::Special(what) => {
-                out.problems.push(problem(
-                    Code::ArchiveSpecialEntry,
-                    format!("entry {shown} is a {what}, not a file or folder"),
-                ));
-                continue;
-            }
-            RawKind::Sparse => {
-                out.problems.push(problem(
-                    Code::ArchiveSparseEntry,
-                    format!(
-                        "entry {shown} is a sparse file (GNU tar --sparse), which qoima does not expand; it was not read"
-                    ),
-                ));
-                continue;
-            }
-            RawKind::Dir | RawKind::File => {}
-        }
-        if r.encrypted {
-            out.problems.push(problem(
-                Code::ArchiveEncryptedEntry,
-                format!("entry {shown} is encrypted; qoima cannot check it"),
-            ));
-            continue;
-        }
-        if let Some(method) = &r.unsupported {
-            out.problems.push(problem(
-                Code::ArchiveUnsupportedMethod,
-                format!("entry {shown} is compressed with {method}, which qoima does not read"),
-            ));
-            continue;
-        }
-        if r.kind == RawKind::File
-            && r.size > 1 << 20
-            && r.size / r.compressed.max(1) > limits.max_ratio
-        {
-            out.problems.push(problem(
-                Code::ArchiveBomb,
-                format!(
-                    "entry {shown} would expand {} times ({} bytes from {}), over the limit of {} (--max-ratio)",
-                    r.size / r.compressed.max(1),
-                    r.size,
-                    r.compressed,
-                    limits.max_ratio
-                ),
-            ));
-            continue;
-        }
-        total = total.saturating_add(r.size);
-        total_compressed = total_compressed.saturating_add(r.compressed);
-        let kind = if r.kind == RawKind::Dir {
-            EntryKind::Dir
-        } else {
-            EntryKind::File
-        };
-        out.entries.push((
-            Entry {
-                path: rel,
-                utf8: r.utf8,
-                kind,
-                size: if r.kind == RawKind::Dir { 0 } else { r.size },
-            },
-            i,
-        ));
     }
-    if total > ratio::EXEMPT && total / total_compressed.max(1) > limits.max_ratio {
-        out.problems.push(Problem::new(
-            Code::ArchiveBomb,
-            format!(
-                "{} would expand {} times in all ({total} bytes from {total_compressed}), over the limit of {} (--max-ratio)",
-                archive.display(),
-                total / total_compressed.max(1),
-                limits.max_ratio
-            ),
-        ));
-        out.entries.clear();
-    } else if total > limits.max_size || total == u64::MAX {
-        // (u64::MAX: the sizes overflowed, whatever --max-size says)
-        out.problems.push(Problem::new(
-            Code::ArchiveBomb,
-            format!(
-                "{} would expand to {total} bytes, over the limit of {} (--max-size)",
-                archive.display(),
-                limits.max_size
-            ),
-        ));
+    if let Some(problem) = totals.over_limits(archive, limits) {
+        out.problems.push(problem);
         out.entries.clear();
     }
-    if let Some(t) = &top
-        && *t != expected
+    if let Some(top) = &layout.top
+        && *top != expected
     {
         out.problems.push(Problem::new(
             Code::ArchiveNameMismatch,
             format!(
-                "the bag's folder inside {} is {t}/, not {expected}/ as the archive's name implies",
+                "the bag's folder inside {} is {top}/, not {expected}/ as the archive's name implies",
                 archive.display()
             ),
         ));
     }
-    // Folders implied by file names are listed too, as a folder bag would list them.
-    let mut dirs: HashSet<String> = out
-        .entries
+    add_implied_folders(&mut out.entries);
+    out.entries
+        .sort_by(|left, right| left.0.path.cmp(&right.0.path));
+    out.top = layout.top;
+    out
+}
+
+/// Where the bag lies in the archive: inside one top-level folder, or (against §4.4) at the
+/// archive's root.
+struct Layout {
+    /// The top-level folder: the first component most entries share.
+    top: Option<String>,
+    /// The bag's tag files lie at the archive's root.
+    at_root: bool,
+}
+
+impl Layout {
+    /// Finds the top-level folder; a bag at the root is reported in `problems`.
+    fn find(
+        archive: &Path,
+        raw: &[RawEntry],
+        expected: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Layout {
+        let mut tops: Vec<(String, usize)> = Vec::new();
+        for raw_entry in raw {
+            let name = raw_entry.name.trim_start_matches("./");
+            if let Some(first) = name.split('/').next().filter(|first| !first.is_empty()) {
+                match tops.iter_mut().find(|(top, _)| top == first) {
+                    Some((_, count)) => *count += 1,
+                    None => tops.push((first.to_string(), 1)),
+                }
+            }
+        }
+        // A bag whose tag files lie at the archive's root (as `cd bag && zip -r ../bag.zip .`
+        // makes) breaks §4.4 but is still read, so that its content is judged too.
+        let at_root = raw
+            .iter()
+            .any(|raw_entry| raw_entry.name.trim_start_matches("./") == "bagit.txt");
+        if at_root {
+            problems.push(Problem::new(
+                Code::ArchiveBagAtRoot,
+                format!(
+                    "the bag's tag files lie at the top of {} instead of inside one folder named {expected}/ (RFC 8493 §4.4); its content was read as it is",
+                    archive.display()
+                ),
+            ));
+            return Layout { top: None, at_root };
+        }
+        let top = tops
+            .iter()
+            .max_by_key(|(top, count)| (*count, *top == expected))
+            .map(|(top, _)| top.clone());
+        Layout { top, at_root }
+    }
+
+    /// The bag-relative path of an entry named `name` (without `./` and a trailing `/`), when
+    /// it lies inside the bag.
+    fn below_top<'n>(&self, name: &'n str) -> Option<&'n str> {
+        if self.at_root {
+            return Some(name);
+        }
+        match (&self.top, name.split_once('/')) {
+            (Some(top), Some((first, rest))) if first == top => Some(rest),
+            _ => None,
+        }
+    }
+}
+
+/// An entry's name without a leading `./` and a trailing `/`.
+fn trimmed(raw_entry: &RawEntry) -> &str {
+    raw_entry
+        .name
+        .trim_start_matches("./")
+        .trim_end_matches('/')
+}
+
+/// How often each bag-relative path is named, and which paths other entries use as folders.
+struct Names {
+    count: HashMap<String, usize>,
+    folders: HashSet<String>,
+}
+
+impl Names {
+    fn count(raw: &[RawEntry], layout: &Layout) -> Names {
+        let mut count: HashMap<String, usize> = HashMap::new();
+        let mut folders: HashSet<String> = HashSet::new();
+        for raw_entry in raw {
+            let Some(path) = layout.below_top(trimmed(raw_entry)) else {
+                continue;
+            };
+            if path.is_empty() {
+                continue;
+            }
+            *count.entry(path.to_string()).or_default() += 1;
+            let mut rest = path;
+            while let Some((parent, _)) = rest.rsplit_once('/') {
+                folders.insert(parent.to_string());
+                rest = parent;
+            }
+        }
+        Names { count, folders }
+    }
+}
+
+/// What screening makes of one raw entry.
+enum Judged {
+    /// Read, as this bag entry.
+    Kept(Entry),
+    /// Left out, for this reason.
+    Refused(Problem),
+    /// Left out without a word: the archive's `.`, the bag's folder itself, another copy of
+    /// a duplicate already reported.
+    Ignored,
+}
+
+/// Screens one raw entry; `reported` holds the duplicated paths already reported.
+fn judge(
+    raw_entry: &RawEntry,
+    layout: &Layout,
+    names: &Names,
+    limits: &Limits,
+    reported: &mut HashSet<String>,
+) -> Judged {
+    let shown = crate::paths::printable(&raw_entry.name).into_owned();
+    let name = trimmed(raw_entry);
+    let problem = |code: Code, what: String| {
+        Judged::Refused(Problem::new(code, what).file(raw_entry.name.clone()))
+    };
+    if name.is_empty() || name == "." {
+        return Judged::Ignored;
+    }
+    if let Some(why) = crate::paths::unsafe_reason(name) {
+        return problem(
+            Code::ArchiveUnsafeName,
+            format!("entry {shown}: {why}; it was not read"),
+        );
+    }
+    let path = match layout.below_top(name) {
+        Some(path) => path.to_string(),
+        None => return outside_the_bag(raw_entry, name, &shown, layout),
+    };
+    let twice = names.count.get(&path).copied().unwrap_or(0) > 1;
+    let file_and_folder = raw_entry.kind != RawKind::Dir && names.folders.contains(&path);
+    if twice || file_and_folder {
+        if !reported.insert(path) {
+            return Judged::Ignored;
+        }
+        return problem(
+            Code::ArchiveDuplicateEntry,
+            if twice {
+                format!("entry {shown} appears more than once; none of its copies can be trusted")
+            } else {
+                format!(
+                    "entry {shown} is a file, and other entries use it as a folder; neither can be trusted"
+                )
+            },
+        );
+    }
+    if let Some((code, what)) =
+        refused_kind(raw_entry, &shown).or_else(|| refused_content(raw_entry, &shown, limits))
+    {
+        return problem(code, what);
+    }
+    let is_dir = raw_entry.kind == RawKind::Dir;
+    Judged::Kept(Entry {
+        path,
+        utf8: raw_entry.utf8,
+        kind: if is_dir {
+            EntryKind::Dir
+        } else {
+            EntryKind::File
+        },
+        size: if is_dir { 0 } else { raw_entry.size },
+    })
+}
+
+/// An entry that is not inside the bag's folder: the folder itself (silently), or a stray
+/// entry beside it.
+fn outside_the_bag(raw_entry: &RawEntry, name: &str, shown: &str, layout: &Layout) -> Judged {
+    let what = match &layout.top {
+        Some(top) if name == top => {
+            if raw_entry.kind == RawKind::Dir {
+                return Judged::Ignored;
+            }
+            format!("entry {shown} is a file beside the bag's folder {top}/")
+        }
+        top => format!(
+            "entry {shown} lies outside the bag's folder {}/: a serialized bag holds one folder",
+            top.as_deref().unwrap_or("")
+        ),
+    };
+    Judged::Refused(Problem::new(Code::ArchiveSeveralTops, what).file(raw_entry.name.clone()))
+}
+
+/// Why an entry of its kind is never read: a link, a device, a sparse file.
+fn refused_kind(raw_entry: &RawEntry, shown: &str) -> Option<(Code, String)> {
+    match &raw_entry.kind {
+        RawKind::Symlink(target) | RawKind::Hardlink(target) => {
+            let to = if target.is_empty() {
+                String::new()
+            } else {
+                format!(" to {}", crate::paths::printable(target))
+            };
+            Some((
+                Code::ArchiveLinkEntry,
+                format!("entry {shown} is a link{to}; qoima never follows links in archives"),
+            ))
+        }
+        RawKind::Special(what) => Some((
+            Code::ArchiveSpecialEntry,
+            format!("entry {shown} is a {what}, not a file or folder"),
+        )),
+        RawKind::Sparse => Some((
+            Code::ArchiveSparseEntry,
+            format!(
+                "entry {shown} is a sparse file (GNU tar --sparse), which qoima does not expand; it was not read"
+            ),
+        )),
+        RawKind::Dir | RawKind::File => None,
+    }
+}
+
+/// Why an entry's data is not read: encrypted, compressed in an unknown way, or a likely
+/// bomb on its own.
+fn refused_content(raw_entry: &RawEntry, shown: &str, limits: &Limits) -> Option<(Code, String)> {
+    if raw_entry.encrypted {
+        return Some((
+            Code::ArchiveEncryptedEntry,
+            format!("entry {shown} is encrypted; qoima cannot check it"),
+        ));
+    }
+    if let Some(method) = &raw_entry.unsupported {
+        return Some((
+            Code::ArchiveUnsupportedMethod,
+            format!("entry {shown} is compressed with {method}, which qoima does not read"),
+        ));
+    }
+    let ratio = raw_entry.size / raw_entry.compressed.max(1);
+    if raw_entry.kind == RawKind::File && raw_entry.size > 1 << 20 && ratio > limits.max_ratio {
+        return Some((
+            Code::ArchiveBomb,
+            format!(
+                "entry {shown} would expand {ratio} times ({} bytes from {}), over the limit of {} (--max-ratio)",
+                raw_entry.size, raw_entry.compressed, limits.max_ratio
+            ),
+        ));
+    }
+    None
+}
+
+/// The sizes of the entries kept, declared and stored.
+#[derive(Default)]
+struct Totals {
+    size: u64,
+    compressed: u64,
+}
+
+impl Totals {
+    fn add(&mut self, raw_entry: &RawEntry) {
+        self.size = self.size.saturating_add(raw_entry.size);
+        self.compressed = self.compressed.saturating_add(raw_entry.compressed);
+    }
+
+    /// The problem when the kept entries together would expand too far or too much.
+    fn over_limits(&self, archive: &Path, limits: &Limits) -> Option<Problem> {
+        let (total, total_compressed) = (self.size, self.compressed);
+        if total > ratio::EXEMPT && total / total_compressed.max(1) > limits.max_ratio {
+            return Some(Problem::new(
+                Code::ArchiveBomb,
+                format!(
+                    "{} would expand {} times in all ({total} bytes from {total_compressed}), over the limit of {} (--max-ratio)",
+                    archive.display(),
+                    total / total_compressed.max(1),
+                    limits.max_ratio
+                ),
+            ));
+        }
+        // (u64::MAX: the sizes overflowed, whatever --max-size says)
+        if total > limits.max_size || total == u64::MAX {
+            return Some(Problem::new(
+                Code::ArchiveBomb,
+                format!(
+                    "{} would expand to {total} bytes, over the limit of {} (--max-size)",
+                    archive.display(),
+                    limits.max_size
+                ),
+            ));
+        }
+        None
+    }
+}
+
+/// Adds the folders that file names imply (index [`IMPLIED`]), as a folder bag would list
+/// them.
+fn add_implied_folders(entries: &mut Vec<(Entry, usize)>) {
+    let mut folders: HashSet<String> = entries
         .iter()
-        .filter(|(e, _)| e.kind == EntryKind::Dir)
-        .map(|(e, _)| e.path.clone())
+        .filter(|(entry, _)| entry.kind == EntryKind::Dir)
+        .map(|(entry, _)| entry.path.clone())
         .collect();
     let mut implied = Vec::new();
-    for (e, _) in &out.entries {
-        let mut p = e.path.as_str();
-        while let Some((parent, _)) = p.rsplit_once('/') {
-            if dirs.insert(parent.to_string()) {
+    for (entry, _) in entries.iter() {
+        let mut rest = entry.path.as_str();
+        while let Some((parent, _)) = rest.rsplit_once('/') {
+            if folders.insert(parent.to_string()) {
                 implied.push(Entry {
                     path: parent.to_string(),
                     utf8: true,
@@ -308,14 +411,10 @@ pub fn screen(archive: &Path, raw: &[RawEntry], limits: &Limits) -> Screened {
                     size: 0,
                 });
             }
-            p = parent;
+            rest = parent;
         }
     }
-    out.entries
-        .extend(implied.into_iter().map(|e| (e, usize::MAX)));
-    out.entries.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-    out.top = top;
-    out
+    entries.extend(implied.into_iter().map(|entry| (entry, IMPLIED)));
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ impl TarStore {
         let mut entries = Vec::with_capacity(screened.entries.len());
         let mut problems = screened.problems;
         for (e, i) in screened.entries {
-            if i != usize::MAX && e.kind == EntryKind::File {
+            if i != super::IMPLIED && e.kind == EntryKind::File {
                 if offsets[i].saturating_add(e.size) > len {
                     problems.push(
                         Problem::new(
@@ -340,7 +340,7 @@ impl TarGzStore {
         let mut index = HashMap::new();
         let mut tags = HashMap::new();
         for (e, i) in screened.entries {
-            if i != usize::MAX && e.kind == EntryKind::File {
+            if i != super::IMPLIED && e.kind == EntryKind::File {
                 index.insert(e.path.clone(), i);
                 if let Some(v) = tags_raw.remove(&i) {
                     tags.insert(e.path.clone(), Arc::new(v));

@@ -119,7 +119,7 @@ impl ZipStore {
         let mut entries = Vec::with_capacity(screened.entries.len());
         let mut by_path = HashMap::new();
         for (e, i) in screened.entries {
-            if i != usize::MAX && e.kind == super::EntryKind::File {
+            if i != super::IMPLIED && e.kind == super::EntryKind::File {
                 by_path.insert(e.path.clone(), data[i]);
             }
             entries.push(e);
