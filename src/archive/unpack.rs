@@ -105,10 +105,7 @@ pub fn unpack(
             if let Some(d) = dest.parent() {
                 fs::create_dir_all(d)?;
             }
-            let mut f = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&dest)?;
+            let mut f = fsutil::create_new(&dest)?;
             let mut n = 0u64;
             loop {
                 let k = r.read(&mut buf)?;
@@ -256,11 +253,7 @@ impl Staged {
                     )));
                 }
                 let p = dir.join(format!("{:08}", staged.raw.len()));
-                let mut f = fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&p)
-                    .map_err(StageError::Local)?;
+                let mut f = fsutil::create_new(&p).map_err(StageError::Local)?;
                 let mut n = 0u64;
                 while n < raw.size {
                     let want = (raw.size - n).min(buf.len() as u64) as usize;
@@ -336,10 +329,7 @@ impl Staged {
                         match &self.blobs[*i] {
                             Some(blob) => fs::rename(blob, &dest)?,
                             None => {
-                                fs::OpenOptions::new()
-                                    .write(true)
-                                    .create_new(true)
-                                    .open(&dest)?;
+                                fsutil::create_new(&dest)?;
                             }
                         }
                         files += 1;

@@ -296,11 +296,7 @@ pub fn serialize(
     fsutil::sweep_stale(out, "serialize");
     let tmp = fsutil::temp_sibling(out, "serialize");
     let result = (|| {
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(BagError::io(&tmp))?;
+        let file = fsutil::create_new(&tmp).map_err(BagError::io(&tmp))?;
         let file = match opts.format {
             Format::Zip => write_zip(bag, &top, &list, file, opts, expected.as_ref(), progress),
             Format::Tar => write_tar(

@@ -393,14 +393,10 @@ impl Engine {
         let size = meta.len();
         let mut copy = match &job.copy_to {
             Some(p) => Some(Copy {
-                file: OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(p)
-                    .map_err(|source| DigestError::Write {
-                        path: p.clone(),
-                        source,
-                    })?,
+                file: crate::fsutil::create_new(p).map_err(|source| DigestError::Write {
+                    path: p.clone(),
+                    source,
+                })?,
                 path: p,
             }),
             None => None,
