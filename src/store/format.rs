@@ -82,10 +82,10 @@ pub fn with_extension(path: &Path, format: Format) -> PathBuf {
     if Format::from_name(path) == Some(format) {
         return path.to_path_buf();
     }
-    let mut s = path.as_os_str().to_os_string();
-    s.push(".");
-    s.push(format.extension());
-    PathBuf::from(s)
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".");
+    name.push(format.extension());
+    PathBuf::from(name)
 }
 
 /// The bag's name an archive implies: its file name without the extension.

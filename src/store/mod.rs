@@ -15,6 +15,7 @@ mod range;
 mod ratio;
 mod screen;
 mod tar;
+mod targz;
 mod zip;
 
 use std::io::{self, Read};
@@ -24,7 +25,8 @@ pub use dir::DirStore;
 pub use format::{Format, stem, with_extension};
 pub use limits::Limits;
 pub use screen::{IMPLIED, RawEntry, RawKind, Screened, screen};
-pub use tar::{TarGzStore, TarStore};
+pub use tar::TarStore;
+pub use targz::TarGzStore;
 pub use zip::ZipStore;
 
 use crate::error::Problem;
@@ -116,17 +118,17 @@ pub trait Store: Sync {
     fn problems(&self) -> Vec<Problem> {
         Vec::new()
     }
-    /// Hands every regular file (bag-relative path, its bytes) to `f`, in the store's own
+    /// Hands every regular file (bag-relative path, its bytes) to `each`, in the store's own
     /// best order: listing order for stores with random access, stream order for a tar.gz
     /// (one pass).
     fn for_each_file(
         &self,
-        f: &mut dyn FnMut(&str, &mut dyn Read) -> io::Result<()>,
+        each: &mut dyn FnMut(&str, &mut dyn Read) -> io::Result<()>,
     ) -> io::Result<()> {
-        for e in self.list()? {
-            if e.kind == EntryKind::File {
-                let mut r = self.open(&e.path)?;
-                f(&e.path, &mut r)?;
+        for entry in self.list()? {
+            if entry.kind == EntryKind::File {
+                let mut reader = self.open(&entry.path)?;
+                each(&entry.path, &mut reader)?;
             }
         }
         Ok(())
@@ -146,10 +148,10 @@ pub(crate) fn digest_entries<'s>(
     engine.run_each_stream(
         requests.len(),
         |i| requests[i].size_hint,
-        |i| {
-            let r = &requests[i];
-            let name = std::path::PathBuf::from(format!("{}:{}", archive.display(), r.path));
-            let (reader, size) = open(r.path).map_err(|source| DigestError::Open {
+        |index| {
+            let request = &requests[index];
+            let name = std::path::PathBuf::from(format!("{}:{}", archive.display(), request.path));
+            let (reader, size) = open(request.path).map_err(|source| DigestError::Open {
                 path: name.clone(),
                 source,
             })?;
@@ -157,7 +159,7 @@ pub(crate) fn digest_entries<'s>(
                 name,
                 reader,
                 size,
-                algorithms: r.algorithms,
+                algorithms: request.algorithms,
             })
         },
         progress,
