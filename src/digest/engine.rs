@@ -95,13 +95,13 @@ impl Engine {
     ) -> Vec<Result<FileDigests, DigestError>> {
         let slots: Vec<std::sync::Mutex<Option<Result<FileDigests, DigestError>>>> =
             (0..count).map(|_| std::sync::Mutex::new(None)).collect();
-        self.run_each(count, size, job, progress, |i, r| {
-            *slots[i].lock().expect("no panics while holding it") = Some(r);
+        self.run_each(count, size, job, progress, |index, result| {
+            *slots[index].lock().expect("no panics while holding it") = Some(result);
         });
         slots
             .into_iter()
-            .map(|m| {
-                m.into_inner()
+            .map(|slot| {
+                slot.into_inner()
                     .expect("no panics while holding it")
                     .expect("every job yields one result")
             })
