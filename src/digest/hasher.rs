@@ -126,17 +126,6 @@ fn finish512(h: Sha512Impl) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-/// Lower-case hexadecimal of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(DIGITS[(byte >> 4) as usize] as char);
-        out.push(DIGITS[(byte & 15) as usize] as char);
-    }
-    out
-}
-
 /// Hashes a byte slice with one algorithm (tag files, tests).
 pub fn digest_bytes(algorithm: Algorithm, data: &[u8]) -> String {
     let mut hasher = Hasher::new(algorithm);

@@ -59,7 +59,7 @@ impl Digest {
 
     /// Lower-case hexadecimal.
     pub fn to_hex(&self) -> String {
-        super::hex(self.as_bytes())
+        hex(self.as_bytes())
     }
 }
 
@@ -79,6 +79,17 @@ impl fmt::Debug for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Digest({self})")
     }
+}
+
+/// Lower-case hexadecimal of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(DIGITS[(byte >> 4) as usize] as char);
+        out.push(DIGITS[(byte & 15) as usize] as char);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! hostile entries are left out and reported), the ratio guard on compressed streams and the
 //! positioned range reader. `archive` (writing and unpacking) builds on this, not the reverse.
 
+mod detect;
 mod dir;
 mod format;
 mod limits;
@@ -21,6 +22,7 @@ mod zip;
 use std::io::{self, Read};
 
 pub(crate) use self::tar::raw_of as tar_raw_entry;
+pub use detect::open;
 pub use dir::DirStore;
 pub use format::{Format, stem, with_extension};
 pub use limits::Limits;
@@ -165,30 +167,4 @@ pub(crate) fn digest_entries<'s>(
         progress,
         done,
     );
-}
-
-/// Opens the bag at `path`: a folder, or a zip, tar or tar.gz file (by content). `hash_hint`
-/// tells a streaming store (tar.gz) that the payload will be hashed, so it may hash it in
-/// its first pass.
-pub fn open(
-    path: &std::path::Path,
-    limits: &Limits,
-    hash_hint: bool,
-) -> io::Result<(Box<dyn Store>, Option<Format>)> {
-    let meta = std::fs::metadata(path)?;
-    if meta.is_dir() {
-        return Ok((Box::new(DirStore::new(path)), None));
-    }
-    match Format::detect(path)? {
-        Some(Format::Zip) => Ok((Box::new(ZipStore::open(path, limits)?), Some(Format::Zip))),
-        Some(Format::Tar) => Ok((Box::new(TarStore::open(path, limits)?), Some(Format::Tar))),
-        Some(Format::TarGz) => Ok((
-            Box::new(TarGzStore::open(path, limits, hash_hint)?),
-            Some(Format::TarGz),
-        )),
-        None => Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "neither a folder nor a zip, tar or tar.gz file",
-        )),
-    }
 }
