@@ -2,7 +2,7 @@
 //! PAX, long names), the screening of entries, and the start of each entry's data.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use qoima::archive::Limits;
+use qoima::store::Limits;
 
 fuzz_target!(|data: &[u8]| {
     let path = qoima_fuzz::scratch_file("bag.tar", data);

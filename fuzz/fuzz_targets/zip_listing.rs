@@ -2,7 +2,7 @@
 //! start of each entry's data (stored or deflated, checked against its CRC).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use qoima::archive::Limits;
+use qoima::store::Limits;
 use qoima::store::ZipStore;
 
 fuzz_target!(|data: &[u8]| {

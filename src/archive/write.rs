@@ -12,19 +12,17 @@
 //! bytes written into the archive and compared; a difference refuses the archive (`BAG-084`)
 //! and removes it.
 
-use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::Format;
-use crate::bagit::text::Encoding;
-use crate::bagit::{BagError, Version, manifest};
-use crate::digest::{Algorithm, Digest, Hasher, Progress};
-use crate::error::{Code, Problem};
+use super::expected::{Expected, write_error};
+use crate::bagit::BagError;
+use crate::digest::{Algorithm, Hasher, Progress};
 use crate::fsutil;
+use crate::store::Format;
 
 /// How to write an archive.
 #[derive(Clone, Debug)]
@@ -66,16 +64,16 @@ pub struct ArchiveSummary {
 /// the bag's Bagging-Date, else 1980-01-01 (the earliest time a zip can hold).
 pub fn archive_time(bag: &Path) -> i64 {
     const ZIP_EPOCH: i64 = 315_532_800;
-    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH")
+    if let Some(epoch) = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
-        .and_then(|v| v.trim().parse::<i64>().ok())
+        .and_then(|value| value.trim().parse::<i64>().ok())
     {
-        return t.max(ZIP_EPOCH);
+        return epoch.max(ZIP_EPOCH);
     }
-    let date = fs::read(bag.join("bag-info.txt")).ok().and_then(|b| {
-        let text = String::from_utf8_lossy(&b).into_owned();
-        text.lines().find_map(|l| {
-            let (label, value) = l.split_once(':')?;
+    let date = fs::read(bag.join("bag-info.txt")).ok().and_then(|bytes| {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        text.lines().find_map(|line| {
+            let (label, value) = line.split_once(':')?;
             label
                 .trim()
                 .eq_ignore_ascii_case("Bagging-Date")
@@ -83,123 +81,9 @@ pub fn archive_time(bag: &Path) -> i64 {
                 .flatten()
         })
     });
-    date.and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc().timestamp().max(ZIP_EPOCH))
+    date.and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map(|midnight| midnight.and_utc().timestamp().max(ZIP_EPOCH))
         .unwrap_or(ZIP_EPOCH)
-}
-
-/// The manifests' digests, to hold the archived bytes to: one algorithm (the cheapest strong
-/// one the bag has), by bag-relative path.
-struct Expected {
-    algorithm: Algorithm,
-    digests: HashMap<String, Digest>,
-}
-
-/// A file whose archived bytes are not the bytes its manifest vouches for.
-#[derive(Debug)]
-struct Mismatch {
-    rel: String,
-    algorithm: Algorithm,
-    manifest: String,
-    archived: String,
-}
-
-impl std::fmt::Display for Mismatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} changed after it was hashed: its {} was {} in the manifest and {} as archived; something wrote to it (or to the source file it is linked to) during the run, so the archive was not kept",
-            self.rel,
-            self.algorithm.name(),
-            self.manifest,
-            self.archived
-        )
-    }
-}
-
-impl std::error::Error for Mismatch {}
-
-impl Expected {
-    /// Reads the digests of `bag`'s payload and tag manifests for the preferred algorithm.
-    fn load(bag: &Path) -> Result<Expected, BagError> {
-        const PREFERENCE: [Algorithm; 7] = [
-            Algorithm::Blake3,
-            Algorithm::Sha256,
-            Algorithm::Sha512,
-            Algorithm::Sha384,
-            Algorithm::Sha224,
-            Algorithm::Sha1,
-            Algorithm::Md5,
-        ];
-        let algorithm = PREFERENCE
-            .into_iter()
-            .find(|&a| bag.join(manifest::file_name(false, a)).is_file())
-            .ok_or_else(|| {
-                BagError::Usage(format!(
-                    "{} has no payload manifest qoima can check",
-                    bag.display()
-                ))
-            })?;
-        let mut digests = HashMap::new();
-        for tag in [false, true] {
-            let name = manifest::file_name(tag, algorithm);
-            let path = bag.join(&name);
-            if tag && !path.is_file() {
-                continue;
-            }
-            let file = File::open(&path).map_err(BagError::io(&path))?;
-            let mut problems = crate::verdict::Problems::default();
-            let parsed = manifest::parse(
-                io::BufReader::new(file),
-                &name,
-                Encoding::Utf8,
-                Version::V1_0,
-                &mut problems,
-            );
-            digests.extend(parsed.entries.into_iter().map(|e| (e.path, e.digest)));
-        }
-        Ok(Expected { algorithm, digests })
-    }
-
-    /// A hasher for `rel` when the manifests list it.
-    fn hasher(&self, rel: &str) -> Option<Hasher> {
-        self.digests
-            .contains_key(rel)
-            .then(|| Hasher::new(self.algorithm))
-    }
-
-    /// Compares what was archived of `rel` with its manifest.
-    fn check(&self, rel: &str, hasher: Option<Hasher>) -> io::Result<()> {
-        let (Some(h), Some(want)) = (hasher, self.digests.get(rel)) else {
-            return Ok(());
-        };
-        let got = h.finish();
-        if got == *want {
-            return Ok(());
-        }
-        Err(io::Error::other(Mismatch {
-            rel: rel.to_string(),
-            algorithm: self.algorithm,
-            manifest: want.to_hex(),
-            archived: got.to_hex(),
-        }))
-    }
-}
-
-/// The refusal for an archived file that differs from its manifest, or the I/O error.
-fn write_error(tmp: &Path, e: io::Error) -> BagError {
-    match e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<Mismatch>())
-    {
-        Some(m) => BagError::Coded(Box::new(
-            Problem::new(Code::ArchiveSourceChanged, m.to_string()).file(m.rel.clone()),
-        )),
-        None => BagError::Io {
-            path: tmp.to_path_buf(),
-            source: e,
-        },
-    }
 }
 
 struct Item {
@@ -212,40 +96,40 @@ struct Item {
 /// The bag's entries in archive order.
 fn items(bag: &Path) -> Result<Vec<Item>, BagError> {
     let (walked, issues) = fsutil::walk(bag, false, &[]);
-    if let Some(fsutil::WalkIssue::Io(p, e)) = issues.into_iter().next() {
-        return Err(BagError::Io { path: p, source: e });
+    if let Some(fsutil::WalkIssue::Io(path, source)) = issues.into_iter().next() {
+        return Err(BagError::Io { path, source });
     }
     let mut out = Vec::with_capacity(walked.len());
-    for w in walked {
-        let Some(rel) = w.rel.to_str().map(|s| s.replace('\\', "/")) else {
+    for found in walked {
+        let Some(rel) = found.rel.to_str().map(|rel| rel.replace('\\', "/")) else {
             return Err(BagError::Usage(format!(
                 "{} has a name that is not UTF-8; an archive cannot carry it faithfully",
-                bag.join(&w.rel).display()
+                bag.join(&found.rel).display()
             )));
         };
-        let ft = w.file_type;
-        if !(ft.is_file() || ft.is_dir()) {
+        let file_type = found.file_type;
+        if !(file_type.is_file() || file_type.is_dir()) {
             return Err(BagError::Usage(format!(
                 "{} is not a file or folder (a link or device); serialize a bag of plain files",
-                bag.join(&w.rel).display()
+                bag.join(&found.rel).display()
             )));
         }
         out.push(Item {
             rel,
-            dir: ft.is_dir(),
-            size: w.len,
+            dir: file_type.is_dir(),
+            size: found.len,
         });
     }
-    let group = |i: &Item| {
-        if i.rel == "bagit.txt" {
+    let group = |item: &Item| {
+        if item.rel == "bagit.txt" {
             0
-        } else if i.rel == "data" || i.rel.starts_with("data/") {
+        } else if item.rel == "data" || item.rel.starts_with("data/") {
             2
         } else {
             1
         }
     };
-    out.sort_by(|a, b| (group(a), &a.rel).cmp(&(group(b), &b.rel)));
+    out.sort_by(|left, right| (group(left), &left.rel).cmp(&(group(right), &right.rel)));
     Ok(out)
 }
 
@@ -258,8 +142,8 @@ pub fn serialize(
     progress: &dyn Progress,
 ) -> Result<ArchiveSummary, BagError> {
     crate::bagit::create::refuse_overlap(bag, out, "the archive")?;
-    if let Ok(m) = fs::symlink_metadata(out)
-        && !(opts.replace && m.is_file())
+    if let Ok(existing) = fs::symlink_metadata(out)
+        && !(opts.replace && existing.is_file())
     {
         return Err(BagError::Exists(out.to_path_buf()));
     }
@@ -269,7 +153,7 @@ pub fn serialize(
             bag.display()
         )));
     }
-    let top = super::stem(out);
+    let top = crate::store::stem(out);
     if top.is_empty() || top.contains(['/', '\\']) || top == "." || top == ".." {
         return Err(BagError::Usage(format!(
             "{} does not name an archive file",
@@ -286,59 +170,17 @@ pub fn serialize(
             Format::Tar => "writing the tar",
             Format::TarGz => "writing the tar.gz",
         },
-        list.iter().map(|i| i.size).sum(),
-        list.iter().filter(|i| !i.dir).count() as u64,
+        list.iter().map(|item| item.size).sum(),
+        list.iter().filter(|item| !item.dir).count() as u64,
     );
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = out.parent().filter(|parent| !parent.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(BagError::io(parent))?;
     }
     // What a killed run left (its process gone) is removed; a live run's is left alone.
     fsutil::sweep_stale(out, "serialize");
     let tmp = fsutil::temp_sibling(out, "serialize");
-    let result = (|| {
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(BagError::io(&tmp))?;
-        let file = match opts.format {
-            Format::Zip => write_zip(bag, &top, &list, file, opts, expected.as_ref(), progress),
-            Format::Tar => write_tar(
-                bag,
-                &top,
-                &list,
-                BufWriter::with_capacity(1 << 20, file),
-                opts,
-                expected.as_ref(),
-                progress,
-            )
-            .and_then(|w| w.into_inner().map_err(|e| e.into_error())),
-            Format::TarGz => {
-                let gz = flate2::GzBuilder::new().mtime(0).write(
-                    BufWriter::with_capacity(1 << 20, file),
-                    flate2::Compression::default(),
-                );
-                write_tar(bag, &top, &list, gz, opts, expected.as_ref(), progress)
-                    .and_then(|gz| gz.finish())
-                    .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
-            }
-        }
-        .map_err(|e| write_error(&tmp, e))?;
-        file.sync_all().map_err(BagError::io(&tmp))?;
-        drop(file);
-        fsutil::failpoint("serialize-before-rename");
-        fs::rename(&tmp, out).map_err(BagError::io(out))?;
-        if let Some(parent) = out.parent() {
-            let dir = if parent.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                parent
-            };
-            // The rename is only durable once the folder is flushed: a failure is reported.
-            fsutil::sync_dir(dir).map_err(BagError::io(dir))?;
-        }
-        Ok(())
-    })();
+    let result = write_archive(&tmp, bag, &top, &list, opts, expected.as_ref(), progress)
+        .and_then(|()| publish(&tmp, out));
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
         return Err(e);
@@ -360,13 +202,66 @@ pub fn serialize(
     })
 }
 
-/// Writes the bag folder `bag` as a tar stream into `w`, its entries under the folder `top`:
+/// Writes the archive into the new file `tmp` and flushes it to disk.
+fn write_archive(
+    tmp: &Path,
+    bag: &Path,
+    top: &str,
+    list: &[Item],
+    opts: &WriteOptions,
+    expected: Option<&Expected>,
+    progress: &dyn Progress,
+) -> Result<(), BagError> {
+    let file = fsutil::create_new(tmp).map_err(BagError::io(tmp))?;
+    let file = match opts.format {
+        Format::Zip => write_zip(bag, top, list, file, opts, expected, progress),
+        Format::Tar => write_tar(
+            bag,
+            top,
+            list,
+            BufWriter::with_capacity(1 << 20, file),
+            opts,
+            expected,
+            progress,
+        )
+        .and_then(|buffered| buffered.into_inner().map_err(|e| e.into_error())),
+        Format::TarGz => {
+            let gz = flate2::GzBuilder::new().mtime(0).write(
+                BufWriter::with_capacity(1 << 20, file),
+                flate2::Compression::default(),
+            );
+            write_tar(bag, top, list, gz, opts, expected, progress)
+                .and_then(|gz| gz.finish())
+                .and_then(|buffered| buffered.into_inner().map_err(|e| e.into_error()))
+        }
+    }
+    .map_err(|e| write_error(tmp, e))?;
+    file.sync_all().map_err(BagError::io(tmp))
+}
+
+/// Renames the complete archive `tmp` to `out`; the rename is only durable once the folder
+/// is flushed, so a failure there is reported.
+fn publish(tmp: &Path, out: &Path) -> Result<(), BagError> {
+    fsutil::failpoint("serialize-before-rename");
+    fs::rename(tmp, out).map_err(BagError::io(out))?;
+    if let Some(parent) = out.parent() {
+        let dir = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        fsutil::sync_dir(dir).map_err(BagError::io(dir))?;
+    }
+    Ok(())
+}
+
+/// Writes the bag folder `bag` as a tar stream into `sink`, its entries under the folder `top`:
 /// the same bytes [`serialize`] writes for a tar named `TOP.tar`. For callers that pipe the
 /// tar elsewhere (the encrypted bundles of `seal::encrypt`), so it never lands on disk.
 pub fn write_tar_stream<W: Write>(
     bag: &Path,
     top: &str,
-    w: W,
+    sink: W,
     mtime: i64,
     progress: &dyn Progress,
 ) -> Result<W, BagError> {
@@ -379,22 +274,22 @@ pub fn write_tar_stream<W: Write>(
         replace: false,
         verify: false,
     };
-    write_tar(bag, top, &list, w, &opts, None, progress).map_err(BagError::io(bag))
+    write_tar(bag, top, &list, sink, &opts, None, progress).map_err(BagError::io(bag))
 }
 
 /// The sha256 of a file, as lowercase hex.
 pub fn file_sha256(path: &Path) -> io::Result<String> {
-    let mut f = File::open(path)?;
-    let mut h = Hasher::new(Algorithm::Sha256);
+    let mut file = File::open(path)?;
+    let mut hasher = Hasher::new(Algorithm::Sha256);
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
+        let count = file.read(&mut buf)?;
+        if count == 0 {
             break;
         }
-        h.update(&buf[..n]);
+        hasher.update(&buf[..count]);
     }
-    Ok(h.finish_hex())
+    Ok(hasher.finish_hex())
 }
 
 /// `sha256sum`'s line for the file `file_name` (`HEX  NAME`).
@@ -404,20 +299,20 @@ pub fn checksum_line(sha256: &str, file_name: &str) -> String {
 
 /// Where `--checksum-file` writes the archive's sha256: `ARCHIVE.sha256`.
 pub fn checksum_path(archive: &Path) -> PathBuf {
-    let mut p = archive.as_os_str().to_os_string();
-    p.push(".sha256");
-    PathBuf::from(p)
+    let mut name = archive.as_os_str().to_os_string();
+    name.push(".sha256");
+    PathBuf::from(name)
 }
 
 /// `sha256sum`'s line for the archive (`HEX  NAME`), written to `NAME.sha256` beside it.
 pub fn write_checksum_file(archive: &Path, sha256: &str) -> io::Result<PathBuf> {
     let name = archive
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let p = checksum_path(archive);
-    fsutil::write_atomic(&p, checksum_line(sha256, &name).as_bytes())?;
-    Ok(p)
+    let path = checksum_path(archive);
+    fsutil::write_atomic(&path, checksum_line(sha256, &name).as_bytes())?;
+    Ok(path)
 }
 
 fn write_zip(
@@ -430,14 +325,14 @@ fn write_zip(
     progress: &dyn Progress,
 ) -> io::Result<File> {
     use zip::write::SimpleFileOptions;
-    let dt = zip_time(opts.mtime);
+    let modified = zip_time(opts.mtime);
     let method = if opts.compress {
         zip::CompressionMethod::Deflated
     } else {
         zip::CompressionMethod::Stored
     };
     let base = SimpleFileOptions::default()
-        .last_modified_time(dt)
+        .last_modified_time(modified)
         .compression_method(method);
     // zip's writer panics (`file_end >= self.stats.start`, in `finish` or its `Drop`) once a
     // write under it has failed. So it never sees one: `Latched` keeps the first error, which
@@ -447,33 +342,36 @@ fn write_zip(
     zip.add_directory(format!("{top}/"), base.unix_permissions(0o755))
         .map_err(zerr)?;
     let mut buf = vec![0u8; 1 << 20];
-    for it in list {
-        let name = format!("{top}/{}", it.rel);
-        if it.dir {
+    for item in list {
+        let name = format!("{top}/{}", item.rel);
+        if item.dir {
             zip.add_directory(format!("{name}/"), base.unix_permissions(0o755))
                 .map_err(zerr)?;
             continue;
         }
-        let o = base
+        let options = base
             .unix_permissions(0o644)
-            .large_file(it.size >= u32::MAX as u64);
-        zip.start_file(name, o).map_err(zerr)?;
-        let mut hasher = expected.and_then(|x| x.hasher(&it.rel));
+            .large_file(item.size >= u32::MAX as u64);
+        zip.start_file(name, options).map_err(zerr)?;
+        let mut hasher = expected.and_then(|expected| expected.hasher(&item.rel));
         copy_exact(
-            &bag.join(&it.rel),
-            it.size,
+            &bag.join(&item.rel),
+            item.size,
             &mut zip,
             &mut buf,
             hasher.as_mut(),
             progress,
         )?;
-        if let Some(x) = expected {
-            x.check(&it.rel, hasher)?;
+        if let Some(expected) = expected {
+            expected.check(&item.rel, hasher)?;
         }
         progress.file_done();
     }
-    let w = zip.finish().map_err(zerr)?;
-    w.into_inner().map_err(|e| e.into_error())?.into_result()
+    let buffered = zip.finish().map_err(zerr)?;
+    buffered
+        .into_inner()
+        .map_err(|e| e.into_error())?
+        .into_result()
 }
 
 /// A file that never fails a write towards its user: the first error is kept, and every
@@ -524,55 +422,55 @@ fn write_tar<W: Write>(
     bag: &Path,
     top: &str,
     list: &[Item],
-    w: W,
+    sink: W,
     opts: &WriteOptions,
     expected: Option<&Expected>,
     progress: &dyn Progress,
 ) -> io::Result<W> {
-    let mut b = tar::Builder::new(w);
+    let mut builder = tar::Builder::new(sink);
     let header = |dir: bool, size: u64| {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(if dir {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(if dir {
             tar::EntryType::Directory
         } else {
             tar::EntryType::Regular
         });
-        h.set_mode(if dir { 0o755 } else { 0o644 });
-        h.set_uid(0);
-        h.set_gid(0);
-        let _ = h.set_username("");
-        let _ = h.set_groupname("");
-        h.set_mtime(opts.mtime.max(0) as u64);
-        h.set_size(size);
-        h
+        header.set_mode(if dir { 0o755 } else { 0o644 });
+        header.set_uid(0);
+        header.set_gid(0);
+        let _ = header.set_username("");
+        let _ = header.set_groupname("");
+        header.set_mtime(opts.mtime.max(0) as u64);
+        header.set_size(size);
+        header
     };
-    b.append_data(&mut header(true, 0), format!("{top}/"), io::empty())?;
-    for it in list {
-        let name = format!("{top}/{}", it.rel);
-        if it.dir {
-            b.append_data(&mut header(true, 0), format!("{name}/"), io::empty())?;
+    builder.append_data(&mut header(true, 0), format!("{top}/"), io::empty())?;
+    for item in list {
+        let name = format!("{top}/{}", item.rel);
+        if item.dir {
+            builder.append_data(&mut header(true, 0), format!("{name}/"), io::empty())?;
             continue;
         }
-        let f = crate::digest::open_for_read(&bag.join(&it.rel), false)?;
+        let file = crate::digest::open_for_read(&bag.join(&item.rel), false)?;
         // The header has promised `size` bytes: a file that changed since the listing must
         // stop the run rather than leave a tar whose entries are out of step.
         let mut exact = ExactReader {
-            inner: f.take(it.size),
-            left: it.size,
-            path: bag.join(&it.rel),
-            hasher: expected.and_then(|x| x.hasher(&it.rel)),
+            inner: file.take(item.size),
+            left: item.size,
+            path: bag.join(&item.rel),
+            hasher: expected.and_then(|expected| expected.hasher(&item.rel)),
             progress,
         };
-        b.append_data(&mut header(false, it.size), &name, &mut exact)?;
+        builder.append_data(&mut header(false, item.size), &name, &mut exact)?;
         if exact.left != 0 {
             return Err(changed(&exact.path));
         }
-        if let Some(x) = expected {
-            x.check(&it.rel, exact.hasher)?;
+        if let Some(expected) = expected {
+            expected.check(&item.rel, exact.hasher)?;
         }
         progress.file_done();
     }
-    b.into_inner()
+    builder.into_inner()
 }
 
 struct ExactReader<'p, R> {
@@ -585,16 +483,16 @@ struct ExactReader<'p, R> {
 
 impl<R: Read> Read for ExactReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n == 0 && self.left != 0 && !buf.is_empty() {
+        let count = self.inner.read(buf)?;
+        if count == 0 && self.left != 0 && !buf.is_empty() {
             return Err(changed(&self.path));
         }
-        self.left -= n as u64;
-        if let Some(h) = self.hasher.as_mut() {
-            h.update(&buf[..n]);
+        self.left -= count as u64;
+        if let Some(hasher) = self.hasher.as_mut() {
+            hasher.update(&buf[..count]);
         }
-        self.progress.bytes(n as u64);
-        Ok(n)
+        self.progress.bytes(count as u64);
+        Ok(count)
     }
 }
 
@@ -608,27 +506,27 @@ fn changed(path: &Path) -> io::Error {
 fn copy_exact(
     path: &Path,
     size: u64,
-    w: &mut impl Write,
+    sink: &mut impl Write,
     buf: &mut [u8],
     mut hasher: Option<&mut Hasher>,
     progress: &dyn Progress,
 ) -> io::Result<()> {
-    let mut f = crate::digest::open_for_read(path, false)?;
+    let mut file = crate::digest::open_for_read(path, false)?;
     let mut total = 0u64;
     loop {
-        let n = f.read(buf)?;
-        if n == 0 {
+        let count = file.read(buf)?;
+        if count == 0 {
             break;
         }
-        total += n as u64;
+        total += count as u64;
         if total > size {
             return Err(changed(path));
         }
-        w.write_all(&buf[..n])?;
-        if let Some(h) = hasher.as_deref_mut() {
-            h.update(&buf[..n]);
+        sink.write_all(&buf[..count])?;
+        if let Some(hasher) = hasher.as_deref_mut() {
+            hasher.update(&buf[..count]);
         }
-        progress.bytes(n as u64);
+        progress.bytes(count as u64);
     }
     if total != size {
         return Err(changed(path));
@@ -637,17 +535,17 @@ fn copy_exact(
 }
 
 fn zip_time(secs: i64) -> zip::DateTime {
-    let t = chrono::DateTime::from_timestamp(secs, 0)
+    let time = chrono::DateTime::from_timestamp(secs, 0)
         .unwrap_or_default()
         .naive_utc();
     use chrono::{Datelike, Timelike};
     zip::DateTime::from_date_and_time(
-        t.year().clamp(1980, 2107) as u16,
-        t.month() as u8,
-        t.day() as u8,
-        t.hour() as u8,
-        t.minute() as u8,
-        t.second() as u8,
+        time.year().clamp(1980, 2107) as u16,
+        time.month() as u8,
+        time.day() as u8,
+        time.hour() as u8,
+        time.minute() as u8,
+        time.second() as u8,
     )
     .unwrap_or_default()
 }

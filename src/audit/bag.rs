@@ -10,9 +10,9 @@ use chrono::Utc;
 
 use super::classify::{Classified, Current, classify};
 use super::model::{BagAudit, Baseline, ClassCounts, Finding, Outcome};
-use crate::archive::Limits;
 use crate::bagit::{BagReport, Mode, ValidateOptions, manifest};
 use crate::digest::{Algorithm, AlgorithmSet, Engine, FileDigests, Progress};
+use crate::store::Limits;
 use crate::store::{DigestRequest, Entry, EntryKind, Store};
 use crate::verdict::Verdict;
 

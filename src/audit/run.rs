@@ -15,8 +15,8 @@ use serde::Serialize;
 use super::bag::audit_bag;
 use super::model::{BagAudit, Baseline, Outcome};
 use super::register::{Claim, Register, RegisterError, RunInfo};
-use crate::archive::Limits;
 use crate::digest::{Engine, Progress};
+use crate::store::Limits;
 
 /// How a run is bounded.
 #[derive(Clone, Debug, Default)]

@@ -154,11 +154,11 @@ impl AlgorithmSet {
 
 impl FromIterator<Algorithm> for AlgorithmSet {
     fn from_iter<I: IntoIterator<Item = Algorithm>>(iter: I) -> Self {
-        let mut s = AlgorithmSet::EMPTY;
-        for a in iter {
-            s.insert(a);
+        let mut set = AlgorithmSet::EMPTY;
+        for algorithm in iter {
+            set.insert(algorithm);
         }
-        s
+        set
     }
 }
 

@@ -1,6 +1,6 @@
 //! The parallel hashing engine.
 //!
-//! I/O policy, written once here:
+//! I/O policy, written once here and in `read.rs` (the read loops this engine drives):
 //! - every file is read exactly once, with plain `read(2)` into 1 MiB buffers, and every
 //!   requested algorithm (and, when bagging to a new place, the copy) is fed from that one read;
 //! - no memory maps: a file truncated under a map kills the process with SIGBUS, and page-cache
@@ -14,157 +14,19 @@
 //! - the size seen at open is compared with the bytes read and with a second `fstat` at the end,
 //!   so a file that changes while it is hashed is reported, never silently digested.
 
-use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::fs::{File, Metadata};
+use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use super::{Algorithm, AlgorithmSet, Digest, Hasher};
-
-/// Bytes handed to the hashes at a time.
-pub const CHUNK: usize = 1 << 20;
+use super::error::damaged;
+use super::read::{CHUNK, CopyOut, open_for_read, read_full, sequential_read, split_read};
+use super::{DigestError, FileDigests, HashJob, Hasher, Progress, StreamJob};
 
 /// Files at least this big are split across algorithms.
 pub const SPLIT_THRESHOLD: u64 = 4 << 20;
-
-/// One file to hash.
-#[derive(Debug, Clone)]
-pub struct HashJob {
-    /// Where to read it.
-    pub path: PathBuf,
-    /// Its size as seen when the job was planned (used to schedule biggest first).
-    pub size_hint: u64,
-    /// The algorithms to compute.
-    pub algorithms: AlgorithmSet,
-    /// When set, the bytes read are also written to this new file (which must not exist).
-    pub copy_to: Option<PathBuf>,
-    /// Open the path even when it is a symbolic link (its target is read).
-    pub follow_links: bool,
-}
-
-/// The digests of one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileDigests {
-    /// Bytes read.
-    pub size: u64,
-    digests: Vec<(Algorithm, Digest)>,
-}
-
-impl FileDigests {
-    /// Digests computed elsewhere (a streaming reader of an archive).
-    pub fn new(size: u64, digests: Vec<(Algorithm, Digest)>) -> FileDigests {
-        FileDigests { size, digests }
-    }
-
-    /// Only the digests for `algorithms`, if every one of them was computed.
-    pub fn subset(&self, algorithms: AlgorithmSet) -> Option<FileDigests> {
-        let digests: Vec<(Algorithm, Digest)> = self
-            .digests
-            .iter()
-            .filter(|(a, _)| algorithms.contains(*a))
-            .cloned()
-            .collect();
-        (digests.len() == algorithms.len()).then_some(FileDigests {
-            size: self.size,
-            digests,
-        })
-    }
-
-    /// The digest for `a`, if it was computed.
-    pub fn get(&self, a: Algorithm) -> Option<&Digest> {
-        self.digests.iter().find(|(x, _)| *x == a).map(|(_, d)| d)
-    }
-
-    /// All digests, in manifest order.
-    pub fn iter(&self) -> impl Iterator<Item = (Algorithm, &Digest)> {
-        self.digests.iter().map(|(a, d)| (*a, d))
-    }
-}
-
-/// Why a file could not be hashed.
-#[derive(Debug, thiserror::Error)]
-pub enum DigestError {
-    /// The file could not be opened.
-    #[error("cannot open {}: {source}", path.display())]
-    Open {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: io::Error,
-    },
-    /// Reading failed part-way.
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: io::Error,
-    },
-    /// Writing the copy failed.
-    #[error("cannot write {}: {source}", path.display())]
-    Write {
-        /// The copy being written.
-        path: PathBuf,
-        /// The cause.
-        source: io::Error,
-    },
-    /// The path is not a regular file (a directory, FIFO, device or socket).
-    #[error("{} is not a regular file", path.display())]
-    NotRegular {
-        /// The path.
-        path: PathBuf,
-    },
-    /// An archive entry's data disagrees with its header, or does not decompress.
-    #[error("{}: {reason}", path.display())]
-    Damaged {
-        /// The entry.
-        path: PathBuf,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The file changed while it was read.
-    #[error("{} changed while it was read ({expected} bytes at open; {actual} read or now on disk; or its modification time moved)", path.display())]
-    Changed {
-        /// The file.
-        path: PathBuf,
-        /// Size at open.
-        expected: u64,
-        /// Bytes read, or size at the end.
-        actual: u64,
-    },
-}
-
-/// One stream to hash: an entry of an archive, read through its own reader.
-pub struct StreamJob<'a> {
-    /// What to call it in errors (`bag.zip:bag/data/a.jpg`).
-    pub name: PathBuf,
-    /// Its bytes (decompressed and checked as the reader sees fit).
-    pub reader: Box<dyn Read + Send + 'a>,
-    /// The size its header declares: fewer or more bytes are an error.
-    pub size: u64,
-    /// The algorithms to compute.
-    pub algorithms: AlgorithmSet,
-}
-
-/// Receives progress as bytes are hashed; called from many threads.
-pub trait Progress: Sync {
-    /// `n` more bytes were hashed.
-    fn bytes(&self, _n: u64) {}
-    /// One more file is done.
-    fn file_done(&self) {}
-    /// A new stage of the work begins (`checking`, `hashing`, `describing`…), with its
-    /// size when known (0 when not); the byte and file counts restart.
-    fn stage(&self, _name: &str, _total_bytes: u64, _total_files: u64) {}
-}
-
-/// No progress reporting.
-pub struct NoProgress;
-impl Progress for NoProgress {}
 
 /// A pool of hashing threads.
 pub struct Engine {
@@ -174,10 +36,6 @@ pub struct Engine {
     /// Files being hashed right now: when it is below `jobs`, some thread is idle and a big
     /// file's chunks are worth splitting.
     active: AtomicUsize,
-}
-
-thread_local! {
-    static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Engine {
@@ -237,13 +95,13 @@ impl Engine {
     ) -> Vec<Result<FileDigests, DigestError>> {
         let slots: Vec<std::sync::Mutex<Option<Result<FileDigests, DigestError>>>> =
             (0..count).map(|_| std::sync::Mutex::new(None)).collect();
-        self.run_each(count, size, job, progress, |i, r| {
-            *slots[i].lock().expect("no panics while holding it") = Some(r);
+        self.run_each(count, size, job, progress, |index, result| {
+            *slots[index].lock().expect("no panics while holding it") = Some(result);
         });
         slots
             .into_iter()
-            .map(|m| {
-                m.into_inner()
+            .map(|slot| {
+                slot.into_inner()
                     .expect("no panics while holding it")
                     .expect("every job yields one result")
             })
@@ -261,17 +119,13 @@ impl Engine {
         progress: &dyn Progress,
         done: impl Fn(usize, Result<FileDigests, DigestError>) + Sync,
     ) {
-        let mut order: Vec<(u64, usize)> = (0..count).map(|i| (size(i), i)).collect();
-        order.sort_unstable_by_key(|&(s, i)| (Reverse(s), i));
-        self.pool.install(|| {
-            order.par_iter().with_max_len(1).for_each(|&(_, i)| {
-                self.active.fetch_add(1, Ordering::Relaxed);
-                let r = self.hash_one(&job(i), progress);
-                self.active.fetch_sub(1, Ordering::Relaxed);
-                progress.file_done();
-                done(i, r);
-            })
-        });
+        self.biggest_first(
+            count,
+            size,
+            |index| self.hash_one(&job(index), progress),
+            progress,
+            done,
+        );
     }
 
     /// Hashes `count` streams opened on demand by `open(i)`, biggest first, handing each
@@ -285,15 +139,34 @@ impl Engine {
         progress: &dyn Progress,
         done: impl Fn(usize, Result<FileDigests, DigestError>) + Sync,
     ) {
-        let mut order: Vec<(u64, usize)> = (0..count).map(|i| (size(i), i)).collect();
-        order.sort_unstable_by_key(|&(s, i)| (Reverse(s), i));
+        self.biggest_first(
+            count,
+            size,
+            |index| open(index).and_then(|job| self.hash_stream(job, progress)),
+            progress,
+            done,
+        );
+    }
+
+    /// Runs `hash(i)` for every `i` below `count` on the pool, biggest `size(i)` first, one
+    /// at a time per thread, and hands each result to `done(i, result)`.
+    fn biggest_first(
+        &self,
+        count: usize,
+        size: impl Fn(usize) -> u64 + Sync,
+        hash: impl Fn(usize) -> Result<FileDigests, DigestError> + Sync,
+        progress: &dyn Progress,
+        done: impl Fn(usize, Result<FileDigests, DigestError>) + Sync,
+    ) {
+        let mut order: Vec<(u64, usize)> = (0..count).map(|index| (size(index), index)).collect();
+        order.sort_unstable_by_key(|&(size, index)| (Reverse(size), index));
         self.pool.install(|| {
-            order.par_iter().with_max_len(1).for_each(|&(_, i)| {
+            order.par_iter().with_max_len(1).for_each(|&(_, index)| {
                 self.active.fetch_add(1, Ordering::Relaxed);
-                let r = open(i).and_then(|job| self.hash_stream(job, progress));
+                let result = hash(index);
                 self.active.fetch_sub(1, Ordering::Relaxed);
                 progress.file_done();
-                done(i, r);
+                done(index, result);
             })
         });
     }
@@ -306,24 +179,8 @@ impl Engine {
         progress: &dyn Progress,
     ) -> Result<FileDigests, DigestError> {
         let mut hashers: Vec<Hasher> = job.algorithms.iter().map(Hasher::new).collect();
-        let split = job.size >= SPLIT_THRESHOLD
-            && hashers.len() >= 2
-            && self.jobs >= 2
-            && self.take_split();
-        let read = if split {
-            let r = split_read(
-                &mut job.reader,
-                &job.name,
-                job.size,
-                &mut hashers,
-                None,
-                progress,
-                || self.active.load(Ordering::Relaxed) < self.jobs,
-            );
-            self.splits_in_flight.fetch_sub(1, Ordering::AcqRel);
-            r.map_err(damaged)?
-        } else {
-            sequential_read(
+        let read = self
+            .read_into(
                 &mut job.reader,
                 &job.name,
                 job.size,
@@ -331,8 +188,7 @@ impl Engine {
                 None,
                 progress,
             )
-            .map_err(damaged)?
-        };
+            .map_err(damaged)?;
         // A reader that stops where the header says must also be at its end: one more byte
         // means the entry holds more than it declares.
         let mut probe = [0u8; 1];
@@ -359,108 +215,36 @@ impl Engine {
                 ),
             });
         }
-        Ok(FileDigests {
-            size: read,
-            digests: hashers
-                .into_iter()
-                .map(|h| (h.algorithm(), h.finish()))
-                .collect(),
-        })
+        Ok(FileDigests::from_hashers(read, hashers))
     }
 
+    /// Hashes one file (and writes its copy, when asked), refusing anything but a regular
+    /// file and reporting a file that changed while it was read.
     fn hash_one(&self, job: &HashJob, progress: &dyn Progress) -> Result<FileDigests, DigestError> {
-        let file = open_for_read(&job.path, job.follow_links).map_err(|source| {
-            if source.raw_os_error() == Some(libc::ELOOP) {
-                DigestError::NotRegular {
-                    path: job.path.clone(),
-                }
-            } else {
-                DigestError::Open {
-                    path: job.path.clone(),
-                    source,
-                }
-            }
-        })?;
-        let meta = file.metadata().map_err(|source| DigestError::Open {
-            path: job.path.clone(),
-            source,
-        })?;
-        if !meta.is_file() {
-            return Err(DigestError::NotRegular {
-                path: job.path.clone(),
-            });
-        }
-        let size = meta.len();
+        let (file, at_open) = open_regular(job)?;
+        let size = at_open.len();
         let mut copy = match &job.copy_to {
-            Some(p) => Some(Copy {
-                file: OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(p)
-                    .map_err(|source| DigestError::Write {
-                        path: p.clone(),
-                        source,
-                    })?,
-                path: p,
-            }),
+            Some(path) => Some(CopyOut::create(path)?),
             None => None,
         };
         let mut hashers: Vec<Hasher> = job.algorithms.iter().map(Hasher::new).collect();
-        let consumers = hashers.len() + usize::from(copy.is_some());
-        let split =
-            size >= SPLIT_THRESHOLD && consumers >= 2 && self.jobs >= 2 && self.take_split();
-        let mut src: &File = &file;
-        let read = if split {
-            let r = split_read(
-                &mut src,
-                &job.path,
-                size,
-                &mut hashers,
-                copy.as_mut(),
-                progress,
-                || self.active.load(Ordering::Relaxed) < self.jobs,
-            );
-            self.splits_in_flight.fetch_sub(1, Ordering::AcqRel);
-            r?
-        } else {
-            sequential_read(
-                &mut src,
-                &job.path,
-                size,
-                &mut hashers,
-                copy.as_mut(),
-                progress,
-            )?
-        };
-        // A read of more than one chunk takes long enough for a writer to get in between: the
-        // size, modification time and change time must be those seen at open (a file rewritten
-        // in place at the same size changes its times).
-        let stamp = |m: &std::fs::Metadata| {
-            use std::os::unix::fs::MetadataExt;
-            (
-                m.len(),
-                m.mtime(),
-                m.mtime_nsec(),
-                m.ctime(),
-                m.ctime_nsec(),
-            )
-        };
+        let mut source: &File = &file;
+        let read = self.read_into(
+            &mut source,
+            &job.path,
+            size,
+            &mut hashers,
+            copy.as_mut(),
+            progress,
+        )?;
         let (now, rewritten) = if size > CHUNK as u64 {
-            match file.metadata() {
-                Ok(m) => (m.len(), stamp(&m) != stamp(&meta)),
-                Err(source) => {
-                    return Err(DigestError::Read {
-                        path: job.path.clone(),
-                        source,
-                    });
-                }
-            }
+            recheck(&file, &at_open, &job.path)?
         } else {
             (read, false)
         };
         if read != size || now != size || rewritten {
-            if let Some(c) = &job.copy_to {
-                let _ = std::fs::remove_file(c);
+            if let Some(copy_path) = &job.copy_to {
+                let _ = std::fs::remove_file(copy_path);
             }
             return Err(DigestError::Changed {
                 path: job.path.clone(),
@@ -468,240 +252,107 @@ impl Engine {
                 actual: if read != size { read } else { now },
             });
         }
-        if let Some(c) = copy {
-            finish_copy(c.file, c.path, &meta)?;
+        if let Some(copy) = copy {
+            copy.finish(&at_open)?;
         }
-        Ok(FileDigests {
-            size: read,
-            digests: hashers
-                .into_iter()
-                .map(|h| (h.algorithm(), h.finish()))
-                .collect(),
-        })
+        Ok(FileDigests::from_hashers(read, hashers))
+    }
+
+    /// Reads `src` once into every consumer (the hashers and the copy): split across idle
+    /// threads when the file is big, has two or more consumers and a split slot is free; else
+    /// in order on this thread.
+    fn read_into(
+        &self,
+        src: &mut (dyn std::io::Read + Send),
+        path: &std::path::Path,
+        size: u64,
+        hashers: &mut [Hasher],
+        copy: Option<&mut CopyOut<'_>>,
+        progress: &dyn Progress,
+    ) -> Result<u64, DigestError> {
+        let consumers = hashers.len() + usize::from(copy.is_some());
+        let split =
+            size >= SPLIT_THRESHOLD && consumers >= 2 && self.jobs >= 2 && self.take_split();
+        if !split {
+            return sequential_read(src, path, size, hashers, copy, progress);
+        }
+        let read = split_read(src, path, size, hashers, copy, progress, || {
+            self.active.load(Ordering::Relaxed) < self.jobs
+        });
+        self.splits_in_flight.fetch_sub(1, Ordering::AcqRel);
+        read
     }
 
     fn take_split(&self) -> bool {
         self.splits_in_flight
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.jobs).then_some(n + 1)
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |in_flight| {
+                (in_flight < self.jobs).then_some(in_flight + 1)
             })
             .is_ok()
     }
 }
 
-/// An archive reader reports a CRC mismatch or undecodable data as `InvalidData`: that is
-/// damage to the entry, not a failure to read.
-fn damaged(e: DigestError) -> DigestError {
-    match e {
-        DigestError::Read { path, source } if source.kind() == io::ErrorKind::InvalidData => {
-            DigestError::Damaged {
-                path,
-                reason: source.to_string(),
-            }
-        }
-        e => e,
-    }
-}
-
-struct Copy<'a> {
-    file: File,
-    path: &'a Path,
-}
-
-/// Opens a file for reading; without `follow`, a symbolic link is refused (ELOOP) rather
-/// than followed, so a link swapped in after the scan cannot lead outside the bag.
-/// `O_NONBLOCK` keeps a FIFO from blocking the open forever (it is then refused by its
-/// type); it changes nothing for reads of regular files.
-pub fn open_for_read(path: &Path, follow: bool) -> io::Result<File> {
-    let mut o = OpenOptions::new();
-    o.read(true);
-    let mut flags = libc::O_NONBLOCK;
-    if !follow {
-        flags |= libc::O_NOFOLLOW;
-    }
-    o.custom_flags(flags);
-    o.open(path)
-}
-
-fn finish_copy(file: File, path: &Path, source: &std::fs::Metadata) -> Result<(), DigestError> {
-    let werr = |source| DigestError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    file.set_permissions(source.permissions()).map_err(werr)?;
-    if let Ok(m) = source.modified() {
-        file.set_modified(m).map_err(werr)?;
-    }
-    Ok(())
-}
-
-/// Fills `buf` from the file, stopping early at end of file or once the `remaining` bytes
-/// the file was expected to hold have arrived: for the typical small file that saves the
-/// second `read(2)` that would only confirm the end (a file that grew is caught by the
-/// callers' size checks).
-fn read_full(src: &mut (dyn Read + Send), buf: &mut [u8], remaining: u64) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match src.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => {
-                n += k;
-                if n as u64 >= remaining {
-                    break;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-fn sequential_read(
-    src: &mut (dyn Read + Send),
-    path: &Path,
-    size: u64,
-    hashers: &mut [Hasher],
-    mut copy: Option<&mut Copy<'_>>,
-    progress: &dyn Progress,
-) -> Result<u64, DigestError> {
-    BUFFER.with(|cell| {
-        let mut buf = cell.borrow_mut();
-        if buf.len() < CHUNK {
-            buf.resize(CHUNK, 0);
-        }
-        let mut total = 0u64;
-        loop {
-            let n = read_full(src, &mut buf, size.saturating_sub(total)).map_err(|source| {
-                DigestError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                }
-            })?;
-            if n == 0 {
-                return Ok(total);
-            }
-            let data = &buf[..n];
-            for h in hashers.iter_mut() {
-                h.update(data);
-            }
-            if let Some(c) = copy.as_deref_mut() {
-                c.file
-                    .write_all(data)
-                    .map_err(|source| DigestError::Write {
-                        path: c.path.to_path_buf(),
-                        source,
-                    })?;
-            }
-            total += n as u64;
-            progress.bytes(n as u64);
-            if n < buf.len() {
-                // End of file, or all the bytes the file held at open have been read.
-                return Ok(total);
-            }
-        }
-    })
-}
-
-fn split_read(
-    src: &mut (dyn Read + Send),
-    path: &Path,
-    size: u64,
-    hashers: &mut [Hasher],
-    mut copy: Option<&mut Copy<'_>>,
-    progress: &dyn Progress,
-    idle_threads: impl Fn() -> bool,
-) -> Result<u64, DigestError> {
-    let rerr = |source| DigestError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut cur = vec![0u8; CHUNK];
-    let mut next = vec![0u8; CHUNK];
-    let mut n = read_full(src, &mut cur, size).map_err(rerr)?;
-    let mut total = 0u64;
-    while n > 0 {
-        let data = &cur[..n];
-        let mut read_result = Ok(0);
-        let mut write_result = Ok(());
-        let remaining = size.saturating_sub(total + n as u64);
-        // The slowest hash runs here; everything else — reading the next chunk first, so it
-        // starts at once, then the copy and the lighter hashes — is offered to idle threads.
-        // With sha256 + sha512 on two cores, one core does SHA-512 and the other SHA-256 and
-        // the reading, so a chunk costs max(sha512, sha256 + read) instead of their sum.
-        // When every thread has a file of its own, splitting would only add hand-overs: the
-        // chunk is done here, in order, as a sequential read would.
-        if !idle_threads() {
-            for h in hashers.iter_mut() {
-                h.update(data);
-            }
-            if let Some(c) = copy.as_deref_mut() {
-                write_result = c.file.write_all(data);
-            }
-            if n == CHUNK {
-                read_result = read_full(src, &mut next, remaining);
+/// Opens the job's file and its metadata; a link (unless followed), a FIFO, a folder or a
+/// device is `NotRegular`.
+fn open_regular(job: &HashJob) -> Result<(File, Metadata), DigestError> {
+    let file = open_for_read(&job.path, job.follow_links).map_err(|source| {
+        if source.raw_os_error() == Some(libc::ELOOP) {
+            DigestError::NotRegular {
+                path: job.path.clone(),
             }
         } else {
-            let (light, heavy) = split_heaviest(hashers);
-            rayon::scope(|s| {
-                let next = &mut next;
-                let rr = &mut read_result;
-                let src = &mut *src;
-                if n == CHUNK {
-                    s.spawn(move |_| *rr = read_full(src, next, remaining));
-                }
-                if let Some(c) = copy.as_deref_mut() {
-                    let w = &mut write_result;
-                    s.spawn(move |_| *w = c.file.write_all(data));
-                }
-                for h in light {
-                    s.spawn(move |_| h.update(data));
-                }
-                if let Some(h) = heavy {
-                    h.update(data);
-                }
-            });
-        }
-        if let (Err(source), Some(c)) = (write_result, copy.as_deref()) {
-            return Err(DigestError::Write {
-                path: c.path.to_path_buf(),
+            DigestError::Open {
+                path: job.path.clone(),
                 source,
-            });
+            }
         }
-        total += n as u64;
-        progress.bytes(n as u64);
-        n = read_result.map_err(rerr)?;
-        std::mem::swap(&mut cur, &mut next);
+    })?;
+    let at_open = file.metadata().map_err(|source| DigestError::Open {
+        path: job.path.clone(),
+        source,
+    })?;
+    if !at_open.is_file() {
+        return Err(DigestError::NotRegular {
+            path: job.path.clone(),
+        });
     }
-    Ok(total)
+    Ok((file, at_open))
 }
 
-/// The hashers other than the slowest, and the slowest (by measured per-byte cost).
-fn split_heaviest(
-    hashers: &mut [Hasher],
-) -> (impl Iterator<Item = &mut Hasher>, Option<&mut Hasher>) {
-    let cost = |a: Algorithm| match a {
-        Algorithm::Md5 => 17,
-        Algorithm::Sha1 | Algorithm::Sha224 | Algorithm::Sha256 => 6,
-        Algorithm::Sha384 | Algorithm::Sha512 => 12,
-        Algorithm::Blake3 => 2,
+/// The file's size now, and whether it was rewritten since `at_open`. A read of more than
+/// one chunk takes long enough for a writer to get in between: the size, modification time
+/// and change time must be those seen at open (a file rewritten in place at the same size
+/// changes its times).
+fn recheck(
+    file: &File,
+    at_open: &Metadata,
+    path: &std::path::Path,
+) -> Result<(u64, bool), DigestError> {
+    let stamp = |metadata: &Metadata| {
+        use std::os::unix::fs::MetadataExt;
+        (
+            metadata.len(),
+            metadata.mtime(),
+            metadata.mtime_nsec(),
+            metadata.ctime(),
+            metadata.ctime_nsec(),
+        )
     };
-    let heaviest = (0..hashers.len()).max_by_key(|&i| cost(hashers[i].algorithm()));
-    match heaviest {
-        None => (Vec::new().into_iter(), None),
-        Some(i) => {
-            let (left, rest) = hashers.split_at_mut(i);
-            let (h, right) = rest.split_first_mut().expect("index in range");
-            let light: Vec<&mut Hasher> = left.iter_mut().chain(right.iter_mut()).collect();
-            (light.into_iter(), Some(h))
-        }
+    match file.metadata() {
+        Ok(now) => Ok((now.len(), stamp(&now) != stamp(at_open))),
+        Err(source) => Err(DigestError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
-    use crate::digest::digest_bytes;
+    use crate::digest::{Algorithm, CHUNK, NoProgress, digest_bytes};
 
     fn job(path: PathBuf, algs: &[Algorithm]) -> HashJob {
         HashJob {

@@ -126,22 +126,11 @@ fn finish512(h: Sha512Impl) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-/// Lower-case hexadecimal of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
-
 /// Hashes a byte slice with one algorithm (tag files, tests).
-pub fn digest_bytes(a: Algorithm, data: &[u8]) -> String {
-    let mut h = Hasher::new(a);
-    h.update(data);
-    h.finish_hex()
+pub fn digest_bytes(algorithm: Algorithm, data: &[u8]) -> String {
+    let mut hasher = Hasher::new(algorithm);
+    hasher.update(data);
+    hasher.finish_hex()
 }
 
 #[cfg(test)]

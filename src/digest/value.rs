@@ -29,9 +29,9 @@ impl Digest {
 
     /// Parses hexadecimal (either case); `None` unless it is an even number of hex digits,
     /// at most 128.
-    pub fn from_hex(s: &str) -> Option<Digest> {
-        let h = s.as_bytes();
-        if !h.len().is_multiple_of(2) || h.len() > 2 * MAX_DIGEST {
+    pub fn from_hex(text: &str) -> Option<Digest> {
+        let digits = text.as_bytes();
+        if !digits.len().is_multiple_of(2) || digits.len() > 2 * MAX_DIGEST {
             return None;
         }
         let nibble = |c: u8| -> Option<u8> {
@@ -43,11 +43,11 @@ impl Digest {
             }
         };
         let mut bytes = [0u8; MAX_DIGEST];
-        for (i, pair) in h.chunks_exact(2).enumerate() {
-            bytes[i] = nibble(pair[0])? << 4 | nibble(pair[1])?;
+        for (index, pair) in digits.chunks_exact(2).enumerate() {
+            bytes[index] = nibble(pair[0])? << 4 | nibble(pair[1])?;
         }
         Some(Digest {
-            len: (h.len() / 2) as u8,
+            len: (digits.len() / 2) as u8,
             bytes,
         })
     }
@@ -59,7 +59,7 @@ impl Digest {
 
     /// Lower-case hexadecimal.
     pub fn to_hex(&self) -> String {
-        super::hex(self.as_bytes())
+        hex(self.as_bytes())
     }
 }
 
@@ -67,9 +67,9 @@ impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut buf = [0u8; 2 * MAX_DIGEST];
-        for (i, b) in self.as_bytes().iter().enumerate() {
-            buf[2 * i] = DIGITS[(b >> 4) as usize];
-            buf[2 * i + 1] = DIGITS[(b & 15) as usize];
+        for (index, byte) in self.as_bytes().iter().enumerate() {
+            buf[2 * index] = DIGITS[(byte >> 4) as usize];
+            buf[2 * index + 1] = DIGITS[(byte & 15) as usize];
         }
         f.write_str(std::str::from_utf8(&buf[..2 * self.len as usize]).expect("hex is ASCII"))
     }
@@ -79,6 +79,17 @@ impl fmt::Debug for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Digest({self})")
     }
+}
+
+/// Lower-case hexadecimal of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(DIGITS[(byte >> 4) as usize] as char);
+        out.push(DIGITS[(byte & 15) as usize] as char);
+    }
+    out
 }
 
 #[cfg(test)]

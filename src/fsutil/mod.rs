@@ -1,13 +1,16 @@
 //! Filesystem helpers with one home: write-to-temporary-then-rename, directory sync, and the
 //! failpoints that crash tests use to stop the process at a chosen step. Replacing a folder
-//! (`replace`) and clearing the temporaries of dead runs (`stale`) live in submodules.
+//! (`replace`), clearing the temporaries of dead runs (`stale`) and creating a file that must
+//! not exist yet (`create`) live in submodules.
 
 mod atomic;
+mod create;
 mod read;
 mod replace;
 mod stale;
 
 pub use atomic::write_atomic;
+pub use create::create_new;
 pub use read::read_limited;
 pub use replace::{Replaced, replace_dir};
 pub use stale::{Cleaned, clean_stale};

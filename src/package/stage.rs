@@ -12,10 +12,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::run::{self, PackageOptions, PackageReport};
-use crate::archive::Format;
 use crate::archive::write::{self, ArchiveSummary, WriteOptions};
 use crate::bagit::create::{BagError, BagOptions, BagSummary, create_bag};
 use crate::digest::{Engine, Progress};
+use crate::store::Format;
 
 /// How a bag is written as one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +51,7 @@ impl Destination {
         match plan {
             None => Destination::Folder(out.to_path_buf()),
             Some(plan) => Destination::Archive {
-                file: crate::archive::with_extension(out, plan.format),
+                file: crate::store::with_extension(out, plan.format),
                 plan,
             },
         }

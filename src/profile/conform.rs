@@ -17,7 +17,7 @@ use crate::error::{Code, Problem};
 /// The profile's problems with the bag at `bag` (a folder, or a zip, tar or tar.gz file),
 /// after what reading it back found wrong.
 pub fn conform(profile: &Profile, bag: &Path) -> Vec<Problem> {
-    let limits = crate::archive::Limits::default();
+    let limits = crate::store::Limits::default();
     let (store, format) = match crate::store::open(bag, &limits, false) {
         Ok(opened) => opened,
         Err(e) => return vec![unreadable(bag, &e)],

@@ -1,15 +1,34 @@
 //! Read-only access to a bag wherever it lies, behind one trait, so the validator does not
-//! care whether the bag is a folder or (later) an archive.
+//! care whether the bag is a folder or an archive: [`DirStore`] for a folder; [`ZipStore`]
+//! and [`TarStore`] (positioned reads of entries, in parallel) and [`TarGzStore`] (streamed,
+//! tag files kept in memory) for a serialized bag; [`open`] picks one by content.
+//!
+//! Everything needed to read an archive safely lives here too: the formats and their names
+//! ([`Format`]), the [`Limits`] against bombs, the screening every reader shares ([`screen`]:
+//! hostile entries are left out and reported), the ratio guard on compressed streams and the
+//! positioned range reader. `archive` (writing and unpacking) builds on this, not the reverse.
 
+mod detect;
 mod dir;
+mod format;
+mod limits;
+mod range;
+mod ratio;
+mod screen;
 mod tar;
+mod targz;
 mod zip;
 
 use std::io::{self, Read};
 
 pub(crate) use self::tar::raw_of as tar_raw_entry;
+pub use detect::open;
 pub use dir::DirStore;
-pub use tar::{TarGzStore, TarStore};
+pub use format::{Format, stem, with_extension};
+pub use limits::Limits;
+pub use screen::{IMPLIED, RawEntry, RawKind, Screened, screen};
+pub use tar::TarStore;
+pub use targz::TarGzStore;
 pub use zip::ZipStore;
 
 use crate::error::Problem;
@@ -101,17 +120,17 @@ pub trait Store: Sync {
     fn problems(&self) -> Vec<Problem> {
         Vec::new()
     }
-    /// Hands every regular file (bag-relative path, its bytes) to `f`, in the store's own
+    /// Hands every regular file (bag-relative path, its bytes) to `each`, in the store's own
     /// best order: listing order for stores with random access, stream order for a tar.gz
     /// (one pass).
     fn for_each_file(
         &self,
-        f: &mut dyn FnMut(&str, &mut dyn Read) -> io::Result<()>,
+        each: &mut dyn FnMut(&str, &mut dyn Read) -> io::Result<()>,
     ) -> io::Result<()> {
-        for e in self.list()? {
-            if e.kind == EntryKind::File {
-                let mut r = self.open(&e.path)?;
-                f(&e.path, &mut r)?;
+        for entry in self.list()? {
+            if entry.kind == EntryKind::File {
+                let mut reader = self.open(&entry.path)?;
+                each(&entry.path, &mut reader)?;
             }
         }
         Ok(())
@@ -131,10 +150,10 @@ pub(crate) fn digest_entries<'s>(
     engine.run_each_stream(
         requests.len(),
         |i| requests[i].size_hint,
-        |i| {
-            let r = &requests[i];
-            let name = std::path::PathBuf::from(format!("{}:{}", archive.display(), r.path));
-            let (reader, size) = open(r.path).map_err(|source| DigestError::Open {
+        |index| {
+            let request = &requests[index];
+            let name = std::path::PathBuf::from(format!("{}:{}", archive.display(), request.path));
+            let (reader, size) = open(request.path).map_err(|source| DigestError::Open {
                 path: name.clone(),
                 source,
             })?;
@@ -142,37 +161,10 @@ pub(crate) fn digest_entries<'s>(
                 name,
                 reader,
                 size,
-                algorithms: r.algorithms,
+                algorithms: request.algorithms,
             })
         },
         progress,
         done,
     );
-}
-
-/// Opens the bag at `path`: a folder, or a zip, tar or tar.gz file (by content). `hash_hint`
-/// tells a streaming store (tar.gz) that the payload will be hashed, so it may hash it in
-/// its first pass.
-pub fn open(
-    path: &std::path::Path,
-    limits: &crate::archive::Limits,
-    hash_hint: bool,
-) -> io::Result<(Box<dyn Store>, Option<crate::archive::Format>)> {
-    use crate::archive::Format;
-    let meta = std::fs::metadata(path)?;
-    if meta.is_dir() {
-        return Ok((Box::new(DirStore::new(path)), None));
-    }
-    match Format::detect(path)? {
-        Some(Format::Zip) => Ok((Box::new(ZipStore::open(path, limits)?), Some(Format::Zip))),
-        Some(Format::Tar) => Ok((Box::new(TarStore::open(path, limits)?), Some(Format::Tar))),
-        Some(Format::TarGz) => Ok((
-            Box::new(TarGzStore::open(path, limits, hash_hint)?),
-            Some(Format::TarGz),
-        )),
-        None => Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "neither a folder nor a zip, tar or tar.gz file",
-        )),
-    }
 }

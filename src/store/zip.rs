@@ -7,8 +7,9 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::range::RangeReader;
 use super::{DigestRequest, Entry, Store};
-use crate::archive::{self, Limits, RangeReader, RawEntry, RawKind};
+use super::{Limits, RawEntry, RawKind, screen};
 use crate::digest::{DigestError, Engine, FileDigests, Progress};
 use crate::error::{Code, Problem};
 
@@ -63,24 +64,27 @@ impl ZipStore {
         }
         let mut raw = Vec::with_capacity(zip.len());
         let mut data = Vec::with_capacity(zip.len());
-        for i in 0..zip.len() {
-            let f = zip.by_index_raw(i).map_err(zerr)?;
-            let (name, utf8) = match f.name() {
-                Ok(n) => (n.into_owned(), true),
-                Err(_) => (String::from_utf8_lossy(f.name_raw()).into_owned(), false),
+        for index in 0..zip.len() {
+            let member = zip.by_index_raw(index).map_err(zerr)?;
+            let (name, utf8) = match member.name() {
+                Ok(name) => (name.into_owned(), true),
+                Err(_) => (
+                    String::from_utf8_lossy(member.name_raw()).into_owned(),
+                    false,
+                ),
             };
-            let mode = f.unix_mode().unwrap_or(0);
-            let fmt = mode & 0o170000;
-            let kind = if f.is_symlink() {
+            let mode = member.unix_mode().unwrap_or(0);
+            let file_type = mode & 0o170000;
+            let kind = if member.is_symlink() {
                 RawKind::Symlink(String::new())
-            } else if f.is_dir() {
+            } else if member.is_dir() {
                 RawKind::Dir
-            } else if fmt != 0 && fmt != 0o100000 && fmt != 0o040000 {
+            } else if file_type != 0 && file_type != 0o100000 && file_type != 0o040000 {
                 RawKind::Special(format!("special file (mode {mode:o})"))
             } else {
                 RawKind::File
             };
-            let method = f.compression();
+            let method = member.compression();
             let deflated = method == zip::CompressionMethod::Deflated;
             let unsupported = (!deflated && method != zip::CompressionMethod::Stored)
                 .then(|| format!("{method:?}"));
@@ -88,22 +92,22 @@ impl ZipStore {
                 name,
                 utf8,
                 kind,
-                size: f.size(),
-                compressed: f.compressed_size(),
-                encrypted: f.encrypted(),
+                size: member.size(),
+                compressed: member.compressed_size(),
+                encrypted: member.encrypted(),
                 unsupported,
             });
             data.push(Data {
-                start: f.data_start().unwrap_or(u64::MAX),
-                compressed: f.compressed_size(),
-                size: f.size(),
-                crc: f.crc32(),
+                start: member.data_start().unwrap_or(u64::MAX),
+                compressed: member.compressed_size(),
+                size: member.size(),
+                crc: member.crc32(),
                 deflated,
             });
         }
         for name in duplicates {
-            if let Some(r) = raw.iter().find(|r| r.name == name).cloned() {
-                raw.push(r);
+            if let Some(copy) = raw.iter().find(|raw_entry| raw_entry.name == name).cloned() {
+                raw.push(copy);
                 data.push(Data {
                     start: u64::MAX,
                     compressed: 0,
@@ -113,15 +117,15 @@ impl ZipStore {
                 });
             }
         }
-        let screened = archive::screen(path, &raw, limits);
+        let screened = screen(path, &raw, limits);
         problems.extend(screened.problems);
         let mut entries = Vec::with_capacity(screened.entries.len());
         let mut by_path = HashMap::new();
-        for (e, i) in screened.entries {
-            if i != usize::MAX && e.kind == super::EntryKind::File {
-                by_path.insert(e.path.clone(), data[i]);
+        for (entry, raw_index) in screened.entries {
+            if raw_index != super::IMPLIED && entry.kind == super::EntryKind::File {
+                by_path.insert(entry.path.clone(), data[raw_index]);
             }
-            entries.push(e);
+            entries.push(entry);
         }
         Ok(ZipStore {
             path: path.to_path_buf(),
@@ -133,18 +137,18 @@ impl ZipStore {
     }
 
     fn reader(&self, path: &str) -> io::Result<(Box<dyn Read + Send + '_>, Data)> {
-        let d = *self
+        let data = *self
             .data
             .get(path)
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such entry"))?;
-        if d.start == u64::MAX {
+        if data.start == u64::MAX {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "the entry's local header cannot be read",
             ));
         }
-        let range = RangeReader::new(self.file.clone(), d.start, d.compressed);
-        let inner: Box<dyn Read + Send> = if d.deflated {
+        let range = RangeReader::new(self.file.clone(), data.start, data.compressed);
+        let inner: Box<dyn Read + Send> = if data.deflated {
             Box::new(flate2::read::DeflateDecoder::new(BufReader::with_capacity(
                 256 << 10,
                 range,
@@ -156,11 +160,11 @@ impl ZipStore {
             Box::new(CrcReader {
                 inner,
                 crc: crc32fast::Hasher::new(),
-                expected: d.crc,
-                size: d.size,
+                expected: data.crc,
+                size: data.size,
                 read: 0,
             }),
-            d,
+            data,
         ))
     }
 }
@@ -169,27 +173,28 @@ impl ZipStore {
 fn duplicate_names(file: &File, start: u64) -> io::Result<Vec<String>> {
     use std::os::unix::fs::FileExt;
     let len = file.metadata()?.len();
-    let mut cd = vec![0u8; len.saturating_sub(start).min(1 << 30) as usize];
-    file.read_exact_at(&mut cd, start)?;
+    let mut directory = vec![0u8; len.saturating_sub(start).min(1 << 30) as usize];
+    file.read_exact_at(&mut directory, start)?;
     let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut at = 0usize;
-    let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]) as usize;
-    while at + 46 <= cd.len() && cd[at..at + 4] == [0x50, 0x4b, 0x01, 0x02] {
-        let (n, e, c) = (
-            u16_at(&cd, at + 28),
-            u16_at(&cd, at + 30),
-            u16_at(&cd, at + 32),
+    let u16_at =
+        |bytes: &[u8], index: usize| u16::from_le_bytes([bytes[index], bytes[index + 1]]) as usize;
+    while at + 46 <= directory.len() && directory[at..at + 4] == [0x50, 0x4b, 0x01, 0x02] {
+        let (name_len, extra_len, comment_len) = (
+            u16_at(&directory, at + 28),
+            u16_at(&directory, at + 30),
+            u16_at(&directory, at + 32),
         );
-        let Some(name) = cd.get(at + 46..at + 46 + n) else {
+        let Some(name) = directory.get(at + 46..at + 46 + name_len) else {
             break;
         };
         *seen.entry(name.to_vec()).or_default() += 1;
-        at += 46 + n + e + c;
+        at += 46 + name_len + extra_len + comment_len;
     }
     let mut out: Vec<String> = seen
         .into_iter()
-        .filter(|(_, k)| *k > 1)
-        .map(|(n, _)| String::from_utf8_lossy(&n).into_owned())
+        .filter(|(_, times)| *times > 1)
+        .map(|(name, _)| String::from_utf8_lossy(&name).into_owned())
         .collect();
     out.sort();
     Ok(out)
@@ -206,13 +211,13 @@ struct CrcReader<R> {
 
 impl<R: Read> Read for CrcReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self
+        let count = self
             .inner
             .read(buf)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-        self.crc.update(&buf[..n]);
-        self.read += n as u64;
-        if n == 0 && !buf.is_empty() {
+        self.crc.update(&buf[..count]);
+        self.read += count as u64;
+        if count == 0 && !buf.is_empty() {
             if self.read != self.size {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
@@ -230,7 +235,7 @@ impl<R: Read> Read for CrcReader<R> {
                 ));
             }
         }
-        Ok(n)
+        Ok(count)
     }
 }
 
@@ -255,7 +260,7 @@ impl Store for ZipStore {
         done: &(dyn Fn(usize, Result<FileDigests, DigestError>) + Sync),
     ) {
         super::digest_entries(&self.path, requests, engine, progress, done, |p| {
-            self.reader(p).map(|(r, d)| (r, d.size))
+            self.reader(p).map(|(reader, data)| (reader, data.size))
         });
     }
 

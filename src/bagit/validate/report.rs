@@ -35,7 +35,7 @@ pub struct BagReport {
     pub problems: Vec<Problem>,
     /// The archive format, when the bag was read from a zip, tar or tar.gz.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub serialization: Option<crate::archive::Format>,
+    pub serialization: Option<crate::store::Format>,
     /// For a bag read from an archive: whether the archive's layout conforms to RFC 8493
     /// §4.4 (one folder holding the bag). Set by [`BagReport::judge_serialization`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,7 +81,7 @@ impl BagReport {
     /// verdict in two: does the archive's layout conform (`ARC-005`, `ARC-023`), and what is
     /// the content's own verdict without the layout's problems. Call it after the last
     /// [`BagReport::absorb`].
-    pub fn judge_serialization(&mut self, format: Option<crate::archive::Format>) {
+    pub fn judge_serialization(&mut self, format: Option<crate::store::Format>) {
         self.serialization = format;
         if format.is_none() {
             return;

@@ -18,7 +18,7 @@ pub(super) fn for_profile(
     name: Option<&str>,
     opts: &mut BagOptions,
     extra_tag_files: &[&str],
-    format: Option<qoima::archive::Format>,
+    format: Option<qoima::store::Format>,
 ) -> anyhow::Result<Option<qoima::profile::Profile>> {
     use qoima::profile::{self, Serialization};
     let Some(name) = name else {

@@ -4,8 +4,8 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use qoima::archive::write::ArchiveSummary;
-use qoima::archive::{Format, Limits};
 use qoima::package::stage::{self, ArchivePlan, Destination};
+use qoima::store::{Format, Limits};
 
 use super::super::Exit;
 use super::super::args::{ArchiveArgs, Global, LimitArgs, SerializeArgs};

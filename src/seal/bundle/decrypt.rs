@@ -9,9 +9,9 @@ use std::path::Path;
 
 use super::recipients::BundleIdentity;
 use super::stage::{CHUNK, Handoff};
-use crate::archive::Limits;
 use crate::archive::unpack::{StageError, Staged};
 use crate::digest::{Algorithm, Hasher};
+use crate::store::Limits;
 
 /// Why decryption failed.
 #[derive(Debug, thiserror::Error)]

@@ -11,7 +11,6 @@ use super::decrypt::{CiphertextRead, DecryptFailure, copy_plaintext, read_cipher
 use super::format::{BundlePaths, BundleStatement, EXTENSION, envelope_field};
 use super::recipients::BundleIdentity;
 use super::signature::{Signed, outer_signature};
-use crate::archive::Limits;
 use crate::archive::unpack::{StageError, Staged};
 use crate::bagit::BagError;
 use crate::digest::{Algorithm, Engine, Progress, digest_bytes};
@@ -19,6 +18,7 @@ use crate::error::{Code, Problem};
 use crate::seal::check::Check;
 use crate::seal::keys::TrustedKey;
 use crate::seal::verify::{Pins, SealReport};
+use crate::store::Limits;
 
 /// Verifies the encrypted bundle `file` (`NAME.tar.age`): the signature of its
 /// `NAME.tar.age.sha256` by a trusted key, the ciphertext against that digest (and the

@@ -25,9 +25,9 @@ pub struct Counted<R> {
 
 impl<R: Read> Read for Counted<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.set(self.count.get() + n as u64);
-        Ok(n)
+        let count = self.inner.read(buf)?;
+        self.count.set(self.count.get() + count as u64);
+        Ok(count)
     }
 }
 
@@ -64,8 +64,8 @@ impl std::error::Error for RatioExceeded {}
 
 impl<R: Read> Read for RatioGuard<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.produced = self.produced.saturating_add(n as u64);
+        let count = self.inner.read(buf)?;
+        self.produced = self.produced.saturating_add(count as u64);
         let compressed = self.compressed.get();
         if self.produced > EXEMPT && self.produced > compressed.saturating_mul(self.max_ratio) {
             return Err(io::Error::new(
@@ -77,7 +77,7 @@ impl<R: Read> Read for RatioGuard<R> {
                 },
             ));
         }
-        Ok(n)
+        Ok(count)
     }
 }
 

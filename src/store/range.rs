@@ -31,9 +31,9 @@ impl Read for RangeReader {
         if want == 0 {
             return Ok(0);
         }
-        let n = self.file.read_at(&mut buf[..want], self.pos)?;
-        self.pos += n as u64;
-        Ok(n)
+        let count = self.file.read_at(&mut buf[..want], self.pos)?;
+        self.pos += count as u64;
+        Ok(count)
     }
 }
 
