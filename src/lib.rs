@@ -1,20 +1,21 @@
 //! qoima: a digital-preservation toolkit.
 //!
 //! The library holds every rule; the `qoima` binary only parses arguments, draws progress
-//! and prints reports. Modules, from the bottom up:
-//! - [`digest`]: checksum algorithms and the parallel, read-once hashing engine;
-//! - [`store`]: read-only access to a bag wherever it lies;
-//! - [`bagit`]: RFC 8493 — tag files, manifests, the writer and the validator;
-//! - [`archive`]: bags serialized as zip, tar or tar.gz: written, read in place, unpacked;
-//! - [`photo`]: format identification, structural validation and EXIF of photos;
-//! - [`metadata`]: descriptive records from CSV/JSON sidecars, and the rules they must meet;
-//! - [`describe`]: Dublin Core (and later METS, PREMIS, MIX) written as XML;
-//! - [`audit`]: fixity over the years — the register, baselines, change classes, reports;
-//! - [`package`]: the pipeline from a collection to a deposit (`check` so far);
-//! - [`fetch`]: completing a holey bag from its fetch.txt, every file verified before it enters;
-//! - [`seal`]: sealed evidence bundles — minisign keys, signing the tag manifests, verifying;
-//! - [`verdict`], [`error`]: verdicts, exit codes, the problem cap, and the stable problem codes;
-//! - [`paths`], [`fsutil`]: path encoding and safety, atomic writes.
+//! and prints reports. Modules, from the bottom layer up (a module imports only from layers
+//! below its own; `docs/architecture.md` draws them, and `tests/it/layout.rs` checks it):
+//! - [`paths`], [`error`], [`verdict`]: path encoding and safety; the stable problem codes;
+//!   verdicts, exit codes and the problem cap;
+//! - [`fsutil`]: atomic writes, exclusive creates, bounded reads, folder locks, overlap checks;
+//! - [`digest`], [`glob`]: checksum algorithms and the parallel, read-once hashing engine;
+//!   name patterns;
+//! - [`store`]: read-only access to a bag wherever it lies (folder, zip, tar, tar.gz);
+//! - [`bagit`], [`photo`], [`metadata`]: RFC 8493 (tag files, manifests, the writer and the
+//!   validator); identification, structure and EXIF of photos; descriptive records and rules;
+//! - [`describe`], [`archive`], [`profile`]: XML written (Dublin Core, METS, PREMIS, MIX); bags
+//!   written as zip, tar or tar.gz and unpacked; BagIt profiles;
+//! - [`package`]: from a collection to a deposit: check, package, stage and serialize;
+//! - [`audit`], [`seal`], [`fetch`]: fixity over the years; sealed evidence (signatures,
+//!   custody, time-stamps, encrypted bundles); completing a holey bag from its fetch.txt.
 #![deny(missing_docs)]
 
 pub mod archive;
