@@ -16,8 +16,9 @@
 #     fido (opf-fido 1.6.1, the PRONOM oracle of tests/it/identify.rs) in the same .venv.
 # Then: rustfmt, shellcheck of the project's own scripts, clippy (warnings are errors), the
 # full test suite, the library's unit tests once more in the pure-Rust build
-# (--no-default-features), and a short smoke run of every cargo-fuzz target (scripts/fuzz-smoke.sh: nightly and cargo-fuzz, installed when
-# missing; QOIMA_SKIP_FUZZ=1 skips it).
+# (--no-default-features), and a short smoke run of every cargo-fuzz target
+# (scripts/fuzz-smoke.sh: nightly and cargo-fuzz, installed when missing; QOIMA_SKIP_FUZZ=1
+# skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
