@@ -17,13 +17,16 @@
 //! `profiles/*.json`; `docs/profiles.md` says where each comes from.
 
 mod check;
+mod facts;
 pub use crate::glob;
+mod json;
 mod parse;
 mod prepare;
 
 use std::path::{Path, PathBuf};
 
-pub use check::{BagFacts, Chosen, check, check_chosen};
+pub use check::{Chosen, check, check_chosen};
+pub use facts::BagFacts;
 pub use prepare::{prepare, prepare_for};
 
 /// Why a profile could not be used. The message names the profile (file or built-in name),
@@ -227,14 +230,17 @@ impl Profile {
     /// `aptrust-2.2`, `btr` (= `btr-1.0`), `qoima-evidence` (= `qoima-evidence-1.0`, the shape
     /// of a sealed bag).
     pub fn builtin(name: &str) -> Option<Profile> {
-        let b = BUILTINS
-            .iter()
-            .find(|b| b.names.iter().any(|n| n.eq_ignore_ascii_case(name)))?;
-        let canonical = b.names.last().copied().unwrap_or(name);
+        let builtin = BUILTINS.iter().find(|builtin| {
+            builtin
+                .names
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(name))
+        })?;
+        let canonical = builtin.names.last().copied().unwrap_or(name);
         // The built-ins are tested to parse; a failure here is a build defect.
         Some(
-            parse::parse(b.json.as_bytes(), canonical)
-                .unwrap_or_else(|e| panic!("built-in profile {canonical} is broken: {e}")),
+            parse::parse(builtin.json.as_bytes(), canonical)
+                .unwrap_or_else(|error| panic!("built-in profile {canonical} is broken: {error}")),
         )
     }
 
@@ -248,8 +254,8 @@ impl Profile {
     pub fn resolve(name_or_path: &str) -> Result<Profile, ProfileError> {
         let looks_like_path = name_or_path.contains(['/', '\\'])
             || name_or_path.to_ascii_lowercase().ends_with(".json");
-        if !looks_like_path && let Some(p) = Profile::builtin(name_or_path) {
-            return Ok(p);
+        if !looks_like_path && let Some(profile) = Profile::builtin(name_or_path) {
+            return Ok(profile);
         }
         let path = Path::new(name_or_path);
         if path.exists() {
@@ -270,7 +276,7 @@ impl Profile {
     /// aliases, compared exactly.
     pub fn is_known_as(&self, identifier: &str) -> bool {
         let id = identifier.trim();
-        id == self.identifier() || self.identifier_aliases.iter().any(|a| a == id)
+        id == self.identifier() || self.identifier_aliases.iter().any(|alias| alias == id)
     }
 
     /// How messages name the profile: its origin and version, e.g. `aptrust-2.3 (version 2.3)`.
@@ -285,30 +291,30 @@ impl Profile {
 /// with each profile's identifier and its aliases ([`Profile::is_known_as`]).
 pub fn known(identifier: &str, dirs: &[&Path]) -> Option<Profile> {
     let id = identifier.trim();
-    for b in BUILTINS {
-        let p = Profile::builtin(b.names[0])?;
-        if p.is_known_as(id) {
-            return Some(p);
+    for builtin in BUILTINS {
+        let profile = Profile::builtin(builtin.names[0])?;
+        if profile.is_known_as(id) {
+            return Some(profile);
         }
     }
     for dir in dirs {
-        let Ok(rd) = std::fs::read_dir(dir) else {
+        let Ok(listing) = std::fs::read_dir(dir) else {
             continue;
         };
-        let mut files: Vec<PathBuf> = rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.extension()
-                    .is_some_and(|x| x.eq_ignore_ascii_case("json"))
-                    && p.is_file()
+        let mut files: Vec<PathBuf> = listing
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| {
+                path.extension()
+                    .is_some_and(|extension| extension.eq_ignore_ascii_case("json"))
+                    && path.is_file()
             })
             .collect();
         files.sort();
-        for f in files {
-            if let Ok(p) = Profile::load(&f)
-                && p.is_known_as(id)
+        for file in files {
+            if let Ok(profile) = Profile::load(&file)
+                && profile.is_known_as(id)
             {
-                return Some(p);
+                return Some(profile);
             }
         }
     }
@@ -321,14 +327,14 @@ mod tests {
 
     #[test]
     fn builtins_parse_with_their_identifiers() {
-        let a = Profile::builtin("aptrust").unwrap();
+        let aptrust = Profile::builtin("aptrust").unwrap();
         assert_eq!(
-            a.identifier(),
+            aptrust.identifier(),
             "https://raw.githubusercontent.com/APTrust/preservation-services/master/profiles/aptrust-v2.3.json"
         );
-        assert_eq!(a.info.version, "2.3");
-        assert_eq!(a.origin, "aptrust-2.3");
-        assert_eq!(Profile::builtin("APTrust-2.3").unwrap(), a);
+        assert_eq!(aptrust.info.version, "2.3");
+        assert_eq!(aptrust.origin, "aptrust-2.3");
+        assert_eq!(Profile::builtin("APTrust-2.3").unwrap(), aptrust);
         let a22 = Profile::builtin("aptrust-2.2").unwrap();
         assert_eq!(
             a22.identifier(),
@@ -351,17 +357,17 @@ mod tests {
 
     #[test]
     fn builtin_rules_are_the_published_ones() {
-        let a = Profile::builtin("aptrust-2.3").unwrap();
-        assert_eq!(a.manifests_required, ["md5"]);
+        let aptrust = Profile::builtin("aptrust-2.3").unwrap();
+        assert_eq!(aptrust.manifests_required, ["md5"]);
         assert_eq!(
-            a.manifests_allowed.as_deref().unwrap(),
+            aptrust.manifests_allowed.as_deref().unwrap(),
             ["md5", "sha1", "sha256", "sha512"]
         );
-        assert!(!a.allow_fetch);
-        assert_eq!(a.serialization, Serialization::Required);
-        assert_eq!(a.accept_serialization, ["application/tar"]);
-        assert_eq!(a.tag_files_required, ["aptrust-info.txt"]);
-        let (file, tags) = &a.other_tag_info[0];
+        assert!(!aptrust.allow_fetch);
+        assert_eq!(aptrust.serialization, Serialization::Required);
+        assert_eq!(aptrust.accept_serialization, ["application/tar"]);
+        assert_eq!(aptrust.tag_files_required, ["aptrust-info.txt"]);
+        let (file, tags) = &aptrust.other_tag_info[0];
         assert_eq!(file, "aptrust-info.txt");
         let storage = tags.iter().find(|t| t.name == "Storage-Option").unwrap();
         assert!(storage.values.iter().any(|v| v == "Wasabi-TX"));
@@ -395,19 +401,20 @@ mod tests {
             Profile::builtin("btr").unwrap().identifier()
         );
         let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("mine.json");
-        std::fs::write(&f, parse::tests::MINIMAL).unwrap();
-        let p = Profile::resolve(f.to_str().unwrap()).unwrap();
+        let file = dir.path().join("mine.json");
+        std::fs::write(&file, parse::tests::MINIMAL).unwrap();
+        let profile = Profile::resolve(file.to_str().unwrap()).unwrap();
         assert_eq!(
-            p.identifier(),
+            profile.identifier(),
             "https://example.org/profiles/minimal-1.json"
         );
-        assert_eq!(p.origin, f.display().to_string());
-        let e = Profile::resolve("no-such-profile").unwrap_err();
-        assert!(matches!(e, ProfileError::Unknown { .. }));
-        assert!(e.to_string().contains("aptrust-2.2"), "{e}");
-        let e = Profile::resolve(dir.path().join("missing.json").to_str().unwrap()).unwrap_err();
-        assert!(matches!(e, ProfileError::Unknown { .. }), "{e}");
+        assert_eq!(profile.origin, file.display().to_string());
+        let error = Profile::resolve("no-such-profile").unwrap_err();
+        assert!(matches!(error, ProfileError::Unknown { .. }));
+        assert!(error.to_string().contains("aptrust-2.2"), "{error}");
+        let error =
+            Profile::resolve(dir.path().join("missing.json").to_str().unwrap()).unwrap_err();
+        assert!(matches!(error, ProfileError::Unknown { .. }), "{error}");
     }
 
     #[test]
@@ -427,12 +434,12 @@ mod tests {
         std::fs::write(dir.path().join("broken.json"), "{").unwrap();
         std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
         std::fs::write(dir.path().join("minimal.json"), parse::tests::MINIMAL).unwrap();
-        let p = known(
+        let profile = known(
             "https://example.org/profiles/minimal-1.json",
             &[Path::new("/nonexistent"), dir.path()],
         )
         .unwrap();
-        assert!(p.origin.ends_with("minimal.json"));
+        assert!(profile.origin.ends_with("minimal.json"));
         assert!(known("https://example.org/other.json", &[dir.path()]).is_none());
     }
 }
