@@ -8,7 +8,7 @@
 //! decoded.
 
 use super::bytes::{be16, be32};
-use super::identify::{FormatId, JP2};
+use super::formats::{FormatId, JP2};
 use super::{Findings, Technical};
 use crate::error::Code;
 
@@ -247,7 +247,7 @@ fn tile_count(c: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::photo::identify::JPX;
+    use crate::photo::formats::JPX;
     use crate::photo::tests::{bx, codes_of};
 
     fn j2c() -> Vec<u8> {
