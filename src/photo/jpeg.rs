@@ -322,22 +322,22 @@ mod tests {
     /// A structurally valid baseline JPEG: SOI, DQT, SOF0 (8×4, 3 components), DHT, SOS, a
     /// few bytes of "entropy data" with a stuffed FF and a restart marker, EOI.
     pub(crate) fn minimal() -> Vec<u8> {
-        let mut v = vec![0xFF, 0xD8];
-        v.extend_from_slice(&[0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01]); // DQT (shortened)
-        v.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 8, 0x00, 0x04, 0x00, 0x08, 3]);
-        v.extend_from_slice(&[1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
-        v.extend_from_slice(&[0xFF, 0xC4, 0x00, 0x03, 0x00]); // DHT (shortened)
-        v.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x0C, 3, 1, 0, 2, 0x11, 3, 0x11, 0, 63, 0]);
-        v.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
-        v.extend_from_slice(&[0xFF, 0xD9]);
-        v
+        let mut bytes = vec![0xFF, 0xD8];
+        bytes.extend_from_slice(&[0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01]); // DQT (shortened)
+        bytes.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 8, 0x00, 0x04, 0x00, 0x08, 3]);
+        bytes.extend_from_slice(&[1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+        bytes.extend_from_slice(&[0xFF, 0xC4, 0x00, 0x03, 0x00]); // DHT (shortened)
+        bytes.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x0C, 3, 1, 0, 2, 0x11, 3, 0x11, 0, 63, 0]);
+        bytes.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
+        bytes.extend_from_slice(&[0xFF, 0xD9]);
+        bytes
     }
 
     fn run(data: &[u8]) -> (Technical, Vec<&'static str>) {
         let mut tech = Technical::default();
-        let mut f = Findings::new("t.jpg");
-        check(data, &mut tech, &mut f);
-        (tech, codes_of(&f.problems))
+        let mut findings = Findings::new("t.jpg");
+        check(data, &mut tech, &mut findings);
+        (tech, codes_of(&findings.problems))
     }
 
     #[test]
@@ -353,23 +353,23 @@ mod tests {
 
     #[test]
     fn truncation_in_the_scan_is_found() {
-        let j = minimal();
-        for cut in [j.len() - 1, j.len() - 2, j.len() - 5, 30] {
-            assert_eq!(run(&j[..cut]).1, ["PHOTO-010"], "cut at {cut}");
+        let jpeg = minimal();
+        for cut in [jpeg.len() - 1, jpeg.len() - 2, jpeg.len() - 5, 30] {
+            assert_eq!(run(&jpeg[..cut]).1, ["PHOTO-010"], "cut at {cut}");
         }
     }
 
     #[test]
     fn bad_segment_lengths() {
-        let mut j = minimal();
-        j[5] = 1; // DQT length 1
-        assert_eq!(run(&j).1, ["PHOTO-011"]);
-        let mut j = minimal();
-        j[4] = 0x7F; // DQT runs far past the end
-        assert_eq!(run(&j).1, ["PHOTO-011"]);
-        let mut j = minimal();
-        j[8] = 0x00; // not a marker where one is due
-        assert_eq!(run(&j).1, ["PHOTO-011"]);
+        let mut jpeg = minimal();
+        jpeg[5] = 1; // DQT length 1
+        assert_eq!(run(&jpeg).1, ["PHOTO-011"]);
+        let mut jpeg = minimal();
+        jpeg[4] = 0x7F; // DQT runs far past the end
+        assert_eq!(run(&jpeg).1, ["PHOTO-011"]);
+        let mut jpeg = minimal();
+        jpeg[8] = 0x00; // not a marker where one is due
+        assert_eq!(run(&jpeg).1, ["PHOTO-011"]);
     }
 
     #[test]
@@ -377,29 +377,29 @@ mod tests {
         // SOI, EOI only.
         assert_eq!(run(&[0xFF, 0xD8, 0xFF, 0xD9]).1, ["PHOTO-012"]);
         // SOF but no SOS.
-        let j = minimal();
-        let sos = j.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
-        let mut no_scan = j[..sos].to_vec();
+        let jpeg = minimal();
+        let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        let mut no_scan = jpeg[..sos].to_vec();
         no_scan.extend_from_slice(&[0xFF, 0xD9]);
         assert_eq!(run(&no_scan).1, ["PHOTO-013"]);
         // SOS before SOF.
-        let sof = j.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
-        let mut early = j[..sof].to_vec();
-        early.extend_from_slice(&j[sos..]);
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        let mut early = jpeg[..sof].to_vec();
+        early.extend_from_slice(&jpeg[sos..]);
         assert_eq!(run(&early).1, ["PHOTO-011"]);
     }
 
     #[test]
     fn trailing_data_after_eoi() {
-        let mut j = minimal();
-        j.extend_from_slice(b"garbage");
-        assert_eq!(run(&j).1, ["PHOTO-W003"]);
+        let mut jpeg = minimal();
+        jpeg.extend_from_slice(b"garbage");
+        assert_eq!(run(&jpeg).1, ["PHOTO-W003"]);
         // Zero padding and a second embedded JPEG (MPF) are normal.
-        let mut j = minimal();
-        j.extend_from_slice(&[0; 16]);
-        assert!(run(&j).1.is_empty());
-        let mut j = minimal();
-        j.extend_from_slice(&minimal());
-        assert!(run(&j).1.is_empty());
+        let mut jpeg = minimal();
+        jpeg.extend_from_slice(&[0; 16]);
+        assert!(run(&jpeg).1.is_empty());
+        let mut jpeg = minimal();
+        jpeg.extend_from_slice(&minimal());
+        assert!(run(&jpeg).1.is_empty());
     }
 }

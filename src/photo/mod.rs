@@ -306,16 +306,16 @@ fn structure(
 }
 
 /// `JPEG File Interchange Format 1.01 (fmt/43)`.
-fn describe(f: &FormatId) -> String {
-    let mut s = f.name.to_string();
-    if let Some(v) = f.version {
-        s.push(' ');
-        s.push_str(v);
+fn describe(format: &FormatId) -> String {
+    let mut text = format.name.to_string();
+    if let Some(version) = format.version {
+        text.push(' ');
+        text.push_str(version);
     }
-    if let Some(p) = f.puid {
-        s.push_str(&format!(" ({p})"));
+    if let Some(puid) = format.puid {
+        text.push_str(&format!(" ({puid})"));
     }
-    s
+    text
 }
 
 /// The lower-case extension of the last path component, if it has one.
@@ -326,11 +326,11 @@ fn extension(rel_path: &str) -> Option<String> {
 }
 
 fn hex_start(data: &[u8]) -> String {
-    let mut s = String::from("with bytes");
-    for b in data.iter().take(8) {
-        s.push_str(&format!(" {b:02X}"));
+    let mut text = String::from("with bytes");
+    for byte in data.iter().take(8) {
+        text.push_str(&format!(" {byte:02X}"));
     }
-    s
+    text
 }
 
 /// Problems found in one file; every one names it.

@@ -271,14 +271,14 @@ pub(crate) mod tests {
     use crate::photo::tests::codes_of;
 
     pub(crate) fn chunk(typ: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut c = (body.len() as u32).to_be_bytes().to_vec();
-        c.extend_from_slice(typ);
-        c.extend_from_slice(body);
-        let mut h = crc32fast::Hasher::new();
-        h.update(typ);
-        h.update(body);
-        c.extend_from_slice(&h.finalize().to_be_bytes());
-        c
+        let mut bytes = (body.len() as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(typ);
+        bytes.extend_from_slice(body);
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(typ);
+        hasher.update(body);
+        bytes.extend_from_slice(&hasher.finalize().to_be_bytes());
+        bytes
     }
 
     fn ihdr() -> Vec<u8> {
@@ -289,18 +289,18 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn minimal() -> Vec<u8> {
-        let mut p = SIGNATURE.to_vec();
-        p.extend(ihdr());
-        p.extend(chunk(b"IDAT", b"not really deflate"));
-        p.extend(chunk(b"IEND", b""));
-        p
+        let mut png = SIGNATURE.to_vec();
+        png.extend(ihdr());
+        png.extend(chunk(b"IDAT", b"not really deflate"));
+        png.extend(chunk(b"IEND", b""));
+        png
     }
 
     fn run(data: &[u8]) -> (Technical, Vec<&'static str>) {
         let mut tech = Technical::default();
-        let mut f = Findings::new("t.png");
-        check(data, &mut tech, &mut f);
-        (tech, codes_of(&f.problems))
+        let mut findings = Findings::new("t.png");
+        check(data, &mut tech, &mut findings);
+        (tech, codes_of(&findings.problems))
     }
 
     #[test]
@@ -360,10 +360,10 @@ pub(crate) mod tests {
         let mut b = 0u32.to_be_bytes().to_vec();
         b.extend_from_slice(&3u32.to_be_bytes());
         b.extend_from_slice(&[8, 2, 0, 0, 0]);
-        let mut p = SIGNATURE.to_vec();
-        p.extend(chunk(b"IHDR", &b));
-        p.extend(chunk(b"IDAT", b"x"));
-        p.extend(chunk(b"IEND", b""));
-        assert_eq!(run(&p).1, ["PHOTO-022"]);
+        let mut png = SIGNATURE.to_vec();
+        png.extend(chunk(b"IHDR", &b));
+        png.extend(chunk(b"IDAT", b"x"));
+        png.extend(chunk(b"IEND", b""));
+        assert_eq!(run(&png).1, ["PHOTO-022"]);
     }
 }
