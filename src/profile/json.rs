@@ -5,7 +5,7 @@
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::ProfileError;
+use super::model::ProfileError;
 
 /// Where the profile came from (file or built-in name), named in every error.
 pub(super) struct Ctx<'a> {

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::json::{
     Ctx, KeyOrder, bool_field, get, opt_string, ordered, required_string, string_list, type_name,
 };
-use super::{Profile, ProfileError, ProfileInfo, Serialization, TagRule};
+use super::model::{Profile, ProfileError, ProfileInfo, Serialization, TagRule};
 use crate::digest::normalize_name;
 use crate::glob;
 

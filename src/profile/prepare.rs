@@ -10,10 +10,10 @@
 //! by `qoima bag` yet, and `prepare` says so rather than produce a bag that would not conform.
 
 use super::check::describe_rules;
-use super::glob;
-use super::{Profile, TagRule};
+use super::model::{Profile, TagRule};
 use crate::bagit::BagOptions;
 use crate::digest::Algorithm;
+use crate::glob;
 
 /// The bag-info elements qoima computes itself (see `bagit::create`): a profile requiring them
 /// is satisfied without the user.

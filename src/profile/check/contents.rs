@@ -3,7 +3,8 @@
 //! (`Allow-Fetch.txt`, `Fetch.txt-Required`), an empty payload (`Data-Empty`), and the tag and
 //! payload files required and allowed.
 
-use super::{Subject, list, tags::describe_rules};
+use super::subject::{Subject, list};
+use super::tags::describe_rules;
 use crate::bagit::manifest;
 use crate::error::{Code, Problem};
 use crate::glob;

@@ -2,9 +2,9 @@
 //! `Accept-Serialization`), the archive's folder name (`x-qoima-Folder-Named-Like-Archive`) and
 //! the BagIt version (`Accept-BagIt-Version`).
 
-use super::{Subject, list};
+use super::subject::{Subject, list};
 use crate::error::{Code, Problem};
-use crate::profile::Serialization;
+use crate::profile::model::Serialization;
 
 /// `Serialization` and `Accept-Serialization`.
 pub(super) fn serialization(subject: &Subject<'_>, out: &mut Vec<Problem>) {

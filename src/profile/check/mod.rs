@@ -10,37 +10,21 @@
 //! The rules live by concern: `tags` (the profile identifier and the tag values of
 //! `bag-info.txt` and other tag files), `contents` (manifests, `fetch.txt`, required and
 //! allowed tag and payload files), `form` (serialization, the archive's folder name, the BagIt
-//! version). A new rule is a function in one of them and a line in [`RULES`].
+//! version). A new rule is a function in one of them and a line in [`RULES`]. What they all
+//! read is in `subject`; the rule files import it and nothing of this file.
 
 mod contents;
 mod form;
+mod subject;
 mod tags;
 
-use super::{BagFacts, Profile};
+use super::facts::BagFacts;
+use super::model::Profile;
 use crate::error::Problem;
+pub use subject::Chosen;
+use subject::Subject;
 
 pub(super) use tags::describe_rules;
-
-/// How the profile a bag is checked against was chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Chosen {
-    /// The bag named it (or it was made for it): naming another identifier is an error,
-    /// `PROF-002`.
-    ByBag,
-    /// The user named it (`validate --profile`): the user's word settles which profile applies,
-    /// so a bag that names it by another identifier gets a warning, `BAG-W060`.
-    ByUser,
-}
-
-/// What every rule reads: the profile, the bag's facts, how the profile was chosen, and the
-/// profile's name as messages give it.
-struct Subject<'a> {
-    profile: &'a Profile,
-    facts: &'a BagFacts,
-    chosen: Chosen,
-    /// [`Profile::display_name`], e.g. `aptrust-2.3 (version 2.3)`.
-    who: String,
-}
 
 /// One rule of a profile: adds a problem for each way the bag breaks it.
 type Rule = fn(&Subject<'_>, &mut Vec<Problem>);
@@ -90,11 +74,6 @@ pub fn check_chosen(profile: &Profile, facts: &BagFacts, chosen: Chosen) -> Vec<
         rule(&subject, &mut problems);
     }
     problems
-}
-
-/// A list of values for a message: `a, b, c`.
-fn list(values: &[String]) -> String {
-    values.join(", ")
 }
 
 #[cfg(test)]

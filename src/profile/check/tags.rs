@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Chosen, Subject, list};
+use super::subject::{Chosen, Subject, list};
 use crate::error::{Code, Problem};
-use crate::profile::TagRule;
+use crate::profile::model::TagRule;
 
 /// The bag-info file the rules are written for.
 const INFO_FILE: &str = "bag-info.txt";
