@@ -105,39 +105,39 @@ mod tests {
     use crate::photo::tests::codes_of;
 
     fn minimal() -> Vec<u8> {
-        let mut g = b"GIF89a".to_vec();
-        g.extend_from_slice(&[2, 0, 1, 0, 0x80, 0, 0]); // 2×1, 2-colour global table
-        g.extend_from_slice(&[0, 0, 0, 255, 255, 255]);
-        g.extend_from_slice(&[0x21, 0xF9, 4, 0, 0, 0, 0, 0]); // graphic control extension
-        g.extend_from_slice(&[0x2C, 0, 0, 0, 0, 2, 0, 1, 0, 0]); // image descriptor
-        g.extend_from_slice(&[2, 2, 0x44, 0x01, 0]); // LZW data
-        g.push(0x3B);
-        g
+        let mut gif = b"GIF89a".to_vec();
+        gif.extend_from_slice(&[2, 0, 1, 0, 0x80, 0, 0]); // 2×1, 2-colour global table
+        gif.extend_from_slice(&[0, 0, 0, 255, 255, 255]);
+        gif.extend_from_slice(&[0x21, 0xF9, 4, 0, 0, 0, 0, 0]); // graphic control extension
+        gif.extend_from_slice(&[0x2C, 0, 0, 0, 0, 2, 0, 1, 0, 0]); // image descriptor
+        gif.extend_from_slice(&[2, 2, 0x44, 0x01, 0]); // LZW data
+        gif.push(0x3B);
+        gif
     }
 
     fn run(data: &[u8]) -> (Technical, Vec<&'static str>) {
         let mut tech = Technical::default();
-        let mut f = Findings::new("t.gif");
-        check(data, &mut tech, &mut f);
-        (tech, codes_of(&f.problems))
+        let mut findings = Findings::new("t.gif");
+        check(data, &mut tech, &mut findings);
+        (tech, codes_of(&findings.problems))
     }
 
     #[test]
     fn good_and_broken() {
-        let g = minimal();
-        let (tech, codes) = run(&g);
+        let gif = minimal();
+        let (tech, codes) = run(&gif);
         assert!(codes.is_empty(), "{codes:?}");
         assert_eq!(
             (tech.width, tech.height, tech.bits_per_sample),
             (Some(2), Some(1), Some(1))
         );
-        for cut in 8..g.len() {
-            assert_eq!(run(&g[..cut]).1, ["PHOTO-040"], "cut at {cut}");
+        for cut in 8..gif.len() {
+            assert_eq!(run(&gif[..cut]).1, ["PHOTO-040"], "cut at {cut}");
         }
-        let mut junk = g.clone();
+        let mut junk = gif.clone();
         junk.extend_from_slice(b"xyz");
         assert_eq!(run(&junk).1, ["PHOTO-W003"]);
-        let mut no_image = g[..19].to_vec();
+        let mut no_image = gif[..19].to_vec();
         no_image.push(0x3B);
         assert_eq!(run(&no_image).1, ["PHOTO-040"]);
     }

@@ -19,24 +19,24 @@ pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
     let mut meta: Option<(u64, u64)> = None;
     let mut first = true;
     while pos < len {
-        let b = match read_box(data, pos, len) {
-            Ok(b) => b,
+        let child = match read_box(data, pos, len) {
+            Ok(child) => child,
             Err(why) => {
                 out.push(Code::PhotoDamaged, why);
                 return;
             }
         };
-        if first && &b.typ != b"ftyp" {
+        if first && &child.typ != b"ftyp" {
             out.push(
                 Code::PhotoDamaged,
                 "the first box is not the file type box (ftyp)",
             );
         }
-        if &b.typ == b"meta" && meta.is_none() {
-            meta = Some((b.start, b.end));
+        if &child.typ == b"meta" && meta.is_none() {
+            meta = Some((child.start, child.end));
         }
         first = false;
-        pos = b.end;
+        pos = child.end;
     }
     let Some((start, end)) = meta else {
         out.push(
@@ -54,7 +54,7 @@ pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
 
 /// Children of `meta`: locations (`iloc`), the primary item (`pitm`), properties (`iprp`).
 fn read_meta(
-    d: &[u8],
+    data: &[u8],
     from: u64,
     to: u64,
     file_len: u64,
@@ -64,52 +64,58 @@ fn read_meta(
     let mut iprp: Option<(u64, u64)> = None;
     let mut pos = from;
     while pos < to {
-        let b = read_box(d, pos, to).map_err(|w| format!("in the meta box, {w}"))?;
-        match &b.typ {
+        let child = read_box(data, pos, to).map_err(|why| format!("in the meta box, {why}"))?;
+        match &child.typ {
             b"pitm" => {
-                primary = match d.get(b.start as usize) {
-                    Some(0) => be16(d, b.start + 4).map(u32::from),
-                    Some(_) => be32(d, b.start + 4),
+                primary = match data.get(child.start as usize) {
+                    Some(0) => be16(data, child.start + 4).map(u32::from),
+                    Some(_) => be32(data, child.start + 4),
                     None => None,
                 };
             }
-            b"iloc" => iloc(d, b.start, b.end, file_len)?,
-            b"iinf" => item_infos(d, b.start, b.end)?,
-            b"iprp" => iprp = Some((b.start, b.end)),
+            b"iloc" => iloc(data, child.start, child.end, file_len)?,
+            b"iinf" => item_infos(data, child.start, child.end)?,
+            b"iprp" => iprp = Some((child.start, child.end)),
             _ => {}
         }
-        pos = b.end;
+        pos = child.end;
     }
-    if let Some((s, e)) = iprp {
-        properties(d, s, e, primary, tech)?;
+    if let Some((iprp_start, iprp_end)) = iprp {
+        properties(data, iprp_start, iprp_end, primary, tech)?;
     }
     Ok(())
 }
 
 /// The item information box (`iinf`): each item's `infe` entry must fit inside it, and there
 /// must be as many entries as it declares.
-fn item_infos(d: &[u8], start: u64, end: u64) -> Result<(), String> {
+fn item_infos(data: &[u8], start: u64, end: u64) -> Result<(), String> {
     let short = || "the item information box (iinf) is cut short".to_string();
-    let version = *d.get(start as usize).ok_or_else(short)?;
+    let version = *data.get(start as usize).ok_or_else(short)?;
     let (declared, mut pos) = if version == 0 {
-        (u64::from(be16(d, start + 4).ok_or_else(short)?), start + 6)
+        (
+            u64::from(be16(data, start + 4).ok_or_else(short)?),
+            start + 6,
+        )
     } else {
-        (u64::from(be32(d, start + 4).ok_or_else(short)?), start + 8)
+        (
+            u64::from(be32(data, start + 4).ok_or_else(short)?),
+            start + 8,
+        )
     };
     let mut entries = 0u64;
     while pos < end {
-        let b = read_box(d, pos, d.len() as u64)
-            .map_err(|w| format!("in the item information box (iinf), {w}"))?;
-        if b.end > end {
-            let name = String::from_utf8_lossy(&b.typ).into_owned();
+        let child = read_box(data, pos, data.len() as u64)
+            .map_err(|why| format!("in the item information box (iinf), {why}"))?;
+        if child.end > end {
+            let name = String::from_utf8_lossy(&child.typ).into_owned();
             return Err(format!(
                 "the {name:?} box at byte {pos} declares {} bytes, {} more than its parent item information box (iinf) holds: the item table is damaged",
-                b.end - pos,
-                b.end - end
+                child.end - pos,
+                child.end - end
             ));
         }
-        entries += u64::from(&b.typ == b"infe");
-        pos = b.end;
+        entries += u64::from(&child.typ == b"infe");
+        pos = child.end;
     }
     if entries < declared {
         return Err(format!(
@@ -121,21 +127,21 @@ fn item_infos(d: &[u8], start: u64, end: u64) -> Result<(), String> {
 }
 
 /// An unsigned integer of 0, 4 or 8 bytes (iloc field sizes).
-fn sized(d: &[u8], at: u64, size: u8) -> Option<u64> {
+fn sized(data: &[u8], at: u64, size: u8) -> Option<u64> {
     match size {
         0 => Some(0),
-        4 => be32(d, at).map(u64::from),
-        8 => be64(d, at),
+        4 => be32(data, at).map(u64::from),
+        8 => be64(data, at),
         _ => None,
     }
 }
 
 /// Every extent stored by file offset must lie inside the file.
-fn iloc(d: &[u8], start: u64, end: u64, file_len: u64) -> Result<(), String> {
+fn iloc(data: &[u8], start: u64, end: u64, file_len: u64) -> Result<(), String> {
     let short = || "the item location box (iloc) is cut short".to_string();
-    let b = slice(d, start, end - start).ok_or_else(short)?;
-    let version = *b.first().ok_or_else(short)?;
-    let sizes = be16(b, 4).ok_or_else(short)?;
+    let body = slice(data, start, end - start).ok_or_else(short)?;
+    let version = *body.first().ok_or_else(short)?;
+    let sizes = be16(body, 4).ok_or_else(short)?;
     let (off_size, len_size, base_size) = (
         (sizes >> 12) as u8,
         ((sizes >> 8) & 0xF) as u8,
@@ -155,45 +161,45 @@ fn iloc(d: &[u8], start: u64, end: u64, file_len: u64) -> Result<(), String> {
             ));
         }
     }
-    let mut p: u64 = 6;
+    let mut cursor: u64 = 6;
     let id_size = if version < 2 { 2 } else { 4 };
     let count = if version < 2 {
-        u64::from(be16(b, p).ok_or_else(short)?)
+        u64::from(be16(body, cursor).ok_or_else(short)?)
     } else {
-        u64::from(be32(b, p).ok_or_else(short)?)
+        u64::from(be32(body, cursor).ok_or_else(short)?)
     };
-    p += id_size;
+    cursor += id_size;
     for _ in 0..count {
         let id = if version < 2 {
-            be16(b, p).map(u32::from)
+            be16(body, cursor).map(u32::from)
         } else {
-            be32(b, p)
+            be32(body, cursor)
         }
         .ok_or_else(short)?;
-        p += id_size;
+        cursor += id_size;
         let method = if version >= 1 {
-            let m = be16(b, p).ok_or_else(short)? & 0xF;
-            p += 2;
-            m
+            let method = be16(body, cursor).ok_or_else(short)? & 0xF;
+            cursor += 2;
+            method
         } else {
             0
         };
-        p += 2; // data_reference_index
-        let base = sized(b, p, base_size).ok_or_else(short)?;
-        p += u64::from(base_size);
-        let extents = be16(b, p).ok_or_else(short)?;
-        p += 2;
+        cursor += 2; // data_reference_index
+        let base = sized(body, cursor, base_size).ok_or_else(short)?;
+        cursor += u64::from(base_size);
+        let extents = be16(body, cursor).ok_or_else(short)?;
+        cursor += 2;
         for _ in 0..extents {
-            p += u64::from(index_size);
-            let off = sized(b, p, off_size).ok_or_else(short)?;
-            p += u64::from(off_size);
-            let length = sized(b, p, len_size).ok_or_else(short)?;
-            p += u64::from(len_size);
+            cursor += u64::from(index_size);
+            let off = sized(body, cursor, off_size).ok_or_else(short)?;
+            cursor += u64::from(off_size);
+            let length = sized(body, cursor, len_size).ok_or_else(short)?;
+            cursor += u64::from(len_size);
             if method == 0 {
                 let at = base.checked_add(off);
                 if at
-                    .and_then(|a| a.checked_add(length))
-                    .is_none_or(|e| e > file_len)
+                    .and_then(|start| start.checked_add(length))
+                    .is_none_or(|end| end > file_len)
                 {
                     return Err(format!(
                         "item {id}'s data ({length} bytes at byte {}) lies beyond the end of the file ({file_len} bytes): the file is truncated",
@@ -209,7 +215,7 @@ fn iloc(d: &[u8], start: u64, end: u64, file_len: u64) -> Result<(), String> {
 /// The primary item's `ispe` (size) and `pixi` (bit depth); the largest `ispe` when the
 /// associations cannot be resolved.
 fn properties(
-    d: &[u8],
+    data: &[u8],
     from: u64,
     to: u64,
     primary: Option<u32>,
@@ -219,83 +225,96 @@ fn properties(
     let mut ipma: Option<(u64, u64)> = None;
     let mut pos = from;
     while pos < to {
-        let b = read_box(d, pos, to).map_err(|w| format!("in the item properties box, {w}"))?;
-        match &b.typ {
-            b"ipco" => ipco = Some((b.start, b.end)),
-            b"ipma" => ipma = Some((b.start, b.end)),
+        let child =
+            read_box(data, pos, to).map_err(|why| format!("in the item properties box, {why}"))?;
+        match &child.typ {
+            b"ipco" => ipco = Some((child.start, child.end)),
+            b"ipma" => ipma = Some((child.start, child.end)),
             _ => {}
         }
-        pos = b.end;
+        pos = child.end;
     }
-    let Some((s, e)) = ipco else { return Ok(()) };
+    let Some((ipco_start, ipco_end)) = ipco else {
+        return Ok(());
+    };
     let wanted = match (primary, ipma) {
-        (Some(item), Some((ms, me))) => associations(d, ms, me, item),
+        (Some(item), Some((ipma_start, ipma_end))) => {
+            associations(data, ipma_start, ipma_end, item)
+        }
         _ => None,
     };
     let mut index = 0u16;
-    let mut pos = s;
+    let mut pos = ipco_start;
     let mut best: Option<(u32, u32)> = None;
-    while pos < e {
-        let b = read_box(d, pos, e).map_err(|w| format!("in the item property container, {w}"))?;
+    while pos < ipco_end {
+        let child = read_box(data, pos, ipco_end)
+            .map_err(|why| format!("in the item property container, {why}"))?;
         index += 1;
-        let chosen = wanted.as_ref().is_none_or(|w| w.contains(&index));
-        match &b.typ {
+        let chosen = wanted
+            .as_ref()
+            .is_none_or(|indices| indices.contains(&index));
+        match &child.typ {
             b"ispe" if chosen => {
-                if let (Some(w), Some(h)) = (be32(d, b.start + 4), be32(d, b.start + 8)) {
-                    let bigger = best.is_none_or(|(bw, bh)| {
-                        u64::from(w) * u64::from(h) > u64::from(bw) * u64::from(bh)
+                if let (Some(width), Some(height)) =
+                    (be32(data, child.start + 4), be32(data, child.start + 8))
+                {
+                    let bigger = best.is_none_or(|(best_width, best_height)| {
+                        u64::from(width) * u64::from(height)
+                            > u64::from(best_width) * u64::from(best_height)
                     });
                     if wanted.is_some() || bigger {
-                        best = Some((w, h));
+                        best = Some((width, height));
                     }
                 }
             }
             b"pixi" if chosen && wanted.is_some() => {
-                if let Some(&n) = d.get(b.start as usize + 4) {
-                    tech.samples_per_pixel = Some(u16::from(n));
-                    tech.bits_per_sample = d.get(b.start as usize + 5).map(|&v| u16::from(v));
+                if let Some(&channels) = data.get(child.start as usize + 4) {
+                    tech.samples_per_pixel = Some(u16::from(channels));
+                    tech.bits_per_sample = data
+                        .get(child.start as usize + 5)
+                        .map(|&bits| u16::from(bits));
                 }
             }
             _ => {}
         }
-        pos = b.end;
+        pos = child.end;
     }
-    if let Some((w, h)) = best {
-        tech.width = Some(w);
-        tech.height = Some(h);
+    if let Some((width, height)) = best {
+        tech.width = Some(width);
+        tech.height = Some(height);
     }
     Ok(())
 }
 
 /// The property indices (1-based) associated with `item` in an `ipma` box.
-fn associations(d: &[u8], start: u64, end: u64, item: u32) -> Option<Vec<u16>> {
-    let b = slice(d, start, end - start)?;
-    let version = *b.first()?;
-    let wide = b.get(3)? & 1 == 1;
-    let count = be32(b, 4)?;
-    let mut p = 8u64;
+fn associations(data: &[u8], start: u64, end: u64, item: u32) -> Option<Vec<u16>> {
+    let body = slice(data, start, end - start)?;
+    let version = *body.first()?;
+    let wide = body.get(3)? & 1 == 1;
+    let count = be32(body, 4)?;
+    let mut cursor = 8u64;
     for _ in 0..count {
         let id = if version < 1 {
-            let v = be16(b, p).map(u32::from);
-            p += 2;
-            v
+            let value = be16(body, cursor).map(u32::from);
+            cursor += 2;
+            value
         } else {
-            let v = be32(b, p);
-            p += 4;
-            v
+            let value = be32(body, cursor);
+            cursor += 4;
+            value
         }?;
-        let n = *b.get(p as usize)?;
-        p += 1;
-        let mut found = Vec::with_capacity(usize::from(n));
-        for _ in 0..n {
+        let associated = *body.get(cursor as usize)?;
+        cursor += 1;
+        let mut found = Vec::with_capacity(usize::from(associated));
+        for _ in 0..associated {
             let index = if wide {
-                let v = be16(b, p)? & 0x7FFF;
-                p += 2;
-                v
+                let value = be16(body, cursor)? & 0x7FFF;
+                cursor += 2;
+                value
             } else {
-                let v = u16::from(*b.get(p as usize)? & 0x7F);
-                p += 1;
-                v
+                let value = u16::from(*body.get(cursor as usize)? & 0x7F);
+                cursor += 1;
+                value
             };
             found.push(index);
         }
@@ -312,9 +331,9 @@ mod tests {
     use crate::photo::tests::{bx, codes_of};
 
     fn full(typ: &[u8; 4], version: u8, flags: u8, content: &[u8]) -> Vec<u8> {
-        let mut c = vec![version, 0, 0, flags];
-        c.extend_from_slice(content);
-        bx(typ, &c)
+        let mut bytes = vec![version, 0, 0, flags];
+        bytes.extend_from_slice(content);
+        bx(typ, &bytes)
     }
 
     /// ftyp, meta (pitm = 1, iloc placing item 1 at `item_off` for 10 bytes, iprp with a

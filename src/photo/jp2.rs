@@ -8,7 +8,7 @@
 //! decoded.
 
 use super::bytes::{be16, be32};
-use super::identify::{FormatId, JP2};
+use super::formats::{FormatId, JP2};
 use super::{Findings, Technical};
 use crate::error::Code;
 
@@ -89,8 +89,12 @@ pub(crate) fn check_j2c(data: &[u8], tech: &mut Technical, out: &mut Findings<'_
 
 /// A box at `pos`: (content start, end, type). `limit` is where the enclosing data ends.
 fn read_box(data: &[u8], pos: u64, limit: u64) -> Result<(u64, u64, &[u8]), String> {
-    let b = super::isobox::read_box(data, pos, limit)?;
-    Ok((b.start, b.end, &data[pos as usize + 4..pos as usize + 8]))
+    let found = super::isobox::read_box(data, pos, limit)?;
+    Ok((
+        found.start,
+        found.end,
+        &data[pos as usize + 4..pos as usize + 8],
+    ))
 }
 
 fn header_box(content: &[u8], tech: &mut Technical) -> Result<(), String> {
@@ -99,24 +103,24 @@ fn header_box(content: &[u8], tech: &mut Technical) -> Result<(), String> {
     let mut ihdr = false;
     while pos < len {
         let (start, end, typ) =
-            read_box(content, pos, len).map_err(|w| format!("in the header box, {w}"))?;
-        let c = &content[start as usize..end as usize];
+            read_box(content, pos, len).map_err(|why| format!("in the header box, {why}"))?;
+        let body = &content[start as usize..end as usize];
         match typ {
             b"ihdr" => {
-                let (Some(h), Some(w), Some(nc), Some(&bpc)) =
-                    (be32(c, 0), be32(c, 4), be16(c, 8), c.get(10))
+                let (Some(height), Some(width), Some(components), Some(&bpc)) =
+                    (be32(body, 0), be32(body, 4), be16(body, 8), body.get(10))
                 else {
                     return Err("the image header box (ihdr) is too short".to_string());
                 };
                 ihdr = true;
-                tech.width = Some(w);
-                tech.height = Some(h);
-                tech.samples_per_pixel = Some(nc);
+                tech.width = Some(width);
+                tech.height = Some(height);
+                tech.samples_per_pixel = Some(components);
                 tech.bits_per_sample = (bpc != 255).then_some(u16::from(bpc & 0x7F) + 1);
                 tech.compression = Some("JPEG 2000".to_string());
             }
-            b"colr" if c.first() == Some(&1) => {
-                tech.colour_space = match be32(c, 3) {
+            b"colr" if body.first() == Some(&1) => {
+                tech.colour_space = match be32(body, 3) {
                     Some(16) => Some("sRGB".to_string()),
                     Some(17) => Some("Greyscale".to_string()),
                     Some(18) => Some("sYCC".to_string()),
@@ -124,7 +128,7 @@ fn header_box(content: &[u8], tech: &mut Technical) -> Result<(), String> {
                     None => None,
                 };
             }
-            b"colr" if c.first() == Some(&2) && tech.colour_space.is_none() => {
+            b"colr" if body.first() == Some(&2) && tech.colour_space.is_none() => {
                 tech.colour_space = Some("ICC profile".to_string());
             }
             _ => {}
@@ -247,7 +251,7 @@ fn tile_count(c: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::photo::identify::JPX;
+    use crate::photo::formats::JPX;
     use crate::photo::tests::{bx, codes_of};
 
     fn j2c() -> Vec<u8> {

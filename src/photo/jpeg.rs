@@ -13,6 +13,24 @@ use crate::error::Code;
 
 /// Validates a JPEG that starts with SOI and fills in what the frame header says.
 pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
+    let walked = walk_markers(data);
+    walked.fill_technical(tech);
+    walked.report(data, out);
+}
+
+/// What the walk from SOI to EOI found: the first frame header, the Adobe colour transform,
+/// the number of scans, the DNL height, and how the walk ended.
+struct Walked {
+    frame: Option<Frame>,
+    adobe_transform: Option<u8>,
+    scans: u32,
+    dnl_height: Option<u16>,
+    outcome: Walk,
+}
+
+/// Walks the marker segments from just after SOI until EOI, the end of the data or the first
+/// malformed segment, skipping each scan's entropy-coded data.
+fn walk_markers(data: &[u8]) -> Walked {
     let mut frame: Option<Frame> = None;
     let mut adobe_transform: Option<u8> = None;
     let mut scans = 0u32;
@@ -67,8 +85,8 @@ pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
         match marker {
             0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
                 match Frame::parse(marker, body) {
-                    Some(f) => {
-                        frame.get_or_insert(f);
+                    Some(parsed) => {
+                        frame.get_or_insert(parsed);
                     }
                     None => {
                         break Walk::Bad(format!(
@@ -83,12 +101,12 @@ pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
             }
             0xDC if dnl_height.is_none() => dnl_height = be16(body, 0),
             0xDA => {
-                let Some(f) = &frame else {
+                let Some(frame_header) = &frame else {
                     break Walk::Bad(format!(
                         "a scan (SOS) at byte {pos} comes before any frame header (SOF)"
                     ));
                 };
-                if let Some(why) = scan_header_fault(f, body) {
+                if let Some(why) = scan_header_fault(frame_header, body) {
                     break Walk::Bad(format!("the scan header (SOS) at byte {pos} {why}"));
                 }
                 scans += 1;
@@ -104,44 +122,60 @@ pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
         }
         pos = end;
     };
+    Walked {
+        frame,
+        adobe_transform,
+        scans,
+        dnl_height,
+        outcome,
+    }
+}
 
-    if let Some(f) = &frame {
-        let height = if f.height > 0 {
-            f.height
-        } else {
-            dnl_height.unwrap_or(0)
+impl Walked {
+    /// Size, depth, components, compression and colour space from the frame header.
+    fn fill_technical(&self, tech: &mut Technical) {
+        let Some(frame) = &self.frame else {
+            return;
         };
-        tech.width = Some(u32::from(f.width));
+        let height = if frame.height > 0 {
+            frame.height
+        } else {
+            self.dnl_height.unwrap_or(0)
+        };
+        tech.width = Some(u32::from(frame.width));
         tech.height = (height > 0).then_some(u32::from(height));
-        tech.bits_per_sample = Some(u16::from(f.precision));
-        tech.samples_per_pixel = Some(u16::from(f.components));
-        tech.compression = Some(compression_name(f.marker).to_string());
-        tech.colour_space = Some(colour_space(f, adobe_transform).to_string());
+        tech.bits_per_sample = Some(u16::from(frame.precision));
+        tech.samples_per_pixel = Some(u16::from(frame.components));
+        tech.compression = Some(compression_name(frame.marker).to_string());
+        tech.colour_space = Some(colour_space(frame, self.adobe_transform).to_string());
     }
 
-    match outcome {
-        Walk::Eoi(after) => {
-            if frame.is_none() {
-                out.push(Code::JpegNoFrame, "the JPEG has no frame header (SOF), so it holds no image");
-            } else if frame.as_ref().is_some_and(|f| f.height == 0) && dnl_height.is_none_or(|h| h == 0) {
-                out.push_field(Code::JpegBadSegment, "DNL", "the frame header gives the height as 0 (to follow in a DNL segment), but no DNL segment gives it: the image has no height");
-            } else if scans == 0 {
-                out.push(Code::JpegNoScan, "the JPEG has a frame header but no scan (SOS): there is no image data");
+    /// The problems: how the walk ended, and what a whole walk still lacks.
+    fn report(&self, data: &[u8], out: &mut Findings<'_>) {
+        match &self.outcome {
+            Walk::Eoi(after) => {
+                if self.frame.is_none() {
+                    out.push(Code::JpegNoFrame, "the JPEG has no frame header (SOF), so it holds no image");
+                } else if self.frame.as_ref().is_some_and(|frame| frame.height == 0) && self.dnl_height.is_none_or(|height| height == 0) {
+                    out.push_field(Code::JpegBadSegment, "DNL", "the frame header gives the height as 0 (to follow in a DNL segment), but no DNL segment gives it: the image has no height");
+                } else if self.scans == 0 {
+                    out.push(Code::JpegNoScan, "the JPEG has a frame header but no scan (SOS): there is no image data");
+                }
+                // A second JPEG after EOI is how the Multi-Picture Format (MPF) stores more
+                // images (depth maps, gain maps); that is not stray data.
+                if !data[*after..].starts_with(&[0xFF, 0xD8]) {
+                    super::trailing(data, *after, "the end-of-image marker (EOI)", out);
+                }
             }
-            // A second JPEG after EOI is how the Multi-Picture Format (MPF) stores more
-            // images (depth maps, gain maps); that is not stray data.
-            if !data[after..].starts_with(&[0xFF, 0xD8]) {
-                super::trailing(data, after, "the end-of-image marker (EOI)", out);
-            }
-        }
-        Walk::Truncated(at) => out.push(
-            Code::JpegTruncated,
-            format!(
-                "the JPEG ends at byte {at} without its end-of-image marker (FF D9): the file is truncated{}",
-                if scans > 0 { " inside the image data" } else { "" }
+            Walk::Truncated(at) => out.push(
+                Code::JpegTruncated,
+                format!(
+                    "the JPEG ends at byte {at} without its end-of-image marker (FF D9): the file is truncated{}",
+                    if self.scans > 0 { " inside the image data" } else { "" }
+                ),
             ),
-        ),
-        Walk::Bad(why) => out.push(Code::JpegBadSegment, why),
+            Walk::Bad(why) => out.push(Code::JpegBadSegment, why),
+        }
     }
 }
 
@@ -178,7 +212,7 @@ impl Frame {
         if body.len() != 6 + 3 * usize::from(components) {
             return None;
         }
-        let id = |i: usize| body.get(6 + 3 * i).copied().unwrap_or(0);
+        let id = |index: usize| body.get(6 + 3 * index).copied().unwrap_or(0);
         Some(Frame {
             marker,
             precision,
@@ -219,19 +253,19 @@ fn scan_header_fault(frame: &Frame, body: &[u8]) -> Option<String> {
 
 /// Finds the marker that ends a scan's entropy-coded data starting at `from`.
 fn skip_entropy_data(data: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
+    let mut at = from;
     loop {
-        i += data.get(i..)?.iter().position(|&b| b == 0xFF)?;
-        match *data.get(i + 1)? {
-            0x00 | 0xD0..=0xD7 => i += 2, // stuffed 0xFF, restart marker
-            0xFF => i += 1,               // fill byte before a marker
-            _ => return Some(i),
+        at += data.get(at..)?.iter().position(|&byte| byte == 0xFF)?;
+        match *data.get(at + 1)? {
+            0x00 | 0xD0..=0xD7 => at += 2, // stuffed 0xFF, restart marker
+            0xFF => at += 1,               // fill byte before a marker
+            _ => return Some(at),
         }
     }
 }
 
-fn marker_name(m: u8) -> String {
-    let name = match m {
+fn marker_name(marker: u8) -> String {
+    let name = match marker {
         0xC0 => "SOF0",
         0xC1 => "SOF1",
         0xC2 => "SOF2",
@@ -242,9 +276,9 @@ fn marker_name(m: u8) -> String {
         0xDB => "DQT",
         0xDD => "DRI",
         0xFE => "COM",
-        0xC5..=0xCF => return format!("SOF{}", m - 0xC0),
-        0xE0..=0xEF => return format!("APP{}", m - 0xE0),
-        _ => return format!("FF {m:02X}"),
+        0xC5..=0xCF => return format!("SOF{}", marker - 0xC0),
+        0xE0..=0xEF => return format!("APP{}", marker - 0xE0),
+        _ => return format!("FF {marker:02X}"),
     };
     name.to_string()
 }
@@ -267,12 +301,12 @@ fn compression_name(sof: u8) -> &'static str {
     }
 }
 
-fn colour_space(f: &Frame, adobe_transform: Option<u8>) -> &'static str {
-    match (f.components, adobe_transform) {
+fn colour_space(frame: &Frame, adobe_transform: Option<u8>) -> &'static str {
+    match (frame.components, adobe_transform) {
         (1, _) => "Greyscale",
         (3, Some(0)) => "RGB",
         (3, Some(_)) => "YCbCr",
-        (3, None) if &f.ids == b"RGB" => "RGB",
+        (3, None) if &frame.ids == b"RGB" => "RGB",
         (3, None) => "YCbCr",
         (4, Some(2)) => "YCCK",
         (4, _) => "CMYK",
@@ -288,22 +322,22 @@ mod tests {
     /// A structurally valid baseline JPEG: SOI, DQT, SOF0 (8×4, 3 components), DHT, SOS, a
     /// few bytes of "entropy data" with a stuffed FF and a restart marker, EOI.
     pub(crate) fn minimal() -> Vec<u8> {
-        let mut v = vec![0xFF, 0xD8];
-        v.extend_from_slice(&[0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01]); // DQT (shortened)
-        v.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 8, 0x00, 0x04, 0x00, 0x08, 3]);
-        v.extend_from_slice(&[1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
-        v.extend_from_slice(&[0xFF, 0xC4, 0x00, 0x03, 0x00]); // DHT (shortened)
-        v.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x0C, 3, 1, 0, 2, 0x11, 3, 0x11, 0, 63, 0]);
-        v.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
-        v.extend_from_slice(&[0xFF, 0xD9]);
-        v
+        let mut bytes = vec![0xFF, 0xD8];
+        bytes.extend_from_slice(&[0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01]); // DQT (shortened)
+        bytes.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 8, 0x00, 0x04, 0x00, 0x08, 3]);
+        bytes.extend_from_slice(&[1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+        bytes.extend_from_slice(&[0xFF, 0xC4, 0x00, 0x03, 0x00]); // DHT (shortened)
+        bytes.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x0C, 3, 1, 0, 2, 0x11, 3, 0x11, 0, 63, 0]);
+        bytes.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
+        bytes.extend_from_slice(&[0xFF, 0xD9]);
+        bytes
     }
 
     fn run(data: &[u8]) -> (Technical, Vec<&'static str>) {
         let mut tech = Technical::default();
-        let mut f = Findings::new("t.jpg");
-        check(data, &mut tech, &mut f);
-        (tech, codes_of(&f.problems))
+        let mut findings = Findings::new("t.jpg");
+        check(data, &mut tech, &mut findings);
+        (tech, codes_of(&findings.problems))
     }
 
     #[test]
@@ -319,23 +353,23 @@ mod tests {
 
     #[test]
     fn truncation_in_the_scan_is_found() {
-        let j = minimal();
-        for cut in [j.len() - 1, j.len() - 2, j.len() - 5, 30] {
-            assert_eq!(run(&j[..cut]).1, ["PHOTO-010"], "cut at {cut}");
+        let jpeg = minimal();
+        for cut in [jpeg.len() - 1, jpeg.len() - 2, jpeg.len() - 5, 30] {
+            assert_eq!(run(&jpeg[..cut]).1, ["PHOTO-010"], "cut at {cut}");
         }
     }
 
     #[test]
     fn bad_segment_lengths() {
-        let mut j = minimal();
-        j[5] = 1; // DQT length 1
-        assert_eq!(run(&j).1, ["PHOTO-011"]);
-        let mut j = minimal();
-        j[4] = 0x7F; // DQT runs far past the end
-        assert_eq!(run(&j).1, ["PHOTO-011"]);
-        let mut j = minimal();
-        j[8] = 0x00; // not a marker where one is due
-        assert_eq!(run(&j).1, ["PHOTO-011"]);
+        let mut jpeg = minimal();
+        jpeg[5] = 1; // DQT length 1
+        assert_eq!(run(&jpeg).1, ["PHOTO-011"]);
+        let mut jpeg = minimal();
+        jpeg[4] = 0x7F; // DQT runs far past the end
+        assert_eq!(run(&jpeg).1, ["PHOTO-011"]);
+        let mut jpeg = minimal();
+        jpeg[8] = 0x00; // not a marker where one is due
+        assert_eq!(run(&jpeg).1, ["PHOTO-011"]);
     }
 
     #[test]
@@ -343,29 +377,29 @@ mod tests {
         // SOI, EOI only.
         assert_eq!(run(&[0xFF, 0xD8, 0xFF, 0xD9]).1, ["PHOTO-012"]);
         // SOF but no SOS.
-        let j = minimal();
-        let sos = j.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
-        let mut no_scan = j[..sos].to_vec();
+        let jpeg = minimal();
+        let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        let mut no_scan = jpeg[..sos].to_vec();
         no_scan.extend_from_slice(&[0xFF, 0xD9]);
         assert_eq!(run(&no_scan).1, ["PHOTO-013"]);
         // SOS before SOF.
-        let sof = j.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
-        let mut early = j[..sof].to_vec();
-        early.extend_from_slice(&j[sos..]);
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        let mut early = jpeg[..sof].to_vec();
+        early.extend_from_slice(&jpeg[sos..]);
         assert_eq!(run(&early).1, ["PHOTO-011"]);
     }
 
     #[test]
     fn trailing_data_after_eoi() {
-        let mut j = minimal();
-        j.extend_from_slice(b"garbage");
-        assert_eq!(run(&j).1, ["PHOTO-W003"]);
+        let mut jpeg = minimal();
+        jpeg.extend_from_slice(b"garbage");
+        assert_eq!(run(&jpeg).1, ["PHOTO-W003"]);
         // Zero padding and a second embedded JPEG (MPF) are normal.
-        let mut j = minimal();
-        j.extend_from_slice(&[0; 16]);
-        assert!(run(&j).1.is_empty());
-        let mut j = minimal();
-        j.extend_from_slice(&minimal());
-        assert!(run(&j).1.is_empty());
+        let mut jpeg = minimal();
+        jpeg.extend_from_slice(&[0; 16]);
+        assert!(run(&jpeg).1.is_empty());
+        let mut jpeg = minimal();
+        jpeg.extend_from_slice(&minimal());
+        assert!(run(&jpeg).1.is_empty());
     }
 }

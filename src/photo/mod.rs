@@ -20,6 +20,7 @@ mod bytes;
 mod decode;
 pub(crate) mod exif;
 mod exif_walk;
+mod formats;
 mod gif;
 mod gps;
 mod heif;
@@ -43,9 +44,8 @@ use crate::paths::printable;
 use identify::Family;
 
 pub use self::exif::Exif;
-pub use identify::{
-    Candidate, FormatClass, FormatId, Identification, PRONOM_SIGNATURE_RELEASE, identify,
-};
+pub use formats::{FormatClass, FormatId, PRONOM_SIGNATURE_RELEASE};
+pub use identify::{Candidate, Identification, identify};
 
 /// Technical properties read from the image header (the main image, for multi-image files).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -149,7 +149,7 @@ pub fn examine_within(rel_path: &str, data: &[u8], decode_budget: Option<u64>) -
         None => {
             let start = hex_start(data);
             match &ext {
-                Some(e) if identify::is_image_extension(e) => out.push(
+                Some(e) if formats::is_image_extension(e) => out.push(
                     Code::PhotoUnrecognised,
                     format!("the name says .{e}, but the content is no image format qoima knows (it starts {start})"),
                 ),
@@ -161,7 +161,7 @@ pub fn examine_within(rel_path: &str, data: &[u8], decode_budget: Option<u64>) -
         }
         Some((Family::Empty, _)) => out.push(Code::PhotoEmpty, "the file is empty (0 bytes)"),
         Some((Family::Text, f)) => {
-            let why = if f == identify::HTML {
+            let why = if f == formats::HTML {
                 " (often the error page a failed download leaves in place of the file)"
             } else {
                 ""
@@ -174,7 +174,7 @@ pub fn examine_within(rel_path: &str, data: &[u8], decode_budget: Option<u64>) -
         Some((family, f)) => {
             if let Some(e) = &ext
                 && !f.extensions.contains(&e.as_str())
-                && identify::is_image_extension(e)
+                && formats::is_image_extension(e)
             {
                 out.push(
                     Code::PhotoExtensionMismatch,
@@ -306,16 +306,16 @@ fn structure(
 }
 
 /// `JPEG File Interchange Format 1.01 (fmt/43)`.
-fn describe(f: &FormatId) -> String {
-    let mut s = f.name.to_string();
-    if let Some(v) = f.version {
-        s.push(' ');
-        s.push_str(v);
+fn describe(format: &FormatId) -> String {
+    let mut text = format.name.to_string();
+    if let Some(version) = format.version {
+        text.push(' ');
+        text.push_str(version);
     }
-    if let Some(p) = f.puid {
-        s.push_str(&format!(" ({p})"));
+    if let Some(puid) = format.puid {
+        text.push_str(&format!(" ({puid})"));
     }
-    s
+    text
 }
 
 /// The lower-case extension of the last path component, if it has one.
@@ -326,11 +326,11 @@ fn extension(rel_path: &str) -> Option<String> {
 }
 
 fn hex_start(data: &[u8]) -> String {
-    let mut s = String::from("with bytes");
-    for b in data.iter().take(8) {
-        s.push_str(&format!(" {b:02X}"));
+    let mut text = String::from("with bytes");
+    for byte in data.iter().take(8) {
+        text.push_str(&format!(" {byte:02X}"));
     }
-    s
+    text
 }
 
 /// Problems found in one file; every one names it.

@@ -21,127 +21,187 @@ pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
         );
         return;
     }
-    let mut pos: u64 = 8;
-    let mut first = true;
-    let mut ihdr_seen = false;
-    let mut idat_state = Idat::None;
-    let mut bad_crc: Option<(String, u64)> = None;
-    let mut bad_crcs = 0u32;
-    let mut end: Option<u64> = None; // just after IEND
-    let len = data.len() as u64;
-    while pos < len {
-        let (Some(n), Some(typ)) = (be32(data, pos), slice(data, pos + 4, 4)) else {
-            out.push(
-                Code::PngNoIend,
-                format!("the PNG ends inside a chunk header at byte {pos}, without IEND: the file is truncated"),
-            );
-            return;
-        };
-        let name = ChunkName(typ);
-        if n > 0x7FFF_FFFF {
-            out.push(
-                Code::PngBadChunk,
-                format!("chunk {name} at byte {pos} declares a length of {n}, above the PNG maximum of 2^31-1"),
-            );
-            return;
-        }
-        if !typ.iter().all(u8::is_ascii_alphabetic) {
-            out.push(
-                Code::PngBadChunk,
-                format!("the chunk at byte {pos} has an invalid type {typ:02X?}: chunk types are four letters"),
-            );
-            return;
-        }
-        let Some(body) = slice(data, pos + 8, u64::from(n)) else {
-            out.push(
-                Code::PngNoIend,
-                format!("the PNG ends inside its {name} chunk (at byte {pos}, {n} bytes declared), without IEND: the file is truncated"),
-            );
-            return;
-        };
-        let Some(stored) = be32(data, pos + 8 + u64::from(n)) else {
-            out.push(
-                Code::PngNoIend,
-                format!("the PNG ends before the CRC of its {name} chunk at byte {pos}, without IEND: the file is truncated"),
-            );
-            return;
-        };
-        let mut h = crc32fast::Hasher::new();
-        h.update(typ);
-        h.update(body);
-        if h.finalize() != stored {
-            bad_crcs += 1;
-            bad_crc.get_or_insert_with(|| (name.to_string(), pos));
-        }
+    let mut walk = ChunkWalk::default();
+    if walk.run(data, tech, out).is_none() {
+        // A chunk that cannot be read ends the check: its problem is already reported.
+        return;
+    }
+    walk.report(data, out);
+}
 
-        if first && typ != b"IHDR" {
-            out.push(
-                Code::PngBadIhdr,
-                format!("the first chunk is {name}, not IHDR: PNG requires the image header first"),
-            );
+/// What the walk over the chunks has seen so far.
+#[derive(Default)]
+struct ChunkWalk {
+    ihdr_seen: bool,
+    idat_state: Idat,
+    /// The first chunk whose CRC does not match (its type and offset), and how many do not.
+    bad_crc: Option<(String, u64)>,
+    bad_crcs: u32,
+    /// Just after IEND, when reached.
+    end: Option<u64>,
+}
+
+/// One chunk as read from the file: where it starts, its type, its body and its stored CRC.
+struct Chunk<'a> {
+    pos: u64,
+    typ: &'a [u8],
+    body: &'a [u8],
+    stored_crc: u32,
+}
+
+impl ChunkWalk {
+    /// Walks the chunks from just after the signature to IEND or the end of the data; `None`
+    /// when a chunk cannot be read at all (reported).
+    fn run(&mut self, data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) -> Option<()> {
+        let mut pos: u64 = 8;
+        let mut first = true;
+        let len = data.len() as u64;
+        while pos < len {
+            let chunk = read_chunk(data, pos, out)?;
+            let declared = chunk.body.len() as u64;
+            if crc_of(&chunk) != chunk.stored_crc {
+                self.bad_crcs += 1;
+                self.bad_crc
+                    .get_or_insert_with(|| (ChunkName(chunk.typ).to_string(), pos));
+            }
+            if first && chunk.typ != b"IHDR" {
+                out.push(
+                    Code::PngBadIhdr,
+                    format!(
+                        "the first chunk is {}, not IHDR: PNG requires the image header first",
+                        ChunkName(chunk.typ)
+                    ),
+                );
+            }
+            if chunk.typ == b"IEND" {
+                self.end = Some(pos + 12 + declared);
+                break;
+            }
+            self.visit(&chunk, tech, out);
+            first = false;
+            pos += 12 + declared;
         }
-        match typ {
-            b"IHDR" if ihdr_seen => out.push(
+        Some(())
+    }
+
+    /// Notes what one chunk (not IEND) means for the image header and the image data.
+    fn visit(&mut self, chunk: &Chunk<'_>, tech: &mut Technical, out: &mut Findings<'_>) {
+        let pos = chunk.pos;
+        match chunk.typ {
+            b"IHDR" if self.ihdr_seen => out.push(
                 Code::PngBadChunk,
                 format!("a second IHDR chunk at byte {pos}"),
             ),
             b"IHDR" => {
-                ihdr_seen = true;
-                if let Err(why) = read_ihdr(body, tech) {
+                self.ihdr_seen = true;
+                if let Err(why) = read_ihdr(chunk.body, tech) {
                     out.push(
                         Code::PngBadIhdr,
                         format!("the IHDR chunk is invalid: {why}"),
                     );
                 }
             }
-            b"IDAT" => match idat_state {
+            b"IDAT" => match self.idat_state {
                 Idat::After => {
                     out.push(
                         Code::PngBadChunk,
                         format!("an IDAT chunk at byte {pos} is separated from the earlier ones: image data must be consecutive"),
                     );
-                    idat_state = Idat::Reported;
+                    self.idat_state = Idat::Reported;
                 }
-                Idat::None => idat_state = Idat::In,
+                Idat::None => self.idat_state = Idat::In,
                 Idat::In | Idat::Reported => {}
             },
-            b"IEND" => {
-                end = Some(pos + 12 + u64::from(n));
-                break;
-            }
-            _ if idat_state == Idat::In => idat_state = Idat::After,
+            _ if self.idat_state == Idat::In => self.idat_state = Idat::After,
             _ => {}
         }
-        first = false;
-        pos += 12 + u64::from(n);
     }
 
-    if let Some((name, at)) = bad_crc {
-        let more = match bad_crcs {
-            1 => String::new(),
-            n => format!(" ({} more chunks also fail)", n - 1),
-        };
+    /// The problems found once the walk is over: bad CRCs, no IHDR, no IDAT, no IEND, and
+    /// data after IEND.
+    fn report(&self, data: &[u8], out: &mut Findings<'_>) {
+        if let Some((name, at)) = &self.bad_crc {
+            let more = match self.bad_crcs {
+                1 => String::new(),
+                count => format!(" ({} more chunks also fail)", count - 1),
+            };
+            out.push(
+                Code::PngBadCrc,
+                format!("the CRC of the {name} chunk at byte {at} does not match its content{more}: the file is damaged"),
+            );
+        }
+        if !self.ihdr_seen {
+            out.push(Code::PngBadIhdr, "there is no IHDR chunk");
+        }
+        if self.idat_state == Idat::None {
+            out.push(
+                Code::PngNoIdat,
+                "there is no IDAT chunk: the PNG holds no image data",
+            );
+        }
+        match self.end {
+            Some(after) => super::trailing(data, after as usize, "the IEND chunk", out),
+            None => out.push(
+                Code::PngNoIend,
+                "the PNG has no IEND chunk: the file is truncated (it ends cleanly after a chunk, but before the end marker)",
+            ),
+        }
+    }
+}
+
+/// Reads the chunk at `pos`: its length, type, body and the presence of its CRC. `None` (with
+/// the problem reported) when the chunk is cut short or cannot be a chunk.
+fn read_chunk<'a>(data: &'a [u8], pos: u64, out: &mut Findings<'_>) -> Option<Chunk<'a>> {
+    let (Some(declared), Some(typ)) = (be32(data, pos), slice(data, pos + 4, 4)) else {
         out.push(
-            Code::PngBadCrc,
-            format!("the CRC of the {name} chunk at byte {at} does not match its content{more}: the file is damaged"),
-        );
-    }
-    if !ihdr_seen {
-        out.push(Code::PngBadIhdr, "there is no IHDR chunk");
-    }
-    if idat_state == Idat::None {
-        out.push(
-            Code::PngNoIdat,
-            "there is no IDAT chunk: the PNG holds no image data",
-        );
-    }
-    match end {
-        Some(after) => super::trailing(data, after as usize, "the IEND chunk", out),
-        None => out.push(
             Code::PngNoIend,
-            "the PNG has no IEND chunk: the file is truncated (it ends cleanly after a chunk, but before the end marker)",
-        ),
+            format!("the PNG ends inside a chunk header at byte {pos}, without IEND: the file is truncated"),
+        );
+        return None;
+    };
+    let name = ChunkName(typ);
+    if declared > 0x7FFF_FFFF {
+        out.push(
+            Code::PngBadChunk,
+            format!("chunk {name} at byte {pos} declares a length of {declared}, above the PNG maximum of 2^31-1"),
+        );
+        return None;
     }
+    if !typ.iter().all(u8::is_ascii_alphabetic) {
+        out.push(
+            Code::PngBadChunk,
+            format!("the chunk at byte {pos} has an invalid type {typ:02X?}: chunk types are four letters"),
+        );
+        return None;
+    }
+    let Some(body) = slice(data, pos + 8, u64::from(declared)) else {
+        out.push(
+            Code::PngNoIend,
+            format!("the PNG ends inside its {name} chunk (at byte {pos}, {declared} bytes declared), without IEND: the file is truncated"),
+        );
+        return None;
+    };
+    let Some(stored_crc) = be32(data, pos + 8 + u64::from(declared)) else {
+        out.push(
+            Code::PngNoIend,
+            format!("the PNG ends before the CRC of its {name} chunk at byte {pos}, without IEND: the file is truncated"),
+        );
+        return None;
+    };
+    Some(Chunk {
+        pos,
+        typ,
+        body,
+        stored_crc,
+    })
+}
+
+/// The CRC-32 of a chunk's type and body, computed.
+fn crc_of(chunk: &Chunk<'_>) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(chunk.typ);
+    hasher.update(chunk.body);
+    hasher.finalize()
 }
 
 /// A chunk type for messages (types are checked to be letters before most uses).
@@ -153,21 +213,28 @@ impl std::fmt::Display for ChunkName<'_> {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// Where the walk is with respect to the IDAT chunks.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 enum Idat {
+    /// None seen yet.
+    #[default]
     None,
+    /// Inside the run of consecutive IDAT chunks.
     In,
+    /// Past the run: another IDAT would split the image data.
     After,
+    /// A split was reported (once).
     Reported,
 }
 
-fn read_ihdr(b: &[u8], tech: &mut Technical) -> Result<(), String> {
-    if b.len() != 13 {
-        return Err(format!("it is {} bytes long, not 13", b.len()));
+fn read_ihdr(body: &[u8], tech: &mut Technical) -> Result<(), String> {
+    if body.len() != 13 {
+        return Err(format!("it is {} bytes long, not 13", body.len()));
     }
-    let width = be32(b, 0).unwrap_or(0);
-    let height = be32(b, 4).unwrap_or(0);
-    let (depth, colour, compression, filter, interlace) = (b[8], b[9], b[10], b[11], b[12]);
+    let width = be32(body, 0).unwrap_or(0);
+    let height = be32(body, 4).unwrap_or(0);
+    let (depth, colour, compression, filter, interlace) =
+        (body[8], body[9], body[10], body[11], body[12]);
     let (samples, space, depths): (u16, &str, &[u8]) = match colour {
         0 => (1, "Greyscale", &[1, 2, 4, 8, 16]),
         2 => (3, "RGB", &[8, 16]),
@@ -204,14 +271,14 @@ pub(crate) mod tests {
     use crate::photo::tests::codes_of;
 
     pub(crate) fn chunk(typ: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut c = (body.len() as u32).to_be_bytes().to_vec();
-        c.extend_from_slice(typ);
-        c.extend_from_slice(body);
-        let mut h = crc32fast::Hasher::new();
-        h.update(typ);
-        h.update(body);
-        c.extend_from_slice(&h.finalize().to_be_bytes());
-        c
+        let mut bytes = (body.len() as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(typ);
+        bytes.extend_from_slice(body);
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(typ);
+        hasher.update(body);
+        bytes.extend_from_slice(&hasher.finalize().to_be_bytes());
+        bytes
     }
 
     fn ihdr() -> Vec<u8> {
@@ -222,18 +289,18 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn minimal() -> Vec<u8> {
-        let mut p = SIGNATURE.to_vec();
-        p.extend(ihdr());
-        p.extend(chunk(b"IDAT", b"not really deflate"));
-        p.extend(chunk(b"IEND", b""));
-        p
+        let mut png = SIGNATURE.to_vec();
+        png.extend(ihdr());
+        png.extend(chunk(b"IDAT", b"not really deflate"));
+        png.extend(chunk(b"IEND", b""));
+        png
     }
 
     fn run(data: &[u8]) -> (Technical, Vec<&'static str>) {
         let mut tech = Technical::default();
-        let mut f = Findings::new("t.png");
-        check(data, &mut tech, &mut f);
-        (tech, codes_of(&f.problems))
+        let mut findings = Findings::new("t.png");
+        check(data, &mut tech, &mut findings);
+        (tech, codes_of(&findings.problems))
     }
 
     #[test]
@@ -293,10 +360,10 @@ pub(crate) mod tests {
         let mut b = 0u32.to_be_bytes().to_vec();
         b.extend_from_slice(&3u32.to_be_bytes());
         b.extend_from_slice(&[8, 2, 0, 0, 0]);
-        let mut p = SIGNATURE.to_vec();
-        p.extend(chunk(b"IHDR", &b));
-        p.extend(chunk(b"IDAT", b"x"));
-        p.extend(chunk(b"IEND", b""));
-        assert_eq!(run(&p).1, ["PHOTO-022"]);
+        let mut png = SIGNATURE.to_vec();
+        png.extend(chunk(b"IHDR", &b));
+        png.extend(chunk(b"IDAT", b"x"));
+        png.extend(chunk(b"IEND", b""));
+        assert_eq!(run(&png).1, ["PHOTO-022"]);
     }
 }

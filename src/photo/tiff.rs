@@ -37,7 +37,7 @@ const OLD_STYLE_JPEG: u64 = 6;
 
 /// Validates a TIFF (classic or BigTIFF) and fills in what its main image's IFD says.
 pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
-    let (t, first) = match Tiff::open(data) {
+    let (tiff, first) = match Tiff::open(data) {
         Ok(x) => x,
         Err(HeaderError::TooShort) => {
             out.push(
@@ -61,26 +61,26 @@ pub(crate) fn check(data: &[u8], tech: &mut Technical, out: &mut Findings<'_>) {
         );
         return;
     }
-    if first < t.header_len() {
+    if first < tiff.header_len() {
         out.push(
             Code::TiffBadHeader,
             format!("the header gives byte {first} for the first image file directory, which is inside the header itself"),
         );
         return;
     }
-    let mut w = Walker {
-        t,
+    let mut walker = Walker {
+        tiff,
         out,
         seen: HashSet::new(),
         visited: 0,
         tech,
         tech_full: None,
     };
-    w.chain(first, "IFD", true, true);
+    walker.chain(first, "IFD", true, true);
 }
 
 struct Walker<'a, 'o, 'f> {
-    t: Tiff<'a>,
+    tiff: Tiff<'a>,
     out: &'o mut Findings<'f>,
     seen: HashSet<u64>,
     visited: usize,
@@ -91,19 +91,19 @@ struct Walker<'a, 'o, 'f> {
 
 impl<'a> Walker<'a, '_, '_> {
     fn len(&self) -> usize {
-        self.t.data.len()
+        self.tiff.data.len()
     }
 
     /// Walks a chain of IFDs from `start`. The main chain's are named `IFD 0`, `IFD 1`, …;
     /// others by what points to them.
     fn chain(&mut self, start: u64, prefix: &str, image: bool, numbered: bool) {
         let mut cur = start;
-        let mut n = 0;
+        let mut index = 0;
         while cur != 0 {
-            let label = match (numbered, n) {
-                (true, _) => format!("{prefix} {n}"),
+            let label = match (numbered, index) {
+                (true, _) => format!("{prefix} {index}"),
                 (false, 0) => prefix.to_string(),
-                (false, _) => format!("{prefix}, next IFD {n}"),
+                (false, _) => format!("{prefix}, next IFD {index}"),
             };
             let Some(ifd) = self.enter(cur, &label) else {
                 return;
@@ -112,18 +112,20 @@ impl<'a> Walker<'a, '_, '_> {
             if image {
                 self.image(&ifd, &label);
             }
-            for e in ifd.entries() {
-                match e.tag {
+            for entry in ifd.entries() {
+                match entry.tag {
                     tiffio::TAG_SUB_IFDS if image => {
-                        for i in 0..e.count.min(MAX_IFDS as u64) {
-                            if let Some(off) = e.get(&self.t, i) {
+                        for i in 0..entry.count.min(MAX_IFDS as u64) {
+                            if let Some(off) = entry.get(&self.tiff, i) {
                                 self.chain(off, &format!("{label}, SubIFD {i}"), true, false);
                             }
                         }
                     }
-                    tiffio::TAG_EXIF_IFD => self.pointer(&e, "Exif IFD"),
-                    tiffio::TAG_GPS_IFD => self.pointer(&e, "GPS IFD"),
-                    tiffio::TAG_INTEROP_IFD if !image => self.pointer(&e, "Interoperability IFD"),
+                    tiffio::TAG_EXIF_IFD => self.pointer(&entry, "Exif IFD"),
+                    tiffio::TAG_GPS_IFD => self.pointer(&entry, "GPS IFD"),
+                    tiffio::TAG_INTEROP_IFD if !image => {
+                        self.pointer(&entry, "Interoperability IFD")
+                    }
                     _ => {}
                 }
             }
@@ -134,12 +136,12 @@ impl<'a> Walker<'a, '_, '_> {
                 return;
             }
             cur = ifd.next;
-            n += 1;
+            index += 1;
         }
     }
 
-    fn pointer(&mut self, e: &Entry, name: &str) {
-        if let Some(off) = e.get(&self.t, 0)
+    fn pointer(&mut self, entry: &Entry, name: &str) {
+        if let Some(off) = entry.get(&self.tiff, 0)
             && off != 0
         {
             self.chain(off, name, false, false);
@@ -165,7 +167,7 @@ impl<'a> Walker<'a, '_, '_> {
             }
             return None;
         }
-        match self.t.ifd(off) {
+        match self.tiff.ifd(off) {
             Ok(ifd) => {
                 if ifd.count == 0 {
                     self.out.push(
@@ -200,28 +202,28 @@ impl<'a> Walker<'a, '_, '_> {
 
     /// Every value that lives outside its entry must lie inside the file.
     fn entries_in_bounds(&mut self, ifd: &Ifd<'_>, label: &str) {
-        for e in ifd.entries() {
-            if tiffio::type_size(e.typ).is_none() {
+        for entry in ifd.entries() {
+            if tiffio::type_size(entry.typ).is_none() {
                 continue; // unknown types are skipped, as TIFF 6.0 asks readers to
             }
-            let Some(len) = e.byte_len() else {
+            let Some(len) = entry.byte_len() else {
                 self.out.push(
                     Code::TiffBadIfd,
                     format!(
                         "{label}: tag {} declares an impossible number of values ({})",
-                        tag_name(e.tag),
-                        e.count
+                        tag_name(entry.tag),
+                        entry.count
                     ),
                 );
                 return;
             };
-            if e.bytes(&self.t).is_none() {
+            if entry.bytes(&self.tiff).is_none() {
                 self.out.push(
                     Code::TiffOutOfBounds,
                     format!(
                         "{label}: the value of tag {} ({len} bytes at byte {}) lies beyond the end of the file ({} bytes)",
-                        tag_name(e.tag),
-                        e.value_off,
+                        tag_name(entry.tag),
+                        entry.value_off,
                         self.len()
                     ),
                 );
@@ -232,8 +234,8 @@ impl<'a> Walker<'a, '_, '_> {
 
     /// An IFD that describes an image: required tags, pixel data in bounds, technical data.
     fn image(&mut self, ifd: &Ifd<'_>, label: &str) {
-        let t = self.t;
-        let get = |tag: u16| ifd.find(tag).and_then(|e| e.get(&t, 0));
+        let tiff = self.tiff;
+        let get = |tag: u16| ifd.find(tag).and_then(|e| e.get(&tiff, 0));
         let (width, length) = (get(IMAGE_WIDTH), get(IMAGE_LENGTH));
         let strips = self.data(ifd, label, STRIP_OFFSETS, STRIP_BYTE_COUNTS, "strip");
         let tiles = self.data(ifd, label, TILE_OFFSETS, TILE_BYTE_COUNTS, "tile");
@@ -266,7 +268,9 @@ impl<'a> Walker<'a, '_, '_> {
         };
         if replace {
             self.tech_full = Some(full);
-            let bits = ifd.find(BITS_PER_SAMPLE).map_or(Some(1), |e| e.get(&t, 0));
+            let bits = ifd
+                .find(BITS_PER_SAMPLE)
+                .map_or(Some(1), |e| e.get(&tiff, 0));
             *self.tech = Technical {
                 width: width.and_then(|v| u32::try_from(v).ok()),
                 height: length.and_then(|v| u32::try_from(v).ok()),
@@ -287,11 +291,11 @@ impl<'a> Walker<'a, '_, '_> {
         if ifd.find(JPEG_IF_LENGTH).is_some() {
             return self.data(ifd, label, JPEG_IF_OFFSET, JPEG_IF_LENGTH, "JPEG stream");
         }
-        let Some(offset) = ifd.find(JPEG_IF_OFFSET).and_then(|e| e.get(&self.t, 0)) else {
+        let Some(offset) = ifd.find(JPEG_IF_OFFSET).and_then(|e| e.get(&self.tiff, 0)) else {
             return false;
         };
         let start = usize::try_from(offset).ok();
-        let head = start.and_then(|s| self.t.data.get(s..s.checked_add(2)?));
+        let head = start.and_then(|s| self.tiff.data.get(s..s.checked_add(2)?));
         match head {
             Some([0xFF, 0xD8]) => {}
             Some(_) => self.out.push_field(
@@ -348,9 +352,11 @@ impl<'a> Walker<'a, '_, '_> {
         let len = self.len() as u64;
         let mut beyond = 0u64;
         let mut first: Option<(u64, u64, u64)> = None;
-        for i in 0..offs.count.min(counts.count) {
-            let (Some(o), Some(c)) = (offs.get(&self.t, i), counts.get(&self.t, i)) else {
-                if offs.bytes(&self.t).is_some() && counts.bytes(&self.t).is_some() {
+        for index in 0..offs.count.min(counts.count) {
+            let (Some(offset), Some(count)) =
+                (offs.get(&self.tiff, index), counts.get(&self.tiff, index))
+            else {
+                if offs.bytes(&self.tiff).is_some() && counts.bytes(&self.tiff).is_some() {
                     self.out.push(
                         Code::TiffBadIfd,
                         format!(
@@ -362,12 +368,12 @@ impl<'a> Walker<'a, '_, '_> {
                 }
                 return true; // out-of-bounds arrays were reported by entries_in_bounds
             };
-            if o.checked_add(c).is_none_or(|end| end > len) {
+            if offset.checked_add(count).is_none_or(|end| end > len) {
                 beyond += 1;
-                first.get_or_insert((i, o, c));
+                first.get_or_insert((index, offset, count));
             }
         }
-        if let Some((i, o, c)) = first {
+        if let Some((index, offset, count)) = first {
             let more = if beyond > 1 {
                 format!(" ({} more do too)", beyond - 1)
             } else {
@@ -377,7 +383,7 @@ impl<'a> Walker<'a, '_, '_> {
                 Code::TiffDataBeyondEof,
                 tag_name(offs_tag),
                 format!(
-                    "{label}: {what} {i} ({c} bytes at byte {o}) lies beyond the end of the file ({len} bytes){more}: the pixel data cannot be read"
+                    "{label}: {what} {index} ({count} bytes at byte {offset}) lies beyond the end of the file ({len} bytes){more}: the pixel data cannot be read"
                 ),
             );
         }

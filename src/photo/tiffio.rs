@@ -235,20 +235,23 @@ impl<'a> Ifd<'a> {
     }
 
     fn entry(&self, i: u64) -> Entry {
-        let t = &self.tiff;
+        let tiff = &self.tiff;
         // In bounds: `Tiff::ifd` checked that every entry is inside the data.
-        let pos = self.entries_start() + i * t.entry_size();
-        let tag = u16_at(t.data, pos, t.endian).unwrap_or(0);
-        let typ = u16_at(t.data, pos + 2, t.endian).unwrap_or(0);
-        let (count, slot) = if t.big {
-            (u64_at(t.data, pos + 4, t.endian).unwrap_or(0), pos + 12)
+        let pos = self.entries_start() + i * tiff.entry_size();
+        let tag = u16_at(tiff.data, pos, tiff.endian).unwrap_or(0);
+        let typ = u16_at(tiff.data, pos + 2, tiff.endian).unwrap_or(0);
+        let (count, slot) = if tiff.big {
+            (
+                u64_at(tiff.data, pos + 4, tiff.endian).unwrap_or(0),
+                pos + 12,
+            )
         } else {
             (
-                u64::from(u32_at(t.data, pos + 4, t.endian).unwrap_or(0)),
+                u64::from(u32_at(tiff.data, pos + 4, tiff.endian).unwrap_or(0)),
                 pos + 8,
             )
         };
-        let slot_size = if t.big { 8 } else { 4 };
+        let slot_size = if tiff.big { 8 } else { 4 };
         let inline = match type_size(typ).and_then(|s| s.checked_mul(count)) {
             Some(len) => len <= slot_size,
             None => true,
@@ -256,7 +259,7 @@ impl<'a> Ifd<'a> {
         let value_off = if inline {
             slot
         } else {
-            t.offset_at(slot).unwrap_or(u64::MAX)
+            tiff.offset_at(slot).unwrap_or(u64::MAX)
         };
         Entry {
             tag,
@@ -303,17 +306,21 @@ impl Entry {
 /// The four ExifVersion bytes (`b"0232"`) of a TIFF structure (an Exif APP1 payload), if its
 /// IFD 0 points to an Exif IFD that has one.
 pub(crate) fn exif_version(data: &[u8]) -> Option<[u8; 4]> {
-    let (t, first) = Tiff::open(data).ok()?;
+    let (tiff, first) = Tiff::open(data).ok()?;
     // Whole entries of a cut-short IFD still count: PRONOM's signature looks for the bytes of
     // the ExifVersion entry, not for a sound directory.
-    let exif_off = t
+    let exif_off = tiff
         .ifd_partial(first)
         .ok()?
         .ifd
         .find(TAG_EXIF_IFD)?
-        .get(&t, 0)?;
-    let e = t.ifd_partial(exif_off).ok()?.ifd.find(TAG_EXIF_VERSION)?;
-    e.bytes(&t)?.try_into().ok()
+        .get(&tiff, 0)?;
+    let entry = tiff
+        .ifd_partial(exif_off)
+        .ok()?
+        .ifd
+        .find(TAG_EXIF_VERSION)?;
+    entry.bytes(&tiff)?.try_into().ok()
 }
 
 /// Whether a TIFF is a Nikon raw file (NEF) as PRONOM's fmt/202 signatures describe it: the
@@ -376,12 +383,12 @@ pub(crate) fn has_geokeys(data: &[u8]) -> bool {
 
 /// The four DNGVersion bytes of a TIFF's IFD 0, if it has them.
 pub(crate) fn dng_version(data: &[u8]) -> Option<[u8; 4]> {
-    let (t, first) = Tiff::open(data).ok()?;
-    let e = t.ifd(first).ok()?.find(TAG_DNG_VERSION)?;
-    if e.typ != 1 {
+    let (tiff, first) = Tiff::open(data).ok()?;
+    let entry = tiff.ifd(first).ok()?.find(TAG_DNG_VERSION)?;
+    if entry.typ != 1 {
         return None;
     }
-    e.bytes(&t)?.try_into().ok()
+    entry.bytes(&tiff)?.try_into().ok()
 }
 
 #[cfg(test)]

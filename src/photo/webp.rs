@@ -161,10 +161,10 @@ mod tests {
                 body.push(0);
             }
         }
-        let mut v = b"RIFF".to_vec();
-        v.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        v.extend(body);
-        v
+        let mut bytes = b"RIFF".to_vec();
+        bytes.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        bytes.extend(body);
+        bytes
     }
 
     fn lossless(w: u32, h: u32) -> Vec<u8> {
@@ -177,9 +177,9 @@ mod tests {
 
     fn run(data: &[u8]) -> (Technical, Vec<&'static str>) {
         let mut tech = Technical::default();
-        let mut f = Findings::new("t.webp");
-        check(data, &mut tech, &mut f);
-        (tech, codes_of(&f.problems))
+        let mut findings = Findings::new("t.webp");
+        check(data, &mut tech, &mut findings);
+        (tech, codes_of(&findings.problems))
     }
 
     #[test]

@@ -18,160 +18,20 @@
 
 mod check;
 mod conform;
+mod facts;
 pub use crate::glob;
+mod json;
+mod model;
 mod parse;
 mod prepare;
 
 use std::path::{Path, PathBuf};
 
-pub use check::{BagFacts, Chosen, check, check_chosen};
+pub use check::{Chosen, check, check_chosen};
 pub use conform::conform;
+pub use facts::BagFacts;
+pub use model::{Profile, ProfileError, ProfileInfo, Serialization, TagRule};
 pub use prepare::{prepare, prepare_for};
-
-/// Why a profile could not be used. The message names the profile (file or built-in name),
-/// the JSON field where it applies, and what to do.
-#[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    /// The profile file could not be read.
-    #[error("cannot read the BagIt profile {path}: {source}; check the path and its permissions")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The profile is not JSON.
-    #[error(
-        "{origin} is not a JSON BagIt profile: {message}; a profile is a JSON object (see docs/profiles.md)"
-    )]
-    NotJson {
-        /// File or built-in name.
-        origin: String,
-        /// The JSON parser's message, with line and column.
-        message: String,
-    },
-    /// A field is missing, of the wrong type, or holds a value the spec does not allow.
-    #[error("{origin}: field {field}: {message}")]
-    Field {
-        /// File or built-in name.
-        origin: String,
-        /// The JSON field, e.g. `Bag-Info.Access.values` or `Manifests-Required`.
-        field: String,
-        /// What is wrong and what to do.
-        message: String,
-    },
-    /// The name is neither a built-in nor an existing file.
-    #[error(
-        "no BagIt profile named {name:?}: it is not a built-in ({builtins}) nor a file that exists"
-    )]
-    Unknown {
-        /// What was asked for.
-        name: String,
-        /// The built-in names, comma-separated.
-        builtins: String,
-    },
-}
-
-/// `Serialization`: whether a bag may, must or must not be an archive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Serialization {
-    /// `forbidden`: the bag must be a folder.
-    Forbidden,
-    /// `required`: the bag must be an archive of a type in `Accept-Serialization`.
-    Required,
-    /// `optional` (the default): either; an archive must be of an accepted type.
-    Optional,
-}
-
-/// The `BagIt-Profile-Info` section: what the profile is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProfileInfo {
-    /// `BagIt-Profile-Identifier`: the URI bags name in their `bag-info.txt`.
-    pub identifier: String,
-    /// `Source-Organization`.
-    pub source_organization: String,
-    /// `External-Description`.
-    pub external_description: String,
-    /// `Version`: the profile's own version.
-    pub version: String,
-    /// `BagIt-Profile-Version`: the version of the profiles spec followed (`1.1.0` when absent,
-    /// as the spec says).
-    pub spec_version: String,
-    /// `Contact-Name`, if given.
-    pub contact_name: Option<String>,
-    /// `Contact-Phone`, if given.
-    pub contact_phone: Option<String>,
-    /// `Contact-Email`, if given.
-    pub contact_email: Option<String>,
-}
-
-/// The rule for one tag (a `Bag-Info` entry).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TagRule {
-    /// The label, as the profile writes it (matched without regard to case).
-    pub name: String,
-    /// `required` (default false): present, with a non-empty value.
-    pub required: bool,
-    /// `values`: the allowed values (empty: any).
-    pub values: Vec<String>,
-    /// `repeatable` (default true): may appear more than once.
-    pub repeatable: bool,
-    /// `description`: notes for people; not checked.
-    pub description: Option<String>,
-    /// `default` (a qoima extension, also found in DART profiles as `defaultValue`): the value
-    /// [`prepare`] fills in when the user gives none.
-    pub default: Option<String>,
-}
-
-/// A parsed BagIt profile: every rule, with the spec's defaults filled in.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Profile {
-    /// Where it came from: the file path, or the built-in name.
-    pub origin: String,
-    /// `BagIt-Profile-Info`.
-    pub info: ProfileInfo,
-    /// `Bag-Info`: rules for `bag-info.txt`, in the profile's order.
-    pub bag_info: Vec<TagRule>,
-    /// `x-qoima-Tag-Files-Info` (a qoima extension): rules for the tags of other root-level tag
-    /// files, e.g. APTrust's `aptrust-info.txt`; file name and rules, in the profile's order.
-    pub other_tag_info: Vec<(String, Vec<TagRule>)>,
-    /// `Manifests-Required`: normalised algorithm names (`sha256`).
-    pub manifests_required: Vec<String>,
-    /// `Manifests-Allowed` (spec 1.3): `None` allows every algorithm.
-    pub manifests_allowed: Option<Vec<String>>,
-    /// `Tag-Manifests-Required`.
-    pub tag_manifests_required: Vec<String>,
-    /// `Tag-Manifests-Allowed` (spec 1.3): `None` allows every algorithm.
-    pub tag_manifests_allowed: Option<Vec<String>>,
-    /// `Allow-Fetch.txt` (default true).
-    pub allow_fetch: bool,
-    /// `Fetch.txt-Required` (spec 1.3; default false).
-    pub fetch_required: bool,
-    /// `Data-Empty` (spec 1.3; default false): `data/` holds no file or one empty file.
-    pub data_empty: bool,
-    /// `Serialization` (default optional).
-    pub serialization: Serialization,
-    /// `Accept-Serialization`: media types (empty: any type, when serialization is optional).
-    pub accept_serialization: Vec<String>,
-    /// `Accept-BagIt-Version`: `None` when the profile does not say.
-    pub accept_bagit_version: Option<Vec<String>>,
-    /// `Tag-Files-Required`: bag-relative paths.
-    pub tag_files_required: Vec<String>,
-    /// `Tag-Files-Allowed` (spec 1.2): patterns; `None` allows every tag file.
-    pub tag_files_allowed: Option<Vec<String>>,
-    /// `Payload-Files-Required` (spec 1.4): bag-relative paths; one ending in `/` asks for a
-    /// folder holding at least one file.
-    pub payload_files_required: Vec<String>,
-    /// `Payload-Files-Allowed` (spec 1.4): patterns; `None` allows every payload file.
-    pub payload_files_allowed: Option<Vec<String>>,
-    /// `x-qoima-Folder-Named-Like-Archive` (a qoima extension): a serialized bag's single
-    /// folder must have the archive's name without its extension (APTrust requires it).
-    pub folder_named_like_archive: bool,
-    /// `x-qoima-Identifier-Aliases` (a qoima extension): other identifiers that name this same
-    /// profile, as bags in the wild write them (the raw GitHub URL of the same JSON, `http:`
-    /// spellings). A bag naming one of them names this profile.
-    pub identifier_aliases: Vec<String>,
-}
 
 /// A built-in profile: its names and its JSON.
 struct Builtin {
@@ -229,14 +89,17 @@ impl Profile {
     /// `aptrust-2.2`, `btr` (= `btr-1.0`), `qoima-evidence` (= `qoima-evidence-1.0`, the shape
     /// of a sealed bag).
     pub fn builtin(name: &str) -> Option<Profile> {
-        let b = BUILTINS
-            .iter()
-            .find(|b| b.names.iter().any(|n| n.eq_ignore_ascii_case(name)))?;
-        let canonical = b.names.last().copied().unwrap_or(name);
+        let builtin = BUILTINS.iter().find(|builtin| {
+            builtin
+                .names
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(name))
+        })?;
+        let canonical = builtin.names.last().copied().unwrap_or(name);
         // The built-ins are tested to parse; a failure here is a build defect.
         Some(
-            parse::parse(b.json.as_bytes(), canonical)
-                .unwrap_or_else(|e| panic!("built-in profile {canonical} is broken: {e}")),
+            parse::parse(builtin.json.as_bytes(), canonical)
+                .unwrap_or_else(|error| panic!("built-in profile {canonical} is broken: {error}")),
         )
     }
 
@@ -250,8 +113,8 @@ impl Profile {
     pub fn resolve(name_or_path: &str) -> Result<Profile, ProfileError> {
         let looks_like_path = name_or_path.contains(['/', '\\'])
             || name_or_path.to_ascii_lowercase().ends_with(".json");
-        if !looks_like_path && let Some(p) = Profile::builtin(name_or_path) {
-            return Ok(p);
+        if !looks_like_path && let Some(profile) = Profile::builtin(name_or_path) {
+            return Ok(profile);
         }
         let path = Path::new(name_or_path);
         if path.exists() {
@@ -262,23 +125,6 @@ impl Profile {
             builtins: BUILTIN_NAMES.join(", "),
         })
     }
-
-    /// `BagIt-Profile-Identifier`: the URI a conforming bag names in its `bag-info.txt`.
-    pub fn identifier(&self) -> &str {
-        &self.info.identifier
-    }
-
-    /// Whether `identifier` (trimmed) names this profile: its own identifier or one of its
-    /// aliases, compared exactly.
-    pub fn is_known_as(&self, identifier: &str) -> bool {
-        let id = identifier.trim();
-        id == self.identifier() || self.identifier_aliases.iter().any(|a| a == id)
-    }
-
-    /// How messages name the profile: its origin and version, e.g. `aptrust-2.3 (version 2.3)`.
-    pub fn display_name(&self) -> String {
-        format!("{} (version {})", self.origin, self.info.version)
-    }
 }
 
 /// Finds the profile a bag names in `BagIt-Profile-Identifier`: among the built-ins first,
@@ -287,30 +133,30 @@ impl Profile {
 /// with each profile's identifier and its aliases ([`Profile::is_known_as`]).
 pub fn known(identifier: &str, dirs: &[&Path]) -> Option<Profile> {
     let id = identifier.trim();
-    for b in BUILTINS {
-        let p = Profile::builtin(b.names[0])?;
-        if p.is_known_as(id) {
-            return Some(p);
+    for builtin in BUILTINS {
+        let profile = Profile::builtin(builtin.names[0])?;
+        if profile.is_known_as(id) {
+            return Some(profile);
         }
     }
     for dir in dirs {
-        let Ok(rd) = std::fs::read_dir(dir) else {
+        let Ok(listing) = std::fs::read_dir(dir) else {
             continue;
         };
-        let mut files: Vec<PathBuf> = rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.extension()
-                    .is_some_and(|x| x.eq_ignore_ascii_case("json"))
-                    && p.is_file()
+        let mut files: Vec<PathBuf> = listing
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| {
+                path.extension()
+                    .is_some_and(|extension| extension.eq_ignore_ascii_case("json"))
+                    && path.is_file()
             })
             .collect();
         files.sort();
-        for f in files {
-            if let Ok(p) = Profile::load(&f)
-                && p.is_known_as(id)
+        for file in files {
+            if let Ok(profile) = Profile::load(&file)
+                && profile.is_known_as(id)
             {
-                return Some(p);
+                return Some(profile);
             }
         }
     }
@@ -323,14 +169,14 @@ mod tests {
 
     #[test]
     fn builtins_parse_with_their_identifiers() {
-        let a = Profile::builtin("aptrust").unwrap();
+        let aptrust = Profile::builtin("aptrust").unwrap();
         assert_eq!(
-            a.identifier(),
+            aptrust.identifier(),
             "https://raw.githubusercontent.com/APTrust/preservation-services/master/profiles/aptrust-v2.3.json"
         );
-        assert_eq!(a.info.version, "2.3");
-        assert_eq!(a.origin, "aptrust-2.3");
-        assert_eq!(Profile::builtin("APTrust-2.3").unwrap(), a);
+        assert_eq!(aptrust.info.version, "2.3");
+        assert_eq!(aptrust.origin, "aptrust-2.3");
+        assert_eq!(Profile::builtin("APTrust-2.3").unwrap(), aptrust);
         let a22 = Profile::builtin("aptrust-2.2").unwrap();
         assert_eq!(
             a22.identifier(),
@@ -353,17 +199,17 @@ mod tests {
 
     #[test]
     fn builtin_rules_are_the_published_ones() {
-        let a = Profile::builtin("aptrust-2.3").unwrap();
-        assert_eq!(a.manifests_required, ["md5"]);
+        let aptrust = Profile::builtin("aptrust-2.3").unwrap();
+        assert_eq!(aptrust.manifests_required, ["md5"]);
         assert_eq!(
-            a.manifests_allowed.as_deref().unwrap(),
+            aptrust.manifests_allowed.as_deref().unwrap(),
             ["md5", "sha1", "sha256", "sha512"]
         );
-        assert!(!a.allow_fetch);
-        assert_eq!(a.serialization, Serialization::Required);
-        assert_eq!(a.accept_serialization, ["application/tar"]);
-        assert_eq!(a.tag_files_required, ["aptrust-info.txt"]);
-        let (file, tags) = &a.other_tag_info[0];
+        assert!(!aptrust.allow_fetch);
+        assert_eq!(aptrust.serialization, Serialization::Required);
+        assert_eq!(aptrust.accept_serialization, ["application/tar"]);
+        assert_eq!(aptrust.tag_files_required, ["aptrust-info.txt"]);
+        let (file, tags) = &aptrust.other_tag_info[0];
         assert_eq!(file, "aptrust-info.txt");
         let storage = tags.iter().find(|t| t.name == "Storage-Option").unwrap();
         assert!(storage.values.iter().any(|v| v == "Wasabi-TX"));
@@ -397,19 +243,20 @@ mod tests {
             Profile::builtin("btr").unwrap().identifier()
         );
         let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("mine.json");
-        std::fs::write(&f, parse::tests::MINIMAL).unwrap();
-        let p = Profile::resolve(f.to_str().unwrap()).unwrap();
+        let file = dir.path().join("mine.json");
+        std::fs::write(&file, parse::tests::MINIMAL).unwrap();
+        let profile = Profile::resolve(file.to_str().unwrap()).unwrap();
         assert_eq!(
-            p.identifier(),
+            profile.identifier(),
             "https://example.org/profiles/minimal-1.json"
         );
-        assert_eq!(p.origin, f.display().to_string());
-        let e = Profile::resolve("no-such-profile").unwrap_err();
-        assert!(matches!(e, ProfileError::Unknown { .. }));
-        assert!(e.to_string().contains("aptrust-2.2"), "{e}");
-        let e = Profile::resolve(dir.path().join("missing.json").to_str().unwrap()).unwrap_err();
-        assert!(matches!(e, ProfileError::Unknown { .. }), "{e}");
+        assert_eq!(profile.origin, file.display().to_string());
+        let error = Profile::resolve("no-such-profile").unwrap_err();
+        assert!(matches!(error, ProfileError::Unknown { .. }));
+        assert!(error.to_string().contains("aptrust-2.2"), "{error}");
+        let error =
+            Profile::resolve(dir.path().join("missing.json").to_str().unwrap()).unwrap_err();
+        assert!(matches!(error, ProfileError::Unknown { .. }), "{error}");
     }
 
     #[test]
@@ -429,12 +276,12 @@ mod tests {
         std::fs::write(dir.path().join("broken.json"), "{").unwrap();
         std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
         std::fs::write(dir.path().join("minimal.json"), parse::tests::MINIMAL).unwrap();
-        let p = known(
+        let profile = known(
             "https://example.org/profiles/minimal-1.json",
             &[Path::new("/nonexistent"), dir.path()],
         )
         .unwrap();
-        assert!(p.origin.ends_with("minimal.json"));
+        assert!(profile.origin.ends_with("minimal.json"));
         assert!(known("https://example.org/other.json", &[dir.path()]).is_none());
     }
 }

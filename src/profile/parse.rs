@@ -5,14 +5,17 @@
 //! written for a later version of the spec still loads (its new rules are then not checked).
 //! A known key with the wrong type, or a value outside the spec's choices, is a
 //! [`ProfileError::Field`] naming the key: checking bags against a profile qoima misread would
-//! give verdicts nobody can trust.
+//! give verdicts nobody can trust. The sections are read in a fixed order, so the error a
+//! profile with several faults gets is always the same one.
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::glob;
-use super::{Profile, ProfileError, ProfileInfo, Serialization, TagRule};
+use super::json::{
+    Ctx, KeyOrder, bool_field, get, opt_string, ordered, required_string, string_list, type_name,
+};
+use super::model::{Profile, ProfileError, ProfileInfo, Serialization, TagRule};
 use crate::digest::normalize_name;
+use crate::glob;
 
 /// The key of qoima's extension for tags in other tag files.
 pub(super) const OTHER_TAG_INFO: &str = "x-qoima-Tag-Files-Info";
@@ -22,124 +25,391 @@ pub(super) const FOLDER_NAMED_LIKE_ARCHIVE: &str = "x-qoima-Folder-Named-Like-Ar
 /// JSON, an `http:` spelling), accepted as the profile's own.
 pub(super) const IDENTIFIER_ALIASES: &str = "x-qoima-Identifier-Aliases";
 
-struct Ctx<'a> {
-    origin: &'a str,
-}
-
-impl Ctx<'_> {
-    fn err(&self, field: impl Into<String>, message: impl Into<String>) -> ProfileError {
-        ProfileError::Field {
-            origin: self.origin.to_string(),
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// The value of `key` in `obj`, matched without regard to case.
-fn get<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    obj.get(key).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
+/// The profile's JSON as a list of steps, each reading one section.
+pub(super) fn parse(bytes: &[u8], origin: &str) -> Result<Profile, ProfileError> {
+    let cx = Ctx { origin };
+    let (root, order) = read_root(&cx, bytes)?;
+    let info = profile_info(&cx, &root)?;
+    let bag_info = bag_info_rules(&cx, &root, &order)?;
+    let other_tag_info = other_tag_info_rules(&cx, &root, &order)?;
+    let manifests = manifest_rules(&cx, &root)?;
+    let identifier_aliases = identifier_aliases(&cx, &root)?;
+    let switches = switches(&cx, &root)?;
+    let form = form_rules(&cx, &root)?;
+    let (tag_files_required, tag_files_allowed) = tag_file_rules(&cx, &root)?;
+    let (payload_files_required, payload_files_allowed) = payload_file_rules(&cx, &root)?;
+    Ok(Profile {
+        origin: origin.to_string(),
+        info,
+        bag_info,
+        other_tag_info,
+        manifests_required: manifests.required,
+        manifests_allowed: manifests.allowed,
+        tag_manifests_required: manifests.tag_required,
+        tag_manifests_allowed: manifests.tag_allowed,
+        allow_fetch: switches.allow_fetch,
+        fetch_required: switches.fetch_required,
+        data_empty: switches.data_empty,
+        serialization: form.serialization,
+        accept_serialization: form.accept_serialization,
+        accept_bagit_version: form.accept_bagit_version,
+        tag_files_required,
+        tag_files_allowed,
+        payload_files_required,
+        payload_files_allowed,
+        folder_named_like_archive: switches.folder_named_like_archive,
+        identifier_aliases,
     })
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn bool_field(
-    cx: &Ctx,
-    obj: &Map<String, Value>,
-    key: &str,
-    field: &str,
-    default: bool,
-) -> Result<bool, ProfileError> {
-    match get(obj, key) {
-        None => Ok(default),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(v) => Err(cx.err(
-            field,
-            format!(
-                "must be true or false (without quotes), not {}",
-                type_name(v)
-            ),
-        )),
-    }
-}
-
-fn string_list(
-    cx: &Ctx,
-    obj: &Map<String, Value>,
-    key: &str,
-    field: &str,
-) -> Result<Option<Vec<String>>, ProfileError> {
-    let Some(v) = get(obj, key) else {
-        return Ok(None);
-    };
-    let Value::Array(items) = v else {
+/// The top-level object, and the order its keys were written in.
+fn read_root(cx: &Ctx, bytes: &[u8]) -> Result<(Map<String, Value>, KeyOrder), ProfileError> {
+    let root: Value = serde_json::from_slice(bytes).map_err(|error| ProfileError::NotJson {
+        origin: cx.origin.to_string(),
+        message: error.to_string(),
+    })?;
+    // Cannot fail where the parse above succeeded; an empty order only loses the ordering.
+    let order: KeyOrder = serde_json::from_slice(bytes).unwrap_or_default();
+    let Value::Object(root) = root else {
         return Err(cx.err(
-            field,
-            format!(
-                "must be a list of strings such as [\"a\", \"b\"], not {}",
-                type_name(v)
-            ),
+            "(top level)",
+            format!("a profile is a JSON object {{…}}, not {}", type_name(&root)),
         ));
     };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| match item {
-            Value::String(s) => Ok(s.trim().to_string()),
-            other => Err(cx.err(
-                format!("{field}[{i}]"),
-                format!(
-                    "must be a string (write it in quotes, e.g. \"1.0\"), not {}",
-                    type_name(other)
-                ),
-            )),
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
+    Ok((root, order))
 }
 
-fn opt_string(
-    cx: &Ctx,
-    obj: &Map<String, Value>,
-    key: &str,
-    field: &str,
-) -> Result<Option<String>, ProfileError> {
-    match get(obj, key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-        Some(v) => Err(cx.err(field, format!("must be a string, not {}", type_name(v)))),
-    }
+/// `BagIt-Profile-Info`.
+fn profile_info(cx: &Ctx, root: &Map<String, Value>) -> Result<ProfileInfo, ProfileError> {
+    let info = match get(root, "BagIt-Profile-Info") {
+        Some(Value::Object(object)) => object,
+        Some(value) => {
+            return Err(cx.err(
+                "BagIt-Profile-Info",
+                format!("must be an object, not {}", type_name(value)),
+            ));
+        }
+        None => {
+            return Err(cx.err(
+                "BagIt-Profile-Info",
+                "is missing; every profile starts with a BagIt-Profile-Info object naming \
+                 Source-Organization, External-Description, Version and BagIt-Profile-Identifier",
+            ));
+        }
+    };
+    let section = "BagIt-Profile-Info";
+    Ok(ProfileInfo {
+        identifier: required_string(cx, info, "BagIt-Profile-Identifier", section)?,
+        source_organization: required_string(cx, info, "Source-Organization", section)?,
+        external_description: required_string(cx, info, "External-Description", section)?,
+        version: required_string(cx, info, "Version", section)?,
+        spec_version: opt_string(
+            cx,
+            info,
+            "BagIt-Profile-Version",
+            "BagIt-Profile-Info.BagIt-Profile-Version",
+        )?
+        .filter(|version| !version.is_empty())
+        .unwrap_or_else(|| "1.1.0".to_string()),
+        contact_name: opt_string(cx, info, "Contact-Name", "BagIt-Profile-Info.Contact-Name")?,
+        contact_phone: opt_string(
+            cx,
+            info,
+            "Contact-Phone",
+            "BagIt-Profile-Info.Contact-Phone",
+        )?,
+        contact_email: opt_string(
+            cx,
+            info,
+            "Contact-Email",
+            "BagIt-Profile-Info.Contact-Email",
+        )?,
+    })
 }
 
-fn required_string(
+/// `Bag-Info`: the rules for `bag-info.txt`, in the author's order.
+fn bag_info_rules(
     cx: &Ctx,
-    obj: &Map<String, Value>,
-    key: &str,
-    section: &str,
-) -> Result<String, ProfileError> {
-    let field = format!("{section}.{key}");
-    match opt_string(cx, obj, key, &field)? {
-        Some(s) if !s.is_empty() => Ok(s),
-        _ => Err(cx.err(
-            field,
-            format!("is required by the BagIt Profiles spec; add \"{key}\": \"…\" to {section}"),
+    root: &Map<String, Value>,
+    order: &KeyOrder,
+) -> Result<Vec<TagRule>, ProfileError> {
+    match get(root, "Bag-Info") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Object(object)) => tag_rules(cx, object, order.child("Bag-Info"), "Bag-Info"),
+        Some(value) => Err(cx.err(
+            "Bag-Info",
+            format!("must be an object of tag rules, not {}", type_name(value)),
         )),
     }
 }
 
+/// `x-qoima-Tag-Files-Info`: the rules for other root-level tag files, by file.
+fn other_tag_info_rules(
+    cx: &Ctx,
+    root: &Map<String, Value>,
+    order: &KeyOrder,
+) -> Result<Vec<(String, Vec<TagRule>)>, ProfileError> {
+    let files = match get(root, OTHER_TAG_INFO) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Object(files)) => files,
+        Some(value) => {
+            return Err(cx.err(
+                OTHER_TAG_INFO,
+                format!(
+                    "must be an object mapping tag files to tag rules, not {}",
+                    type_name(value)
+                ),
+            ));
+        }
+    };
+    let files_order = order.child(OTHER_TAG_INFO);
+    let mut other_tag_info = Vec::new();
+    for (file, rules) in ordered(files, files_order) {
+        let field = format!("{OTHER_TAG_INFO}.{file}");
+        if file.contains('/')
+            || file.is_empty()
+            || ["bagit.txt", "bag-info.txt", "fetch.txt"]
+                .iter()
+                .any(|reserved| reserved.eq_ignore_ascii_case(file))
+        {
+            return Err(cx.err(
+                field,
+                "names a tag file qoima cannot hold to tag rules here: it must be a \
+                 root-level tag file other than bagit.txt, bag-info.txt and fetch.txt \
+                 (rules for bag-info.txt go in Bag-Info)",
+            ));
+        }
+        let Value::Object(rules) = rules else {
+            return Err(cx.err(
+                field,
+                format!("must be an object of tag rules, not {}", type_name(rules)),
+            ));
+        };
+        let rules_order = files_order.and_then(|files_order| files_order.child(file));
+        other_tag_info.push((file.clone(), tag_rules(cx, rules, rules_order, &field)?));
+    }
+    Ok(other_tag_info)
+}
+
+/// The manifest algorithms a profile requires and allows.
+struct ManifestRules {
+    required: Vec<String>,
+    allowed: Option<Vec<String>>,
+    tag_required: Vec<String>,
+    tag_allowed: Option<Vec<String>>,
+}
+
+/// `Manifests-Required`, `Manifests-Allowed`, `Tag-Manifests-Required`,
+/// `Tag-Manifests-Allowed`; an allowed list must hold every required algorithm.
+fn manifest_rules(cx: &Ctx, root: &Map<String, Value>) -> Result<ManifestRules, ProfileError> {
+    let rules = ManifestRules {
+        required: algorithms(cx, root, "Manifests-Required")?.unwrap_or_default(),
+        allowed: algorithms(cx, root, "Manifests-Allowed")?,
+        tag_required: algorithms(cx, root, "Tag-Manifests-Required")?.unwrap_or_default(),
+        tag_allowed: algorithms(cx, root, "Tag-Manifests-Allowed")?,
+    };
+    for (required, allowed, key) in [
+        (&rules.required, &rules.allowed, "Manifests-Allowed"),
+        (
+            &rules.tag_required,
+            &rules.tag_allowed,
+            "Tag-Manifests-Allowed",
+        ),
+    ] {
+        if let Some(allowed) = allowed
+            && let Some(missing) = required
+                .iter()
+                .find(|algorithm| !allowed.contains(algorithm))
+        {
+            return Err(cx.err(
+                key,
+                format!(
+                    "must include every required algorithm, but lacks {missing:?}; add it, \
+                     or remove it from the required list"
+                ),
+            ));
+        }
+    }
+    Ok(rules)
+}
+
+/// `x-qoima-Identifier-Aliases`: none may be empty.
+fn identifier_aliases(cx: &Ctx, root: &Map<String, Value>) -> Result<Vec<String>, ProfileError> {
+    let aliases =
+        string_list(cx, root, IDENTIFIER_ALIASES, IDENTIFIER_ALIASES)?.unwrap_or_default();
+    if let Some(index) = aliases.iter().position(String::is_empty) {
+        return Err(cx.err(
+            format!("{IDENTIFIER_ALIASES}[{index}]"),
+            "must not be empty; remove it or write the identifier",
+        ));
+    }
+    Ok(aliases)
+}
+
+/// The profile's yes-or-no rules.
+struct Switches {
+    allow_fetch: bool,
+    folder_named_like_archive: bool,
+    fetch_required: bool,
+    data_empty: bool,
+}
+
+/// `Allow-Fetch.txt`, `x-qoima-Folder-Named-Like-Archive`, `Fetch.txt-Required` (which
+/// `Allow-Fetch.txt: false` contradicts) and `Data-Empty`, read in that order.
+fn switches(cx: &Ctx, root: &Map<String, Value>) -> Result<Switches, ProfileError> {
+    let allow_fetch = bool_field(cx, root, "Allow-Fetch.txt", "Allow-Fetch.txt", true)?;
+    let folder_named_like_archive = bool_field(
+        cx,
+        root,
+        FOLDER_NAMED_LIKE_ARCHIVE,
+        FOLDER_NAMED_LIKE_ARCHIVE,
+        false,
+    )?;
+    let fetch_required = bool_field(cx, root, "Fetch.txt-Required", "Fetch.txt-Required", false)?;
+    if fetch_required && !allow_fetch {
+        return Err(cx.err(
+            "Fetch.txt-Required",
+            "is true while Allow-Fetch.txt is false; a bag cannot satisfy both",
+        ));
+    }
+    let data_empty = bool_field(cx, root, "Data-Empty", "Data-Empty", false)?;
+    Ok(Switches {
+        allow_fetch,
+        folder_named_like_archive,
+        fetch_required,
+        data_empty,
+    })
+}
+
+/// What form a bag may take: folder or archive, which archives, which BagIt versions.
+struct FormRules {
+    serialization: Serialization,
+    accept_serialization: Vec<String>,
+    accept_bagit_version: Option<Vec<String>>,
+}
+
+/// `Serialization`, `Accept-Serialization` (not empty when serialization is required) and
+/// `Accept-BagIt-Version` (not empty when given).
+fn form_rules(cx: &Ctx, root: &Map<String, Value>) -> Result<FormRules, ProfileError> {
+    let serialization = match opt_string(cx, root, "Serialization", "Serialization")? {
+        None => Serialization::Optional,
+        Some(text) => match text.to_ascii_lowercase().as_str() {
+            "forbidden" => Serialization::Forbidden,
+            "required" => Serialization::Required,
+            "optional" => Serialization::Optional,
+            _ => {
+                return Err(cx.err(
+                    "Serialization",
+                    format!("{text:?} is not one of \"forbidden\", \"required\", \"optional\""),
+                ));
+            }
+        },
+    };
+    let accept_serialization: Vec<String> =
+        string_list(cx, root, "Accept-Serialization", "Accept-Serialization")?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|media_type| media_type.to_ascii_lowercase())
+            .collect();
+    if serialization == Serialization::Required && accept_serialization.is_empty() {
+        return Err(cx.err(
+            "Accept-Serialization",
+            "must list at least one media type (e.g. \"application/zip\") when Serialization \
+             is \"required\"",
+        ));
+    }
+    let accept_bagit_version =
+        string_list(cx, root, "Accept-BagIt-Version", "Accept-BagIt-Version")?;
+    if accept_bagit_version
+        .as_ref()
+        .is_some_and(|versions| versions.is_empty())
+    {
+        return Err(cx.err(
+            "Accept-BagIt-Version",
+            "must list at least one BagIt version, e.g. [\"1.0\"]",
+        ));
+    }
+    Ok(FormRules {
+        serialization,
+        accept_serialization,
+        accept_bagit_version,
+    })
+}
+
+/// `Tag-Files-Required` (bag-relative paths outside `data/`) and `Tag-Files-Allowed` (which
+/// must allow every required one).
+fn tag_file_rules(
+    cx: &Ctx,
+    root: &Map<String, Value>,
+) -> Result<(Vec<String>, Option<Vec<String>>), ProfileError> {
+    let required =
+        string_list(cx, root, "Tag-Files-Required", "Tag-Files-Required")?.unwrap_or_default();
+    for (index, path) in required.iter().enumerate() {
+        relative_path(cx, format!("Tag-Files-Required[{index}]"), path)?;
+        if path.starts_with("data/") {
+            return Err(cx.err(
+                format!("Tag-Files-Required[{index}]"),
+                format!(
+                    "{path:?} is in data/, so it is a payload file; use Payload-Files-Required"
+                ),
+            ));
+        }
+    }
+    let allowed =
+        string_list(cx, root, "Tag-Files-Allowed", "Tag-Files-Allowed")?.map(|patterns| {
+            patterns
+                .into_iter()
+                .filter(|pattern| !pattern.is_empty())
+                .collect::<Vec<_>>()
+        });
+    if let Some(allowed) = &allowed
+        && let Some(path) = required
+            .iter()
+            .find(|path| !glob::matches_any(allowed, path))
+    {
+        return Err(cx.err(
+            "Tag-Files-Allowed",
+            format!("must allow every required tag file, but does not match {path:?}"),
+        ));
+    }
+    Ok((required, allowed))
+}
+
+/// `Payload-Files-Required` (paths in `data/`) and `Payload-Files-Allowed` (which must allow
+/// every required file; a required folder, ending in `/`, is not matched).
+fn payload_file_rules(
+    cx: &Ctx,
+    root: &Map<String, Value>,
+) -> Result<(Vec<String>, Option<Vec<String>>), ProfileError> {
+    let required = string_list(cx, root, "Payload-Files-Required", "Payload-Files-Required")?
+        .unwrap_or_default();
+    for (index, path) in required.iter().enumerate() {
+        let field = format!("Payload-Files-Required[{index}]");
+        relative_path(cx, field.clone(), path)?;
+        if !path.starts_with("data/") || path == "data/" {
+            return Err(cx.err(
+                field,
+                format!("{path:?} is not a payload path; payload paths start with data/"),
+            ));
+        }
+    }
+    let allowed = string_list(cx, root, "Payload-Files-Allowed", "Payload-Files-Allowed")?;
+    if let Some(allowed) = &allowed
+        && let Some(path) = required
+            .iter()
+            .filter(|path| !path.ends_with('/'))
+            .find(|path| !glob::matches_any(allowed, path))
+    {
+        return Err(cx.err(
+            "Payload-Files-Allowed",
+            format!("must allow every required payload file, but does not match {path:?}"),
+        ));
+    }
+    Ok((required, allowed))
+}
+
+/// The rules of one section (`Bag-Info`, or a file in `x-qoima-Tag-Files-Info`), in the
+/// author's order.
 fn tag_rules(
     cx: &Ctx,
     section: &Map<String, Value>,
@@ -164,14 +434,14 @@ fn tag_rules(
         let values =
             string_list(cx, def, "values", &format!("{field}.values"))?.unwrap_or_default();
         let default = opt_string(cx, def, "default", &format!("{field}.default"))?;
-        if let Some(d) = &default
+        if let Some(default) = &default
             && !values.is_empty()
-            && !values.contains(d)
+            && !values.contains(default)
         {
             return Err(cx.err(
                 format!("{field}.default"),
                 format!(
-                    "{d:?} is not among the allowed values ({})",
+                    "{default:?} is not among the allowed values ({})",
                     values.join(", ")
                 ),
             ));
@@ -188,6 +458,7 @@ fn tag_rules(
     Ok(out)
 }
 
+/// A list of algorithm names, normalised (`SHA-256` → `sha256`).
 fn algorithms(
     cx: &Ctx,
     obj: &Map<String, Value>,
@@ -198,399 +469,34 @@ fn algorithms(
     };
     list.iter()
         .enumerate()
-        .map(|(i, a)| {
-            let n = normalize_name(a);
-            if n.is_empty() {
+        .map(|(index, written)| {
+            let name = normalize_name(written);
+            if name.is_empty() {
                 Err(cx.err(
-                    format!("{key}[{i}]"),
+                    format!("{key}[{index}]"),
                     "must name an algorithm, e.g. \"sha256\"",
                 ))
             } else {
-                Ok(n)
+                Ok(name)
             }
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
 }
 
-fn relative_path(cx: &Ctx, field: String, p: &str) -> Result<(), ProfileError> {
-    if p.is_empty() || p.starts_with('/') || p.contains('\\') || p.split('/').any(|seg| seg == "..")
+/// Refuses a path that is not bag-relative.
+fn relative_path(cx: &Ctx, field: String, path: &str) -> Result<(), ProfileError> {
+    if path.is_empty()
+        || path.starts_with('/')
+        || path.contains('\\')
+        || path.split('/').any(|segment| segment == "..")
     {
         return Err(cx.err(
             field,
-            format!("{p:?} is not a bag-relative path (use `/`, no leading `/`, no `..`)"),
+            format!("{path:?} is not a bag-relative path (use `/`, no leading `/`, no `..`)"),
         ));
     }
     Ok(())
-}
-
-/// The keys of every JSON object, in the order written: `serde_json` keeps objects sorted (the
-/// crate is built without `preserve_order`), but a profile's tag rules are reported in the
-/// author's order.
-#[derive(Default)]
-struct KeyOrder(Vec<(String, KeyOrder)>);
-
-impl KeyOrder {
-    fn child(&self, key: &str) -> Option<&KeyOrder> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .or_else(|| self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
-            .map(|(_, t)| t)
-    }
-
-    fn position(&self, key: &str) -> usize {
-        self.0
-            .iter()
-            .position(|(k, _)| k == key)
-            .unwrap_or(usize::MAX)
-    }
-}
-
-impl<'de> Deserialize<'de> for KeyOrder {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = KeyOrder;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KeyOrder, A::Error> {
-                let mut keys = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, KeyOrder>()? {
-                    keys.push((k, v));
-                }
-                Ok(KeyOrder(keys))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KeyOrder, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(KeyOrder::default())
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<KeyOrder, E> {
-                Ok(KeyOrder::default())
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<KeyOrder, E> {
-                Ok(KeyOrder::default())
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<KeyOrder, E> {
-                Ok(KeyOrder::default())
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<KeyOrder, E> {
-                Ok(KeyOrder::default())
-            }
-            fn visit_str<E>(self, _: &str) -> Result<KeyOrder, E> {
-                Ok(KeyOrder::default())
-            }
-            fn visit_unit<E>(self) -> Result<KeyOrder, E> {
-                Ok(KeyOrder::default())
-            }
-            fn visit_none<E>(self) -> Result<KeyOrder, E> {
-                Ok(KeyOrder::default())
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// The entries of `obj` in the order written (`order`), else sorted.
-fn ordered<'v>(
-    obj: &'v Map<String, Value>,
-    order: Option<&KeyOrder>,
-) -> Vec<(&'v String, &'v Value)> {
-    let mut entries: Vec<_> = obj.iter().collect();
-    if let Some(order) = order {
-        entries.sort_by_key(|(k, _)| order.position(k));
-    }
-    entries
-}
-
-pub(super) fn parse(bytes: &[u8], origin: &str) -> Result<Profile, ProfileError> {
-    let cx = Ctx { origin };
-    let root: Value = serde_json::from_slice(bytes).map_err(|e| ProfileError::NotJson {
-        origin: origin.to_string(),
-        message: e.to_string(),
-    })?;
-    // Cannot fail where the parse above succeeded; an empty order only loses the ordering.
-    let order: KeyOrder = serde_json::from_slice(bytes).unwrap_or_default();
-    let Value::Object(root) = root else {
-        return Err(cx.err(
-            "(top level)",
-            format!("a profile is a JSON object {{…}}, not {}", type_name(&root)),
-        ));
-    };
-
-    // BagIt-Profile-Info.
-    let info = match get(&root, "BagIt-Profile-Info") {
-        Some(Value::Object(o)) => o,
-        Some(v) => {
-            return Err(cx.err(
-                "BagIt-Profile-Info",
-                format!("must be an object, not {}", type_name(v)),
-            ));
-        }
-        None => {
-            return Err(cx.err(
-                "BagIt-Profile-Info",
-                "is missing; every profile starts with a BagIt-Profile-Info object naming \
-                 Source-Organization, External-Description, Version and BagIt-Profile-Identifier",
-            ));
-        }
-    };
-    let sec = "BagIt-Profile-Info";
-    let info = ProfileInfo {
-        identifier: required_string(&cx, info, "BagIt-Profile-Identifier", sec)?,
-        source_organization: required_string(&cx, info, "Source-Organization", sec)?,
-        external_description: required_string(&cx, info, "External-Description", sec)?,
-        version: required_string(&cx, info, "Version", sec)?,
-        spec_version: opt_string(
-            &cx,
-            info,
-            "BagIt-Profile-Version",
-            "BagIt-Profile-Info.BagIt-Profile-Version",
-        )?
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "1.1.0".to_string()),
-        contact_name: opt_string(&cx, info, "Contact-Name", "BagIt-Profile-Info.Contact-Name")?,
-        contact_phone: opt_string(
-            &cx,
-            info,
-            "Contact-Phone",
-            "BagIt-Profile-Info.Contact-Phone",
-        )?,
-        contact_email: opt_string(
-            &cx,
-            info,
-            "Contact-Email",
-            "BagIt-Profile-Info.Contact-Email",
-        )?,
-    };
-
-    // Bag-Info and the extension.
-    let bag_info = match get(&root, "Bag-Info") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Object(o)) => tag_rules(&cx, o, order.child("Bag-Info"), "Bag-Info")?,
-        Some(v) => {
-            return Err(cx.err(
-                "Bag-Info",
-                format!("must be an object of tag rules, not {}", type_name(v)),
-            ));
-        }
-    };
-    let mut other_tag_info = Vec::new();
-    match get(&root, OTHER_TAG_INFO) {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(files)) => {
-            let files_order = order.child(OTHER_TAG_INFO);
-            for (file, rules) in ordered(files, files_order) {
-                let field = format!("{OTHER_TAG_INFO}.{file}");
-                if file.contains('/')
-                    || file.is_empty()
-                    || ["bagit.txt", "bag-info.txt", "fetch.txt"]
-                        .iter()
-                        .any(|f| f.eq_ignore_ascii_case(file))
-                {
-                    return Err(cx.err(
-                        field,
-                        "names a tag file qoima cannot hold to tag rules here: it must be a \
-                         root-level tag file other than bagit.txt, bag-info.txt and fetch.txt \
-                         (rules for bag-info.txt go in Bag-Info)",
-                    ));
-                }
-                let Value::Object(rules) = rules else {
-                    return Err(cx.err(
-                        field,
-                        format!("must be an object of tag rules, not {}", type_name(rules)),
-                    ));
-                };
-                let rules_order = files_order.and_then(|o| o.child(file));
-                other_tag_info.push((file.clone(), tag_rules(&cx, rules, rules_order, &field)?));
-            }
-        }
-        Some(v) => {
-            return Err(cx.err(
-                OTHER_TAG_INFO,
-                format!(
-                    "must be an object mapping tag files to tag rules, not {}",
-                    type_name(v)
-                ),
-            ));
-        }
-    }
-
-    // Manifests.
-    let manifests_required = algorithms(&cx, &root, "Manifests-Required")?.unwrap_or_default();
-    let manifests_allowed = algorithms(&cx, &root, "Manifests-Allowed")?;
-    let tag_manifests_required =
-        algorithms(&cx, &root, "Tag-Manifests-Required")?.unwrap_or_default();
-    let tag_manifests_allowed = algorithms(&cx, &root, "Tag-Manifests-Allowed")?;
-    for (req, allowed, key) in [
-        (&manifests_required, &manifests_allowed, "Manifests-Allowed"),
-        (
-            &tag_manifests_required,
-            &tag_manifests_allowed,
-            "Tag-Manifests-Allowed",
-        ),
-    ] {
-        if let Some(allowed) = allowed
-            && let Some(missing) = req.iter().find(|a| !allowed.contains(a))
-        {
-            return Err(cx.err(
-                key,
-                format!(
-                    "must include every required algorithm, but lacks {missing:?}; add it, \
-                     or remove it from the required list"
-                ),
-            ));
-        }
-    }
-
-    let identifier_aliases =
-        string_list(&cx, &root, IDENTIFIER_ALIASES, IDENTIFIER_ALIASES)?.unwrap_or_default();
-    if let Some(i) = identifier_aliases.iter().position(String::is_empty) {
-        return Err(cx.err(
-            format!("{IDENTIFIER_ALIASES}[{i}]"),
-            "must not be empty; remove it or write the identifier",
-        ));
-    }
-
-    // Fetch, data.
-    let allow_fetch = bool_field(&cx, &root, "Allow-Fetch.txt", "Allow-Fetch.txt", true)?;
-    let folder_named_like_archive = bool_field(
-        &cx,
-        &root,
-        FOLDER_NAMED_LIKE_ARCHIVE,
-        FOLDER_NAMED_LIKE_ARCHIVE,
-        false,
-    )?;
-    let fetch_required = bool_field(
-        &cx,
-        &root,
-        "Fetch.txt-Required",
-        "Fetch.txt-Required",
-        false,
-    )?;
-    if fetch_required && !allow_fetch {
-        return Err(cx.err(
-            "Fetch.txt-Required",
-            "is true while Allow-Fetch.txt is false; a bag cannot satisfy both",
-        ));
-    }
-    let data_empty = bool_field(&cx, &root, "Data-Empty", "Data-Empty", false)?;
-
-    // Serialization.
-    let serialization = match opt_string(&cx, &root, "Serialization", "Serialization")? {
-        None => Serialization::Optional,
-        Some(s) => match s.to_ascii_lowercase().as_str() {
-            "forbidden" => Serialization::Forbidden,
-            "required" => Serialization::Required,
-            "optional" => Serialization::Optional,
-            _ => {
-                return Err(cx.err(
-                    "Serialization",
-                    format!("{s:?} is not one of \"forbidden\", \"required\", \"optional\""),
-                ));
-            }
-        },
-    };
-    let accept_serialization: Vec<String> =
-        string_list(&cx, &root, "Accept-Serialization", "Accept-Serialization")?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| m.to_ascii_lowercase())
-            .collect();
-    if serialization == Serialization::Required && accept_serialization.is_empty() {
-        return Err(cx.err(
-            "Accept-Serialization",
-            "must list at least one media type (e.g. \"application/zip\") when Serialization \
-             is \"required\"",
-        ));
-    }
-    let accept_bagit_version =
-        string_list(&cx, &root, "Accept-BagIt-Version", "Accept-BagIt-Version")?;
-    if accept_bagit_version.as_ref().is_some_and(|v| v.is_empty()) {
-        return Err(cx.err(
-            "Accept-BagIt-Version",
-            "must list at least one BagIt version, e.g. [\"1.0\"]",
-        ));
-    }
-
-    // Tag and payload files.
-    let tag_files_required =
-        string_list(&cx, &root, "Tag-Files-Required", "Tag-Files-Required")?.unwrap_or_default();
-    for (i, p) in tag_files_required.iter().enumerate() {
-        relative_path(&cx, format!("Tag-Files-Required[{i}]"), p)?;
-        if p.starts_with("data/") {
-            return Err(cx.err(
-                format!("Tag-Files-Required[{i}]"),
-                format!("{p:?} is in data/, so it is a payload file; use Payload-Files-Required"),
-            ));
-        }
-    }
-    let tag_files_allowed = string_list(&cx, &root, "Tag-Files-Allowed", "Tag-Files-Allowed")?
-        .map(|v| v.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>());
-    if let Some(allowed) = &tag_files_allowed
-        && let Some(p) = tag_files_required
-            .iter()
-            .find(|p| !glob::matches_any(allowed, p))
-    {
-        return Err(cx.err(
-            "Tag-Files-Allowed",
-            format!("must allow every required tag file, but does not match {p:?}"),
-        ));
-    }
-    let payload_files_required = string_list(
-        &cx,
-        &root,
-        "Payload-Files-Required",
-        "Payload-Files-Required",
-    )?
-    .unwrap_or_default();
-    for (i, p) in payload_files_required.iter().enumerate() {
-        let field = format!("Payload-Files-Required[{i}]");
-        relative_path(&cx, field.clone(), p)?;
-        if !p.starts_with("data/") || p == "data/" {
-            return Err(cx.err(
-                field,
-                format!("{p:?} is not a payload path; payload paths start with data/"),
-            ));
-        }
-    }
-    let payload_files_allowed =
-        string_list(&cx, &root, "Payload-Files-Allowed", "Payload-Files-Allowed")?;
-    if let Some(allowed) = &payload_files_allowed
-        && let Some(p) = payload_files_required
-            .iter()
-            .filter(|p| !p.ends_with('/'))
-            .find(|p| !glob::matches_any(allowed, p))
-    {
-        return Err(cx.err(
-            "Payload-Files-Allowed",
-            format!("must allow every required payload file, but does not match {p:?}"),
-        ));
-    }
-
-    Ok(Profile {
-        origin: origin.to_string(),
-        info,
-        bag_info,
-        other_tag_info,
-        manifests_required,
-        manifests_allowed,
-        tag_manifests_required,
-        tag_manifests_allowed,
-        allow_fetch,
-        fetch_required,
-        data_empty,
-        serialization,
-        accept_serialization,
-        accept_bagit_version,
-        tag_files_required,
-        tag_files_allowed,
-        payload_files_required,
-        payload_files_allowed,
-        folder_named_like_archive,
-        identifier_aliases,
-    })
 }
 
 #[cfg(test)]
@@ -609,7 +515,7 @@ pub(crate) mod tests {
     fn field_error(json: &str) -> (String, String) {
         match parse(json.as_bytes(), "test.json").unwrap_err() {
             ProfileError::Field { field, message, .. } => (field, message),
-            e => panic!("not a field error: {e}"),
+            error => panic!("not a field error: {error}"),
         }
     }
 
@@ -623,21 +529,21 @@ pub(crate) mod tests {
 
     #[test]
     fn minimal_profile_gets_the_spec_defaults() {
-        let p = parse(MINIMAL.as_bytes(), "m.json").unwrap();
-        assert_eq!(p.info.spec_version, "1.1.0");
-        assert!(p.allow_fetch);
-        assert!(!p.fetch_required);
-        assert!(!p.data_empty);
-        assert_eq!(p.serialization, Serialization::Optional);
-        assert!(p.manifests_allowed.is_none());
-        assert!(p.tag_files_allowed.is_none());
-        assert!(p.accept_bagit_version.is_none());
-        assert!(p.bag_info.is_empty());
+        let parsed = parse(MINIMAL.as_bytes(), "m.json").unwrap();
+        assert_eq!(parsed.info.spec_version, "1.1.0");
+        assert!(parsed.allow_fetch);
+        assert!(!parsed.fetch_required);
+        assert!(!parsed.data_empty);
+        assert_eq!(parsed.serialization, Serialization::Optional);
+        assert!(parsed.manifests_allowed.is_none());
+        assert!(parsed.tag_files_allowed.is_none());
+        assert!(parsed.accept_bagit_version.is_none());
+        assert!(parsed.bag_info.is_empty());
     }
 
     #[test]
     fn tag_rules_and_algorithm_names_are_read() {
-        let p = parse(
+        let parsed = parse(
             with(
                 r#""Bag-Info": {"Access": {"required": true, "values": ["A", "B"], "repeatable": false, "description": "who", "default": "A", "unknown-key": 1}},
                    "manifests-required": ["SHA-256"], "Manifests-Allowed": ["sha256", "sha512"]"#,
@@ -646,21 +552,24 @@ pub(crate) mod tests {
             "t.json",
         )
         .unwrap();
-        let t = &p.bag_info[0];
-        assert_eq!(t.name, "Access");
-        assert!(t.required && !t.repeatable);
-        assert_eq!(t.values, ["A", "B"]);
-        assert_eq!(t.default.as_deref(), Some("A"));
-        assert_eq!(p.manifests_required, ["sha256"]);
+        let rule = &parsed.bag_info[0];
+        assert_eq!(rule.name, "Access");
+        assert!(rule.required && !rule.repeatable);
+        assert_eq!(rule.values, ["A", "B"]);
+        assert_eq!(rule.default.as_deref(), Some("A"));
+        assert_eq!(parsed.manifests_required, ["sha256"]);
     }
 
     #[test]
     fn not_json_names_the_origin() {
-        let e = parse(b"{ not json", "bad.json").unwrap_err();
-        assert!(matches!(e, ProfileError::NotJson { .. }));
-        let s = e.to_string();
-        assert!(s.starts_with("bad.json is not a JSON BagIt profile"), "{s}");
-        assert!(s.contains("line 1"), "{s}");
+        let error = parse(b"{ not json", "bad.json").unwrap_err();
+        assert!(matches!(error, ProfileError::NotJson { .. }));
+        let message = error.to_string();
+        assert!(
+            message.starts_with("bad.json is not a JSON BagIt profile"),
+            "{message}"
+        );
+        assert!(message.contains("line 1"), "{message}");
         let (field, _) = field_error("[1, 2]");
         assert_eq!(field, "(top level)");
     }
@@ -678,9 +587,9 @@ pub(crate) mod tests {
             field_error(&MINIMAL.replace("\"Example Archive\"", "{\"name\": \"x\"}"));
         assert_eq!(field, "BagIt-Profile-Info.Source-Organization");
         assert!(msg.contains("not an object"), "{msg}");
-        let e = parse(br#"{"BagIt-Profile-Info": 3}"#, "p.json").unwrap_err();
+        let error = parse(br#"{"BagIt-Profile-Info": 3}"#, "p.json").unwrap_err();
         assert_eq!(
-            e.to_string(),
+            error.to_string(),
             "p.json: field BagIt-Profile-Info: must be an object, not a number"
         );
     }
@@ -754,11 +663,11 @@ pub(crate) mod tests {
 
     #[test]
     fn unknown_keys_are_ignored_and_keys_match_any_case() {
-        let p = parse(
+        let parsed = parse(
             with(r#""Future-Rule": [1], "allow-fetch.TXT": false"#).as_bytes(),
             "t.json",
         )
         .unwrap();
-        assert!(!p.allow_fetch);
+        assert!(!parsed.allow_fetch);
     }
 }

@@ -10,10 +10,10 @@
 //! by `qoima bag` yet, and `prepare` says so rather than produce a bag that would not conform.
 
 use super::check::describe_rules;
-use super::glob;
-use super::{Profile, TagRule};
+use super::model::{Profile, TagRule};
 use crate::bagit::BagOptions;
 use crate::digest::Algorithm;
+use crate::glob;
 
 /// The bag-info elements qoima computes itself (see `bagit::create`): a profile requiring them
 /// is satisfied without the user.
@@ -47,7 +47,7 @@ pub fn prepare_for(
     if !opts
         .info
         .get_all("BagIt-Profile-Identifier")
-        .any(|v| profile.is_known_as(v))
+        .any(|given| profile.is_known_as(given))
     {
         opts.info.push("BagIt-Profile-Identifier", id);
     }
@@ -66,7 +66,7 @@ pub fn prepare_for(
     if let Some(accepted) = &profile.accept_bagit_version
         && !accepted
             .iter()
-            .any(|v| v.trim() == "1.0" || v.trim() == "1.00")
+            .any(|version| version.trim() == "1.0" || version.trim() == "1.00")
     {
         errors.push(format!(
             "{who} accepts BagIt {} only; qoima writes BagIt 1.0",
@@ -81,31 +81,35 @@ pub fn prepare_for(
     }
 
     // Tag files.
-    let written = |f: &str| {
-        matches!(f, "bagit.txt" | "bag-info.txt")
-            || crate::bagit::manifest::classify(f).is_some()
-            || extra_tag_files.contains(&f)
+    let written = |file: &str| {
+        matches!(file, "bagit.txt" | "bag-info.txt")
+            || crate::bagit::manifest::classify(file).is_some()
+            || extra_tag_files.contains(&file)
     };
-    for req in &profile.tag_files_required {
-        if !written(req) {
-            let mut msg = format!(
-                "{who} requires the tag file {req}, which qoima does not write itself: write it \
-                 and add it with --tag-file {req}=FILE"
+    for required in &profile.tag_files_required {
+        if !written(required) {
+            let mut message = format!(
+                "{who} requires the tag file {required}, which qoima does not write itself: \
+                 write it and add it with --tag-file {required}=FILE"
             );
-            if let Some((_, rules)) = profile.other_tag_info.iter().find(|(f, _)| f == req) {
+            if let Some((_, rules)) = profile
+                .other_tag_info
+                .iter()
+                .find(|(file, _)| file == required)
+            {
                 let needs = describe_rules(rules);
                 if !needs.is_empty() {
-                    msg.push_str(&format!(". {req} must hold {needs}"));
+                    message.push_str(&format!(". {required} must hold {needs}"));
                 }
             }
-            errors.push(msg);
+            errors.push(message);
         }
     }
     if let Some(allowed) = &profile.tag_files_allowed {
-        for f in extra_tag_files {
-            if !glob::matches_any(allowed, f) {
+        for file in extra_tag_files {
+            if !glob::matches_any(allowed, file) {
                 errors.push(format!(
-                    "{who} does not allow the tag file {f} (Tag-Files-Allowed: {})",
+                    "{who} does not allow the tag file {file} (Tag-Files-Allowed: {})",
                     allowed.join(", ")
                 ));
             }
@@ -125,12 +129,12 @@ fn prepare_tag(rule: &TagRule, opts: &mut BagOptions, who: &str, errors: &mut Ve
     let given: Vec<String> = opts.info.get_all(name).map(str::to_string).collect();
     if given.is_empty() {
         let fill = match (&rule.default, rule.values.as_slice()) {
-            (Some(d), _) => Some(d.clone()),
+            (Some(default), _) => Some(default.clone()),
             (None, [only]) if rule.required => Some(only.clone()),
             _ => None,
         };
-        if let Some(v) = fill {
-            opts.info.push(name, v);
+        if let Some(value) = fill {
+            opts.info.push(name, value);
         } else if rule.required && !COMPUTED.iter().any(|c| c.eq_ignore_ascii_case(name)) {
             errors.push(if rule.values.is_empty() {
                 format!("{who} requires {name} in bag-info.txt; give it with --info '{name}=…'")
@@ -143,16 +147,20 @@ fn prepare_tag(rule: &TagRule, opts: &mut BagOptions, who: &str, errors: &mut Ve
         }
         return;
     }
-    if rule.required && given.iter().all(|v| v.trim().is_empty()) {
+    if rule.required && given.iter().all(|value| value.trim().is_empty()) {
         errors.push(format!(
             "{who} requires a value for {name}; it was given empty"
         ));
     }
     if !rule.values.is_empty() {
-        for v in &given {
-            if !rule.values.iter().any(|a| a == v.trim()) {
+        for value in &given {
+            if !rule
+                .values
+                .iter()
+                .any(|candidate| candidate == value.trim())
+            {
                 errors.push(format!(
-                    "{name}={v:?} is not allowed by {who}; allowed: {allowed}"
+                    "{name}={value:?} is not allowed by {who}; allowed: {allowed}"
                 ));
             }
         }
@@ -173,15 +181,15 @@ fn prepare_algorithms(
 ) {
     let default_pair = opts.algorithms == BagOptions::default().algorithms;
     // Allowed for both the payload and the tag manifests, since qoima writes one of each.
-    let allowed = |a: Algorithm| {
+    let allowed = |algorithm: Algorithm| {
         profile
             .manifests_allowed
             .as_ref()
-            .is_none_or(|l| l.iter().any(|x| x == a.name()))
+            .is_none_or(|names| names.iter().any(|name| name == algorithm.name()))
             && profile
                 .tag_manifests_allowed
                 .as_ref()
-                .is_none_or(|l| l.iter().any(|x| x == a.name()))
+                .is_none_or(|names| names.iter().any(|name| name == algorithm.name()))
     };
     let mut required = Vec::new();
     for name in profile
@@ -190,9 +198,9 @@ fn prepare_algorithms(
         .chain(&profile.tag_manifests_required)
     {
         match Algorithm::from_manifest_name(name) {
-            Some(a) => {
-                if !required.contains(&a) {
-                    required.push(a);
+            Some(algorithm) => {
+                if !required.contains(&algorithm) {
+                    required.push(algorithm);
                 }
             }
             None => errors.push(format!(
@@ -203,25 +211,25 @@ fn prepare_algorithms(
     if default_pair {
         // qoima's own default (sha256 + sha512) was not the user's choice: keep what the profile
         // allows of it rather than refuse.
-        opts.algorithms.retain(|&a| allowed(a));
+        opts.algorithms.retain(|&algorithm| allowed(algorithm));
     } else {
-        for &a in &opts.algorithms {
-            if !allowed(a) {
+        for &algorithm in &opts.algorithms {
+            if !allowed(algorithm) {
                 errors.push(format!(
-                    "{who} does not allow {a} manifests; allowed: {}",
+                    "{who} does not allow {algorithm} manifests; allowed: {}",
                     allowed_names(profile)
                 ));
             }
         }
     }
-    for a in required {
-        if !opts.algorithms.contains(&a) {
-            opts.algorithms.push(a);
+    for algorithm in required {
+        if !opts.algorithms.contains(&algorithm) {
+            opts.algorithms.push(algorithm);
         }
-        if !allowed(a) {
+        if !allowed(algorithm) {
             errors.push(format!(
-                "{who} requires {a} manifests but does not allow {a} tag manifests, and qoima \
-                 writes both with the same algorithms"
+                "{who} requires {algorithm} manifests but does not allow {algorithm} tag \
+                 manifests, and qoima writes both with the same algorithms"
             ));
         }
     }
@@ -230,10 +238,10 @@ fn prepare_algorithms(
             "sha512", "sha256", "sha384", "sha224", "blake3", "sha1", "md5",
         ]
         .iter()
-        .filter_map(|n| Algorithm::from_manifest_name(n))
-        .find(|&a| allowed(a));
+        .filter_map(|name| Algorithm::from_manifest_name(name))
+        .find(|&algorithm| allowed(algorithm));
         match choice {
-            Some(a) => opts.algorithms.push(a),
+            Some(algorithm) => opts.algorithms.push(algorithm),
             None => errors.push(format!(
                 "{who} allows no manifest algorithm qoima can compute (allowed: {})",
                 allowed_names(profile)
@@ -244,15 +252,15 @@ fn prepare_algorithms(
 
 fn allowed_names(profile: &Profile) -> String {
     match (&profile.manifests_allowed, &profile.tag_manifests_allowed) {
-        (Some(m), Some(t)) => {
-            let both: Vec<&str> = m
+        (Some(payload), Some(tag)) => {
+            let both: Vec<&str> = payload
                 .iter()
-                .filter(|a| t.contains(a))
+                .filter(|name| tag.contains(name))
                 .map(String::as_str)
                 .collect();
             both.join(", ")
         }
-        (Some(l), None) | (None, Some(l)) => l.join(", "),
+        (Some(names), None) | (None, Some(names)) => names.join(", "),
         (None, None) => "any".into(),
     }
 }
@@ -278,10 +286,10 @@ mod tests {
 
     #[test]
     fn identifier_is_added_once() {
-        let p = profile("");
+        let spec = profile("");
         let mut opts = BagOptions::default();
-        prepare(&p, &mut opts).unwrap();
-        prepare(&p, &mut opts).unwrap();
+        prepare(&spec, &mut opts).unwrap();
+        prepare(&spec, &mut opts).unwrap();
         let ids: Vec<_> = opts.info.get_all("BagIt-Profile-Identifier").collect();
         assert_eq!(ids, ["https://example.org/p.json"]);
         assert_eq!(opts.algorithms, BagOptions::default().algorithms);
@@ -289,7 +297,7 @@ mod tests {
 
     #[test]
     fn fixed_and_default_values_are_filled() {
-        let p = profile(
+        let spec = profile(
             r#""Bag-Info": {
                 "Source-Organization": {"required": true, "values": ["Example Archive"]},
                 "Rights": {"default": "CC0"},
@@ -298,7 +306,7 @@ mod tests {
             }"#,
         );
         let mut opts = BagOptions::default();
-        prepare(&p, &mut opts).unwrap();
+        prepare(&spec, &mut opts).unwrap();
         assert_eq!(
             opts.info.get("Source-Organization"),
             Some("Example Archive")
@@ -308,7 +316,7 @@ mod tests {
         // A value the user gave is kept.
         let mut opts = BagOptions::default();
         opts.info.push("rights", "Public domain");
-        prepare(&p, &mut opts).unwrap();
+        prepare(&spec, &mut opts).unwrap();
         assert_eq!(
             opts.info.get_all("Rights").collect::<Vec<_>>(),
             ["Public domain"]
@@ -317,7 +325,7 @@ mod tests {
 
     #[test]
     fn missing_and_disallowed_values_are_refused() {
-        let p = profile(
+        let spec = profile(
             r#""Bag-Info": {
                 "Title": {"required": true},
                 "Access": {"required": true, "values": ["Consortia", "Institution", "Restricted"]},
@@ -325,7 +333,7 @@ mod tests {
             }"#,
         );
         let mut opts = BagOptions::default();
-        let errors = prepare(&p, &mut opts).unwrap_err();
+        let errors = prepare(&spec, &mut opts).unwrap_err();
         assert_eq!(errors.len(), 2, "{errors:#?}");
         assert!(errors[0].contains("requires Title") && errors[0].contains("--info 'Title=…'"));
         assert!(
@@ -338,7 +346,7 @@ mod tests {
         opts.info.push("Access", "Public");
         opts.info.push("Kind", "a");
         opts.info.push("Kind", "b");
-        let errors = prepare(&p, &mut opts).unwrap_err();
+        let errors = prepare(&spec, &mut opts).unwrap_err();
         assert_eq!(errors.len(), 2, "{errors:#?}");
         assert!(
             errors[0].contains("Access=\"Public\" is not allowed"),
@@ -353,55 +361,56 @@ mod tests {
         let mut opts = BagOptions::default();
         opts.info.push("Title", " ");
         opts.info.push("Access", "Institution");
-        let errors = prepare(&p, &mut opts).unwrap_err();
+        let errors = prepare(&spec, &mut opts).unwrap_err();
         assert!(errors[0].contains("given empty"), "{errors:#?}");
     }
 
     #[test]
     fn algorithms_follow_the_profile() {
         // The default pair is narrowed to what is allowed, and required ones are added.
-        let p = profile(r#""Manifests-Required": ["md5"], "Manifests-Allowed": ["md5", "sha256"]"#);
+        let spec =
+            profile(r#""Manifests-Required": ["md5"], "Manifests-Allowed": ["md5", "sha256"]"#);
         let mut opts = BagOptions::default();
-        prepare(&p, &mut opts).unwrap();
+        prepare(&spec, &mut opts).unwrap();
         assert_eq!(opts.algorithms, [Algorithm::Sha256, Algorithm::Md5]);
         // A user's explicit choice outside the allowed list is refused.
         let mut opts = BagOptions {
             algorithms: vec![Algorithm::Blake3],
             ..BagOptions::default()
         };
-        let errors = prepare(&p, &mut opts).unwrap_err();
+        let errors = prepare(&spec, &mut opts).unwrap_err();
         assert!(errors[0].contains("does not allow blake3"), "{errors:#?}");
         assert!(errors[0].contains("md5, sha256"), "{errors:#?}");
         // Nothing of the default allowed: the best allowed algorithm is chosen.
-        let p = profile(r#""Manifests-Allowed": ["sha1", "md5"]"#);
+        let spec = profile(r#""Manifests-Allowed": ["sha1", "md5"]"#);
         let mut opts = BagOptions::default();
-        prepare(&p, &mut opts).unwrap();
+        prepare(&spec, &mut opts).unwrap();
         assert_eq!(opts.algorithms, [Algorithm::Sha1]);
         // Tag manifests are written with the same algorithms.
-        let p = profile(r#""Tag-Manifests-Allowed": ["sha256"]"#);
+        let spec = profile(r#""Tag-Manifests-Allowed": ["sha256"]"#);
         let mut opts = BagOptions::default();
-        prepare(&p, &mut opts).unwrap();
+        prepare(&spec, &mut opts).unwrap();
         assert_eq!(opts.algorithms, [Algorithm::Sha256]);
-        let p = profile(r#""Manifests-Required": ["sha3-256"]"#);
-        let errors = prepare(&p, &mut BagOptions::default()).unwrap_err();
+        let spec = profile(r#""Manifests-Required": ["sha3-256"]"#);
+        let errors = prepare(&spec, &mut BagOptions::default()).unwrap_err();
         assert!(errors[0].contains("cannot compute"), "{errors:#?}");
     }
 
     #[test]
     fn what_qoima_cannot_write_is_said() {
-        let p = profile(r#""Accept-BagIt-Version": ["0.97"]"#);
-        let errors = prepare(&p, &mut BagOptions::default()).unwrap_err();
+        let spec = profile(r#""Accept-BagIt-Version": ["0.97"]"#);
+        let errors = prepare(&spec, &mut BagOptions::default()).unwrap_err();
         assert!(errors[0].contains("qoima writes BagIt 1.0"), "{errors:#?}");
-        let p = profile(r#""Fetch.txt-Required": true"#);
-        let errors = prepare(&p, &mut BagOptions::default()).unwrap_err();
+        let spec = profile(r#""Fetch.txt-Required": true"#);
+        let errors = prepare(&spec, &mut BagOptions::default()).unwrap_err();
         assert!(errors[0].contains("fetch.txt"), "{errors:#?}");
-        let p = profile(
+        let spec = profile(
             r#""Tag-Files-Required": ["mets.xml"], "Tag-Files-Allowed": ["mets.xml", "metadata/*"]"#,
         );
-        assert!(prepare(&p, &mut BagOptions::default()).is_err());
+        assert!(prepare(&spec, &mut BagOptions::default()).is_err());
         let mut opts = BagOptions::default();
-        prepare_for(&p, &mut opts, &["mets.xml", "metadata/dc.xml"]).unwrap();
-        let errors = prepare_for(&p, &mut opts, &["mets.xml", "report.json"]).unwrap_err();
+        prepare_for(&spec, &mut opts, &["mets.xml", "metadata/dc.xml"]).unwrap();
+        let errors = prepare_for(&spec, &mut opts, &["mets.xml", "report.json"]).unwrap_err();
         assert!(
             errors[0].contains("does not allow the tag file report.json"),
             "{errors:#?}"
@@ -415,16 +424,16 @@ mod tests {
         opts.info.push("Source-Organization", "Example University");
         let errors = prepare(&apt, &mut opts).unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:#?}");
-        let e = &errors[0];
+        let error = &errors[0];
         assert!(
-            e.contains("aptrust-info.txt, which qoima does not write itself"),
-            "{e}"
+            error.contains("aptrust-info.txt, which qoima does not write itself"),
+            "{error}"
         );
         assert!(
-            e.contains("Title, Access (one of Consortia, Institution, Restricted)"),
-            "{e}"
+            error.contains("Title, Access (one of Consortia, Institution, Restricted)"),
+            "{error}"
         );
-        assert!(e.contains("Storage-Option (one of Standard"), "{e}");
+        assert!(error.contains("Storage-Option (one of Standard"), "{error}");
         // What could be filled was: the identifier and md5 (required) beside sha256.
         assert_eq!(
             opts.info.get("BagIt-Profile-Identifier"),

@@ -1,293 +1,9 @@
-//! Does every JPEG scan hold enough entropy-coded data for all of its blocks?
-//!
-//! A JPEG decoder that meets a marker (or the end of the file) in the middle of a scan fills
-//! the missing bits with zeros and goes on: libjpeg warns ("premature end of data segment"),
-//! zune-jpeg says nothing, so a scan cut short — or overwritten with zeros, which decode as
-//! short codes and run out early — passes as whole. This module walks every scan's Huffman
-//! codes exactly as the decoder would (baseline, extended and progressive, with restart
-//! intervals and successive approximation), without dequantising or transforming anything,
-//! and reports the first scan whose data ends before its last block.
-//!
-//! Memory: nothing for sequential JPEGs; for progressive ones, one 64-bit mask per block (which
-//! coefficients are already non-zero, needed to read refinement scans) — an eighth of a byte
-//! per sample, far below what the decoder itself needs, and the caller checks the decoder's
-//! need against the budget first.
+//! The entropy-coded data of each scan, walked block by block exactly as a decoder reads it:
+//! the Huffman tables, the bit reader, the coding units of a scan and the block walker. These
+//! are the walk's inner loops, kept in one file so that they are compiled together.
 
-use super::bytes::be16;
-
-/// Why the walk stopped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ScanError {
-    /// A scan runs out of data before its last block.
-    Truncated(String),
-    /// A coding process qoima does not walk (lossless, hierarchical, arithmetic), named.
-    Unsupported(&'static str),
-    /// The entropy-coded data is invalid (an undefined table, a code no table holds).
-    Bad(String),
-}
-
-/// Whether the decoder must hold every block of the image before colour conversion (a
-/// progressive JPEG, or one whose components come in separate scans), read from the headers alone (the frame,
-/// and the component count of the first scan), so that its memory need is known before the
-/// walk allocates anything.
-pub(crate) fn whole_image_buffered(data: &[u8]) -> bool {
-    let mut frame_components = None;
-    let mut progressive = false;
-    for segment in Segments::new(data) {
-        match segment.marker {
-            0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
-                progressive = matches!(segment.marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
-                frame_components = segment.body.get(5).copied();
-            }
-            0xDA => {
-                let scan_components = segment.body.first().copied();
-                return progressive || scan_components != frame_components;
-            }
-            _ => {}
-        }
-    }
-    progressive
-}
-
-/// Walks every scan of a JPEG whose marker structure is already known to be sound.
-pub(crate) fn walk(data: &[u8]) -> Result<(), ScanError> {
-    let mut state = State::default();
-    let mut scan_number = 0u32;
-    let mut segments = Segments::new(data);
-    while let Some(segment) = segments.next() {
-        match segment.marker {
-            0xC0..=0xC2 => state.frame = Some(Frame::parse(segment.marker, segment.body)?),
-            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
-                return Err(ScanError::Unsupported(process_name(segment.marker)));
-            }
-            0xC4 => state.read_tables(segment.body)?,
-            0xDD => state.restart_interval = be16(segment.body, 0).map_or(0, usize::from),
-            0xDA => {
-                scan_number += 1;
-                let end = state.scan(data, segment.offset, segment.body, scan_number)?;
-                segments.resume_at(end);
-            }
-            0xD9 => break,
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// The coding process of a frame marker that the walk (and zune-jpeg) do not implement.
-fn process_name(sof: u8) -> &'static str {
-    match sof {
-        0xC3 => "lossless JPEG (SOF3)",
-        0xC5..=0xC7 => "hierarchical JPEG (SOF5 to SOF7)",
-        _ => "arithmetic-coded JPEG (SOF9 to SOF15)",
-    }
-}
-
-/// A copy of a JPEG whose frame header gives height 0 and whose DNL segment (T.81 B.2.5)
-/// gives the real height after the first scan, with the height moved into the frame header
-/// and the DNL segment left out — what libjpeg 9 does as it reads. The decoders qoima uses
-/// implement no DNL; the copy decodes to the same pixels. `None` when there is nothing to
-/// move (the frame has a height, or there is no DNL segment with a non-zero height).
-pub(crate) fn with_dnl_height(data: &[u8]) -> Option<Vec<u8>> {
-    let mut height_at = None;
-    for segment in Segments::new(data) {
-        match segment.marker {
-            0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF if height_at.is_none() => {
-                if be16(segment.body, 1)? != 0 {
-                    return None;
-                }
-                height_at = Some(segment.offset + 5);
-            }
-            0xDC => {
-                let height = be16(segment.body, 0).filter(|&h| h != 0)?;
-                let at = height_at?;
-                let dnl_end = segment.offset + 4 + segment.body.len();
-                let mut patched = Vec::with_capacity(data.len());
-                patched.extend_from_slice(&data[..segment.offset]);
-                patched.extend_from_slice(data.get(dnl_end..)?);
-                patched[at..at + 2].copy_from_slice(&height.to_be_bytes());
-                return Some(patched);
-            }
-            0xD9 => return None,
-            _ => {}
-        }
-    }
-    None
-}
-
-/// Whether a progressive scan's spectral selection and successive approximation are ones
-/// libjpeg accepts (jdphuff.c, `start_pass_phuff_decoder`): a DC scan (`start` 0) ends at 0;
-/// an AC scan has one component and a band inside 1..=63; a refinement (`high` > 0) lowers
-/// the point transform by exactly one; `low` is at most 13. Anything else is "Invalid
-/// progressive parameters", and libjpeg decodes nothing.
-pub(crate) fn progression_valid(components: usize, start: u8, end: u8, high: u8, low: u8) -> bool {
-    let band = if start == 0 {
-        end == 0
-    } else {
-        start <= end && end <= 63 && components == 1
-    };
-    band && (high == 0 || low + 1 == high) && low <= 13 && components > 0
-}
-
-/// One marker segment: its marker, where it starts and its body (empty for standalone ones).
-struct Segment<'a> {
-    marker: u8,
-    offset: usize,
-    body: &'a [u8],
-}
-
-/// The marker segments after SOI, in order; entropy-coded data is skipped by the caller.
-struct Segments<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Segments<'a> {
-    fn new(data: &'a [u8]) -> Self {
-        Segments { data, pos: 2 }
-    }
-
-    fn resume_at(&mut self, pos: usize) {
-        self.pos = pos;
-    }
-}
-
-impl<'a> Iterator for Segments<'a> {
-    type Item = Segment<'a>;
-
-    fn next(&mut self) -> Option<Segment<'a>> {
-        let data = self.data;
-        let mut pos = self.pos;
-        if *data.get(pos)? != 0xFF {
-            // Stray bytes after a scan (libjpeg skips them too): find the next marker.
-            pos = next_marker(data, pos)?;
-        }
-        while *data.get(pos + 1)? == 0xFF {
-            pos += 1;
-        }
-        let marker = data[pos + 1];
-        if matches!(marker, 0x01 | 0xD0..=0xD9) {
-            self.pos = pos + 2;
-            return Some(Segment {
-                marker,
-                offset: pos,
-                body: &[],
-            });
-        }
-        let len = usize::from(be16(data, pos as u64 + 2)?);
-        let body = data.get(pos + 4..(pos + 2 + len).max(pos + 4))?;
-        self.pos = pos + 2 + len.max(2);
-        // The scan's data follows its header; the caller moves on past it.
-        self.pos = self.pos.min(data.len());
-        Some(Segment {
-            marker,
-            offset: pos,
-            body,
-        })
-    }
-}
-
-/// The offset of the next marker (an `0xFF` not followed by a stuffed `0x00` or a restart).
-fn next_marker(data: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    loop {
-        i += data.get(i..)?.iter().position(|&b| b == 0xFF)?;
-        match *data.get(i + 1)? {
-            0x00 | 0xD0..=0xD7 => i += 2,
-            0xFF => i += 1,
-            _ => return Some(i),
-        }
-    }
-}
-
-struct Component {
-    id: u8,
-    horizontal: usize,
-    vertical: usize,
-}
-
-struct Frame {
-    progressive: bool,
-    width: usize,
-    height: usize,
-    components: Vec<Component>,
-    max_horizontal: usize,
-    max_vertical: usize,
-}
-
-impl Frame {
-    fn parse(marker: u8, body: &[u8]) -> Result<Frame, ScanError> {
-        let bad = || ScanError::Bad("the frame header (SOF) is malformed".into());
-        let height = usize::from(be16(body, 1).ok_or_else(bad)?);
-        let width = usize::from(be16(body, 3).ok_or_else(bad)?);
-        let count = usize::from(*body.get(5).ok_or_else(bad)?);
-        if height == 0 {
-            // The height comes later, in a DNL segment; callers pass [`with_dnl_height`]'s copy.
-            return Err(ScanError::Unsupported("a height given by a DNL segment"));
-        }
-        let mut components = Vec::with_capacity(count);
-        for spec in body.get(6..6 + 3 * count).ok_or_else(bad)?.chunks_exact(3) {
-            let (horizontal, vertical) = (usize::from(spec[1] >> 4), usize::from(spec[1] & 15));
-            if !(1..=4).contains(&horizontal) || !(1..=4).contains(&vertical) {
-                return Err(ScanError::Bad(format!(
-                    "component {} has sampling factors {horizontal}×{vertical}; each must be 1 to 4",
-                    spec[0]
-                )));
-            }
-            components.push(Component {
-                id: spec[0],
-                horizontal,
-                vertical,
-            });
-        }
-        let max_horizontal = components
-            .iter()
-            .map(|c| c.horizontal)
-            .max()
-            .ok_or_else(bad)?;
-        let max_vertical = components
-            .iter()
-            .map(|c| c.vertical)
-            .max()
-            .ok_or_else(bad)?;
-        Ok(Frame {
-            progressive: marker == 0xC2,
-            width,
-            height,
-            components,
-            max_horizontal,
-            max_vertical,
-        })
-    }
-
-    /// MCUs across and down in an interleaved scan.
-    fn mcus(&self) -> (usize, usize) {
-        (
-            self.width.div_ceil(8 * self.max_horizontal),
-            self.height.div_ceil(8 * self.max_vertical),
-        )
-    }
-
-    /// Blocks across and down that component `index` really covers (a non-interleaved scan).
-    fn component_blocks(&self, index: usize) -> (usize, usize) {
-        let c = &self.components[index];
-        (
-            (self.width * c.horizontal)
-                .div_ceil(self.max_horizontal)
-                .div_ceil(8),
-            (self.height * c.vertical)
-                .div_ceil(self.max_vertical)
-                .div_ceil(8),
-        )
-    }
-
-    /// Blocks across and down that component `index` has in the MCU grid (padded).
-    fn padded_blocks(&self, index: usize) -> (usize, usize) {
-        let (across, down) = self.mcus();
-        let c = &self.components[index];
-        (across * c.horizontal, down * c.vertical)
-    }
-}
+use super::headers::{Frame, ScanError, progression_valid};
+use super::segments::next_marker;
 
 /// A Huffman table in the canonical form of T.81 Annex F.2.2.3.
 #[derive(Clone)]
@@ -364,15 +80,15 @@ impl<'a> Bits<'a> {
 
     fn bit(&mut self) -> Result<u32, Stop> {
         if self.left == 0 {
-            let b = *self.data.get(self.pos).ok_or(Stop::OutOfData)?;
-            if b == 0xFF {
+            let byte = *self.data.get(self.pos).ok_or(Stop::OutOfData)?;
+            if byte == 0xFF {
                 if self.data.get(self.pos + 1) != Some(&0x00) {
                     return Err(Stop::OutOfData);
                 }
                 self.pos += 1;
             }
             self.pos += 1;
-            self.byte = u32::from(b);
+            self.byte = u32::from(byte);
             self.left = 8;
         }
         self.left -= 1;
@@ -402,24 +118,24 @@ impl<'a> Bits<'a> {
 
 /// The next marker from `from`, restart markers included.
 fn next_marker_or_restart(data: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
+    let mut at = from;
     loop {
-        i += data.get(i..)?.iter().position(|&b| b == 0xFF)?;
-        match *data.get(i + 1)? {
-            0x00 => i += 2,
-            0xFF => i += 1,
-            _ => return Some(i),
+        at += data.get(at..)?.iter().position(|&byte| byte == 0xFF)?;
+        match *data.get(at + 1)? {
+            0x00 => at += 2,
+            0xFF => at += 1,
+            _ => return Some(at),
         }
     }
 }
 
 /// Tables, restart interval and progressive state, as the segments set them.
 #[derive(Default)]
-struct State {
-    frame: Option<Frame>,
+pub(super) struct State {
+    pub(super) frame: Option<Frame>,
     dc_tables: [Option<Huffman>; 4],
     ac_tables: [Option<Huffman>; 4],
-    restart_interval: usize,
+    pub(super) restart_interval: usize,
     /// Per component, one mask of non-zero AC coefficients per block (progressive only).
     nonzero: Vec<Vec<u64>>,
 }
@@ -440,7 +156,7 @@ struct Spectral {
 }
 
 impl State {
-    fn read_tables(&mut self, mut body: &[u8]) -> Result<(), ScanError> {
+    pub(super) fn read_tables(&mut self, mut body: &[u8]) -> Result<(), ScanError> {
         let bad = || ScanError::Bad("a Huffman table (DHT) is malformed".into());
         while !body.is_empty() {
             let class_and_id = body[0];
@@ -460,7 +176,7 @@ impl State {
     }
 
     /// Walks one scan whose header starts at `offset`; returns where its data ends.
-    fn scan(
+    pub(super) fn scan(
         &mut self,
         data: &[u8],
         offset: usize,
@@ -633,19 +349,19 @@ impl Layout {
     ) {
         blocks.clear();
         let (unit_row, unit_col) = (unit / self.across, unit % self.across);
-        for c in components {
-            let comp = &frame.components[c.index];
-            let (stride, _) = frame.padded_blocks(c.index);
+        for scan_component in components {
+            let component = &frame.components[scan_component.index];
+            let (stride, _) = frame.padded_blocks(scan_component.index);
             let (vertical, horizontal) = if self.interleaved {
-                (comp.vertical, comp.horizontal)
+                (component.vertical, component.horizontal)
             } else {
                 (1, 1)
             };
-            for v in 0..vertical {
-                for h in 0..horizontal {
-                    let row = unit_row * vertical + v;
-                    let col = unit_col * horizontal + h;
-                    blocks.push((c.index, row * stride + col));
+            for down in 0..vertical {
+                for across in 0..horizontal {
+                    let row = unit_row * vertical + down;
+                    let col = unit_col * horizontal + across;
+                    blocks.push((scan_component.index, row * stride + col));
                 }
             }
         }
@@ -702,8 +418,8 @@ impl BlockWalker {
             return Ok(());
         }
         let table = table.ok_or(Stop::BadCode)?;
-        let mut k = start;
-        while k <= end {
+        let mut coefficient = start;
+        while coefficient <= end {
             let symbol = table.decode(bits)?;
             let (run, size) = (usize::from(symbol >> 4), symbol & 15);
             if size == 0 {
@@ -713,15 +429,15 @@ impl BlockWalker {
                     }
                     return Ok(());
                 }
-                k += 16;
+                coefficient += 16;
                 continue;
             }
-            k += run;
+            coefficient += run;
             bits.bits(size)?;
-            if k < 64 {
-                *mask |= 1 << k;
+            if coefficient < 64 {
+                *mask |= 1 << coefficient;
             }
-            k += 1;
+            coefficient += 1;
         }
         Ok(())
     }
@@ -736,10 +452,10 @@ impl BlockWalker {
         end: usize,
         mask: &mut u64,
     ) -> Result<(), Stop> {
-        let mut k = start;
+        let mut coefficient = start;
         if self.eob_run == 0 {
             let table = table.ok_or(Stop::BadCode)?;
-            while k <= end {
+            while coefficient <= end {
                 let symbol = table.decode(bits)?;
                 let (mut run, size) = (i32::from(symbol >> 4), symbol & 15);
                 if size == 0 && run < 15 {
@@ -749,8 +465,8 @@ impl BlockWalker {
                 if size != 0 {
                     bits.bit()?; // the new coefficient's sign
                 }
-                while k <= end {
-                    if *mask & (1 << k) != 0 {
+                while coefficient <= end {
+                    if *mask & (1 << coefficient) != 0 {
                         bits.bit()?;
                     } else {
                         if run == 0 {
@@ -758,73 +474,23 @@ impl BlockWalker {
                         }
                         run -= 1;
                     }
-                    k += 1;
+                    coefficient += 1;
                 }
-                if size != 0 && k <= end {
-                    *mask |= 1 << k;
+                if size != 0 && coefficient <= end {
+                    *mask |= 1 << coefficient;
                 }
-                k += 1;
+                coefficient += 1;
             }
         }
         if self.eob_run > 0 {
-            while k <= end {
-                if *mask & (1 << k) != 0 {
+            while coefficient <= end {
+                if *mask & (1 << coefficient) != 0 {
                     bits.bit()?;
                 }
-                k += 1;
+                coefficient += 1;
             }
             self.eob_run -= 1;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn issue14_progression_parameters_follow_libjpeg() {
-        // (components, Ss, Se, Ah, Al)
-        for ok in [
-            (3, 0, 0, 0, 1),
-            (1, 1, 5, 0, 2),
-            (1, 6, 63, 0, 2),
-            (1, 1, 63, 2, 1),
-            (3, 0, 0, 1, 0),
-        ] {
-            assert!(progression_valid(ok.0, ok.1, ok.2, ok.3, ok.4), "{ok:?}");
-        }
-        for bad in [
-            (1, 1, 64, 0, 2),  // Se past the last coefficient
-            (1, 0, 5, 0, 0),   // a DC scan with AC coefficients
-            (3, 1, 5, 0, 0),   // an AC scan with three components
-            (1, 6, 5, 0, 0),   // Ss after Se
-            (1, 1, 63, 2, 2),  // a refinement that does not lower Al by one
-            (1, 1, 63, 0, 14), // Al past 13
-            (0, 0, 0, 0, 0),   // no component
-        ] {
-            assert!(
-                !progression_valid(bad.0, bad.1, bad.2, bad.3, bad.4),
-                "{bad:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn issue14_the_dnl_height_moves_into_the_frame_header() {
-        // SOI, SOF0 (height 0, width 8, one component), SOS, one data byte, DNL (height 8), EOI.
-        let mut j = vec![0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0, 0, 0, 8, 1, 1, 0x11, 0];
-        j.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 63, 0, 0x55]);
-        j.extend_from_slice(&[0xFF, 0xDC, 0, 4, 0, 8, 0xFF, 0xD9]);
-        let patched = with_dnl_height(&j).unwrap();
-        assert_eq!(patched.len(), j.len() - 6);
-        assert_eq!(&patched[7..9], &[0, 8]);
-        assert!(!patched.windows(2).any(|w| w == [0xFF, 0xDC]));
-        assert_eq!(with_dnl_height(&patched), None, "nothing left to move");
-        // Height 0 and no DNL: nothing to move (the structural check reports it).
-        let mut no_dnl = j.clone();
-        no_dnl.drain(j.len() - 8..j.len() - 2);
-        assert_eq!(with_dnl_height(&no_dnl), None);
     }
 }
