@@ -193,8 +193,8 @@ struct Ctx<'a> {
     /// a hundred.
     problems: Problems,
     /// Every entry of the bag, sorted by path (looked up by binary search: no second copy of
-    /// 100,000 names in a hash map).
-    entries: Vec<Entry>,
+    /// 100,000 names in a hash map), shared with the store (no copy of a million entries).
+    entries: std::sync::Arc<[Entry]>,
     nfc_index: Option<HashMap<String, usize>>,
     observe: &'a Observer<'a>,
 }
@@ -279,10 +279,12 @@ pub fn validate_observed(
     observe: &Observer<'_>,
 ) -> BagReport {
     let mut report = BagReport::empty(store.location(), opts.mode);
-    let entries = match engine.install(|| store.list()) {
-        Ok(mut e) => {
-            e.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-            e
+    let entries = match engine.install(|| store.listing()) {
+        Ok(e) if e.is_sorted_by(|a, b| a.path <= b.path) => e,
+        Ok(e) => {
+            let mut sorted = e.to_vec();
+            sorted.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+            sorted.into()
         }
         Err(e) => {
             report.problems.push(Problem::new(
@@ -565,7 +567,7 @@ fn run(
                 );
                 continue;
             }
-            let Some(disk) = resolve(cx, m, e, &fetch_paths, &mut pending_reported) else {
+            let Some(disk) = resolve(cx, m, &e, &fetch_paths, &mut pending_reported) else {
                 continue;
             };
             listed[mi][disk / 64] |= 1 << (disk % 64);
@@ -627,7 +629,7 @@ fn run(
     } else {
         payload_manifests
             .iter()
-            .map(|m| m.entries.iter().map(|e| e.path.as_str()).collect())
+            .map(|m| m.entries.iter().map(|e| e.path).collect())
             .collect()
     };
     for f in &fetch {
@@ -683,13 +685,13 @@ fn run(
                 );
                 continue;
             }
-            seen.insert(e.path.clone());
+            seen.insert(e.path);
             // A tag file copied through macOS may be named in the other Unicode form.
             let idx = cx.file(&e.path).or_else(|| {
                 let disk = cx
                     .nfc_lookup(&e.path)
                     .filter(|&i| cx.entries[i].is_readable_file())?;
-                cx.push(other_unicode_form(m, e));
+                cx.push(other_unicode_form(m, &e));
                 Some(disk)
             });
             let Some(idx) = idx else {
@@ -716,7 +718,7 @@ fn run(
             hash.add(idx, m.algorithm, true, mi, ei);
         }
         for pm in &payload_manifests {
-            if !seen.contains(&pm.file) {
+            if !seen.contains(pm.file.as_str()) {
                 cx.push(
                     Problem::new(
                         Code::TagManifestMissesManifest,
@@ -848,7 +850,7 @@ fn run(
                     &payload_manifests[mi as usize]
                 };
                 let Some(a) = m.algorithm else { continue };
-                let e = &m.entries[ei as usize];
+                let e = m.entries.get(ei as usize);
                 let Some(got) = d.get(a) else { continue };
                 if *got != e.digest {
                     let p = Problem::new(
@@ -1021,7 +1023,7 @@ fn scan_payload(cx: &mut Ctx<'_>) -> Vec<usize> {
 fn resolve(
     cx: &mut Ctx<'_>,
     m: &Manifest,
-    e: &manifest::Entry,
+    e: &manifest::EntryRef<'_>,
     fetch: &HashMap<&str, &FetchEntry>,
     pending_reported: &mut BTreeSet<String>,
 ) -> Option<usize> {
@@ -1081,9 +1083,9 @@ fn resolve(
         ),
         // Links out of the bag and special files were reported when the payload was scanned.
         Some(_) => {}
-        None if fetch.contains_key(e.path.as_str()) => {
-            if pending_reported.insert(e.path.clone()) {
-                let f = fetch[e.path.as_str()];
+        None if fetch.contains_key(e.path) => {
+            if pending_reported.insert(e.path.to_string()) {
+                let f = fetch[e.path];
                 cx.push(
                     Problem::new(
                         Code::FetchPending,
@@ -1116,7 +1118,7 @@ fn resolve(
 
 /// The warning for a manifest line that names a file in another Unicode form than the one on
 /// disk (a bag copied through macOS): the file is matched all the same.
-fn other_unicode_form(m: &Manifest, e: &manifest::Entry) -> Problem {
+fn other_unicode_form(m: &Manifest, e: &manifest::EntryRef<'_>) -> Problem {
     Problem::new(
         Code::NormalizationMismatch,
         format!(
@@ -1155,14 +1157,14 @@ fn check_names_of(cx: &mut Ctx<'_>, m: &Manifest) {
         .entries
         .iter()
         .enumerate()
-        .map(|(i, e)| (nfc(&e.path), i))
+        .map(|(i, e)| (nfc(e.path), i))
         .collect();
     keys.sort_unstable();
     for w in keys.windows(2) {
         if w[0].0 == w[1].0 {
             let (a, b) = (
-                &m.entries[w[0].1.min(w[1].1)],
-                &m.entries[w[0].1.max(w[1].1)],
+                m.entries.get(w[0].1.min(w[1].1)),
+                m.entries.get(w[0].1.max(w[1].1)),
             );
             found.push(
                 Problem::new(
@@ -1189,8 +1191,8 @@ fn check_names_of(cx: &mut Ctx<'_>, m: &Manifest) {
         for w in folded.windows(2) {
             if w[0].0 == w[1].0 && w[0].1 != w[1].1 {
                 let (a, b) = (
-                    &m.entries[w[0].2.min(w[1].2)],
-                    &m.entries[w[0].2.max(w[1].2)],
+                    m.entries.get(w[0].2.min(w[1].2)),
+                    m.entries.get(w[0].2.max(w[1].2)),
                 );
                 found.push(
                     Problem::new(
