@@ -924,7 +924,7 @@ mod tests {
         let expected: Vec<String> = input
             .items
             .iter()
-            .flat_map(|i| i.record.all("rights").iter().cloned())
+            .flat_map(|i| i.record.all("rights").to_vec())
             .collect();
         assert_eq!(notes, expected);
         let types = texts_of(&xml, "premis:eventType");

@@ -112,7 +112,7 @@ pub fn apply(
             }
         }
         for id in r.all("identifier") {
-            match ids.get(id.as_str()) {
+            match ids.get(id) {
                 Some(first) => p(at(
                     Code::DuplicateIdentifier,
                     "identifier",
@@ -188,7 +188,7 @@ pub fn apply(
             ));
             continue;
         }
-        let Some(facts) = by_path.get(path.as_str()) else {
+        let Some(facts) = by_path.get(path) else {
             let near = by_lower
                 .get(&path.to_lowercase())
                 .map(|n| format!(" (there is {})", paths::printable(n)))
@@ -204,7 +204,7 @@ pub fn apply(
             ));
             continue;
         };
-        if let Some(&first) = described_by.get(path.as_str()) {
+        if let Some(&first) = described_by.get(path) {
             let first_line = sidecar.records[first].line;
             p(at(
                 Code::DescribedTwice,
@@ -218,7 +218,7 @@ pub fn apply(
             ));
             continue;
         }
-        described_by.insert(path.clone(), idx);
+        described_by.insert(path.to_string(), idx);
         if let Some(day) = facts.exif_day {
             let range = r.all("date").iter().find_map(|d| edtf::day_range(d));
             if let Some((start, end)) = range {
@@ -293,10 +293,7 @@ mod tests {
             ..Record::default()
         };
         for (k, v) in pairs {
-            r.values
-                .entry(k.to_string())
-                .or_default()
-                .push(v.to_string());
+            r.values.push(k, v.to_string());
         }
         r
     }
