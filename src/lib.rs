@@ -33,9 +33,9 @@ pub mod package;
 pub mod paths;
 pub mod photo;
 pub mod profile;
-pub mod verdict;
 pub mod seal;
 pub mod store;
+pub mod verdict;
 
 /// The version of qoima.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -20,8 +20,8 @@ use super::manifest::{self, Manifest};
 use crate::digest::{Algorithm, AlgorithmSet, DigestError, Engine, FileDigests, Progress};
 use crate::error::{Code, Problem};
 use crate::paths;
-use crate::verdict::{self, Counts, Problems, Verdict};
 use crate::store::{DigestRequest, Entry, EntryKind, LinkTarget, Store};
+use crate::verdict::{self, Counts, Problems, Verdict};
 
 /// How deep to validate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]

@@ -186,7 +186,9 @@ impl Values {
                 spans: &[],
             };
         };
-        let from = self.spans.partition_point(|&(e, _)| element_name(e) < element);
+        let from = self
+            .spans
+            .partition_point(|&(e, _)| element_name(e) < element);
         let to = from + self.spans[from..].partition_point(|&(e, _)| e == index);
         let start = from.checked_sub(1).map_or(0, |before| self.spans[before].1);
         Strs {
