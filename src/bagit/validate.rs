@@ -559,7 +559,7 @@ fn run(
                         format!(
                             "{} lists {}, which is not under data/",
                             m.file,
-                            paths::printable(&e.path)
+                            paths::printable(e.path)
                         ),
                     )
                     .file(&m.file)
@@ -666,7 +666,7 @@ fn run(
                         format!(
                             "{} lists the payload file {}",
                             m.file,
-                            paths::printable(&e.path)
+                            paths::printable(e.path)
                         ),
                     )
                     .file(&m.file)
@@ -674,7 +674,7 @@ fn run(
                 );
                 continue;
             }
-            if manifest::classify(&e.path).is_some_and(|(tag, _)| tag) {
+            if manifest::classify(e.path).is_some_and(|(tag, _)| tag) {
                 cx.push(
                     Problem::new(
                         Code::TagManifestListsTagManifest,
@@ -687,15 +687,15 @@ fn run(
             }
             seen.insert(e.path);
             // A tag file copied through macOS may be named in the other Unicode form.
-            let idx = cx.file(&e.path).or_else(|| {
+            let idx = cx.file(e.path).or_else(|| {
                 let disk = cx
-                    .nfc_lookup(&e.path)
+                    .nfc_lookup(e.path)
                     .filter(|&i| cx.entries[i].is_readable_file())?;
                 cx.push(other_unicode_form(m, &e));
                 Some(disk)
             });
             let Some(idx) = idx else {
-                let code = if cx.entry(&e.path).is_some_and(|x| x.kind == EntryKind::Dir) {
+                let code = if cx.entry(e.path).is_some_and(|x| x.kind == EntryKind::Dir) {
                     Code::ManifestListsDirectory
                 } else {
                     Code::FileMissing
@@ -706,7 +706,7 @@ fn run(
                         format!(
                             "{} lists {}, which is not a file in the bag",
                             m.file,
-                            paths::printable(&e.path)
+                            paths::printable(e.path)
                         ),
                     )
                     .file(&m.file)
@@ -1028,7 +1028,7 @@ fn resolve(
     pending_reported: &mut BTreeSet<String>,
 ) -> Option<usize> {
     if !e.bad_escape
-        && let Some(i) = cx.file(&e.path)
+        && let Some(i) = cx.file(e.path)
     {
         return Some(i);
     }
@@ -1062,20 +1062,20 @@ fn resolve(
             return None;
         }
     }
-    if let Some(disk) = cx.nfc_lookup(&e.path)
+    if let Some(disk) = cx.nfc_lookup(e.path)
         && cx.entries[disk].is_readable_file()
     {
         cx.push(other_unicode_form(m, e));
         return Some(disk);
     }
-    match cx.entry(&e.path).map(|x| x.kind.clone()) {
+    match cx.entry(e.path).map(|x| x.kind.clone()) {
         Some(EntryKind::Dir) => cx.push(
             Problem::new(
                 Code::ManifestListsDirectory,
                 format!(
                     "{} lists the directory {}",
                     m.file,
-                    paths::printable(&e.path)
+                    paths::printable(e.path)
                 ),
             )
             .file(&m.file)
@@ -1091,7 +1091,7 @@ fn resolve(
                         Code::FetchPending,
                         format!(
                             "{} has not been fetched yet (from {})",
-                            paths::printable(&e.path),
+                            paths::printable(e.path),
                             f.url
                         ),
                     )
@@ -1106,7 +1106,7 @@ fn resolve(
                 format!(
                     "{} lists {}, which is not in the bag",
                     m.file,
-                    paths::printable(&e.path)
+                    paths::printable(e.path)
                 ),
             )
             .file(&m.file)
@@ -1125,7 +1125,7 @@ fn other_unicode_form(m: &Manifest, e: &manifest::EntryRef<'_>) -> Problem {
             "{} line {} names {} in another Unicode form than the file on disk",
             m.file,
             e.line,
-            paths::printable(&e.path)
+            paths::printable(e.path)
         ),
     )
     .file(&m.file)
@@ -1171,7 +1171,7 @@ fn check_names_of(cx: &mut Ctx<'_>, m: &Manifest) {
                     Code::NormalizationDuplicate,
                     format!(
                         "{} (line {}) and line {} are the same name in two Unicode forms",
-                        paths::printable(&b.path),
+                        paths::printable(b.path),
                         b.line,
                         a.line
                     ),
@@ -1182,7 +1182,7 @@ fn check_names_of(cx: &mut Ctx<'_>, m: &Manifest) {
         }
     }
     let has_upper = |p: &str| p.chars().any(|c| c.is_uppercase() || !c.is_ascii());
-    if m.entries.iter().any(|e| has_upper(&e.path)) {
+    if m.entries.iter().any(|e| has_upper(e.path)) {
         let mut folded: Vec<(String, Cow<'_, str>, usize)> = keys
             .into_iter()
             .map(|(k, i)| (lower(k.clone()), k, i))
@@ -1199,8 +1199,8 @@ fn check_names_of(cx: &mut Ctx<'_>, m: &Manifest) {
                         Code::CaseOnlyDifference,
                         format!(
                             "{} and {} differ only by case",
-                            paths::printable(&a.path),
-                            paths::printable(&b.path)
+                            paths::printable(a.path),
+                            paths::printable(b.path)
                         ),
                     )
                     .file(&m.file)
