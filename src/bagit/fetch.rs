@@ -50,9 +50,9 @@ pub struct Owed {
 pub fn owed(fetch: &[FetchEntry], pending: &BTreeSet<String>, manifests: &[Manifest]) -> Vec<Owed> {
     let mut checksums: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
     for m in manifests {
-        for e in m.entries.iter().filter(|e| pending.contains(&e.path)) {
+        for e in m.entries.iter().filter(|e| pending.contains(e.path)) {
             checksums
-                .entry(e.path.as_str())
+                .entry(e.path)
                 .or_default()
                 .insert(m.algorithm_name.clone(), e.digest.to_string());
         }

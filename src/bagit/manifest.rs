@@ -11,7 +11,7 @@ use crate::error::{Code, Problem};
 use crate::paths;
 use crate::verdict::Problems;
 
-/// One manifest line.
+/// One manifest line, owned (see [`EntryRef`] for the form a [`Manifest`] keeps).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     /// Line number.
@@ -28,6 +28,206 @@ pub struct Entry {
     pub bad_escape: bool,
 }
 
+/// One manifest line as a [`Manifest`] keeps it: borrowed from its [`Entries`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryRef<'a> {
+    /// Line number.
+    pub line: u64,
+    /// The checksum.
+    pub digest: Digest,
+    /// The path as written, when it differs from `path` (see [`Entry::raw`]).
+    pub raw: Option<&'a str>,
+    /// The decoded path (see [`Entry::path`]).
+    pub path: &'a str,
+    /// The raw path held an invalid percent escape.
+    pub bad_escape: bool,
+}
+
+impl<'a> EntryRef<'a> {
+    /// The path as written in the manifest.
+    pub fn raw(&self) -> &'a str {
+        self.raw.unwrap_or(self.path)
+    }
+
+    /// The owned form.
+    pub fn to_entry(&self) -> Entry {
+        Entry {
+            line: self.line,
+            digest: self.digest,
+            raw: self.raw.map(str::to_string),
+            path: self.path.to_string(),
+            bad_escape: self.bad_escape,
+        }
+    }
+}
+
+/// A manifest's lines, stored compactly: a million lines of two manifests are what a bag of a
+/// million files is validated with, so no line owns an allocation. The paths share one
+/// string, the checksums one byte vector (as many bytes as the algorithm's digest, not the
+/// 65 of a [`Digest`]), and each line is a row of 24 bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Entries {
+    /// Each line's path, then its path as written when that differs, one after another.
+    text: String,
+    /// Each line's checksum in `stride` bytes: the digest itself when the algorithm is known
+    /// (its length is checked), else a length byte and up to 64 bytes.
+    digests: Vec<u8>,
+    /// Bytes per checksum in `digests`; 0 until the first line fixes it.
+    stride: usize,
+    rows: Vec<Row>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Row {
+    line: u64,
+    /// Where the path starts in `text`.
+    start: u64,
+    path_len: u32,
+    /// The length of the raw path (0: the same as the path); the top bit: a bad escape.
+    raw: u32,
+}
+
+const BAD_ESCAPE: u32 = 1 << 31;
+
+impl Entries {
+    /// No lines, with checksums of `digest_len` bytes (`None`: any length up to 64).
+    fn new(digest_len: Option<usize>) -> Entries {
+        Entries {
+            stride: digest_len.unwrap_or(1 + crate::digest::MAX_DIGEST),
+            ..Entries::default()
+        }
+    }
+
+    fn fixed_width(&self) -> bool {
+        self.stride != 1 + crate::digest::MAX_DIGEST
+    }
+
+    fn push(&mut self, entry: EntryRef<'_>) {
+        let digest = entry.digest.as_bytes();
+        if self.fixed_width() {
+            debug_assert_eq!(digest.len(), self.stride, "checked by the parser");
+            self.digests.extend_from_slice(digest);
+        } else {
+            self.digests.push(digest.len() as u8);
+            self.digests.extend_from_slice(digest);
+            self.digests
+                .resize(self.rows.len() * self.stride + self.stride, 0);
+        }
+        let start = self.text.len() as u64;
+        self.text.push_str(entry.path);
+        let raw_len = entry.raw.map_or(0, |raw| {
+            self.text.push_str(raw);
+            raw.len() as u32
+        });
+        self.rows.push(Row {
+            line: entry.line,
+            start,
+            path_len: entry.path.len() as u32,
+            raw: raw_len | if entry.bad_escape { BAD_ESCAPE } else { 0 },
+        });
+    }
+
+    /// The number of lines.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Line `index` (in file order, duplicates removed).
+    ///
+    /// # Panics
+    /// When `index` is out of range, as slice indexing does.
+    pub fn get(&self, index: usize) -> EntryRef<'_> {
+        let row = self.rows[index];
+        let start = row.start as usize;
+        let path_end = start + row.path_len as usize;
+        let raw_len = (row.raw & !BAD_ESCAPE) as usize;
+        let slot = &self.digests[index * self.stride..(index + 1) * self.stride];
+        let digest = if self.fixed_width() {
+            Digest::from_bytes(slot)
+        } else {
+            Digest::from_bytes(&slot[1..1 + slot[0] as usize])
+        };
+        EntryRef {
+            line: row.line,
+            digest,
+            raw: (raw_len > 0).then(|| &self.text[path_end..path_end + raw_len]),
+            path: &self.text[start..path_end],
+            bad_escape: row.raw & BAD_ESCAPE != 0,
+        }
+    }
+
+    /// The decoded path of line `index`, as [`Entries::get`] gives it, without its checksum.
+    pub fn path(&self, index: usize) -> &str {
+        let row = self.rows[index];
+        &self.text[row.start as usize..row.start as usize + row.path_len as usize]
+    }
+
+    /// Every line, in file order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = EntryRef<'_>> + '_ {
+        (0..self.len()).map(|index| self.get(index))
+    }
+
+    /// Keeps the lines whose index `keep` accepts, and gives back the memory parsing left over.
+    fn retain(&mut self, keep: impl Fn(usize) -> bool) {
+        let mut kept = Entries::new(None);
+        kept.stride = self.stride;
+        for index in (0..self.len()).filter(|&index| keep(index)) {
+            kept.push(self.get(index));
+        }
+        *self = kept;
+        self.shrink_to_fit();
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.digests.shrink_to_fit();
+        self.rows.shrink_to_fit();
+    }
+}
+
+impl<'a> IntoIterator for &'a Entries {
+    type Item = EntryRef<'a>;
+    type IntoIter = Box<dyn ExactSizeIterator<Item = EntryRef<'a>> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// The owned lines of a manifest, one at a time.
+pub struct IntoIter {
+    entries: Entries,
+    next: usize,
+}
+
+impl Iterator for IntoIter {
+    type Item = Entry;
+
+    fn next(&mut self) -> Option<Entry> {
+        (self.next < self.entries.len()).then(|| {
+            self.next += 1;
+            self.entries.get(self.next - 1).to_entry()
+        })
+    }
+}
+
+impl IntoIterator for Entries {
+    type Item = Entry;
+    type IntoIter = IntoIter;
+
+    fn into_iter(self) -> IntoIter {
+        IntoIter {
+            entries: self,
+            next: 0,
+        }
+    }
+}
+
 /// A parsed manifest.
 #[derive(Clone, Debug)]
 pub struct Manifest {
@@ -40,7 +240,7 @@ pub struct Manifest {
     /// A tag manifest.
     pub tag: bool,
     /// Entries in file order, unsafe and duplicate lines removed.
-    pub entries: Vec<Entry>,
+    pub entries: Entries,
 }
 
 /// If `name` is a manifest file name, whether it is a tag manifest and its algorithm name.
@@ -84,7 +284,7 @@ pub fn parse(
         algorithm_name: crate::digest::normalize_name(alg_name),
         algorithm,
         tag,
-        entries: Vec::new(),
+        entries: Entries::new(algorithm.map(|a| a.hex_len() / 2)),
     };
     let mut lines = Lines::new(reader, encoding);
     while let Some(item) = lines.next_line() {
@@ -107,8 +307,9 @@ pub fn parse(
         let Some(entry) = parse_line(text, n, file, algorithm, version, problems) else {
             continue;
         };
-        m.entries.push(entry);
+        m.entries.push(entry.borrowed());
     }
+    m.entries.shrink_to_fit();
     remove_duplicates(&mut m, file, version, problems);
     report_utf8_bom(lines.had_bom(), encoding, file, problems);
     m
@@ -236,22 +437,34 @@ impl Entry {
     pub fn raw(&self) -> &str {
         self.raw.as_deref().unwrap_or(&self.path)
     }
+
+    /// The borrowed form.
+    pub fn borrowed(&self) -> EntryRef<'_> {
+        EntryRef {
+            line: self.line,
+            digest: self.digest,
+            raw: self.raw.as_deref(),
+            path: &self.path,
+            bad_escape: self.bad_escape,
+        }
+    }
 }
 
 /// Reports and drops repeated paths, keeping the first line of each. Sorting line indices by
 /// path finds them without a hash map holding a second copy of every path.
 fn remove_duplicates(m: &mut Manifest, file: &str, version: Version, problems: &mut Problems) {
-    let mut order: Vec<usize> = (0..m.entries.len()).collect();
-    order.sort_by(|&a, &b| m.entries[a].path.cmp(&m.entries[b].path).then(a.cmp(&b)));
-    let mut drop = vec![false; m.entries.len()];
+    let entries = &m.entries;
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by(|&a, &b| entries.path(a).cmp(entries.path(b)).then(a.cmp(&b)));
+    let mut drop = vec![false; entries.len()];
     let mut run_start = 0;
     for k in 1..order.len() {
-        let next = &m.entries[order[k]];
-        if m.entries[order[run_start]].path != next.path {
+        let next = entries.get(order[k]);
+        if entries.path(order[run_start]) != next.path {
             run_start = k;
             continue;
         }
-        let first = &m.entries[order[run_start]];
+        let first = entries.get(order[run_start]);
         let (code, what) = if first.digest != next.digest {
             (
                 Code::DuplicateEntryConflict,
@@ -270,7 +483,7 @@ fn remove_duplicates(m: &mut Manifest, file: &str, version: Version, problems: &
                 code,
                 format!(
                     "{} {what} (first on line {})",
-                    paths::printable(&next.path),
+                    paths::printable(next.path),
                     first.line
                 ),
             )
@@ -280,11 +493,7 @@ fn remove_duplicates(m: &mut Manifest, file: &str, version: Version, problems: &
         drop[order[k]] = true;
     }
     if drop.iter().any(|&d| d) {
-        let mut i = 0;
-        m.entries.retain(|_| {
-            i += 1;
-            !drop[i - 1]
-        });
+        m.entries.retain(|index| !drop[index]);
     }
 }
 
@@ -333,7 +542,7 @@ mod tests {
         );
         let (m, c) = p(&text, Version::V1_0);
         assert!(c.is_empty(), "{c:?}");
-        let paths: Vec<_> = m.entries.iter().map(|e| e.path.as_str()).collect();
+        let paths: Vec<_> = m.entries.iter().map(|e| e.path).collect();
         assert_eq!(paths, ["data/a b.txt", "data/file%0A1.txt", "data/x\ny"]);
         assert!(m.entries.iter().all(|e| e.digest.to_hex() == A));
         assert_eq!(m.algorithm, Some(Algorithm::Sha256));
@@ -349,16 +558,16 @@ mod tests {
             },
         );
         assert!(c.is_empty());
-        assert_eq!(m.entries[0].path, "data/%7Etest1.txt");
-        assert_eq!(m.entries[1].path, "data/%test2.txt");
+        assert_eq!(m.entries.get(0).path, "data/%7Etest1.txt");
+        assert_eq!(m.entries.get(1).path, "data/%test2.txt");
     }
 
     #[test]
     fn unencoded_percent_is_kept_literal_and_marked() {
         let (m, c) = p(&format!("{A}  data/50%off.txt\n"), Version::V1_0);
         assert!(c.is_empty());
-        assert!(m.entries[0].bad_escape);
-        assert_eq!(m.entries[0].path, "data/50%off.txt");
+        assert!(m.entries.get(0).bad_escape);
+        assert_eq!(m.entries.get(0).path, "data/50%off.txt");
     }
 
     #[test]

@@ -225,16 +225,11 @@ fn add_defaults(root: &Path, record: &mut Record) {
         .unwrap_or_else(|| "collection".into());
     record
         .values
-        .entry("identifier".into())
-        .or_insert_with(|| vec![folder.clone()]);
+        .insert_if_absent("identifier", vec![folder.clone()]);
+    record.values.insert_if_absent("title", vec![folder]);
     record
         .values
-        .entry("title".into())
-        .or_insert_with(|| vec![folder]);
-    record
-        .values
-        .entry("type".into())
-        .or_insert_with(|| vec!["Collection".into()]);
+        .insert_if_absent("type", vec!["Collection".into()]);
 }
 
 #[cfg(test)]

@@ -107,21 +107,21 @@ pub(crate) fn parse(
                 .line(line),
             );
         }
-        let mut rec = Record {
-            line,
-            ragged: fields.len() != columns.len(),
-            ..Record::default()
-        };
+        let mut cells = Vec::with_capacity(fields.len());
         for (i, raw) in fields.iter().enumerate() {
             let Some(Some(column)) = columns.get(i) else {
                 continue;
             };
             let values = cell_values(raw, file, line, column, problems);
             if !values.is_empty() {
-                rec.values.insert(column.clone(), values);
+                cells.push((column.clone(), values));
             }
         }
-        sidecar.records.push(rec);
+        sidecar.records.push(Record {
+            line,
+            ragged: fields.len() != columns.len(),
+            values: cells.into_iter().collect(),
+        });
     }
     if header.is_none() {
         problems.push(

@@ -13,9 +13,33 @@ pub(crate) fn parse(bytes: &[u8], file: &str, problems: &mut Problems) -> Sideca
         file: file.to_string(),
         ..Sidecar::default()
     };
+    let Some(text) = decode(bytes, file, problems) else {
+        return sidecar;
+    };
+    let Some(value) = parse_json(text, file, problems) else {
+        return sidecar;
+    };
+    let Some(items) = records_array(&value, file, problems) else {
+        return sidecar;
+    };
+    let lines = object_lines(text);
+    let mut keys = Keys::default();
+    for (i, item) in items.iter().enumerate() {
+        let line = lines.get(i).copied().unwrap_or(0);
+        if let Some(record) = read_record(item, i, line, file, &mut keys, problems) {
+            sidecar.records.push(record);
+        }
+    }
+    keys.report_unknown(file, problems);
+    sidecar.columns = keys.columns;
+    sidecar
+}
+
+/// The text of the sidecar, without a byte-order mark; `None` (reported) when it is not UTF-8.
+fn decode<'a>(bytes: &'a [u8], file: &str, problems: &mut Problems) -> Option<&'a str> {
     let data = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = match std::str::from_utf8(data) {
-        Ok(t) => t,
+    match std::str::from_utf8(data) {
+        Ok(text) => Some(text),
         Err(e) => {
             let line = 1 + data[..e.valid_up_to()]
                 .iter()
@@ -29,11 +53,14 @@ pub(crate) fn parse(bytes: &[u8], file: &str, problems: &mut Problems) -> Sideca
                 .file(file)
                 .line(line),
             );
-            return sidecar;
+            None
         }
-    };
-    let value: Value = match serde_json::from_str(text) {
-        Ok(v) => v,
+    }
+}
+
+fn parse_json(text: &str, file: &str, problems: &mut Problems) -> Option<Value> {
+    match serde_json::from_str(text) {
+        Ok(value) => Some(value),
         Err(e) => {
             problems.push(
                 Problem::new(
@@ -43,16 +70,24 @@ pub(crate) fn parse(bytes: &[u8], file: &str, problems: &mut Problems) -> Sideca
                 .file(file)
                 .line(e.line() as u64),
             );
-            return sidecar;
+            None
         }
-    };
-    let items = match &value {
-        Value::Array(a) => a,
+    }
+}
+
+/// The array of records: the document itself, or its `items`.
+fn records_array<'a>(
+    value: &'a Value,
+    file: &str,
+    problems: &mut Problems,
+) -> Option<&'a Vec<Value>> {
+    match value {
+        Value::Array(a) => Some(a),
         Value::Object(o) => match o.get("items") {
-            Some(Value::Array(a)) => a,
+            Some(Value::Array(a)) => Some(a),
             _ => {
                 problems.push(Problem::new(Code::SidecarMalformed, format!("{file} must be an array of records, or an object with an \"items\" array")).file(file).line(1));
-                return sidecar;
+                None
             }
         },
         _ => {
@@ -64,90 +99,120 @@ pub(crate) fn parse(bytes: &[u8], file: &str, problems: &mut Problems) -> Sideca
                 .file(file)
                 .line(1),
             );
-            return sidecar;
+            None
         }
-    };
-    let lines = object_lines(text);
-    let mut unknown: Vec<String> = Vec::new();
-    let mut columns: Vec<String> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let line = lines.get(i).copied().unwrap_or(0);
-        let Value::Object(map) = item else {
-            problems.push(
-                Problem::new(
-                    Code::SidecarMalformed,
-                    format!("item {} of {file} (line {line}) is not an object", i + 1),
-                )
-                .file(file)
-                .line(line),
-            );
-            continue;
-        };
-        let mut rec = Record {
-            line,
-            ..Record::default()
-        };
-        for (key, v) in map {
-            let name = column_name(key);
-            if !(ELEMENTS.contains(&name.as_str()) || name == SECTION) {
-                if !unknown.contains(key) {
-                    unknown.push(key.clone());
-                }
-                continue;
-            }
-            if !columns.contains(&name) {
-                columns.push(name.clone());
-            }
-            let raw: Vec<String> = match v {
-                Value::String(s) => vec![s.clone()],
-                Value::Number(n) => vec![n.to_string()],
-                Value::Null => Vec::new(),
-                Value::Array(a) if a.iter().all(|x| x.is_string()) => a
-                    .iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect(),
-                _ => {
-                    problems.push(
-                        Problem::new(
-                            Code::SidecarMalformed,
-                            format!(
-                                "item {} of {file}: {} must be a string or an array of strings",
-                                i + 1,
-                                crate::paths::quoted(key)
-                            ),
-                        )
-                        .file(file)
-                        .line(line)
-                        .field(crate::paths::excerpt(key)),
-                    );
-                    continue;
-                }
-            };
-            let mut values = Vec::new();
-            for r in raw {
-                values.extend(cell_values(&r, file, line, &name, problems));
-            }
-            if !values.is_empty() {
-                rec.values.insert(name, values);
-            }
-        }
-        sidecar.records.push(rec);
     }
-    if !unknown.is_empty() {
+}
+
+/// The keys met across the records: the known ones (in first-seen order) and the others.
+#[derive(Default)]
+struct Keys {
+    columns: Vec<String>,
+    unknown: Vec<String>,
+}
+
+impl Keys {
+    /// Reports the unknown keys, once, in one warning.
+    fn report_unknown(&self, file: &str, problems: &mut Problems) {
+        if self.unknown.is_empty() {
+            return;
+        }
         problems.push(
             Problem::new(
                 Code::UnknownColumn,
                 format!(
                     "{file} has keys qoima does not know, which were ignored: {}",
-                    crate::paths::excerpt(&unknown.join(", "))
+                    crate::paths::excerpt(&self.unknown.join(", "))
                 ),
             )
             .file(file)
-            .field(crate::paths::excerpt(&unknown.join(", "))),
+            .field(crate::paths::excerpt(&self.unknown.join(", "))),
         );
     }
-    sidecar.columns = columns;
-    sidecar
+}
+
+/// Item `index` (0-based) of the array, starting on `line`, as a record; `None` (reported)
+/// when it is not an object.
+fn read_record(
+    item: &Value,
+    index: usize,
+    line: u64,
+    file: &str,
+    keys: &mut Keys,
+    problems: &mut Problems,
+) -> Option<Record> {
+    let Value::Object(map) = item else {
+        problems.push(
+            Problem::new(
+                Code::SidecarMalformed,
+                format!(
+                    "item {} of {file} (line {line}) is not an object",
+                    index + 1
+                ),
+            )
+            .file(file)
+            .line(line),
+        );
+        return None;
+    };
+    let mut cells = Vec::new();
+    for (key, v) in map {
+        let name = column_name(key);
+        if !(ELEMENTS.contains(&name.as_str()) || name == SECTION) {
+            if !keys.unknown.contains(key) {
+                keys.unknown.push(key.clone());
+            }
+            continue;
+        }
+        if !keys.columns.contains(&name) {
+            keys.columns.push(name.clone());
+        }
+        let Some(raw) = raw_values(v) else {
+            problems.push(
+                Problem::new(
+                    Code::SidecarMalformed,
+                    format!(
+                        "item {} of {file}: {} must be a string or an array of strings",
+                        index + 1,
+                        crate::paths::quoted(key)
+                    ),
+                )
+                .file(file)
+                .line(line)
+                .field(crate::paths::excerpt(key)),
+            );
+            continue;
+        };
+        let mut values = Vec::new();
+        for r in raw {
+            values.extend(cell_values(&r, file, line, &name, problems));
+        }
+        if !values.is_empty() {
+            // A later key of the same element replaces an earlier one, as it always has.
+            cells.push((name, values));
+        }
+    }
+    Some(Record {
+        line,
+        values: cells.into_iter().collect(),
+        ..Record::default()
+    })
+}
+
+/// A key's value as text: a string, a number, nothing (`null`), or an array of strings;
+/// `None` for anything else.
+fn raw_values(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::String(s) => Some(vec![s.clone()]),
+        Value::Number(n) => Some(vec![n.to_string()]),
+        Value::Null => Some(Vec::new()),
+        Value::Array(a) if a.iter().all(|x| x.is_string()) => Some(
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect(),
+        ),
+        _ => None,
+    }
 }
 
 /// The line on which each object of the records array starts.

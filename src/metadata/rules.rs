@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::{Sidecar, edtf, lang};
+use super::{Record, Sidecar, edtf, lang};
 use crate::error::{Code, Kind, Problem, Severity};
 use crate::paths;
 use crate::verdict::Problems;
@@ -87,169 +87,181 @@ pub fn apply(
     rules: &Rules,
     max_problems: usize,
 ) -> Outcome {
-    let file = sidecar.file.as_str();
-    let mut out = Outcome::default();
-    let by_path: HashMap<&str, &FileFacts> = files.iter().map(|f| (f.path.as_str(), f)).collect();
-    let by_lower: HashMap<String, &str> = files
-        .iter()
-        .map(|f| (f.path.to_lowercase(), f.path.as_str()))
-        .collect();
-    let mut ids: HashMap<&str, u64> = HashMap::new();
-    let mut found = Problems::new(max_problems);
-    let mut p = |problem: Problem| found.push(problem);
-    let mut described_by: HashMap<String, usize> = HashMap::new();
+    let mut cx = Context {
+        file: sidecar.file.as_str(),
+        by_path: files.iter().map(|f| (f.path.as_str(), f)).collect(),
+        by_lower: files
+            .iter()
+            .map(|f| (f.path.to_lowercase(), f.path.as_str()))
+            .collect(),
+        ids: HashMap::new(),
+        found: Problems::new(max_problems),
+        described_by: HashMap::new(),
+    };
     for (idx, r) in sidecar.records.iter().enumerate() {
-        let at = |code: Code, field: &str, msg: String| {
-            Problem::new(code, msg).file(file).line(r.line).field(field)
-        };
-        for req in rules.required.iter().filter(|_| !r.ragged) {
-            if r.all(req).is_empty() {
-                p(at(
-                    Code::RequiredMissing,
-                    req,
-                    format!("line {} has no {req}, which every record needs", r.line),
-                ));
-            }
-        }
-        for id in r.all("identifier") {
-            match ids.get(id.as_str()) {
-                Some(first) => p(at(
-                    Code::DuplicateIdentifier,
-                    "identifier",
-                    format!(
-                        "the identifier {} on line {} is already used on line {first}",
-                        paths::quoted(id),
-                        r.line
-                    ),
-                )),
-                None => {
-                    ids.insert(id, r.line);
-                }
-            }
-        }
-        for d in r.all("date") {
-            if let Some(why) = edtf::invalid_reason(d) {
-                p(at(
-                    Code::BadDate,
-                    "date",
-                    format!(
-                        "line {}: {} is not an ISO 8601 / EDTF date: {why}",
-                        r.line,
-                        paths::quoted(d)
-                    ),
-                ));
-            }
-        }
-        for l in r.all("language") {
-            if let Some(why) = lang::invalid_reason(l) {
-                p(at(
-                    Code::BadLanguage,
-                    "language",
-                    format!("line {}: {why}", r.line),
-                ));
-            }
-        }
-        for t in r.all("type") {
-            let term = t.strip_prefix("http://purl.org/dc/dcmitype/").unwrap_or(t);
-            if !DCMI_TYPES.contains(&term) {
-                p(at(
-                    Code::BadType,
-                    "type",
-                    format!(
-                        "line {}: {} is not a DCMI Type term (e.g. StillImage, Image, Text)",
-                        r.line,
-                        paths::quoted(t)
-                    ),
-                ));
-            }
-        }
-        let files_of_record = r.all("file");
-        if files_of_record.len() > 1 {
-            p(at(
-                Code::DescribedTwice,
-                "file",
-                format!(
-                    "line {} names {} files; a record describes one",
-                    r.line,
-                    files_of_record.len()
-                ),
-            ));
-        }
-        let Some(path) = files_of_record.first() else {
-            continue;
-        };
-        if let Some(why) = paths::unsafe_reason(path)
-            .or_else(|| path.contains('\\').then_some("the path uses `\\`; use `/`"))
-        {
-            p(at(
-                Code::UnsafeFilePath,
-                "file",
-                format!("line {}: {}: {why}", r.line, paths::excerpt(path)),
-            ));
-            continue;
-        }
-        let Some(facts) = by_path.get(path.as_str()) else {
-            let near = by_lower
-                .get(&path.to_lowercase())
-                .map(|n| format!(" (there is {})", paths::printable(n)))
-                .unwrap_or_default();
-            p(at(
-                Code::DescribedFileMissing,
-                "file",
-                format!(
-                    "line {}: {} is not in the collection{near}",
-                    r.line,
-                    paths::excerpt(path)
-                ),
-            ));
-            continue;
-        };
-        if let Some(&first) = described_by.get(path.as_str()) {
-            let first_line = sidecar.records[first].line;
-            p(at(
-                Code::DescribedTwice,
-                "file",
-                format!(
-                    "{} is described on line {} and again on line {}",
-                    paths::excerpt(path),
-                    first_line,
-                    r.line
-                ),
-            ));
-            continue;
-        }
-        described_by.insert(path.clone(), idx);
-        if let Some(day) = facts.exif_day {
-            let range = r.all("date").iter().find_map(|d| edtf::day_range(d));
-            if let Some((start, end)) = range {
-                let before = (start - day).num_days();
-                let after = (day - end).num_days();
-                if before > 1 || after > 1 {
-                    p(at(
-                        Code::ExifDateDisagrees,
-                        "date",
-                        format!(
-                            "line {}: the photo's EXIF date is {day}, the record says {}",
-                            r.line,
-                            paths::excerpt(&r.all("date").join(" | "))
-                        ),
-                    ));
-                }
-            }
-        }
-        if facts.gps && r.all("coverage").is_empty() {
-            p(at(
-                Code::GpsWithoutCoverage,
-                "coverage",
-                format!(
-                    "line {}: the photo has a GPS position but the record has no coverage",
-                    r.line
-                ),
-            ));
+        check_values(&mut cx, r, rules);
+        check_file(&mut cx, sidecar, idx);
+    }
+    check_undescribed(&mut cx, files, rules);
+    Outcome {
+        problems: cx.found.into_vec(),
+        described_by: cx.described_by,
+    }
+}
+
+/// What the rules keep while they go through the records.
+struct Context<'a> {
+    /// The sidecar's name.
+    file: &'a str,
+    by_path: HashMap<&'a str, &'a FileFacts>,
+    by_lower: HashMap<String, &'a str>,
+    /// Each identifier and the line that first used it.
+    ids: HashMap<&'a str, u64>,
+    found: Problems,
+    described_by: HashMap<String, usize>,
+}
+
+impl Context<'_> {
+    /// Reports a problem of `record` in `field`.
+    fn report(&mut self, record: &Record, code: Code, field: &str, message: String) {
+        self.found.push(
+            Problem::new(code, message)
+                .file(self.file)
+                .line(record.line)
+                .field(field),
+        );
+    }
+}
+
+/// The record's own values: required elements, unique identifiers, dates, languages, types.
+fn check_values<'a>(cx: &mut Context<'a>, r: &'a Record, rules: &Rules) {
+    for req in rules.required.iter().filter(|_| !r.ragged) {
+        if r.all(req).is_empty() {
+            let message = format!("line {} has no {req}, which every record needs", r.line);
+            cx.report(r, Code::RequiredMissing, req, message);
         }
     }
+    for id in r.all("identifier") {
+        match cx.ids.get(id) {
+            Some(first) => {
+                let message = format!(
+                    "the identifier {} on line {} is already used on line {first}",
+                    paths::quoted(id),
+                    r.line
+                );
+                cx.report(r, Code::DuplicateIdentifier, "identifier", message);
+            }
+            None => {
+                cx.ids.insert(id, r.line);
+            }
+        }
+    }
+    for d in r.all("date") {
+        if let Some(why) = edtf::invalid_reason(d) {
+            let message = format!(
+                "line {}: {} is not an ISO 8601 / EDTF date: {why}",
+                r.line,
+                paths::quoted(d)
+            );
+            cx.report(r, Code::BadDate, "date", message);
+        }
+    }
+    for l in r.all("language") {
+        if let Some(why) = lang::invalid_reason(l) {
+            let message = format!("line {}: {why}", r.line);
+            cx.report(r, Code::BadLanguage, "language", message);
+        }
+    }
+    for t in r.all("type") {
+        let term = t.strip_prefix("http://purl.org/dc/dcmitype/").unwrap_or(t);
+        if !DCMI_TYPES.contains(&term) {
+            let message = format!(
+                "line {}: {} is not a DCMI Type term (e.g. StillImage, Image, Text)",
+                r.line,
+                paths::quoted(t)
+            );
+            cx.report(r, Code::BadType, "type", message);
+        }
+    }
+}
+
+/// The file record `idx` describes: one, safe, present, described once, and agreeing with
+/// the photo's EXIF date and position.
+fn check_file(cx: &mut Context<'_>, sidecar: &Sidecar, idx: usize) {
+    let r = &sidecar.records[idx];
+    let files_of_record = r.all("file");
+    if files_of_record.len() > 1 {
+        let message = format!(
+            "line {} names {} files; a record describes one",
+            r.line,
+            files_of_record.len()
+        );
+        cx.report(r, Code::DescribedTwice, "file", message);
+    }
+    let Some(path) = files_of_record.first() else {
+        return;
+    };
+    if let Some(why) = paths::unsafe_reason(path)
+        .or_else(|| path.contains('\\').then_some("the path uses `\\`; use `/`"))
+    {
+        let message = format!("line {}: {}: {why}", r.line, paths::excerpt(path));
+        cx.report(r, Code::UnsafeFilePath, "file", message);
+        return;
+    }
+    let Some(&facts) = cx.by_path.get(path) else {
+        let near = cx
+            .by_lower
+            .get(&path.to_lowercase())
+            .map(|n| format!(" (there is {})", paths::printable(n)))
+            .unwrap_or_default();
+        let message = format!(
+            "line {}: {} is not in the collection{near}",
+            r.line,
+            paths::excerpt(path)
+        );
+        cx.report(r, Code::DescribedFileMissing, "file", message);
+        return;
+    };
+    if let Some(&first) = cx.described_by.get(path) {
+        let message = format!(
+            "{} is described on line {} and again on line {}",
+            paths::excerpt(path),
+            sidecar.records[first].line,
+            r.line
+        );
+        cx.report(r, Code::DescribedTwice, "file", message);
+        return;
+    }
+    cx.described_by.insert(path.to_string(), idx);
+    if let Some(day) = facts.exif_day {
+        let range = r.all("date").iter().find_map(edtf::day_range);
+        if let Some((start, end)) = range {
+            let before = (start - day).num_days();
+            let after = (day - end).num_days();
+            if before > 1 || after > 1 {
+                let message = format!(
+                    "line {}: the photo's EXIF date is {day}, the record says {}",
+                    r.line,
+                    paths::excerpt(&r.all("date").join(" | "))
+                );
+                cx.report(r, Code::ExifDateDisagrees, "date", message);
+            }
+        }
+    }
+    if facts.gps && r.all("coverage").is_empty() {
+        let message = format!(
+            "line {}: the photo has a GPS position but the record has no coverage",
+            r.line
+        );
+        cx.report(r, Code::GpsWithoutCoverage, "coverage", message);
+    }
+}
+
+/// Every file no record describes: an undescribed photo, or a file that is neither.
+fn check_undescribed(cx: &mut Context<'_>, files: &[FileFacts], rules: &Rules) {
+    let file = cx.file;
     for f in files {
-        if described_by.contains_key(&f.path) {
+        if cx.described_by.contains_key(&f.path) {
             continue;
         }
         if f.photo {
@@ -265,27 +277,25 @@ pub fn apply(
                 problem.severity = Severity::Warning;
                 problem.kind = Kind::Warning;
             }
-            p(problem);
+            cx.found.push(problem);
         } else {
-            p(Problem::new(
-                Code::NotAPhoto,
-                format!(
-                    "{} is neither a photo nor described in {file}",
-                    paths::printable(&f.path)
-                ),
-            )
-            .file(f.path.as_str()));
+            cx.found.push(
+                Problem::new(
+                    Code::NotAPhoto,
+                    format!(
+                        "{} is neither a photo nor described in {file}",
+                        paths::printable(&f.path)
+                    ),
+                )
+                .file(f.path.as_str()),
+            );
         }
     }
-    out.problems = found.into_vec();
-    out.described_by = described_by;
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metadata::Record;
 
     fn rec(line: u64, pairs: &[(&str, &str)]) -> Record {
         let mut r = Record {
@@ -293,10 +303,7 @@ mod tests {
             ..Record::default()
         };
         for (k, v) in pairs {
-            r.values
-                .entry(k.to_string())
-                .or_default()
-                .push(v.to_string());
+            r.values.push(k, v.to_string());
         }
         r
     }

@@ -210,7 +210,7 @@ fn mets_input(
                 .technical
                 .as_ref()
                 .filter(|_| it.format.is_some())
-                .map(|t| ImageFacts::from_photo(t, it.exif.as_ref())),
+                .map(|t| ImageFacts::from_photo(t, it.exif.as_deref())),
         });
     }
     MetsInput {

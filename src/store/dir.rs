@@ -3,6 +3,7 @@
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{DigestRequest, Entry, EntryKind, LinkTarget, Store};
 use crate::digest::{DigestError, Engine, FileDigests, HashJob, Progress, open_for_read};
@@ -10,8 +11,9 @@ use crate::digest::{DigestError, Engine, FileDigests, HashJob, Progress, open_fo
 /// A bag stored as a directory.
 pub struct DirStore {
     root: PathBuf,
-    /// The listing, made once: validation and an audit of the same store share it.
-    listing: std::sync::OnceLock<Vec<Entry>>,
+    /// The listing, made once: validation and an audit of the same store share it, and
+    /// [`Store::listing`] hands it out without a copy.
+    listing: std::sync::OnceLock<Arc<[Entry]>>,
 }
 
 impl DirStore {
@@ -59,11 +61,15 @@ impl Store for DirStore {
     }
 
     fn list(&self) -> io::Result<Vec<Entry>> {
-        if let Some(l) = self.listing.get() {
-            return Ok(l.clone());
+        Ok(self.listing()?.to_vec())
+    }
+
+    fn listing(&self) -> io::Result<Arc<[Entry]>> {
+        if let Some(listing) = self.listing.get() {
+            return Ok(Arc::clone(listing));
         }
-        let l = self.walk()?;
-        Ok(self.listing.get_or_init(|| l).clone())
+        let walked: Arc<[Entry]> = self.walk()?.into();
+        Ok(Arc::clone(self.listing.get_or_init(|| walked)))
     }
 
     fn open(&self, path: &str) -> io::Result<Box<dyn Read + Send + '_>> {

@@ -104,6 +104,11 @@ pub trait Store: Sync {
     fn location(&self) -> String;
     /// Every entry below the root, sorted by path.
     fn list(&self) -> io::Result<Vec<Entry>>;
+    /// The same entries, shared: a store that keeps its listing hands out that one listing
+    /// instead of a copy (a million entries cost about 100 MB each).
+    fn listing(&self) -> io::Result<std::sync::Arc<[Entry]>> {
+        self.list().map(Into::into)
+    }
     /// Opens one file (tag files).
     fn open(&self, path: &str) -> io::Result<Box<dyn Read + Send + '_>>;
     /// Hashes many files, handing the result for request `i` to `done(i, result)` as soon as

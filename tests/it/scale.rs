@@ -268,3 +268,37 @@ fn issue13_a_large_bag_info_is_refused_in_bounded_memory() {
     );
     assert!(peak < 128 * MIB, "peak RSS {} MiB", peak / MIB);
 }
+
+/// Issue 13 item 16: `check` of a large sidecar holds each record and its item in a few
+/// hundred bytes (a million records took 2.2 GB: each record a map holding its own copy of
+/// every column name, each item 450 bytes of photo facts it did not have). 100,000 records
+/// naming absent photos took 233 MiB before, 56 MiB after (release builds).
+#[test]
+fn issue13_check_of_100000_records_stays_in_bounded_memory() {
+    let env = Env::new();
+    let rows = 100_000;
+    let mut csv = String::from("identifier,file,title,date,rights,subject\n");
+    for n in 0..rows {
+        csv.push_str(&format!(
+            "q-{n},photos/{n:07}.jpg,Photograph number {n},2022-01-05,CC BY 4.0,Almaty|Protest\n"
+        ));
+    }
+    env.write("coll/metadata.csv", csv);
+    let coll = env.path("coll");
+    let (code, stdout, stderr, peak) = measured(&env, &["check", "--json", coll.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), rows);
+    assert_eq!(items[rows - 1]["identifier"], format!("q-{}", rows - 1));
+    assert_eq!(items[rows - 1]["line"], (rows + 1) as u64);
+    let missing = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "BAG-W050" && p["omitted"]["code"] == "META-009")
+        .expect("the absent photos are counted in one summary");
+    assert_eq!(missing["file"], "metadata.csv");
+    assert_eq!(missing["omitted"]["count"], (rows - 100) as u64);
+    assert!(peak < 128 * MIB, "peak RSS {} MiB", peak / MIB);
+}

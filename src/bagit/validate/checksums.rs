@@ -107,7 +107,7 @@ fn compare(
         &manifests.payload[manifest as usize]
     };
     let algorithm = listing.algorithm?;
-    let expected = &listing.entries[line as usize];
+    let expected = &listing.entries.get(line as usize);
     let got = digests.get(algorithm)?;
     if *got == expected.digest {
         return None;

@@ -33,13 +33,7 @@ pub(super) fn check_listed(
     }
     let manifest_sets: Vec<HashSet<&str>> = payload_manifests
         .iter()
-        .map(|manifest| {
-            manifest
-                .entries
-                .iter()
-                .map(|line| line.path.as_str())
-                .collect()
-        })
+        .map(|manifest| manifest.entries.iter().map(|line| line.path).collect())
         .collect();
     for entry in entries {
         if manifest_sets

@@ -203,14 +203,14 @@ pub(super) fn resolve_payload_entries(
                     format!(
                         "{} lists {}, which is not under data/",
                         listing.file,
-                        paths::printable(&line.path)
+                        paths::printable(line.path)
                     ),
                     listing,
-                    line,
+                    &line,
                 ));
                 continue;
             }
-            let Some(disk) = resolve(context, listing, line, &fetch_paths, &mut resolved.pending)
+            let Some(disk) = resolve(context, listing, &line, &fetch_paths, &mut resolved.pending)
             else {
                 continue;
             };
@@ -225,12 +225,12 @@ pub(super) fn resolve_payload_entries(
 fn resolve(
     context: &mut Context<'_>,
     listing: &Manifest,
-    line: &manifest::Entry,
+    line: &manifest::EntryRef<'_>,
     fetch: &HashMap<&str, &FetchEntry>,
     pending_reported: &mut BTreeSet<String>,
 ) -> Option<usize> {
     if !line.bad_escape
-        && let Some(index) = context.file(&line.path)
+        && let Some(index) = context.file(line.path)
     {
         return Some(index);
     }
@@ -259,7 +259,7 @@ fn resolve(
             return None;
         }
     }
-    if let Some(disk) = context.nfc_lookup(&line.path)
+    if let Some(disk) = context.nfc_lookup(line.path)
         && context.entries[disk].is_readable_file()
     {
         context.push(other_unicode_form(listing, line));
@@ -274,32 +274,32 @@ fn resolve(
 fn report_unresolved(
     context: &mut Context<'_>,
     listing: &Manifest,
-    line: &manifest::Entry,
+    line: &manifest::EntryRef<'_>,
     fetch: &HashMap<&str, &FetchEntry>,
     pending_reported: &mut BTreeSet<String>,
 ) {
-    match context.entry(&line.path).map(|entry| entry.kind.clone()) {
+    match context.entry(line.path).map(|entry| entry.kind.clone()) {
         Some(crate::store::EntryKind::Dir) => context.push(at_line(
             Code::ManifestListsDirectory,
             format!(
                 "{} lists the directory {}",
                 listing.file,
-                paths::printable(&line.path)
+                paths::printable(line.path)
             ),
             listing,
             line,
         )),
         // Links out of the bag and special files were reported when the payload was scanned.
         Some(_) => {}
-        None if fetch.contains_key(line.path.as_str()) => {
-            if pending_reported.insert(line.path.clone()) {
-                let owed = fetch[line.path.as_str()];
+        None if fetch.contains_key(line.path) => {
+            if pending_reported.insert(line.path.to_string()) {
+                let owed = fetch[line.path];
                 context.push(
                     Problem::new(
                         Code::FetchPending,
                         format!(
                             "{} has not been fetched yet (from {})",
-                            paths::printable(&line.path),
+                            paths::printable(line.path),
                             owed.url
                         ),
                     )
@@ -313,7 +313,7 @@ fn report_unresolved(
             format!(
                 "{} lists {}, which is not in the bag",
                 listing.file,
-                paths::printable(&line.path)
+                paths::printable(line.path)
             ),
             listing,
             line,
@@ -326,7 +326,7 @@ pub(super) fn at_line(
     code: Code,
     message: impl Into<String>,
     listing: &Manifest,
-    line: &manifest::Entry,
+    line: &manifest::EntryRef<'_>,
 ) -> Problem {
     Problem::new(code, message)
         .file(&listing.file)
@@ -335,14 +335,14 @@ pub(super) fn at_line(
 
 /// The warning for a manifest line that names a file in another Unicode form than the one on
 /// disk (a bag copied through macOS): the file is matched all the same.
-pub(super) fn other_unicode_form(listing: &Manifest, line: &manifest::Entry) -> Problem {
+pub(super) fn other_unicode_form(listing: &Manifest, line: &manifest::EntryRef<'_>) -> Problem {
     at_line(
         Code::NormalizationMismatch,
         format!(
             "{} line {} names {} in another Unicode form than the file on disk",
             listing.file,
             line.line,
-            paths::printable(&line.path)
+            paths::printable(line.path)
         ),
         listing,
         line,
@@ -381,21 +381,21 @@ fn same_name_in_two_forms<'a>(
         .entries
         .iter()
         .enumerate()
-        .map(|(index, line)| (nfc(&line.path), index))
+        .map(|(index, line)| (nfc(line.path), index))
         .collect();
     keys.sort_unstable();
     for pair in keys.windows(2) {
         if pair[0].0 == pair[1].0 {
             let (first, second) = (
-                &listing.entries[pair[0].1.min(pair[1].1)],
-                &listing.entries[pair[0].1.max(pair[1].1)],
+                &listing.entries.get(pair[0].1.min(pair[1].1)),
+                &listing.entries.get(pair[0].1.max(pair[1].1)),
             );
             found.push(
                 Problem::new(
                     Code::NormalizationDuplicate,
                     format!(
                         "{} (line {}) and line {} are the same name in two Unicode forms",
-                        paths::printable(&second.path),
+                        paths::printable(second.path),
                         second.line,
                         first.line
                     ),
@@ -418,7 +418,7 @@ fn names_differing_by_case(
         path.chars()
             .any(|character| character.is_uppercase() || !character.is_ascii())
     };
-    if !listing.entries.iter().any(|line| has_upper(&line.path)) {
+    if !listing.entries.iter().any(|line| has_upper(line.path)) {
         return;
     }
     let mut folded: Vec<(String, Cow<'_, str>, usize)> = keys
@@ -429,16 +429,16 @@ fn names_differing_by_case(
     for pair in folded.windows(2) {
         if pair[0].0 == pair[1].0 && pair[0].1 != pair[1].1 {
             let (first, second) = (
-                &listing.entries[pair[0].2.min(pair[1].2)],
-                &listing.entries[pair[0].2.max(pair[1].2)],
+                &listing.entries.get(pair[0].2.min(pair[1].2)),
+                &listing.entries.get(pair[0].2.max(pair[1].2)),
             );
             found.push(
                 Problem::new(
                     Code::CaseOnlyDifference,
                     format!(
                         "{} and {} differ only by case",
-                        paths::printable(&first.path),
-                        paths::printable(&second.path)
+                        paths::printable(first.path),
+                        paths::printable(second.path)
                     ),
                 )
                 .file(&listing.file)

@@ -68,34 +68,34 @@ fn resolve_lines(
                 format!(
                     "{} lists the payload file {}",
                     listing.file,
-                    paths::printable(&line.path)
+                    paths::printable(line.path)
                 ),
                 listing,
-                line,
+                &line,
             ));
             continue;
         }
-        if manifest::classify(&line.path).is_some_and(|(tag, _)| tag) {
+        if manifest::classify(line.path).is_some_and(|(tag, _)| tag) {
             context.push(at_line(
                 Code::TagManifestListsTagManifest,
                 format!("{} lists the tag manifest {}", listing.file, line.path),
                 listing,
-                line,
+                &line,
             ));
             continue;
         }
-        seen.insert(line.path.clone());
+        seen.insert(line.path.to_string());
         // A tag file copied through macOS may be named in the other Unicode form.
-        let found = context.file(&line.path).or_else(|| {
+        let found = context.file(line.path).or_else(|| {
             let disk = context
-                .nfc_lookup(&line.path)
+                .nfc_lookup(line.path)
                 .filter(|&index| context.entries[index].is_readable_file())?;
-            context.push(other_unicode_form(listing, line));
+            context.push(other_unicode_form(listing, &line));
             Some(disk)
         });
         let Some(index) = found else {
             let code = if context
-                .entry(&line.path)
+                .entry(line.path)
                 .is_some_and(|entry| entry.kind == EntryKind::Dir)
             {
                 Code::ManifestListsDirectory
@@ -107,10 +107,10 @@ fn resolve_lines(
                 format!(
                     "{} lists {}, which is not a file in the bag",
                     listing.file,
-                    paths::printable(&line.path)
+                    paths::printable(line.path)
                 ),
                 listing,
-                line,
+                &line,
             ));
             continue;
         };

@@ -330,7 +330,7 @@ fn assert_rights_and_events(input: &MetsInput, xml: &str) {
     let expected: Vec<String> = input
         .items
         .iter()
-        .flat_map(|index| index.record.all("rights").iter().cloned())
+        .flat_map(|index| index.record.all("rights").to_vec())
         .collect();
     assert_eq!(notes, expected);
     let types = texts_of(xml, "premis:eventType");
