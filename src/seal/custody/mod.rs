@@ -42,9 +42,6 @@ pub const ENTRY_VERSION: u32 = 1;
 pub const CUSTODY_VERSION: &str = "qoima-custody/1";
 /// The tag manifest entry 1 chains to.
 pub const CHAIN_ROOT: &str = "tagmanifest-sha256.txt";
-/// The LoC vocabulary of event-related agent roles.
-pub const AGENT_ROLE_AUTHORITY_URI: &str =
-    "http://id.loc.gov/vocabulary/preservation/eventRelatedAgentRole";
 
 /// The file the log chains to: the tag manifest as sealed. Once the bag was changed after
 /// sealing (`qoima bag --update --force`), that is the copy kept in `seal/`; until then, the
