@@ -1,88 +1,33 @@
 //! `qoima audit`, `audit history`, `audit report`, `audit export-premis`.
 
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
 
-use qoima::audit::model::{BagAudit, Outcome};
+use qoima::audit::model::{self, BagAudit};
 use qoima::audit::register::Register;
 use qoima::audit::report::{self, Format};
 use qoima::audit::run::{self, AuditOptions, RunSummary, Skip};
 
 use super::super::Exit;
 use super::super::args::{AuditArgs, AuditCommand, Global};
+use super::super::outcome::{EmptyProblems, Outcome};
 use super::super::output;
 use super::super::progress::Bar;
-
-/// `90d`, `12h`, `45m`, `30s`, `2w`.
-pub(super) fn parse_duration(text: &str) -> anyhow::Result<Duration> {
-    let trimmed = text.trim();
-    let (num, unit) = trimmed.split_at(
-        trimmed
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(trimmed.len()),
-    );
-    let number: u64 = num
-        .parse()
-        .with_context(|| format!("{text:?} is not a duration: write 90d, 12h, 45m, 30s or 2w"))?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => bail!("{text:?} is not a duration: write 90d, 12h, 45m, 30s or 2w"),
-    };
-    let total = number.checked_mul(seconds).with_context(|| {
-        format!(
-            "{text:?} is too long a duration: at most {} seconds",
-            u64::MAX
-        )
-    })?;
-    Ok(Duration::from_secs(total))
-}
-
-/// `500G`, `200MiB`, `1T`, `4096` (bytes; K, M, G, T are powers of 1024).
-pub(super) fn parse_size(text: &str) -> anyhow::Result<u64> {
-    let trimmed = text.trim();
-    let trimmed = trimmed.strip_suffix('B').unwrap_or(trimmed);
-    let trimmed = trimmed.strip_suffix('i').unwrap_or(trimmed);
-    let (num, unit) = trimmed.split_at(
-        trimmed
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(trimmed.len()),
-    );
-    let number: u64 = num.parse().with_context(|| {
-        format!("{text:?} is not a size: write 500G, 200MiB or a number of bytes")
-    })?;
-    let multiplier: u64 = match unit.to_ascii_uppercase().as_str() {
-        "" => 1,
-        "K" => 1 << 10,
-        "M" => 1 << 20,
-        "G" => 1 << 30,
-        "T" => 1 << 40,
-        _ => bail!("{text:?} is not a size: write 500G, 200MiB or a number of bytes"),
-    };
-    number
-        .checked_mul(multiplier)
-        .with_context(|| format!("{text:?} is too large a size: at most 16 EiB (16777215T)"))
-}
+use super::units::{parse_duration, parse_size};
 
 fn open_register(args: &AuditArgs) -> anyhow::Result<Register> {
     let path = args.register.clone().unwrap_or_else(Register::default_path);
     Register::open(&path).with_context(|| format!("cannot open the register {}", path.display()))
 }
 
+/// What `audit --json` holds besides the envelope: the register and the run.
 #[derive(Serialize)]
-struct Report<'a> {
-    qoima_version: &'static str,
-    command: &'static str,
+struct Body<'a> {
     register: String,
     #[serde(flatten)]
     run: &'a RunSummary,
-    exit_code: u8,
 }
 
 pub fn run(args: &AuditArgs, global: &Global) -> anyhow::Result<Exit> {
@@ -99,6 +44,37 @@ pub fn run(args: &AuditArgs, global: &Global) -> anyhow::Result<Exit> {
 }
 
 fn audit(args: &AuditArgs, global: &Global) -> anyhow::Result<Exit> {
+    let opts = options(args)?;
+    let register = open_register(args)?;
+    let engine = super::engine(global)?;
+    let bar = Bar::new("auditing", 0, 0, super::show_progress(global));
+    let summary = run::audit(&register, &args.bags, &opts, &engine, &bar);
+    bar.finish();
+    let summary = summary.with_context(|| format!("register {}", register.path().display()))?;
+    let register_path = register.path().to_path_buf();
+    register
+        .close()
+        .with_context(|| format!("register {}", register_path.display()))?;
+    let exit = if summary.failed > 0 {
+        Exit::Invalid
+    } else {
+        Exit::Ok
+    };
+    let body = Body {
+        register: register_path.display().to_string(),
+        run: &summary,
+    };
+    Outcome::done("audit", body, Vec::new(), exit)
+        .empty_problems(EmptyProblems::Omitted)
+        .render(global, |body| {
+            if !global.quiet || exit != Exit::Ok {
+                print_run(body.run, &register_path, global);
+            }
+        })
+}
+
+/// The library's audit options from the command line's.
+fn options(args: &AuditArgs) -> anyhow::Result<AuditOptions> {
     let opts = AuditOptions {
         older_than: args
             .older_than
@@ -125,65 +101,45 @@ fn audit(args: &AuditArgs, global: &Global) -> anyhow::Result<Exit> {
             .map(|r| parse_size(r.strip_suffix("/s").unwrap_or(r)))
             .transpose()
             .context("--rate")?,
-        limits: super::serialize::limits(&args.limits)?,
+        limits: super::units::limits(&args.limits)?,
     };
     if opts.rate == Some(0) {
         bail!("--rate must be more than 0");
     }
-    let register = open_register(args)?;
-    let engine = super::engine(global)?;
-    let bar = Bar::new("auditing", 0, 0, super::show_progress(global));
-    let summary = run::audit(&register, &args.bags, &opts, &engine, &bar);
-    bar.finish();
-    let summary = summary.with_context(|| format!("register {}", register.path().display()))?;
-    let register_path = register.path().to_path_buf();
-    register
-        .close()
-        .with_context(|| format!("register {}", register_path.display()))?;
-    let exit = if summary.failed > 0 {
-        Exit::Invalid
-    } else {
-        Exit::Ok
-    };
-    if global.json {
-        output::json(&Report {
-            qoima_version: qoima::VERSION,
-            command: "audit",
-            register: register_path.display().to_string(),
-            run: &summary,
-            exit_code: exit as u8,
-        })?;
-    }
-    if !global.quiet || exit != Exit::Ok {
-        for au in &summary.audits {
-            if global.quiet && au.outcome == Outcome::Passed {
-                continue;
-            }
-            print_audit(au, global.verbose > 0);
+    Ok(opts)
+}
+
+/// Each bag audited (the failed ones only with `--quiet`), then the skipped ones and the
+/// run's line unless `--quiet`.
+fn print_run(summary: &RunSummary, register_path: &Path, global: &Global) {
+    for audited in &summary.audits {
+        if global.quiet && audited.outcome == model::Outcome::Passed {
+            continue;
         }
-        if !global.quiet {
-            for s in &summary.skipped {
-                let why = match &s.why {
-                    Skip::Fresh { last_verified } => {
-                        format!("verified {}", last_verified.format("%Y-%m-%d %H:%M UTC"))
-                    }
-                    Skip::Busy { run } => format!("being audited by run {run}"),
-                    Skip::Budget => "left for the next run (--max-bytes/--max-duration)".into(),
-                };
-                output::stderrln!("{}: skipped, {why}", qoima::paths::printable(&s.bag));
-            }
-            output::stderrln!(
-                "audit run {}: {} bag(s) audited, {} failed, {} skipped, {} read; register {}",
-                summary.run,
-                summary.audits.len(),
-                summary.failed,
-                summary.skipped.len(),
-                qoima::verdict::human_bytes(summary.bytes),
-                register_path.display()
-            );
-        }
+        print_audit(audited, global.verbose > 0);
     }
-    Ok(exit)
+    if global.quiet {
+        return;
+    }
+    for skipped in &summary.skipped {
+        let why = match &skipped.why {
+            Skip::Fresh { last_verified } => {
+                format!("verified {}", last_verified.format("%Y-%m-%d %H:%M UTC"))
+            }
+            Skip::Busy { run } => format!("being audited by run {run}"),
+            Skip::Budget => "left for the next run (--max-bytes/--max-duration)".into(),
+        };
+        output::stderrln!("{}: skipped, {why}", qoima::paths::printable(&skipped.bag));
+    }
+    output::stderrln!(
+        "audit run {}: {} bag(s) audited, {} failed, {} skipped, {} read; register {}",
+        summary.run,
+        summary.audits.len(),
+        summary.failed,
+        summary.skipped.len(),
+        qoima::verdict::human_bytes(summary.bytes),
+        register_path.display()
+    );
 }
 
 fn print_audit(audit: &BagAudit, verbose: bool) {
@@ -214,7 +170,7 @@ fn print_audit(audit: &BagAudit, verbose: bool) {
     if let Some(error) = &audit.error {
         output::stderrln!("  {error}");
     }
-    if audit.outcome != Outcome::Passed || verbose {
+    if audit.outcome != model::Outcome::Passed || verbose {
         for finding in &audit.findings {
             output::stderrln!(
                 "  {}{} {}: {}",

@@ -66,7 +66,7 @@ pub fn options(args: &CheckFlags) -> anyhow::Result<CheckOptions> {
 
 /// `--decode-memory`: a size of at least 1 MiB.
 fn decode_memory(text: &str) -> anyhow::Result<u64> {
-    let bytes = super::audit::parse_size(text).context("--decode-memory")?;
+    let bytes = super::units::parse_size(text).context("--decode-memory")?;
     if bytes < 1 << 20 {
         bail!("--decode-memory {text:?} is too small: give at least 1M");
     }

@@ -83,7 +83,7 @@ fn options(args: &ValidateArgs) -> anyhow::Result<PathOptions> {
         allow,
         max_problems: args.max_problems,
     };
-    let limits = super::serialize::limits(&args.limits)?;
+    let limits = super::units::limits(&args.limits)?;
     let profile = args
         .profile
         .as_deref()
