@@ -402,7 +402,7 @@ codes! {
     SealUnsealedFile = "SEAL-020", Invalid, "Everything outside data/, seal/ and custody/ is listed in the signed tag manifests when qoima seals a bag; this file is not, so it was added after sealing (a planted manifest, a note). Do not rely on it; remove it, or get a good copy from the sender.";
     /// A file in seal/ that is neither a tag manifest's signature nor a time-stamp.
     SealStrayFile = "SEAL-019", Invalid, "seal/ holds only the tag manifests' signatures (tagmanifest-ALG.txt.minisig) and time-stamps over them (*.tsr); anything else was put there after sealing. Remove it, or get a good copy from the sender.";
-    // ---- custody log of sealed bags (src/seal/custody.rs) ----
+    // ---- custody log of sealed bags (src/seal/custody/) ----
     /// `qoima custody append` refused: the bag is not sealed, or its log does not verify.
     CustodyRefused = "SEAL-030", Refused, "Only a sealed bag whose custody log verifies takes a new entry: seal the bag (qoima seal), fix the problems listed (qoima custody verify), or, when a signer's key is not trusted, check it with its holder before adding it to --trusted-keys.";
     /// A custody entry is not a canonical qoima entry.
@@ -423,7 +423,7 @@ codes! {
     CustodyHeadMissing = "SEAL-038", Invalid, "The log no longer holds the entry whose digest you kept (from a receipt): entries were removed from its end, or the log was replaced. Get the full log from the custodian who holds it.";
     /// The last entries are anchored by nothing outside the bag.
     CustodyUnanchored = "SEAL-W030", Warning, "Entries after the last anchor (a receipt or a trusted time-stamp) could be removed without detection; keep the head digest outside the bag (the receiver's signed receipt records it) and pass it to --expect-head.";
-    // ---- encrypted bundles of sealed bags (src/seal/encrypt.rs) ----
+    // ---- encrypted bundles of sealed bags (src/seal/bundle/) ----
     /// The outer signature of an encrypted bundle is missing or does not verify.
     SealBundleSignature = "SEAL-050", Invalid, "The ciphertext is not the one the sealer signed (or its signed NAME.tar.age.sha256, or that file's .minisig, is missing or altered): it was altered, truncated or swapped. Do not decrypt and rely on it; get a good copy from the sender.";
     /// The envelope of an encrypted bundle is missing or disagrees with the ciphertext.
@@ -444,7 +444,7 @@ codes! {
     SealSensitiveUnencrypted = "SEAL-W050", Warning, "Whoever holds the bag reads bag-info.txt: seal with --to RECIPIENT -o DIR to encrypt it, or remove the field before sealing (the seal covers bag-info.txt, so it cannot be removed afterwards).";
     /// An encrypted bundle has an SSH recipient, whose stanza reveals a tag of the key.
     SealSshRecipient = "SEAL-W051", Warning, "An SSH recipient's stanza in the age header carries a 4-byte tag of the key: anyone holding the bundle can test whether it is for a key they know (a published SSH key, say). Prefer age X25519 recipients (age-keygen) when who receives the bundle must stay private.";
-    // ---- RFC 3161 time-stamps (src/seal/timestamp.rs) ----
+    // ---- RFC 3161 time-stamps (src/seal/tsp/, src/seal/timestamp.rs) ----
     /// A token file is not a granted RFC 3161 time-stamp reply.
     TimestampUnreadable = "SEAL-060", Invalid, "The .tsr file is not a granted RFC 3161 reply (damaged, truncated, or a refusal): it proves no time. Remove it, and time-stamp again with `qoima timestamp`.";
     /// A token time-stamps other data than the file it is named after.

@@ -257,7 +257,7 @@ fn publish(tmp: &Path, out: &Path) -> Result<(), BagError> {
 
 /// Writes the bag folder `bag` as a tar stream into `sink`, its entries under the folder `top`:
 /// the same bytes [`serialize`] writes for a tar named `TOP.tar`. For callers that pipe the
-/// tar elsewhere (the encrypted bundles of `seal::encrypt`), so it never lands on disk.
+/// tar elsewhere (the encrypted bundles of `seal::bundle`), so it never lands on disk.
 pub fn write_tar_stream<W: Write>(
     bag: &Path,
     top: &str,

@@ -1,12 +1,17 @@
-//! What a writing command did, and the one way it is shown. `bag` (and its `--rollback` and
-//! `--update`), `package`, `serialize` and `unpack` each end with an [`Outcome`] and call
-//! [`Outcome::render`]:
+//! What a command did, and the one way it is shown. `bag` (and its `--rollback` and
+//! `--update`), `package`, `serialize`, `unpack`, `check`, `validate`, `fetch`, `audit`,
+//! `timestamp`, `verify-seal` and `custody append|show|verify` each end with an [`Outcome`]
+//! and call [`Outcome::render`]:
 //!
 //! - with `--json`, one document on stdout: `qoima_version`, `command`, `outcome` (the word for
 //!   what was done, else `refused` or `error`), what was made (the verb's own fields), `error`,
 //!   `problems` and `exit_code` (docs/json.md);
-//! - on stderr, when the work was done: the problems (unless `--quiet`), then the verb's own
-//!   summary lines; when it was not: the problems, and a `qoima: …` line saying why.
+//! - on stderr, when the work was done: the problems (unless `--quiet`, or the summary shows
+//!   them itself), then the verb's own summary lines; when it was not: the problems, and a
+//!   `qoima: …` line saying why.
+//!
+//! `seal` and `custody export` do not use it: `seal` can be half done (sealed, then the
+//! encryption failed: its summary and the error), and `custody export` writes no JSON.
 
 use serde::Serialize;
 
@@ -35,6 +40,9 @@ pub struct Outcome<B> {
     error: Option<String>,
     problems: Vec<Problem>,
     empty_problems: EmptyProblems,
+    summary_shows_problems: bool,
+    failure_shows_warnings: bool,
+    subject: Option<String>,
     exit: Exit,
 }
 
@@ -64,6 +72,9 @@ impl<B: Serialize> Outcome<B> {
             error: None,
             problems,
             empty_problems: EmptyProblems::Listed,
+            summary_shows_problems: false,
+            failure_shows_warnings: true,
+            subject: None,
             exit,
         }
     }
@@ -100,6 +111,38 @@ impl<B: Serialize> Outcome<B> {
         self
     }
 
+    /// Names the outcome in `--json` as given, whatever happened (a verification's
+    /// `verified` or `not-verified`).
+    pub fn word(mut self, word: &'static str) -> Self {
+        self.word = Some(word);
+        self
+    }
+
+    /// Leaves the problems of work that was done to the summary, which prints them where
+    /// and when it shows them (`--quiet` included); see [`Outcome::problems`].
+    pub fn summary_shows_problems(mut self) -> Self {
+        self.summary_shows_problems = true;
+        self
+    }
+
+    /// Shows only the errors of work that did not happen (the warnings are counted).
+    pub fn failure_hides_warnings(mut self) -> Self {
+        self.failure_shows_warnings = false;
+        self
+    }
+
+    /// Names what the `qoima: …` line of work not done is about (`qoima: SUBJECT: why`); the
+    /// `--json` `error` stays the reason alone.
+    pub fn subject(mut self, subject: String) -> Self {
+        self.subject = Some(subject);
+        self
+    }
+
+    /// The problems found.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
     /// Sets whether `--json` writes an empty problem list.
     pub fn empty_problems(mut self, how: EmptyProblems) -> Self {
         self.empty_problems = how;
@@ -119,14 +162,17 @@ impl<B: Serialize> Outcome<B> {
         }
         match &self.error {
             None => {
-                if !global.quiet {
+                if !global.quiet && !self.summary_shows_problems {
                     output::problems(&self.problems, true, "");
                 }
                 summary(&self.body);
             }
             Some(message) => {
-                output::problems(&self.problems, true, "");
-                output::stderrln!("qoima: {message}");
+                output::problems(&self.problems, self.failure_shows_warnings, "");
+                match &self.subject {
+                    Some(subject) => output::stderrln!("qoima: {subject}: {message}"),
+                    None => output::stderrln!("qoima: {message}"),
+                }
             }
         }
         Ok(self.exit)

@@ -14,8 +14,6 @@ use std::path::{Path, PathBuf};
 use minisign::{PublicKey, SecretKey};
 use serde::Serialize;
 
-// `folder_name` lives in `layout`; re-exported for `seal::encrypt`, which still names it
-// by this path (the lead moves that call when the bundle split lands).
 use super::layout::{
     CUSTODY_DIR, KEY_FILE, SEAL_DIR, VERIFY_SH, VERIFY_TXT, external_identifier, folder_name,
     has_entries, is_tag_manifest_signature, seal_tokens,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use qoima::bagit::update::{self, Recorder, UpdateOptions, UpdateSummary};
 use qoima::bagit::{self, BagError};
 use qoima::digest::Algorithm;
-use qoima::seal::custody::{self, AppendOptions, EventType};
+use qoima::seal::custody::{self, Custodian};
 use qoima::seal::{self, SealError};
 
 use super::super::Exit;
@@ -23,13 +23,6 @@ struct Updated<'a> {
     update: Option<&'a UpdateSummary>,
 }
 
-/// The custodian's key and name, for the custody entry of a sealed bag.
-struct Signer {
-    secret: minisign::SecretKey,
-    public: minisign::PublicKey,
-    agent: String,
-}
-
 /// The caller holds the bag's lock (`bag::run` takes it).
 pub fn run(args: &BagArgs, global: &Global) -> anyhow::Result<Exit> {
     refuse_creation_options(args)?;
@@ -43,7 +36,7 @@ pub fn run(args: &BagArgs, global: &Global) -> anyhow::Result<Exit> {
     let engine = super::engine(global)?;
     let bar = Bar::staged("scanning", 1, 0, 0, super::show_progress(global));
     let recorder = |summary: &UpdateSummary, root: Option<&[u8]>| match &signer {
-        Some(s) => record(&args.source, s, summary, root),
+        Some(custodian) => custody::record_update(&args.source, custodian, summary, root),
         None => Ok(None),
     };
     let record: Option<&Recorder<'_>> = signer.is_some().then_some(&recorder as &Recorder<'_>);
@@ -123,7 +116,7 @@ fn profile_algorithms(bag: &std::path::Path) -> Vec<Algorithm> {
 }
 
 /// `--sign KEY --agent NAME`, opened before anything is read.
-fn signer(args: &BagArgs) -> anyhow::Result<Option<Signer>> {
+fn signer(args: &BagArgs) -> anyhow::Result<Option<Custodian>> {
     let Some(key) = &args.update.sign else {
         return Ok(None);
     };
@@ -138,69 +131,11 @@ fn signer(args: &BagArgs) -> anyhow::Result<Option<Signer>> {
         .map_err(|e| SealError::Key(e.to_string()))
     })
     .with_context(|| format!("cannot use the key {}", key.display()))?;
-    Ok(Some(Signer {
+    Ok(Some(Custodian {
         secret,
         public,
         agent,
     }))
-}
-
-/// Appends the custody entry that records the update, while the seal still verifies.
-fn record(
-    bag: &std::path::Path,
-    signer: &Signer,
-    summary: &UpdateSummary,
-    new_root: Option<&[u8]>,
-) -> Result<Option<String>, BagError> {
-    let opts = AppendOptions {
-        event: EventType::Modification,
-        agent: signer.agent.clone(),
-        success: true,
-        detail: detail(summary, new_root),
-    };
-    match custody::append(bag, &signer.secret, &signer.public, &opts, None) {
-        Ok(done) => Ok(Some(done.file)),
-        Err(SealError::Refused(problems)) => Err(BagError::Refused(problems)),
-        Err(e) => Err(BagError::Usage(format!(
-            "the change could not be recorded in the custody log ({e}); nothing was changed"
-        ))),
-    }
-}
-
-/// What the custody entry says: the counts, the first names of each list, the algorithms and
-/// the digest of the new tag manifest (bounded, whatever the size of the change).
-fn detail(summary: &UpdateSummary, new_root: Option<&[u8]>) -> String {
-    const SHOWN: usize = 20;
-    let list = |what: &str, names: &[String]| {
-        let mut text: Vec<String> = names.iter().take(SHOWN).cloned().collect();
-        if names.len() > SHOWN {
-            text.push(format!("and {} more", names.len() - SHOWN));
-        }
-        format!("{what} {}: {}", names.len(), text.join(", "))
-    };
-    let mut parts = vec![
-        "qoima bag --update --force after sealing".to_string(),
-        list("added", &summary.added),
-        list("removed", &summary.removed),
-        list("changed", &summary.changed),
-        format!(
-            "manifests: {}",
-            summary
-                .algorithms
-                .iter()
-                .map(|algorithm| algorithm.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        format!("Payload-Oxum {}", summary.payload_oxum),
-    ];
-    if let Some(root) = new_root {
-        parts.push(format!(
-            "new tagmanifest-sha256.txt sha256:{}",
-            qoima::digest::digest_bytes(Algorithm::Sha256, root)
-        ));
-    }
-    parts.join("; ")
 }
 
 /// The outcome of the update, rendered.

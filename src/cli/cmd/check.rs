@@ -3,7 +3,6 @@
 use std::io::IsTerminal;
 
 use anyhow::{Context, bail};
-use serde::Serialize;
 
 use qoima::error::{Code, Problem, Severity};
 use qoima::metadata::LoadOptions;
@@ -13,17 +12,9 @@ use qoima::paths::printable;
 
 use super::super::Exit;
 use super::super::args::{CheckArgs, CheckFlags, Global};
+use super::super::outcome::{EmptyProblems, Outcome};
 use super::super::output;
 use super::super::progress::Bar;
-
-#[derive(Serialize)]
-struct Report<'a> {
-    qoima_version: &'static str,
-    command: &'static str,
-    #[serde(flatten)]
-    check: &'a CheckReport,
-    exit_code: u8,
-}
 
 /// The library's check options from the command line's.
 pub fn options(args: &CheckFlags) -> anyhow::Result<CheckOptions> {
@@ -75,7 +66,7 @@ pub fn options(args: &CheckFlags) -> anyhow::Result<CheckOptions> {
 
 /// `--decode-memory`: a size of at least 1 MiB.
 fn decode_memory(text: &str) -> anyhow::Result<u64> {
-    let bytes = super::audit::parse_size(text).context("--decode-memory")?;
+    let bytes = super::units::parse_size(text).context("--decode-memory")?;
     if bytes < 1 << 20 {
         bail!("--decode-memory {text:?} is too small: give at least 1M");
     }
@@ -95,18 +86,13 @@ pub fn run(args: &CheckArgs, global: &Global) -> anyhow::Result<Exit> {
     } else {
         Exit::Invalid
     };
-    if global.json {
-        output::json(&Report {
-            qoima_version: qoima::VERSION,
-            command: "check",
-            check: &report,
-            exit_code: exit as u8,
-        })?;
-    }
-    if !(global.quiet && report.passed) {
-        print_text(&report, global);
-    }
-    Ok(exit)
+    Outcome::done("check", &report, Vec::new(), exit)
+        .empty_problems(EmptyProblems::Omitted)
+        .render(global, |report| {
+            if !(global.quiet && report.passed) {
+                print_text(report, global);
+            }
+        })
 }
 
 fn paint(problem: &Problem, color: bool) -> String {

@@ -10,18 +10,17 @@ use qoima::verdict::Verdict;
 
 use super::super::Exit;
 use super::super::args::{FetchArgs, Global};
+use super::super::outcome;
 use super::super::output;
 
+/// What `--json` holds besides the envelope.
 #[derive(Serialize)]
-struct Report<'a> {
-    qoima_version: &'static str,
-    command: &'static str,
+struct Body<'a> {
     bag: String,
     files: &'a [FileReport],
     problems: &'a [Problem],
     summary: Summary,
     validation: &'a BagReport,
-    exit_code: u8,
 }
 
 #[derive(Serialize)]
@@ -40,7 +39,7 @@ pub fn run(args: &FetchArgs, global: &Global) -> anyhow::Result<Exit> {
         max_bytes: args
             .max_bytes
             .as_deref()
-            .map(super::audit::parse_size)
+            .map(super::units::parse_size)
             .transpose()?,
         allow_redirects: args.allow_redirects,
     };
@@ -51,24 +50,23 @@ pub fn run(args: &FetchArgs, global: &Global) -> anyhow::Result<Exit> {
     if !global.json || !global.quiet {
         print_text(&bag, &fetched, &validation, global);
     }
-    if global.json {
-        output::json(&Report {
-            qoima_version: qoima::VERSION,
-            command: "fetch",
-            bag,
-            files: &fetched.files,
-            problems: &fetched.problems,
-            summary: Summary {
-                fetched: fetched.count(Outcome::Fetched),
-                present: fetched.count(Outcome::Present),
-                failed: fetched.count(Outcome::Failed),
-                refused_lines: fetched.problems.len(),
-            },
-            validation: &validation,
-            exit_code: exit as u8,
-        })?;
-    }
-    Ok(exit)
+    let body = Body {
+        bag,
+        files: &fetched.files,
+        problems: &fetched.problems,
+        summary: Summary {
+            fetched: fetched.count(Outcome::Fetched),
+            present: fetched.count(Outcome::Present),
+            failed: fetched.count(Outcome::Failed),
+            refused_lines: fetched.problems.len(),
+        },
+        validation: &validation,
+    };
+    // The text is out already (the download lines and the verdict): only the JSON is left.
+    // The refused fetch.txt lines are the body's `problems`, where the schema has them.
+    outcome::Outcome::done("fetch", body, Vec::new(), exit)
+        .empty_problems(outcome::EmptyProblems::Omitted)
+        .render(global, |_| {})
 }
 
 /// Full validation of the bag as it is after fetching: the only proof that it is complete.

@@ -12,6 +12,7 @@ mod package;
 mod seal;
 mod serialize;
 mod timestamp;
+mod units;
 mod unpack;
 mod validate;
 

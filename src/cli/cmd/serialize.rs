@@ -1,14 +1,14 @@
 //! `qoima serialize`, and the `--zip/--tar/--tar-gz` of `bag` and `package`.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde::Serialize;
 
 use qoima::archive::write::ArchiveSummary;
 use qoima::package::stage::{self, ArchivePlan, Destination};
-use qoima::store::{Format, Limits};
+use qoima::store::Format;
 
 use super::super::Exit;
-use super::super::args::{ArchiveArgs, Global, LimitArgs, SerializeArgs};
+use super::super::args::{ArchiveArgs, Global, SerializeArgs};
 use super::super::outcome::{EmptyProblems, Outcome};
 use super::super::output;
 use super::super::progress::Bar;
@@ -72,39 +72,6 @@ pub(super) fn print(summary: &ArchiveSummary, args: &ArchiveArgs, global: &Globa
             }
         );
     }
-}
-
-/// `--max-ratio` and `--max-size`, parsed.
-pub(super) fn limits(args: &LimitArgs) -> anyhow::Result<Limits> {
-    let text = args.max_size.trim();
-    let (num, mult) = match text.char_indices().last() {
-        Some((index, suffix)) if suffix.is_ascii_alphabetic() => {
-            let multiplier: u64 = match suffix.to_ascii_uppercase() {
-                'K' => 1 << 10,
-                'M' => 1 << 20,
-                'G' => 1 << 30,
-                'T' => 1 << 40,
-                _ => bail!(
-                    "--max-size {text:?}: use a number of bytes, optionally with K, M, G or T"
-                ),
-            };
-            (&text[..index], multiplier)
-        }
-        _ => (text, 1),
-    };
-    let number: u64 = num.parse().map_err(|_| {
-        anyhow::anyhow!("--max-size {text:?}: use a number of bytes, optionally with K, M, G or T")
-    })?;
-    if args.max_ratio == 0 {
-        bail!("--max-ratio must be at least 1");
-    }
-    let max_size = number
-        .checked_mul(mult)
-        .with_context(|| format!("--max-size {text:?} is too large: at most 16 EiB (16777215T)"))?;
-    Ok(Limits {
-        max_ratio: args.max_ratio,
-        max_size,
-    })
 }
 
 /// What `serialize` made, in `--json`.

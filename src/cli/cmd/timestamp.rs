@@ -1,6 +1,8 @@
 //! `qoima timestamp`: RFC 3161 time-stamps over a sealed bag's signatures (and its custody
 //! log's head), or over an encrypted bundle's signature.
 
+use std::path::Path;
+
 use anyhow::{Context, bail};
 use qoima::error::{Kind, Problem};
 use qoima::seal::timestamp::{self, AddedToken, StampReport};
@@ -8,19 +10,17 @@ use serde::Serialize;
 
 use super::super::Exit;
 use super::super::args::{Global, TimestampArgs};
+use super::super::outcome::Outcome;
 use super::super::output;
 
+/// What `--json` holds besides the envelope (the problems are the outcome's).
 #[derive(Serialize)]
-struct Report<'a> {
-    qoima_version: &'static str,
-    command: &'static str,
+struct Body<'a> {
     target: String,
     /// The tokens added.
     added: &'a [AddedToken],
     /// Token files that were already there (nothing is replaced).
     skipped: &'a [String],
-    problems: &'a [Problem],
-    exit_code: u8,
 }
 
 /// The authorities of `--tsa URL…` with the names their tokens get (`--tsa-name`, else each
@@ -79,25 +79,14 @@ pub fn run(args: &TimestampArgs, global: &Global) -> anyhow::Result<Exit> {
     let _lock = super::lock(&base, super::Contention::Wait)?;
     // Read again under the lock: an append that held it may have added a new custody head.
     let (base, files) = timestamp::stamp_targets(&args.target).map_err(anyhow::Error::msg)?;
-    let StampReport {
-        mut added,
-        mut skipped,
-        mut problems,
-    } = timestamp::stamp(&base, &files, &authorities, roots.as_deref())
+    let mut report = timestamp::stamp(&base, &files, &authorities, roots.as_deref())
         .map_err(anyhow::Error::msg)?;
-    if !args.reply.is_empty() {
-        let name =
-            timestamp::tsa_name(None, args.tsa_name.as_deref()).map_err(anyhow::Error::msg)?;
-        for reply_file in &args.reply {
-            let reply = timestamp::read_limited(reply_file)
-                .with_context(|| format!("cannot read the reply {}", reply_file.display()))?;
-            match timestamp::add_token(&base, &files, &name, &reply, roots.as_deref(), None) {
-                Ok(timestamp::Added::New(t)) => added.push(*t),
-                Ok(timestamp::Added::Kept(t)) => skipped.push(t),
-                Err(p) => problems.push(p),
-            }
-        }
-    }
+    add_replies(args, &base, &files, roots.as_deref(), &mut report)?;
+    let StampReport {
+        added,
+        skipped,
+        problems,
+    } = report;
     let exit = if problems.iter().any(|p| p.code.kind() == Kind::Unreadable) {
         Exit::Error
     } else if problems.iter().any(Problem::is_error) {
@@ -105,31 +94,56 @@ pub fn run(args: &TimestampArgs, global: &Global) -> anyhow::Result<Exit> {
     } else {
         Exit::Ok
     };
-    if global.json {
-        output::json(&Report {
-            qoima_version: qoima::VERSION,
-            command: "timestamp",
-            target: args.target.display().to_string(),
-            added: &added,
-            skipped: &skipped,
-            problems: &problems,
-            exit_code: exit as u8,
-        })?;
+    let body = Body {
+        target: args.target.display().to_string(),
+        added: &added,
+        skipped: &skipped,
+    };
+    let outcome = Outcome::done("timestamp", body, problems, exit).summary_shows_problems();
+    outcome.render(global, |body| {
+        if !global.quiet || exit != Exit::Ok {
+            print_tokens(body.added, body.skipped);
+            print_summary(&args.target, body, outcome.problems());
+        }
+    })
+}
+
+/// `--reply FILE…`: replies fetched by hand, added as tokens of `--tsa-name`.
+fn add_replies(
+    args: &TimestampArgs,
+    base: &Path,
+    files: &[String],
+    roots: Option<&[u8]>,
+    report: &mut StampReport,
+) -> anyhow::Result<()> {
+    if args.reply.is_empty() {
+        return Ok(());
     }
-    if !global.quiet || exit != Exit::Ok {
-        print_tokens(&added, &skipped);
-        output::problems(&problems, true, "  ");
-        output::stderrln!(
-            "{}: {} time-stamp(s) added, {} already there{}",
-            output::path(&args.target),
-            added.len(),
-            skipped.len(),
-            if problems.is_empty() {
-                String::new()
-            } else {
-                format!(", {} problem(s)", problems.len())
-            }
-        );
+    let name = timestamp::tsa_name(None, args.tsa_name.as_deref()).map_err(anyhow::Error::msg)?;
+    for reply_file in &args.reply {
+        let reply = timestamp::read_limited(reply_file)
+            .with_context(|| format!("cannot read the reply {}", reply_file.display()))?;
+        match timestamp::add_token(base, files, &name, &reply, roots, None) {
+            Ok(timestamp::Added::New(token)) => report.added.push(*token),
+            Ok(timestamp::Added::Kept(token)) => report.skipped.push(token),
+            Err(problem) => report.problems.push(problem),
+        }
     }
-    Ok(exit)
+    Ok(())
+}
+
+/// The problems, then `TARGET: N time-stamp(s) added, M already there[, K problem(s)]`.
+fn print_summary(target: &Path, body: &Body<'_>, problems: &[Problem]) {
+    output::problems(problems, true, "  ");
+    output::stderrln!(
+        "{}: {} time-stamp(s) added, {} already there{}",
+        output::path(target),
+        body.added.len(),
+        body.skipped.len(),
+        if problems.is_empty() {
+            String::new()
+        } else {
+            format!(", {} problem(s)", problems.len())
+        }
+    );
 }

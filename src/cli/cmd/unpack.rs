@@ -20,7 +20,7 @@ struct Unpacked<'a> {
 }
 
 pub fn run(args: &UnpackArgs, global: &Global) -> anyhow::Result<Exit> {
-    let limits = super::serialize::limits(&args.limits)?;
+    let limits = super::units::limits(&args.limits)?;
     let bar = Bar::new("unpacking", 0, 0, super::show_progress(global));
     let result = super::outputs::prepare(&args.archive, &[(&args.output, "the folder")], global)
         .and_then(|()| unpack::unpack(&args.archive, &args.output, &limits, &bar));

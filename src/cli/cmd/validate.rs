@@ -1,23 +1,24 @@
-//! `qoima validate`.
+//! `qoima validate`: options in, one library call per bag (`package::validate`), each bag's
+//! text as it is done, then the `--json` document.
 
 use serde::Serialize;
 
 use qoima::bagit::{BagReport, Mode, ValidateOptions};
+use qoima::digest::Progress;
 use qoima::error::Code;
-use qoima::error::Problem;
+use qoima::package::validate::{PathOptions, Watch, validate_path};
 
 use super::super::Exit;
 use super::super::args::{Global, ValidateArgs};
+use super::super::outcome::{EmptyProblems, Outcome};
 use super::super::output;
 use super::super::progress::Bar;
 
+/// What `--json` holds besides the envelope.
 #[derive(Serialize)]
-struct Report<'a> {
-    qoima_version: &'static str,
-    command: &'static str,
+struct Body<'a> {
     bags: &'a [BagReport],
     summary: Summary,
-    exit_code: u8,
 }
 
 #[derive(Serialize)]
@@ -28,150 +29,113 @@ struct Summary {
 }
 
 pub fn run(args: &ValidateArgs, global: &Global) -> anyhow::Result<Exit> {
-    let allow = args
-        .allow
-        .iter()
-        .map(|code| code.parse::<Code>())
-        .collect::<Result<Vec<_>, _>>()?;
-    let opts = ValidateOptions {
-        mode: if args.fast {
-            Mode::Fast
-        } else if args.completeness_only {
-            Mode::Completeness
-        } else {
-            Mode::Full
-        },
-        strict: args.strict,
-        allow,
-        max_problems: args.max_problems,
-    };
-    let limits = super::serialize::limits(&args.limits)?;
-    let explicit = args
-        .profile
-        .as_deref()
-        .map(qoima::profile::Profile::resolve)
-        .transpose()?;
+    let options = options(args)?;
     let engine = super::engine(global)?;
-    let show = super::show_progress(global);
+    let watch = BarPerBag {
+        show: super::show_progress(global) && options.validate.mode == Mode::Full,
+    };
     let mut reports = Vec::new();
     let mut exit = Exit::Ok;
     for path in &args.bags {
-        let mut report = match qoima::store::open(path, &limits, opts.mode == Mode::Full) {
-            Ok((store, format)) => {
-                let (bytes, files) = if show && opts.mode == Mode::Full {
-                    payload_size(&*store)
-                } else {
-                    (0, 0)
-                };
-                let bar = Bar::new("validating", bytes, files, show && opts.mode == Mode::Full);
-                let mut report = qoima::package::verify::validate(&*store, &opts, &engine, &bar);
-                bar.finish();
-                use qoima::profile::Chosen;
-                let profile = match &explicit {
-                    Some(problem) => Some((problem.clone(), Chosen::ByUser)),
-                    None => named_profile(&*store, path, &args.profiles_dir)
-                        .map(|problem| (problem, Chosen::ByBag)),
-                };
-                if let Some((problem, chosen)) = profile {
-                    let facts = qoima::profile::BagFacts::from_store(
-                        &*store,
-                        format.map(|f| f.media_type()),
-                    );
-                    // A listing that fails has been reported by validation already.
-                    if let Ok(f) = facts {
-                        report.absorb(qoima::profile::check_chosen(&problem, &f, chosen), &opts);
-                    }
-                    report.profile = Some(problem.display_name());
-                }
-                report.judge_serialization(format);
-                report
-            }
-            Err(error) => {
-                let is_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-                let problem = if is_file {
-                    Problem::new(
-                        Code::ArchiveUnreadable,
-                        format!(
-                            "cannot read {} as a serialized bag: {error}",
-                            path.display()
-                        ),
-                    )
-                } else {
-                    Problem::new(
-                        Code::NotABag,
-                        format!("cannot read {}: {error}", path.display()),
-                    )
-                };
-                qoima::bagit::validate::unopened(path.display().to_string(), problem, &opts)
-            }
-        };
-        report.bag = path.display().to_string();
+        let report = validate_path(path, &options, &engine, &watch);
         exit = exit.merge(Exit::from_code(report.verdict.exit_code()));
         if !global.json || !global.quiet {
             print_text(&report, global);
         }
         reports.push(report);
     }
-    if global.json {
-        let passed = reports
-            .iter()
-            .filter(|report| report.verdict.passed())
-            .count();
-        output::json(&Report {
-            qoima_version: qoima::VERSION,
-            command: "validate",
-            bags: &reports,
-            summary: Summary {
-                bags: reports.len(),
-                passed,
-                failed: reports.len() - passed,
-            },
-            exit_code: exit as u8,
-        })?;
-    }
-    Ok(exit)
+    let passed = reports
+        .iter()
+        .filter(|report| report.verdict.passed())
+        .count();
+    let summary = Summary {
+        bags: reports.len(),
+        passed,
+        failed: reports.len() - passed,
+    };
+    let body = Body {
+        bags: &reports,
+        summary,
+    };
+    // Each bag's text was printed as it was validated: only the JSON is left.
+    Outcome::done("validate", body, Vec::new(), exit)
+        .empty_problems(EmptyProblems::Omitted)
+        .render(global, |_| {})
 }
 
-/// The profile a bag names in `BagIt-Profile-Identifier`, when qoima knows it: a built-in,
-/// or a JSON profile in a `profiles/` folder beside the bag or in `--profiles-dir`. Only
-/// bag-info.txt is read to find out.
-fn named_profile(
-    store: &dyn qoima::store::Store,
-    bag: &std::path::Path,
-    dirs: &[std::path::PathBuf],
-) -> Option<qoima::profile::Profile> {
-    use std::io::Read;
-    let mut text = String::new();
-    store
-        .open("bag-info.txt")
-        .ok()?
-        .take(1 << 20)
-        .read_to_string(&mut text)
-        .ok()?;
-    let id = text.lines().find_map(|line| {
-        let (label, value) = line.split_once(':')?;
-        label
-            .trim()
-            .eq_ignore_ascii_case("BagIt-Profile-Identifier")
-            .then(|| value.trim().to_string())
-    })?;
-    let beside = std::path::absolute(bag)
-        .ok()
-        .and_then(|bag| bag.parent().map(|parent| parent.join("profiles")));
-    let mut search: Vec<&std::path::Path> = dirs.iter().map(|dir| dir.as_path()).collect();
-    if let Some(bag) = &beside {
-        search.push(bag);
-    }
-    qoima::profile::known(&id, &search)
-}
-
-/// The bar's size: every file of the bag (tag files are hashed too).
-fn payload_size(store: &dyn qoima::store::Store) -> (u64, u64) {
-    let entries = store.list().unwrap_or_default();
-    let files = entries.iter().filter(|entry| entry.is_readable_file());
-    files.fold((0, 0), |(bytes, count), entry| {
-        (bytes + entry.size, count + 1)
+/// The library's options from the command line's.
+fn options(args: &ValidateArgs) -> anyhow::Result<PathOptions> {
+    let allow = args
+        .allow
+        .iter()
+        .map(|code| code.parse::<Code>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let mode = if args.fast {
+        Mode::Fast
+    } else if args.completeness_only {
+        Mode::Completeness
+    } else {
+        Mode::Full
+    };
+    let validate = ValidateOptions {
+        mode,
+        strict: args.strict,
+        allow,
+        max_problems: args.max_problems,
+    };
+    let limits = super::units::limits(&args.limits)?;
+    let profile = args
+        .profile
+        .as_deref()
+        .map(qoima::profile::Profile::resolve)
+        .transpose()?;
+    Ok(PathOptions {
+        validate,
+        limits,
+        profile,
+        profiles_dirs: args.profiles_dir.clone(),
     })
+}
+
+/// One bar per bag, shown for a full validation on a terminal, cleared when hashing ends.
+struct BarPerBag {
+    show: bool,
+}
+
+impl Watch for BarPerBag {
+    fn wants_size(&self) -> bool {
+        self.show
+    }
+
+    fn begin(&self, bytes: u64, files: u64) -> Box<dyn Progress + '_> {
+        Box::new(ClearedOnDrop(Bar::new(
+            "validating",
+            bytes,
+            files,
+            self.show,
+        )))
+    }
+}
+
+/// A bar that is cleared from the screen when it is dropped.
+struct ClearedOnDrop(Bar);
+
+impl Progress for ClearedOnDrop {
+    fn bytes(&self, count: u64) {
+        self.0.bytes(count);
+    }
+    fn file_done(&self) {
+        self.0.file_done();
+    }
+    fn stage(&self, name: &str, total_bytes: u64, total_files: u64) {
+        self.0.stage(name, total_bytes, total_files);
+    }
+}
+
+impl Drop for ClearedOnDrop {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
 }
 
 fn print_text(report: &BagReport, global: &Global) {

@@ -23,10 +23,7 @@ use std::io::{self, Write};
 use quick_xml::Writer;
 use quick_xml::events::BytesStart;
 
-use crate::describe::xml::{XSI_NS, close, document, open, open_tag, open_with, text};
-// `<name attrs…>text</name>`, XML-safe: kept importable from here until the custody
-// export is written through this module's types.
-pub(crate) use crate::describe::xml::text_with;
+use crate::describe::xml::{XSI_NS, close, document, open, open_tag, open_with, text, text_with};
 
 mod facts;
 

@@ -182,10 +182,7 @@ impl Write for CipherTee {
 /// Creates the ciphertext file; on Linux, opens it a second time with `O_DIRECT` when the
 /// file system allows it.
 pub(super) fn create_ciphertext(path: &Path) -> io::Result<(File, Option<File>)> {
-    let file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
+    let file = crate::fsutil::create_new(path)?;
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::fs::{MetadataExt, OpenOptionsExt};

@@ -227,11 +227,7 @@ fn sign_checksum(
 }
 
 fn write_new(path: &Path, data: &[u8]) -> Result<(), SealError> {
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(SealError::io(path))?;
+    let mut file = crate::fsutil::create_new(path).map_err(SealError::io(path))?;
     file.write_all(data).map_err(SealError::io(path))?;
     file.sync_all().map_err(SealError::io(path))
 }

@@ -6,8 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AGENT_ROLE_AUTHORITY_URI, CUSTODY_DIR, CUSTODY_VERSION, ENTRY_VERSION};
-use crate::describe::premis::EVENT_TYPE_AUTHORITY_URI;
+use super::{CUSTODY_DIR, CUSTODY_VERSION, ENTRY_VERSION};
+use crate::describe::premis::{AGENT_ROLE_AUTHORITY_URI, EVENT_TYPE_AUTHORITY_URI};
 use crate::digest::{Algorithm, digest_bytes};
 
 /// The custodian's role: implementer.

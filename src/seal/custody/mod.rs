@@ -20,11 +20,13 @@
 //!
 //! The files: `entry` (the entry format and its canonical form), `log` (appending, reading
 //! the entries as they are), `verify` (numbering, chain, signatures, trust, time-stamps, the
-//! head and its anchors), `export` (the verified log as PREMIS).
+//! head and its anchors), `export` (the verified log as PREMIS), `update` (the entry that
+//! records `bag --update --force`).
 
 mod entry;
 mod export;
 mod log;
+mod update;
 mod verify;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +36,7 @@ pub use super::layout::{CUSTODY_DIR, bag_name, has_entries};
 pub use entry::{Agent, Entry, EventType, Object, Software, entry_name, parse_entry, statement};
 pub use export::export_premis;
 pub use log::{AppendOptions, Appended, append, read_entries};
+pub use update::{Custodian, record_update};
 pub use verify::{CustodyReport, EntrySummary, verify};
 
 /// The entry format's version (`"v"`).
@@ -42,9 +45,6 @@ pub const ENTRY_VERSION: u32 = 1;
 pub const CUSTODY_VERSION: &str = "qoima-custody/1";
 /// The tag manifest entry 1 chains to.
 pub const CHAIN_ROOT: &str = "tagmanifest-sha256.txt";
-/// The LoC vocabulary of event-related agent roles.
-pub const AGENT_ROLE_AUTHORITY_URI: &str =
-    "http://id.loc.gov/vocabulary/preservation/eventRelatedAgentRole";
 
 /// The file the log chains to: the tag manifest as sealed. Once the bag was changed after
 /// sealing (`qoima bag --update --force`), that is the copy kept in `seal/`; until then, the

@@ -334,7 +334,7 @@ pub fn audit() -> Option<Scenario> {
     audit.hidden = Some(super::Hidden {
         // SQLite's fsync of the register's folder (the work folder): its result is ignored.
         unseen: |call| call == "fsync(#<WORK>",
-        // src/audit/register.rs, RegisterError::NotWal.
+        // src/audit/register/mod.rs, RegisterError::NotWal.
         phrase: "SQLite does not pass that error on",
     });
     Some(audit)

@@ -5,7 +5,7 @@ mod keygen;
 mod verify;
 
 pub use keygen::keygen;
-pub(super) use verify::{print_checks, verdict, verify};
+pub(super) use verify::{print_checks, verification, verify};
 
 use anyhow::{Context, bail};
 use serde::Serialize;

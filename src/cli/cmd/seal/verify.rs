@@ -1,5 +1,5 @@
 //! `qoima verify-seal`: a sealed bag folder or an encrypted bundle checked against the keys
-//! the verifier trusts; and the rendering `custody verify` shares with it.
+//! the verifier trusts; and the outcome and rendering `custody verify` shares with it.
 
 use anyhow::bail;
 use serde::Serialize;
@@ -9,38 +9,21 @@ use qoima::seal;
 
 use crate::cli::Exit;
 use crate::cli::args::{Global, VerifySealArgs};
+use crate::cli::outcome::{EmptyProblems, Outcome};
 use crate::cli::output;
 
-#[derive(Serialize)]
-pub(crate) struct VerifyJson<'a, R: Serialize> {
-    qoima_version: &'static str,
-    command: &'static str,
-    outcome: &'static str,
-    #[serde(flatten)]
-    report: &'a R,
-    exit_code: u8,
-}
-
-/// The exit status of a verification, and its JSON report with `--json`: `ok_word` when it
-/// passed, `not-verified` otherwise.
-pub(crate) fn verdict<R: Serialize>(
-    global: &Global,
+/// A verification's outcome: exit 0 and `ok_word` in `--json` when it passed, else exit 1
+/// and `not-verified`; the report is the document's body.
+pub(crate) fn verification<R: Serialize>(
     command: &'static str,
     passed: bool,
     ok_word: &'static str,
-    report: &R,
-) -> anyhow::Result<Exit> {
+    report: R,
+) -> Outcome<R> {
     let exit = if passed { Exit::Ok } else { Exit::Invalid };
-    if global.json {
-        output::json(&VerifyJson {
-            qoima_version: qoima::VERSION,
-            command,
-            outcome: if passed { ok_word } else { "not-verified" },
-            report,
-            exit_code: exit as u8,
-        })?;
-    }
-    Ok(exit)
+    Outcome::done(command, report, Vec::new(), exit)
+        .empty_problems(EmptyProblems::Omitted)
+        .word(if passed { ok_word } else { "not-verified" })
 }
 
 pub fn verify(args: &VerifySealArgs, global: &Global) -> anyhow::Result<Exit> {
@@ -76,30 +59,35 @@ pub fn verify(args: &VerifySealArgs, global: &Global) -> anyhow::Result<Exit> {
     } else {
         seal::verify_seal(&args.bag, &trusted, pins, &engine, &NoProgress)
     };
-    let exit = verdict(global, "verify-seal", report.sealed, "sealed", &report)?;
-    if !global.quiet || !report.sealed {
-        print_checks(&report.checks, &report.problems);
-        if report.sealed {
-            output::stderrln!(
-                "{}: SEALED by key {} ({}), Seal-Created {} (self-asserted)",
-                output::path(&args.bag),
-                report.key_id.as_deref().unwrap_or("?"),
-                report.signer_name.as_deref().unwrap_or("no name"),
-                report.sealed_at.as_deref().unwrap_or("?")
-            );
-            output::stderrln!("This proves:");
-            for line in report.proves {
-                output::stderrln!("  - {line}");
-            }
-        } else {
-            output::stderrln!("{}: NOT VERIFIED", output::path(&args.bag));
+    verification("verify-seal", report.sealed, "sealed", &report).render(global, |report| {
+        if !global.quiet || !report.sealed {
+            print_report(&args.bag, report);
         }
-        output::stderrln!("A seal does not prove:");
-        for line in report.does_not_prove {
+    })
+}
+
+/// The text report: the checks and problems, then what the seal proves and does not.
+fn print_report(bag: &std::path::Path, report: &seal::SealReport) {
+    print_checks(&report.checks, &report.problems);
+    if report.sealed {
+        output::stderrln!(
+            "{}: SEALED by key {} ({}), Seal-Created {} (self-asserted)",
+            output::path(bag),
+            report.key_id.as_deref().unwrap_or("?"),
+            report.signer_name.as_deref().unwrap_or("no name"),
+            report.sealed_at.as_deref().unwrap_or("?")
+        );
+        output::stderrln!("This proves:");
+        for line in &report.proves {
             output::stderrln!("  - {line}");
         }
+    } else {
+        output::stderrln!("{}: NOT VERIFIED", output::path(bag));
     }
-    Ok(exit)
+    output::stderrln!("A seal does not prove:");
+    for line in report.does_not_prove {
+        output::stderrln!("  - {line}");
+    }
 }
 
 /// One line per check (`ok` or `FAIL`), then the problems: the text report of `verify-seal`
