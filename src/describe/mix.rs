@@ -27,21 +27,12 @@ pub const MIX_NS: &str = "http://www.loc.gov/mix/v20";
 pub const MIX_SCHEMA_LOCATION: &str =
     "http://www.loc.gov/mix/v20 http://www.loc.gov/standards/mix/mix20/mix20.xsd";
 
-/// What MIX records about one image, as far as its header and Exif were read.
+/// What MIX records about one image, as far as its header and Exif were read: the header's
+/// technical values as [`photo::examine`](crate::photo::examine) found them, and the capture.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImageFacts {
-    /// Width in pixels.
-    pub width: Option<u32>,
-    /// Height in pixels.
-    pub height: Option<u32>,
-    /// Bits per sample (the same for every sample).
-    pub bits_per_sample: Option<u16>,
-    /// Samples (channels) per pixel.
-    pub samples_per_pixel: Option<u16>,
-    /// Colour space: `RGB`, `YCbCr`, `Greyscale`, …
-    pub colour_space: Option<String>,
-    /// Compression scheme: `JPEG baseline DCT`, `Deflate`, …
-    pub compression: Option<String>,
+    /// Width, height, bits and samples, colour space and compression, from the header.
+    pub technical: Technical,
     /// Camera maker.
     pub make: Option<String>,
     /// Camera model.
@@ -65,12 +56,7 @@ impl ImageFacts {
                 .map(String::from)
         };
         ImageFacts {
-            width: technical.width,
-            height: technical.height,
-            bits_per_sample: technical.bits_per_sample,
-            samples_per_pixel: technical.samples_per_pixel,
-            colour_space: technical.colour_space.clone(),
-            compression: technical.compression.clone(),
+            technical: technical.clone(),
             make: exif.and_then(|e| nonempty(&e.make)),
             model: exif.and_then(|e| nonempty(&e.model)),
             date_time_created: exif.and_then(|e| {
@@ -169,7 +155,7 @@ fn write_mix_element<W: Write>(
 ) -> io::Result<()> {
     open_tag(writer, root)?;
 
-    if let Some(compression) = &image.compression {
+    if let Some(compression) = &image.technical.compression {
         open(writer, "mix:BasicDigitalObjectInformation")?;
         open(writer, "mix:Compression")?;
         text(writer, "mix:compressionScheme", compression)?;
@@ -177,9 +163,9 @@ fn write_mix_element<W: Write>(
         close(writer, "mix:BasicDigitalObjectInformation")?;
     }
 
-    let width = positive(image.width);
-    let height = positive(image.height);
-    if width.is_some() || height.is_some() || image.colour_space.is_some() {
+    let width = positive(image.technical.width);
+    let height = positive(image.technical.height);
+    if width.is_some() || height.is_some() || image.technical.colour_space.is_some() {
         open(writer, "mix:BasicImageInformation")?;
         open(writer, "mix:BasicImageCharacteristics")?;
         if let Some(width) = width {
@@ -188,7 +174,7 @@ fn write_mix_element<W: Write>(
         if let Some(height) = height {
             text(writer, "mix:imageHeight", &height.to_string())?;
         }
-        if let Some(colour_space) = &image.colour_space {
+        if let Some(colour_space) = &image.technical.colour_space {
             open(writer, "mix:PhotometricInterpretation")?;
             text(writer, "mix:colorSpace", colour_space)?;
             close(writer, "mix:PhotometricInterpretation")?;
@@ -219,8 +205,8 @@ fn write_mix_element<W: Write>(
         close(writer, "mix:ImageCaptureMetadata")?;
     }
 
-    let bits = positive(image.bits_per_sample);
-    let samples = positive(image.samples_per_pixel);
+    let bits = positive(image.technical.bits_per_sample);
+    let samples = positive(image.technical.samples_per_pixel);
     if bits.is_some() || samples.is_some() {
         open(writer, "mix:ImageAssessmentMetadata")?;
         open(writer, "mix:ImageColorEncoding")?;
@@ -274,12 +260,14 @@ mod tests {
     /// Every field set, with hostile text in the free ones.
     fn hostile() -> ImageFacts {
         ImageFacts {
-            width: Some(4000),
-            height: Some(3000),
-            bits_per_sample: Some(8),
-            samples_per_pixel: Some(3),
-            colour_space: Some("YCbCr".into()),
-            compression: Some("JPEG <baseline> & \"DCT\"".into()),
+            technical: Technical {
+                width: Some(4000),
+                height: Some(3000),
+                bits_per_sample: Some(8),
+                samples_per_pixel: Some(3),
+                colour_space: Some("YCbCr".into()),
+                compression: Some("JPEG <baseline> & \"DCT\"".into()),
+            },
             make: Some("Canon\u{7} 'EOS' العربية".into()),
             model: Some("📷 <R5> & עברית\r\n".into()),
             date_time_created: Some("2022-01-04T19:30:00+06:00".into()),
@@ -302,7 +290,7 @@ mod tests {
         }
         assert!(
             all.iter()
-                .all(|f| f.width.is_some() && f.compression.is_some())
+                .all(|f| f.technical.width.is_some() && f.technical.compression.is_some())
         );
         assert!(
             all.iter()
@@ -385,7 +373,7 @@ mod tests {
         assert!(!xml.contains('\u{7}') && !xml.contains('\r'));
         assert_eq!(
             texts_of(&xml, "mix:compressionScheme"),
-            [image.compression.unwrap()]
+            [image.technical.compression.unwrap()]
         );
         assert_eq!(
             texts_of(&xml, "mix:digitalCameraManufacturer"),
@@ -400,8 +388,11 @@ mod tests {
     #[test]
     fn only_what_is_known() {
         let xml = mix_document(&ImageFacts {
-            width: Some(0),
-            bits_per_sample: Some(16),
+            technical: Technical {
+                width: Some(0),
+                bits_per_sample: Some(16),
+                ..Default::default()
+            },
             model: Some("X".into()),
             ..Default::default()
         });
